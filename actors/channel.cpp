@@ -1,0 +1,177 @@
+#include "actors/channel.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/content_rules.hpp"
+#include "actors/messages.hpp"
+#include "core/ids.hpp"
+#include "core/clock.hpp"
+#include "transport/codec/json_codec.hpp"
+
+namespace relay {
+
+namespace {
+
+struct subscriber {
+  sink_ptr sink;
+  std::string user_id;
+};
+
+struct channel_state {
+  channel_params p;
+  std::deque<storage::message_row> ring;
+  // True while the ring holds every message the channel has, so any resume is served
+  // from memory.
+  bool ring_complete = false;
+  std::int64_t last_seq = 0;
+  std::unordered_map<std::uint64_t, subscriber> subs;
+  static inline const char* name = "channel";
+};
+
+using channel_actor = caf::stateful_actor<channel_state>;
+
+void remember(channel_state& st, storage::message_row m) {
+  st.ring.push_back(std::move(m));
+  if (st.ring.size() > static_cast<std::size_t>(st.p.ring_messages)) {
+    st.ring.pop_front();
+    st.ring_complete = false;
+  }
+}
+
+void broadcast(channel_state& st, const frame_ptr& f) {
+  for (auto& [id, s] : st.subs) s.sink->push(f);
+}
+
+// The messages a subscriber missed after `after`, if the ring can tell.
+std::optional<std::vector<storage::message_row>> from_ring(const channel_state& st,
+                                                           std::int64_t after) {
+  std::vector<storage::message_row> out;
+  if (after >= st.last_seq) return out;
+  bool covered = st.ring_complete || (!st.ring.empty() && st.ring.front().seq <= after + 1);
+  if (!covered) return std::nullopt;
+  for (auto& m : st.ring)
+    if (m.seq > after) out.push_back(m);
+  return out;
+}
+
+void send_snapshot(channel_actor* self, const subscription& sub, const caf::actor& conn) {
+  auto& st = self->state;
+  channel_snapshot snap{st.p.row.id, st.last_seq, {}};
+  if (sub.resume.empty()) {
+    auto n = std::min<std::size_t>(st.ring.size(), static_cast<std::size_t>(st.p.sync_messages));
+    snap.messages.assign(st.ring.end() - static_cast<std::ptrdiff_t>(n), st.ring.end());
+  } else if (auto it = sub.resume.find(st.p.row.id); it != sub.resume.end()) {
+    if (auto missed = from_ring(st, it->second)) {
+      snap.messages = std::move(*missed);
+    } else {
+      // Older than the ring: read (after, last_seq] from the store. Later seqs are
+      // already queued on the sink behind the sync, so nothing is missed or doubled.
+      self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id,
+                    it->second, st.last_seq)
+          .then(
+              [=](std::vector<storage::message_row>& ms) mutable {
+                snap.messages = std::move(ms);
+                self->send(conn, snapshot_atom::value, std::move(snap));
+              },
+              [=](caf::error&) mutable {
+                spdlog::warn("resume read failed for channel '{}'", snap.channel_id);
+                self->send(conn, snapshot_atom::value, std::move(snap));
+              });
+      return;
+    }
+  }
+  self->send(conn, snapshot_atom::value, std::move(snap));
+}
+
+caf::behavior channel(channel_actor* self, channel_params params) {
+  self->state.p = std::move(params);
+  auto& st = self->state;
+  if (st.p.fresh) {
+    st.ring_complete = true;
+  } else {
+    // Nothing else is handled until the ring is loaded, so the first subscriber
+    // already sees the channel's recent history.
+    self->request(st.p.readers, caf::infinite, tail_atom::value, st.p.room_id, st.p.row.id,
+                  st.p.ring_messages)
+        .await(
+            [self](channel_snapshot& snap) {
+              auto& st = self->state;
+              st.last_seq = snap.last_seq;
+              st.ring_complete = snap.messages.size() < static_cast<std::size_t>(st.p.ring_messages);
+              for (auto& m : snap.messages) st.ring.push_back(std::move(m));
+            },
+            [self](caf::error& err) {
+              spdlog::error("channel load failed: {}", to_string(err));
+              self->quit(err);
+            });
+  }
+  return {
+      [=](subscribe_atom, const subscription& sub, const caf::actor& conn) {
+        self->state.subs[sub.sink->id()] = {sub.sink, sub.who.user.id};
+        send_snapshot(self, sub, conn);
+      },
+      [=](subscribe_atom, const subscription& sub) {
+        self->state.subs[sub.sink->id()] = {sub.sink, sub.who.user.id};
+      },
+      [=](unsub_atom, std::uint64_t sink_id) { self->state.subs.erase(sink_id); },
+      [=](post_atom, post_request& req) {
+        auto rp = self->make_response_promise<write_outcome>();
+        storage::new_message m;
+        m.created_at = now_ms();
+        m.id = make_id("msg", m.created_at);
+        m.room_id = self->state.p.room_id;
+        m.channel_id = self->state.p.row.id;
+        m.author_id = req.from.user.id;
+        m.content = std::move(req.content);
+        m.client_msg_id = std::move(req.client_msg_id);
+        m.bot = bot_tag(m.content);
+        // Writer replies arrive in the order posts were sent, so fan-out follows seq order.
+        self->request(self->state.p.writer, caf::infinite, append_atom::value, std::move(m))
+            .then(
+                [=](write_outcome& out) mutable {
+                  auto& st = self->state;
+                  if (!out.error && !out.duplicate && out.message.channel_id == st.p.row.id) {
+                    st.last_seq = std::max(st.last_seq, out.message.seq);
+                    auto f = make_frame(codec::encode_message_frame(out.message),
+                                        codec::event_id(out.message.channel_id, out.message.seq));
+                    remember(st, out.message);
+                    broadcast(st, f);
+                  }
+                  rp.deliver(std::move(out));
+                },
+                [=](caf::error& err) mutable {
+                  rp.deliver(write_outcome{make_error(errc::unavailable, to_string(err)), {}, false,
+                                           std::nullopt});
+                });
+        return rp;
+      },
+      [=](edit_atom, const storage::message_row& m) {
+        auto& st = self->state;
+        for (auto& r : st.ring)
+          if (r.id == m.id) r = m;
+        broadcast(st, make_frame(codec::encode_message_updated(m)));
+      },
+      [=](delete_atom, const storage::message_row& m) {
+        auto& st = self->state;
+        std::erase_if(st.ring, [&](const storage::message_row& r) { return r.id == m.id; });
+        broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
+      },
+      [=](typing_atom, const principal& who) {
+        auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true);
+        for (auto& [id, s] : self->state.subs)
+          if (s.user_id != who.user.id) s.sink->push(f);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_channel(caf::local_actor* parent, channel_params params) {
+  return parent->spawn<caf::linked>(channel, std::move(params));
+}
+
+}  // namespace relay

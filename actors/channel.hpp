@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "storage/rows.hpp"
+
+namespace relay {
+
+struct channel_params {
+  std::string room_id;
+  storage::channel_row row;  // row.id "" = the room-wide thread
+  caf::actor writer;
+  caf::actor readers;
+  int ring_messages = 256;
+  int sync_messages = 20;
+  bool fresh = false;  // just created: nothing to load from the store
+};
+
+/// One channel of a room (or the room-wide thread): the point of order for its
+/// messages. It forwards posts to the store writer, and once a message is durable
+/// keeps it in a ring of recent messages and fans it out, encoded once, to every
+/// subscriber's sink.
+///
+///  * `(subscribe_atom, subscription, caf::actor conn)`: adds the sink and sends
+///    `(snapshot_atom, channel_snapshot)` to `conn` (tail, or what a resume missed)
+///  * `(subscribe_atom, subscription)`: adds the sink without a snapshot
+///  * `(unsub_atom, uint64_t sink_id)`
+///  * `(post_atom, post_request)` -> `write_outcome` (after commit)
+///  * `(edit_atom, storage::message_row)`, `(delete_atom, storage::message_row)`:
+///    a committed edit or delete to mirror in the ring and broadcast
+///  * `(typing_atom, principal)`: ephemeral typing event to everyone else
+caf::actor spawn_channel(caf::local_actor* parent, channel_params params);
+
+}  // namespace relay

@@ -1,0 +1,130 @@
+#include "actors/connection.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/content_rules.hpp"
+
+namespace relay {
+
+namespace {
+
+struct connection_state {
+  connection_params p;
+  int snapshots_expected = -1;  // unknown until the room answers the join
+  std::vector<channel_snapshot> snapshots;
+  bool synced = false;
+  static inline const char* name = "connection";
+};
+
+using connection_actor = caf::stateful_actor<connection_state>;
+
+void push_error(connection_actor* self, const error_info& e, std::string_view client_msg_id) {
+  self->state.p.sink->push(make_frame(codec::encode_error_frame(e, client_msg_id)));
+}
+
+void maybe_sync(connection_actor* self) {
+  auto& st = self->state;
+  if (st.synced || st.snapshots_expected < 0 ||
+      st.snapshots.size() < static_cast<std::size_t>(st.snapshots_expected))
+    return;
+  st.synced = true;
+  std::vector<storage::message_row> all;
+  std::map<std::string, std::int64_t> seqs;
+  for (auto& s : st.snapshots) {
+    seqs[s.channel_id] = s.last_seq;
+    for (auto& m : s.messages) all.push_back(std::move(m));
+  }
+  st.snapshots.clear();
+  if (st.p.resume.empty()) {
+    // The room's last N across channels, oldest first.
+    std::sort(all.begin(), all.end(), [](auto& a, auto& b) {
+      return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+    });
+    if (all.size() > st.p.sync_messages)
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(st.p.sync_messages));
+  } else {
+    // Resumed: per channel in seq order, channels in a stable order.
+    std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) {
+      return std::tie(a.channel_id, a.seq) < std::tie(b.channel_id, b.seq);
+    });
+  }
+  st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
+}
+
+void handle_send(connection_actor* self, codec::client_send& s) {
+  auto checked = check_content(s.content, self->state.p.max_content_chars);
+  if (checked.error) return push_error(self, checked.error, s.client_msg_id);
+  post_request req{self->state.p.who, std::move(s.channel_id), s.client_msg_id,
+                   std::move(checked.text)};
+  self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
+      .then(
+          [self, id = s.client_msg_id](write_outcome& out) {
+            if (out.error) return push_error(self, out.error, id);
+            self->state.p.sink->push(make_frame(codec::encode_ack(out.message)));
+          },
+          [self, id = s.client_msg_id](caf::error& err) {
+            push_error(self, make_error(errc::unavailable, to_string(err)), id);
+          });
+}
+
+caf::behavior connection(connection_actor* self, connection_params params) {
+  self->state.p = std::move(params);
+  auto& st = self->state;
+  subscription sub{st.p.sink, st.p.who, st.p.resume};
+  self->request(st.p.room, caf::infinite, join_atom::value, std::move(sub),
+                caf::actor_cast<caf::actor>(self))
+      .then(
+          [self](int n) {
+            self->state.snapshots_expected = n;
+            maybe_sync(self);
+          },
+          [self](caf::error& err) {
+            spdlog::warn("join failed: {}", to_string(err));
+            self->state.p.sink->close(1011, "room unavailable");
+            self->quit();
+          });
+  // The room is gone: nothing more will arrive, so the client should reconnect.
+  self->monitor(st.p.room);
+  self->set_down_handler([self](caf::down_msg&) {
+    self->state.p.sink->close(1012, "room restarting");
+    self->quit();
+  });
+  return {
+      [=](snapshot_atom, channel_snapshot& snap) {
+        self->state.snapshots.push_back(std::move(snap));
+        maybe_sync(self);
+      },
+      [=](codec::client_frame& f) {
+        std::visit(
+            [&](auto& frame) {
+              using T = std::decay_t<decltype(frame)>;
+              if constexpr (std::is_same_v<T, codec::client_send>) {
+                handle_send(self, frame);
+              } else if constexpr (std::is_same_v<T, codec::client_typing>) {
+                self->send(self->state.p.room, typing_atom::value, frame.channel_id,
+                           self->state.p.who);
+              } else if constexpr (std::is_same_v<T, codec::client_ping>) {
+                self->state.p.sink->push(make_frame(codec::encode_pong()));
+              } else {
+                push_error(self, frame.error, frame.client_msg_id);
+              }
+            },
+            f);
+      },
+      [=](close_atom) {
+        self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_connection(caf::actor_system& sys, connection_params params) {
+  return sys.spawn(connection, std::move(params));
+}
+
+}  // namespace relay

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/messages.hpp"
+#include "transport/codec/json_codec.hpp"
+
+namespace relay {
+
+struct connection_params {
+  sink_ptr sink;
+  caf::actor room;
+  principal who;
+  std::map<std::string, std::int64_t> resume;
+  std::size_t max_content_chars = 4000;
+  std::size_t sync_messages = 20;
+};
+
+/// One live client (WebSocket or SSE) in one room. It joins the room, assembles the
+/// `sync` frame from every channel's snapshot, and turns the client's frames into
+/// room requests, answering with `ack`, `error` and `pong` frames. Live room traffic
+/// bypasses it: channels push straight to the sink.
+///
+///  * `codec::client_frame` from the session (WebSocket only)
+///  * `(snapshot_atom, channel_snapshot)` from the room's channels
+///  * `(close_atom)` when the socket is gone: leaves the room and quits
+caf::actor spawn_connection(caf::actor_system& sys, connection_params params);
+
+}  // namespace relay
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::codec::client_frame)

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+namespace relay {
+
+struct directory_params {
+  caf::actor writer;
+  caf::actor readers;
+  int ring_messages = 256;
+  int sync_messages = 20;
+};
+
+/// Maps room slugs to room actors, spawning a room on first use.
+///
+///  * `(room_atom, std::string slug)` -> `caf::actor` (invalid handle: no such room)
+caf::actor spawn_directory(caf::actor_system& sys, directory_params params);
+
+}  // namespace relay

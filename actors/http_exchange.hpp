@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace relay {
+
+/// An HTTP request as the edge hands it to the API actors: already parsed and
+/// percent-decoded, with only the headers the API cares about.
+struct http_request {
+  std::string method;
+  std::vector<std::string> path;  // "/api/rooms/lobby" -> {"api","rooms","lobby"}
+  std::multimap<std::string, std::string> query;
+  std::string body;
+  std::string bearer;         // token from `Authorization: Bearer …`, if any
+  std::string last_event_id;  // SSE `Last-Event-ID`
+  bool websocket = false;     // a valid WebSocket upgrade request
+
+  const std::string* param(const std::string& key) const {
+    auto it = query.find(key);
+    return it == query.end() ? nullptr : &it->second;
+  }
+};
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// How an API actor answers. Implemented by the HTTP session; thread-safe (posts
+/// onto the session's strand) and answered exactly once.
+class http_responder {
+ public:
+  virtual ~http_responder() = default;
+
+  /// A plain response with a JSON (or empty) body.
+  virtual void respond(int status, std::string body, header_list headers = {}) = 0;
+
+  /// Turns the connection into a live room stream (WebSocket when the request was an
+  /// upgrade, else SSE) and spawns its connection actor.
+  virtual void stream(caf::actor room, principal who,
+                      std::map<std::string, std::int64_t> resume) = 0;
+};
+
+using responder_ptr = std::shared_ptr<http_responder>;
+
+}  // namespace relay
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::http_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::responder_ptr)

@@ -1,0 +1,124 @@
+#pragma once
+
+// Message types and atoms exchanged between Relay's actors. They never leave the
+// process (other nodes get JSON over Redis), so they are allowed as unsafe types
+// instead of carrying serializers.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/sink.hpp"
+#include "core/error.hpp"
+#include "storage/rows.hpp"
+
+namespace relay {
+
+// -- atoms (verbs) --------------------------------------------------------------
+
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using auth_atom = caf::atom_constant<caf::atom("auth")>;
+using channels_atom = caf::atom_constant<caf::atom("channels")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using delete_atom = caf::atom_constant<caf::atom("delete")>;
+using edit_atom = caf::atom_constant<caf::atom("edit")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using info_atom = caf::atom_constant<caf::atom("info")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using post_atom = caf::atom_constant<caf::atom("post")>;
+using room_atom = caf::atom_constant<caf::atom("room")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using tail_atom = caf::atom_constant<caf::atom("tail")>;
+using typing_atom = caf::atom_constant<caf::atom("typing")>;
+using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
+
+// -- messages (nouns) -------------------------------------------------------------
+
+/// The authenticated caller.
+struct principal {
+  storage::user_row user;
+};
+
+/// A message someone wants to post (WebSocket `send` or REST POST).
+struct post_request {
+  principal from;
+  std::string channel_id;  // "" = the room-wide thread
+  std::string client_msg_id;
+  std::string content;  // already trimmed and length-checked
+};
+
+/// Outcome of a post, edit or delete.
+struct write_outcome {
+  error_info error;
+  storage::message_row message;
+  bool duplicate = false;
+  std::optional<storage::channel_row> channel;  // for channel creation
+};
+
+struct edit_request {
+  principal from;
+  std::string message_id;
+  std::string content;
+};
+
+struct delete_request {
+  principal from;
+  std::string message_id;
+};
+
+/// A channel's part of a client's sync: everything up to `last_seq` that the
+/// client should get; live frames after it go straight to the sink.
+struct channel_snapshot {
+  std::string channel_id;
+  std::int64_t last_seq = 0;
+  std::vector<storage::message_row> messages;
+};
+
+/// Room facts a REST handler needs.
+struct room_info {
+  storage::room_row room;
+  std::optional<storage::user_row> owner;
+  std::vector<storage::channel_row> channels;
+};
+
+/// A client subscribing to a room's live traffic.
+struct subscription {
+  sink_ptr sink;
+  principal who;
+  std::map<std::string, std::int64_t> resume;  // channel id -> last seen seq; empty = tail
+};
+
+}  // namespace relay
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::principal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::post_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::write_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::edit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::delete_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::room_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::subscription)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::user_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::room_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::channel_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::message_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::new_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::message_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<relay::storage::user_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<relay::storage::room_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<relay::storage::channel_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<relay::storage::message_row>)

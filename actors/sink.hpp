@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace relay {
+
+/// A server → client frame, encoded once and shared by every recipient.
+struct encoded_frame {
+  std::string json;      // the JSON object, no trailing newline
+  std::string event_id;  // SSE `id:` (e.g. "__lobby:12"); empty for events without one
+  bool ephemeral = false;  // typing/presence: first to go when a client is slow
+};
+using frame_ptr = std::shared_ptr<const encoded_frame>;
+
+inline frame_ptr make_frame(std::string json, std::string event_id = {}, bool ephemeral = false) {
+  return std::make_shared<const encoded_frame>(
+      encoded_frame{std::move(json), std::move(event_id), ephemeral});
+}
+
+/// Where an actor sends a client's outbound frames: a WebSocket or SSE session.
+/// Implemented in transport/; every member is thread-safe (it posts onto the
+/// session's strand), so actors call it without waiting.
+class client_sink {
+ public:
+  virtual ~client_sink() = default;
+
+  /// Process-unique id, used as the subscriber key.
+  virtual std::uint64_t id() const noexcept = 0;
+
+  /// Queues a live frame. Until `push_sync` is called live frames are held back so
+  /// the client always sees `sync` first.
+  virtual void push(frame_ptr f) = 0;
+
+  /// Queues the sync frame, then every live frame held back so far.
+  virtual void push_sync(frame_ptr f) = 0;
+
+  /// Sends a close (WebSocket close code; SSE just ends) after what is queued.
+  virtual void close(std::uint16_t code, std::string reason) = 0;
+};
+
+using sink_ptr = std::shared_ptr<client_sink>;
+
+}  // namespace relay

@@ -1,0 +1,90 @@
+#include "actors/store_reader.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "storage/store.hpp"
+
+namespace relay {
+
+namespace {
+
+struct reader_state {
+  std::unique_ptr<storage::store> db;
+  static inline const char* name = "store_reader";
+};
+
+using reader_actor = caf::stateful_actor<reader_state>;
+
+// A failed read answers an error instead of killing the reader: the pool keeps serving.
+template <class F>
+auto guarded(F f) -> caf::result<decltype(f())> {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    spdlog::error("store read failed: {}", e.what());
+    return caf::make_error(caf::sec::runtime_error, e.what());
+  }
+}
+
+caf::behavior reader(reader_actor* self, store_factory open) {
+  self->state.db = open();
+  auto& db = *self->state.db;
+  return {
+      [&db](auth_atom, const std::string& hash) {
+        return guarded([&] { return db.find_user_by_token_hash(hash); });
+      },
+      [&db](info_atom, const std::string& user_id) {
+        return guarded([&] { return db.find_user(user_id); });
+      },
+      [&db](room_atom, const std::string& slug) {
+        return guarded([&] { return db.find_room_by_slug(slug); });
+      },
+      [&db](channels_atom, const std::string& room_id) {
+        return guarded([&] { return db.list_channels(room_id); });
+      },
+      [&db](tail_atom, const std::string& room_id, const std::string& channel_id, int n) {
+        return guarded([&] {
+          return channel_snapshot{channel_id, db.last_seq(room_id, channel_id),
+                                  db.tail(room_id, channel_id, n)};
+        });
+      },
+      [&db](load_atom, const std::string& room_id, const std::string& channel_id,
+            std::int64_t after, std::int64_t upto) {
+        return guarded([&] {
+          std::vector<storage::message_row> out;
+          storage::message_query q;
+          q.room_id = room_id;
+          q.channel_id = channel_id;
+          q.limit = 100;
+          // Pages of 100 until `upto`: seqs past it are already on their way live.
+          for (auto cursor = after; cursor < upto;) {
+            q.after_seq = cursor;
+            auto page = db.list_messages(q);
+            if (page.empty()) break;
+            for (auto& m : page) {
+              if (m.seq > upto) return out;
+              cursor = m.seq;
+              out.push_back(std::move(m));
+            }
+          }
+          return out;
+        });
+      },
+      [&db](list_atom, const storage::message_query& q) {
+        return guarded([&] { return db.list_messages(q); });
+      },
+      [&db](health_atom) { return guarded([&] { return db.healthy(); }); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n) {
+  auto factory = [&sys, open] { return sys.spawn<caf::detached>(reader, open); };
+  return caf::actor_pool::make(sys.dummy_execution_unit(), n, factory,
+                               caf::actor_pool::round_robin());
+}
+
+}  // namespace relay

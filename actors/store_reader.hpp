@@ -1,0 +1,26 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/fwd.hpp"
+
+namespace relay {
+
+/// Spawns `n` detached readers behind one round-robin pool handle. Each owns a
+/// store connection (SQLite WAL lets them read while the writer commits), so
+/// blocking reads never occupy the scheduler threads that drive rooms.
+///
+/// Requests:
+///  * `(auth_atom, std::string token_hash)` -> `std::optional<storage::user_row>`
+///  * `(info_atom, std::string user_id)` -> `std::optional<storage::user_row>`
+///  * `(room_atom, std::string slug)` -> `std::optional<storage::room_row>`
+///  * `(channels_atom, std::string room_id)` -> `std::vector<storage::channel_row>`
+///  * `(tail_atom, std::string room_id, std::string channel_id, int n)` -> `channel_snapshot`
+///  * `(load_atom, std::string room_id, std::string channel_id, int64 after, int64 upto)`
+///      -> `std::vector<storage::message_row>` (every seq in (after, upto], ascending)
+///  * `(list_atom, storage::message_query)` -> `std::vector<storage::message_row>`
+///  * `(health_atom)` -> `bool`
+caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n);
+
+}  // namespace relay

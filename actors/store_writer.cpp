@@ -1,0 +1,147 @@
+#include "actors/store_writer.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/messages.hpp"
+#include "core/clock.hpp"
+#include "storage/store.hpp"
+
+namespace relay {
+
+namespace {
+
+struct pending_write {
+  std::function<write_outcome(storage::store&)> run;
+  caf::typed_response_promise<write_outcome> promise;
+};
+
+struct writer_state {
+  std::unique_ptr<storage::store> db;
+  std::vector<pending_write> batch;
+  bool flush_scheduled = false;
+  static inline const char* name = "store_writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+caf::typed_response_promise<write_outcome> enqueue(
+    writer_actor* self, std::function<write_outcome(storage::store&)> run) {
+  auto rp = self->make_response_promise<write_outcome>();
+  self->state.batch.push_back({std::move(run), rp});
+  if (!self->state.flush_scheduled) {
+    // The flush goes behind everything already queued: all of it lands in one commit.
+    self->state.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  return rp;
+}
+
+void flush(writer_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  auto batch = std::move(st.batch);
+  st.batch.clear();
+  std::vector<write_outcome> outcomes;
+  outcomes.reserve(batch.size());
+  // Store calls report failures through last_error(); any of them fails the batch.
+  std::string failure;
+  auto check = [&] {
+    if (failure.empty() && st.db->last_error()) failure = st.db->last_error().message;
+  };
+  st.db->begin();
+  check();
+  for (auto& w : batch) {
+    if (!failure.empty()) break;
+    outcomes.push_back(w.run(*st.db));
+    if (st.db->last_error().code == errc::internal || st.db->last_error().code == errc::unavailable)
+      check();
+  }
+  if (failure.empty()) {
+    st.db->commit();
+    check();
+  } else {
+    st.db->rollback();
+  }
+  if (!failure.empty()) {
+    // Nothing of this batch is durable: no client may get an ack for it.
+    spdlog::error("store commit failed, {} writes rejected: {}", batch.size(), failure);
+    outcomes.assign(batch.size(), write_outcome{});
+    for (auto& o : outcomes) o.error = make_error(errc::unavailable, "storage unavailable");
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(outcomes[i]));
+}
+
+// Loads the message and checks it belongs to the room; the edit/delete rules use it.
+std::optional<storage::message_row> message_in_room(storage::store& db, const std::string& room_id,
+                                                    const std::string& id) {
+  auto m = db.find_message(id);
+  if (!m || m->room_id != room_id) return std::nullopt;
+  return m;
+}
+
+caf::behavior writer(writer_actor* self, store_factory open) {
+  self->state.db = open();
+  return {
+      [=](append_atom, storage::new_message& msg) {
+        return enqueue(self, [msg = std::move(msg)](storage::store& db) {
+          auto r = db.append_message(msg);
+          return write_outcome{{}, std::move(r.message), r.duplicate, std::nullopt};
+        });
+      },
+      [=](edit_atom, std::string& room_id, edit_request& req) {
+        return enqueue(self, [room_id = std::move(room_id), req = std::move(req)](storage::store& db) {
+          write_outcome out;
+          auto m = message_in_room(db, room_id, req.message_id);
+          if (!m) {
+            out.error = make_error(errc::not_found, "no such message");
+          } else if (m->author.id != req.from.user.id) {
+            out.error = make_error(errc::forbidden, "only the author can edit a message");
+          } else if (auto edited = db.edit_message(req.message_id, req.content, now_ms())) {
+            out.message = std::move(*edited);
+          } else {
+            out.error = make_error(errc::not_found, "no such message");
+          }
+          return out;
+        });
+      },
+      [=](delete_atom, std::string& room_id, std::string& owner_id, delete_request& req) {
+        return enqueue(self, [room_id = std::move(room_id), owner_id = std::move(owner_id),
+                              req = std::move(req)](storage::store& db) {
+          write_outcome out;
+          auto m = message_in_room(db, room_id, req.message_id);
+          if (!m) {
+            out.error = make_error(errc::not_found, "no such message");
+          } else if (m->author.id != req.from.user.id &&
+                     (owner_id.empty() || owner_id != req.from.user.id)) {
+            out.error = make_error(errc::forbidden, "only the author or the room owner can delete");
+          } else if (auto gone = db.delete_message(req.message_id)) {
+            out.message = std::move(*gone);
+          } else {
+            out.error = make_error(errc::not_found, "no such message");
+          }
+          return out;
+        });
+      },
+      [=](create_atom, storage::channel_row& row) {
+        return enqueue(self, [row = std::move(row)](storage::store& db) {
+          write_outcome out;
+          auto r = db.create_channel(row);
+          if (!r)
+            out.error = r.error;
+          else
+            out.channel = std::move(*r.value);
+          return out;
+        });
+      },
+      [=](flush_atom) { flush(self); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open) {
+  return sys.spawn<caf::detached>(writer, std::move(open));
+}
+
+}  // namespace relay

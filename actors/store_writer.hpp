@@ -1,0 +1,22 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/fwd.hpp"
+
+namespace relay {
+
+/// Spawns the single writer of the store on its own thread (it blocks on fsync).
+///
+/// It answers
+///  * `(append_atom, storage::new_message)` -> `write_outcome`
+///  * `(edit_atom, std::string room_id, edit_request)` -> `write_outcome`
+///  * `(delete_atom, std::string room_id, std::string room_owner_id, delete_request)` -> `write_outcome`
+///  * `(create_atom, storage::channel_row)` -> `write_outcome` (with `channel`)
+/// and replies only after the transaction holding the write has committed. Every
+/// request that reaches the mailbox before a commit starts joins that transaction,
+/// so a burst of N sends costs one fsync, not N.
+caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open);
+
+}  // namespace relay

@@ -1,0 +1,105 @@
+// relay: the server, and the operator commands that work on its data directory.
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <caf/all.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/api_request.hpp"
+#include "actors/directory.hpp"
+#include "actors/store_reader.hpp"
+#include "actors/store_writer.hpp"
+#include "app/operator.hpp"
+#include "config/options.hpp"
+#include "storage/sqlite_store.hpp"
+#include "transport/server.hpp"
+
+namespace {
+
+int serve(const relay::config& cfg) {
+  using namespace relay;
+  auto path = storage::sqlite_store::db_path(cfg.data_dir);
+  // Open once up front so a bad data directory fails start-up with a clear message.
+  try {
+    storage::sqlite_store probe{path, false, cfg.sqlite_synchronous};
+  } catch (const std::exception& e) {
+    std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
+    return 1;
+  }
+  caf::actor_system_config ccfg;
+  if (cfg.actor_threads > 0)
+    ccfg.set("scheduler.max-threads", static_cast<std::size_t>(cfg.actor_threads));
+  caf::actor_system sys{ccfg};
+
+  store_factory open = [path, sync = cfg.sqlite_synchronous] {
+    return std::make_unique<storage::sqlite_store>(path, false, sync);
+  };
+  auto writer = spawn_store_writer(sys, open);
+  auto readers = spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads));
+  auto directory = spawn_directory(
+      sys, {writer, readers, static_cast<int>(cfg.ring_messages), static_cast<int>(cfg.sync_messages)});
+
+  api_context ctx{directory, writer, readers, static_cast<std::size_t>(cfg.max_content_chars)};
+  server srv{sys, cfg, ctx};
+  std::uint16_t port = 0;
+  try {
+    port = srv.listen(cfg.listen_host, cfg.listen_port);
+  } catch (const std::exception& e) {
+    std::cerr << "relay: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
+              << e.what() << "\n";
+    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
+  std::cout << "relay: data in " << cfg.data_dir
+            << "; create a user and a token with:\n"
+               "  relay --data-dir " << cfg.data_dir << " user add alice\n"
+               "  relay --data-dir " << cfg.data_dir << " token create alice" << std::endl;
+
+  // SIGINT/SIGTERM stop the I/O loop; actors are shut down in order below.
+  boost::asio::io_context sig_ioc;
+  boost::asio::signal_set signals{sig_ioc, SIGINT, SIGTERM};
+  signals.async_wait([&](auto, int) { srv.stop(); });
+  std::thread sig_thread{[&] { sig_ioc.run(); }};
+  srv.run();
+  sig_ioc.stop();
+  sig_thread.join();
+  spdlog::info("shutting down");
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto loaded = relay::load_config(argc, argv);
+  if (!loaded.cfg) {
+    std::cerr << "relay: " << loaded.error << "\n";
+    return 2;
+  }
+  if (loaded.cmd.help) {
+    std::cout << relay::help_text();
+    return 0;
+  }
+  if (loaded.cmd.version) {
+    std::cout << "relay 0.1.0\n";
+    return 0;
+  }
+  auto& cfg = *loaded.cfg;
+  // Logs go to stderr; stdout carries only what scripts read (URL, tokens).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("relay"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  if (!loaded.cmd.words.empty()) return relay::run_operator_command(cfg, loaded.cmd);
+  std::signal(SIGPIPE, SIG_IGN);
+  return serve(cfg);
+}

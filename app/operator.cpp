@@ -1,0 +1,76 @@
+#include "app/operator.hpp"
+
+#include <iostream>
+
+#include "core/ids.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace relay {
+
+namespace {
+
+std::string sub_option(const command_line& cmd, const std::string& key, std::string fallback) {
+  for (auto& [k, v] : cmd.sub_options)
+    if (k == key) return v;
+  return fallback;
+}
+
+int usage() {
+  std::cerr << "usage: relay [OPTIONS] user add LOGIN [--name NAME] [--email EMAIL]\n"
+               "       relay [OPTIONS] token create LOGIN [--name LABEL]\n";
+  return 2;
+}
+
+bool valid_login(const std::string& s) {
+  if (s.empty() || s.size() > 39) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+int run_operator_command(const config& cfg, const command_line& cmd) {
+  auto& w = cmd.words;
+  if (w.size() != 3) return usage();
+  std::unique_ptr<storage::sqlite_store> db;
+  try {
+    db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir), false,
+                                                 cfg.sqlite_synchronous);
+  } catch (const std::exception& e) {
+    std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
+    return 1;
+  }
+  const auto& login = w[2];
+  if (w[0] == "user" && w[1] == "add") {
+    if (!valid_login(login)) {
+      std::cerr << "relay: a login is 1..39 of A-Z a-z 0-9 - _\n";
+      return 2;
+    }
+    auto r = db->create_user(login, sub_option(cmd, "name", login), sub_option(cmd, "email", ""));
+    if (!r) {
+      std::cerr << "relay: " << r.error.message << "\n";
+      return 1;
+    }
+    std::cout << r.value->id << "\n";
+    return 0;
+  }
+  if (w[0] == "token" && w[1] == "create") {
+    auto user = db->find_user_by_login(login);
+    if (!user) {
+      std::cerr << "relay: no user '" << login << "' (create it with: relay user add " << login
+                << ")\n";
+      return 1;
+    }
+    // 32 random bytes: the secret is shown once; only its hash is stored.
+    auto token = "rlt_" + random_hex(32);
+    db->create_token(user->id, sub_option(cmd, "name", "cli"), sha256_hex(token));
+    std::cout << token << "\n";
+    return 0;
+  }
+  return usage();
+}
+
+}  // namespace relay

@@ -1,0 +1,248 @@
+#include "config/options.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+
+namespace relay {
+
+namespace {
+
+using setter = std::function<std::string(config&, const std::string&)>;  // "" = ok, else why
+
+struct option_def {
+  option_info info;
+  setter set;
+};
+
+std::string set_int(std::int64_t& out, const std::string& v, std::int64_t lo, std::int64_t hi) {
+  std::int64_t x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc{} || p != v.data() + v.size()) return "expected an integer, got '" + v + "'";
+  if (x < lo || x > hi)
+    return "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + v;
+  out = x;
+  return {};
+}
+
+std::string set_enum(std::string& out, const std::string& v, std::initializer_list<const char*> ok) {
+  for (auto* o : ok)
+    if (v == o) {
+      out = v;
+      return {};
+    }
+  std::string all;
+  for (auto* o : ok) all += std::string(all.empty() ? "" : "|") + o;
+  return "must be one of " + all + ", got '" + v + "'";
+}
+
+option_def int_opt(const char* name, std::int64_t config::*field, std::int64_t def, std::int64_t lo,
+                   std::int64_t hi, const char* help) {
+  std::string flag = std::string("--") + name;
+  std::string env = std::string("RELAY_") + name;
+  for (auto& c : flag)
+    if (c == '_') c = '-';
+  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  auto range = " (" + std::to_string(lo) + ".." + std::to_string(hi) + ")";
+  return {{name, flag, env, "integer", std::to_string(def), help + range},
+          [=](config& c, const std::string& v) { return set_int(c.*field, v, lo, hi); }};
+}
+
+const std::vector<option_def>& table() {
+  static const std::vector<option_def> defs = {
+      {{"listen", "--listen", "RELAY_LISTEN", "host:port", "127.0.0.1:8080",
+        "address to serve HTTP, WebSocket and SSE on (port 0 picks a free port)"},
+       [](config& c, const std::string& v) -> std::string {
+         auto colon = v.rfind(':');
+         if (colon == std::string::npos || colon == 0) return "expected HOST:PORT, got '" + v + "'";
+         std::int64_t port = 0;
+         if (auto e = set_int(port, v.substr(colon + 1), 0, 65535); !e.empty()) return "port " + e;
+         c.listen_host = v.substr(0, colon);
+         c.listen_port = static_cast<std::uint16_t>(port);
+         return {};
+       }},
+      {{"data_dir", "--data-dir", "RELAY_DATA_DIR", "string", "./var",
+        "directory for the SQLite database (created if missing)"},
+       [](config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         c.data_dir = v;
+         return {};
+       }},
+      {{"log_level", "--log-level", "RELAY_LOG_LEVEL", "trace|debug|info|warn|error|off", "info",
+        "log verbosity"},
+       [](config& c, const std::string& v) {
+         return set_enum(c.log_level, v, {"trace", "debug", "info", "warn", "error", "off"});
+       }},
+      int_opt("io_threads", &config::io_threads, 1, 1, 64, "threads running network I/O"),
+      int_opt("actor_threads", &config::actor_threads, 0, 0, 64,
+              "actor scheduler threads; 0 = max(cores, 4)"),
+      int_opt("reader_threads", &config::reader_threads, 2, 1, 32,
+              "dedicated threads for blocking store reads"),
+      {{"sqlite_synchronous", "--sqlite-synchronous", "RELAY_SQLITE_SYNCHRONOUS", "full|normal",
+        "full",
+        "full: every commit is fsynced before its ack (survives power loss); normal: survives "
+        "process crashes only"},
+       [](config& c, const std::string& v) {
+         return set_enum(c.sqlite_synchronous, v, {"full", "normal"});
+       }},
+      int_opt("max_frame_bytes", &config::max_frame_bytes, 64 * 1024, 1024, 16 << 20,
+              "largest inbound WebSocket message in bytes"),
+      int_opt("max_body_bytes", &config::max_body_bytes, 64 * 1024, 1024, 16 << 20,
+              "largest HTTP request body in bytes"),
+      int_opt("max_content_chars", &config::max_content_chars, 4000, 1, 100000,
+              "longest message content in characters, after trimming"),
+      int_opt("sync_messages", &config::sync_messages, 20, 0, 100,
+              "messages in the sync frame sent on connect"),
+      int_opt("ring_messages", &config::ring_messages, 256, 20, 100000,
+              "recent messages each channel keeps in memory for sync and resume"),
+      int_opt("sse_ping_seconds", &config::sse_ping_seconds, 20, 1, 3600,
+              "interval of SSE ping events"),
+      int_opt("out_queue_bytes", &config::out_queue_bytes, 4 << 20, 4096, 1 << 30,
+              "per-connection outbound queue cap in bytes; past it the client is closed (4008)"),
+      int_opt("out_queue_frames", &config::out_queue_frames, 8192, 16, 1 << 24,
+              "per-connection outbound queue cap in frames; past it the client is closed (4008)"),
+      int_opt("handshake_timeout_seconds", &config::handshake_timeout_seconds, 10, 1, 600,
+              "time a client has to send a complete HTTP request"),
+  };
+  return defs;
+}
+
+const option_def* find_by_flag(std::string_view flag) {
+  for (auto& d : table())
+    if (d.info.flag == flag) return &d;
+  return nullptr;
+}
+
+std::string apply(config& c, const option_def& d, const std::string& value, const char* source) {
+  auto why = d.set(c, value);
+  if (why.empty()) return {};
+  return "invalid value for option '" + d.info.name + "' (" + source + "): " + why;
+}
+
+std::string load_file(config& c, const std::string& path) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "cannot read config file " << path << ": " << e.description() << " at "
+       << e.source().begin;
+    return os.str();
+  }
+  for (auto& [key, node] : tbl) {
+    const option_def* d = nullptr;
+    for (auto& def : table())
+      if (def.info.name == key.str()) d = &def;
+    if (!d) return "unknown option '" + std::string(key.str()) + "' in " + path;
+    std::string value;
+    if (auto s = node.value<std::string>())
+      value = *s;
+    else if (auto i = node.value<std::int64_t>())
+      value = std::to_string(*i);
+    else
+      return "option '" + d->info.name + "' in " + path + " must be a string or an integer";
+    if (auto e = apply(c, *d, value, path.c_str()); !e.empty()) return e;
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::vector<option_info>& options() {
+  static const std::vector<option_info> infos = [] {
+    std::vector<option_info> v;
+    for (auto& d : table()) v.push_back(d.info);
+    return v;
+  }();
+  return infos;
+}
+
+load_result load_config(int argc, char** argv) {
+  load_result res;
+  config c;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // The config file comes first so environment and flags override it.
+  std::string file;
+  if (auto* env = std::getenv("RELAY_CONFIG")) file = env;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) file = args[i + 1];
+    if (args[i].rfind("--config=", 0) == 0) file = args[i].substr(9);
+  }
+  if (!file.empty())
+    if (auto e = load_file(c, file); !e.empty()) {
+      res.error = e;
+      return res;
+    }
+  for (auto& d : table())
+    if (auto* env = std::getenv(d.info.env.c_str()))
+      if (auto e = apply(c, d, env, d.info.env.c_str()); !e.empty()) {
+        res.error = e;
+        return res;
+      }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--help" || a == "-h") {
+      res.cmd.help = true;
+      continue;
+    }
+    if (a == "--version") {
+      res.cmd.version = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) {
+      res.cmd.words.push_back(a);
+      continue;
+    }
+    std::string flag = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      flag = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        res.error = "option " + flag + " needs a value";
+        return res;
+      }
+      value = args[++i];
+    }
+    if (flag == "--config") continue;
+    if (auto* d = find_by_flag(flag)) {
+      if (auto e = apply(c, *d, value, flag.c_str()); !e.empty()) {
+        res.error = e;
+        return res;
+      }
+    } else if (!res.cmd.words.empty()) {
+      // Options after a subcommand word belong to the subcommand (e.g. `user add x --name X`).
+      res.cmd.sub_options.emplace_back(flag.substr(2), value);
+    } else {
+      res.error = "unknown option " + flag + " (see relay --help)";
+      return res;
+    }
+  }
+  res.cfg = c;
+  return res;
+}
+
+std::string help_text() {
+  std::ostringstream os;
+  os << "Usage: relay [OPTIONS]                       start the server\n"
+        "       relay [OPTIONS] user add LOGIN [--name NAME] [--email EMAIL]\n"
+        "       relay [OPTIONS] token create LOGIN [--name LABEL]   prints an rlt_ API token\n"
+        "\n"
+        "Every option can also be set in a TOML file (--config FILE or RELAY_CONFIG;\n"
+        "see config/relay.example.toml) or in its environment variable.\n"
+        "Precedence: flag > environment > file > default.\n\nOptions:\n";
+  os << "  --config FILE\n      TOML configuration file [env RELAY_CONFIG]\n";
+  for (auto& o : options()) {
+    os << "  " << o.flag << " " << (o.kind == "integer" ? "N" : o.kind == "string" ? "VALUE" : o.kind)
+       << "\n      " << o.help << " [default " << o.default_value << ", env " << o.env << "]\n";
+  }
+  return os.str();
+}
+
+}  // namespace relay

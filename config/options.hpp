@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relay {
+
+/// Every runtime setting of Relay. Declared once, with bounds and help, in the
+/// table in options.cpp; `relay --help` and config/relay.example.toml mirror it.
+struct config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string data_dir = "./var";
+  std::string log_level = "info";
+  std::int64_t io_threads = 1;
+  std::int64_t actor_threads = 0;  // 0: CAF's default, max(cores, 4)
+  std::int64_t reader_threads = 2;
+  std::string sqlite_synchronous = "full";
+  std::int64_t max_frame_bytes = 64 * 1024;
+  std::int64_t max_body_bytes = 64 * 1024;
+  std::int64_t max_content_chars = 4000;
+  std::int64_t sync_messages = 20;
+  std::int64_t ring_messages = 256;
+  std::int64_t sse_ping_seconds = 20;
+  std::int64_t out_queue_bytes = 4 * 1024 * 1024;
+  std::int64_t out_queue_frames = 8192;
+  std::int64_t handshake_timeout_seconds = 10;
+};
+
+/// One option: how it is named everywhere and what it accepts.
+struct option_info {
+  std::string name;     // key in the TOML file, e.g. "data_dir"
+  std::string flag;     // "--data-dir"
+  std::string env;      // "RELAY_DATA_DIR"
+  std::string kind;     // "string", "integer", "host:port", one of "a|b"
+  std::string default_value;
+  std::string help;
+};
+
+/// The option table, in the order `--help` lists it.
+const std::vector<option_info>& options();
+
+/// What the command line asked for besides options: the operator subcommand and its
+/// positional words (e.g. {"user","add","alice"}) and sub-options (`--name`).
+struct command_line {
+  std::vector<std::string> words;
+  std::vector<std::pair<std::string, std::string>> sub_options;
+  bool help = false;
+  bool version = false;
+};
+
+/// Loads defaults, then the TOML file (`--config FILE` or `RELAY_CONFIG`), then
+/// `RELAY_…` environment variables, then flags. Returns an error message naming
+/// the offending option instead of a config when a value is invalid.
+struct load_result {
+  std::optional<config> cfg;
+  command_line cmd;
+  std::string error;
+};
+load_result load_config(int argc, char** argv);
+
+/// Text of `relay --help`.
+std::string help_text();
+
+}  // namespace relay

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Relay needs, only those missing (no apt run when
+# everything is present). Usage: scripts/deps.sh run|test
+set -euo pipefail
+
+build_pkgs=(g++ cmake make pkg-config libcaf-dev libboost1.81-dev libboost-json1.81-dev
+  libboost-url1.81-dev libsqlite3-dev libssl-dev libspdlog-dev libtomlplusplus-dev
+  libgtest-dev libbenchmark-dev libhiredis-dev libpqxx-dev)
+test_pkgs=(nodejs npm redis-server postgresql clang-format)
+
+want=("${build_pkgs[@]}")
+[ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  # npm/nodejs may come from outside apt on developer machines; accept the binaries.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "relay: installing missing packages: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, build, start Relay on the embedded default
+# (SQLite under ./var). Extra arguments go to relay, e.g. make run ARGS="--listen 0.0.0.0:8080".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh run
+scripts/build.sh build
+exec build/relay "$@"

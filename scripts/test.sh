@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, build under ASan+UBSan, start throwaway Redis
+# and Postgres on loopback, run every test, stop them (also on failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+npm ci --no-audit --no-fund --loglevel=error
+scripts/build.sh build-asan -DRELAY_SANITIZE=address,undefined
+
+tmp=$(mktemp -d /tmp/relay-test.XXXXXX)
+chmod 755 "$tmp"
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+redis_port=$(free_port)
+pg_port=$(free_port)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+
+cleanup() {
+  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  [ -d "$tmp/pg" ] && as_pg "$pg_bin/pg_ctl -D $tmp/pg -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
+  --dir "$tmp" --logfile "$tmp/redis.log" >/dev/null
+mkdir -p "$tmp/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$tmp/pg"
+as_pg "$pg_bin/initdb -D $tmp/pg -A trust -U relay" >/dev/null
+as_pg "$pg_bin/pg_ctl -D $tmp/pg -w -l $tmp/pg/log -o '-p $pg_port -k $tmp/pg -c listen_addresses=127.0.0.1'" start >/dev/null
+
+export RELAY_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+export RELAY_TEST_POSTGRES_URL="postgresql://relay@127.0.0.1:$pg_port/postgres"
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build-asan --output-on-failure -j2 "$@"

@@ -1,0 +1,180 @@
+#include "storage/migrations.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace relay::storage {
+
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw std::runtime_error("sqlite migration: " + what + ": " + sqlite3_errmsg(db));
+}
+
+void exec(sqlite3* db, const char* sql, const std::string& what) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, what);
+}
+
+// The lobby id is generated when the database is created, so it is a real ULID that
+// sorts by creation time like every other room id.
+void seed_lobby(sqlite3* db) {
+  constexpr const char* sql =
+      "INSERT INTO rooms (id, slug, display_name, description, accent_colors, avatar_url,"
+      " owner_id, whitelist_only, created_at)"
+      " VALUES (?1, 'lobby', 'Lobby', '', '[]', '', NULL, 0, ?2)";
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) fail(db, "prepare lobby seed");
+  const std::string id = make_id("room");
+  sqlite3_bind_text(stmt, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(stmt, 2, now_ms());
+  const int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) fail(db, "seed lobby");
+}
+
+constexpr std::string_view migration_1 = R"sql(
+CREATE TABLE users (
+  id          TEXT PRIMARY KEY NOT NULL,
+  login       TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL DEFAULT '',
+  avatar_url  TEXT NOT NULL DEFAULT '',
+  email       TEXT NOT NULL DEFAULT '',
+  github_id   INTEGER UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE tokens (
+  id          TEXT PRIMARY KEY NOT NULL,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name        TEXT NOT NULL DEFAULT '',
+  hash        TEXT NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);
+CREATE INDEX tokens_by_user ON tokens (user_id, created_at);
+
+CREATE TABLE rooms (
+  id              TEXT PRIMARY KEY NOT NULL,
+  slug            TEXT NOT NULL UNIQUE,
+  display_name    TEXT NOT NULL DEFAULT '',
+  description     TEXT NOT NULL DEFAULT '',
+  accent_colors   TEXT NOT NULL DEFAULT '[]',
+  avatar_url      TEXT NOT NULL DEFAULT '',
+  owner_id        TEXT REFERENCES users (id) ON DELETE SET NULL,
+  whitelist_only  INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL
+);
+
+CREATE TABLE channels (
+  id          TEXT PRIMARY KEY NOT NULL,
+  room_id     TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  slug        TEXT NOT NULL,
+  name        TEXT NOT NULL DEFAULT '',
+  visibility  TEXT NOT NULL DEFAULT 'public',
+  created_by  TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  UNIQUE (room_id, slug)
+);
+
+CREATE TABLE channel_members (
+  channel_id  TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (channel_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX channel_members_by_user ON channel_members (user_id);
+
+-- channel_id '' is the room-wide thread. client_msg_id is NULL when the client sent
+-- none, so the (author_id, client_msg_id) uniqueness only binds real ids.
+CREATE TABLE messages (
+  id             TEXT PRIMARY KEY NOT NULL,
+  room_id        TEXT NOT NULL,
+  channel_id     TEXT NOT NULL DEFAULT '',
+  seq            INTEGER NOT NULL,
+  author_id      TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  client_msg_id  TEXT,
+  created_at     INTEGER NOT NULL,
+  edited_at      INTEGER,
+  thread_id      TEXT,
+  bot            TEXT,
+  UNIQUE (room_id, channel_id, seq),
+  UNIQUE (author_id, client_msg_id)
+);
+CREATE INDEX messages_by_room_time ON messages (room_id, created_at, id);
+CREATE INDEX messages_by_channel_time ON messages (room_id, channel_id, created_at, id);
+
+-- Kept apart from messages so a seq is never reused after the newest message of a
+-- channel is deleted (clients resume with after_seq).
+CREATE TABLE channel_seqs (
+  room_id     TEXT NOT NULL,
+  channel_id  TEXT NOT NULL,
+  last_seq    INTEGER NOT NULL,
+  PRIMARY KEY (room_id, channel_id)
+) WITHOUT ROWID;
+)sql";
+
+const migration all_migrations[] = {
+    {1, migration_1, &seed_lobby},
+};
+
+}  // namespace
+
+std::span<const migration> migrations() {
+  return all_migrations;
+}
+
+int latest_schema_version() {
+  return migrations().back().version;
+}
+
+int schema_version(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) != SQLITE_OK)
+    fail(db, "read user_version");
+  const int rc = sqlite3_step(stmt);
+  const int version = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW) fail(db, "read user_version");
+  return version;
+}
+
+void migrate(sqlite3* db) {
+  const int latest = latest_schema_version();
+  // Fast path: reopening an up-to-date file must not wait for the write lock.
+  int current = schema_version(db);
+  if (current == latest) return;
+  if (current > latest)
+    throw std::runtime_error("sqlite migration: database schema version " +
+                             std::to_string(current) + " is newer than this build (" +
+                             std::to_string(latest) + ")");
+
+  exec(db, "BEGIN IMMEDIATE", "begin");
+  try {
+    // Another process may have migrated while we waited for the lock.
+    current = schema_version(db);
+    if (current > latest)
+      throw std::runtime_error("sqlite migration: database schema version " +
+                               std::to_string(current) + " is newer than this build (" +
+                               std::to_string(latest) + ")");
+    for (const auto& m : migrations()) {
+      if (m.version <= current) continue;
+      const std::string sql{m.sql};
+      exec(db, sql.c_str(), "apply version " + std::to_string(m.version));
+      if (m.seed != nullptr) m.seed(db);
+      // PRAGMA takes no bound parameters; the value is an integer we control.
+      const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+      exec(db, bump.c_str(), "set user_version");
+    }
+    exec(db, "COMMIT", "commit");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace relay::storage

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relay::storage {
+
+/// The room-wide thread of a room has no channel; it is stored with this channel id
+/// and written `__lobby` on the wire where a channel id is a key or query value.
+inline constexpr const char* room_thread = "";
+
+struct user_row {
+  std::string id;  // usr_…
+  std::string login;
+  std::string name;
+  std::string avatar_url;
+  std::string email;
+  std::optional<std::int64_t> github_id;
+  std::int64_t created_at = 0;  // unix ms
+};
+
+struct token_row {
+  std::string id;  // tok_…
+  std::string user_id;
+  std::string name;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> revoked_at;
+};
+
+struct room_row {
+  std::string id;  // room_…
+  std::string slug;
+  std::string display_name;
+  std::string description;
+  std::string accent_colors;  // JSON array text, e.g. ["#112233"]
+  std::string avatar_url;
+  std::optional<std::string> owner_id;  // none for the lobby
+  bool whitelist_only = false;
+  std::int64_t created_at = 0;
+};
+
+struct channel_row {
+  std::string id;  // ch_…
+  std::string room_id;
+  std::string slug;
+  std::string name;
+  std::string visibility;  // public | private | group | personal | dm
+  std::string created_by;  // usr_…
+  std::int64_t created_at = 0;
+};
+
+/// Author profile joined into message reads.
+struct author_row {
+  std::string id;
+  std::string login;
+  std::string name;
+  std::string avatar_url;
+};
+
+struct message_row {
+  std::string id;  // msg_…
+  std::string room_id;
+  std::string channel_id;  // room_thread ("") for the room-wide thread
+  std::int64_t seq = 0;
+  author_row author;
+  std::string content;
+  std::string client_msg_id;  // "" when the client sent none
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> edited_at;
+  std::string thread_id;  // "" when not in a thread
+  std::string bot;        // "" or the bot tag, e.g. "yee"
+};
+
+/// A message to append. The store assigns `seq` (last + 1 in its channel) and keeps
+/// (author_id, client_msg_id) unique.
+struct new_message {
+  std::string id;  // pre-generated msg_… id
+  std::string room_id;
+  std::string channel_id;
+  std::string author_id;
+  std::string content;
+  std::string client_msg_id;
+  std::int64_t created_at = 0;
+  std::string bot;
+};
+
+struct append_result {
+  message_row message;     // the stored row (the original one for a duplicate)
+  bool duplicate = false;  // same (author, client_msg_id) was stored before
+};
+
+/// Keyset page request over (created_at, id), newest first.
+struct message_query {
+  std::string room_id;
+  std::optional<std::string> channel_id;           // none = every channel of the room
+  std::optional<std::vector<std::string>> channel_ids;  // restrict to these (visibility)
+  std::optional<std::int64_t> before_created_at;
+  std::optional<std::string> before_id;
+  std::optional<std::int64_t> after_seq;  // with channel_id: oldest first, seq > after_seq
+  int limit = 20;
+};
+
+}  // namespace relay::storage

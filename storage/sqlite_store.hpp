@@ -1,0 +1,119 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.hpp"
+#include "storage/rows.hpp"
+#include "storage/store.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace relay::storage {
+
+namespace detail {
+struct sqlite_db_close {
+  void operator()(sqlite3* db) const noexcept;
+};
+struct sqlite_stmt_finalize {
+  void operator()(sqlite3_stmt* stmt) const noexcept;
+};
+using sqlite_db_ptr = std::unique_ptr<sqlite3, sqlite_db_close>;
+using sqlite_stmt_ptr = std::unique_ptr<sqlite3_stmt, sqlite_stmt_finalize>;
+class statement;
+}  // namespace detail
+
+/// The single-node store: one SQLite connection (WAL) with its prepared statements.
+///
+/// Any number of instances, in any number of processes, may open the same file; the
+/// one that finds the schema out of date migrates it. Methods never throw: a failure
+/// returns the empty value of the call (nullopt, false, an empty vector, a row with an
+/// empty id) and is described by `last_error()`.
+class sqlite_store final : public store {
+ public:
+  /// Opens (creating if missing) the database at `path` and, unless `read_only`,
+  /// migrates it. `read_only` only skips migrations: the connection is still opened
+  /// read-write because WAL readers need the -shm file. `synchronous` is "full" or
+  /// "normal". Throws std::runtime_error when the file cannot be opened, configured
+  /// or migrated, or on an unknown `synchronous` value.
+  explicit sqlite_store(const std::string& path, bool read_only = false,
+                        const std::string& synchronous = "full");
+  ~sqlite_store() override;
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  /// `<data_dir>/relay.db`, creating `data_dir` when missing (errors surface when the
+  /// constructor opens the path).
+  static std::string db_path(const std::string& data_dir);
+
+  /// The failure of the most recent call, or `errc::none` when it succeeded.
+  const error_info& last_error() const noexcept override { return last_error_; }
+
+  // -- store ----------------------------------------------------------------
+
+  void begin() override;
+  void commit() override;
+  void rollback() override;
+
+  result<user_row> create_user(const std::string& login, const std::string& name,
+                               const std::string& email) override;
+  std::optional<user_row> find_user_by_login(const std::string& login) override;
+  std::optional<user_row> find_user(const std::string& id) override;
+
+  token_row create_token(const std::string& user_id, const std::string& name,
+                         const std::string& token_hash) override;
+  std::optional<user_row> find_user_by_token_hash(const std::string& token_hash) override;
+  std::vector<token_row> list_tokens(const std::string& user_id) override;
+  bool revoke_token(const std::string& user_id, const std::string& token_id) override;
+
+  std::optional<room_row> find_room_by_slug(const std::string& slug) override;
+  std::vector<channel_row> list_channels(const std::string& room_id) override;
+  result<channel_row> create_channel(const channel_row& row) override;
+
+  append_result append_message(const new_message& msg) override;
+  std::optional<message_row> find_message(const std::string& id) override;
+  std::optional<message_row> edit_message(const std::string& id, const std::string& content,
+                                          std::int64_t edited_at) override;
+  std::optional<message_row> delete_message(const std::string& id) override;
+
+  std::vector<message_row> list_messages(const message_query& q) override;
+  std::vector<message_row> tail(const std::string& room_id, const std::string& channel_id,
+                                int n) override;
+  std::int64_t last_seq(const std::string& room_id, const std::string& channel_id) override;
+
+  bool healthy() override;
+
+ private:
+  struct cached_stmt {
+    detail::sqlite_stmt_ptr stmt;
+    bool in_use = false;
+  };
+
+  /// The cached statement for `sql`, prepared on first use; a fresh one when the
+  /// cached one is already being stepped (nested use).
+  detail::statement prepare(const std::string& sql);
+  /// A statement that is finalized after use (dynamic SQL).
+  detail::statement prepare_uncached(const std::string& sql);
+  /// Runs a statement that returns no rows.
+  bool run(const std::string& sql, const char* what);
+  void record(const char* what);
+  void record(errc code, std::string message);
+
+  std::optional<message_row> fetch_message(const std::string& id);
+  std::optional<message_row> find_duplicate(const std::string& author_id,
+                                            const std::string& client_msg_id);
+  std::vector<message_row> read_messages(detail::statement& st, const char* what);
+
+  // Declared before the cache so statements are finalized before the connection closes.
+  detail::sqlite_db_ptr db_;
+  std::unordered_map<std::string, cached_stmt> cache_;
+  error_info last_error_;
+};
+
+}  // namespace relay::storage

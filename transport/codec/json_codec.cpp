@@ -1,0 +1,312 @@
+#include "transport/codec/json_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "core/clock.hpp"
+
+namespace json = boost::json;
+
+namespace relay::codec {
+
+std::string wire_channel_key(const std::string& channel_id) {
+  return channel_id.empty() ? std::string{lobby_key} : channel_id;
+}
+
+std::string channel_from_wire(std::string_view key) {
+  return key == lobby_key ? std::string{} : std::string{key};
+}
+
+namespace {
+
+json::value nullable(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return json::string(s);
+}
+
+json::value nullable_time(const std::optional<std::int64_t>& t) {
+  if (!t) return nullptr;
+  return json::string(format_iso8601(*t));
+}
+
+json::object author_json(const storage::author_row& a) {
+  return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatarUrl", a.avatar_url}};
+}
+
+json::object message_json(const storage::message_row& m) {
+  return {{"id", m.id},
+          {"roomId", m.room_id},
+          {"channelId", nullable(m.channel_id)},
+          {"seq", m.seq},
+          {"author", author_json(m.author)},
+          {"content", m.content},
+          {"clientMsgId", nullable(m.client_msg_id)},
+          {"createdAt", format_iso8601(m.created_at)},
+          {"editedAt", nullable_time(m.edited_at)},
+          {"reactions", json::object{}},
+          {"threadId", nullable(m.thread_id)},
+          {"bot", nullable(m.bot)}};
+}
+
+json::object channel_json(const storage::channel_row& c, std::int64_t members) {
+  return {{"id", c.id},
+          {"slug", c.slug},
+          {"name", c.name},
+          {"visibility", c.visibility},
+          {"memberCount", members},
+          {"createdBy", c.created_by},
+          {"createdAt", format_iso8601(c.created_at)}};
+}
+
+error_info bad(errc c, std::string msg) { return make_error(c, std::move(msg)); }
+
+// Parses text as a JSON object, mapping every parse failure to a client error.
+std::variant<json::object, error_info> parse_object(std::string_view text) {
+  json::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 16;
+  auto v = json::parse(text, ec, {}, opts);
+  if (ec) {
+    // Boost.JSON reports bad UTF-8 escapes (lone surrogates) as syntax errors;
+    // raw invalid bytes are caught before parsing by the session.
+    return bad(errc::bad_request, "malformed JSON: " + ec.message());
+  }
+  if (!v.is_object()) return bad(errc::bad_request, "expected a JSON object");
+  return std::move(v.as_object());
+}
+
+// Reads an optional string field: absent -> fallback; null -> fallback when allowed.
+std::optional<error_info> read_string(const json::object& o, std::string_view key, std::string& out,
+                                      bool required, bool nullable_ok) {
+  auto it = o.find(key);
+  if (it == o.end() || (it->value().is_null() && nullable_ok)) {
+    if (required) return bad(errc::missing_field, "missing field '" + std::string(key) + "'");
+    return std::nullopt;
+  }
+  if (!it->value().is_string())
+    return bad(errc::bad_request, "field '" + std::string(key) + "' must be a string");
+  out.assign(it->value().as_string().begin(), it->value().as_string().end());
+  return std::nullopt;
+}
+
+std::optional<error_info> read_channel(const json::object& o, std::string& out) {
+  std::string raw;
+  if (auto e = read_string(o, "channelId", raw, false, true)) return e;
+  out = channel_from_wire(raw);
+  return std::nullopt;
+}
+
+std::string serialize(const json::value& v) { return json::serialize(v); }
+
+}  // namespace
+
+client_frame decode_client_frame(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return client_bad{std::move(*e), {}};
+  auto& o = std::get<json::object>(parsed);
+  std::string client_msg_id;
+  // Echo the id on errors whenever we can read one, so clients can match failures.
+  if (auto it = o.find("clientMsgId"); it != o.end() && it->value().is_string())
+    client_msg_id.assign(it->value().as_string().begin(), it->value().as_string().end());
+  std::string type;
+  if (auto e = read_string(o, "type", type, true, false)) return client_bad{*e, client_msg_id};
+  if (type == "send") {
+    client_send s;
+    if (auto e = read_string(o, "clientMsgId", s.client_msg_id, true, false))
+      return client_bad{*e, client_msg_id};
+    if (s.client_msg_id.empty() || s.client_msg_id.size() > 128)
+      return client_bad{bad(errc::bad_request, "clientMsgId must be 1..128 characters"), {}};
+    if (auto e = read_string(o, "content", s.content, true, false))
+      return client_bad{*e, client_msg_id};
+    if (auto e = read_channel(o, s.channel_id)) return client_bad{*e, client_msg_id};
+    return s;
+  }
+  if (type == "typing") {
+    client_typing t;
+    if (auto e = read_channel(o, t.channel_id)) return client_bad{*e, client_msg_id};
+    return t;
+  }
+  if (type == "ping") return client_ping{};
+  return client_bad{bad(errc::invalid_frame, "unknown frame type '" + type + "'"), client_msg_id};
+}
+
+std::variant<post_body, error_info> decode_post_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  auto& o = std::get<json::object>(parsed);
+  post_body b;
+  if (auto e = read_string(o, "content", b.content, true, false)) return *e;
+  if (auto e = read_channel(o, b.channel_id)) return *e;
+  if (auto e = read_string(o, "clientMsgId", b.client_msg_id, false, true)) return *e;
+  if (b.client_msg_id.size() > 128) return bad(errc::bad_request, "clientMsgId over 128 characters");
+  return b;
+}
+
+std::variant<edit_body, error_info> decode_edit_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  edit_body b;
+  if (auto e = read_string(std::get<json::object>(parsed), "content", b.content, true, false))
+    return *e;
+  return b;
+}
+
+std::variant<channel_body, error_info> decode_channel_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  auto& o = std::get<json::object>(parsed);
+  channel_body b;
+  if (auto e = read_string(o, "name", b.name, true, false)) return *e;
+  if (auto e = read_string(o, "slug", b.slug, true, false)) return *e;
+  b.visibility = "public";
+  if (auto e = read_string(o, "visibility", b.visibility, false, true)) return *e;
+  return b;
+}
+
+std::string encode_message(const storage::message_row& m) { return serialize(message_json(m)); }
+
+std::string encode_user(const storage::user_row& u) {
+  json::object o{{"id", u.id},
+                 {"githubId", u.github_id ? json::value(*u.github_id) : json::value(nullptr)},
+                 {"login", u.login},
+                 {"name", u.name},
+                 {"avatarUrl", u.avatar_url},
+                 {"email", nullable(u.email)}};
+  return serialize(o);
+}
+
+std::string encode_room(const storage::room_row& r, const std::optional<storage::user_row>& owner) {
+  json::value colors = json::array{};
+  json::error_code ec;
+  if (auto parsed = json::parse(r.accent_colors, ec); !ec && parsed.is_array()) colors = parsed;
+  json::value owner_v = nullptr;
+  if (owner)
+    owner_v = json::object{{"id", owner->id},
+                           {"login", owner->login},
+                           {"name", owner->name},
+                           {"avatarUrl", owner->avatar_url}};
+  json::object o{{"id", r.id},
+                 {"slug", r.slug},
+                 {"displayName", r.display_name},
+                 {"description", r.description},
+                 {"accentColors", colors},
+                 {"avatarUrl", nullable(r.avatar_url)},
+                 {"owner", owner_v},
+                 {"settings", json::object{{"whitelistOnly", r.whitelist_only}}},
+                 {"createdAt", format_iso8601(r.created_at)}};
+  return serialize(o);
+}
+
+std::string encode_channel(const storage::channel_row& c, std::int64_t member_count) {
+  return serialize(channel_json(c, member_count));
+}
+
+std::string encode_channel_list(const std::vector<storage::channel_row>& cs) {
+  json::array a;
+  for (auto& c : cs) a.push_back(channel_json(c, 0));
+  return serialize(json::object{{"channels", std::move(a)}});
+}
+
+std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more) {
+  json::array a;
+  a.reserve(ms.size());
+  for (auto& m : ms) a.push_back(message_json(m));
+  json::value next = nullptr;
+  if (more && !ms.empty())
+    next = json::object{{"beforeCreatedAt", format_iso8601(ms.back().created_at)},
+                        {"beforeId", ms.back().id}};
+  return serialize(json::object{{"messages", std::move(a)}, {"next", next}});
+}
+
+std::string encode_error_body(const error_info& e) {
+  return serialize(json::object{{"error", e.message}, {"code", code_name(e.code)}});
+}
+
+std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite) {
+  return serialize(json::object{{"ok", ok},
+                                {"ts", format_iso8601(ts)},
+                                {"checks", json::object{{"server", "ok"},
+                                                        {"redis", "off"},
+                                                        {"sqlite", sqlite},
+                                                        {"postgres", "off"}}}});
+}
+
+std::string encode_sync(const std::vector<storage::message_row>& ms,
+                        const std::map<std::string, std::int64_t>& seqs) {
+  json::array a;
+  a.reserve(ms.size());
+  for (auto& m : ms) a.push_back(message_json(m));
+  json::object s;
+  for (auto& [ch, seq] : seqs) s[wire_channel_key(ch)] = seq;
+  return serialize(json::object{{"type", "sync"}, {"messages", std::move(a)}, {"seqs", std::move(s)}});
+}
+
+std::string encode_message_frame(const storage::message_row& m) {
+  return serialize(json::object{
+      {"type", "message"}, {"clientMsgId", nullable(m.client_msg_id)}, {"message", message_json(m)}});
+}
+
+std::string encode_ack(const storage::message_row& m) {
+  return serialize(json::object{{"type", "ack"},
+                                {"clientMsgId", m.client_msg_id},
+                                {"serverId", m.id},
+                                {"createdAt", format_iso8601(m.created_at)},
+                                {"seq", m.seq}});
+}
+
+std::string encode_error_frame(const error_info& e, std::string_view client_msg_id) {
+  json::object o{{"type", "error"}};
+  if (!client_msg_id.empty()) o["clientMsgId"] = client_msg_id;
+  o["error"] = e.message;
+  o["code"] = code_name(e.code);
+  return serialize(o);
+}
+
+std::string encode_pong() { return R"({"type":"pong"})"; }
+
+std::string encode_message_updated(const storage::message_row& m) {
+  return serialize(json::object{{"type", "message_updated"}, {"message", message_json(m)}});
+}
+
+std::string encode_message_deleted(const std::string& message_id, const std::string& channel_id) {
+  return serialize(json::object{{"type", "message_deleted"},
+                                {"messageId", message_id},
+                                {"channelId", nullable(channel_id)}});
+}
+
+std::string encode_channel_created(const storage::channel_row& c) {
+  return serialize(json::object{{"type", "channel_created"}, {"channel", channel_json(c, 0)}});
+}
+
+std::string encode_typing(const std::string& channel_id, const storage::user_row& u) {
+  return serialize(json::object{{"type", "typing"},
+                                {"channelId", nullable(channel_id)},
+                                {"user", json::object{{"id", u.id},
+                                                      {"login", u.login},
+                                                      {"name", u.name},
+                                                      {"avatarUrl", u.avatar_url}}}});
+}
+
+std::string event_id(const std::string& channel_id, std::int64_t seq) {
+  return wire_channel_key(channel_id) + ":" + std::to_string(seq);
+}
+
+std::optional<std::map<std::string, std::int64_t>> parse_resume(std::string_view text) {
+  std::map<std::string, std::int64_t> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    auto colon = item.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    std::int64_t seq = 0;
+    auto num = item.substr(colon + 1);
+    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), seq);
+    if (ec != std::errc{} || p != num.data() + num.size() || seq < 0) return std::nullopt;
+    out[channel_from_wire(item.substr(0, colon))] = seq;
+  }
+  return out;
+}
+
+}  // namespace relay::codec

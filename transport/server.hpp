@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/api_request.hpp"
+#include "config/options.hpp"
+
+namespace relay {
+
+/// The network edge: accepts TCP connections, serves HTTP, and turns upgrades into
+/// WebSocket or SSE sessions. Owns the I/O threads; knows no business rules.
+class server {
+ public:
+  server(caf::actor_system& sys, const config& cfg, api_context ctx);
+  ~server();
+
+  /// Binds the listening socket; returns the bound port (useful with port 0).
+  std::uint16_t listen(const std::string& host, std::uint16_t port);
+
+  /// Runs the I/O threads until `stop()`; blocks the caller.
+  void run();
+
+  /// Thread-safe: stops accepting and ends `run()`.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace relay
