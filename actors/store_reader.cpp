@@ -81,8 +81,11 @@ caf::behavior reader(reader_actor* self, store_factory open) {
 
 }  // namespace
 
-caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n) {
-  auto factory = [&sys, open] { return sys.spawn<caf::detached>(reader, open); };
+caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n,
+                               bool dedicated_threads) {
+  auto factory = [&sys, open, dedicated_threads] {
+    return dedicated_threads ? sys.spawn<caf::detached>(reader, open) : sys.spawn(reader, open);
+  };
   return caf::actor_pool::make(sys.dummy_execution_unit(), n, factory,
                                caf::actor_pool::round_robin());
 }

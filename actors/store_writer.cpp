@@ -140,7 +140,8 @@ caf::behavior writer(writer_actor* self, store_factory open) {
 
 }  // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open) {
+caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open, bool dedicated_thread) {
+  if (!dedicated_thread) return sys.spawn(writer, std::move(open));
   return sys.spawn<caf::detached>(writer, std::move(open));
 }
 

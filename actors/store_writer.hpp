@@ -17,6 +17,8 @@ namespace relay {
 /// and replies only after the transaction holding the write has committed. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.
-caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open);
+/// `dedicated_thread = false` is for deterministic tests only.
+caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open,
+                              bool dedicated_thread = true);
 
 }  // namespace relay

@@ -1,0 +1,264 @@
+// Deterministic tests of the chat actors (directory, room, channel, connection and
+// the store writer/readers) with CAF's test coordinator: no threads, no sleeps.
+// The store is real SQLite in a temporary directory; the sink records what a socket
+// session would have written.
+
+#include <filesystem>
+#include <mutex>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/connection.hpp"
+#include "actors/directory.hpp"
+#include "actors/messages.hpp"
+#include "actors/store_reader.hpp"
+#include "actors/store_writer.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace json = boost::json;
+using namespace relay;
+
+namespace {
+
+/// What a socket session would have sent, in order, honouring the hold-until-sync rule.
+class recording_sink final : public client_sink {
+ public:
+  explicit recording_sink(std::uint64_t id) : id_(id) {}
+  std::uint64_t id() const noexcept override { return id_; }
+  void push(frame_ptr f) override {
+    if (!synced_) held_.push_back(f);
+    else frames.push_back(json::parse(f->json).as_object());
+  }
+  void push_sync(frame_ptr f) override {
+    synced_ = true;
+    frames.push_back(json::parse(f->json).as_object());
+    for (auto& h : held_) frames.push_back(json::parse(h->json).as_object());
+    held_.clear();
+  }
+  void close(std::uint16_t code, std::string) override { closed_with = code; }
+
+  std::vector<json::object> of_type(std::string_view type) const {
+    std::vector<json::object> out;
+    for (auto& f : frames)
+      if (f.at("type").as_string() == type) out.push_back(f);
+    return out;
+  }
+
+  std::vector<json::object> frames;
+  std::uint16_t closed_with = 0;
+
+ private:
+  std::uint64_t id_;
+  bool synced_ = false;
+  std::vector<frame_ptr> held_;
+};
+
+struct temp_dir {
+  temp_dir() {
+    char tmpl[] = "/tmp/relay-actors-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+caf::actor_system_config& testing_config() {
+  static caf::actor_system_config cfg = [] {
+    caf::actor_system_config c;
+    c.set("scheduler.policy", caf::atom("testing"));
+    c.set("logger.verbosity", caf::atom("quiet"));
+    return c;
+  }();
+  return cfg;
+}
+
+class room_actors : public ::testing::Test {
+ protected:
+  room_actors()
+      : sys(testing_config()),
+        sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    db_path = storage::sqlite_store::db_path(dir.path);
+    open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
+    writer = spawn_store_writer(sys, open, false);
+    readers = spawn_store_readers(sys, open, 2, false);
+    directory = spawn_directory(sys, {writer, readers, 64, 20});
+    sched.run();
+    storage::sqlite_store db{db_path};
+    alice = principal{*db.create_user("alice", "Alice", "").value};
+    bob = principal{*db.create_user("bob", "Bob", "").value};
+  }
+
+  ~room_actors() override {
+    for (auto& c : connections) caf::anon_send(c, close_atom::value);
+    sched.run();
+    for (auto& a : {directory, readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  caf::actor lobby() {
+    caf::actor room;
+    auto self = sys.spawn([&](caf::event_based_actor* s) {
+      s->request(directory, caf::infinite, room_atom::value, std::string{"lobby"})
+          .then([&](caf::actor& r) { room = r; });
+    });
+    sched.run();
+    return room;
+  }
+
+  std::shared_ptr<recording_sink> connect(const principal& who,
+                                          std::map<std::string, std::int64_t> resume = {}) {
+    auto sink = std::make_shared<recording_sink>(next_id++);
+    connections.push_back(spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20}));
+    sched.run();
+    return sink;
+  }
+
+  void send(std::size_t conn, std::string client_msg_id, std::string content,
+            std::string channel = "") {
+    caf::anon_send(connections.at(conn),
+                   codec::client_frame{codec::client_send{std::move(client_msg_id),
+                                                          std::move(content), std::move(channel)}});
+  }
+
+  std::int64_t stored_count() {
+    storage::sqlite_store db{db_path};
+    storage::message_query q;
+    q.room_id = db.find_room_by_slug("lobby")->id;
+    q.limit = 100;
+    return static_cast<std::int64_t>(db.list_messages(q).size());
+  }
+
+  temp_dir dir;
+  std::string db_path;
+  store_factory open;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  caf::actor writer, readers, directory;
+  std::vector<caf::actor> connections;
+  principal alice, bob;
+  std::uint64_t next_id = 1;
+};
+
+}  // namespace
+
+TEST_F(room_actors, sync_comes_first_and_lists_channel_seqs) {
+  auto tab = connect(alice);
+  ASSERT_FALSE(tab->frames.empty());
+  auto& sync = tab->frames.front();
+  EXPECT_EQ(sync.at("type").as_string(), "sync");
+  EXPECT_TRUE(sync.at("messages").as_array().empty());
+  EXPECT_EQ(sync.at("seqs").as_object().at("__lobby").as_int64(), 0);
+}
+
+TEST_F(room_actors, ack_is_sent_only_after_the_message_is_committed) {
+  auto tab = connect(alice);
+  send(0, "c1", "hello");
+  // Step the actors one message at a time: whenever an ack exists, the message must
+  // already be readable from an independent store connection.
+  bool acked = false;
+  bool saw_uncommitted = false;
+  while (sched.try_run_once()) {
+    auto stored = stored_count();
+    bool has_ack = !tab->of_type("ack").empty();
+    bool has_message = !tab->of_type("message").empty();
+    if (has_ack || has_message) {
+      EXPECT_EQ(stored, 1) << "ack and fan-out must follow the commit";
+    } else if (stored == 0) {
+      saw_uncommitted = true;
+    }
+    acked = acked || has_ack;
+  }
+  ASSERT_TRUE(acked);
+  EXPECT_TRUE(saw_uncommitted) << "the test must observe the in-flight state at least once";
+  auto ack = tab->of_type("ack").at(0);
+  EXPECT_EQ(ack.at("clientMsgId").as_string(), "c1");
+  EXPECT_EQ(ack.at("seq").as_int64(), 1);
+}
+
+TEST_F(room_actors, every_tab_of_every_user_sees_messages_in_seq_order_and_only_sender_gets_ack) {
+  auto a1 = connect(alice);
+  auto a2 = connect(alice);
+  auto b1 = connect(bob);
+  // Interleave two senders; the channel is the single point of order.
+  for (int i = 0; i < 20; ++i) {
+    send(0, "a" + std::to_string(i), "from alice " + std::to_string(i));
+    send(2, "b" + std::to_string(i), "from bob " + std::to_string(i));
+  }
+  sched.run();
+  for (auto* tab : {a1.get(), a2.get(), b1.get()}) {
+    auto msgs = tab->of_type("message");
+    ASSERT_EQ(msgs.size(), 40u);
+    for (std::size_t i = 0; i < msgs.size(); ++i)
+      EXPECT_EQ(msgs[i].at("message").at("seq").as_int64(), static_cast<std::int64_t>(i + 1));
+  }
+  EXPECT_EQ(a1->of_type("ack").size(), 20u);
+  EXPECT_EQ(a2->of_type("ack").size(), 0u);
+  EXPECT_EQ(b1->of_type("ack").size(), 20u);
+  // Per sender, acks come in send order.
+  auto acks = a1->of_type("ack");
+  for (std::size_t i = 0; i < acks.size(); ++i)
+    EXPECT_EQ(acks[i].at("clientMsgId").as_string(), "a" + std::to_string(i));
+}
+
+TEST_F(room_actors, resending_a_client_msg_id_is_idempotent) {
+  auto a = connect(alice);
+  auto b = connect(bob);
+  send(0, "same", "once");
+  sched.run();
+  send(0, "same", "once");
+  sched.run();
+  auto acks = a->of_type("ack");
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].at("serverId"), acks[1].at("serverId"));
+  EXPECT_EQ(acks[1].at("seq").as_int64(), 1);
+  EXPECT_EQ(b->of_type("message").size(), 1u);
+  EXPECT_EQ(stored_count(), 1);
+  // The next new message still gets seq 2: the duplicate consumed nothing.
+  send(0, "next", "twice");
+  sched.run();
+  EXPECT_EQ(a->of_type("ack").back().at("seq").as_int64(), 2);
+}
+
+TEST_F(room_actors, sync_holds_the_last_twenty_oldest_first) {
+  connect(alice);
+  for (int i = 1; i <= 25; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  auto late = connect(bob);
+  auto& sync = late->frames.front();
+  ASSERT_EQ(sync.at("type").as_string(), "sync");
+  auto& ms = sync.at("messages").as_array();
+  ASSERT_EQ(ms.size(), 20u);
+  EXPECT_EQ(ms.front().at("content").as_string(), "message 6");
+  EXPECT_EQ(ms.back().at("content").as_string(), "message 25");
+  EXPECT_EQ(sync.at("seqs").at("__lobby").as_int64(), 25);
+}
+
+TEST_F(room_actors, resume_delivers_exactly_the_missed_messages) {
+  connect(alice);
+  for (int i = 1; i <= 5; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  auto back = connect(bob, {{"", 2}});
+  auto& sync = back->frames.front();
+  auto& ms = sync.at("messages").as_array();
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(ms[0].at("seq").as_int64(), 3);
+  EXPECT_EQ(ms[2].at("seq").as_int64(), 5);
+}
+
+TEST_F(room_actors, invalid_content_is_refused_and_changes_nothing) {
+  auto a = connect(alice);
+  send(0, "blank", "   \n\t ");
+  send(0, "long", std::string(4001, 'x'));
+  send(0, "wrong-channel", "hi", "ch_does_not_exist");
+  sched.run();
+  auto errors = a->of_type("error");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].at("code").as_string(), "CONTENT_EMPTY");
+  EXPECT_EQ(errors[1].at("code").as_string(), "CONTENT_TOO_LONG");
+  EXPECT_EQ(errors[2].at("code").as_string(), "NOT_FOUND");
+  EXPECT_EQ(errors[2].at("clientMsgId").as_string(), "wrong-channel");
+  EXPECT_EQ(stored_count(), 0);
+  EXPECT_TRUE(a->of_type("message").empty());
+}
