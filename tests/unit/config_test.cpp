@@ -1,0 +1,104 @@
+// The option table is the single source of truth: these tests hold the example file,
+// the precedence rules and the start-up errors to it.
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "config/options.hpp"
+
+using namespace relay;
+
+namespace {
+
+load_result load(std::vector<std::string> args) {
+  args.insert(args.begin(), "relay");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return load_config(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string write_temp(const std::string& text) {
+  char tmpl[] = "/tmp/relay-config-XXXXXX";
+  int fd = mkstemp(tmpl);
+  close(fd);
+  std::ofstream(tmpl) << text;
+  return tmpl;
+}
+
+}  // namespace
+
+TEST(config, defaults_match_the_documented_ones) {
+  auto r = load({});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->listen_host, "127.0.0.1");
+  EXPECT_EQ(r.cfg->listen_port, 8080);
+  EXPECT_EQ(r.cfg->data_dir, "./var");
+  EXPECT_EQ(r.cfg->max_frame_bytes, 65536);
+  EXPECT_EQ(r.cfg->max_content_chars, 4000);
+}
+
+TEST(config, example_file_lists_every_option_and_loads_cleanly) {
+  std::ifstream in(std::string(RELAY_SOURCE_DIR) + "/config/relay.example.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (auto& o : options())
+    EXPECT_NE(text.str().find("\n" + o.name + " = "), std::string::npos)
+        << o.name << " is missing from config/relay.example.toml";
+  auto r = load({"--config", std::string(RELAY_SOURCE_DIR) + "/config/relay.example.toml"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->listen_port, 8080);
+}
+
+TEST(config, flags_beat_environment_beat_file) {
+  auto file = write_temp("data_dir = \"/from/file\"\nsync_messages = 5\nring_messages = 99\n");
+  setenv("RELAY_SYNC_MESSAGES", "7", 1);
+  auto r = load({"--config", file, "--ring-messages", "50"});
+  unsetenv("RELAY_SYNC_MESSAGES");
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->data_dir, "/from/file");
+  EXPECT_EQ(r.cfg->sync_messages, 7);
+  EXPECT_EQ(r.cfg->ring_messages, 50);
+}
+
+TEST(config, invalid_values_name_the_option) {
+  auto r = load({"--listen", "nonsense"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'listen'"), std::string::npos) << r.error;
+  r = load({"--sync-messages=1000"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'sync_messages'"), std::string::npos) << r.error;
+  r = load({"--sqlite-synchronous", "sometimes"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'sqlite_synchronous'"), std::string::npos) << r.error;
+  setenv("RELAY_IO_THREADS", "many", 1);
+  r = load({});
+  unsetenv("RELAY_IO_THREADS");
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("RELAY_IO_THREADS"), std::string::npos) << r.error;
+  r = load({"--no-such-option", "1"});
+  EXPECT_FALSE(r.cfg);
+  auto file = write_temp("bogus = 1\n");
+  r = load({"--config", file});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("bogus"), std::string::npos) << r.error;
+}
+
+TEST(config, operator_words_and_their_options_are_kept_apart) {
+  auto r = load({"--data-dir", "/d", "user", "add", "alice", "--name", "Alice A"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->data_dir, "/d");
+  EXPECT_EQ(r.cmd.words, (std::vector<std::string>{"user", "add", "alice"}));
+  ASSERT_EQ(r.cmd.sub_options.size(), 1u);
+  EXPECT_EQ(r.cmd.sub_options[0].second, "Alice A");
+}
+
+TEST(config, help_lists_every_flag_and_env_var) {
+  auto h = help_text();
+  for (auto& o : options()) {
+    EXPECT_NE(h.find(o.flag), std::string::npos) << o.flag;
+    EXPECT_NE(h.find(o.env), std::string::npos) << o.env;
+  }
+}
