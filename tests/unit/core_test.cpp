@@ -1,0 +1,78 @@
+// Ids, times and text rules that every message passes through.
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "actors/content_rules.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/text.hpp"
+
+using namespace relay;
+
+TEST(ids, are_prefixed_sortable_and_unique) {
+  std::string prev;
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    auto id = make_id("msg");
+    ASSERT_EQ(id.size(), 4u + 26u);
+    ASSERT_EQ(id.rfind("msg_", 0), 0u);
+    ASSERT_LT(prev, id) << "ids made in one process must be strictly increasing";
+    prev = id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+  EXPECT_LT(make_id("x", 1000), make_id("x", 2000).substr(0, 12) + "ZZZZZZZZZZZZZZZZ");
+}
+
+TEST(ids, hash_and_random_hex) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  auto a = random_hex(32), b = random_hex(32);
+  EXPECT_EQ(a.size(), 64u);
+  EXPECT_NE(a, b);
+}
+
+TEST(clock, iso8601_round_trips_with_milliseconds) {
+  EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_iso8601(1777937400123), "2026-05-04T23:30:00.123Z");
+  EXPECT_EQ(parse_iso8601("2026-05-04T23:30:00.123Z"), 1777937400123);
+  EXPECT_EQ(parse_iso8601("2026-05-04T23:30:00Z"), 1777937400000);
+  EXPECT_EQ(parse_iso8601("2026-05-04T23:30:00.123456Z"), 1777937400123);
+  EXPECT_FALSE(parse_iso8601("2026-05-04 23:30:00Z"));
+  EXPECT_FALSE(parse_iso8601("2026-13-04T23:30:00Z"));
+  EXPECT_FALSE(parse_iso8601("yesterday"));
+}
+
+TEST(text, utf8_validation_rejects_every_malformed_form) {
+  EXPECT_TRUE(valid_utf8("plain ascii"));
+  EXPECT_TRUE(valid_utf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));  // é € 😀
+  EXPECT_FALSE(valid_utf8("\xFF"));
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xE2\x82"));          // truncated
+  EXPECT_FALSE(valid_utf8("\x80"));              // stray continuation
+}
+
+TEST(text, trim_and_length_count_code_points) {
+  EXPECT_EQ(trim("  hi \n\t"), "hi");
+  EXPECT_EQ(trim("\xE3\x80\x80hi\xC2\xA0"), "hi");  // ideographic space, no-break space
+  EXPECT_EQ(trim("   "), "");
+  EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80\xF0\x9F\x98\x80"), 2u);
+}
+
+TEST(content_rules, trims_and_limits_to_4000_characters) {
+  auto ok = check_content("  hello  ", 4000);
+  EXPECT_FALSE(ok.error);
+  EXPECT_EQ(ok.text, "hello");
+  std::string emoji;
+  for (int i = 0; i < 4000; ++i) emoji += "\xF0\x9F\x98\x80";
+  EXPECT_FALSE(check_content(emoji, 4000).error) << "4000 emoji are 4000 characters";
+  EXPECT_EQ(check_content(emoji + "x", 4000).error.code, errc::content_too_long);
+  EXPECT_FALSE(check_content(" " + std::string(4000, 'a') + " ", 4000).error);
+  EXPECT_EQ(check_content(" \t\n", 4000).error.code, errc::content_empty);
+  EXPECT_EQ(check_content("\xFF", 4000).error.code, errc::invalid_utf8);
+  EXPECT_EQ(bot_tag("yeeyee: hi"), "yee");
+  EXPECT_EQ(bot_tag("hi yeeyee:"), "");
+}
