@@ -31,7 +31,7 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
       : socket_(std::move(s)),
         env_(env),
         id_(id),
-        decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes)),
+        decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes), true),
         queue_(static_cast<std::size_t>(env.cfg->out_queue_bytes),
                static_cast<std::size_t>(env.cfg->out_queue_frames)) {}
 
@@ -99,7 +99,7 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
       case opcode::binary: {
         // Binary frames are read as JSON text too, so they get the same answers.
         if (closing_) return;
-        // OVERSIZED if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
+        if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
         if (!valid_utf8(m.payload)) return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
         caf::anon_send(conn_, codec::decode_client_frame(m.payload));
         return;
