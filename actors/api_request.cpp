@@ -319,7 +319,8 @@ void serve(self_ptr self, exchange_ptr x) {
 void spawn_api_request(caf::actor_system& sys, const api_context& ctx, http_request req,
                        responder_ptr out) {
   auto x = std::make_shared<exchange>(exchange{ctx, std::move(req), std::move(out)});
-  sys.spawn([x](caf::event_based_actor* self) { serve(self, x); });
+  // Passed as an argument: CAF 0.17 binds a null reference (UB) for argument-less spawns.
+  sys.spawn(serve, std::move(x));
 }
 
 }  // namespace relay

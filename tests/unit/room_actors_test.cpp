@@ -99,10 +99,14 @@ class room_actors : public ::testing::Test {
 
   caf::actor lobby() {
     caf::actor room;
-    auto self = sys.spawn([&](caf::event_based_actor* s) {
-      s->request(directory, caf::infinite, room_atom::value, std::string{"lobby"})
-          .then([&](caf::actor& r) { room = r; });
-    });
+    // The handle goes in as an argument: CAF 0.17 binds a null reference for
+    // argument-less spawns, which UBSan rightly rejects.
+    sys.spawn(
+        [&](caf::event_based_actor* s, caf::actor dir) {
+          s->request(dir, caf::infinite, room_atom::value, std::string{"lobby"})
+              .then([&](caf::actor& r) { room = r; });
+        },
+        directory);
     sched.run();
     return room;
   }

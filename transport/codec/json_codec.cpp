@@ -97,8 +97,6 @@ std::optional<error_info> read_channel(const json::object& o, std::string& out) 
   return std::nullopt;
 }
 
-std::string serialize(const json::value& v) { return json::serialize(v); }
-
 }  // namespace
 
 client_frame decode_client_frame(std::string_view text) {
