@@ -2,8 +2,8 @@
 
 #include <charconv>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
 #include "core/clock.hpp"
@@ -31,7 +31,9 @@ void reply_error(const exchange_ptr& x, errc code, std::string msg) {
   x->out->respond(http_status(code), codec::encode_error_body(e), std::move(h));
 }
 
-void reply_error(const exchange_ptr& x, const error_info& e) { reply_error(x, e.code, e.message); }
+void reply_error(const exchange_ptr& x, const error_info& e) {
+  reply_error(x, e.code, e.message);
+}
 
 // Every store/actor failure ends the exchange with 503 instead of leaving the client hanging.
 auto on_fail(self_ptr self, exchange_ptr x) {
@@ -40,10 +42,6 @@ auto on_fail(self_ptr self, exchange_ptr x) {
     reply_error(x, errc::unavailable, "service unavailable");
     self->quit();
   };
-}
-
-bool is(const exchange_ptr& x, std::string_view method, std::size_t n) {
-  return x->req.method == method && x->req.path.size() == n;
 }
 
 // Runs `next(room)` with the room actor for `slug`, or answers 404.
@@ -209,54 +207,66 @@ void room_routes(self_ptr self, exchange_ptr x, principal who) {
   auto slug = path[2];
   with_room(self, x, slug, [self, x, who](caf::actor room) {
     auto& path = x->req.path;
-    if (is(x, "GET", 3)) {
+    auto& m = x->req.method;
+    auto n = path.size();
+    auto wrong_method = [&](const char* allow) {
+      error_info e{errc::method_not_allowed, std::string("allowed: ") + allow};
+      x->out->respond(405, codec::encode_error_body(e), {{"Allow", allow}});
+      self->quit();
+    };
+    auto answer_info = [self, x, room](auto encode) {
       self->request(room, caf::infinite, info_atom::value)
           .then(
-              [self, x](room_info& info) {
-                x->out->respond(200, codec::encode_room(info.room, info.owner));
+              [self, x, encode](room_info& info) {
+                x->out->respond(200, encode(info));
                 self->quit();
               },
               on_fail(self, x));
-    } else if (path.size() == 4 && path[3] == "channels" && x->req.method == "GET") {
-      self->request(room, caf::infinite, info_atom::value)
-          .then(
-              [self, x](room_info& info) {
-                x->out->respond(200, codec::encode_channel_list(info.channels));
-                self->quit();
-              },
-              on_fail(self, x));
-    } else if (path.size() == 4 && path[3] == "channels" && x->req.method == "POST") {
-      create_channel(self, x, who, room);
-    } else if (path.size() == 4 && path[3] == "messages" && x->req.method == "GET") {
-      list_messages(self, x, room);
-    } else if (path.size() == 4 && path[3] == "messages" && x->req.method == "POST") {
-      post_message(self, x, who, room);
-    } else if (path.size() == 5 && path[3] == "messages" && x->req.method == "PATCH") {
-      edit_message(self, x, who, room, path[4]);
-    } else if (path.size() == 5 && path[3] == "messages" && x->req.method == "DELETE") {
-      delete_message(self, x, who, room, path[4]);
-    } else if (path.size() == 4 && path[3] == "stream" && x->req.method == "GET") {
+    };
+    if (n == 3) {
+      if (m != "GET") return wrong_method("GET");
+      return answer_info([](room_info& i) { return codec::encode_room(i.room, i.owner); });
+    }
+    if (n == 4 && path[3] == "channels") {
+      if (m == "GET")
+        return answer_info([](room_info& i) { return codec::encode_channel_list(i.channels); });
+      if (m == "POST") return create_channel(self, x, who, room);
+      return wrong_method("GET, POST");
+    }
+    if (n == 4 && path[3] == "messages") {
+      if (m == "GET") return list_messages(self, x, room);
+      if (m == "POST") return post_message(self, x, who, room);
+      return wrong_method("GET, POST");
+    }
+    if (n == 5 && path[3] == "messages") {
+      if (m == "PATCH") return edit_message(self, x, who, room, path[4]);
+      if (m == "DELETE") return delete_message(self, x, who, room, path[4]);
+      return wrong_method("PATCH, DELETE");
+    }
+    if (n == 4 && path[3] == "stream") {
+      if (m != "GET") return wrong_method("GET");
       std::map<std::string, std::int64_t> resume;
       std::string last = x->req.last_event_id;
       if (auto* q = x->req.param("lastEventId")) last = *q;
       if (!last.empty()) {
         auto parsed = codec::parse_resume(last);
-        if (!parsed) return reply_error(x, errc::bad_request, "malformed Last-Event-ID"), self->quit();
+        if (!parsed)
+          return reply_error(x, errc::bad_request, "malformed Last-Event-ID"), self->quit();
         resume = std::move(*parsed);
       }
       x->out->stream(room, who, std::move(resume));
-      self->quit();
-    } else {
-      reply_error(x, errc::not_found, "no such endpoint");
-      self->quit();
+      return self->quit();
     }
+    reply_error(x, errc::not_found, "no such endpoint");
+    self->quit();
   });
 }
 
 void authenticated(self_ptr self, exchange_ptr x, principal who) {
   auto& path = x->req.path;
   if (path.size() == 2 && path[1] == "me") {
-    if (x->req.method != "GET") return reply_error(x, errc::method_not_allowed, "use GET"), self->quit();
+    if (x->req.method != "GET")
+      return reply_error(x, errc::method_not_allowed, "use GET"), self->quit();
     x->out->respond(200, codec::encode_user(who.user));
     return self->quit();
   }
@@ -306,7 +316,8 @@ void serve(self_ptr self, exchange_ptr x) {
           [self, x](std::optional<storage::user_row>& user) {
             if (!user) {
               auto& path = x->req.path;
-              if (path.size() == 2 && path[1] == "me") return x->out->respond(401, "null"), self->quit();
+              if (path.size() == 2 && path[1] == "me")
+                return x->out->respond(401, "null"), self->quit();
               return reply_error(x, errc::unauthorized, "invalid or revoked token"), self->quit();
             }
             authenticated(self, x, principal{std::move(*user)});

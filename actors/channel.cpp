@@ -3,13 +3,13 @@
 #include <deque>
 #include <unordered_map>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
 #include "actors/messages.hpp"
-#include "core/ids.hpp"
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 #include "transport/codec/json_codec.hpp"
 
 namespace relay {
@@ -101,7 +101,8 @@ caf::behavior channel(channel_actor* self, channel_params params) {
             [self](channel_snapshot& snap) {
               auto& st = self->state;
               st.last_seq = snap.last_seq;
-              st.ring_complete = snap.messages.size() < static_cast<std::size_t>(st.p.ring_messages);
+              st.ring_complete =
+                  snap.messages.size() < static_cast<std::size_t>(st.p.ring_messages);
               for (auto& m : snap.messages) st.ring.push_back(std::move(m));
             },
             [self](caf::error& err) {
@@ -144,8 +145,8 @@ caf::behavior channel(channel_actor* self, channel_params params) {
                   rp.deliver(std::move(out));
                 },
                 [=](caf::error& err) mutable {
-                  rp.deliver(write_outcome{make_error(errc::unavailable, to_string(err)), {}, false,
-                                           std::nullopt});
+                  rp.deliver(write_outcome{
+                      make_error(errc::unavailable, to_string(err)), {}, false, std::nullopt});
                 });
         return rp;
       },

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
 

@@ -3,8 +3,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "actors/room.hpp"

@@ -3,8 +3,8 @@
 #include <map>
 #include <unordered_map>
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/channel.hpp"
 #include "actors/messages.hpp"
@@ -31,10 +31,11 @@ using room_actor = caf::stateful_actor<room_state>;
 
 void add_channel(room_actor* self, storage::channel_row row, bool fresh) {
   auto& st = self->state;
-  channel_params cp{st.p.row.id, row, st.p.writer, st.p.readers, st.p.ring_messages,
+  channel_params cp{st.p.row.id,        row,  st.p.writer, st.p.readers, st.p.ring_messages,
                     st.p.sync_messages, fresh};
   auto a = spawn_channel(self, std::move(cp));
-  st.channels[row.id] = {std::move(row), std::move(a)};
+  auto id = row.id;
+  st.channels[id] = {std::move(row), std::move(a)};
 }
 
 write_outcome failure(errc c, std::string msg) {

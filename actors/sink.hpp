@@ -8,8 +8,8 @@ namespace relay {
 
 /// A server → client frame, encoded once and shared by every recipient.
 struct encoded_frame {
-  std::string json;      // the JSON object, no trailing newline
-  std::string event_id;  // SSE `id:` (e.g. "__lobby:12"); empty for events without one
+  std::string json;        // the JSON object, no trailing newline
+  std::string event_id;    // SSE `id:` (e.g. "__lobby:12"); empty for events without one
   bool ephemeral = false;  // typing/presence: first to go when a client is slow
 };
 using frame_ptr = std::shared_ptr<const encoded_frame>;

@@ -1,7 +1,7 @@
 #include "actors/store_reader.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "storage/store.hpp"

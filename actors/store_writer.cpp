@@ -1,7 +1,7 @@
 #include "actors/store_writer.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "core/clock.hpp"
@@ -90,20 +90,21 @@ caf::behavior writer(writer_actor* self, store_factory open) {
         });
       },
       [=](edit_atom, std::string& room_id, edit_request& req) {
-        return enqueue(self, [room_id = std::move(room_id), req = std::move(req)](storage::store& db) {
-          write_outcome out;
-          auto m = message_in_room(db, room_id, req.message_id);
-          if (!m) {
-            out.error = make_error(errc::not_found, "no such message");
-          } else if (m->author.id != req.from.user.id) {
-            out.error = make_error(errc::forbidden, "only the author can edit a message");
-          } else if (auto edited = db.edit_message(req.message_id, req.content, now_ms())) {
-            out.message = std::move(*edited);
-          } else {
-            out.error = make_error(errc::not_found, "no such message");
-          }
-          return out;
-        });
+        return enqueue(
+            self, [room_id = std::move(room_id), req = std::move(req)](storage::store& db) {
+              write_outcome out;
+              auto m = message_in_room(db, room_id, req.message_id);
+              if (!m) {
+                out.error = make_error(errc::not_found, "no such message");
+              } else if (m->author.id != req.from.user.id) {
+                out.error = make_error(errc::forbidden, "only the author can edit a message");
+              } else if (auto edited = db.edit_message(req.message_id, req.content, now_ms())) {
+                out.message = std::move(*edited);
+              } else {
+                out.error = make_error(errc::not_found, "no such message");
+              }
+              return out;
+            });
       },
       [=](delete_atom, std::string& room_id, std::string& owner_id, delete_request& req) {
         return enqueue(self, [room_id = std::move(room_id), owner_id = std::move(owner_id),

@@ -12,7 +12,8 @@ namespace relay {
 /// It answers
 ///  * `(append_atom, storage::new_message)` -> `write_outcome`
 ///  * `(edit_atom, std::string room_id, edit_request)` -> `write_outcome`
-///  * `(delete_atom, std::string room_id, std::string room_owner_id, delete_request)` -> `write_outcome`
+///  * `(delete_atom, std::string room_id, std::string room_owner_id, delete_request)` ->
+///  `write_outcome`
 ///  * `(create_atom, storage::channel_row)` -> `write_outcome` (with `channel`)
 /// and replies only after the transaction holding the write has committed. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,

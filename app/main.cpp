@@ -4,11 +4,11 @@
 #include <iostream>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "actors/api_request.hpp"
 #include "actors/directory.hpp"
@@ -41,8 +41,8 @@ int serve(const relay::config& cfg) {
   };
   auto writer = spawn_store_writer(sys, open);
   auto readers = spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads));
-  auto directory = spawn_directory(
-      sys, {writer, readers, static_cast<int>(cfg.ring_messages), static_cast<int>(cfg.sync_messages)});
+  auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
+                                         static_cast<int>(cfg.sync_messages)});
 
   api_context ctx{directory, writer, readers, static_cast<std::size_t>(cfg.max_content_chars)};
   server srv{sys, cfg, ctx};
@@ -60,8 +60,11 @@ int serve(const relay::config& cfg) {
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
   std::cout << "relay: data in " << cfg.data_dir
             << "; create a user and a token with:\n"
-               "  relay --data-dir " << cfg.data_dir << " user add alice\n"
-               "  relay --data-dir " << cfg.data_dir << " token create alice" << std::endl;
+               "  relay --data-dir "
+            << cfg.data_dir
+            << " user add alice\n"
+               "  relay --data-dir "
+            << cfg.data_dir << " token create alice" << std::endl;
 
   // SIGINT/SIGTERM stop the I/O loop; actors are shut down in order below.
   boost::asio::io_context sig_ioc;

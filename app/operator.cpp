@@ -37,8 +37,8 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
   if (w.size() != 3) return usage();
   std::unique_ptr<storage::sqlite_store> db;
   try {
-    db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir), false,
-                                                 cfg.sqlite_synchronous);
+    db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir),
+                                                 false, cfg.sqlite_synchronous);
   } catch (const std::exception& e) {
     std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
     return 1;

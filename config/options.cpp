@@ -28,7 +28,8 @@ std::string set_int(std::int64_t& out, const std::string& v, std::int64_t lo, st
   return {};
 }
 
-std::string set_enum(std::string& out, const std::string& v, std::initializer_list<const char*> ok) {
+std::string set_enum(std::string& out, const std::string& v,
+                     std::initializer_list<const char*> ok) {
   for (auto* o : ok)
     if (v == o) {
       out = v;
@@ -239,7 +240,10 @@ std::string help_text() {
         "Precedence: flag > environment > file > default.\n\nOptions:\n";
   os << "  --config FILE\n      TOML configuration file [env RELAY_CONFIG]\n";
   for (auto& o : options()) {
-    os << "  " << o.flag << " " << (o.kind == "integer" ? "N" : o.kind == "string" ? "VALUE" : o.kind)
+    os << "  " << o.flag << " "
+       << (o.kind == "integer"  ? "N"
+           : o.kind == "string" ? "VALUE"
+                                : o.kind)
        << "\n      " << o.help << " [default " << o.default_value << ", env " << o.env << "]\n";
   }
   return os.str();

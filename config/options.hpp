@@ -31,10 +31,10 @@ struct config {
 
 /// One option: how it is named everywhere and what it accepts.
 struct option_info {
-  std::string name;     // key in the TOML file, e.g. "data_dir"
-  std::string flag;     // "--data-dir"
-  std::string env;      // "RELAY_DATA_DIR"
-  std::string kind;     // "string", "integer", "host:port", one of "a|b"
+  std::string name;  // key in the TOML file, e.g. "data_dir"
+  std::string flag;  // "--data-dir"
+  std::string env;   // "RELAY_DATA_DIR"
+  std::string kind;  // "string", "integer", "host:port", one of "a|b"
   std::string default_value;
   std::string help;
 };

@@ -9,20 +9,20 @@ namespace relay {
 /// codecs turn them into `{"error","code"}` bodies, frames and HTTP statuses.
 enum class errc {
   none = 0,
-  bad_request,       // malformed JSON, wrong field types
-  invalid_frame,     // WS frame that is not a known client frame
-  missing_field,     // a required field is absent
-  content_empty,     // trimmed content is empty
-  content_too_long,  // trimmed content > 4000 characters
-  payload_too_large, // inbound frame / body over the cap
-  invalid_utf8,      // bytes that are not UTF-8
-  unauthorized,      // no or invalid credentials
-  forbidden,         // authenticated but not allowed
-  not_found,         // unknown id, slug or path (and forbidden-but-hidden)
-  conflict,          // slug taken, reserved, duplicate
+  bad_request,        // malformed JSON, wrong field types
+  invalid_frame,      // WS frame that is not a known client frame
+  missing_field,      // a required field is absent
+  content_empty,      // trimmed content is empty
+  content_too_long,   // trimmed content > 4000 characters
+  payload_too_large,  // inbound frame / body over the cap
+  invalid_utf8,       // bytes that are not UTF-8
+  unauthorized,       // no or invalid credentials
+  forbidden,          // authenticated but not allowed
+  not_found,          // unknown id, slug or path (and forbidden-but-hidden)
+  conflict,           // slug taken, reserved, duplicate
   rate_limited,
   method_not_allowed,
-  unavailable,       // storage down, shutting down
+  unavailable,  // storage down, shutting down
   internal,
 };
 
@@ -40,6 +40,8 @@ struct error_info {
   explicit operator bool() const noexcept { return code != errc::none; }
 };
 
-inline error_info make_error(errc code, std::string message) { return {code, std::move(message)}; }
+inline error_info make_error(errc code, std::string message) {
+  return {code, std::move(message)};
+}
 
 }  // namespace relay

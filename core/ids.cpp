@@ -26,8 +26,7 @@ monotonic_state& state() {
 }
 
 void fill_random(unsigned char* out, std::size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1)
-    throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ struct append_result {
 /// Keyset page request over (created_at, id), newest first.
 struct message_query {
   std::string room_id;
-  std::optional<std::string> channel_id;           // none = every channel of the room
+  std::optional<std::string> channel_id;                // none = every channel of the room
   std::optional<std::vector<std::string>> channel_ids;  // restrict to these (visibility)
   std::optional<std::int64_t> before_created_at;
   std::optional<std::string> before_id;

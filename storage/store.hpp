@@ -69,8 +69,7 @@ class store {
   virtual append_result append_message(const new_message& msg) = 0;
   virtual std::optional<message_row> find_message(const std::string& id) = 0;
   /// Sets content and edited_at. Call inside a transaction.
-  virtual std::optional<message_row> edit_message(const std::string& id,
-                                                  const std::string& content,
+  virtual std::optional<message_row> edit_message(const std::string& id, const std::string& content,
                                                   std::int64_t edited_at) = 0;
   /// Deletes the row; returns what was deleted. Call inside a transaction.
   virtual std::optional<message_row> delete_message(const std::string& id) = 0;

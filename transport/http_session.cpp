@@ -1,11 +1,11 @@
 #include "transport/http_session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include "actors/connection.hpp"
 #include "transport/codec/ws_codec.hpp"
@@ -43,7 +43,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void respond(int status, std::string body, header_list headers) {
     http::response<http::string_body> res{static_cast<http::status>(status), version_};
     res.set(http::field::server, "relay");
-    if (!body.empty() || status == 401) res.set(http::field::content_type, "application/json; charset=utf-8");
+    if (!body.empty() || status == 401)
+      res.set(http::field::content_type, "application/json; charset=utf-8");
     res.set(http::field::cache_control, "no-store");
     for (auto& [k, v] : headers) res.set(k, v);
     res.keep_alive(keep_alive_);
@@ -54,15 +55,19 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume) {
     auto id = env_.next_sink_id++;
-    connection_params cp{nullptr, std::move(room), std::move(who), std::move(resume),
+    connection_params cp{nullptr,
+                         std::move(room),
+                         std::move(who),
+                         std::move(resume),
                          static_cast<std::size_t>(env_.cfg->max_content_chars),
                          static_cast<std::size_t>(env_.cfg->sync_messages)};
     // The unread tail of the buffer already belongs to the new protocol.
     std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
     if (websocket_) {
-      std::string accept = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                           ws::accept_key(ws_key_) + "\r\n\r\n";
+      std::string accept =
+          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+          "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+          ws::accept_key(ws_key_) + "\r\n\r\n";
       start_ws_session(stream_.release_socket(), env_, id, std::move(accept), std::move(leftover),
                        std::move(cp));
     } else {
@@ -83,7 +88,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
-      return respond(413, R"({"error":"request body is larger than the limit","code":"PAYLOAD_TOO_LARGE"})", {});
+      return respond(
+          413, R"({"error":"request body is larger than the limit","code":"PAYLOAD_TOO_LARGE"})",
+          {});
     }
     if (ec) return close();  // EOF, timeout or garbage: nothing to answer
     stream_.expires_never();
@@ -97,11 +104,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http_request r;
     r.method = std::string(req.method_string());
     auto target = boost::urls::parse_origin_form(req.target());
-    if (!target) return respond(400, R"({"error":"malformed request target","code":"BAD_REQUEST"})", {});
+    if (!target)
+      return respond(400, R"({"error":"malformed request target","code":"BAD_REQUEST"})", {});
     r.path = split_path(*target);
     for (auto p : target->params()) r.query.emplace(p.key, p.value);
     auto auth = req[http::field::authorization];
-    if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer ")) r.bearer = std::string(auth.substr(7));
+    if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
+      r.bearer = std::string(auth.substr(7));
     r.last_event_id = std::string(req["Last-Event-ID"]);
     r.body = std::move(req.body());
     auto upgrade = req[http::field::upgrade];
@@ -115,7 +124,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
       r.websocket = websocket_ = true;
       ws_key_ = std::string(key);
     }
-    spawn_api_request(*env_.sys, env_.api, std::move(r), std::make_shared<responder>(shared_from_this()));
+    spawn_api_request(*env_.sys, env_.api, std::move(r),
+                      std::make_shared<responder>(shared_from_this()));
   }
 
   void write(http::response<http::string_body>&& res) {
@@ -137,16 +147,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
   struct responder final : http_responder {
     explicit responder(std::shared_ptr<http_session> s) : s_(std::move(s)) {}
     void respond(int status, std::string body, header_list headers) override {
-      net::post(s_->stream_.get_executor(), [s = s_, status, body = std::move(body),
-                                             headers = std::move(headers)]() mutable {
-        s->respond(status, std::move(body), std::move(headers));
-      });
-    }
-    void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume) override {
       net::post(s_->stream_.get_executor(),
-                [s = s_, room = std::move(room), who = std::move(who), resume = std::move(resume)]() mutable {
-                  s->stream(std::move(room), std::move(who), std::move(resume));
+                [s = s_, status, body = std::move(body), headers = std::move(headers)]() mutable {
+                  s->respond(status, std::move(body), std::move(headers));
                 });
+    }
+    void stream(caf::actor room, principal who,
+                std::map<std::string, std::int64_t> resume) override {
+      net::post(s_->stream_.get_executor(), [s = s_, room = std::move(room), who = std::move(who),
+                                             resume = std::move(resume)]() mutable {
+        s->stream(std::move(room), std::move(who), std::move(resume));
+      });
     }
     std::shared_ptr<http_session> s_;
   };

@@ -2,10 +2,10 @@
 
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 #include "transport/http_session.hpp"
 
@@ -15,8 +15,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 struct server::impl {
-  impl(caf::actor_system& sys, const config& cfg, api_context ctx)
-      : cfg(cfg), acceptor(ioc) {
+  impl(caf::actor_system& sys, const config& cfg, api_context ctx) : cfg(cfg), acceptor(ioc) {
     env.sys = &sys;
     env.cfg = &this->cfg;
     env.api = std::move(ctx);
@@ -24,16 +23,17 @@ struct server::impl {
 
   void accept() {
     // Each connection gets its own strand so its handlers never run concurrently.
-    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
-      if (ec == net::error::operation_aborted) return;
-      if (!ec) {
-        s.set_option(tcp::no_delay(true), ec);
-        start_http_session(std::move(s), env);
-      } else if (ec == net::error::no_descriptors) {
-        spdlog::warn("accept: out of file descriptors");
-      }
-      accept();
-    });
+    acceptor.async_accept(net::make_strand(ioc),
+                          [this](boost::system::error_code ec, tcp::socket s) {
+                            if (ec == net::error::operation_aborted) return;
+                            if (!ec) {
+                              s.set_option(tcp::no_delay(true), ec);
+                              start_http_session(std::move(s), env);
+                            } else if (ec == net::error::no_descriptors) {
+                              spdlog::warn("accept: out of file descriptors");
+                            }
+                            accept();
+                          });
   }
 
   config cfg;
@@ -67,6 +67,8 @@ void server::run() {
   for (auto& t : extra) t.join();
 }
 
-void server::stop() { impl_->ioc.stop(); }
+void server::stop() {
+  impl_->ioc.stop();
+}
 
 }  // namespace relay

@@ -2,11 +2,11 @@
 
 #include <array>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "transport/out_queue.hpp"
 

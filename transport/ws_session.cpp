@@ -2,10 +2,10 @@
 
 #include <array>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/text.hpp"
 #include "transport/codec/json_codec.hpp"
@@ -65,7 +65,9 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
 
   void close(std::uint16_t code, std::string reason) override {
     net::post(socket_.get_executor(),
-              [self = shared_from_this(), code, reason = std::move(reason)] { self->start_close(code, reason); });
+              [self = shared_from_this(), code, reason = std::move(reason)] {
+                self->start_close(code, reason);
+              });
   }
 
  private:
@@ -78,11 +80,12 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
   }
 
   void read() {
-    socket_.async_read_some(net::buffer(rbuf_), [self = shared_from_this()](auto ec, std::size_t n) {
-      if (ec) return self->gone();
-      self->on_bytes(std::string_view(self->rbuf_.data(), n));
-      if (!self->dead_) self->read();
-    });
+    socket_.async_read_some(net::buffer(rbuf_),
+                            [self = shared_from_this()](auto ec, std::size_t n) {
+                              if (ec) return self->gone();
+                              self->on_bytes(std::string_view(self->rbuf_.data(), n));
+                              if (!self->dead_) self->read();
+                            });
   }
 
   void on_bytes(std::string_view bytes) {
@@ -100,7 +103,8 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
         // Binary frames are read as JSON text too, so they get the same answers.
         if (closing_) return;
         if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
-        if (!valid_utf8(m.payload)) return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
+        if (!valid_utf8(m.payload))
+          return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
         caf::anon_send(conn_, codec::decode_client_frame(m.payload));
         return;
       }
@@ -126,9 +130,12 @@ class ws_session final : public client_sink, public std::enable_shared_from_this
   void enqueue(out_item item) {
     if (closing_) return;
     switch (queue_.push(std::move(item))) {
-      case out_queue::verdict::queued: break;
-      case out_queue::verdict::dropped: return;
-      case out_queue::verdict::overflow: return start_close(4008, "slow consumer");
+      case out_queue::verdict::queued:
+        break;
+      case out_queue::verdict::dropped:
+        return;
+      case out_queue::verdict::overflow:
+        return start_close(4008, "slow consumer");
     }
     if (!writing_) write();
   }

@@ -1,8 +1,8 @@
 // The chat contract's JSON codec: every client frame, every bad input, and the exact
 // shape of what the server sends (docs/api.md).
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "transport/codec/json_codec.hpp"
 
@@ -35,7 +35,8 @@ errc bad_code(std::string_view text) {
 }  // namespace
 
 TEST(json_codec, decodes_send_typing_and_ping) {
-  auto f = decode_client_frame(R"({"type":"send","clientMsgId":"c_42","content":"hi","channelId":null})");
+  auto f = decode_client_frame(
+      R"({"type":"send","clientMsgId":"c_42","content":"hi","channelId":null})");
   auto* s = std::get_if<client_send>(&f);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->client_msg_id, "c_42");
@@ -44,7 +45,8 @@ TEST(json_codec, decodes_send_typing_and_ping) {
 
   f = decode_client_frame(R"({"type":"send","clientMsgId":"x","content":"hi","channelId":"ch_1"})");
   EXPECT_EQ(std::get<client_send>(f).channel_id, "ch_1");
-  f = decode_client_frame(R"({"type":"send","clientMsgId":"x","content":"hi","channelId":"__lobby"})");
+  f = decode_client_frame(
+      R"({"type":"send","clientMsgId":"x","content":"hi","channelId":"__lobby"})");
   EXPECT_EQ(std::get<client_send>(f).channel_id, "");
   f = decode_client_frame(R"({"type":"send","clientMsgId":"x","content":"hi"})");
   EXPECT_EQ(std::get<client_send>(f).channel_id, "") << "a missing channelId means the room thread";
@@ -68,9 +70,9 @@ TEST(json_codec, every_bad_frame_gets_its_code) {
   EXPECT_EQ(bad_code(R"({"type":"send","clientMsgId":"c","content":"x","channelId":3})"),
             errc::bad_request);
   EXPECT_EQ(bad_code(R"({"type":"send","clientMsgId":"","content":"x"})"), errc::bad_request);
-  EXPECT_EQ(bad_code(R"({"type":"send","clientMsgId":")" + std::string(129, 'c') +
-                     R"(","content":"x"})"),
-            errc::bad_request);
+  EXPECT_EQ(
+      bad_code(R"({"type":"send","clientMsgId":")" + std::string(129, 'c') + R"(","content":"x"})"),
+      errc::bad_request);
   // A lone surrogate escape is not text.
   EXPECT_EQ(bad_code(R"({"type":"send","clientMsgId":"c","content":"\ud800"})"), errc::bad_request);
   EXPECT_EQ(bad_code(std::string(40, '[') + std::string(40, ']')), errc::bad_request);
@@ -166,4 +168,11 @@ TEST(json_codec, rest_bodies_are_checked) {
   auto c = decode_channel_body(R"({"name":"General","slug":"general"})");
   ASSERT_TRUE(std::holds_alternative<channel_body>(c));
   EXPECT_EQ(std::get<channel_body>(c).visibility, "public");
+}
+
+TEST(json_codec, invalid_utf8_is_its_own_error) {
+  EXPECT_EQ(bad_code("{\"type\":\"send\",\"clientMsgId\":\"c\",\"content\":\"\xFF\"}"),
+            errc::invalid_utf8);
+  auto p = decode_post_body("{\"content\":\"a\xC0\xAF\"}");
+  EXPECT_EQ(std::get<error_info>(p).code, errc::invalid_utf8);
 }

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <mutex>
 
+#include <gtest/gtest.h>
 #include <boost/json.hpp>
 #include <caf/all.hpp>
-#include <gtest/gtest.h>
 
 #include "actors/connection.hpp"
 #include "actors/directory.hpp"
@@ -28,8 +28,10 @@ class recording_sink final : public client_sink {
   explicit recording_sink(std::uint64_t id) : id_(id) {}
   std::uint64_t id() const noexcept override { return id_; }
   void push(frame_ptr f) override {
-    if (!synced_) held_.push_back(f);
-    else frames.push_back(json::parse(f->json).as_object());
+    if (!synced_)
+      held_.push_back(f);
+    else
+      frames.push_back(json::parse(f->json).as_object());
   }
   void push_sync(frame_ptr f) override {
     synced_ = true;
@@ -93,7 +95,8 @@ class room_actors : public ::testing::Test {
   ~room_actors() override {
     for (auto& c : connections) caf::anon_send(c, close_atom::value);
     sched.run();
-    for (auto& a : {directory, readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    for (auto& a : {directory, readers, writer})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
   }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/clock.hpp"
+#include "core/text.hpp"
 
 namespace json = boost::json;
 
@@ -59,10 +60,13 @@ json::object channel_json(const storage::channel_row& c, std::int64_t members) {
           {"createdAt", format_iso8601(c.created_at)}};
 }
 
-error_info bad(errc c, std::string msg) { return make_error(c, std::move(msg)); }
+error_info bad(errc c, std::string msg) {
+  return make_error(c, std::move(msg));
+}
 
 // Parses text as a JSON object, mapping every parse failure to a client error.
 std::variant<json::object, error_info> parse_object(std::string_view text) {
+  if (!valid_utf8(text)) return bad(errc::invalid_utf8, "body is not valid UTF-8");
   json::error_code ec;
   json::parse_options opts;
   opts.max_depth = 16;
@@ -137,7 +141,8 @@ std::variant<post_body, error_info> decode_post_body(std::string_view text) {
   if (auto e = read_string(o, "content", b.content, true, false)) return *e;
   if (auto e = read_channel(o, b.channel_id)) return *e;
   if (auto e = read_string(o, "clientMsgId", b.client_msg_id, false, true)) return *e;
-  if (b.client_msg_id.size() > 128) return bad(errc::bad_request, "clientMsgId over 128 characters");
+  if (b.client_msg_id.size() > 128)
+    return bad(errc::bad_request, "clientMsgId over 128 characters");
   return b;
 }
 
@@ -162,7 +167,9 @@ std::variant<channel_body, error_info> decode_channel_body(std::string_view text
   return b;
 }
 
-std::string encode_message(const storage::message_row& m) { return serialize(message_json(m)); }
+std::string encode_message(const storage::message_row& m) {
+  return serialize(message_json(m));
+}
 
 std::string encode_user(const storage::user_row& u) {
   json::object o{{"id", u.id},
@@ -222,12 +229,11 @@ std::string encode_error_body(const error_info& e) {
 }
 
 std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite) {
-  return serialize(json::object{{"ok", ok},
-                                {"ts", format_iso8601(ts)},
-                                {"checks", json::object{{"server", "ok"},
-                                                        {"redis", "off"},
-                                                        {"sqlite", sqlite},
-                                                        {"postgres", "off"}}}});
+  return serialize(json::object{
+      {"ok", ok},
+      {"ts", format_iso8601(ts)},
+      {"checks",
+       json::object{{"server", "ok"}, {"redis", "off"}, {"sqlite", sqlite}, {"postgres", "off"}}}});
 }
 
 std::string encode_sync(const std::vector<storage::message_row>& ms,
@@ -237,12 +243,14 @@ std::string encode_sync(const std::vector<storage::message_row>& ms,
   for (auto& m : ms) a.push_back(message_json(m));
   json::object s;
   for (auto& [ch, seq] : seqs) s[wire_channel_key(ch)] = seq;
-  return serialize(json::object{{"type", "sync"}, {"messages", std::move(a)}, {"seqs", std::move(s)}});
+  return serialize(
+      json::object{{"type", "sync"}, {"messages", std::move(a)}, {"seqs", std::move(s)}});
 }
 
 std::string encode_message_frame(const storage::message_row& m) {
-  return serialize(json::object{
-      {"type", "message"}, {"clientMsgId", nullable(m.client_msg_id)}, {"message", message_json(m)}});
+  return serialize(json::object{{"type", "message"},
+                                {"clientMsgId", nullable(m.client_msg_id)},
+                                {"message", message_json(m)}});
 }
 
 std::string encode_ack(const storage::message_row& m) {
@@ -261,16 +269,17 @@ std::string encode_error_frame(const error_info& e, std::string_view client_msg_
   return serialize(o);
 }
 
-std::string encode_pong() { return R"({"type":"pong"})"; }
+std::string encode_pong() {
+  return R"({"type":"pong"})";
+}
 
 std::string encode_message_updated(const storage::message_row& m) {
   return serialize(json::object{{"type", "message_updated"}, {"message", message_json(m)}});
 }
 
 std::string encode_message_deleted(const std::string& message_id, const std::string& channel_id) {
-  return serialize(json::object{{"type", "message_deleted"},
-                                {"messageId", message_id},
-                                {"channelId", nullable(channel_id)}});
+  return serialize(json::object{
+      {"type", "message_deleted"}, {"messageId", message_id}, {"channelId", nullable(channel_id)}});
 }
 
 std::string encode_channel_created(const storage::channel_row& c) {
@@ -278,12 +287,12 @@ std::string encode_channel_created(const storage::channel_row& c) {
 }
 
 std::string encode_typing(const std::string& channel_id, const storage::user_row& u) {
-  return serialize(json::object{{"type", "typing"},
-                                {"channelId", nullable(channel_id)},
-                                {"user", json::object{{"id", u.id},
-                                                      {"login", u.login},
-                                                      {"name", u.name},
-                                                      {"avatarUrl", u.avatar_url}}}});
+  return serialize(json::object{
+      {"type", "typing"},
+      {"channelId", nullable(channel_id)},
+      {"user",
+       json::object{
+           {"id", u.id}, {"login", u.login}, {"name", u.name}, {"avatarUrl", u.avatar_url}}}});
 }
 
 std::string event_id(const std::string& channel_id, std::int64_t seq) {

@@ -1,0 +1,174 @@
+// SSE contract (docs/api.md, "SSE: GET /api/rooms/:slug/stream").
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelay, createUser, api, uniq, openSse, openRawSse, ISO_MS } from './harness.mjs';
+
+let relay;
+const streams = [];
+before(async () => { relay = await startRelay(); });
+after(async () => {
+  for (const s of streams) s.close();
+  await relay?.stop();
+});
+
+async function newUser(prefix = 's') {
+  const login = uniq(prefix);
+  return { login, token: await createUser(relay.dataDir, login) };
+}
+const streamUrl = () => `${relay.url}/api/rooms/lobby/stream`;
+
+async function post(u, content, channelId = null) {
+  const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/messages', { content, channelId, clientMsgId: uniq('cm') });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+async function newChannel(u) {
+  const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels', { name: 'sse', slug: uniq('c'), visibility: 'public' });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+async function raw(u, headers, query = '') {
+  const s = await openRawSse(streamUrl() + query, u?.token, headers);
+  streams.push(s);
+  return s;
+}
+
+const roomEvent = (type, pred = () => true) => (e) => e.event === 'room' && e.data?.type === type && pred(e.data, e);
+
+test('the stream needs a token and a known room', async () => {
+  const noToken = await raw(null);
+  assert.equal(noToken.status, 401);
+  const badToken = await raw({ token: 'rlt_unknown' });
+  assert.equal(badToken.status, 401);
+  const u = await newUser();
+  const s = await openRawSse(`${relay.url}/api/rooms/${uniq('nosuch')}/stream`, u.token);
+  assert.equal(s.status, 404);
+});
+
+test('the stream is text/event-stream and starts with a room sync event', async () => {
+  const u = await newUser();
+  const m = await post(u, 'before connecting');
+  const s = await raw(u);
+  assert.equal(s.status, 200);
+  assert.match(s.headers.get('content-type'), /^text\/event-stream/);
+  const first = await s.next();
+  assert.equal(first.event, 'room');
+  assert.equal(first.data.type, 'sync');
+  assert.ok(Array.isArray(first.data.messages));
+  assert.ok(first.data.messages.length <= 20);
+  assert.equal(first.data.messages.at(-1).id, m.id, 'sync ends with the newest message');
+  assert.equal(first.data.seqs.__lobby, m.seq);
+});
+
+test('EventSource gets sync first, then live messages with id <channelId>:<seq>', async () => {
+  const u = await newUser();
+  const es = await openSse(streamUrl(), u.token);
+  streams.push(es);
+  const first = await es.next();
+  assert.equal(first.event, 'room');
+  assert.equal(first.data.type, 'sync');
+  const m = await post(u, 'live over sse');
+  const ev = await es.next(roomEvent('message', (d) => d.message.id === m.id));
+  assert.equal(ev.data.message.content, 'live over sse');
+  assert.equal(ev.data.clientMsgId, m.clientMsgId);
+  assert.equal(ev.lastEventId, `__lobby:${m.seq}`);
+  const ch = await newChannel(u);
+  const cm = await post(u, 'in a channel', ch.id);
+  const cev = await es.next(roomEvent('message', (d) => d.message.id === cm.id));
+  assert.equal(cev.lastEventId, `${ch.id}:${cm.seq}`);
+});
+
+test('the raw stream carries id lines on message events', async () => {
+  const u = await newUser();
+  const s = await raw(u);
+  await s.next(roomEvent('sync'));
+  const m = await post(u, 'raw id line');
+  const ev = await s.next(roomEvent('message', (d) => d.message.id === m.id));
+  assert.equal(ev.id, `__lobby:${m.seq}`);
+});
+
+test('message_updated, message_deleted and channel_created are mirrored', async () => {
+  const u = await newUser();
+  const es = await openSse(streamUrl(), u.token);
+  streams.push(es);
+  await es.nextRoom('sync');
+  const m = await post(u, 'to be edited');
+  await es.nextRoom('message', (d) => d.message.id === m.id);
+  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/lobby/messages/${m.id}`, { content: 'edited' });
+  assert.equal(patch.status, 200, patch.text);
+  const upd = await es.nextRoom('message_updated', (d) => d.message.id === m.id);
+  assert.equal(upd.data.message.content, 'edited');
+  assert.match(upd.data.message.editedAt, ISO_MS);
+  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${m.id}`);
+  assert.equal(del.status, 200, del.text);
+  const gone = await es.nextRoom('message_deleted', (d) => d.messageId === m.id);
+  assert.equal(gone.data.channelId, null);
+  const ch = await newChannel(u);
+  const created = await es.nextRoom('channel_created', (d) => d.channel.id === ch.id);
+  assert.equal(created.data.channel.slug, ch.slug);
+});
+
+test('Last-Event-ID resumes exactly the missed messages', async () => {
+  const reader = await newUser();
+  const writer = await newUser();
+  const s1 = await raw(reader);
+  const seen = await post(writer, 'seen live');
+  const live = await s1.next(roomEvent('message', (d) => d.message.id === seen.id));
+  s1.close();
+  const missed = [];
+  for (let i = 0; i < 3; i++) missed.push(await post(writer, `missed ${i}`));
+  const s2 = await raw(reader, { 'Last-Event-ID': live.id });
+  assert.equal(s2.status, 200);
+  const sync = await s2.next(roomEvent('sync'));
+  assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));
+  assert.deepEqual(sync.data.messages.map((m) => m.seq), [seen.seq + 1, seen.seq + 2, seen.seq + 3]);
+  const after = await post(writer, 'after resume');
+  const ev = await s2.next(roomEvent('message', (d) => d.message.id === after.id));
+  assert.equal(ev.id, `__lobby:${after.seq}`);
+});
+
+test('?lastEventId= resumes like the header, also for a channel', async () => {
+  const u = await newUser();
+  const ch = await newChannel(u);
+  const base = await post(u, 'base', ch.id);
+  const missed = [await post(u, 'c1', ch.id), await post(u, 'c2', ch.id)];
+  await post(u, 'lobby noise');
+  const s = await raw(u, {}, `?lastEventId=${encodeURIComponent(`${ch.id}:${base.seq}`)}`);
+  assert.equal(s.status, 200);
+  const sync = await s.next(roomEvent('sync'));
+  assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));
+});
+
+test('EventSource reconnects by itself with Last-Event-ID and gets exactly the missed messages', async () => {
+  const reader = await newUser();
+  const writer = await newUser();
+  const es = await openSse(streamUrl(), reader.token);
+  streams.push(es);
+  await es.nextRoom('sync');
+  const seen = await post(writer, 'seen before the drop');
+  await es.nextRoom('message', (d) => d.message.id === seen.id);
+  const release = es.cutAndHold(); // the network drops; the reconnect waits for us
+  const missed = [await post(writer, 'gap 1'), await post(writer, 'gap 2')];
+  release();
+  const sync = await es.nextRoom('sync', () => true, 15000); // EventSource retries after ~3 s
+  assert.equal(es.requests.at(-1)['Last-Event-ID'], `__lobby:${seen.seq}`);
+  assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));
+  const live = await post(writer, 'after the reconnect');
+  await es.nextRoom('message', (d) => d.message.id === live.id);
+  const ids = es.events.filter((e) => e.data?.type === 'message').map((e) => e.data.message.id);
+  assert.deepEqual(ids, [seen.id, live.id], 'no message delivered twice or lost');
+});
+
+test('an event: ping with empty data arrives every 20 seconds', { timeout: 60000 }, async () => {
+  const u = await newUser();
+  const s = await raw(u);
+  await s.next(roomEvent('sync'));
+  const t0 = Date.now();
+  const ping = await s.next((e) => e.event === 'ping', 25000);
+  assert.equal(ping.raw, '');
+  const ping2 = await s.next((e) => e.event === 'ping', 25000);
+  assert.equal(ping2.raw, '');
+  assert.ok(Date.now() - t0 >= 15000, 'pings are spaced about 20 s apart, not spammed');
+});

@@ -1,0 +1,281 @@
+// WebSocket contract (docs/api.md, "WebSocket: GET /api/ws/rooms/:slug").
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startRelay, createUser, api, uniq, openWs, wsHandshakeStatus, fetchAllMessages, ISO_MS,
+} from './harness.mjs';
+
+let relay;
+const sockets = [];
+before(async () => { relay = await startRelay(); });
+after(async () => {
+  await Promise.all(sockets.map((s) => s.close().catch(() => {})));
+  await relay?.stop();
+});
+
+async function newUser(prefix = 'w') {
+  const login = uniq(prefix);
+  return { login, token: await createUser(relay.dataDir, login) };
+}
+const lobbyWs = () => `${relay.wsUrl}/api/ws/rooms/lobby`;
+
+/** Opens a socket for the user and waits for its sync frame. */
+async function connect(u, query) {
+  const c = await openWs(lobbyWs(), u.token, query);
+  sockets.push(c);
+  c.sync = await c.next((f) => f.type === 'sync');
+  return c;
+}
+
+const isMsg = (cm) => (f) => f.type === 'message' && f.clientMsgId === cm;
+const isAck = (cm) => (f) => f.type === 'ack' && f.clientMsgId === cm;
+
+/** Sends a valid message and waits for its ack on the same socket. */
+async function sendOk(c, content, channelId = null, cm = uniq('cm')) {
+  c.send({ type: 'send', clientMsgId: cm, content, channelId });
+  const ack = await c.next(isAck(cm));
+  return { cm, ack };
+}
+
+/** Sends a raw bad frame, expects an error with `code`, then proves the socket still works. */
+async function expectErrorAndStillOpen(c, send, code, clientMsgId) {
+  send();
+  const err = await c.next((f) => f.type === 'error');
+  const codes = [code].flat();
+  assert.ok(codes.includes(err.code), `expected ${codes.join('|')}, got ${JSON.stringify(err)}`);
+  assert.equal(typeof err.error, 'string');
+  if (clientMsgId !== undefined) assert.equal(err.clientMsgId, clientMsgId);
+  assert.ok(c.isOpen, `socket closed after ${code}: ${JSON.stringify(c.closeInfo)}`);
+  const { ack } = await sendOk(c, `still alive after ${codes[0]}`);
+  assert.match(ack.serverId, /^msg_\w+$/);
+  return err;
+}
+
+test('the upgrade is refused with 401 without a valid token, 404 for an unknown room', async () => {
+  assert.equal(await wsHandshakeStatus(lobbyWs(), null), 401);
+  assert.equal(await wsHandshakeStatus(lobbyWs(), 'rlt_unknown_token'), 401);
+  const u = await newUser();
+  assert.equal(await wsHandshakeStatus(`${relay.wsUrl}/api/ws/rooms/${uniq('nosuch')}`, u.token), 404);
+});
+
+test('sync on connect holds the last 20 messages of the room oldest first, and seqs', async () => {
+  const u = await newUser();
+  const chRes = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
+    { name: 'sync chan', slug: uniq('c'), visibility: 'public' });
+  assert.equal(chRes.status, 201, chRes.text);
+  const ch = chRes.json;
+  let lastLobby;
+  let lastCh;
+  for (let i = 0; i < 25; i++) {
+    const channelId = i % 5 === 0 ? ch.id : null;
+    const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/messages', { content: `sync ${i}`, channelId });
+    assert.equal(r.status, 201, r.text);
+    if (channelId) lastCh = r.json; else lastLobby = r.json;
+  }
+  const c = await connect(u);
+  const newest = await api(relay.url, u.token, 'GET', '/api/rooms/lobby/messages?limit=20');
+  assert.equal(c.sync.messages.length, 20);
+  assert.deepEqual(c.sync.messages.map((m) => m.id), newest.json.messages.map((m) => m.id).reverse());
+  assert.equal(c.sync.messages.at(-1).content, 'sync 24');
+  assert.equal(c.sync.seqs.__lobby, lastLobby.seq);
+  assert.equal(c.sync.seqs[ch.id], lastCh.seq);
+});
+
+test('two users with two tabs each: every tab gets the message, only the sender gets the ack', async () => {
+  const alice = await newUser('alice');
+  const bob = await newUser('bob');
+  const tabs = [await connect(alice), await connect(alice), await connect(bob), await connect(bob)];
+  const [a1, , b1] = tabs;
+  const cm = uniq('cm');
+  a1.send({ type: 'send', clientMsgId: cm, content: 'hello everyone', channelId: null });
+  const frames = await Promise.all(tabs.map((t) => t.next(isMsg(cm))));
+  const ack = await a1.next(isAck(cm));
+  const msg = frames[0].message;
+  for (const f of frames) assert.deepEqual(f.message, msg, 'all tabs see the same message');
+  assert.equal(msg.content, 'hello everyone');
+  assert.equal(msg.author.login, alice.login);
+  assert.equal(msg.clientMsgId, cm);
+  assert.equal(msg.channelId, null);
+  assert.equal(ack.serverId, msg.id);
+  assert.equal(ack.seq, msg.seq);
+  assert.equal(ack.createdAt, msg.createdAt);
+  assert.match(ack.createdAt, ISO_MS);
+  // Barrier: bob's message reaches every tab after anything caused by alice's send.
+  const { cm: cm2 } = await sendOk(b1, 'hi alice');
+  await Promise.all(tabs.map((t) => t.next(isMsg(cm2))));
+  tabs.forEach((t, i) => {
+    assert.equal(t.frames.filter(isAck(cm)).length, i === 0 ? 1 : 0, `acks of ${cm} on tab ${i}`);
+    assert.equal(t.frames.filter(isAck(cm2)).length, i === 2 ? 1 : 0, `acks of ${cm2} on tab ${i}`);
+    assert.equal(t.frames.filter(isMsg(cm)).length, 1, `messages of ${cm} on tab ${i}`);
+  });
+});
+
+test('seq increases by one per message on the socket, also in channels', async () => {
+  const u = await newUser();
+  const c = await connect(u);
+  const seqs = [];
+  for (let i = 0; i < 4; i++) seqs.push((await sendOk(c, `count ${i}`)).ack.seq);
+  assert.deepEqual(seqs, [seqs[0], seqs[0] + 1, seqs[0] + 2, seqs[0] + 3]);
+  const ch = (await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
+    { name: 'ws chan', slug: uniq('c'), visibility: 'public' })).json;
+  const { cm, ack } = await sendOk(c, 'in a channel', ch.id);
+  const m = await c.next(isMsg(cm));
+  assert.equal(m.message.channelId, ch.id);
+  assert.equal((await sendOk(c, 'again', ch.id)).ack.seq, ack.seq + 1);
+});
+
+test('resending a clientMsgId answers the same ack and broadcasts nothing new', async () => {
+  const u = await newUser();
+  const other = await newUser();
+  const c = await connect(u);
+  const watcher = await connect(other);
+  const { cm, ack } = await sendOk(c, 'exactly once');
+  c.send({ type: 'send', clientMsgId: cm, content: 'exactly once', channelId: null });
+  const ack2 = await c.next(isAck(cm));
+  assert.equal(ack2.serverId, ack.serverId);
+  assert.equal(ack2.seq, ack.seq);
+  const { cm: barrier } = await sendOk(c, 'barrier');
+  await Promise.all([c, watcher].map((s) => s.next(isMsg(barrier))));
+  for (const s of [c, watcher]) assert.equal(s.frames.filter(isMsg(cm)).length, 1, 'one message frame');
+  const stored = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: null });
+  assert.equal(stored.filter((m) => m.clientMsgId === cm && m.author.login === u.login).length, 1);
+  // The same clientMsgId from a different user is a different message.
+  const { ack: otherAck } = await sendOk(watcher, 'mine', null, cm);
+  assert.notEqual(otherAck.serverId, ack.serverId);
+});
+
+test('ping is answered with pong', async () => {
+  const c = await connect(await newUser());
+  c.send({ type: 'ping' });
+  await c.next((f) => f.type === 'pong');
+});
+
+test('typing is relayed to the other users in the room', async () => {
+  const typer = await newUser();
+  const c = await connect(typer);
+  const watcher = await connect(await newUser());
+  c.send({ type: 'typing', channelId: null });
+  const f = await watcher.next((x) => x.type === 'typing' && x.user?.login === typer.login);
+  assert.equal(f.channelId, null);
+});
+
+test('bad JSON is BAD_REQUEST and an unknown type INVALID_FRAME; the socket stays open', async () => {
+  const c = await connect(await newUser());
+  await expectErrorAndStillOpen(c, () => c.sendRaw('{"type":"send",'), 'BAD_REQUEST');
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'dance' }), 'INVALID_FRAME');
+});
+
+test('missing content or clientMsgId is MISSING_FIELD; the socket stays open', async () => {
+  const c = await connect(await newUser());
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'nocontent', channelId: null }),
+    'MISSING_FIELD', 'nocontent');
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', content: 'who am i', channelId: null }), 'MISSING_FIELD');
+});
+
+test('content rules on the socket: too long, empty, oversized clientMsgId', async () => {
+  const u = await newUser();
+  const c = await connect(u);
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'long1', content: 'a'.repeat(4001), channelId: null }),
+    'CONTENT_TOO_LONG', 'long1');
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'empty1', content: '  \n ', channelId: null }),
+    'CONTENT_EMPTY', 'empty1');
+  const big = 'k'.repeat(129);
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: big, content: 'x', channelId: null }),
+    ['BAD_REQUEST', 'MISSING_FIELD']);
+  const stored = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: null });
+  assert.ok(!stored.some((m) => ['long1', 'empty1', big].includes(m.clientMsgId)), 'rejected frames stored nothing');
+  const ok = 'e'.repeat(128);
+  assert.match((await sendOk(c, '128-char id', null, ok)).ack.serverId, /^msg_/);
+});
+
+test('a frame over 64 KiB is PAYLOAD_TOO_LARGE; the socket stays open', async () => {
+  const c = await connect(await newUser());
+  await expectErrorAndStillOpen(c,
+    () => c.send({ type: 'send', clientMsgId: 'huge1', content: 'x'.repeat(70 * 1024), channelId: null }),
+    'PAYLOAD_TOO_LARGE');
+});
+
+test('invalid UTF-8 (binary or text frame) is INVALID_UTF8; the socket stays open', async () => {
+  const c = await connect(await newUser());
+  await expectErrorAndStillOpen(c, () => c.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: true }),
+    'INVALID_UTF8');
+  const bad = Buffer.concat([Buffer.from('{"type":"send","clientMsgId":"u8","content":"a'),
+    Buffer.from([0xc3, 0x28]), Buffer.from('","channelId":null}')]);
+  await expectErrorAndStillOpen(c, () => c.sendRaw(bad, { binary: false }), 'INVALID_UTF8');
+});
+
+test('a lone surrogate escape is rejected and nothing is stored', async () => {
+  const u = await newUser();
+  const c = await connect(u);
+  const cm = uniq('surr');
+  await expectErrorAndStillOpen(c,
+    () => c.sendRaw(`{"type":"send","clientMsgId":"${cm}","content":"a\\ud800b","channelId":null}`),
+    ['INVALID_UTF8', 'BAD_REQUEST']);
+  const stored = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: null });
+  assert.ok(!stored.some((m) => m.clientMsgId === cm));
+});
+
+test('message_updated, message_deleted and channel_created arrive live', async () => {
+  const u = await newUser();
+  const c = await connect(u);
+  const watcher = await connect(await newUser());
+  const { cm, ack } = await sendOk(c, 'before edit');
+  await watcher.next(isMsg(cm));
+  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/lobby/messages/${ack.serverId}`, { content: 'after edit' });
+  assert.equal(patch.status, 200, patch.text);
+  const upd = await watcher.next((f) => f.type === 'message_updated' && f.message.id === ack.serverId);
+  assert.equal(upd.message.content, 'after edit');
+  assert.match(upd.message.editedAt, ISO_MS);
+  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${ack.serverId}`);
+  assert.equal(del.status, 200, del.text);
+  const gone = await watcher.next((f) => f.type === 'message_deleted' && f.messageId === ack.serverId);
+  assert.equal(gone.channelId, null);
+  const slug = uniq('c');
+  const cr = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels', { name: 'live', slug, visibility: 'public' });
+  assert.equal(cr.status, 201, cr.text);
+  const created = await watcher.next((f) => f.type === 'channel_created' && f.channel.slug === slug);
+  assert.equal(created.channel.id, cr.json.id);
+  const { cm: cm2, ack: ack2 } = await sendOk(c, 'channel msg', cr.json.id);
+  await watcher.next(isMsg(cm2));
+  await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${ack2.serverId}`);
+  const gone2 = await watcher.next((f) => f.type === 'message_deleted' && f.messageId === ack2.serverId);
+  assert.equal(gone2.channelId, cr.json.id);
+});
+
+test('resume after a disconnect syncs exactly the missed messages in order', async () => {
+  const reader = await newUser();
+  const writer = await newUser();
+  const first = await connect(reader);
+  const seq = first.sync.seqs.__lobby ?? 0;
+  await first.close();
+  const w = await connect(writer);
+  const acks = [];
+  for (let i = 0; i < 3; i++) acks.push((await sendOk(w, `missed ${i}`)).ack);
+  const again = await connect(reader, `resume=__lobby:${seq}`);
+  assert.deepEqual(again.sync.messages.map((m) => m.id), acks.map((a) => a.serverId));
+  assert.deepEqual(again.sync.messages.map((m) => m.seq), [seq + 1, seq + 2, seq + 3]);
+  assert.equal(again.sync.seqs.__lobby, seq + 3);
+});
+
+test('resume with several channels returns only those channels, each in seq order', async () => {
+  const u = await newUser();
+  const mk = async () => (await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
+    { name: 'resume', slug: uniq('c'), visibility: 'public' })).json;
+  const chA = await mk();
+  const chB = await mk();
+  const w = await connect(u);
+  await sendOk(w, 'a seed', chA.id);
+  const start = (await connect(u)).sync.seqs;
+  const sent = { lobby: [], a: [], b: [] };
+  for (let i = 0; i < 2; i++) {
+    sent.lobby.push((await sendOk(w, `l${i}`)).ack.serverId);
+    sent.a.push((await sendOk(w, `a${i}`, chA.id)).ack.serverId);
+    sent.b.push((await sendOk(w, `b${i}`, chB.id)).ack.serverId);
+  }
+  const c = await connect(u, `resume=__lobby:${start.__lobby},${chA.id}:${start[chA.id]}`);
+  const got = c.sync.messages;
+  assert.equal(got.length, 4, JSON.stringify(got.map((m) => m.content)));
+  assert.deepEqual(got.filter((m) => m.channelId === null).map((m) => m.id), sent.lobby);
+  assert.deepEqual(got.filter((m) => m.channelId === chA.id).map((m) => m.id), sent.a);
+  assert.ok(!got.some((m) => m.channelId === chB.id), 'channels not in resume are left out');
+});
