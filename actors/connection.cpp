@@ -88,8 +88,11 @@ caf::behavior connection(connection_actor* self, connection_params params) {
           });
   // The room is gone: nothing more will arrive, so the client should reconnect.
   self->monitor(st.p.room);
-  self->set_down_handler([self](caf::down_msg&) {
-    self->state.p.sink->close(1012, "room restarting");
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.reason == caf::exit_reason::user_shutdown)
+      self->state.p.sink->close(1001, "server shutting down");
+    else
+      self->state.p.sink->close(1012, "room restarting");
     self->quit();
   });
   return {

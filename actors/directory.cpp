@@ -35,6 +35,11 @@ caf::behavior directory(directory_actor* self, directory_params params) {
     // A room that died (e.g. its store read failed) is respawned on next use.
     std::erase_if(self->state.rooms, [&](auto& kv) { return kv.second.address() == dm.source; });
   });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    // Shutdown: rooms go first, which closes every client with 1001 "going away".
+    for (auto& [slug, room] : self->state.rooms) self->send_exit(room, em.reason);
+    self->quit(em.reason);
+  });
   return {
       [=](room_atom, const std::string& slug) -> caf::result<caf::actor> {
         auto& st = self->state;

@@ -69,15 +69,20 @@ int serve(const relay::config& cfg) {
   // SIGINT/SIGTERM stop the I/O loop; actors are shut down in order below.
   boost::asio::io_context sig_ioc;
   boost::asio::signal_set signals{sig_ioc, SIGINT, SIGTERM};
-  signals.async_wait([&](auto, int) { srv.stop(); });
+  signals.async_wait([&](auto, int) {
+    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    srv.shutdown(std::chrono::milliseconds(1000));
+  });
   std::thread sig_thread{[&] { sig_ioc.run(); }};
   srv.run();
   sig_ioc.stop();
   sig_thread.join();
   spdlog::info("shutting down");
-  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  // Sessions still referenced by actors own sockets of the server's io_context:
+  // every actor must be gone before the server is destroyed.
+  sys.await_all_actors_done();
   return 0;
 }
 

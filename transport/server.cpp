@@ -5,6 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "transport/http_session.hpp"
@@ -67,8 +71,13 @@ void server::run() {
   for (auto& t : extra) t.join();
 }
 
-void server::stop() {
-  impl_->ioc.stop();
+void server::shutdown(std::chrono::milliseconds grace) {
+  net::post(impl_->ioc, [this, grace] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+    auto timer = std::make_shared<net::steady_timer>(impl_->ioc, grace);
+    timer->async_wait([this, timer](auto) { impl_->ioc.stop(); });
+  });
 }
 
 }  // namespace relay

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,8 +25,9 @@ class server {
   /// Runs the I/O threads until `stop()`; blocks the caller.
   void run();
 
-  /// Thread-safe: stops accepting and ends `run()`.
-  void stop();
+  /// Thread-safe: stops accepting now and ends `run()` after `grace`, so sessions
+  /// can still write their close frames.
+  void shutdown(std::chrono::milliseconds grace);
 
  private:
   struct impl;
