@@ -88,13 +88,20 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
     dataDir: dir,
     proc,
     output: () => output,
-    /** Graceful stop (SIGTERM), escalating to SIGKILL after 5 s. */
+    /**
+     * Graceful stop (SIGTERM). Throws unless the server exits by itself with code 0
+     * within 5 s and reported no sanitizer finding (the suite runs an ASan+UBSan build).
+     */
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       if (!(await waitExit(proc, 5000))) {
         proc.kill('SIGKILL');
         await waitExit(proc, 5000);
+        throw new Error(`relay did not shut down within 5 s of SIGTERM\n${output}`);
+      }
+      if (proc.exitCode !== 0 || /Sanitizer|runtime error:/.test(output)) {
+        throw new Error(`relay exited with code ${proc.exitCode} (signal ${proc.signalCode})\n${output}`);
       }
     },
     /** Crash: SIGKILL, resolves once the process is gone. */
