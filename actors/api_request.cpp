@@ -107,17 +107,15 @@ void list_messages(self_ptr self, exchange_ptr x, caf::actor room) {
               if (!known) return reply_error(x, errc::not_found, "no such channel"), self->quit();
             }
             // One extra row tells whether another page exists.
-            q.limit = static_cast<int>(std::min<std::int64_t>(limit, 100));
-            auto page_size = q.limit;
-            q.limit = std::min(page_size + 1, 100);
+            auto page_size = static_cast<std::size_t>(std::min<std::int64_t>(limit, 100));
+            q.limit = static_cast<int>(page_size) + 1;
             self->request(x->ctx.readers, caf::infinite, list_atom::value, q)
                 .then(
-                    [self, x, page_size, q](std::vector<storage::message_row>& ms) {
-                      bool more = ms.size() > static_cast<std::size_t>(page_size);
-                      if (page_size == 100 && !q.after_seq) more = ms.size() == 100;
-                      if (ms.size() > static_cast<std::size_t>(page_size)) ms.resize(page_size);
-                      if (q.after_seq) more = false;
-                      x->out->respond(200, codec::encode_message_page(ms, more));
+                    [self, x, page_size,
+                     by_seq = q.after_seq.has_value()](std::vector<storage::message_row>& ms) {
+                      bool more = ms.size() > page_size;
+                      if (more) ms.resize(page_size);
+                      x->out->respond(200, codec::encode_message_page(ms, more, by_seq));
                       self->quit();
                     },
                     on_fail(self, x));

@@ -57,8 +57,8 @@ caf::behavior reader(reader_actor* self, store_factory open) {
           storage::message_query q;
           q.room_id = room_id;
           q.channel_id = channel_id;
-          q.limit = 100;
-          // Pages of 100 until `upto`: seqs past it are already on their way live.
+          q.limit = storage::max_query_rows;
+          // Pages until `upto`: seqs past it are already on their way live.
           for (auto cursor = after; cursor < upto;) {
             q.after_seq = cursor;
             auto page = db.list_messages(q);

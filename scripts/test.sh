@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 npm ci --no-audit --no-fund --loglevel=error
-scripts/build.sh build-asan -DRELAY_SANITIZE=address,undefined
+scripts/build.sh build-asan -DRELAY_SANITIZE=address,undefined -DRELAY_BUILD_BENCHMARKS=OFF
 
 tmp=$(mktemp -d /tmp/relay-test.XXXXXX)
 chmod 755 "$tmp"

@@ -91,6 +91,10 @@ struct append_result {
   bool duplicate = false;  // same (author, client_msg_id) was stored before
 };
 
+/// Most rows one query returns; the API pages at 100 and asks for one more to learn
+/// whether another page exists.
+inline constexpr int max_query_rows = 1000;
+
 /// Keyset page request over (created_at, id), newest first.
 struct message_query {
   std::string room_id;

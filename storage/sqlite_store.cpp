@@ -722,7 +722,7 @@ std::optional<message_row> sqlite_store::delete_message(const std::string& id) {
 
 std::vector<message_row> sqlite_store::list_messages(const message_query& q) {
   last_error_ = {};
-  const std::int64_t limit = std::clamp(q.limit, 1, 100);
+  const std::int64_t limit = std::clamp(q.limit, 1, max_query_rows);
   if (q.channel_ids && q.channel_id &&
       std::find(q.channel_ids->begin(), q.channel_ids->end(), *q.channel_id) ==
           q.channel_ids->end())

@@ -140,6 +140,8 @@ TEST(json_codec, message_pages_carry_a_keyset_cursor) {
   EXPECT_EQ(page.at("next").at("beforeId").as_string(), m.id);
   EXPECT_EQ(page.at("next").at("beforeCreatedAt").as_string(), "2026-05-04T23:30:00.000Z");
   EXPECT_TRUE(json::parse(encode_message_page({m}, false)).at("next").is_null());
+  auto by_seq = json::parse(encode_message_page({m}, true, true)).as_object();
+  EXPECT_EQ(by_seq.at("next").at("afterSeq").as_int64(), 7);
 }
 
 TEST(json_codec, resume_lists_and_event_ids_round_trip) {

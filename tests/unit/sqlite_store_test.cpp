@@ -512,7 +512,9 @@ TEST_F(SqliteStoreTest, BeforeCreatedAtWithoutIdAndLimitClamp) {
 
   message_query q;
   q.room_id = room;
-  q.limit = 1000;
+  q.limit = 100000;
+  EXPECT_EQ(s->list_messages(q).size(), 120u) << "clamped to max_query_rows, all 120 fit";
+  q.limit = 100;
   EXPECT_EQ(s->list_messages(q).size(), 100u);
   q.limit = 0;
   auto one = s->list_messages(q);

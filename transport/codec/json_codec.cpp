@@ -213,12 +213,15 @@ std::string encode_channel_list(const std::vector<storage::channel_row>& cs) {
   return serialize(json::object{{"channels", std::move(a)}});
 }
 
-std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more) {
+std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more,
+                                bool by_seq) {
   json::array a;
   a.reserve(ms.size());
   for (auto& m : ms) a.push_back(message_json(m));
   json::value next = nullptr;
-  if (more && !ms.empty())
+  if (more && !ms.empty() && by_seq)
+    next = json::object{{"afterSeq", ms.back().seq}};
+  else if (more && !ms.empty())
     next = json::object{{"beforeCreatedAt", format_iso8601(ms.back().created_at)},
                         {"beforeId", ms.back().id}};
   return serialize(json::object{{"messages", std::move(a)}, {"next", next}});

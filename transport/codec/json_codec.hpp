@@ -69,8 +69,10 @@ std::string encode_user(const storage::user_row& u);  // /api/me
 std::string encode_room(const storage::room_row& r, const std::optional<storage::user_row>& owner);
 std::string encode_channel(const storage::channel_row& c, std::int64_t member_count);
 std::string encode_channel_list(const std::vector<storage::channel_row>& cs);
-/// `{messages, next}`; `next` is the cursor after the last row when `more` is true.
-std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more);
+/// `{messages, next}`; when `more`, `next` is the cursor after the last row:
+/// `{beforeCreatedAt, beforeId}` for newest-first pages, `{afterSeq}` for resume pages.
+std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more,
+                                bool by_seq = false);
 std::string encode_error_body(const error_info& e);
 std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite);
 

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <caf/actor.hpp>
+
+#include "actors/connection.hpp"
+#include "transport/out_queue.hpp"
+#include "transport/session_env.hpp"
+
+namespace relay {
+
+/// What WebSocket and SSE sessions share: the sink side actors push to, the
+/// hold-until-sync rule, the bounded outbound queue, and batched gathered writes.
+/// Everything but the sink members runs on the socket's strand.
+class stream_session : public client_sink, public std::enable_shared_from_this<stream_session> {
+ public:
+  stream_session(boost::asio::ip::tcp::socket&& s, session_env& env, std::uint64_t id);
+  ~stream_session() override;
+
+  // -- client_sink (any thread) ---------------------------------------------------
+
+  std::uint64_t id() const noexcept override { return id_; }
+  void push(frame_ptr f) override;
+  void push_sync(frame_ptr f) override;
+  void close(std::uint16_t code, std::string reason) override;
+
+ protected:
+  using buffers = std::vector<boost::asio::const_buffer>;
+
+  /// Frames gathered into one write: enough to amortise the syscall, few enough that
+  /// one slow write does not hold a large batch.
+  static constexpr std::size_t max_batch = 64;
+
+  /// Spawns the connection actor with this session as its sink.
+  void attach(connection_params params);
+
+  /// Appends the wire form of queued item `i` of the current batch to `out`.
+  virtual void frame_into(const out_item& item, std::size_t i, buffers& out) = 0;
+  /// Starts an orderly close (after the queue drains), e.g. a WebSocket close frame.
+  virtual void start_close(std::uint16_t code, std::string_view reason) = 0;
+  /// Called when the queue has drained while closing.
+  virtual void drained_while_closing() = 0;
+
+  /// Queues an item; a full queue closes the client as a slow consumer (4008).
+  void enqueue(out_item item);
+  /// Starts a write unless one is running (for items queued with force_push).
+  void kick() {
+    if (!writing_ && !queue_.empty()) write();
+  }
+  /// Tells the connection actor the client is gone (once).
+  void detach();
+  /// The socket is unusable: detach and close it.
+  void gone();
+  /// The connection actor, for inbound frames.
+  const caf::actor& conn() const noexcept { return conn_; }
+
+  boost::asio::ip::tcp::socket socket_;
+  session_env& env_;
+  out_queue queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool dead_ = false;
+  std::size_t batch_ = 0;  // items of the queue in the running write
+
+ private:
+  void hold(frame_ptr f);
+  void write();
+
+  std::uint64_t id_;
+  caf::actor conn_;
+  std::vector<frame_ptr> held_;
+  std::size_t held_bytes_ = 0;
+  bool synced_ = false;
+  buffers bufs_;
+};
+
+}  // namespace relay
