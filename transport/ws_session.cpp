@@ -3,6 +3,7 @@
 #include <array>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
 #include "core/text.hpp"
@@ -25,7 +26,8 @@ class ws_session final : public stream_session {
  public:
   ws_session(tcp::socket&& s, session_env& env, std::uint64_t id)
       : stream_session(std::move(s), env, id),
-        decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes), true) {}
+        decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes), true),
+        close_timer_(socket_.get_executor()) {}
 
   void start(std::string handshake, std::string leftover, connection_params params) {
     attach(std::move(params));
@@ -50,6 +52,9 @@ class ws_session final : public stream_session {
   void on_bytes(std::string_view bytes) {
     msgs_.clear();
     auto err = decoder_.feed(bytes, msgs_);
+    if (closing_ && err == ws::decode_error::none && !msgs_.empty() &&
+        msgs_.back().op == ws::opcode::close)
+      return gone();  // the peer answered our close: the handshake is complete
     for (auto& m : msgs_) on_message(m);
     if (err != ws::decode_error::none) start_close(ws::close_code(err), "protocol error");
   }
@@ -106,6 +111,11 @@ class ws_session final : public stream_session {
     closing_ = true;
     detach();
     kick();
+    // A peer that never answers the close handshake must not keep the socket forever.
+    close_timer_.expires_after(std::chrono::seconds(5));
+    close_timer_.async_wait([self = self()](auto ec) {
+      if (!ec) self->gone();
+    });
   }
 
   void drained_while_closing() override {
@@ -117,6 +127,7 @@ class ws_session final : public stream_session {
   std::array<char, read_chunk> rbuf_;
   std::vector<ws::message> msgs_;
   std::vector<std::array<unsigned char, 10>> headers_;
+  net::steady_timer close_timer_;
 };
 
 }  // namespace
