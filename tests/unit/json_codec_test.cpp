@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "transport/codec/json_codec.hpp"
+#include "transport/codec/ws_codec.hpp"
 
 namespace json = boost::json;
 using namespace relay;
@@ -177,4 +178,35 @@ TEST(json_codec, invalid_utf8_is_its_own_error) {
             errc::invalid_utf8);
   auto p = decode_post_body("{\"content\":\"a\xC0\xAF\"}");
   EXPECT_EQ(std::get<error_info>(p).code, errc::invalid_utf8);
+}
+
+// Every valid client frame, wrapped in a masked WebSocket frame and fed to the frame
+// decoder in every fragment size, decodes to the same typed frame.
+
+TEST(json_codec, valid_frames_decode_the_same_in_every_fragment_size) {
+  const std::string frames[] = {
+      R"({"type":"send","clientMsgId":"c_42","content":"hi \u00e9 😀","channelId":null})",
+      R"({"type":"send","clientMsgId":"c_43","content":"x","channelId":"ch_01J"})",
+      R"({"type":"typing","channelId":"__lobby"})",
+      R"({"type":"ping"})",
+  };
+  for (auto& text : frames) {
+    std::string wire;
+    ws::encode_client_frame(ws::opcode::text, text, 0xA1B2C3D4, wire);
+    auto whole = decode_client_frame(text);
+    for (std::size_t chunk = 1; chunk <= wire.size(); ++chunk) {
+      ws::decoder d{65536};
+      std::vector<ws::message> out;
+      for (std::size_t i = 0; i < wire.size(); i += chunk)
+        ASSERT_EQ(d.feed(std::string_view(wire).substr(i, chunk), out), ws::decode_error::none);
+      ASSERT_EQ(out.size(), 1u) << "chunk " << chunk;
+      auto got = decode_client_frame(out[0].payload);
+      ASSERT_EQ(got.index(), whole.index()) << text << " chunk " << chunk;
+      if (auto* s = std::get_if<client_send>(&got)) {
+        EXPECT_EQ(s->content, std::get<client_send>(whole).content);
+        EXPECT_EQ(s->client_msg_id, std::get<client_send>(whole).client_msg_id);
+        EXPECT_EQ(s->channel_id, std::get<client_send>(whole).channel_id);
+      }
+    }
+  }
 }
