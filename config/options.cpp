@@ -101,7 +101,7 @@ const std::vector<option_def>& table() {
               "recent messages each channel keeps in memory for sync and resume"),
       int_opt("sse_ping_seconds", &config::sse_ping_seconds, 20, 1, 3600,
               "interval of SSE ping events"),
-      int_opt("out_queue_bytes", &config::out_queue_bytes, 4 << 20, 4096, 1 << 30,
+      int_opt("out_queue_bytes", &config::out_queue_bytes, 1 << 20, 4096, 1 << 30,
               "per-connection outbound queue cap in bytes; past it the client is closed (4008)"),
       int_opt("out_queue_frames", &config::out_queue_frames, 8192, 16, 1 << 24,
               "per-connection outbound queue cap in frames; past it the client is closed (4008)"),

@@ -24,7 +24,7 @@ struct config {
   std::int64_t sync_messages = 20;
   std::int64_t ring_messages = 256;
   std::int64_t sse_ping_seconds = 20;
-  std::int64_t out_queue_bytes = 4 * 1024 * 1024;
+  std::int64_t out_queue_bytes = 1024 * 1024;
   std::int64_t out_queue_frames = 8192;
   std::int64_t handshake_timeout_seconds = 10;
 };

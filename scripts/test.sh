@@ -34,3 +34,9 @@ export RELAY_TEST_POSTGRES_URL="postgresql://relay@127.0.0.1:$pg_port/postgres"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
+
+# The concurrency-heavy paths (actors, strands, store threads) once more, under
+# ThreadSanitizer: the real server with real WebSocket clients.
+TARGETS=relay scripts/build.sh build-tsan -DRELAY_SANITIZE=thread -DRELAY_BUILD_BENCHMARKS=OFF
+TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+  ctest --test-dir build-tsan --output-on-failure -R 'integration\.(ws|durability)' "$@"

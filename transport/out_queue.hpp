@@ -26,11 +26,13 @@ class out_queue {
       : max_bytes_(max_bytes), max_frames_(max_frames) {}
 
   /// Ephemeral frames are shed once the queue is half full; anything past a cap
-  /// means the client cannot keep up and must be disconnected.
+  /// means the client cannot keep up and must be disconnected. An empty queue takes
+  /// any one item, so a frame larger than the cap (a big resume sync) still goes out.
   verdict push(out_item item) {
     auto n = item.size();
     if (item.frame && item.frame->ephemeral && bytes_ + n > max_bytes_ / 2) return verdict::dropped;
-    if (bytes_ + n > max_bytes_ || items_.size() + 1 > max_frames_) return verdict::overflow;
+    if (!items_.empty() && (bytes_ + n > max_bytes_ || items_.size() + 1 > max_frames_))
+      return verdict::overflow;
     bytes_ += n;
     items_.push_back(std::move(item));
     return verdict::queued;

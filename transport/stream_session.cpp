@@ -24,7 +24,19 @@ void stream_session::attach(connection_params params) {
 }
 
 void stream_session::push(frame_ptr f) {
+  auto n = f->json.size();
+  auto before = posted_bytes_.fetch_add(n, std::memory_order_relaxed);
+  auto frames = posted_frames_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (before > 0 && (before + n > static_cast<std::size_t>(env_.cfg->out_queue_bytes) ||
+                     frames > static_cast<std::size_t>(env_.cfg->out_queue_frames))) {
+    posted_bytes_.fetch_sub(n, std::memory_order_relaxed);
+    posted_frames_.fetch_sub(1, std::memory_order_relaxed);
+    if (!overflowed_.exchange(true)) close(4008, "slow consumer");
+    return;
+  }
   net::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
+    self->posted_bytes_.fetch_sub(f->json.size(), std::memory_order_relaxed);
+    self->posted_frames_.fetch_sub(1, std::memory_order_relaxed);
     if (!self->synced_) return self->hold(std::move(f));
     self->enqueue({std::move(f), {}});
   });

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,11 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   void write();
 
   std::uint64_t id_;
+  // Frames posted by actors but not yet run on the strand. They count against the
+  // caps too: when the I/O thread itself falls behind, memory must stay bounded.
+  std::atomic<std::size_t> posted_bytes_{0};
+  std::atomic<std::size_t> posted_frames_{0};
+  std::atomic<bool> overflowed_{false};
   caf::actor conn_;
   std::vector<frame_ptr> held_;
   std::size_t held_bytes_ = 0;

@@ -1,0 +1,217 @@
+// relay_loadgen: WebSocket load generator for Relay.
+//
+//   relay_loadgen ack    --port P --tokens-file F [--conns N] [--rate R | --window W] ...
+//   relay_loadgen fanout --port P --tokens-file F [--subs S] --rate R ...
+//
+// Prints one JSON line of results on stdout and a human summary on stderr.
+// See benchmarks/README.md for what each mode measures.
+
+#include <sys/resource.h>
+
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+
+#include <boost/json/serialize.hpp>
+
+#include "loadgen/common.hpp"
+
+namespace {
+
+using loadgen::options;
+
+int usage() {
+  std::cerr << "usage: relay_loadgen ack|fanout [options]\n"
+               "  --host IP (127.0.0.1)  --port N (8080)  --room SLUG (lobby)\n"
+               "  --token T (repeatable) | --tokens-file FILE (one rlt_ token a line)\n"
+               "  --threads N (1)        io_context threads for the measured connections\n"
+               "  --duration S (10)      seconds of sending\n"
+               "  --rate R               offered msgs/s in total (ack: 0 = closed loop)\n"
+               "  --content-bytes N (32) message content size\n"
+               "  --connect-batch N (200) handshakes in flight at once\n"
+               "  --drain S (10)         max wait for outstanding acks/deliveries\n"
+               "  --server-pid PID       report the server's CPU and RSS\n"
+               "  --label TEXT           copied into the JSON result\n"
+               "  --tag KEY=VALUE        extra field for the JSON result (repeatable)\n"
+               "ack:    --conns N (10)  --window W (1)  --warmup S (1)\n"
+               "fanout: --subs S (1000)\n";
+  return 2;
+}
+
+template <class T>
+bool parse_num(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+bool parse_args(int argc, char** argv, options& o) {
+  if (argc < 2) return false;
+  o.mode = argv[1];
+  if (o.mode != "ack" && o.mode != "fanout") return false;
+  std::string room = "lobby";
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "relay_loadgen: " << a << " needs a value\n";
+      return false;
+    }
+    std::string_view v = argv[++i];
+    bool ok = true;
+    if (a == "--host") o.server.host = v;
+    else if (a == "--port") ok = parse_num(v, o.server.port);
+    else if (a == "--room") room = v;
+    else if (a == "--token") o.tokens.emplace_back(v);
+    else if (a == "--tokens-file") {
+      std::ifstream f{std::string(v)};
+      ok = static_cast<bool>(f);
+      for (std::string line; std::getline(f, line);)
+        if (!line.empty()) o.tokens.push_back(line);
+    }
+    else if (a == "--threads") ok = parse_num(v, o.threads) && o.threads > 0;
+    else if (a == "--conns") ok = parse_num(v, o.conns) && o.conns > 0;
+    else if (a == "--subs") ok = parse_num(v, o.subs) && o.subs > 0;
+    else if (a == "--rate") ok = parse_num(v, o.rate) && o.rate >= 0;
+    else if (a == "--window") ok = parse_num(v, o.window) && o.window > 0;
+    else if (a == "--duration") ok = parse_num(v, o.duration) && o.duration > 0;
+    else if (a == "--warmup") ok = parse_num(v, o.warmup) && o.warmup >= 0;
+    else if (a == "--drain") ok = parse_num(v, o.drain) && o.drain >= 0;
+    else if (a == "--connect-batch") ok = parse_num(v, o.connect_batch) && o.connect_batch > 0;
+    else if (a == "--content-bytes") ok = parse_num(v, o.content_bytes) && o.content_bytes > 0;
+    else if (a == "--server-pid") ok = parse_num(v, o.server_pid);
+    else if (a == "--label") o.label = v;
+    else if (a == "--tag") {
+      auto eq = v.find('=');
+      ok = eq != std::string_view::npos && eq > 0;
+      if (ok) o.tags.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
+    }
+    else {
+      std::cerr << "relay_loadgen: unknown option " << a << "\n";
+      return false;
+    }
+    if (!ok) {
+      std::cerr << "relay_loadgen: bad value for " << a << ": " << v << "\n";
+      return false;
+    }
+  }
+  o.server.path = "/api/ws/rooms/" + room;
+  if (o.tokens.empty()) {
+    std::cerr << "relay_loadgen: give at least one --token or a --tokens-file\n";
+    return false;
+  }
+  if (o.mode == "ack" && o.warmup >= o.duration) o.warmup = 0;
+  return true;
+}
+
+// Each connection is a file descriptor; 10,000 subscribers need far more than the
+// usual soft limit of 1024.
+void raise_nofile() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  getrlimit(RLIMIT_NOFILE, &rl);
+  std::cerr << "relay_loadgen: RLIMIT_NOFILE " << rl.rlim_cur << "\n";
+}
+
+std::string utc_now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Boost.JSON writes every double in exponent form ("1.5E1"); results are read by
+// people and shell tools too, so numbers go out in their shortest plain form.
+void write_json(std::ostream& os, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      os << '{';
+      bool first = true;
+      for (auto& [k, x] : v.as_object()) {
+        os << (first ? "" : ",") << boost::json::serialize(boost::json::string_view(k)) << ':';
+        write_json(os, x);
+        first = false;
+      }
+      os << '}';
+      return;
+    }
+    case boost::json::kind::array: {
+      os << '[';
+      bool first = true;
+      for (auto& x : v.as_array()) {
+        os << (first ? "" : ",");
+        write_json(os, x);
+        first = false;
+      }
+      os << ']';
+      return;
+    }
+    case boost::json::kind::double_: {
+      char buf[64];
+      auto d = v.as_double();
+      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+      return;
+    }
+    default:
+      os << boost::json::serialize(v);
+  }
+}
+
+double num(const boost::json::object& o, std::string_view k) {
+  auto* v = o.if_contains(k);
+  return v && v->is_number() ? v->to_number<double>() : 0.0;
+}
+
+double lat(const boost::json::object& o, std::string_view k, std::string_view q) {
+  auto* v = o.if_contains(k);
+  return v && v->is_object() ? num(v->as_object(), q) : 0.0;
+}
+
+void summary(const options& opt, const boost::json::object& r) {
+  auto& e = std::cerr;
+  e << std::setprecision(10);  // counts in full, not 1.5e+06
+  if (opt.mode == "ack") {
+    e << "ack: " << opt.conns << " senders, "
+      << (opt.rate > 0 ? std::to_string(static_cast<long>(opt.rate)) + " msgs/s offered"
+                       : "closed loop, window " + std::to_string(opt.window))
+      << "\n  acked " << num(r, "acked_per_s") << " msgs/s; ack latency ms p50 " << lat(r, "ack_ms", "p50")
+      << "  p90 " << lat(r, "ack_ms", "p90") << "  p99 " << lat(r, "ack_ms", "p99") << "  max "
+      << lat(r, "ack_ms", "max") << "\n  sent " << num(r, "sent") << ", acked " << num(r, "acked")
+      << ", unacked " << num(r, "unacked") << ", lost on server close " << num(r, "lost_on_close")
+      << ", fan-out frames/s " << num(r, "message_frames_per_s")
+      << ", cpu loadgen " << num(r, "loadgen_cpu_pct") << "% server " << num(r, "server_cpu_pct") << "%\n";
+  } else {
+    e << "fanout: " << num(r, "subs_synced") << "/" << opt.subs << " subscribers, " << opt.rate
+      << " msgs/s published\n  deliveries/s " << num(r, "deliveries_per_s") << " (offered "
+      << num(r, "offered_deliveries_per_s") << "); e2e latency ms p50 " << lat(r, "e2e_ms", "p50")
+      << "  p99 " << lat(r, "e2e_ms", "p99") << "  max " << lat(r, "e2e_ms", "max")
+      << "\n  expected " << num(r, "expected") << ", received " << num(r, "received") << ", lost "
+      << num(r, "lost") << " (" << num(r, "lost_pct") << "%), cpu loadgen " << num(r, "loadgen_cpu_pct")
+      << "% server " << num(r, "server_cpu_pct") << "%\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  if (!parse_args(argc, argv, opt)) return usage();
+  raise_nofile();
+  auto started = utc_now();
+  auto result = opt.mode == "ack" ? loadgen::run_ack(opt) : loadgen::run_fanout(opt);
+  boost::json::object line{{"mode", opt.mode}, {"label", opt.label}, {"started", started},
+                           {"threads", opt.threads}, {"content_bytes", opt.content_bytes}};
+  for (auto& [k, v] : opt.tags) line[k] = v;
+  for (auto& [k, v] : result) line[k] = v;
+  write_json(std::cout, line);
+  std::cout << std::endl;
+  summary(opt, result);
+  return result.contains("error") ? 1 : 0;
+}

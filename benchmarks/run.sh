@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Relay benchmark suite.
+#
+# Builds Release into build-bench/, then for every scenario starts a fresh server on a
+# fresh data directory (loopback, raised fd limit), creates users and tokens, runs
+# relay_loadgen against it, appends the JSON result line to
+# benchmarks/results/<UTC date-time>.jsonl and finally prints a markdown table.
+#
+# Environment knobs (defaults in brackets):
+#   SYNC=full|normal        --sqlite-synchronous of the server [full]
+#   ACK_DURATION=S          seconds per ack scenario [10]
+#   FANOUT_DURATION=S       seconds of publishing per fan-out scenario [20]
+#   ACK_WINDOW=W            closed-loop outstanding sends per connection [32]
+#   SCENARIOS="a b …"       run only these scenario labels (see `scenarios` below)
+#   SKIP_BUILD=1            use the existing build-bench binaries
+#   SERVER_ARGS="…"         extra server flags, e.g. "--actor-threads 2"
+#   IDLE_WAIT=S             max seconds to wait for an idle machine per scenario [600]
+#   IDLE_MAX_PCT=P          "idle" = at most P% of one core busy [25]
+#   DATA_ROOT=DIR           where the temporary data directories go [$TMPDIR or /tmp];
+#                           must be a real disk for `full` to mean an fsync
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build-bench
+RESULTS_DIR=$ROOT/benchmarks/results
+SYNC=${SYNC:-full}
+ACK_DURATION=${ACK_DURATION:-10}
+FANOUT_DURATION=${FANOUT_DURATION:-20}
+ACK_WINDOW=${ACK_WINDOW:-32}
+SERVER_ARGS=${SERVER_ARGS:-}
+USERS=10  # subscribers are spread round-robin over this many users' tokens
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  echo "== building Release into $BUILD" >&2
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j2 --target relay relay_loadgen >&2
+fi
+RELAY=$BUILD/relay
+LOADGEN=$BUILD/benchmarks/relay_loadgen
+[[ -x $RELAY && -x $LOADGEN ]] || { echo "missing $RELAY or $LOADGEN" >&2; exit 1; }
+
+# 10,000 subscribers need 10,000 descriptors in the server and in the load generator.
+ulimit -n "$(ulimit -Hn)"
+
+mkdir -p "$RESULTS_DIR"
+STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
+OUT=$RESULTS_DIR/$STAMP.jsonl
+WORK=$(mktemp -d "${DATA_ROOT:-${TMPDIR:-/tmp}}/relay-bench.XXXXXX")
+SERVER_PID=
+PORT=
+
+# stop_server: SIGTERM, then SIGKILL after 10 s. Returns 1 when SIGKILL was needed.
+stop_server() {
+  [[ -n $SERVER_PID ]] || return 0
+  local hung=0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    hung=1
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+  return $hung
+}
+cleanup() { stop_server || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# start_server LABEL: fresh data dir, $USERS users with one token each, server on a free port.
+start_server() {
+  local label=$1 dir=$WORK/$1
+  mkdir -p "$dir"
+  : >"$dir/tokens"
+  for i in $(seq 0 $((USERS - 1))); do
+    "$RELAY" --data-dir "$dir/data" user add "bench$i" >/dev/null
+    "$RELAY" --data-dir "$dir/data" token create "bench$i" >>"$dir/tokens"
+  done
+  # shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
+  "$RELAY" --data-dir "$dir/data" --listen 127.0.0.1:0 --sqlite-synchronous "$SYNC" $SERVER_ARGS \
+    >"$dir/server.out" 2>"$dir/server.log" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's|^relay: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$dir/server.out")
+    [[ -n $PORT ]] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server for $label did not start:" >&2
+  cat "$dir/server.log" >&2
+  exit 1
+}
+
+# Busy CPU (percent of one core) of the whole machine over one second.
+machine_busy_pct() {
+  local a b
+  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat)
+  sleep 1
+  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat)
+  echo $(((b - a) * 100 / $(getconf CLK_TCK)))
+}
+
+# The suite shares the machine: wait (up to IDLE_WAIT seconds) until nothing else is
+# busy, so a neighbour's compile does not end up in the numbers. Each result also
+# carries other_cpu_pct, measured during the run itself.
+wait_idle() {
+  local waited=0 busy
+  while busy=$(machine_busy_pct); ((busy > ${IDLE_MAX_PCT:-25})); do
+    if ((waited >= ${IDLE_WAIT:-600})); then
+      echo "!! machine still busy (${busy}% of a core); running anyway" >&2
+      return 0
+    fi
+    ((waited == 0)) && echo "   waiting for the machine to go idle (${busy}% of a core busy)" >&2
+    sleep 4
+    waited=$((waited + 5))
+  done
+}
+
+# run LABEL LOADGEN-ARGS…: one scenario on its own server.
+run() {
+  local label=$1
+  shift
+  if [[ -n ${SCENARIOS:-} && " $SCENARIOS " != *" $label "* ]]; then return 0; fi
+  echo "== $label" >&2
+  wait_idle
+  start_server "$label"
+  local dir=$WORK/$label status=0 server_exit=clean
+  "$LOADGEN" "$@" --port "$PORT" --tokens-file "$dir/tokens" --server-pid "$SERVER_PID" \
+    --label "$label" --tag "sqlite_synchronous=$SYNC" --tag "server_args=$SERVER_ARGS" \
+    >"$dir/result.json" || status=$?
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "!! server died during $label; its log is kept in $RESULTS_DIR/$STAMP-$label.server.log" >&2
+    cp "$dir/server.log" "$RESULTS_DIR/$STAMP-$label.server.log"
+    wait "$SERVER_PID" 2>/dev/null || echo "!! server exit status $?" >&2
+    SERVER_PID=
+    server_exit=died
+  elif ! stop_server; then
+    echo "!! server did not exit within 10 s of SIGTERM after $label; killed" >&2
+    server_exit=killed_after_sigterm
+  fi
+  # The result line gets how the server ended, next to the numbers it produced.
+  python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line); r["server_exit"] = sys.argv[2]; print(json.dumps(r, separators=(",", ":")))' \
+    "$dir/result.json" "$server_exit" >>"$OUT"
+  # Anything the server logged at warn or above is worth keeping next to the numbers.
+  if grep -qE ' (warning|error|critical) ' "$dir/server.log"; then
+    cp "$dir/server.log" "$RESULTS_DIR/$STAMP-$label.server.log"
+    echo "!! server logged warnings/errors; see $RESULTS_DIR/$STAMP-$label.server.log" >&2
+  fi
+  [[ $status -eq 0 ]] || echo "!! loadgen exited with status $status" >&2
+}
+
+# -- scenarios ---------------------------------------------------------------------
+D=$ACK_DURATION W=$ACK_WINDOW
+# (a) ack latency: one sender with a single outstanding send (pure round trip incl.
+# one commit), closed loop with W outstanding per sender (max throughput), and a
+# fixed offered 5,000 msgs/s spread over the senders.
+run ack-c1-w1       ack --conns 1   --window 1    --duration "$D"
+for c in 1 10 100; do
+  run "ack-c$c-w$W" ack --conns "$c" --window "$W" --duration "$D"
+done
+for c in 1 10 100; do
+  run "ack-c$c-r5000" ack --conns "$c" --rate 5000 --duration "$D"
+done
+# (b) fan-out: one publisher at a fixed rate, S subscribers. On the 2-core reference
+# machine about 100,000 deliveries/s is the ceiling, so each size gets a rate well
+# inside it, one at it (100,000 offered) and, for 10,000, one far past it (1,000,000
+# offered, shorter, to see what overload does rather than to measure latency).
+F=$FANOUT_DURATION
+run fanout-s1000-r10    fanout --subs 1000  --rate 10  --duration "$F" --drain 15
+run fanout-s1000-r50    fanout --subs 1000  --rate 50  --duration "$F" --drain 15
+run fanout-s1000-r100   fanout --subs 1000  --rate 100 --duration "$F" --drain 15
+run fanout-s10000-r5    fanout --subs 10000 --rate 5   --duration "$F" --drain 15
+run fanout-s10000-r10   fanout --subs 10000 --rate 10  --duration "$F" --drain 15
+run fanout-s10000-r100  fanout --subs 10000 --rate 100 --duration "$((F / 2))" --drain 20
+
+echo "== results in $OUT" >&2
+
+# -- markdown table ------------------------------------------------------------------
+python3 "$ROOT/benchmarks/summarize.py" "$OUT"

@@ -1,0 +1,78 @@
+// Slow consumers: a client that stops reading is cut off at its queue cap with close
+// code 4008, while everyone else keeps receiving everything, and the cut-off client
+// resumes by sequence number without losing a durable message.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelay, createUser, uniq, openWs, fetchAllMessages } from './harness.mjs';
+
+let relay;
+before(async () => {
+  // Small caps so a stalled socket overflows after a few hundred KB, not megabytes.
+  relay = await startRelay({ args: ['--out-queue-bytes', '262144', '--out-queue-frames', '1024'] });
+});
+after(async () => { await relay?.stop(); });
+
+async function newUser() {
+  const login = uniq('bp');
+  return { login, token: await createUser(relay.dataDir, login) };
+}
+
+async function connect(u, query) {
+  const c = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, u.token, query);
+  c.sync = await c.next((f) => f.type === 'sync');
+  return c;
+}
+
+test('a stalled client is closed with 4008; others get everything; resume loses nothing', async () => {
+  const sender = await newUser();
+  const watcher = await newUser();
+  const sleeper = await newUser();
+  const pub = await connect(sender);
+  const fast = await connect(watcher);
+  const slow = await connect(sleeper);
+  const startSeq = slow.sync.seqs.__lobby;
+
+  // Stop reading: the kernel buffers fill, then the server's queue for this socket.
+  slow.ws._socket.pause();
+
+  const content = 'x'.repeat(3900);
+  const total = 3000; // ~12 MB to every subscriber: far past the loopback socket buffers
+  // Windows of 20 keep each burst well under a healthy reader's cap.
+  const acked = [];
+  for (let i = 0; i < total; i += 20) {
+    const window = [];
+    for (let k = i; k < i + 20; k += 1) {
+      const cm = uniq(`bp${k}-`);
+      pub.send({ type: 'send', clientMsgId: cm, content, channelId: null });
+      window.push(pub.next((f) => f.type === 'ack' && f.clientMsgId === cm, 20000));
+    }
+    acked.push(...(await Promise.all(window)));
+  }
+  assert.equal(acked.length, total);
+
+  // The fast watcher receives every message, in seq order.
+  const lastSeq = acked[acked.length - 1].seq;
+  await fast.next((f) => f.type === 'message' && f.message.seq === lastSeq, 20000);
+  const seen = fast.frames.filter((f) => f.type === 'message').map((f) => f.message.seq);
+  assert.deepEqual(seen, Array.from({ length: total }, (_, i) => startSeq + 1 + i));
+
+  // Wake the sleeper: it reads what was buffered, then the documented close code.
+  slow.ws._socket.resume();
+  const closed = await Promise.race([
+    slow.closed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no close')), 20000)),
+  ]);
+  assert.equal(closed.code, 4008, JSON.stringify(closed));
+  const got = slow.frames.filter((f) => f.type === 'message').map((f) => f.message.seq);
+  assert.ok(got.length < total, 'the stalled client was cut off before receiving everything');
+
+  // Resuming from the last seq it saw yields exactly the rest.
+  const lastSeen = got.length ? got[got.length - 1] : startSeq;
+  const again = await connect(sleeper, { resume: `__lobby:${lastSeen}` });
+  const missed = again.sync.messages.map((m) => m.seq);
+  assert.deepEqual(missed, Array.from({ length: lastSeq - lastSeen }, (_, i) => lastSeen + 1 + i));
+  await Promise.all([pub.close(), fast.close(), again.close()]);
+
+  const history = await fetchAllMessages(relay.url, sender.token, 'lobby', { channelId: '__lobby' });
+  assert.equal(history.filter((m) => m.content === content).length, total);
+});
