@@ -260,8 +260,64 @@ void room_routes(self_ptr self, exchange_ptr x, principal who) {
   });
 }
 
+// -- /api/tokens: a user's own API tokens ------------------------------------------
+
+void create_token(self_ptr self, exchange_ptr x, const principal& who) {
+  auto body = codec::decode_token_body(x->req.body.empty() ? "{}" : x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return reply_error(x, *e), self->quit();
+  auto name = std::string{trim(std::get<codec::token_body>(body).name)};
+  if (name.empty()) name = "api";
+  if (utf8_length(name) > 80)
+    return reply_error(x, errc::bad_request, "name must be at most 80 characters"), self->quit();
+  // The secret is shown once, in this response; only its hash is stored.
+  auto secret = "rlt_" + random_hex(32);
+  self->request(x->ctx.writer, caf::infinite, token_atom::value, create_atom::value, who.user.id,
+                std::move(name), sha256_hex(secret))
+      .then(
+          [self, x, secret](token_outcome& out) {
+            if (out.error) return reply_error(x, out.error), self->quit();
+            x->out->respond(201, codec::encode_new_token(out.token, secret));
+            self->quit();
+          },
+          on_fail(self, x));
+}
+
+void list_tokens(self_ptr self, exchange_ptr x, const principal& who) {
+  self->request(x->ctx.readers, caf::infinite, tokens_atom::value, who.user.id)
+      .then(
+          [self, x](std::vector<storage::token_row>& ts) {
+            x->out->respond(200, codec::encode_token_list(ts));
+            self->quit();
+          },
+          on_fail(self, x));
+}
+
+void revoke_token(self_ptr self, exchange_ptr x, const principal& who, std::string id) {
+  self->request(x->ctx.writer, caf::infinite, token_atom::value, revoke_atom::value, who.user.id,
+                id)
+      .then(
+          [self, x, id](token_outcome& out) {
+            if (out.error) return reply_error(x, out.error), self->quit();
+            // Committed: end the sockets this token opened, not only its next request.
+            self->send(x->ctx.registry, revoke_atom::value, id);
+            x->out->respond(200, R"({"ok":true})");
+            self->quit();
+          },
+          on_fail(self, x));
+}
+
 void authenticated(self_ptr self, exchange_ptr x, principal who) {
   auto& path = x->req.path;
+  auto& m = x->req.method;
+  if (path.size() == 2 && path[1] == "tokens") {
+    if (m == "GET") return list_tokens(self, x, who);
+    if (m == "POST") return create_token(self, x, who);
+    return reply_error(x, errc::method_not_allowed, "allowed: GET, POST"), self->quit();
+  }
+  if (path.size() == 3 && path[1] == "tokens") {
+    if (m == "DELETE") return revoke_token(self, x, who, path[2]);
+    return reply_error(x, errc::method_not_allowed, "allowed: DELETE"), self->quit();
+  }
   if (path.size() == 2 && path[1] == "me") {
     if (x->req.method != "GET")
       return reply_error(x, errc::method_not_allowed, "use GET"), self->quit();
@@ -311,14 +367,14 @@ void serve(self_ptr self, exchange_ptr x) {
   }
   self->request(x->ctx.readers, caf::infinite, auth_atom::value, sha256_hex(x->req.bearer))
       .then(
-          [self, x](std::optional<storage::user_row>& user) {
-            if (!user) {
+          [self, x](std::optional<storage::credential>& cred) {
+            if (!cred) {
               auto& path = x->req.path;
               if (path.size() == 2 && path[1] == "me")
                 return x->out->respond(401, "null"), self->quit();
               return reply_error(x, errc::unauthorized, "invalid or revoked token"), self->quit();
             }
-            authenticated(self, x, principal{std::move(*user)});
+            authenticated(self, x, principal{std::move(cred->user), std::move(cred->token_id)});
           },
           on_fail(self, x));
 }

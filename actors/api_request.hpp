@@ -11,6 +11,7 @@ struct api_context {
   caf::actor directory;
   caf::actor writer;
   caf::actor readers;
+  caf::actor registry;
   std::size_t max_content_chars = 4000;
 };
 

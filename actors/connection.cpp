@@ -86,6 +86,9 @@ caf::behavior connection(connection_actor* self, connection_params params) {
             self->state.p.sink->close(1011, "room unavailable");
             self->quit();
           });
+  if (st.p.registry)
+    self->send(st.p.registry, register_atom::value, st.p.who.token_id,
+               caf::actor_cast<caf::actor>(self));
   // The room is gone: nothing more will arrive, so the client should reconnect.
   self->monitor(st.p.room);
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -118,6 +121,11 @@ caf::behavior connection(connection_actor* self, connection_params params) {
             f);
       },
       [=](close_atom) {
+        self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
+        self->quit();
+      },
+      [=](revoke_atom) {
+        self->state.p.sink->close(1008, "token revoked");
         self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
         self->quit();
       },

@@ -19,6 +19,7 @@ struct connection_params {
   std::map<std::string, std::int64_t> resume;
   std::size_t max_content_chars = 4000;
   std::size_t sync_messages = 20;
+  caf::actor registry;  // session registry; may be invalid (tests)
 };
 
 /// One live client (WebSocket or SSE) in one room. It joins the room, assembles the
@@ -29,6 +30,7 @@ struct connection_params {
 ///  * `codec::client_frame` from the session (WebSocket only)
 ///  * `(snapshot_atom, channel_snapshot)` from the room's channels
 ///  * `(close_atom)` when the socket is gone: leaves the room and quits
+///  * `(revoke_atom)` when its token was revoked: closes the client with 1008 and quits
 caf::actor spawn_connection(caf::actor_system& sys, connection_params params);
 
 }  // namespace relay

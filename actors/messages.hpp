@@ -35,6 +35,8 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using post_atom = caf::atom_constant<caf::atom("post")>;
@@ -42,14 +44,24 @@ using room_atom = caf::atom_constant<caf::atom("room")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using tail_atom = caf::atom_constant<caf::atom("tail")>;
+using token_atom = caf::atom_constant<caf::atom("token")>;
+using tokens_atom = caf::atom_constant<caf::atom("tokens")>;
 using typing_atom = caf::atom_constant<caf::atom("typing")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 
 // -- messages (nouns) -------------------------------------------------------------
 
-/// The authenticated caller.
+/// The authenticated caller, and the API token it used (revoking the token ends
+/// the sessions it opened).
 struct principal {
   storage::user_row user;
+  std::string token_id;
+};
+
+/// Outcome of creating or revoking an API token.
+struct token_outcome {
+  error_info error;
+  storage::token_row token;
 };
 
 /// A message someone wants to post (WebSocket `send` or REST POST).
@@ -104,6 +116,9 @@ struct subscription {
 }  // namespace relay
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::principal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::token_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<relay::storage::credential>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<relay::storage::token_row>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::post_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::edit_request)

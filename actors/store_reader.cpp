@@ -33,7 +33,10 @@ caf::behavior reader(reader_actor* self, store_factory open) {
   auto& db = *self->state.db;
   return {
       [&db](auth_atom, const std::string& hash) {
-        return guarded([&] { return db.find_user_by_token_hash(hash); });
+        return guarded([&] { return db.find_credential(hash); });
+      },
+      [&db](tokens_atom, const std::string& user_id) {
+        return guarded([&] { return db.list_tokens(user_id); });
       },
       [&db](info_atom, const std::string& user_id) {
         return guarded([&] { return db.find_user(user_id); });

@@ -12,7 +12,8 @@ namespace relay {
 /// blocking reads never occupy the scheduler threads that drive rooms.
 ///
 /// Requests:
-///  * `(auth_atom, std::string token_hash)` -> `std::optional<storage::user_row>`
+///  * `(auth_atom, std::string token_hash)` -> `std::optional<storage::credential>`
+///  * `(tokens_atom, std::string user_id)` -> `std::vector<storage::token_row>`
 ///  * `(info_atom, std::string user_id)` -> `std::optional<storage::user_row>`
 ///  * `(room_atom, std::string slug)` -> `std::optional<storage::room_row>`
 ///  * `(channels_atom, std::string room_id)` -> `std::vector<storage::channel_row>`

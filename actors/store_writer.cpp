@@ -11,9 +11,11 @@ namespace relay {
 
 namespace {
 
+// A write runs inside the batch's transaction; `finish` answers once the batch has
+// committed (`ok`) or failed.
 struct pending_write {
-  std::function<write_outcome(storage::store&)> run;
-  caf::typed_response_promise<write_outcome> promise;
+  std::function<void(storage::store&)> run;
+  std::function<void(bool ok)> finish;
 };
 
 struct writer_state {
@@ -25,10 +27,16 @@ struct writer_state {
 
 using writer_actor = caf::stateful_actor<writer_state>;
 
-caf::typed_response_promise<write_outcome> enqueue(
-    writer_actor* self, std::function<write_outcome(storage::store&)> run) {
-  auto rp = self->make_response_promise<write_outcome>();
-  self->state.batch.push_back({std::move(run), rp});
+// Queues `run` for the next commit and answers its result (or `failed`) afterwards.
+template <class T, class F>
+caf::typed_response_promise<T> enqueue(writer_actor* self, F run, T failed) {
+  auto rp = self->make_response_promise<T>();
+  auto result = std::make_shared<T>();
+  self->state.batch.push_back(
+      {[result, run = std::move(run)](storage::store& db) mutable { *result = run(db); },
+       [rp, result, failed = std::move(failed)](bool ok) mutable {
+         rp.deliver(ok ? std::move(*result) : std::move(failed));
+       }});
   if (!self->state.flush_scheduled) {
     // The flush goes behind everything already queued: all of it lands in one commit.
     self->state.flush_scheduled = true;
@@ -37,13 +45,19 @@ caf::typed_response_promise<write_outcome> enqueue(
   return rp;
 }
 
+caf::typed_response_promise<write_outcome> enqueue(
+    writer_actor* self, std::function<write_outcome(storage::store&)> run) {
+  write_outcome failed;
+  failed.error = make_error(errc::unavailable, "storage unavailable");
+  return enqueue<write_outcome>(self, std::move(run), std::move(failed));
+}
+
 void flush(writer_actor* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   auto batch = std::move(st.batch);
   st.batch.clear();
-  std::vector<write_outcome> outcomes;
-  outcomes.reserve(batch.size());
+
   // Store calls report failures through last_error(); any of them fails the batch.
   std::string failure;
   auto check = [&] {
@@ -53,7 +67,7 @@ void flush(writer_actor* self) {
   check();
   for (auto& w : batch) {
     if (!failure.empty()) break;
-    outcomes.push_back(w.run(*st.db));
+    w.run(*st.db);
     if (st.db->last_error().code == errc::internal || st.db->last_error().code == errc::unavailable)
       check();
   }
@@ -66,10 +80,8 @@ void flush(writer_actor* self) {
   if (!failure.empty()) {
     // Nothing of this batch is durable: no client may get an ack for it.
     spdlog::error("store commit failed, {} writes rejected: {}", batch.size(), failure);
-    outcomes.assign(batch.size(), write_outcome{});
-    for (auto& o : outcomes) o.error = make_error(errc::unavailable, "storage unavailable");
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(outcomes[i]));
+  for (auto& w : batch) w.finish(failure.empty());
 }
 
 // Loads the message and checks it belongs to the room; the edit/delete rules use it.
@@ -134,6 +146,29 @@ caf::behavior writer(writer_actor* self, store_factory open) {
             out.channel = std::move(*r.value);
           return out;
         });
+      },
+      [=](token_atom, create_atom, std::string& user_id, std::string& name, std::string& hash) {
+        token_outcome failed{make_error(errc::unavailable, "storage unavailable"), {}};
+        return enqueue<token_outcome>(
+            self,
+            [user_id = std::move(user_id), name = std::move(name),
+             hash = std::move(hash)](storage::store& db) {
+              return token_outcome{{}, db.create_token(user_id, name, hash)};
+            },
+            failed);
+      },
+      [=](token_atom, revoke_atom, std::string& user_id, std::string& token_id) {
+        token_outcome failed{make_error(errc::unavailable, "storage unavailable"), {}};
+        return enqueue<token_outcome>(
+            self,
+            [user_id = std::move(user_id), token_id = std::move(token_id)](storage::store& db) {
+              token_outcome out;
+              out.token.id = token_id;
+              if (!db.revoke_token(user_id, token_id))
+                out.error = make_error(errc::not_found, "no such token");
+              return out;
+            },
+            failed);
       },
       [=](flush_atom) { flush(self); },
   };

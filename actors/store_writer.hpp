@@ -15,6 +15,9 @@ namespace relay {
 ///  * `(delete_atom, std::string room_id, std::string room_owner_id, delete_request)` ->
 ///  `write_outcome`
 ///  * `(create_atom, storage::channel_row)` -> `write_outcome` (with `channel`)
+///  * `(token_atom, create_atom, user_id, name, token_hash)` -> `token_outcome`
+///  * `(token_atom, revoke_atom, user_id, token_id)` -> `token_outcome` (`not_found`
+///    when the token is not the user's or already revoked)
 /// and replies only after the transaction holding the write has committed. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.

@@ -12,6 +12,7 @@
 
 #include "actors/api_request.hpp"
 #include "actors/directory.hpp"
+#include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "app/operator.hpp"
@@ -44,7 +45,9 @@ int serve(const relay::config& cfg) {
   auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
                                          static_cast<int>(cfg.sync_messages)});
 
-  api_context ctx{directory, writer, readers, static_cast<std::size_t>(cfg.max_content_chars)};
+  auto registry = spawn_session_registry(sys);
+  api_context ctx{directory, writer, readers, registry,
+                  static_cast<std::size_t>(cfg.max_content_chars)};
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
   try {
@@ -52,9 +55,8 @@ int serve(const relay::config& cfg) {
   } catch (const std::exception& e) {
     std::cerr << "relay: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
               << e.what() << "\n";
-    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    for (auto& a : {directory, readers, writer, registry})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
@@ -80,6 +82,7 @@ int serve(const relay::config& cfg) {
   spdlog::info("shutting down");
   caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   // Sessions still referenced by actors own sockets of the server's io_context:
   // every actor must be gone before the server is destroyed.
   sys.await_all_actors_done();

@@ -29,6 +29,12 @@ struct token_row {
   std::optional<std::int64_t> revoked_at;
 };
 
+/// A live API token and the user it authenticates.
+struct credential {
+  user_row user;
+  std::string token_id;
+};
+
 struct room_row {
   std::string id;  // room_…
   std::string slug;

@@ -133,9 +133,9 @@ const std::string sql_insert_user =
     " VALUES (?, ?, ?, '', ?, NULL, ?)";
 const std::string sql_user_by_login = user_cols + "FROM users u WHERE u.login = ?";
 const std::string sql_user_by_id = user_cols + "FROM users u WHERE u.id = ?";
-const std::string sql_user_by_token =
-    user_cols +
-    "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.revoked_at IS NULL";
+const std::string sql_user_by_token = user_cols +
+                                      ", t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE "
+                                      "t.hash = ? AND t.revoked_at IS NULL";
 
 const std::string sql_insert_token =
     "INSERT INTO tokens (id, user_id, name, hash, created_at, revoked_at)"
@@ -453,12 +453,18 @@ token_row sqlite_store::create_token(const std::string& user_id, const std::stri
 }
 
 std::optional<user_row> sqlite_store::find_user_by_token_hash(const std::string& token_hash) {
+  auto c = find_credential(token_hash);
+  if (!c) return std::nullopt;
+  return std::move(c->user);
+}
+
+std::optional<credential> sqlite_store::find_credential(const std::string& token_hash) {
   last_error_ = {};
   auto st = prepare(sql_user_by_token);
   if (!st) return std::nullopt;
   st.bind(token_hash);
   const int rc = st.step();
-  if (rc == SQLITE_ROW) return read_user(st);
+  if (rc == SQLITE_ROW) return credential{read_user(st), st.text(7)};
   if (rc != SQLITE_DONE) record("find user by token");
   return std::nullopt;
 }

@@ -69,6 +69,7 @@ class sqlite_store final : public store {
   token_row create_token(const std::string& user_id, const std::string& name,
                          const std::string& token_hash) override;
   std::optional<user_row> find_user_by_token_hash(const std::string& token_hash) override;
+  std::optional<credential> find_credential(const std::string& token_hash) override;
   std::vector<token_row> list_tokens(const std::string& user_id) override;
   bool revoke_token(const std::string& user_id, const std::string& token_id) override;
 

@@ -51,6 +51,8 @@ class store {
                                  const std::string& token_hash) = 0;
   /// The user owning a live (not revoked) token with this hash.
   virtual std::optional<user_row> find_user_by_token_hash(const std::string& token_hash) = 0;
+  /// Same, with the token's id (so revoking it can end the sessions it opened).
+  virtual std::optional<credential> find_credential(const std::string& token_hash) = 0;
   virtual std::vector<token_row> list_tokens(const std::string& user_id) = 0;
   /// False when the token does not exist or belongs to someone else.
   virtual bool revoke_token(const std::string& user_id, const std::string& token_id) = 0;

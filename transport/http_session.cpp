@@ -60,7 +60,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
                          std::move(who),
                          std::move(resume),
                          static_cast<std::size_t>(env_.cfg->max_content_chars),
-                         static_cast<std::size_t>(env_.cfg->sync_messages)};
+                         static_cast<std::size_t>(env_.cfg->sync_messages),
+                         env_.api.registry};
     // The unread tail of the buffer already belongs to the new protocol.
     std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
     if (websocket_) {

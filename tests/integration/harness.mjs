@@ -333,12 +333,18 @@ export async function openRawSse(url, token, headers = {}) {
   if (token) h.Authorization = `Bearer ${token}`;
   const res = await fetch(url, { headers: h, signal: ac.signal });
   const inbox = new Inbox(`raw sse ${url}`);
+  let markEnded;
+  const endedP = new Promise((resolve) => { markEnded = resolve; });
   const result = {
     status: res.status,
     headers: res.headers,
     events: inbox.all,
     next: (predicate, timeoutMs) => inbox.next(predicate, timeoutMs),
     close: () => ac.abort(),
+    /** Resolves when the server ends the stream; rejects after `ms`. */
+    ended: (ms = TIMEOUT) => Promise.race([endedP, new Promise((_, reject) => {
+      setTimeout(() => reject(new Error(`raw sse ${url}: stream still open after ${ms} ms`)), ms);
+    })]),
   };
   if (res.status !== 200) { result.body = await res.text(); return result; }
   (async () => {
@@ -373,6 +379,7 @@ export async function openRawSse(url, token, headers = {}) {
         }
       }
     } catch { /* aborted */ }
+    markEnded();
   })();
   return result;
 }

@@ -88,8 +88,8 @@ class room_actors : public ::testing::Test {
     directory = spawn_directory(sys, {writer, readers, 64, 20});
     sched.run();
     storage::sqlite_store db{db_path};
-    alice = principal{*db.create_user("alice", "Alice", "").value};
-    bob = principal{*db.create_user("bob", "Bob", "").value};
+    alice = principal{*db.create_user("alice", "Alice", "").value, "tok_alice"};
+    bob = principal{*db.create_user("bob", "Bob", "").value, "tok_bob"};
   }
 
   ~room_actors() override {
@@ -117,7 +117,8 @@ class room_actors : public ::testing::Test {
   std::shared_ptr<recording_sink> connect(const principal& who,
                                           std::map<std::string, std::int64_t> resume = {}) {
     auto sink = std::make_shared<recording_sink>(next_id++);
-    connections.push_back(spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20}));
+    connections.push_back(
+        spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20, caf::actor{}}));
     sched.run();
     return sink;
   }

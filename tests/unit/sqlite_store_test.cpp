@@ -287,6 +287,10 @@ TEST_F(SqliteStoreTest, TokensLookupAndRevoke) {
   ASSERT_TRUE(owner.has_value());
   EXPECT_EQ(owner->id, alice);
   EXPECT_FALSE(s->find_user_by_token_hash(sha256_hex("wrong")).has_value());
+  auto cred = s->find_credential(hash);
+  ASSERT_TRUE(cred.has_value());
+  EXPECT_EQ(cred->user.id, alice);
+  EXPECT_EQ(cred->token_id, t.id) << "the credential names the token that was used";
 
   auto listed = s->list_tokens(alice);
   ASSERT_EQ(listed.size(), 2u);

@@ -167,6 +167,14 @@ std::variant<channel_body, error_info> decode_channel_body(std::string_view text
   return b;
 }
 
+std::variant<token_body, error_info> decode_token_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  token_body b;
+  if (auto e = read_string(std::get<json::object>(parsed), "name", b.name, false, true)) return *e;
+  return b;
+}
+
 std::string encode_message(const storage::message_row& m) {
   return serialize(message_json(m));
 }
@@ -225,6 +233,29 @@ std::string encode_message_page(const std::vector<storage::message_row>& ms, boo
     next = json::object{{"beforeCreatedAt", format_iso8601(ms.back().created_at)},
                         {"beforeId", ms.back().id}};
   return serialize(json::object{{"messages", std::move(a)}, {"next", next}});
+}
+
+namespace {
+
+json::object token_json(const storage::token_row& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"createdAt", format_iso8601(t.created_at)},
+          {"revokedAt", nullable_time(t.revoked_at)}};
+}
+
+}  // namespace
+
+std::string encode_token_list(const std::vector<storage::token_row>& ts) {
+  json::array a;
+  for (auto& t : ts) a.push_back(token_json(t));
+  return serialize(json::object{{"tokens", std::move(a)}});
+}
+
+std::string encode_new_token(const storage::token_row& t, const std::string& secret) {
+  auto o = token_json(t);
+  o["token"] = secret;
+  return serialize(o);
 }
 
 std::string encode_error_body(const error_info& e) {

@@ -51,6 +51,9 @@ struct post_body {
 struct edit_body {
   std::string content;
 };
+struct token_body {
+  std::string name;
+};
 struct channel_body {
   std::string name;
   std::string slug;
@@ -61,6 +64,7 @@ struct channel_body {
 std::variant<post_body, error_info> decode_post_body(std::string_view json);
 std::variant<edit_body, error_info> decode_edit_body(std::string_view json);
 std::variant<channel_body, error_info> decode_channel_body(std::string_view json);
+std::variant<token_body, error_info> decode_token_body(std::string_view json);
 
 // -- objects --------------------------------------------------------------------------
 
@@ -74,6 +78,9 @@ std::string encode_channel_list(const std::vector<storage::channel_row>& cs);
 std::string encode_message_page(const std::vector<storage::message_row>& ms, bool more,
                                 bool by_seq = false);
 std::string encode_error_body(const error_info& e);
+/// `{id, name, createdAt, revokedAt}`; the secret only in `encode_new_token`.
+std::string encode_token_list(const std::vector<storage::token_row>& ts);
+std::string encode_new_token(const storage::token_row& t, const std::string& secret);
 std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite);
 
 // -- server -> client frames ----------------------------------------------------------
