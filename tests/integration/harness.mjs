@@ -59,10 +59,15 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
-  proc.once('exit', () => live.delete(proc));
+  let expectExit = false;
+  proc.once('exit', (code, signal) => {
+    live.delete(proc);
+    // A server that dies on its own is the finding: show why (sanitizer reports, logs).
+    if (!expectExit) console.error(`relay exited unexpectedly (code ${code}, signal ${signal})\n${output}`);
+  });
   let output = '';
   proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (d) => { output = (output + d).slice(-8000); });
+  proc.stderr.on('data', (d) => { output = (output + d).slice(-20000); });
 
   const url = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout });
@@ -79,7 +84,7 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
       clearTimeout(timer);
       reject(new Error(`relay exited early (code ${code}, signal ${sig})\n${output}`));
     });
-  }).catch((err) => { proc.kill('SIGKILL'); throw err; });
+  }).catch((err) => { expectExit = true; proc.kill('SIGKILL'); throw err; });
   proc.stdout.resume(); // keep draining so the server never blocks on a full pipe
 
   return {
@@ -94,6 +99,7 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
      */
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
+      expectExit = true;
       proc.kill('SIGTERM');
       if (!(await waitExit(proc, 5000))) {
         proc.kill('SIGKILL');
@@ -107,6 +113,7 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
     /** Crash: SIGKILL, resolves once the process is gone. */
     async kill9() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
+      expectExit = true;
       proc.kill('SIGKILL');
       await waitExit(proc, 5000);
     },
