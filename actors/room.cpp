@@ -44,6 +44,24 @@ write_outcome failure(errc c, std::string msg) {
   return out;
 }
 
+// Sends a write to the store writer and, once it is committed, hands the changed
+// message to its channel (`Mirror` atom) to update the ring and broadcast.
+template <class Mirror, class... Ts>
+caf::typed_response_promise<write_outcome> write_and_mirror(room_actor* self, Mirror mirror,
+                                                            Ts&&... xs) {
+  auto rp = self->make_response_promise<write_outcome>();
+  self->request(self->state.p.writer, caf::infinite, std::forward<Ts>(xs)...)
+      .then(
+          [=](write_outcome& out) mutable {
+            auto it = self->state.channels.find(out.message.channel_id);
+            if (!out.error && it != self->state.channels.end())
+              self->send(it->second.actor, mirror, out.message);
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& err) mutable { rp.deliver(failure(errc::unavailable, to_string(err))); });
+  return rp;
+}
+
 caf::behavior room(room_actor* self, room_params params) {
   self->state.p = std::move(params);
   add_channel(self, storage::channel_row{}, false);
@@ -78,37 +96,13 @@ caf::behavior room(room_actor* self, room_params params) {
         return caf::delegated<write_outcome>{};
       },
       [=](edit_atom, edit_request& req) {
-        auto rp = self->make_response_promise<write_outcome>();
-        self->request(self->state.p.writer, caf::infinite, edit_atom::value, self->state.p.row.id,
-                      std::move(req))
-            .then(
-                [=](write_outcome& out) mutable {
-                  auto it = self->state.channels.find(out.message.channel_id);
-                  if (!out.error && it != self->state.channels.end())
-                    self->send(it->second.actor, edit_atom::value, out.message);
-                  rp.deliver(std::move(out));
-                },
-                [=](caf::error& err) mutable {
-                  rp.deliver(failure(errc::unavailable, to_string(err)));
-                });
-        return rp;
+        return write_and_mirror(self, edit_atom::value, edit_atom::value, self->state.p.row.id,
+                                std::move(req));
       },
       [=](delete_atom, delete_request& req) {
-        auto rp = self->make_response_promise<write_outcome>();
         auto owner = self->state.p.row.owner_id.value_or("");
-        self->request(self->state.p.writer, caf::infinite, delete_atom::value, self->state.p.row.id,
-                      owner, std::move(req))
-            .then(
-                [=](write_outcome& out) mutable {
-                  auto it = self->state.channels.find(out.message.channel_id);
-                  if (!out.error && it != self->state.channels.end())
-                    self->send(it->second.actor, delete_atom::value, out.message);
-                  rp.deliver(std::move(out));
-                },
-                [=](caf::error& err) mutable {
-                  rp.deliver(failure(errc::unavailable, to_string(err)));
-                });
-        return rp;
+        return write_and_mirror(self, delete_atom::value, delete_atom::value, self->state.p.row.id,
+                                std::move(owner), std::move(req));
       },
       [=](create_atom, storage::channel_row& row) {
         auto rp = self->make_response_promise<write_outcome>();
