@@ -17,7 +17,8 @@ struct registry_state {
 
 using registry_actor = caf::stateful_actor<registry_state>;
 
-caf::behavior registry(registry_actor* self) {
+caf::behavior registry(registry_actor* self, std::size_t expected_sessions) {
+  self->state.by_token.reserve(expected_sessions);
   self->set_down_handler([self](caf::down_msg& dm) {
     std::erase_if(self->state.by_token, [&](auto& kv) { return kv.second.address() == dm.source; });
   });
@@ -38,7 +39,8 @@ caf::behavior registry(registry_actor* self) {
 }  // namespace
 
 caf::actor spawn_session_registry(caf::actor_system& sys) {
-  return sys.spawn(registry);
+  // An explicit argument: CAF 0.17 binds a null reference (UB) for argument-less spawns.
+  return sys.spawn(registry, std::size_t{1024});
 }
 
 }  // namespace relay
