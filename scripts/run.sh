@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh run
-scripts/build.sh build
+TARGETS=relay scripts/build.sh build -DRELAY_BUILD_TESTS=OFF -DRELAY_BUILD_BENCHMARKS=OFF
 exec build/relay "$@"
