@@ -22,7 +22,7 @@
 
 namespace {
 
-int serve(const relay::config& cfg) {
+int serve(const relay::config& cfg, const std::string& self_path) {
   using namespace relay;
   auto path = storage::sqlite_store::db_path(cfg.data_dir);
   // Open once up front so a bad data directory fails start-up with a clear message.
@@ -60,13 +60,10 @@ int serve(const relay::config& cfg) {
     return 1;
   }
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
-  std::cout << "relay: data in " << cfg.data_dir
-            << "; create a user and a token with:\n"
-               "  relay --data-dir "
-            << cfg.data_dir
-            << " user add alice\n"
-               "  relay --data-dir "
-            << cfg.data_dir << " token create alice" << std::endl;
+  std::cout << "relay: data in " << cfg.data_dir << "; create a user and a token with:\n"
+            << "  " << self_path << " --data-dir " << cfg.data_dir << " user add alice\n"
+            << "  " << self_path << " --data-dir " << cfg.data_dir << " token create alice"
+            << std::endl;
 
   // SIGINT/SIGTERM stop the I/O loop; actors are shut down in order below.
   boost::asio::io_context sig_ioc;
@@ -112,5 +109,5 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   if (!loaded.cmd.words.empty()) return relay::run_operator_command(cfg, loaded.cmd);
   std::signal(SIGPIPE, SIG_IGN);
-  return serve(cfg);
+  return serve(cfg, argv[0]);
 }
