@@ -59,11 +59,6 @@ class out_queue {
     }
   }
 
-  void clear() {
-    items_.clear();
-    bytes_ = 0;
-  }
-
   bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
   std::size_t bytes() const noexcept { return bytes_; }
