@@ -3,7 +3,13 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "actors/http_exchange.hpp"
+#include "auth/oauth.hpp"
+#include "core/rate_limit.hpp"
 
 namespace relay {
 
@@ -13,6 +19,16 @@ struct api_context {
   caf::actor readers;
   caf::actor registry;
   std::size_t max_content_chars = 4000;
+
+  // -- identity and access ------------------------------------------------------
+  std::string secret;                         // signs session and OAuth-state cookies
+  std::string public_url;                     // e.g. http://127.0.0.1:8080 (no trailing /)
+  std::vector<std::string> allowed_origins;   // for cookie-authenticated requests
+  bool secure_cookies = false;                // public URL is https
+  std::optional<auth::oauth_config> oauth;    // none: sign-in with GitHub is off
+  bool dev_login = false;                     // effective: configured on and loopback-only
+  std::shared_ptr<keyed_limiter> user_sends;  // per-user send bucket, shared process-wide
+  std::int64_t max_connections_per_user = 32;
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

@@ -6,13 +6,19 @@
 #include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
+#include "core/clock.hpp"
 
 namespace relay {
 
 namespace {
 
+// Frames refused in a row before the client counts as abusive and is closed.
+constexpr int max_refused_in_a_row = 50;
+
 struct connection_state {
   connection_params p;
+  std::optional<token_bucket> sends;
+  int refused_in_a_row = 0;
   int snapshots_expected = -1;  // unknown until the room answers the join
   std::vector<channel_snapshot> snapshots;
   bool synced = false;
@@ -54,9 +60,34 @@ void maybe_sync(connection_actor* self) {
   st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
 }
 
+void leave(connection_actor* self, int code, const char* reason) {
+  self->state.p.sink->close(code, reason);
+  self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
+  self->quit();
+}
+
+// Per connection first (cheap, no lock), then the user's shared bucket.
+bool admit_send(connection_actor* self, const std::string& client_msg_id) {
+  auto& st = self->state;
+  auto now = now_ms();
+  bool ok = st.sends->take(now) == 0 &&
+            (!st.p.user_sends || st.p.user_sends->take(st.p.who.user.id, now) == 0);
+  if (ok) {
+    st.refused_in_a_row = 0;
+    return true;
+  }
+  if (++st.refused_in_a_row > max_refused_in_a_row) {
+    leave(self, 1008, "rate limit exceeded");
+    return false;
+  }
+  push_error(self, make_error(errc::rate_limited, "sending too fast; slow down"), client_msg_id);
+  return false;
+}
+
 void handle_send(connection_actor* self, codec::client_send& s) {
   auto checked = check_content(s.content, self->state.p.max_content_chars);
   if (checked.error) return push_error(self, checked.error, s.client_msg_id);
+  if (!admit_send(self, s.client_msg_id)) return;
   post_request req{self->state.p.who, std::move(s.channel_id), s.client_msg_id,
                    std::move(checked.text)};
   self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
@@ -73,11 +104,13 @@ void handle_send(connection_actor* self, codec::client_send& s) {
 caf::behavior connection(connection_actor* self, connection_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
+  st.sends.emplace(st.p.send_rate, st.p.send_burst);
   subscription sub{st.p.sink, st.p.who, st.p.resume};
   self->request(st.p.room, caf::infinite, join_atom::value, std::move(sub),
                 caf::actor_cast<caf::actor>(self))
       .then(
           [self](int n) {
+            if (n < 0) return leave(self, 1008, "not allowed in this room");
             self->state.snapshots_expected = n;
             maybe_sync(self);
           },
@@ -87,8 +120,11 @@ caf::behavior connection(connection_actor* self, connection_params params) {
             self->quit();
           });
   if (st.p.registry)
-    self->send(st.p.registry, register_atom::value, st.p.who.token_id,
-               caf::actor_cast<caf::actor>(self));
+    self->request(st.p.registry, caf::infinite, register_atom::value, st.p.who.token_id,
+                  st.p.who.user.id, caf::actor_cast<caf::actor>(self))
+        .then([self](bool admitted) {
+          if (!admitted) leave(self, 1008, "too many connections for this user");
+        });
   // The room is gone: nothing more will arrive, so the client should reconnect.
   self->monitor(st.p.room);
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -124,11 +160,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
         self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
         self->quit();
       },
-      [=](revoke_atom) {
-        self->state.p.sink->close(1008, "token revoked");
-        self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
-        self->quit();
-      },
+      [=](revoke_atom) { leave(self, 1008, "token revoked"); },
   };
 }
 

@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/messages.hpp"
+#include "core/rate_limit.hpp"
 #include "transport/codec/json_codec.hpp"
 
 namespace relay {
@@ -19,7 +20,10 @@ struct connection_params {
   std::map<std::string, std::int64_t> resume;
   std::size_t max_content_chars = 4000;
   std::size_t sync_messages = 20;
-  caf::actor registry;  // session registry; may be invalid (tests)
+  caf::actor registry;    // session registry; may be invalid (tests)
+  double send_rate = 10;  // per-connection token bucket for `send`
+  double send_burst = 20;
+  std::shared_ptr<keyed_limiter> user_sends;  // per-user bucket; may be null (tests)
 };
 
 /// One live client (WebSocket or SSE) in one room. It joins the room, assembles the
@@ -31,6 +35,11 @@ struct connection_params {
 ///  * `(snapshot_atom, channel_snapshot)` from the room's channels
 ///  * `(close_atom)` when the socket is gone: leaves the room and quits
 ///  * `(revoke_atom)` when its token was revoked: closes the client with 1008 and quits
+///
+/// Sends past the per-connection or per-user bucket get a RATE_LIMITED error frame; a
+/// client that keeps sending into a closed bucket is closed with 1008. A room that
+/// refuses the join (whitelist) or a registry that refuses one more connection for
+/// the user closes it with 1008 too.
 caf::actor spawn_connection(caf::actor_system& sys, connection_params params);
 
 }  // namespace relay

@@ -41,6 +41,31 @@ caf::behavior directory(directory_actor* self, directory_params params) {
     self->quit(em.reason);
   });
   return {
+      [=](update_atom, const std::string& slug, const principal& who,
+          storage::room_patch& patch) -> caf::result<storage::result<storage::room_row>> {
+        using R = storage::result<storage::room_row>;
+        auto it = self->state.rooms.find(slug);
+        if (it == self->state.rooms.end()) return R::fail(errc::not_found, "no such room");
+        auto rp = self->make_response_promise<R>();
+        // `await`: no lookup may resolve the new slug (spawning a second actor for the
+        // same room) or the old one before the rename is committed and re-keyed.
+        self->request(it->second, caf::infinite, update_atom::value, who, std::move(patch))
+            .await(
+                [=](R& r) mutable {
+                  auto& rooms = self->state.rooms;
+                  if (r && r.value->slug != slug) {
+                    if (auto old = rooms.find(slug); old != rooms.end()) {
+                      rooms[r.value->slug] = old->second;
+                      rooms.erase(slug);
+                    }
+                  }
+                  rp.deliver(std::move(r));
+                },
+                [=](caf::error& err) mutable {
+                  rp.deliver(R::fail(errc::unavailable, to_string(err)));
+                });
+        return rp;
+      },
       [=](room_atom, const std::string& slug) -> caf::result<caf::actor> {
         auto& st = self->state;
         if (auto it = st.rooms.find(slug); it != st.rooms.end()) return it->second;

@@ -15,6 +15,9 @@ struct directory_params {
 /// Maps room slugs to room actors, spawning a room on first use.
 ///
 ///  * `(room_atom, std::string slug)` -> `caf::actor` (invalid handle: no such room)
+///  * `(update_atom, std::string slug, principal, storage::room_patch)` ->
+///    `storage::result<storage::room_row>`: the room applies it (owner only) and the
+///    directory re-keys a renamed room before serving another lookup
 caf::actor spawn_directory(caf::actor_system& sys, directory_params params);
 
 }  // namespace relay

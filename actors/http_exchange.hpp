@@ -21,6 +21,10 @@ struct http_request {
   std::multimap<std::string, std::string> query;
   std::string body;
   std::string bearer;         // token from `Authorization: Bearer …`, if any
+  std::string session;        // the `relay_session` cookie, if any
+  std::string oauth_state;    // the `relay_oauth` cookie, if any
+  std::string origin;         // `Origin`, if any
+  bool proxied = false;       // carries Forwarded / X-Forwarded-* / X-Real-IP headers
   std::string last_event_id;  // SSE `Last-Event-ID`
   bool websocket = false;     // a valid WebSocket upgrade request
 

@@ -8,6 +8,7 @@
 #include <caf/atom.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,11 +17,22 @@
 #include "actors/sink.hpp"
 #include "core/error.hpp"
 #include "storage/rows.hpp"
+#include "storage/store.hpp"
 
 namespace relay {
 
 // -- atoms (verbs) --------------------------------------------------------------
 
+using access_atom = caf::atom_constant<caf::atom("access")>;
+using add_atom = caf::atom_constant<caf::atom("add")>;
+using count_atom = caf::atom_constant<caf::atom("count")>;
+using decide_atom = caf::atom_constant<caf::atom("decide")>;
+using dm_atom = caf::atom_constant<caf::atom("dm")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using members_atom = caf::atom_constant<caf::atom("members")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
+using whitelist_atom = caf::atom_constant<caf::atom("whitelist")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using channels_atom = caf::atom_constant<caf::atom("channels")>;
@@ -56,7 +68,13 @@ using unsub_atom = caf::atom_constant<caf::atom("unsub")>;
 struct principal {
   storage::user_row user;
   std::string token_id;
+  bool via_cookie = false;  // a browser session: subject to Origin checks
 };
+
+/// Work for a store actor (`job_atom`), run on its connection: inside the writer's
+/// group transaction, or on a reader. The caller reads what the job captured once
+/// the reply (`bool`: committed / ran) arrives, which orders the two accesses.
+using store_job = std::function<void(storage::store&)>;
 
 /// Outcome of creating or revoking an API token.
 struct token_outcome {
@@ -80,15 +98,19 @@ struct write_outcome {
   std::optional<storage::channel_row> channel;  // for channel creation
 };
 
+/// Edits and deletes carry the channels the caller can see (filled in by the room), so
+/// the writer answers `not_found` for a message in a channel hidden from them.
 struct edit_request {
   principal from;
   std::string message_id;
   std::string content;
+  std::vector<std::string> visible_channels;
 };
 
 struct delete_request {
   principal from;
   std::string message_id;
+  std::vector<std::string> visible_channels;
 };
 
 /// A channel's part of a client's sync: everything up to `last_seq` that the
@@ -100,10 +122,27 @@ struct channel_snapshot {
 };
 
 /// Room facts a REST handler needs.
+/// Room facts a REST handler needs, as one caller may see them: `channels` holds only
+/// the channels the caller can see, with member counts.
 struct room_info {
   storage::room_row room;
   std::optional<storage::user_row> owner;
   std::vector<storage::channel_row> channels;
+  bool may_enter = false;  // open room, owner, or whitelisted
+  bool is_owner = false;
+};
+
+/// A DM between the caller and `logins`.
+struct dm_request {
+  principal from;
+  std::vector<std::string> logins;
+};
+
+/// A channel to create: the row and the logins to invite.
+struct channel_request {
+  principal from;
+  storage::channel_row row;
+  std::vector<std::string> invite_logins;
 };
 
 /// A client subscribing to a room's live traffic.
@@ -116,6 +155,18 @@ struct subscription {
 }  // namespace relay
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::principal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<relay::storage::room_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<relay::storage::whitelist_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<std::vector<relay::storage::whitelist_row>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<relay::storage::access_request_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+    relay::storage::result<std::vector<relay::storage::access_request_row>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<std::vector<relay::storage::user_row>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::store_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::room_patch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::whitelist_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::dm_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::token_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<relay::storage::credential>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<relay::storage::token_row>)

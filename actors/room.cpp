@@ -1,46 +1,42 @@
 #include "actors/room.hpp"
 
-#include <map>
-#include <unordered_map>
-
 #include <spdlog/spdlog.h>
-#include <caf/all.hpp>
 
 #include "actors/channel.hpp"
-#include "actors/messages.hpp"
+#include "actors/room_state.hpp"
+#include "actors/store_call.hpp"
 #include "transport/codec/json_codec.hpp"
 
 namespace relay {
 
-namespace {
-
-struct channel_entry {
-  storage::channel_row row;
-  caf::actor actor;
-};
-
-struct room_state {
-  room_params p;
-  std::optional<storage::user_row> owner;
-  std::map<std::string, channel_entry> channels;  // "" = room-wide thread
-  std::unordered_map<std::uint64_t, subscription> subs;
-  static inline const char* name = "room";
-};
-
-using room_actor = caf::stateful_actor<room_state>;
-
-void add_channel(room_actor* self, storage::channel_row row, bool fresh) {
+void add_channel(room_actor* self, storage::channel_row row, access::member_set members, bool fresh,
+                 const frame_ptr& announce) {
   auto& st = self->state;
   channel_params cp{st.p.row.id,        row,  st.p.writer, st.p.readers, st.p.ring_messages,
                     st.p.sync_messages, fresh};
   auto a = spawn_channel(self, std::move(cp));
   auto id = row.id;
-  st.channels[id] = {std::move(row), std::move(a)};
+  auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
+  if (!fresh) return;
+  for (auto& [sink_id, sub] : st.subs) {
+    if (!can_see(entry, sub.who.user)) continue;
+    self->send(entry.actor, subscribe_atom::value, sub);
+    if (announce) sub.sink->push(announce);
+  }
 }
+
+namespace {
 
 write_outcome failure(errc c, std::string msg) {
   write_outcome out;
   out.error = make_error(c, std::move(msg));
+  return out;
+}
+
+std::vector<std::string> visible_ids(const room_state& st, const storage::user_row& u) {
+  std::vector<std::string> out;
+  for (auto& [id, ch] : st.channels)
+    if (can_see(ch, u)) out.push_back(id);
   return out;
 }
 
@@ -62,26 +58,55 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_actor* self, Mi
   return rp;
 }
 
-caf::behavior room(room_actor* self, room_params params) {
-  self->state.p = std::move(params);
-  add_channel(self, storage::channel_row{}, false);
-  // Hold every request until the channel list and owner are known.
-  self->request(self->state.p.readers, caf::infinite, channels_atom::value, self->state.p.row.id)
+// Everything the room needs before it serves anyone: channels with their members,
+// the whitelist and the owner's profile.
+struct room_load {
+  std::vector<storage::channel_row> channels;
+  std::vector<storage::channel_member_row> members;
+  std::vector<storage::whitelist_row> whitelist;
+  std::optional<storage::user_row> owner;
+};
+
+void load(room_actor* self) {
+  auto box = std::make_shared<room_load>();
+  store_job job = [box, room = self->state.p.row](storage::store& db) {
+    box->channels = db.list_channels(room.id);
+    box->members = db.list_channel_members(room.id);
+    box->whitelist = db.list_whitelist(room.id);
+    if (room.owner_id) box->owner = db.find_user(*room.owner_id);
+    if (db.last_error()) throw std::runtime_error(db.last_error().message);
+  };
+  // `await`: nothing else is handled until the room knows who may see what.
+  self->request(self->state.p.readers, caf::infinite, job_atom::value, std::move(job))
       .await(
-          [self](std::vector<storage::channel_row>& rows) {
-            for (auto& r : rows) add_channel(self, std::move(r), false);
+          [self, box](bool ok) {
+            if (!ok) return self->quit(caf::make_error(caf::sec::runtime_error, "room load"));
+            auto& st = self->state;
+            std::map<std::string, access::member_set> members;
+            for (auto& m : box->members) members[m.channel_id].insert(m.user_id);
+            for (auto& r : box->channels) {
+              auto id = r.id;
+              add_channel(self, std::move(r), std::move(members[id]), false);
+            }
+            st.whitelist = std::move(box->whitelist);
+            st.owner = std::move(box->owner);
           },
           [self](caf::error& err) { self->quit(err); });
-  if (auto& owner_id = self->state.p.row.owner_id)
-    self->request(self->state.p.readers, caf::infinite, info_atom::value, *owner_id)
-        .await([self](std::optional<storage::user_row>& u) { self->state.owner = std::move(u); },
-               [self](caf::error& err) { self->quit(err); });
+}
+
+caf::message_handler live_traffic(room_actor* self) {
   return {
       [=](join_atom, const subscription& sub, const caf::actor& conn) {
         auto& st = self->state;
+        if (!can_enter(st, sub.who.user)) return -1;
         st.subs[sub.sink->id()] = sub;
-        for (auto& [id, ch] : st.channels) self->send(ch.actor, subscribe_atom::value, sub, conn);
-        return static_cast<int>(st.channels.size());
+        int n = 0;
+        for (auto& [id, ch] : st.channels) {
+          if (!can_see(ch, sub.who.user)) continue;
+          self->send(ch.actor, subscribe_atom::value, sub, conn);
+          ++n;
+        }
+        return n;
       },
       [=](leave_atom, std::uint64_t sink_id) {
         auto& st = self->state;
@@ -89,56 +114,49 @@ caf::behavior room(room_actor* self, room_params params) {
         for (auto& [id, ch] : st.channels) self->send(ch.actor, unsub_atom::value, sink_id);
       },
       [=](post_atom, post_request& req) -> caf::result<write_outcome> {
-        auto it = self->state.channels.find(req.channel_id);
-        if (it == self->state.channels.end())
-          return failure(errc::not_found, "no such channel in this room");
-        self->delegate(it->second.actor, post_atom::value, std::move(req));
+        auto& st = self->state;
+        if (!can_enter(st, req.from.user))
+          return failure(errc::forbidden, "this room is whitelist-only");
+        auto* ch = visible_channel(st, req.channel_id, req.from.user);
+        if (!ch) return failure(errc::not_found, "no such channel in this room");
+        self->delegate(ch->actor, post_atom::value, std::move(req));
         return caf::delegated<write_outcome>{};
       },
       [=](edit_atom, edit_request& req) {
+        req.visible_channels = visible_ids(self->state, req.from.user);
         return write_and_mirror(self, edit_atom::value, edit_atom::value, self->state.p.row.id,
                                 std::move(req));
       },
       [=](delete_atom, delete_request& req) {
+        req.visible_channels = visible_ids(self->state, req.from.user);
         auto owner = self->state.p.row.owner_id.value_or("");
         return write_and_mirror(self, delete_atom::value, delete_atom::value, self->state.p.row.id,
                                 std::move(owner), std::move(req));
       },
-      [=](create_atom, storage::channel_row& row) {
-        auto rp = self->make_response_promise<write_outcome>();
-        row.room_id = self->state.p.row.id;
-        self->request(self->state.p.writer, caf::infinite, create_atom::value, std::move(row))
-            .then(
-                [=](write_outcome& out) mutable {
-                  if (!out.error && out.channel) {
-                    auto& st = self->state;
-                    add_channel(self, *out.channel, true);
-                    auto& ch = st.channels[out.channel->id].actor;
-                    auto f = make_frame(codec::encode_channel_created(*out.channel));
-                    for (auto& [id, sub] : st.subs) {
-                      self->send(ch, subscribe_atom::value, sub);
-                      sub.sink->push(f);
-                    }
-                  }
-                  rp.deliver(std::move(out));
-                },
-                [=](caf::error& err) mutable {
-                  rp.deliver(failure(errc::unavailable, to_string(err)));
-                });
-        return rp;
-      },
-      [=](info_atom) {
+      [=](info_atom, const principal& who) {
         auto& st = self->state;
-        room_info info{st.p.row, st.owner, {}};
-        for (auto& [id, ch] : st.channels)
-          if (!id.empty()) info.channels.push_back(ch.row);
+        room_info info{
+            st.p.row, st.owner, {}, can_enter(st, who.user), access::is_owner(st.p.row, who.user)};
+        if (!info.may_enter) return info;
+        for (auto& [id, ch] : st.channels) {
+          if (id.empty() || !can_see(ch, who.user)) continue;
+          info.channels.push_back(ch.row);
+          info.channels.back().member_count = static_cast<std::int64_t>(ch.members.size());
+        }
         return info;
       },
       [=](typing_atom, const std::string& channel_id, const principal& who) {
-        if (auto it = self->state.channels.find(channel_id); it != self->state.channels.end())
-          self->send(it->second.actor, typing_atom::value, who);
+        if (auto* ch = visible_channel(self->state, channel_id, who.user))
+          self->send(ch->actor, typing_atom::value, who);
       },
   };
+}
+
+caf::behavior room(room_actor* self, room_params params) {
+  self->state.p = std::move(params);
+  add_channel(self, storage::channel_row{}, {}, false);
+  load(self);
+  return live_traffic(self).or_else(room_management(self));
 }
 
 }  // namespace

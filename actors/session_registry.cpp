@@ -11,22 +11,40 @@ namespace relay {
 namespace {
 
 struct registry_state {
+  std::size_t max_per_user = 32;
   std::unordered_multimap<std::string, caf::actor> by_token;
+  std::unordered_map<caf::actor_addr, std::string> user_of;
+  std::unordered_map<std::string, int> per_user;
   static inline const char* name = "session_registry";
 };
 
 using registry_actor = caf::stateful_actor<registry_state>;
 
-caf::behavior registry(registry_actor* self, std::size_t expected_sessions) {
-  self->state.by_token.reserve(expected_sessions);
+caf::behavior registry(registry_actor* self, std::size_t max_per_user) {
+  self->state.max_per_user = max_per_user;
   self->set_down_handler([self](caf::down_msg& dm) {
-    std::erase_if(self->state.by_token, [&](auto& kv) { return kv.second.address() == dm.source; });
+    auto& st = self->state;
+    std::erase_if(st.by_token, [&](auto& kv) { return kv.second.address() == dm.source; });
+    if (auto it = st.user_of.find(dm.source); it != st.user_of.end()) {
+      if (--st.per_user[it->second] <= 0) st.per_user.erase(it->second);
+      st.user_of.erase(it);
+    }
   });
   return {
-      [=](register_atom, const std::string& token_id, const caf::actor& conn) {
-        if (token_id.empty()) return;
+      [=](register_atom, const std::string& token_id, const std::string& user_id,
+          const caf::actor& conn) {
+        auto& st = self->state;
+        auto& n = st.per_user[user_id];
+        if (static_cast<std::size_t>(n) >= st.max_per_user) return false;
+        ++n;
         self->monitor(conn);
-        self->state.by_token.emplace(token_id, conn);
+        st.user_of.emplace(conn.address(), user_id);
+        if (!token_id.empty()) st.by_token.emplace(token_id, conn);
+        return true;
+      },
+      [=](count_atom, const std::string& user_id) {
+        auto it = self->state.per_user.find(user_id);
+        return it == self->state.per_user.end() ? 0 : it->second;
       },
       [=](revoke_atom, const std::string& token_id) {
         auto [b, e] = self->state.by_token.equal_range(token_id);
@@ -38,9 +56,8 @@ caf::behavior registry(registry_actor* self, std::size_t expected_sessions) {
 
 }  // namespace
 
-caf::actor spawn_session_registry(caf::actor_system& sys) {
-  // An explicit argument: CAF 0.17 binds a null reference (UB) for argument-less spawns.
-  return sys.spawn(registry, std::size_t{1024});
+caf::actor spawn_session_registry(caf::actor_system& sys, std::size_t max_per_user) {
+  return sys.spawn(registry, max_per_user);
 }
 
 }  // namespace relay

@@ -78,6 +78,12 @@ caf::behavior reader(reader_actor* self, store_factory open) {
       [&db](list_atom, const storage::message_query& q) {
         return guarded([&] { return db.list_messages(q); });
       },
+      [&db](job_atom, store_job& job) {
+        return guarded([&] {
+          job(db);
+          return true;
+        });
+      },
       [&db](health_atom) { return guarded([&] { return db.healthy(); }); },
   };
 }

@@ -22,6 +22,7 @@ namespace relay {
 ///      -> `std::vector<storage::message_row>` (every seq in (after, upto], ascending)
 ///  * `(list_atom, storage::message_query)` -> `std::vector<storage::message_row>`
 ///  * `(health_atom)` -> `bool`
+///  * `(job_atom, store_job)` -> `bool` (runs the job on one reader's connection)
 /// `dedicated_threads = false` is for deterministic tests only.
 caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n,
                                bool dedicated_threads = true);

@@ -1,5 +1,7 @@
 #include "actors/store_writer.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
@@ -84,11 +86,15 @@ void flush(writer_actor* self) {
   for (auto& w : batch) w.finish(failure.empty());
 }
 
-// Loads the message and checks it belongs to the room; the edit/delete rules use it.
+// Loads the message and checks it belongs to the room and to a channel the caller can
+// see; the edit/delete rules use it. Hidden and unknown look the same.
 std::optional<storage::message_row> message_in_room(storage::store& db, const std::string& room_id,
-                                                    const std::string& id) {
+                                                    const std::string& id,
+                                                    const std::vector<std::string>& visible) {
   auto m = db.find_message(id);
   if (!m || m->room_id != room_id) return std::nullopt;
+  if (std::find(visible.begin(), visible.end(), m->channel_id) == visible.end())
+    return std::nullopt;
   return m;
 }
 
@@ -105,7 +111,7 @@ caf::behavior writer(writer_actor* self, store_factory open) {
         return enqueue(
             self, [room_id = std::move(room_id), req = std::move(req)](storage::store& db) {
               write_outcome out;
-              auto m = message_in_room(db, room_id, req.message_id);
+              auto m = message_in_room(db, room_id, req.message_id, req.visible_channels);
               if (!m) {
                 out.error = make_error(errc::not_found, "no such message");
               } else if (m->author.id != req.from.user.id) {
@@ -122,7 +128,7 @@ caf::behavior writer(writer_actor* self, store_factory open) {
         return enqueue(self, [room_id = std::move(room_id), owner_id = std::move(owner_id),
                               req = std::move(req)](storage::store& db) {
           write_outcome out;
-          auto m = message_in_room(db, room_id, req.message_id);
+          auto m = message_in_room(db, room_id, req.message_id, req.visible_channels);
           if (!m) {
             out.error = make_error(errc::not_found, "no such message");
           } else if (m->author.id != req.from.user.id &&
@@ -169,6 +175,15 @@ caf::behavior writer(writer_actor* self, store_factory open) {
               return out;
             },
             failed);
+      },
+      [=](job_atom, store_job& job) {
+        return enqueue<bool>(
+            self,
+            [job = std::move(job)](storage::store& db) {
+              job(db);
+              return true;
+            },
+            false);
       },
       [=](flush_atom) { flush(self); },
   };

@@ -18,6 +18,7 @@ namespace relay {
 ///  * `(token_atom, create_atom, user_id, name, token_hash)` -> `token_outcome`
 ///  * `(token_atom, revoke_atom, user_id, token_id)` -> `token_outcome` (`not_found`
 ///    when the token is not the user's or already revoked)
+///  * `(job_atom, store_job)` -> `bool` committed (false: the batch rolled back)
 /// and replies only after the transaction holding the write has committed. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.

@@ -15,6 +15,7 @@
 #include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
+#include "app/access_setup.hpp"
 #include "app/operator.hpp"
 #include "config/options.hpp"
 #include "storage/sqlite_store.hpp"
@@ -45,7 +46,8 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
                                          static_cast<int>(cfg.sync_messages)});
 
-  auto registry = spawn_session_registry(sys);
+  auto registry =
+      spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
   api_context ctx{directory, writer, readers, registry,
                   static_cast<std::size_t>(cfg.max_content_chars)};
   server srv{sys, cfg, ctx};
@@ -59,7 +61,16 @@ int serve(const relay::config& cfg, const std::string& self_path) {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
+  if (auto e = configure_access(srv.api(), cfg, port); !e.empty()) {
+    std::cerr << "relay: " << e << "\n";
+    for (auto& a : {directory, readers, writer, registry})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    return 1;
+  }
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
+  if (srv.api().dev_login)
+    std::cout << "relay: dev sign-in: open http://" << cfg.listen_host << ":" << port
+              << "/auth/dev?login=alice" << std::endl;
   std::cout << "relay: data in " << cfg.data_dir << "; create a user and a token with:\n"
             << "  " << self_path << " --data-dir " << cfg.data_dir << " user add alice\n"
             << "  " << self_path << " --data-dir " << cfg.data_dir << " token create alice"

@@ -52,6 +52,32 @@ option_def int_opt(const char* name, std::int64_t config::*field, std::int64_t d
           [=](config& c, const std::string& v) { return set_int(c.*field, v, lo, hi); }};
 }
 
+option_def str_opt(const char* name, std::string config::*field, const char* def,
+                   const char* help) {
+  std::string flag = std::string("--") + name;
+  std::string env = std::string("RELAY_") + name;
+  for (auto& c : flag)
+    if (c == '_') c = '-';
+  for (auto& c : env) c = static_cast<char>(std::toupper(c));
+  return {{name, flag, env, "string", def, help}, [=](config& c, const std::string& v) {
+            c.*field = v;
+            return std::string{};
+          }};
+}
+
+// URLs the server calls or redirects to must be absolute http(s) URLs.
+option_def url_opt(const char* name, std::string config::*field, const char* def,
+                   const char* help) {
+  auto d = str_opt(name, field, def, help);
+  d.set = [=](config& c, const std::string& v) -> std::string {
+    if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+      return "expected an http:// or https:// URL, got '" + v + "'";
+    c.*field = v;
+    return {};
+  };
+  return d;
+}
+
 const std::vector<option_def>& table() {
   static const std::vector<option_def> defs = {
       {{"listen", "--listen", "RELAY_LISTEN", "host:port", "127.0.0.1:8080",
@@ -107,6 +133,43 @@ const std::vector<option_def>& table() {
               "per-connection outbound queue cap in frames; past it the client is closed (4008)"),
       int_opt("handshake_timeout_seconds", &config::handshake_timeout_seconds, 10, 1, 600,
               "time a client has to send a complete HTTP request"),
+      int_opt("idle_timeout_seconds", &config::idle_timeout_seconds, 90, 5, 86400,
+              "a WebSocket that sends nothing (not even a pong) for this long is closed; Relay "
+              "pings at half of it"),
+      url_opt("public_url", &config::public_url, "",
+              "URL users reach Relay at, e.g. https://chat.example.com (OAuth redirects, Origin "
+              "checks); empty = http://<listen>"),
+      str_opt("allowed_origins", &config::allowed_origins, "",
+              "comma-separated origins allowed to open WebSockets with a session cookie; empty = "
+              "the public URL's origin"),
+      str_opt("secret", &config::secret, "",
+              "key that signs session cookies (share it between nodes); empty = generated once "
+              "into <data_dir>/secret"),
+      url_opt("oauth_authorize_url", &config::oauth_authorize_url,
+              "https://github.com/login/oauth/authorize", "OAuth provider's authorize URL"),
+      url_opt("oauth_token_url", &config::oauth_token_url,
+              "https://github.com/login/oauth/access_token", "OAuth provider's token URL"),
+      url_opt("oauth_user_url", &config::oauth_user_url, "https://api.github.com/user",
+              "OAuth provider's user profile URL"),
+      str_opt("oauth_client_id", &config::oauth_client_id, "",
+              "OAuth app client id; empty = sign-in with GitHub is off"),
+      str_opt("oauth_client_secret", &config::oauth_client_secret, "", "OAuth app client secret"),
+      {{"dev_login", "--dev-login", "RELAY_DEV_LOGIN", "on|off", "off",
+        "GET /auth/dev?login=NAME signs in without OAuth; refused unless Relay listens on "
+        "loopback and the request is not proxied"},
+       [](config& c, const std::string& v) {
+         return set_enum(c.dev_login, v, {"on", "off"});
+       }},
+      int_opt("send_rate", &config::send_rate, 10, 1, 100000,
+              "messages a second one connection may send (token bucket)"),
+      int_opt("send_burst", &config::send_burst, 20, 1, 100000,
+              "burst of messages one connection may send"),
+      int_opt("user_send_rate", &config::user_send_rate, 20, 1, 100000,
+              "messages a second one user may send over all connections and REST"),
+      int_opt("user_send_burst", &config::user_send_burst, 40, 1, 100000,
+              "burst of messages one user may send"),
+      int_opt("max_connections_per_user", &config::max_connections_per_user, 32, 1, 100000,
+              "concurrent WebSocket and SSE connections one user may hold"),
   };
   return defs;
 }

@@ -27,6 +27,25 @@ struct config {
   std::int64_t out_queue_bytes = 1024 * 1024;
   std::int64_t out_queue_frames = 8192;
   std::int64_t handshake_timeout_seconds = 10;
+  std::int64_t idle_timeout_seconds = 90;
+
+  // -- identity and access ---------------------------------------------------------
+  std::string public_url;       // "" = http://<listen>
+  std::string allowed_origins;  // comma-separated; "" = the public URL's origin
+  std::string secret;           // signs cookies; "" = generated into <data_dir>/secret
+  std::string oauth_authorize_url = "https://github.com/login/oauth/authorize";
+  std::string oauth_token_url = "https://github.com/login/oauth/access_token";
+  std::string oauth_user_url = "https://api.github.com/user";
+  std::string oauth_client_id;  // "" = OAuth sign-in off
+  std::string oauth_client_secret;
+  std::string dev_login = "off";  // on | off; on only while listening on loopback
+
+  // -- abuse limits ---------------------------------------------------------------------
+  std::int64_t send_rate = 10;  // messages a second per connection
+  std::int64_t send_burst = 20;
+  std::int64_t user_send_rate = 20;  // messages a second per user, all connections and REST
+  std::int64_t user_send_burst = 40;
+  std::int64_t max_connections_per_user = 32;
 };
 
 /// One option: how it is named everywhere and what it accepts.

@@ -118,8 +118,66 @@ CREATE TABLE channel_seqs (
 ) WITHOUT ROWID;
 )sql";
 
+// Sessions share the tokens table with API tokens; whitelists, access requests and
+// notifications for whitelist-only rooms.
+//
+// Whitelist login and email are NULL when unset (an entry names one or the other), and
+// compare without case, so the per-room unique indexes reject "Alice" next to "alice".
+// At most one pending access request per (room, user): decided ones are kept as history.
+constexpr std::string_view migration_2 = R"sql(
+ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api';
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+
+CREATE TABLE whitelist (
+  id          TEXT PRIMARY KEY NOT NULL,
+  room_id     TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  login       TEXT COLLATE NOCASE,
+  email       TEXT COLLATE NOCASE,
+  note        TEXT NOT NULL DEFAULT '',
+  added_by    TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  CHECK (login IS NOT NULL OR email IS NOT NULL)
+);
+CREATE UNIQUE INDEX whitelist_room_login ON whitelist (room_id, login) WHERE login IS NOT NULL;
+CREATE UNIQUE INDEX whitelist_room_email ON whitelist (room_id, email) WHERE email IS NOT NULL;
+CREATE INDEX whitelist_by_room ON whitelist (room_id, created_at, id);
+
+CREATE TABLE access_requests (
+  id          TEXT PRIMARY KEY NOT NULL,
+  room_id     TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  note        TEXT NOT NULL DEFAULT '',
+  state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'denied')),
+  created_at  INTEGER NOT NULL,
+  decided_at  INTEGER,
+  decided_by  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX access_requests_by_room ON access_requests (room_id, created_at, id);
+CREATE UNIQUE INDEX access_requests_one_pending ON access_requests (room_id, user_id)
+  WHERE state = 'pending';
+
+CREATE TABLE notifications (
+  id          TEXT PRIMARY KEY NOT NULL,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  kind        TEXT NOT NULL,
+  room_id     TEXT NOT NULL DEFAULT '',
+  ref_id      TEXT NOT NULL DEFAULT '',
+  body        TEXT NOT NULL DEFAULT '{}',
+  state       TEXT NOT NULL DEFAULT 'unread',
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX notifications_by_user ON notifications (user_id, created_at, id);
+
+-- Room member lists read the distinct authors of a room without visiting every message,
+-- and match whitelist entries (and OAuth sign-ups check logins) without case.
+CREATE INDEX messages_by_room_author ON messages (room_id, author_id);
+CREATE INDEX users_by_login_nocase ON users (login COLLATE NOCASE);
+CREATE INDEX users_by_email_nocase ON users (email COLLATE NOCASE);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby},
+    {2, migration_2, nullptr},
 };
 
 }  // namespace

@@ -21,12 +21,17 @@ struct user_row {
   std::int64_t created_at = 0;  // unix ms
 };
 
+/// API tokens (`kind` "api", listed and revoked by their owner) and browser sessions
+/// (`kind` "session", behind the signed `relay_session` cookie) share one table: both
+/// are bearer secrets stored as hashes, and revoking either ends the sockets it opened.
 struct token_row {
   std::string id;  // tok_…
   std::string user_id;
   std::string name;
   std::int64_t created_at = 0;
   std::optional<std::int64_t> revoked_at;
+  std::string kind = "api";               // api | session
+  std::optional<std::int64_t> expires_at;  // unix ms; sessions expire, API tokens do not
 };
 
 /// A live API token and the user it authenticates.
@@ -47,6 +52,16 @@ struct room_row {
   std::int64_t created_at = 0;
 };
 
+/// Fields of a room an owner may change; unset fields stay as they are.
+struct room_patch {
+  std::optional<std::string> slug;
+  std::optional<std::string> display_name;
+  std::optional<std::string> description;
+  std::optional<std::string> accent_colors;  // JSON array text
+  std::optional<std::string> avatar_url;
+  std::optional<bool> whitelist_only;
+};
+
 struct channel_row {
   std::string id;  // ch_…
   std::string room_id;
@@ -55,6 +70,56 @@ struct channel_row {
   std::string visibility;  // public | private | group | personal | dm
   std::string created_by;  // usr_…
   std::int64_t created_at = 0;
+  std::int64_t member_count = 0;  // not stored: the room fills it in for listings
+};
+
+struct channel_member_row {
+  std::string channel_id;
+  std::string user_id;
+};
+
+/// Someone allowed into a whitelist-only room, by login or by email (one of the two
+/// is set; matching is case-insensitive).
+struct whitelist_row {
+  std::string id;  // wl_…
+  std::string room_id;
+  std::string login;
+  std::string email;
+  std::string note;
+  std::string added_by;  // usr_… ("" for approvals recorded by the system)
+  std::int64_t created_at = 0;
+};
+
+struct access_request_row {
+  std::string id;  // arq_…
+  std::string room_id;
+  std::string user_id;
+  std::string login;  // the requester's, joined in on reads
+  std::string note;
+  std::string state;  // pending | approved | denied
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> decided_at;
+  std::string decided_by;
+};
+
+struct notification_row {
+  std::string id;  // ntf_…
+  std::string user_id;
+  std::string kind;     // e.g. access_request
+  std::string room_id;  // "" when not about a room
+  std::string ref_id;   // the thing it is about, e.g. arq_…
+  std::string body;     // JSON object text with kind-specific fields
+  std::string state = "unread";  // unread | read | archived
+  std::int64_t created_at = 0;
+};
+
+/// A profile from the OAuth provider, to create or refresh a user.
+struct oauth_profile {
+  std::int64_t github_id = 0;
+  std::string login;
+  std::string name;
+  std::string avatar_url;
+  std::string email;
 };
 
 /// Author profile joined into message reads.

@@ -127,34 +127,113 @@ const std::string sql_rollback = "ROLLBACK";
 const std::string sql_savepoint = "SAVEPOINT relay_append";
 const std::string sql_release = "RELEASE relay_append";
 const std::string sql_rollback_to = "ROLLBACK TO relay_append";
+const std::string sql_savepoint_write = "SAVEPOINT relay_write";
+const std::string sql_release_write = "RELEASE relay_write";
+const std::string sql_rollback_to_write = "ROLLBACK TO relay_write";
 
 const std::string sql_insert_user =
     "INSERT INTO users (id, login, name, avatar_url, email, github_id, created_at)"
     " VALUES (?, ?, ?, '', ?, NULL, ?)";
 const std::string sql_user_by_login = user_cols + "FROM users u WHERE u.login = ?";
 const std::string sql_user_by_id = user_cols + "FROM users u WHERE u.id = ?";
+const std::string sql_user_by_github_id = user_cols + "FROM users u WHERE u.github_id = ?";
+const std::string sql_login_taken = "SELECT 1 FROM users WHERE login = ? COLLATE NOCASE LIMIT 1";
+const std::string sql_insert_oauth_user =
+    "INSERT INTO users (id, login, name, avatar_url, email, github_id, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)";
+// GitHub reports no email for accounts that hide it; keep the one we know then.
+const std::string sql_refresh_oauth_user =
+    "UPDATE users SET name = ?, avatar_url = ?, email = COALESCE(NULLIF(?, ''), email)"
+    " WHERE id = ?";
 const std::string sql_user_by_token = user_cols +
                                       ", t.id FROM tokens t JOIN users u ON u.id = t.user_id WHERE "
-                                      "t.hash = ? AND t.revoked_at IS NULL";
+                                      "t.hash = ? AND t.revoked_at IS NULL AND "
+                                      "(t.expires_at IS NULL OR t.expires_at > ?)";
 
 const std::string sql_insert_token =
-    "INSERT INTO tokens (id, user_id, name, hash, created_at, revoked_at)"
-    " VALUES (?, ?, ?, ?, ?, NULL)";
+    "INSERT INTO tokens (id, user_id, name, hash, created_at, revoked_at, kind, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)";
 const std::string sql_list_tokens =
-    "SELECT id, user_id, name, created_at, revoked_at FROM tokens WHERE user_id = ?"
-    " ORDER BY created_at, id";
+    "SELECT id, user_id, name, created_at, revoked_at, kind, expires_at FROM tokens"
+    " WHERE user_id = ? AND kind = 'api' ORDER BY created_at, id";
 const std::string sql_revoke_token =
     "UPDATE tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL";
 
-const std::string sql_room_by_slug =
-    "SELECT id, slug, display_name, description, accent_colors, avatar_url, owner_id,"
-    " whitelist_only, created_at FROM rooms WHERE slug = ?";
+const std::string room_cols =
+    "id, slug, display_name, description, accent_colors, avatar_url, owner_id, whitelist_only,"
+    " created_at";
+const std::string sql_room_by_slug = "SELECT " + room_cols + " FROM rooms WHERE slug = ?";
+const std::string sql_room_by_id = "SELECT " + room_cols + " FROM rooms WHERE id = ?";
+const std::string sql_insert_room =
+    "INSERT INTO rooms (" + room_cols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const std::string sql_list_channels =
     "SELECT id, room_id, slug, name, visibility, created_by, created_at FROM channels"
     " WHERE room_id = ? ORDER BY created_at, id";
 const std::string sql_insert_channel =
     "INSERT INTO channels (id, room_id, slug, name, visibility, created_by, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
+const std::string sql_insert_channel_member =
+    "INSERT INTO channel_members (channel_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
+// The channel row goes first: it is a write (so a standalone savepoint takes the write
+// lock before reading anything) and it names the room the other rows are keyed by.
+const std::string sql_delete_channel_row = "DELETE FROM channels WHERE id = ? RETURNING room_id";
+const std::string sql_delete_channel_members = "DELETE FROM channel_members WHERE channel_id = ?";
+const std::string sql_delete_channel_messages =
+    "DELETE FROM messages WHERE room_id = ? AND channel_id = ?";
+const std::string sql_delete_channel_seq =
+    "DELETE FROM channel_seqs WHERE room_id = ? AND channel_id = ?";
+const std::string sql_list_channel_members =
+    "SELECT cm.channel_id, cm.user_id FROM channel_members cm"
+    " JOIN channels c ON c.id = cm.channel_id WHERE c.room_id = ?"
+    " ORDER BY cm.channel_id, cm.user_id";
+// Whitelist entries match users by login or email without case; each arm of the union
+// can use its own index.
+const std::string sql_list_room_members =
+    "WITH ids (id) AS ("
+    " SELECT author_id FROM messages WHERE room_id = ?1"
+    " UNION SELECT cm.user_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id"
+    "  WHERE c.room_id = ?1"
+    " UNION SELECT owner_id FROM rooms WHERE id = ?1 AND owner_id IS NOT NULL"
+    " UNION SELECT wu.id FROM whitelist w JOIN users wu ON wu.login = w.login COLLATE NOCASE"
+    "  WHERE w.room_id = ?1"
+    " UNION SELECT wu.id FROM whitelist w JOIN users wu ON wu.email = w.email COLLATE NOCASE"
+    "  WHERE w.room_id = ?1) " +
+    user_cols + "FROM ids JOIN users u ON u.id = ids.id ORDER BY u.login COLLATE NOCASE, u.id";
+
+// login and email are NULL when unset so the per-room unique indexes only bind real values.
+const std::string whitelist_cols =
+    "id, room_id, COALESCE(login, ''), COALESCE(email, ''), note, added_by, created_at";
+const std::string sql_list_whitelist =
+    "SELECT " + whitelist_cols + " FROM whitelist WHERE room_id = ? ORDER BY created_at, id";
+const std::string sql_insert_whitelist =
+    "INSERT INTO whitelist (id, room_id, login, email, note, added_by, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)";
+// Approving someone already listed (e.g. added by hand meanwhile) keeps the existing entry.
+const std::string sql_insert_whitelist_if_absent = sql_insert_whitelist + " ON CONFLICT DO NOTHING";
+const std::string sql_remove_whitelist =
+    "DELETE FROM whitelist WHERE id = ? AND room_id = ? RETURNING " + whitelist_cols;
+
+const std::string access_request_select =
+    "SELECT r.id, r.room_id, r.user_id, COALESCE(u.login, ''), r.note, r.state, r.created_at,"
+    " r.decided_at, r.decided_by FROM access_requests r LEFT JOIN users u ON u.id = r.user_id ";
+const std::string sql_access_request_by_id = access_request_select + "WHERE r.id = ?";
+const std::string sql_list_access_requests =
+    access_request_select + "WHERE r.room_id = ? ORDER BY r.created_at, r.id";
+const std::string sql_list_access_requests_in_state =
+    access_request_select + "WHERE r.room_id = ? AND r.state = ? ORDER BY r.created_at, r.id";
+const std::string sql_insert_access_request =
+    "INSERT INTO access_requests (id, room_id, user_id, note, state, created_at, decided_at,"
+    " decided_by) VALUES (?, ?, ?, ?, 'pending', ?, NULL, '')";
+const std::string sql_decide_access_request =
+    "UPDATE access_requests SET state = ?, decided_at = ?, decided_by = ?"
+    " WHERE id = ? AND room_id = ? AND state = 'pending'";
+
+const std::string sql_insert_notification =
+    "INSERT INTO notifications (id, user_id, kind, room_id, ref_id, body, state, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string sql_list_notifications =
+    "SELECT id, user_id, kind, room_id, ref_id, body, state, created_at FROM notifications"
+    " WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
 
 const std::string sql_message_by_id = message_select + "WHERE m.id = ?";
 const std::string sql_message_by_client_id =
@@ -213,6 +292,69 @@ user_row read_user(const statement& st) {
   u.github_id = st.opt_int64(5);
   u.created_at = st.int64(6);
   return u;
+}
+
+room_row read_room(const statement& st) {
+  room_row r;
+  r.id = st.text(0);
+  r.slug = st.text(1);
+  r.display_name = st.text(2);
+  r.description = st.text(3);
+  r.accent_colors = st.text(4);
+  r.avatar_url = st.text(5);
+  r.owner_id = st.opt_text(6);
+  r.whitelist_only = st.int64(7) != 0;
+  r.created_at = st.int64(8);
+  return r;
+}
+
+whitelist_row read_whitelist(const statement& st) {
+  whitelist_row w;
+  w.id = st.text(0);
+  w.room_id = st.text(1);
+  w.login = st.text(2);
+  w.email = st.text(3);
+  w.note = st.text(4);
+  w.added_by = st.text(5);
+  w.created_at = st.int64(6);
+  return w;
+}
+
+access_request_row read_access_request(const statement& st) {
+  access_request_row r;
+  r.id = st.text(0);
+  r.room_id = st.text(1);
+  r.user_id = st.text(2);
+  r.login = st.text(3);
+  r.note = st.text(4);
+  r.state = st.text(5);
+  r.created_at = st.int64(6);
+  r.decided_at = st.opt_int64(7);
+  r.decided_by = st.text(8);
+  return r;
+}
+
+notification_row read_notification(const statement& st) {
+  notification_row n;
+  n.id = st.text(0);
+  n.user_id = st.text(1);
+  n.kind = st.text(2);
+  n.room_id = st.text(3);
+  n.ref_id = st.text(4);
+  n.body = st.text(5);
+  n.state = st.text(6);
+  n.created_at = st.int64(7);
+  return n;
+}
+
+bool is_constraint(int rc) {
+  return (rc & 0xff) == SQLITE_CONSTRAINT;
+}
+
+std::string ascii_lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
 }
 
 message_row read_message(const statement& st) {
@@ -365,6 +507,23 @@ void sqlite_store::record(errc code, std::string message) {
   if (!last_error_) last_error_ = {code, std::move(message)};
 }
 
+bool sqlite_store::open_savepoint() {
+  return run(sql_savepoint_write, "savepoint");
+}
+
+bool sqlite_store::release_savepoint() {
+  if (run(sql_release_write, "release savepoint")) return true;
+  undo_savepoint();
+  return false;
+}
+
+void sqlite_store::undo_savepoint() {
+  // Both can fail when SQLite already rolled the whole transaction back (e.g. on
+  // SQLITE_FULL); record() keeps the original cause.
+  run(sql_rollback_to_write, "rollback to savepoint");
+  run(sql_release_write, "release savepoint");
+}
+
 // -- transactions ---------------------------------------------------------------
 
 void sqlite_store::begin() {
@@ -434,17 +593,146 @@ std::optional<user_row> sqlite_store::find_user(const std::string& id) {
   return std::nullopt;
 }
 
-token_row sqlite_store::create_token(const std::string& user_id, const std::string& name,
-                                     const std::string& token_hash) {
+std::optional<user_row> sqlite_store::fetch_user_by_github_id(std::int64_t github_id) {
+  auto st = prepare(sql_user_by_github_id);
+  if (!st) return std::nullopt;
+  st.bind(github_id);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) return read_user(st);
+  if (rc != SQLITE_DONE) record("find user by github id");
+  return std::nullopt;
+}
+
+std::vector<user_row> sqlite_store::read_users(statement& st, const char* what) {
+  std::vector<user_row> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_user(st));
+  if (rc != SQLITE_DONE) {
+    record(what);
+    out.clear();
+  }
+  return out;
+}
+
+result<user_row> sqlite_store::upsert_oauth_user(const oauth_profile& p) {
   last_error_ = {};
+  auto failed = [this] { return result<user_row>::fail(last_error_.code, last_error_.message); };
+  if (p.github_id == 0 || p.login.empty()) {
+    record(errc::missing_field, "github_id and login are required");
+    return failed();
+  }
+
+  if (auto known = fetch_user_by_github_id(p.github_id)) {
+    // The login stays: it names the user in URLs, mentions and whitelists.
+    {
+      auto st = prepare(sql_refresh_oauth_user);
+      if (!st) return failed();
+      st.bind(p.name).bind(p.avatar_url).bind(p.email).bind(known->id);
+      if (st.step() != SQLITE_DONE) {
+        record("refresh user");
+        return failed();
+      }
+    }
+    auto fresh = find_user(known->id);
+    if (!fresh) {
+      record(errc::internal, "refreshed user not found");
+      return failed();
+    }
+    return result<user_row>::ok(std::move(*fresh));
+  }
+  if (last_error_) return failed();
+
+  user_row u;
+  u.id = make_id("usr");
+  u.login = p.login;
+  u.name = p.name;
+  u.avatar_url = p.avatar_url;
+  u.email = p.email;
+  u.github_id = p.github_id;
+  u.created_at = now_ms();
+  {
+    auto st = prepare(sql_login_taken);
+    if (!st) return failed();
+    st.bind(p.login);
+    const int rc = st.step();
+    if (rc == SQLITE_ROW) {
+      u.login = p.login + "-" + std::to_string(p.github_id);
+    } else if (rc != SQLITE_DONE) {
+      record("check login");
+      return failed();
+    }
+  }
+  auto st = prepare(sql_insert_oauth_user);
+  if (!st) return failed();
+  st.bind(u.id).bind(u.login).bind(u.name).bind(u.avatar_url).bind(u.email).bind(p.github_id);
+  st.bind(u.created_at);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return result<user_row>::ok(std::move(u));
+  if (is_constraint(rc))
+    record(errc::conflict,
+           "login " + u.login + " or github id " + std::to_string(p.github_id) + " is taken");
+  else
+    record("create oauth user");
+  return failed();
+}
+
+std::vector<user_row> sqlite_store::find_users_by_logins(const std::vector<std::string>& logins) {
+  last_error_ = {};
+  // One lower-cased copy of each login; "Alice" and "alice" ask for the same users.
+  std::vector<std::string> wanted;
+  wanted.reserve(logins.size());
+  for (const auto& l : logins)
+    if (!l.empty()) wanted.push_back(ascii_lower(l));
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+
+  // Chunks keep each statement under SQLite's bound-parameter limit. The IN list varies
+  // in length, so it is not cached.
+  constexpr std::size_t chunk = 500;
+  std::vector<user_row> out;
+  for (std::size_t at = 0; at < wanted.size(); at += chunk) {
+    const std::size_t n = std::min(chunk, wanted.size() - at);
+    std::string sql = user_cols + "FROM users u WHERE u.login COLLATE NOCASE IN (";
+    for (std::size_t i = 0; i < n; ++i) sql += i == 0 ? "?" : ", ?";
+    sql += ')';
+    auto st = prepare_uncached(sql);
+    if (!st) return {};
+    for (std::size_t i = 0; i < n; ++i) st.bind(wanted[at + i]);
+    auto part = read_users(st, "find users by logins");
+    if (last_error_) return {};
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  std::sort(out.begin(), out.end(), [](const user_row& a, const user_row& b) {
+    const auto la = ascii_lower(a.login);
+    const auto lb = ascii_lower(b.login);
+    return la != lb ? la < lb : a.id < b.id;
+  });
+  return out;
+}
+
+token_row sqlite_store::create_token(const std::string& user_id, const std::string& name,
+                                     const std::string& token_hash, const std::string& kind,
+                                     std::optional<std::int64_t> expires_at) {
+  last_error_ = {};
+  if (kind != "api" && kind != "session") {
+    record(errc::bad_request, "token kind must be \"api\" or \"session\", got \"" + kind + "\"");
+    return {};
+  }
   token_row t;
   t.id = make_id("tok");
   t.user_id = user_id;
   t.name = name;
   t.created_at = now_ms();
+  t.kind = kind;
+  t.expires_at = expires_at;
   auto st = prepare(sql_insert_token);
   if (!st) return {};
-  st.bind(t.id).bind(t.user_id).bind(t.name).bind(token_hash).bind(t.created_at);
+  st.bind(t.id).bind(t.user_id).bind(t.name).bind(token_hash).bind(t.created_at).bind(t.kind);
+  if (expires_at)
+    st.bind(*expires_at);
+  else
+    st.bind_null();
   if (st.step() != SQLITE_DONE) {
     record("create token");
     return {};
@@ -462,7 +750,7 @@ std::optional<credential> sqlite_store::find_credential(const std::string& token
   last_error_ = {};
   auto st = prepare(sql_user_by_token);
   if (!st) return std::nullopt;
-  st.bind(token_hash);
+  st.bind(token_hash).bind(now_ms());
   const int rc = st.step();
   if (rc == SQLITE_ROW) return credential{read_user(st), st.text(7)};
   if (rc != SQLITE_DONE) record("find user by token");
@@ -483,6 +771,8 @@ std::vector<token_row> sqlite_store::list_tokens(const std::string& user_id) {
     t.name = st.text(2);
     t.created_at = st.int64(3);
     t.revoked_at = st.opt_int64(4);
+    t.kind = st.text(5);
+    t.expires_at = st.opt_int64(6);
     out.push_back(std::move(t));
   }
   if (rc != SQLITE_DONE) {
@@ -512,21 +802,98 @@ std::optional<room_row> sqlite_store::find_room_by_slug(const std::string& slug)
   if (!st) return std::nullopt;
   st.bind(slug);
   const int rc = st.step();
-  if (rc == SQLITE_ROW) {
-    room_row r;
-    r.id = st.text(0);
-    r.slug = st.text(1);
-    r.display_name = st.text(2);
-    r.description = st.text(3);
-    r.accent_colors = st.text(4);
-    r.avatar_url = st.text(5);
-    r.owner_id = st.opt_text(6);
-    r.whitelist_only = st.int64(7) != 0;
-    r.created_at = st.int64(8);
-    return r;
-  }
+  if (rc == SQLITE_ROW) return read_room(st);
   if (rc != SQLITE_DONE) record("find room");
   return std::nullopt;
+}
+
+std::optional<room_row> sqlite_store::fetch_room(const std::string& id) {
+  auto st = prepare(sql_room_by_id);
+  if (!st) return std::nullopt;
+  st.bind(id);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) return read_room(st);
+  if (rc != SQLITE_DONE) record("find room");
+  return std::nullopt;
+}
+
+result<room_row> sqlite_store::create_room(const room_row& row) {
+  last_error_ = {};
+  auto failed = [this] { return result<room_row>::fail(last_error_.code, last_error_.message); };
+  if (row.slug.empty()) {
+    record(errc::missing_field, "slug is empty");
+    return failed();
+  }
+  room_row r = row;
+  if (r.id.empty()) r.id = make_id("room");
+  if (r.created_at == 0) r.created_at = now_ms();
+  if (r.accent_colors.empty()) r.accent_colors = "[]";
+  auto st = prepare(sql_insert_room);
+  if (!st) return failed();
+  st.bind(r.id).bind(r.slug).bind(r.display_name).bind(r.description).bind(r.accent_colors);
+  st.bind(r.avatar_url);
+  if (r.owner_id)
+    st.bind(*r.owner_id);
+  else
+    st.bind_null();
+  st.bind(static_cast<std::int64_t>(r.whitelist_only ? 1 : 0)).bind(r.created_at);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return result<room_row>::ok(std::move(r));
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    record(errc::not_found, "room owner does not exist");
+  else if (is_constraint(rc))
+    record(errc::conflict, "room slug " + r.slug + " is taken");
+  else
+    record("create room");
+  return failed();
+}
+
+result<room_row> sqlite_store::update_room(const std::string& room_id, const room_patch& patch) {
+  last_error_ = {};
+  auto failed = [this] { return result<room_row>::fail(last_error_.code, last_error_.message); };
+  if (patch.slug && patch.slug->empty()) {
+    record(errc::missing_field, "slug is empty");
+    return failed();
+  }
+  // At most 2^6 shapes, so the statements are cached like the fixed ones.
+  std::string sets;
+  auto add = [&sets](const char* col) {
+    if (!sets.empty()) sets += ", ";
+    sets += col;
+    sets += " = ?";
+  };
+  if (patch.slug) add("slug");
+  if (patch.display_name) add("display_name");
+  if (patch.description) add("description");
+  if (patch.accent_colors) add("accent_colors");
+  if (patch.avatar_url) add("avatar_url");
+  if (patch.whitelist_only) add("whitelist_only");
+
+  if (!sets.empty()) {
+    auto st = prepare("UPDATE rooms SET " + sets + " WHERE id = ?");
+    if (!st) return failed();
+    if (patch.slug) st.bind(*patch.slug);
+    if (patch.display_name) st.bind(*patch.display_name);
+    if (patch.description) st.bind(*patch.description);
+    if (patch.accent_colors) st.bind(patch.accent_colors->empty() ? "[]" : *patch.accent_colors);
+    if (patch.avatar_url) st.bind(*patch.avatar_url);
+    if (patch.whitelist_only) st.bind(static_cast<std::int64_t>(*patch.whitelist_only ? 1 : 0));
+    st.bind(room_id);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (is_constraint(rc))
+        record(errc::conflict, "room slug " + patch.slug.value_or("") + " is taken");
+      else
+        record("update room");
+      return failed();
+    }
+  }
+  auto r = fetch_room(room_id);
+  if (!r) {
+    if (!last_error_) record(errc::not_found, "no such room");
+    return failed();
+  }
+  return result<room_row>::ok(std::move(*r));
 }
 
 std::vector<channel_row> sqlite_store::list_channels(const std::string& room_id) {
@@ -554,24 +921,372 @@ std::vector<channel_row> sqlite_store::list_channels(const std::string& room_id)
   return out;
 }
 
-result<channel_row> sqlite_store::create_channel(const channel_row& row) {
+result<channel_row> sqlite_store::create_channel(const channel_row& row,
+                                                 const std::vector<std::string>& member_ids) {
   last_error_ = {};
+  auto failed = [this] { return result<channel_row>::fail(last_error_.code, last_error_.message); };
   channel_row c = row;
   if (c.id.empty()) c.id = make_id("ch");
   if (c.created_at == 0) c.created_at = now_ms();
-  auto st = prepare(sql_insert_channel);
-  if (!st) return result<channel_row>::fail(last_error_.code, last_error_.message);
-  st.bind(c.id).bind(c.room_id).bind(c.slug).bind(c.name).bind(c.visibility).bind(c.created_by);
-  st.bind(c.created_at);
+
+  if (!open_savepoint()) return failed();
+  {
+    auto st = prepare(sql_insert_channel);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(c.id).bind(c.room_id).bind(c.slug).bind(c.name).bind(c.visibility).bind(c.created_by);
+    st.bind(c.created_at);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        record(errc::not_found, "room does not exist");
+      else if (is_constraint(rc))
+        record(errc::conflict, "channel slug " + c.slug + " is taken in this room");
+      else
+        record("create channel");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  for (const auto& user_id : member_ids) {
+    auto st = prepare(sql_insert_channel_member);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(c.id).bind(user_id);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        record(errc::not_found, "channel member " + user_id + " does not exist");
+      else
+        record("add channel member");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (!release_savepoint()) return failed();
+  return result<channel_row>::ok(std::move(c));
+}
+
+bool sqlite_store::delete_channel(const std::string& channel_id) {
+  last_error_ = {};
+  if (!open_savepoint()) return false;
+  std::string room_id;
+  {
+    auto st = prepare(sql_delete_channel_row);
+    if (!st) {
+      undo_savepoint();
+      return false;
+    }
+    st.bind(channel_id);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) {  // no such channel: nothing was written
+      release_savepoint();
+      return false;
+    }
+    if (rc != SQLITE_ROW) {
+      record("delete channel");
+      undo_savepoint();
+      return false;
+    }
+    room_id = st.text(0);
+    if (st.step() != SQLITE_DONE) {
+      record("delete channel");
+      undo_savepoint();
+      return false;
+    }
+  }
+  // Members also go by ON DELETE CASCADE; deleting them here does not depend on it.
+  const auto step = [this](const std::string& sql, std::initializer_list<std::string_view> args,
+                           const char* what) {
+    auto st = prepare(sql);
+    if (!st) return false;
+    for (auto a : args) st.bind(a);
+    if (st.step() != SQLITE_DONE) {
+      record(what);
+      return false;
+    }
+    return true;
+  };
+  if (!step(sql_delete_channel_members, {channel_id}, "delete channel members") ||
+      !step(sql_delete_channel_messages, {room_id, channel_id}, "delete channel messages") ||
+      !step(sql_delete_channel_seq, {room_id, channel_id}, "delete channel seq")) {
+    undo_savepoint();
+    return false;
+  }
+  return release_savepoint();
+}
+
+std::vector<channel_member_row> sqlite_store::list_channel_members(const std::string& room_id) {
+  last_error_ = {};
+  std::vector<channel_member_row> out;
+  auto st = prepare(sql_list_channel_members);
+  if (!st) return out;
+  st.bind(room_id);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back({st.text(0), st.text(1)});
+  if (rc != SQLITE_DONE) {
+    record("list channel members");
+    out.clear();
+  }
+  return out;
+}
+
+std::vector<user_row> sqlite_store::list_room_members(const std::string& room_id) {
+  last_error_ = {};
+  auto st = prepare(sql_list_room_members);
+  if (!st) return {};
+  st.bind(room_id);
+  return read_users(st, "list room members");
+}
+
+// -- whitelist and access requests ------------------------------------------------
+
+std::vector<whitelist_row> sqlite_store::list_whitelist(const std::string& room_id) {
+  last_error_ = {};
+  std::vector<whitelist_row> out;
+  auto st = prepare(sql_list_whitelist);
+  if (!st) return out;
+  st.bind(room_id);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_whitelist(st));
+  if (rc != SQLITE_DONE) {
+    record("list whitelist");
+    out.clear();
+  }
+  return out;
+}
+
+result<whitelist_row> sqlite_store::add_whitelist(const whitelist_row& row) {
+  last_error_ = {};
+  auto failed = [this] {
+    return result<whitelist_row>::fail(last_error_.code, last_error_.message);
+  };
+  if (row.room_id.empty() || (row.login.empty() && row.email.empty())) {
+    record(errc::missing_field, "room_id and a login or an email are required");
+    return failed();
+  }
+  whitelist_row w = row;
+  if (w.id.empty()) w.id = make_id("wl");
+  if (w.created_at == 0) w.created_at = now_ms();
+  auto st = prepare(sql_insert_whitelist);
+  if (!st) return failed();
+  st.bind(w.id).bind(w.room_id).bind_text_or_null(w.login).bind_text_or_null(w.email);
+  st.bind(w.note).bind(w.added_by).bind(w.created_at);
   const int rc = st.step();
-  if (rc == SQLITE_DONE) return result<channel_row>::ok(std::move(c));
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (rc == SQLITE_DONE) return result<whitelist_row>::ok(std::move(w));
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
     record(errc::not_found, "room does not exist");
-  else if ((rc & 0xff) == SQLITE_CONSTRAINT)
-    record(errc::conflict, "channel slug is taken in this room");
-  else
-    record("create channel");
-  return result<channel_row>::fail(last_error_.code, last_error_.message);
+  } else if (is_constraint(rc)) {
+    // "UNIQUE constraint failed: whitelist.room_id, whitelist.login" names the column.
+    const std::string_view why = sqlite3_errmsg(db_.get());
+    if (why.find("whitelist.email") != std::string_view::npos)
+      record(errc::conflict, "email " + w.email + " is already on this room's whitelist");
+    else if (why.find("whitelist.login") != std::string_view::npos)
+      record(errc::conflict, "login " + w.login + " is already on this room's whitelist");
+    else
+      record(errc::conflict, "this entry is already on this room's whitelist");
+  } else {
+    record("add whitelist entry");
+  }
+  return failed();
+}
+
+std::optional<whitelist_row> sqlite_store::remove_whitelist(const std::string& room_id,
+                                                            const std::string& entry_id) {
+  last_error_ = {};
+  auto st = prepare(sql_remove_whitelist);
+  if (!st) return std::nullopt;
+  st.bind(entry_id).bind(room_id);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) {
+    record("remove whitelist entry");
+    return std::nullopt;
+  }
+  auto w = read_whitelist(st);
+  if (st.step() != SQLITE_DONE) {
+    record("remove whitelist entry");
+    return std::nullopt;
+  }
+  return w;
+}
+
+std::optional<access_request_row> sqlite_store::fetch_access_request(const std::string& id) {
+  auto st = prepare(sql_access_request_by_id);
+  if (!st) return std::nullopt;
+  st.bind(id);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) return read_access_request(st);
+  if (rc != SQLITE_DONE) record("find access request");
+  return std::nullopt;
+}
+
+result<access_request_row> sqlite_store::create_access_request(const access_request_row& row) {
+  last_error_ = {};
+  auto failed = [this] {
+    return result<access_request_row>::fail(last_error_.code, last_error_.message);
+  };
+  if (row.room_id.empty() || row.user_id.empty()) {
+    record(errc::missing_field, "room_id and user_id are required");
+    return failed();
+  }
+  const std::string id = row.id.empty() ? make_id("arq") : row.id;
+  const std::int64_t created_at = row.created_at != 0 ? row.created_at : now_ms();
+  {
+    auto st = prepare(sql_insert_access_request);
+    if (!st) return failed();
+    st.bind(id).bind(row.room_id).bind(row.user_id).bind(row.note).bind(created_at);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        record(errc::not_found, "room or user does not exist");
+      else if (is_constraint(rc))
+        record(errc::conflict, "an access request for this room is already pending");
+      else
+        record("create access request");
+      return failed();
+    }
+  }
+  auto stored = fetch_access_request(id);
+  if (!stored) {
+    if (!last_error_) record(errc::internal, "created access request not found");
+    return failed();
+  }
+  return result<access_request_row>::ok(std::move(*stored));
+}
+
+std::vector<access_request_row> sqlite_store::list_access_requests(const std::string& room_id,
+                                                                   const std::string& state) {
+  last_error_ = {};
+  std::vector<access_request_row> out;
+  auto st = prepare(state.empty() ? sql_list_access_requests : sql_list_access_requests_in_state);
+  if (!st) return out;
+  st.bind(room_id);
+  if (!state.empty()) st.bind(state);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_access_request(st));
+  if (rc != SQLITE_DONE) {
+    record("list access requests");
+    out.clear();
+  }
+  return out;
+}
+
+result<access_request_row> sqlite_store::decide_access_request(const std::string& room_id,
+                                                               const std::string& request_id,
+                                                               bool approve,
+                                                               const std::string& decided_by,
+                                                               std::int64_t decided_at) {
+  last_error_ = {};
+  auto failed = [this] {
+    return result<access_request_row>::fail(last_error_.code, last_error_.message);
+  };
+  if (decided_at == 0) decided_at = now_ms();
+
+  if (!open_savepoint()) return failed();
+  // The state change comes first: it is a write, so a standalone savepoint takes the
+  // write lock before it reads, and only a pending request changes.
+  {
+    auto st = prepare(sql_decide_access_request);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(approve ? "approved" : "denied").bind(decided_at).bind(decided_by);
+    st.bind(request_id).bind(room_id);
+    if (st.step() != SQLITE_DONE) {
+      record("decide access request");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (sqlite3_changes(db_.get()) == 0) {
+    release_savepoint();  // nothing was written
+    auto existing = fetch_access_request(request_id);
+    if (last_error_) return failed();
+    if (!existing || existing->room_id != room_id)
+      record(errc::not_found, "no such access request");
+    else
+      record(errc::conflict, "access request is already " + existing->state);
+    return failed();
+  }
+
+  auto decided = fetch_access_request(request_id);
+  if (!decided) {
+    if (!last_error_) record(errc::internal, "decided access request not found");
+    undo_savepoint();
+    return failed();
+  }
+  if (approve) {
+    if (decided->login.empty()) {
+      record(errc::not_found, "the requester no longer exists");
+      undo_savepoint();
+      return failed();
+    }
+    auto st = prepare(sql_insert_whitelist_if_absent);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(make_id("wl")).bind(room_id).bind(decided->login).bind_null().bind("");
+    st.bind(decided_by).bind(decided_at);
+    if (st.step() != SQLITE_DONE) {
+      record("whitelist approved requester");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (!release_savepoint()) return failed();
+  return result<access_request_row>::ok(std::move(*decided));
+}
+
+// -- notifications ------------------------------------------------------------------
+
+notification_row sqlite_store::create_notification(const notification_row& row) {
+  last_error_ = {};
+  if (row.user_id.empty() || row.kind.empty()) {
+    record(errc::missing_field, "user_id and kind are required");
+    return {};
+  }
+  notification_row n = row;
+  if (n.id.empty()) n.id = make_id("ntf");
+  if (n.created_at == 0) n.created_at = now_ms();
+  if (n.state.empty()) n.state = "unread";
+  if (n.body.empty()) n.body = "{}";
+  auto st = prepare(sql_insert_notification);
+  if (!st) return {};
+  st.bind(n.id).bind(n.user_id).bind(n.kind).bind(n.room_id).bind(n.ref_id).bind(n.body);
+  st.bind(n.state).bind(n.created_at);
+  const int rc = st.step();
+  if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+      record(errc::not_found, "user does not exist");
+    else
+      record("create notification");
+    return {};
+  }
+  return n;
+}
+
+std::vector<notification_row> sqlite_store::list_notifications(const std::string& user_id,
+                                                               int limit) {
+  last_error_ = {};
+  std::vector<notification_row> out;
+  if (limit <= 0) return out;
+  auto st = prepare(sql_list_notifications);
+  if (!st) return out;
+  st.bind(user_id).bind(static_cast<std::int64_t>(std::min(limit, max_query_rows)));
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_notification(st));
+  if (rc != SQLITE_DONE) {
+    record("list notifications");
+    out.clear();
+  }
+  return out;
 }
 
 // -- messages -------------------------------------------------------------------

@@ -66,16 +66,43 @@ class sqlite_store final : public store {
   std::optional<user_row> find_user_by_login(const std::string& login) override;
   std::optional<user_row> find_user(const std::string& id) override;
 
+  result<user_row> upsert_oauth_user(const oauth_profile& p) override;
+  std::vector<user_row> find_users_by_logins(const std::vector<std::string>& logins) override;
+
   token_row create_token(const std::string& user_id, const std::string& name,
-                         const std::string& token_hash) override;
+                         const std::string& token_hash, const std::string& kind = "api",
+                         std::optional<std::int64_t> expires_at = std::nullopt) override;
   std::optional<user_row> find_user_by_token_hash(const std::string& token_hash) override;
   std::optional<credential> find_credential(const std::string& token_hash) override;
   std::vector<token_row> list_tokens(const std::string& user_id) override;
   bool revoke_token(const std::string& user_id, const std::string& token_id) override;
 
   std::optional<room_row> find_room_by_slug(const std::string& slug) override;
+  result<room_row> create_room(const room_row& row) override;
+  result<room_row> update_room(const std::string& room_id, const room_patch& patch) override;
+
   std::vector<channel_row> list_channels(const std::string& room_id) override;
-  result<channel_row> create_channel(const channel_row& row) override;
+  result<channel_row> create_channel(const channel_row& row,
+                                     const std::vector<std::string>& member_ids = {}) override;
+  bool delete_channel(const std::string& channel_id) override;
+  std::vector<channel_member_row> list_channel_members(const std::string& room_id) override;
+  std::vector<user_row> list_room_members(const std::string& room_id) override;
+
+  std::vector<whitelist_row> list_whitelist(const std::string& room_id) override;
+  result<whitelist_row> add_whitelist(const whitelist_row& row) override;
+  std::optional<whitelist_row> remove_whitelist(const std::string& room_id,
+                                                const std::string& entry_id) override;
+
+  result<access_request_row> create_access_request(const access_request_row& row) override;
+  std::vector<access_request_row> list_access_requests(const std::string& room_id,
+                                                       const std::string& state) override;
+  result<access_request_row> decide_access_request(const std::string& room_id,
+                                                   const std::string& request_id, bool approve,
+                                                   const std::string& decided_by,
+                                                   std::int64_t decided_at) override;
+
+  notification_row create_notification(const notification_row& row) override;
+  std::vector<notification_row> list_notifications(const std::string& user_id, int limit) override;
 
   append_result append_message(const new_message& msg) override;
   std::optional<message_row> find_message(const std::string& id) override;
@@ -105,6 +132,18 @@ class sqlite_store final : public store {
   bool run(const std::string& sql, const char* what);
   void record(const char* what);
   void record(errc code, std::string message);
+
+  /// Opens the write savepoint: atomic on its own, nested inside begin()'s transaction.
+  bool open_savepoint();
+  /// Releases it; on failure undoes it. False when the work did not stick.
+  bool release_savepoint();
+  /// Rolls the savepoint's work back and closes it.
+  void undo_savepoint();
+
+  std::optional<user_row> fetch_user_by_github_id(std::int64_t github_id);
+  std::optional<room_row> fetch_room(const std::string& id);
+  std::optional<access_request_row> fetch_access_request(const std::string& id);
+  std::vector<user_row> read_users(detail::statement& st, const char* what);
 
   std::optional<message_row> fetch_message(const std::string& id);
   std::optional<message_row> find_duplicate(const std::string& author_id,

@@ -46,23 +46,79 @@ class store {
   virtual std::optional<user_row> find_user_by_login(const std::string& login) = 0;
   virtual std::optional<user_row> find_user(const std::string& id) = 0;
 
-  /// Stores only `token_hash` (hex SHA-256 of the secret).
+  /// Finds the user with this provider id and refreshes its profile, or creates one.
+  /// A new user whose login is taken by another account gets `<login>-<github_id>`.
+  virtual result<user_row> upsert_oauth_user(const oauth_profile& p) = 0;
+  /// The users with these logins (case-insensitive); unknown logins are left out.
+  virtual std::vector<user_row> find_users_by_logins(const std::vector<std::string>& logins) = 0;
+
+  /// Stores only `token_hash` (hex SHA-256 of the secret). `kind` is "api" or "session".
   virtual token_row create_token(const std::string& user_id, const std::string& name,
-                                 const std::string& token_hash) = 0;
-  /// The user owning a live (not revoked) token with this hash.
+                                 const std::string& token_hash, const std::string& kind = "api",
+                                 std::optional<std::int64_t> expires_at = std::nullopt) = 0;
+  /// The user owning a live (not revoked, not expired) token with this hash.
   virtual std::optional<user_row> find_user_by_token_hash(const std::string& token_hash) = 0;
   /// Same, with the token's id (so revoking it can end the sessions it opened).
+  /// Expired tokens (expires_at <= now) are not found.
   virtual std::optional<credential> find_credential(const std::string& token_hash) = 0;
+  /// The user's API tokens (kind "api" only; sessions are not listed).
   virtual std::vector<token_row> list_tokens(const std::string& user_id) = 0;
-  /// False when the token does not exist or belongs to someone else.
+  /// Revokes a token of either kind. False when it does not exist or belongs to
+  /// someone else.
   virtual bool revoke_token(const std::string& user_id, const std::string& token_id) = 0;
 
   // -- rooms and channels ---------------------------------------------------
 
   virtual std::optional<room_row> find_room_by_slug(const std::string& slug) = 0;
+  /// Fails with `conflict` when the slug is taken.
+  virtual result<room_row> create_room(const room_row& row) = 0;
+  /// Applies the set fields. Fails with `conflict` on a taken slug, `not_found` for an
+  /// unknown room. Returns the updated row.
+  virtual result<room_row> update_room(const std::string& room_id, const room_patch& patch) = 0;
+
   virtual std::vector<channel_row> list_channels(const std::string& room_id) = 0;
-  /// Fails with `conflict` when the slug is taken in the room.
-  virtual result<channel_row> create_channel(const channel_row& row) = 0;
+  /// Creates the channel and its member rows (`member_ids`, duplicates ignored) in one
+  /// savepoint. Fails with `conflict` when the slug is taken in the room.
+  virtual result<channel_row> create_channel(const channel_row& row,
+                                             const std::vector<std::string>& member_ids = {}) = 0;
+  /// Deletes the channel, its members, its messages and its seq counter. False when
+  /// the channel does not exist.
+  virtual bool delete_channel(const std::string& channel_id) = 0;
+  /// Every (channel, user) membership of the room's channels.
+  virtual std::vector<channel_member_row> list_channel_members(const std::string& room_id) = 0;
+  /// Everyone who has spoken in the room, is a member of one of its channels, is on its
+  /// whitelist (by login or email) or owns it; ordered by login.
+  virtual std::vector<user_row> list_room_members(const std::string& room_id) = 0;
+
+  // -- whitelist and access requests -------------------------------------------
+
+  virtual std::vector<whitelist_row> list_whitelist(const std::string& room_id) = 0;
+  /// Fails with `conflict` when the same login or email (case-insensitive) is listed.
+  virtual result<whitelist_row> add_whitelist(const whitelist_row& row) = 0;
+  /// Returns the removed entry; nullopt when it is not in this room.
+  virtual std::optional<whitelist_row> remove_whitelist(const std::string& room_id,
+                                                        const std::string& entry_id) = 0;
+
+  /// Fails with `conflict` when the user already has a pending request for the room.
+  virtual result<access_request_row> create_access_request(const access_request_row& row) = 0;
+  /// Requests of a room in `state` ("" = all), oldest first, requester login joined.
+  virtual std::vector<access_request_row> list_access_requests(const std::string& room_id,
+                                                               const std::string& state) = 0;
+  /// Marks a pending request approved or denied; approving also whitelists the
+  /// requester's login, both in one savepoint. `not_found` for an unknown id or another
+  /// room's; `conflict` when it is no longer pending. Returns the updated request.
+  virtual result<access_request_row> decide_access_request(const std::string& room_id,
+                                                           const std::string& request_id,
+                                                           bool approve,
+                                                           const std::string& decided_by,
+                                                           std::int64_t decided_at) = 0;
+
+  // -- notifications --------------------------------------------------------------
+
+  virtual notification_row create_notification(const notification_row& row) = 0;
+  /// The user's notifications, newest first, at most `limit`.
+  virtual std::vector<notification_row> list_notifications(const std::string& user_id,
+                                                           int limit) = 0;
 
   // -- messages -------------------------------------------------------------
 

@@ -29,6 +29,22 @@ std::vector<std::string> split_path(const boost::urls::url_view& u) {
   return out;
 }
 
+// Picks Relay's two cookies out of a `Cookie` header.
+void read_cookies(beast::string_view header, http_request& r) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto pair = header.substr(0, semi);
+    header = semi == beast::string_view::npos ? beast::string_view{} : header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    auto eq = pair.find('=');
+    if (eq == beast::string_view::npos) continue;
+    auto name = pair.substr(0, eq);
+    auto value = pair.substr(eq + 1);
+    if (name == "relay_session") r.session = std::string(value);
+    if (name == "relay_oauth") r.oauth_state = std::string(value);
+  }
+}
+
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
   http_session(tcp::socket&& socket, session_env& env) : stream_(std::move(socket)), env_(env) {}
@@ -46,7 +62,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!body.empty() || status == 401)
       res.set(http::field::content_type, "application/json; charset=utf-8");
     res.set(http::field::cache_control, "no-store");
-    for (auto& [k, v] : headers) res.set(k, v);
+    for (auto& [k, v] : headers) {
+      if (beast::iequals(k, "Set-Cookie"))
+        res.insert(k, v);  // one header per cookie
+      else
+        res.set(k, v);
+    }
     res.keep_alive(keep_alive_);
     res.body() = std::move(body);
     res.prepare_payload();
@@ -61,7 +82,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
                          std::move(resume),
                          static_cast<std::size_t>(env_.cfg->max_content_chars),
                          static_cast<std::size_t>(env_.cfg->sync_messages),
-                         env_.api.registry};
+                         env_.api.registry,
+                         static_cast<double>(env_.cfg->send_rate),
+                         static_cast<double>(env_.cfg->send_burst),
+                         env_.api.user_sends};
     // The unread tail of the buffer already belongs to the new protocol.
     std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
     if (websocket_) {
@@ -112,6 +136,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto auth = req[http::field::authorization];
     if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
       r.bearer = std::string(auth.substr(7));
+    read_cookies(req[http::field::cookie], r);
+    r.origin = std::string(req[http::field::origin]);
+    r.proxied = req.count("Forwarded") || req.count("X-Forwarded-For") ||
+                req.count("X-Forwarded-Host") || req.count("X-Real-IP");
     r.last_event_id = std::string(req["Last-Event-ID"]);
     r.body = std::move(req.body());
     auto upgrade = req[http::field::upgrade];

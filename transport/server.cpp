@@ -44,6 +44,10 @@ struct server::impl {
   session_env env;
 };
 
+api_context& server::api() {
+  return impl_->env.api;
+}
+
 server::server(caf::actor_system& sys, const config& cfg, api_context ctx)
     : impl_(std::make_unique<impl>(sys, cfg, std::move(ctx))) {}
 

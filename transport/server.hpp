@@ -22,6 +22,9 @@ class server {
   /// Binds the listening socket; returns the bound port (useful with port 0).
   std::uint16_t listen(const std::string& host, std::uint16_t port);
 
+  /// The context every request is served with; adjust it between `listen` and `run`.
+  api_context& api();
+
   /// Runs the I/O threads until `stop()`; blocks the caller.
   void run();
 

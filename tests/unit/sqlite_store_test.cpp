@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "storage/migrations.hpp"
 
@@ -66,6 +67,45 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;
+  }
+
+  /// Runs statements through an independent raw connection (triggers, fixtures).
+  void exec(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  static channel_row channel(const std::string& room, const std::string& slug,
+                             const std::string& created_by = "") {
+    channel_row c;
+    c.room_id = room;
+    c.slug = slug;
+    c.name = slug;
+    c.visibility = "group";
+    c.created_by = created_by;
+    return c;
+  }
+
+  static std::string new_room(sqlite_store& s, const std::string& slug,
+                              std::optional<std::string> owner = std::nullopt) {
+    room_row r;
+    r.slug = slug;
+    r.display_name = slug;
+    r.owner_id = std::move(owner);
+    auto made = s.create_room(r);
+    EXPECT_TRUE(made) << made.error.message;
+    return made ? made.value->id : std::string{};
+  }
+
+  static std::vector<std::string> logins_of(const std::vector<user_row>& users) {
+    std::vector<std::string> out;
+    for (const auto& u : users) out.push_back(u.login);
+    return out;
   }
 
   static new_message msg(const std::string& room, const std::string& channel,
@@ -366,6 +406,752 @@ TEST_F(SqliteStoreTest, ChannelsCreateListConflict) {
   EXPECT_EQ(list[0].created_by, alice);
   EXPECT_EQ(list[1].slug, "random");
   EXPECT_TRUE(s->list_channels("room_missing").empty());
+}
+
+// -- schema version 2 -----------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
+  ASSERT_GE(migrations().size(), 2u);
+  ASSERT_EQ(migrations()[0].version, 1);
+  {
+    // A database as a version-1 build left it, with a user and an API token.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const std::string v1{migrations()[0].sql};
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    migrations()[0].seed(db);
+    const std::string rows =
+        "INSERT INTO users (id, login, created_at) VALUES ('usr_old', 'old', 1);"
+        "INSERT INTO tokens (id, user_id, name, hash, created_at) VALUES ('tok_old', 'usr_old',"
+        " 'legacy', '" +
+        sha256_hex("old-secret") + "', 2); PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(schema_version(db), 1);
+    sqlite3_close(db);
+  }
+
+  auto s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  EXPECT_GE(latest_schema_version(), 2);
+  EXPECT_EQ(text_scalar("SELECT kind FROM tokens WHERE id = 'tok_old'"), "api");
+  EXPECT_EQ(scalar("SELECT count(*) FROM tokens WHERE expires_at IS NULL"), 1);
+  for (const char* table : {"whitelist", "access_requests", "notifications"})
+    EXPECT_EQ(scalar(std::string{"SELECT count(*) FROM "} + table), 0) << table;
+
+  // The old token still authenticates and is listed as an API token.
+  auto cred = s->find_credential(sha256_hex("old-secret"));
+  ASSERT_TRUE(cred.has_value()) << s->last_error().message;
+  EXPECT_EQ(cred->token_id, "tok_old");
+  EXPECT_EQ(cred->user.login, "old");
+  auto listed = s->list_tokens("usr_old");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].kind, "api");
+  EXPECT_FALSE(listed[0].expires_at.has_value());
+
+  // New tables work on the migrated file, and the lobby was not seeded twice.
+  const auto lobby = room_of(*s);
+  whitelist_row w;
+  w.room_id = lobby;
+  w.login = "old";
+  EXPECT_TRUE(s->add_whitelist(w));
+  EXPECT_EQ(scalar("SELECT count(*) FROM rooms"), 1);
+
+  // Reopening a migrated file changes nothing.
+  s.reset();
+  s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  EXPECT_EQ(s->list_whitelist(lobby).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, SessionTokensExpireAndAreNotListed) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto now = now_ms();
+
+  auto api = s->create_token(alice, "laptop", sha256_hex("api"));
+  ASSERT_FALSE(api.id.empty()) << s->last_error().message;
+  EXPECT_EQ(api.kind, "api");
+  EXPECT_FALSE(api.expires_at.has_value());
+
+  auto live = s->create_token(alice, "browser", sha256_hex("live"), "session", now + 3'600'000);
+  ASSERT_FALSE(live.id.empty()) << s->last_error().message;
+  EXPECT_EQ(live.kind, "session");
+  EXPECT_EQ(live.expires_at, std::optional<std::int64_t>{now + 3'600'000});
+  auto expired = s->create_token(alice, "old browser", sha256_hex("expired"), "session", now - 1);
+  ASSERT_FALSE(expired.id.empty());
+  auto ended = s->create_token(alice, "older", sha256_hex("ended"), "session", 1000);
+  ASSERT_FALSE(ended.id.empty());
+  // Expiry applies to any kind of token.
+  auto api_expired = s->create_token(alice, "ci", sha256_hex("api-expired"), "api", now - 10);
+  ASSERT_FALSE(api_expired.id.empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM tokens WHERE kind = 'session'"), 3);
+
+  auto cred = s->find_credential(sha256_hex("live"));
+  ASSERT_TRUE(cred.has_value());
+  EXPECT_EQ(cred->token_id, live.id);
+  EXPECT_EQ(cred->user.id, alice);
+  EXPECT_TRUE(s->find_user_by_token_hash(sha256_hex("live")).has_value());
+  EXPECT_TRUE(s->find_credential(sha256_hex("api")).has_value());
+
+  for (const char* secret : {"expired", "ended", "api-expired"}) {
+    EXPECT_FALSE(s->find_credential(sha256_hex(secret)).has_value()) << secret;
+    EXPECT_FALSE(s->find_user_by_token_hash(sha256_hex(secret)).has_value()) << secret;
+    EXPECT_FALSE(s->last_error()) << secret;
+  }
+
+  // Sessions are not listed as API tokens.
+  auto listed = s->list_tokens(alice);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, api.id);
+  EXPECT_EQ(listed[1].id, api_expired.id);
+  for (const auto& t : listed) EXPECT_EQ(t.kind, "api");
+  EXPECT_EQ(listed[1].expires_at, std::optional<std::int64_t>{now - 10});
+
+  // A session is revoked like a token.
+  EXPECT_TRUE(s->revoke_token(alice, live.id));
+  EXPECT_FALSE(s->find_credential(sha256_hex("live")).has_value());
+
+  auto bad = s->create_token(alice, "x", sha256_hex("bad"), "cookie");
+  EXPECT_TRUE(bad.id.empty());
+  EXPECT_EQ(s->last_error().code, errc::bad_request);
+  EXPECT_EQ(scalar("SELECT count(*) FROM tokens"), 5);
+}
+
+TEST_F(SqliteStoreTest, UpsertOAuthUserCreatesRefreshesAndAvoidsTakenLogins) {
+  auto s = open();
+  oauth_profile p;
+  p.github_id = 4242;
+  p.login = "octo";
+  p.name = "Octo Cat";
+  p.avatar_url = "https://avatars.example/1";
+  p.email = "octo@example.com";
+  auto made = s->upsert_oauth_user(p);
+  ASSERT_TRUE(made) << made.error.message;
+  EXPECT_EQ(made.value->id.rfind("usr_", 0), 0u);
+  EXPECT_EQ(made.value->login, "octo");
+  EXPECT_EQ(made.value->github_id, std::optional<std::int64_t>{4242});
+  EXPECT_EQ(made.value->avatar_url, "https://avatars.example/1");
+  EXPECT_GT(made.value->created_at, 0);
+
+  // Same provider id: the profile is refreshed, the login kept.
+  oauth_profile again = p;
+  again.login = "octo-renamed";
+  again.name = "Octo Renamed";
+  again.avatar_url = "https://avatars.example/2";
+  again.email = "new@example.com";
+  auto refreshed = s->upsert_oauth_user(again);
+  ASSERT_TRUE(refreshed) << refreshed.error.message;
+  EXPECT_EQ(refreshed.value->id, made.value->id);
+  EXPECT_EQ(refreshed.value->login, "octo");
+  EXPECT_EQ(refreshed.value->name, "Octo Renamed");
+  EXPECT_EQ(refreshed.value->avatar_url, "https://avatars.example/2");
+  EXPECT_EQ(refreshed.value->email, "new@example.com");
+  EXPECT_EQ(refreshed.value->created_at, made.value->created_at);
+  auto stored = s->find_user(made.value->id);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->name, "Octo Renamed");
+
+  // A hidden email (none reported) keeps the known one.
+  again.email.clear();
+  auto hidden = s->upsert_oauth_user(again);
+  ASSERT_TRUE(hidden);
+  EXPECT_EQ(hidden.value->email, "new@example.com");
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 1);
+
+  // A new account whose login is taken (without case) by another user.
+  user(*s, "alice");
+  oauth_profile other;
+  other.github_id = 99;
+  other.login = "ALICE";
+  auto suffixed = s->upsert_oauth_user(other);
+  ASSERT_TRUE(suffixed) << suffixed.error.message;
+  EXPECT_EQ(suffixed.value->login, "ALICE-99");
+  EXPECT_EQ(suffixed.value->github_id, std::optional<std::int64_t>{99});
+  EXPECT_EQ(s->find_user_by_login("alice")->github_id, std::nullopt);
+  // ... and its second sign-in finds it by provider id, not by login.
+  auto second = s->upsert_oauth_user(other);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second.value->id, suffixed.value->id);
+  EXPECT_EQ(second.value->login, "ALICE-99");
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 3);
+
+  oauth_profile empty;
+  auto missing = s->upsert_oauth_user(empty);
+  EXPECT_FALSE(missing);
+  EXPECT_EQ(missing.error.code, errc::missing_field);
+  EXPECT_EQ(s->last_error().code, errc::missing_field);
+}
+
+TEST_F(SqliteStoreTest, FindUsersByLoginsIsCaseInsensitive) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "Bob");
+  user(*s, "carol");
+
+  auto found = s->find_users_by_logins({"ALICE", "bob", "nobody", "Alice", ""});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].id, alice);
+  EXPECT_EQ(found[1].id, bob);
+  EXPECT_EQ(found[1].login, "Bob");
+  EXPECT_EQ(found[0].name, "alice name");
+  EXPECT_FALSE(s->last_error());
+
+  EXPECT_TRUE(s->find_users_by_logins({}).empty());
+  EXPECT_TRUE(s->find_users_by_logins({"nobody"}).empty());
+  EXPECT_FALSE(s->last_error());
+
+  // Long lists are split below SQLite's parameter limit.
+  std::vector<std::string> many;
+  for (int i = 0; i < 1500; ++i) many.push_back("ghost" + std::to_string(i));
+  many.push_back("CAROL");
+  many.insert(many.begin() + 700, "alice");
+  auto lots = s->find_users_by_logins(many);
+  EXPECT_EQ(logins_of(lots), (std::vector<std::string>{"alice", "carol"}));
+}
+
+// -- rooms -------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, RoomsCreateAndUpdate) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+
+  room_row r;
+  r.slug = "team";
+  r.display_name = "The Team";
+  r.description = "work";
+  r.owner_id = alice;
+  r.whitelist_only = true;
+  auto made = s->create_room(r);
+  ASSERT_TRUE(made) << made.error.message;
+  EXPECT_EQ(made.value->id.rfind("room_", 0), 0u);
+  EXPECT_GT(made.value->created_at, 0);
+  EXPECT_EQ(made.value->accent_colors, "[]");
+  auto found = s->find_room_by_slug("team");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, made.value->id);
+  EXPECT_EQ(found->display_name, "The Team");
+  EXPECT_EQ(found->description, "work");
+  EXPECT_EQ(found->owner_id, std::optional<std::string>{alice});
+  EXPECT_TRUE(found->whitelist_only);
+  EXPECT_EQ(found->accent_colors, "[]");
+
+  auto dup = s->create_room(r);
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  EXPECT_NE(dup.error.message.find("team"), std::string::npos) << dup.error.message;
+  room_row lobby_again;
+  lobby_again.slug = "lobby";
+  EXPECT_EQ(s->create_room(lobby_again).error.code, errc::conflict);
+  room_row orphan;
+  orphan.slug = "orphan";
+  orphan.owner_id = "usr_missing";
+  EXPECT_EQ(s->create_room(orphan).error.code, errc::not_found);
+  room_row no_slug;
+  EXPECT_EQ(s->create_room(no_slug).error.code, errc::missing_field);
+  EXPECT_EQ(scalar("SELECT count(*) FROM rooms"), 2);
+
+  room_patch patch;
+  patch.display_name = "Renamed";
+  patch.accent_colors = "[\"#112233\"]";
+  patch.whitelist_only = false;
+  auto updated = s->update_room(made.value->id, patch);
+  ASSERT_TRUE(updated) << updated.error.message;
+  EXPECT_EQ(updated.value->display_name, "Renamed");
+  EXPECT_EQ(updated.value->accent_colors, "[\"#112233\"]");
+  EXPECT_FALSE(updated.value->whitelist_only);
+  EXPECT_EQ(updated.value->slug, "team");         // unset: unchanged
+  EXPECT_EQ(updated.value->description, "work");  // unset: unchanged
+  EXPECT_EQ(updated.value->owner_id, std::optional<std::string>{alice});
+
+  room_patch taken;
+  taken.slug = "lobby";
+  taken.description = "should not stick";
+  auto clash = s->update_room(made.value->id, taken);
+  EXPECT_FALSE(clash);
+  EXPECT_EQ(clash.error.code, errc::conflict);
+  EXPECT_EQ(s->find_room_by_slug("team")->description, "work");
+
+  room_patch move;
+  move.slug = "crew";
+  move.avatar_url = "https://img.example/crew.png";
+  auto moved = s->update_room(made.value->id, move);
+  ASSERT_TRUE(moved) << moved.error.message;
+  EXPECT_EQ(moved.value->slug, "crew");
+  EXPECT_FALSE(s->find_room_by_slug("team").has_value());
+  EXPECT_EQ(s->find_room_by_slug("crew")->avatar_url, "https://img.example/crew.png");
+
+  auto unchanged = s->update_room(made.value->id, room_patch{});
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(unchanged.value->slug, "crew");
+
+  EXPECT_EQ(s->update_room("room_missing", patch).error.code, errc::not_found);
+  EXPECT_EQ(s->update_room("room_missing", room_patch{}).error.code, errc::not_found);
+  room_patch empty_slug;
+  empty_slug.slug = "";
+  EXPECT_EQ(s->update_room(made.value->id, empty_slug).error.code, errc::missing_field);
+}
+
+// -- channels with members ----------------------------------------------------------
+
+TEST_F(SqliteStoreTest, CreateChannelWithMembersIsAtomic) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+
+  auto made = s->create_channel(channel(room, "crew", alice), {alice, bob, alice, bob});
+  ASSERT_TRUE(made) << made.error.message;
+  auto members = s->list_channel_members(room);
+  ASSERT_EQ(members.size(), 2u);
+  for (const auto& m : members) EXPECT_EQ(m.channel_id, made.value->id);
+  std::set<std::string> ids{members[0].user_id, members[1].user_id};
+  EXPECT_EQ(ids, (std::set<std::string>{alice, bob}));
+
+  // An unknown member undoes the channel too.
+  auto bad = s->create_channel(channel(room, "ghosts", alice), {alice, "usr_missing"});
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error.code, errc::not_found);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE slug = 'ghosts'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channel_members"), 2);
+
+  // A taken slug keeps the original's members.
+  auto dup = s->create_channel(channel(room, "crew", bob), {bob});
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  EXPECT_EQ(s->list_channel_members(room).size(), 2u);
+
+  // Inside the writer's transaction: a failed call leaves the others' work in place.
+  s->begin();
+  ASSERT_FALSE(s->last_error());
+  auto kept = s->create_channel(channel(room, "kept", alice), {bob});
+  ASSERT_TRUE(kept) << kept.error.message;
+  EXPECT_FALSE(s->create_channel(channel(room, "failed", alice), {"usr_missing"}));
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE slug = 'kept'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE slug = 'failed'"), 0);
+  EXPECT_EQ(
+      scalar("SELECT count(*) FROM channel_members WHERE channel_id = '" + kept.value->id + "'"),
+      1);
+
+  // ... and rolling the transaction back discards the channel and its members.
+  s->begin();
+  ASSERT_TRUE(s->create_channel(channel(room, "gone", alice), {alice}));
+  s->rollback();
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE slug = 'gone'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channel_members"), 3);
+
+  // Memberships are per room.
+  const auto other = new_room(*s, "other", alice);
+  ASSERT_TRUE(s->create_channel(channel(other, "side", alice), {alice}));
+  EXPECT_EQ(s->list_channel_members(room).size(), 3u);
+  auto side = s->list_channel_members(other);
+  ASSERT_EQ(side.size(), 1u);
+  EXPECT_EQ(side[0].user_id, alice);
+  EXPECT_TRUE(s->list_channel_members("room_missing").empty());
+}
+
+TEST_F(SqliteStoreTest, DeleteChannelWipesMembersMessagesAndSeq) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+  auto doomed = s->create_channel(channel(room, "doomed", alice), {alice, bob});
+  auto kept = s->create_channel(channel(room, "kept", alice), {alice});
+  ASSERT_TRUE(doomed && kept);
+  const auto d = doomed.value->id;
+  const auto k = kept.value->id;
+  s->begin();
+  for (int i = 0; i < 3; ++i) {
+    s->append_message(msg(room, d, alice, "bye " + std::to_string(i)));
+    s->append_message(msg(room, k, bob, "stay " + std::to_string(i)));
+  }
+  s->append_message(msg(room, room_thread, bob, "lobby"));
+  s->commit();
+  ASSERT_EQ(s->last_seq(room, d), 3);
+
+  // A failure part-way leaves everything in place.
+  exec(
+      "CREATE TRIGGER block_seq_delete BEFORE DELETE ON channel_seqs"
+      " BEGIN SELECT RAISE(ABORT, 'blocked'); END");
+  EXPECT_FALSE(s->delete_channel(d));
+  EXPECT_TRUE(s->last_error());
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE id = '" + d + "'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channel_members WHERE channel_id = '" + d + "'"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE channel_id = '" + d + "'"), 3);
+  exec("DROP TRIGGER block_seq_delete");
+
+  EXPECT_TRUE(s->delete_channel(d)) << s->last_error().message;
+  EXPECT_FALSE(s->last_error());
+  EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE id = '" + d + "'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channel_members WHERE channel_id = '" + d + "'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE channel_id = '" + d + "'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM channel_seqs WHERE channel_id = '" + d + "'"), 0);
+  EXPECT_EQ(s->last_seq(room, d), 0);
+  EXPECT_TRUE(s->tail(room, d, 10).empty());
+
+  // Other channels and the room thread are untouched.
+  EXPECT_EQ(s->tail(room, k, 10).size(), 3u);
+  EXPECT_EQ(s->last_seq(room, k), 3);
+  EXPECT_EQ(s->tail(room, room_thread, 10).size(), 1u);
+  EXPECT_EQ(s->list_channel_members(room).size(), 1u);
+  auto channels = s->list_channels(room);
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_EQ(channels[0].id, k);
+
+  EXPECT_FALSE(s->delete_channel(d));
+  EXPECT_FALSE(s->last_error());
+  EXPECT_FALSE(s->delete_channel(room_thread));
+
+  // Inside a transaction that is rolled back, the deletion does not stick.
+  s->begin();
+  EXPECT_TRUE(s->delete_channel(k));
+  s->rollback();
+  EXPECT_EQ(s->list_channels(room).size(), 1u);
+  EXPECT_EQ(s->tail(room, k, 10).size(), 3u);
+}
+
+TEST_F(SqliteStoreTest, ListRoomMembersUnitesAuthorsMembersWhitelistAndOwner) {
+  auto s = open();
+  const auto owner = user(*s, "zed");
+  const auto author = user(*s, "Mallory");
+  const auto member = user(*s, "bob");
+  const auto by_login = user(*s, "carol");
+  const auto by_email = user(*s, "dave");   // dave@example.com
+  user(*s, "eve");                          // unrelated
+  const auto outsider = user(*s, "frank");  // speaks elsewhere only
+  const auto room = new_room(*s, "team", owner);
+  const auto elsewhere = new_room(*s, "elsewhere", outsider);
+
+  append(*s, msg(room, room_thread, author, "hi"));
+  append(*s, msg(room, room_thread, author, "again"));
+  append(*s, msg(room, room_thread, "usr_bot_yee", "yee"));  // no users row
+  append(*s, msg(elsewhere, room_thread, outsider, "elsewhere"));
+  ASSERT_TRUE(s->create_channel(channel(room, "crew", owner), {member, author}));
+  whitelist_row w;
+  w.room_id = room;
+  w.login = "CAROL";
+  ASSERT_TRUE(s->add_whitelist(w));
+  w.login.clear();
+  w.email = "Dave@Example.COM";
+  ASSERT_TRUE(s->add_whitelist(w));
+  w.email = "nobody@example.com";  // matches no user
+  ASSERT_TRUE(s->add_whitelist(w));
+
+  auto members = s->list_room_members(room);
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(logins_of(members),
+            (std::vector<std::string>{"bob", "carol", "dave", "Mallory", "zed"}));
+  std::set<std::string> ids;
+  for (const auto& u : members) ids.insert(u.id);
+  EXPECT_EQ(ids, (std::set<std::string>{owner, author, member, by_login, by_email}));
+  EXPECT_EQ(members[0].name, "bob name");
+
+  EXPECT_EQ(logins_of(s->list_room_members(elsewhere)), (std::vector<std::string>{"frank"}));
+  // The lobby has no owner; only its speakers.
+  EXPECT_TRUE(s->list_room_members(room_of(*s)).empty());
+  EXPECT_TRUE(s->list_room_members("room_missing").empty());
+  EXPECT_FALSE(s->last_error());
+}
+
+// -- whitelist and access requests ------------------------------------------------------
+
+TEST_F(SqliteStoreTest, WhitelistIsCaseInsensitivePerRoom) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto room = new_room(*s, "team", alice);
+  const auto other = new_room(*s, "other", alice);
+
+  whitelist_row w;
+  w.room_id = room;
+  w.login = "Carol";
+  w.note = "from the offsite";
+  w.added_by = alice;
+  w.created_at = 1000;
+  auto a = s->add_whitelist(w);
+  ASSERT_TRUE(a) << a.error.message;
+  EXPECT_EQ(a.value->id.rfind("wl_", 0), 0u);
+  EXPECT_EQ(a.value->created_at, 1000);
+
+  whitelist_row same = w;
+  same.login = "CAROL";
+  auto dup = s->add_whitelist(same);
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  EXPECT_NE(dup.error.message.find("login"), std::string::npos) << dup.error.message;
+
+  whitelist_row mail;
+  mail.room_id = room;
+  mail.email = "Dave@Example.com";
+  auto b = s->add_whitelist(mail);
+  ASSERT_TRUE(b) << b.error.message;
+  EXPECT_GT(b.value->created_at, 0);
+  mail.email = "dave@EXAMPLE.com";
+  auto dup_mail = s->add_whitelist(mail);
+  EXPECT_EQ(dup_mail.error.code, errc::conflict);
+  EXPECT_NE(dup_mail.error.message.find("email"), std::string::npos) << dup_mail.error.message;
+
+  // Another room has its own list.
+  same.room_id = other;
+  EXPECT_TRUE(s->add_whitelist(same));
+
+  whitelist_row none;
+  none.room_id = room;
+  EXPECT_EQ(s->add_whitelist(none).error.code, errc::missing_field);
+  whitelist_row orphan;
+  orphan.room_id = "room_missing";
+  orphan.login = "x";
+  EXPECT_EQ(s->add_whitelist(orphan).error.code, errc::not_found);
+
+  auto list = s->list_whitelist(room);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, a.value->id);
+  EXPECT_EQ(list[0].login, "Carol");
+  EXPECT_EQ(list[0].email, "");
+  EXPECT_EQ(list[0].note, "from the offsite");
+  EXPECT_EQ(list[0].added_by, alice);
+  EXPECT_EQ(list[1].login, "");
+  EXPECT_EQ(list[1].email, "Dave@Example.com");
+  EXPECT_EQ(s->list_whitelist(other).size(), 1u);
+
+  // Removing needs the right room.
+  EXPECT_FALSE(s->remove_whitelist(other, a.value->id).has_value());
+  EXPECT_EQ(s->list_whitelist(room).size(), 2u);
+  auto removed = s->remove_whitelist(room, a.value->id);
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_EQ(removed->login, "Carol");
+  EXPECT_EQ(removed->note, "from the offsite");
+  EXPECT_FALSE(s->remove_whitelist(room, a.value->id).has_value());
+  EXPECT_FALSE(s->last_error());
+  EXPECT_EQ(s->list_whitelist(room).size(), 1u);
+  // The login is free again.
+  same.room_id = room;
+  EXPECT_TRUE(s->add_whitelist(same));
+}
+
+TEST_F(SqliteStoreTest, AccessRequestsCreateListDecide) {
+  auto s = open();
+  const auto owner = user(*s, "owner");
+  const auto bob = user(*s, "Bob");
+  const auto carol = user(*s, "carol");
+  const auto room = new_room(*s, "team", owner);
+  const auto other = new_room(*s, "other", owner);
+
+  access_request_row rq;
+  rq.room_id = room;
+  rq.user_id = bob;
+  rq.note = "let me in";
+  rq.created_at = 1000;
+  auto b = s->create_access_request(rq);
+  ASSERT_TRUE(b) << b.error.message;
+  EXPECT_EQ(b.value->id.rfind("arq_", 0), 0u);
+  EXPECT_EQ(b.value->state, "pending");
+  EXPECT_EQ(b.value->login, "Bob");
+  EXPECT_EQ(b.value->note, "let me in");
+  EXPECT_FALSE(b.value->decided_at.has_value());
+
+  auto dup = s->create_access_request(rq);
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  rq.room_id = other;  // pending elsewhere is fine
+  ASSERT_TRUE(s->create_access_request(rq));
+  rq.room_id = room;
+  rq.user_id = carol;
+  rq.created_at = 2000;
+  auto c = s->create_access_request(rq);
+  ASSERT_TRUE(c) << c.error.message;
+  rq.user_id = "usr_missing";
+  EXPECT_EQ(s->create_access_request(rq).error.code, errc::not_found);
+
+  auto pending = s->list_access_requests(room, "pending");
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].id, b.value->id);  // oldest first
+  EXPECT_EQ(pending[0].login, "Bob");
+  EXPECT_EQ(pending[1].id, c.value->id);
+  EXPECT_EQ(pending[1].login, "carol");
+
+  // Deny: no whitelist entry; a new request may follow.
+  auto denied = s->decide_access_request(room, c.value->id, false, owner, 5000);
+  ASSERT_TRUE(denied) << denied.error.message;
+  EXPECT_EQ(denied.value->state, "denied");
+  EXPECT_EQ(denied.value->decided_at, std::optional<std::int64_t>{5000});
+  EXPECT_EQ(denied.value->decided_by, owner);
+  EXPECT_EQ(denied.value->login, "carol");
+  EXPECT_TRUE(s->list_whitelist(room).empty());
+  EXPECT_EQ(s->decide_access_request(room, c.value->id, true, owner, 6000).error.code,
+            errc::conflict);
+  EXPECT_TRUE(s->list_whitelist(room).empty());
+  rq.user_id = carol;
+  rq.created_at = 3000;
+  ASSERT_TRUE(s->create_access_request(rq));
+
+  // Another room's id, or an unknown one, is not found.
+  EXPECT_EQ(s->decide_access_request(other, b.value->id, true, owner, 6000).error.code,
+            errc::not_found);
+  EXPECT_EQ(s->decide_access_request(room, "arq_missing", true, owner, 6000).error.code,
+            errc::not_found);
+  EXPECT_EQ(s->last_error().code, errc::not_found);
+
+  // Approve: the request and a whitelist entry for the requester's login.
+  auto approved = s->decide_access_request(room, b.value->id, true, owner, 7000);
+  ASSERT_TRUE(approved) << approved.error.message;
+  EXPECT_EQ(approved.value->state, "approved");
+  EXPECT_EQ(approved.value->decided_at, std::optional<std::int64_t>{7000});
+  auto listed = s->list_whitelist(room);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].login, "Bob");
+  EXPECT_EQ(listed[0].added_by, owner);
+  EXPECT_EQ(listed[0].created_at, 7000);
+
+  // Approving twice conflicts and adds nothing.
+  auto twice = s->decide_access_request(room, b.value->id, true, owner, 8000);
+  EXPECT_FALSE(twice);
+  EXPECT_EQ(twice.error.code, errc::conflict);
+  EXPECT_NE(twice.error.message.find("approved"), std::string::npos) << twice.error.message;
+  EXPECT_EQ(s->list_whitelist(room).size(), 1u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM whitelist"), 1);
+
+  auto all = s->list_access_requests(room, "");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].state, "approved");
+  EXPECT_EQ(all[1].state, "denied");
+  EXPECT_EQ(all[2].state, "pending");
+  EXPECT_EQ(s->list_access_requests(room, "denied").size(), 1u);
+  EXPECT_EQ(s->list_access_requests(other, "pending").size(), 1u);
+  EXPECT_TRUE(s->list_access_requests("room_missing", "").empty());
+}
+
+TEST_F(SqliteStoreTest, ApprovingAnAlreadyListedLoginKeepsOneEntry) {
+  auto s = open();
+  const auto owner = user(*s, "owner");
+  const auto bob = user(*s, "bob");
+  const auto room = new_room(*s, "team", owner);
+  access_request_row rq;
+  rq.room_id = room;
+  rq.user_id = bob;
+  auto r = s->create_access_request(rq);
+  ASSERT_TRUE(r);
+  whitelist_row w;
+  w.room_id = room;
+  w.login = "BOB";
+  w.note = "added by hand";
+  ASSERT_TRUE(s->add_whitelist(w));
+
+  auto approved = s->decide_access_request(room, r.value->id, true, owner, 0);
+  ASSERT_TRUE(approved) << approved.error.message;
+  EXPECT_EQ(approved.value->state, "approved");
+  EXPECT_GT(approved.value->decided_at.value_or(0), 0);  // 0 means now
+  auto listed = s->list_whitelist(room);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].note, "added by hand");
+}
+
+TEST_F(SqliteStoreTest, ApproveIsAtomic) {
+  auto s = open();
+  const auto owner = user(*s, "owner");
+  const auto bob = user(*s, "bob");
+  const auto room = new_room(*s, "team", owner);
+  access_request_row rq;
+  rq.room_id = room;
+  rq.user_id = bob;
+  auto r = s->create_access_request(rq);
+  ASSERT_TRUE(r);
+
+  // The whitelist insert fails: the state change must not stick either.
+  exec(
+      "CREATE TRIGGER block_whitelist BEFORE INSERT ON whitelist"
+      " BEGIN SELECT RAISE(ABORT, 'blocked'); END");
+  auto failed = s->decide_access_request(room, r.value->id, true, owner, 5000);
+  EXPECT_FALSE(failed);
+  EXPECT_TRUE(s->last_error());
+  auto pending = s->list_access_requests(room, "pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_FALSE(pending[0].decided_at.has_value());
+  EXPECT_EQ(scalar("SELECT count(*) FROM whitelist"), 0);
+
+  // Same inside the writer's transaction: the rest of it still commits.
+  s->begin();
+  auto side = s->create_channel(channel(room, "side", owner));
+  ASSERT_TRUE(side);
+  EXPECT_FALSE(s->decide_access_request(room, r.value->id, true, owner, 5000));
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(s->list_access_requests(room, "pending").size(), 1u);
+  EXPECT_EQ(s->list_channels(room).size(), 1u);
+  exec("DROP TRIGGER block_whitelist");
+
+  s->begin();
+  auto ok = s->decide_access_request(room, r.value->id, true, owner, 6000);
+  s->commit();
+  ASSERT_TRUE(ok) << ok.error.message;
+  EXPECT_EQ(s->list_access_requests(room, "approved").size(), 1u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM whitelist WHERE login = 'bob'"), 1);
+}
+
+// -- notifications --------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, NotificationsNewestFirstPerUser) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+
+  notification_row n;
+  n.user_id = alice;
+  n.kind = "access_request";
+  n.room_id = "room_x";
+  n.ref_id = "arq_1";
+  n.body = R"({"login":"bob"})";
+  n.created_at = 1000;
+  auto first = s->create_notification(n);
+  ASSERT_FALSE(first.id.empty()) << s->last_error().message;
+  EXPECT_EQ(first.id.rfind("ntf_", 0), 0u);
+  EXPECT_EQ(first.state, "unread");
+  n.created_at = 3000;
+  n.ref_id = "arq_3";
+  auto third = s->create_notification(n);
+  n.created_at = 2000;
+  n.ref_id = "arq_2";
+  n.state = "read";
+  auto second = s->create_notification(n);
+  notification_row minimal;
+  minimal.user_id = bob;
+  minimal.kind = "welcome";
+  auto bobs = s->create_notification(minimal);
+  ASSERT_FALSE(bobs.id.empty());
+  EXPECT_GT(bobs.created_at, 0);
+  EXPECT_EQ(bobs.body, "{}");
+  EXPECT_EQ(bobs.state, "unread");
+
+  auto list = s->list_notifications(alice, 10);
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0].id, third.id);
+  EXPECT_EQ(list[1].id, second.id);
+  EXPECT_EQ(list[2].id, first.id);
+  EXPECT_EQ(list[1].state, "read");
+  EXPECT_EQ(list[0].kind, "access_request");
+  EXPECT_EQ(list[0].room_id, "room_x");
+  EXPECT_EQ(list[0].ref_id, "arq_3");
+  EXPECT_EQ(list[0].body, R"({"login":"bob"})");
+  EXPECT_EQ(list[0].user_id, alice);
+
+  auto top = s->list_notifications(alice, 2);
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0].id, third.id);
+  EXPECT_EQ(top[1].id, second.id);
+  EXPECT_TRUE(s->list_notifications(alice, 0).empty());
+
+  auto theirs = s->list_notifications(bob, 10);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].kind, "welcome");
+  EXPECT_EQ(theirs[0].room_id, "");
+
+  notification_row orphan = minimal;
+  orphan.user_id = "usr_missing";
+  EXPECT_TRUE(s->create_notification(orphan).id.empty());
+  EXPECT_EQ(s->last_error().code, errc::not_found);
+  notification_row kindless;
+  kindless.user_id = alice;
+  EXPECT_TRUE(s->create_notification(kindless).id.empty());
+  EXPECT_EQ(s->last_error().code, errc::missing_field);
 }
 
 // -- messages -----------------------------------------------------------------------

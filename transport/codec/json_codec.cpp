@@ -1,5 +1,7 @@
 #include "transport/codec/json_codec.hpp"
 
+#include "transport/codec/json_detail.hpp"
+
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -11,6 +13,8 @@ namespace json = boost::json;
 
 namespace relay::codec {
 
+using namespace detail;
+
 std::string wire_channel_key(const std::string& channel_id) {
   return channel_id.empty() ? std::string{lobby_key} : channel_id;
 }
@@ -18,90 +22,6 @@ std::string wire_channel_key(const std::string& channel_id) {
 std::string channel_from_wire(std::string_view key) {
   return key == lobby_key ? std::string{} : std::string{key};
 }
-
-namespace {
-
-json::value nullable(const std::string& s) {
-  if (s.empty()) return nullptr;
-  return json::string(s);
-}
-
-json::value nullable_time(const std::optional<std::int64_t>& t) {
-  if (!t) return nullptr;
-  return json::string(format_iso8601(*t));
-}
-
-json::object author_json(const storage::author_row& a) {
-  return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatarUrl", a.avatar_url}};
-}
-
-json::object message_json(const storage::message_row& m) {
-  return {{"id", m.id},
-          {"roomId", m.room_id},
-          {"channelId", nullable(m.channel_id)},
-          {"seq", m.seq},
-          {"author", author_json(m.author)},
-          {"content", m.content},
-          {"clientMsgId", nullable(m.client_msg_id)},
-          {"createdAt", format_iso8601(m.created_at)},
-          {"editedAt", nullable_time(m.edited_at)},
-          {"reactions", json::object{}},
-          {"threadId", nullable(m.thread_id)},
-          {"bot", nullable(m.bot)}};
-}
-
-json::object channel_json(const storage::channel_row& c, std::int64_t members) {
-  return {{"id", c.id},
-          {"slug", c.slug},
-          {"name", c.name},
-          {"visibility", c.visibility},
-          {"memberCount", members},
-          {"createdBy", c.created_by},
-          {"createdAt", format_iso8601(c.created_at)}};
-}
-
-error_info bad(errc c, std::string msg) {
-  return make_error(c, std::move(msg));
-}
-
-// Parses text as a JSON object, mapping every parse failure to a client error.
-std::variant<json::object, error_info> parse_object(std::string_view text) {
-  if (!valid_utf8(text)) return bad(errc::invalid_utf8, "body is not valid UTF-8");
-  json::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 16;
-  auto v = json::parse(text, ec, {}, opts);
-  if (ec) {
-    // Boost.JSON reports bad UTF-8 escapes (lone surrogates) as syntax errors;
-    // raw invalid bytes are caught before parsing by the session.
-    return bad(errc::bad_request, "malformed JSON: " + ec.message());
-  }
-  if (!v.is_object()) return bad(errc::bad_request, "expected a JSON object");
-  return std::move(v.as_object());
-}
-
-// Reads an optional string field: absent -> fallback; null -> fallback when allowed.
-std::optional<error_info> read_string(const json::object& o, std::string_view key, std::string& out,
-                                      bool required, bool nullable_ok) {
-  auto it = o.find(key);
-  if (it == o.end() || (it->value().is_null() && nullable_ok)) {
-    if (required) return bad(errc::missing_field, "missing field '" + std::string(key) + "'");
-    return std::nullopt;
-  }
-  if (!it->value().is_string())
-    return bad(errc::bad_request, "field '" + std::string(key) + "' must be a string");
-  out.assign(it->value().as_string().begin(), it->value().as_string().end());
-  return std::nullopt;
-}
-
-std::optional<error_info> read_channel(const json::object& o, std::string& out) {
-  std::string raw;
-  if (auto e = read_string(o, "channelId", raw, false, true)) return e;
-  out = channel_from_wire(raw);
-  return std::nullopt;
-}
-
-}  // namespace
 
 client_frame decode_client_frame(std::string_view text) {
   auto parsed = parse_object(text);
@@ -190,25 +110,7 @@ std::string encode_user(const storage::user_row& u) {
 }
 
 std::string encode_room(const storage::room_row& r, const std::optional<storage::user_row>& owner) {
-  json::value colors = json::array{};
-  json::error_code ec;
-  if (auto parsed = json::parse(r.accent_colors, ec); !ec && parsed.is_array()) colors = parsed;
-  json::value owner_v = nullptr;
-  if (owner)
-    owner_v = json::object{{"id", owner->id},
-                           {"login", owner->login},
-                           {"name", owner->name},
-                           {"avatarUrl", owner->avatar_url}};
-  json::object o{{"id", r.id},
-                 {"slug", r.slug},
-                 {"displayName", r.display_name},
-                 {"description", r.description},
-                 {"accentColors", colors},
-                 {"avatarUrl", nullable(r.avatar_url)},
-                 {"owner", owner_v},
-                 {"settings", json::object{{"whitelistOnly", r.whitelist_only}}},
-                 {"createdAt", format_iso8601(r.created_at)}};
-  return serialize(o);
+  return serialize(room_json(r, owner));
 }
 
 std::string encode_channel(const storage::channel_row& c, std::int64_t member_count) {
@@ -217,7 +119,7 @@ std::string encode_channel(const storage::channel_row& c, std::int64_t member_co
 
 std::string encode_channel_list(const std::vector<storage::channel_row>& cs) {
   json::array a;
-  for (auto& c : cs) a.push_back(channel_json(c, 0));
+  for (auto& c : cs) a.push_back(channel_json(c, c.member_count));
   return serialize(json::object{{"channels", std::move(a)}});
 }
 
@@ -317,7 +219,8 @@ std::string encode_message_deleted(const std::string& message_id, const std::str
 }
 
 std::string encode_channel_created(const storage::channel_row& c) {
-  return serialize(json::object{{"type", "channel_created"}, {"channel", channel_json(c, 0)}});
+  return serialize(
+      json::object{{"type", "channel_created"}, {"channel", channel_json(c, c.member_count)}});
 }
 
 std::string encode_typing(const std::string& channel_id, const storage::user_row& u) {

@@ -1,0 +1,257 @@
+#include "auth/http_client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <exception>
+#include <memory>
+#include <optional>
+
+namespace relay::auth {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint32_t header_limit = 64 * 1024;
+
+struct request_spec {
+  bool tls = false;
+  bool host_is_name = false;  // a DNS name (SNI applies), not an IP literal
+  std::string host;           // for resolving and certificate checks: no brackets
+  std::string port;
+  std::string host_header;
+  std::string target;
+  const std::string* method = nullptr;
+  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+  const std::string* body = nullptr;
+  clock_type::time_point deadline;
+  std::chrono::milliseconds timeout{};
+};
+
+// Fills `spec` from the URL; returns an error message or "".
+std::string parse_target(const std::string& url, request_spec& spec) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return "invalid URL: " + parsed.error().message();
+  const auto& u = *parsed;
+  if (u.scheme_id() == boost::urls::scheme::https) {
+    spec.tls = true;
+  } else if (u.scheme_id() != boost::urls::scheme::http) {
+    return "unsupported URL scheme: " + std::string(u.scheme());
+  }
+  if (!u.has_authority() || u.encoded_host().empty()) return "URL has no host";
+  spec.host = u.host_address();
+  spec.host_is_name = u.host_type() == boost::urls::host_type::name;
+  if (u.has_port()) {
+    if (u.port().empty() || u.port_number() == 0) return "invalid port in URL";
+    spec.port = std::string(u.port());
+  } else {
+    spec.port = spec.tls ? "443" : "80";
+  }
+  spec.host_header = std::string(u.encoded_host());
+  if (u.has_port()) spec.host_header += ":" + spec.port;
+  spec.target = std::string(u.encoded_target());
+  if (spec.target.empty() || spec.target.front() != '/') spec.target.insert(0, "/");
+  return {};
+}
+
+std::string describe(const char* phase, const beast::error_code& ec, const request_spec& spec) {
+  if (ec == beast::error::timeout) {
+    return std::string(phase) + ": timed out after " + std::to_string(spec.timeout.count()) + " ms";
+  }
+  return std::string(phase) + ": " + ec.message();
+}
+
+// Writes the request and reads the response over an established (and, for TLS,
+// handshaken) stream whose expiry is already set.
+template <class Stream>
+asio::awaitable<void> exchange(Stream& stream, const request_spec& spec, http_result& out) {
+  http::request<http::string_body> req;
+  const auto verb = http::string_to_verb(*spec.method);
+  if (verb == http::verb::unknown) {
+    req.method_string(*spec.method);
+  } else {
+    req.method(verb);
+  }
+  req.target(spec.target);
+  req.version(11);
+  req.set(http::field::host, spec.host_header);
+  req.set(http::field::user_agent, "relay");
+  for (const auto& [name, value] : *spec.headers) req.set(name, value);
+  req.body() = *spec.body;
+  req.prepare_payload();
+
+  auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
+  (void)written;
+  if (wec) {
+    out.error = describe("write", wec, spec);
+    co_return;
+  }
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(header_limit);
+  parser.body_limit(http_max_body);
+  if (verb == http::verb::head) parser.skip(true);
+  auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  (void)read;
+  if (rec == ssl::error::stream_truncated && parser.is_header_done() && !parser.is_done()) {
+    // A TLS peer that closes without close_notify to end an until-close body.
+    beast::error_code eof_ec;
+    parser.put_eof(eof_ec);
+    rec = eof_ec;
+  }
+  if (rec) {
+    if (rec == http::error::body_limit) {
+      out.error = "read: response body exceeds " + std::to_string(http_max_body) + " bytes";
+    } else {
+      out.error = describe("read", rec, spec);
+    }
+    co_return;
+  }
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = std::move(parser.get().body());
+}
+
+asio::awaitable<void> fetch(const request_spec& spec, http_result& out) {
+  auto executor = co_await asio::this_coro::executor;
+
+  // The resolver does not honour the stream's expiry, so a timer cancels it. The state is
+  // shared with the timer's handler, which may still be queued after this frame is gone.
+  struct resolve_state {
+    explicit resolve_state(const asio::any_io_executor& ex) : resolver(ex) {}
+    tcp::resolver resolver;
+    bool timed_out = false;
+  };
+  auto state = std::make_shared<resolve_state>(executor);
+  asio::steady_timer timer(executor);
+  timer.expires_at(spec.deadline);
+  timer.async_wait([state](const beast::error_code& ec) {
+    if (ec) return;  // cancelled: the lookup finished first
+    state->timed_out = true;
+    state->resolver.cancel();
+  });
+  auto [rec, endpoints] = co_await state->resolver.async_resolve(spec.host, spec.port, use_tuple);
+  timer.cancel();
+  if (state->timed_out) {
+    out.error = "resolve: timed out after " + std::to_string(spec.timeout.count()) + " ms";
+    co_return;
+  }
+  if (rec) {
+    out.error = "resolve: " + rec.message();
+    co_return;
+  }
+
+  if (!spec.tls) {
+    beast::tcp_stream stream(executor);
+    stream.expires_at(spec.deadline);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+    (void)ep;
+    if (cec) {
+      out.error = describe("connect", cec, spec);
+      co_return;
+    }
+    co_await exchange(stream, spec, out);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return;
+  }
+
+  ssl::context ctx(ssl::context::tls_client);
+  ctx.set_default_verify_paths();
+  ctx.set_verify_mode(ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
+  stream.set_verify_callback(ssl::host_name_verification(spec.host));
+  if (spec.host_is_name && !SSL_set_tlsext_host_name(stream.native_handle(), spec.host.c_str())) {
+    out.error = "tls: cannot set SNI host name";
+    co_return;
+  }
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_at(spec.deadline);
+  auto [cec, ep] = co_await lowest.async_connect(endpoints, use_tuple);
+  (void)ep;
+  if (cec) {
+    out.error = describe("connect", cec, spec);
+    co_return;
+  }
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
+  if (hec) {
+    out.error = describe("tls handshake", hec, spec);
+    co_return;
+  }
+  co_await exchange(stream, spec, out);
+  // No TLS close_notify exchange: the response is complete, and some servers never answer
+  // it, which would stall us until the deadline. Closing the socket is enough here.
+  beast::error_code ignored;
+  lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+}  // namespace
+
+http_result http_fetch(const std::string& method, const std::string& url,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body, std::chrono::milliseconds timeout) {
+  http_result result;
+  try {
+    request_spec spec;
+    if (auto err = parse_target(url, spec); !err.empty()) {
+      result.error = std::move(err);
+      return result;
+    }
+    const auto has_crlf = [](const std::string& s) {
+      return s.find_first_of("\r\n") != std::string::npos;
+    };
+    if (method.empty() || has_crlf(method) || method.find(' ') != std::string::npos) {
+      result.error = "invalid HTTP method";
+      return result;
+    }
+    for (const auto& [name, value] : headers) {
+      if (name.empty() || has_crlf(name) || has_crlf(value)) {
+        result.error = "invalid request header: " + name;
+        return result;
+      }
+    }
+    spec.method = &method;
+    spec.headers = &headers;
+    spec.body = &body;
+    spec.timeout = timeout;
+    spec.deadline = clock_type::now() + timeout;
+
+    asio::io_context ioc(1);
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, fetch(spec, result), [&failure](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure) std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    result = http_result{};
+    result.error = std::string("http client: ") + e.what();
+  } catch (...) {
+    result = http_result{};
+    result.error = "http client: unknown failure";
+  }
+  if (!result.error.empty()) {
+    result.status = 0;
+    result.body.clear();
+  }
+  return result;
+}
+
+}  // namespace relay::auth

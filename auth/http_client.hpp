@@ -1,0 +1,33 @@
+#pragma once
+
+// A small blocking HTTP/1.1 client for server-to-server calls (OAuth token exchange,
+// user lookup). Each call runs its own io_context on the calling thread, so it belongs in
+// detached actors or other threads that may block; never call it from an I/O thread.
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace relay::auth {
+
+struct http_result {
+  int status = 0;     // HTTP status code; 0 when `error` is set
+  std::string body;   // response body (at most 1 MiB); empty when `error` is set
+  std::string error;  // "" on success, else a human-readable reason
+};
+
+/// Largest response body http_fetch accepts; larger bodies fail with an error.
+inline constexpr std::size_t http_max_body = 1 << 20;
+
+/// Performs one request to an `http://` or `https://` URL and reads the whole response.
+/// HTTPS verifies the peer against the system trust store and the URL's host name.
+/// Sets `Host` and `User-Agent: relay`; `headers` are applied afterwards and may override
+/// them. `timeout` bounds connect, TLS handshake, write and read together (DNS lookup is
+/// bounded too, except that a getaddrinfo call already in progress cannot be interrupted).
+/// Redirects are not followed. Never throws: every failure is reported in `error`.
+http_result http_fetch(const std::string& method, const std::string& url,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body, std::chrono::milliseconds timeout);
+
+}  // namespace relay::auth

@@ -1,0 +1,40 @@
+#include "core/rate_limit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace relay {
+
+void token_bucket::refill(std::int64_t now_ms) {
+  if (last_ms_ >= 0 && now_ms > last_ms_)
+    tokens_ = std::min(burst_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
+  if (now_ms > last_ms_) last_ms_ = now_ms;
+}
+
+std::int64_t token_bucket::take(std::int64_t now_ms) {
+  refill(now_ms);
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return 0;
+  }
+  if (rate_ <= 0) return 60'000;
+  return std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil((1.0 - tokens_) / rate_ * 1000.0)));
+}
+
+bool token_bucket::full(std::int64_t now_ms) {
+  refill(now_ms);
+  return tokens_ >= burst_;
+}
+
+std::int64_t keyed_limiter::take(const std::string& key, std::int64_t now_ms) {
+  std::lock_guard lock{mu_};
+  // Now and then forget users whose buckets refilled: memory follows active senders.
+  if (++takes_ % 4096 == 0)
+    for (auto it = buckets_.begin(); it != buckets_.end();)
+      it = it->second.full(now_ms) ? buckets_.erase(it) : std::next(it);
+  auto it = buckets_.try_emplace(key, rate_, burst_).first;
+  return it->second.take(now_ms);
+}
+
+}  // namespace relay

@@ -1,0 +1,34 @@
+#pragma once
+
+// Shared building blocks of the JSON codecs: one parser with the client-error mapping,
+// one way to read fields, and the object shapes that several documents embed.
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/error.hpp"
+#include "storage/rows.hpp"
+
+namespace relay::codec::detail {
+
+namespace json = boost::json;
+
+json::value nullable(const std::string& s);
+json::value nullable_time(const std::optional<std::int64_t>& t);
+json::object author_json(const storage::author_row& a);
+json::object message_json(const storage::message_row& m);
+json::object channel_json(const storage::channel_row& c, std::int64_t members);
+json::object room_json(const storage::room_row& r, const std::optional<storage::user_row>& owner);
+error_info bad(errc c, std::string msg);
+/// Parses text as a JSON object, mapping every parse failure to a client error.
+std::variant<json::object, error_info> parse_object(std::string_view text);
+/// Reads a string field: absent -> untouched; null -> untouched when `nullable_ok`.
+std::optional<error_info> read_string(const json::object& o, std::string_view key, std::string& out,
+                                      bool required, bool nullable_ok);
+std::optional<error_info> read_channel(const json::object& o, std::string& out);
+
+}  // namespace relay::codec::detail
