@@ -181,7 +181,6 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
   }
   if (n == 4 && part == "members") {
     if (m != "GET") return wrong_method(self, x, "GET");
-    using R = storage::result<std::vector<storage::user_row>>;
     self->request(room, caf::infinite, members_atom::value, who)
         .then(answer_result<std::vector<storage::user_row>>(self, x, codec::encode_members),
               on_fail(self, x));

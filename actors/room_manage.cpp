@@ -76,7 +76,10 @@ void create_and_announce(room_actor* self, caf::typed_response_promise<write_out
       self, self->state.p.writer,
       [row, ids](storage::store& db) { return db.create_channel(row, ids); },
       [self, rp, members, direct](storage::result<storage::channel_row>& r) mutable {
-        if (!r) return rp.deliver(failure(r.error));
+        if (!r) {
+          rp.deliver(failure(r.error));
+          return;
+        }
         auto ch = *r.value;
         ch.member_count = static_cast<std::int64_t>(members.size());
         auto f = make_frame(direct ? codec::encode_direct_created(ch)
@@ -125,11 +128,15 @@ caf::typed_response_promise<write_outcome> open_dm(room_actor* self, dm_request&
         std::vector<storage::user_row> parties{from.user};
         for (auto& u : users)
           if (u.id != from.user.id) parties.push_back(u);
-        if (parties.size() < 2)
-          return rp.deliver(failure(errc::bad_request, "a DM needs someone besides you"));
+        if (parties.size() < 2) {
+          rp.deliver(failure(errc::bad_request, "a DM needs someone besides you"));
+          return;
+        }
         for (auto& u : parties)
-          if (!can_enter(st, u))
-            return rp.deliver(failure(errc::forbidden, u.login + " has no access to this room"));
+          if (!can_enter(st, u)) {
+            rp.deliver(failure(errc::forbidden, u.login + " has no access to this room"));
+            return;
+          }
         std::sort(parties.begin(), parties.end(),
                   [](auto& a, auto& b) { return a.login < b.login; });
         std::vector<std::string> ids;
@@ -150,7 +157,10 @@ caf::typed_response_promise<write_outcome> open_dm(room_actor* self, dm_request&
             out.channel = ch.row;
             out.channel->member_count = static_cast<std::int64_t>(ch.members.size());
             out.duplicate = true;
-            return rp.deliver(std::move(out));
+            {
+              rp.deliver(std::move(out));
+              return;
+            }
           }
         storage::channel_row row;
         row.id = make_id("ch");
@@ -183,8 +193,10 @@ caf::typed_response_promise<write_outcome> delete_channel(room_actor* self, cons
       [self, rp, channel_id](bool deleted) mutable {
         auto& st = self->state;
         auto it = st.channels.find(channel_id);
-        if (!deleted || it == st.channels.end())
-          return rp.deliver(failure(errc::not_found, "no such channel"));
+        if (!deleted || it == st.channels.end()) {
+          rp.deliver(failure(errc::not_found, "no such channel"));
+          return;
+        }
         auto f = make_frame(codec::encode_channel_deleted(channel_id));
         for (auto& [id, sub] : st.subs)
           if (can_see(it->second, sub.who.user)) sub.sink->push(f);
@@ -218,6 +230,13 @@ caf::typed_response_promise<storage::result<storage::room_row>> update_room(
           st.p.row = *r.value;
           auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
           for (auto& [id, sub] : st.subs) sub.sink->push(f);
+          // Gating a room shuts out whoever is no longer let in, at once.
+          std::erase_if(st.subs, [&](auto& kv) {
+            if (can_enter(st, kv.second.who.user)) return false;
+            for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
+            kv.second.sink->close(1008, "this room is now whitelist-only");
+            return true;
+          });
         }
         rp.deliver(std::move(r));
       },
@@ -348,7 +367,10 @@ caf::message_handler room_management(room_actor* self) {
               return storage::result<decision>::ok(decision{*r.value, db.list_whitelist(room)});
             },
             [self, rp](storage::result<decision>& r) mutable {
-              if (!r) return rp.deliver(R::fail(r.error.code, r.error.message));
+              if (!r) {
+                rp.deliver(R::fail(r.error.code, r.error.message));
+                return;
+              }
               self->state.whitelist = std::move(r.value->whitelist);
               rp.deliver(R::ok(std::move(r.value->request)));
             },

@@ -48,8 +48,12 @@ int serve(const relay::config& cfg, const std::string& self_path) {
 
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
-  api_context ctx{directory, writer, readers, registry,
-                  static_cast<std::size_t>(cfg.max_content_chars)};
+  api_context ctx;
+  ctx.directory = directory;
+  ctx.writer = writer;
+  ctx.readers = readers;
+  ctx.registry = registry;
+  ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
   try {

@@ -27,13 +27,17 @@ class ws_session final : public stream_session {
   ws_session(tcp::socket&& s, session_env& env, std::uint64_t id)
       : stream_session(std::move(s), env, id),
         decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes), true),
-        close_timer_(socket_.get_executor()) {}
+        close_timer_(socket_.get_executor()),
+        idle_timer_(socket_.get_executor()),
+        idle_(std::chrono::seconds(env.cfg->idle_timeout_seconds)) {}
 
   void start(std::string handshake, std::string leftover, connection_params params) {
     attach(std::move(params));
     enqueue({nullptr, std::move(handshake)});
+    last_in_ = std::chrono::steady_clock::now();
     if (!leftover.empty()) on_bytes(leftover);
     read();
+    watch_idle();
   }
 
  private:
@@ -44,6 +48,7 @@ class ws_session final : public stream_session {
   void read() {
     socket_.async_read_some(net::buffer(rbuf_), [self = self()](auto ec, std::size_t n) {
       if (ec) return self->gone();
+      self->last_in_ = std::chrono::steady_clock::now();
       self->on_bytes(std::string_view(self->rbuf_.data(), n));
       if (!self->dead_) self->read();
     });
@@ -83,6 +88,25 @@ class ws_session final : public stream_session {
       default:
         return;
     }
+  }
+
+  // Every half idle period: a quiet peer gets a ping (browsers and libraries answer
+  // it); one that stayed silent for the whole period is closed. The timer holds a weak
+  // reference so a dead session is not kept alive by it.
+  void watch_idle() {
+    idle_timer_.expires_after(idle_ / 2);
+    idle_timer_.async_wait([weak = std::weak_ptr<ws_session>(self())](auto ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->dead_ || self->closing_) return;
+      auto quiet = std::chrono::steady_clock::now() - self->last_in_;
+      if (quiet >= self->idle_) return self->start_close(1001, "idle timeout");
+      if (quiet >= self->idle_ / 2) {
+        std::string out;
+        ws::encode_frame(ws::opcode::ping, {}, out);
+        self->enqueue({nullptr, std::move(out)});
+      }
+      self->watch_idle();
+    });
   }
 
   void reply_error(errc code, std::string text) {
@@ -128,6 +152,9 @@ class ws_session final : public stream_session {
   std::vector<ws::message> msgs_;
   std::vector<std::array<unsigned char, 10>> headers_;
   net::steady_timer close_timer_;
+  net::steady_timer idle_timer_;
+  std::chrono::steady_clock::duration idle_;
+  std::chrono::steady_clock::time_point last_in_;
 };
 
 }  // namespace
