@@ -3,12 +3,14 @@
 // resumes by sequence number without losing a durable message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, uniq, openWs, fetchAllMessages } from './harness.mjs';
+import { startRelay, createUser, uniq, openWs, fetchAllMessages, FAST_SEND_ARGS } from './harness.mjs';
 
 let relay;
 before(async () => {
-  // Small caps so a stalled socket overflows after a few hundred KB, not megabytes.
-  relay = await startRelay({ args: ['--out-queue-bytes', '262144', '--out-queue-frames', '1024'] });
+  // Small caps so a stalled socket overflows after a few hundred KB, not megabytes. The
+  // test pushes 3000 messages from one socket as fast as acks come back, far past the
+  // default send rate limits, so those are raised.
+  relay = await startRelay({ args: ['--out-queue-bytes', '262144', '--out-queue-frames', '1024', ...FAST_SEND_ARGS] });
 });
 after(async () => { await relay?.stop(); });
 

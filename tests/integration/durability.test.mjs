@@ -2,13 +2,17 @@
 // the message is committed", "201 message once it is durable").
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, api, uniq, openWs, fetchAllMessages } from './harness.mjs';
+import {
+  startRelay, createUser, createRoom, api, uniq, openWs, fetchAllMessages, FAST_SEND_ARGS,
+} from './harness.mjs';
 
 const servers = [];
 after(async () => { await Promise.all(servers.map((s) => s.kill9())); });
 
+// Every test here fires hundreds of sends at once from one user and socket, far past the
+// default send rate limits: raise them so the tests measure durability, not throttling.
 async function start(dataDir) {
-  const relay = await startRelay({ dataDir });
+  const relay = await startRelay({ dataDir, args: FAST_SEND_ARGS });
   servers.push(relay);
   return relay;
 }
@@ -144,11 +148,12 @@ test('kill -9 with sends in flight: acked ones survive, resending all converges 
 test('a REST 201 is durable: kill -9 right after the responses', { timeout: 60000 }, async () => {
   const relay = await start();
   const token = await createUser(relay.dataDir, uniq('rest'));
-  const ch = await api(relay.url, token, 'POST', '/api/rooms/lobby/channels',
+  const room = await createRoom(relay, token); // only a room's owner may create channels
+  const ch = await api(relay.url, token, 'POST', `/api/rooms/${room.slug}/channels`,
     { name: 'durable', slug: uniq('c'), visibility: 'public' });
   assert.equal(ch.status, 201, ch.text);
   const posted = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
-    const r = await api(relay.url, token, 'POST', '/api/rooms/lobby/messages',
+    const r = await api(relay.url, token, 'POST', `/api/rooms/${room.slug}/messages`,
       { content: `rest ${i}`, channelId: ch.json.id, clientMsgId: `rest-${i}` });
     assert.equal(r.status, 201, r.text);
     return r.json;
@@ -156,9 +161,14 @@ test('a REST 201 is durable: kill -9 right after the responses', { timeout: 6000
   await relay.kill9();
 
   const again = await start(relay.dataDir);
-  const chans = await api(again.url, token, 'GET', '/api/rooms/lobby/channels');
+  const roomAgain = await api(again.url, token, 'GET', `/api/rooms/${room.slug}`);
+  assert.equal(roomAgain.status, 200, `the created room survives: ${roomAgain.text}`);
+  assert.equal(roomAgain.json.id, room.id);
+  assert.equal(roomAgain.json.owner?.id, room.owner.id);
+  const chans = await api(again.url, token, 'GET', `/api/rooms/${room.slug}/channels`);
+  assert.equal(chans.status, 200, chans.text);
   assert.ok(chans.json.channels.some((x) => x.id === ch.json.id), 'the created channel survives');
-  const history = await fetchAllMessages(again.url, token, 'lobby', { channelId: ch.json.id });
+  const history = await fetchAllMessages(again.url, token, room.slug, { channelId: ch.json.id });
   assertCleanHistory(history, { ordered: false }); // the 30 POSTs were concurrent
   assert.deepEqual(history.map((m) => m.id).sort(), posted.map((m) => m.id).sort());
   assert.deepEqual(history.map((m) => m.seq).sort((a, b) => a - b), posted.map((m) => m.seq).sort((a, b) => a - b));

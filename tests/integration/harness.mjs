@@ -407,3 +407,19 @@ export async function fetchAllMessages(base, token, slug, { channelId, limit = 1
   }
   throw new Error('pagination did not terminate');
 }
+
+/**
+ * Creates a room owned by the token's user (`POST /api/rooms`) and returns the room
+ * object. Only a room's owner may create channels in it; the lobby has no owner.
+ */
+export async function createRoom(relay, token, slug = uniq('room'), extra = {}) {
+  const r = await api(relay.url, token, 'POST', '/api/rooms', { slug, displayName: `Room ${slug}`, ...extra });
+  if (r.status !== 201) throw new Error(`POST /api/rooms (${slug}) -> ${r.status} ${r.text}`);
+  return r.json;
+}
+
+/** Send limits high enough for tests that legitimately send many messages quickly. */
+export const FAST_SEND_ARGS = [
+  '--send-rate', '100000', '--send-burst', '100000',
+  '--user-send-rate', '100000', '--user-send-burst', '100000',
+];

@@ -1,7 +1,9 @@
 // REST API contract (docs/api.md, "REST"): auth, rooms, channels, messages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, api, uniq, ISO_MS, fetchAllMessages } from './harness.mjs';
+import {
+  startRelay, createUser, createRoom, api, uniq, ISO_MS, fetchAllMessages, FAST_SEND_ARGS,
+} from './harness.mjs';
 
 let relay;
 before(async () => { relay = await startRelay(); });
@@ -19,22 +21,30 @@ function assertError(r, status, code) {
   assert.equal(typeof r.json.error, 'string');
 }
 
-async function newChannel(u) {
+/** A room owned by `u` (only a room's owner may create channels in it). */
+const newRoom = (u) => createRoom(relay, u.token);
+
+/** A public channel in `room` (which `u` owns). */
+async function newChannel(u, room) {
   const slug = uniq('c');
-  const r = await call(u, 'POST', '/api/rooms/lobby/channels', { name: `Chan ${slug}`, slug, visibility: 'public' });
+  const r = await call(u, 'POST', `/api/rooms/${room.slug}/channels`, { name: `Chan ${slug}`, slug, visibility: 'public' });
   assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.slug, slug);
   return r.json;
 }
 
-async function post(u, content, channelId = null, clientMsgId) {
+/** Posts to room `slug` (channelId null = its room-wide thread) and expects 201. */
+async function postIn(slug, u, content, channelId = null, clientMsgId) {
   const body = { content, channelId };
   if (clientMsgId !== undefined) body.clientMsgId = clientMsgId;
-  const r = await call(u, 'POST', '/api/rooms/lobby/messages', body);
+  const r = await call(u, 'POST', `/api/rooms/${slug}/messages`, body);
   assert.equal(r.status, 201, r.text);
   return r.json;
 }
+const post = (u, content, channelId, clientMsgId) => postIn('lobby', u, content, channelId, clientMsgId);
 
-const messagesQuery = (u, query) => call(u, 'GET', `/api/rooms/lobby/messages?${new URLSearchParams(query)}`);
+const messagesQueryIn = (slug, u, query) => call(u, 'GET', `/api/rooms/${slug}/messages?${new URLSearchParams(query)}`);
+const messagesQuery = (u, query) => messagesQueryIn('lobby', u, query);
 
 test('GET /api/health needs no auth and reports every check', async () => {
   const r = await api(relay.url, null, 'GET', '/api/health');
@@ -101,28 +111,77 @@ test('an unknown room slug is 404 on every room route', async () => {
   assertError(await call(u, 'POST', `/api/rooms/${slug}/messages`, { content: 'x', channelId: null }), 404, 'NOT_FOUND');
 });
 
-test('channels: create is 201 and listed, a taken slug is 409 CONFLICT', async () => {
+test('rooms: POST /api/rooms is 201 with the room object, owned by the caller; a taken or reserved slug is 409', async () => {
   const u = await newUser();
+  const me = (await call(u, 'GET', '/api/me')).json;
+  const slug = uniq('room');
+  const r = await call(u, 'POST', '/api/rooms', {
+    slug, displayName: 'My room', description: 'about it', accentColors: ['#112233'],
+  });
+  assert.equal(r.status, 201, r.text);
+  const room = r.json;
+  assert.match(room.id, /^room_\w+$/);
+  assert.equal(room.slug, slug);
+  assert.equal(room.displayName, 'My room');
+  assert.equal(room.description, 'about it');
+  assert.deepEqual(room.accentColors, ['#112233']);
+  assert.ok('avatarUrl' in room, 'room.avatarUrl');
+  assert.equal(room.owner?.id, me.id);
+  assert.equal(room.owner.login, u.login);
+  for (const k of ['name', 'avatarUrl']) assert.ok(k in room.owner, `owner.${k}`);
+  assert.equal(room.settings?.whitelistOnly, false);
+  assert.match(room.createdAt, ISO_MS);
+  const got = await call(await newUser(), 'GET', `/api/rooms/${slug}`);
+  assert.equal(got.status, 200, got.text);
+  assert.equal(got.json.id, room.id);
+  assert.equal(got.json.owner?.login, u.login);
+
+  assertError(await call(await newUser(), 'POST', '/api/rooms', { slug, displayName: 'Squatter' }), 409, 'CONFLICT');
+  for (const reserved of ['lobby', 'api', 'auth']) {
+    assertError(await call(u, 'POST', '/api/rooms', { slug: reserved, displayName: 'Nope' }), 409, 'CONFLICT');
+  }
+  assert.equal((await call(u, 'GET', '/api/rooms/lobby')).json.owner, null, 'the lobby stays ownerless');
+});
+
+test('channels: nobody creates channels in the lobby; in a room only its owner; taken slug 409', async () => {
+  const owner = await newUser();
+  const other = await newUser();
+  const lobbySlug = uniq('c');
+  assertError(await call(owner, 'POST', '/api/rooms/lobby/channels', { name: 'Lobby chan', slug: lobbySlug, visibility: 'public' }),
+    403, 'FORBIDDEN');
+  const lobbyList = await call(owner, 'GET', '/api/rooms/lobby/channels');
+  assert.equal(lobbyList.status, 200, lobbyList.text);
+  assert.ok(!lobbyList.json.channels.some((c) => c.slug === lobbySlug), 'refused lobby channel not created');
+
+  const room = await newRoom(owner);
+  const base = `/api/rooms/${room.slug}/channels`;
+  const intruderSlug = uniq('c');
+  assertError(await call(other, 'POST', base, { name: 'Not mine', slug: intruderSlug, visibility: 'public' }), 403, 'FORBIDDEN');
+
   const slug = uniq('c');
-  const r = await call(u, 'POST', '/api/rooms/lobby/channels', { name: 'General talk', slug, visibility: 'public' });
+  const r = await call(owner, 'POST', base, { name: 'General talk', slug, visibility: 'public' });
   assert.equal(r.status, 201, r.text);
   const ch = r.json;
   assert.match(ch.id, /^ch_\w+$/);
   assert.equal(ch.slug, slug);
   assert.equal(ch.name, 'General talk');
   assert.equal(ch.visibility, 'public');
-  assert.equal(typeof ch.memberCount, 'number');
+  assert.equal(ch.memberCount, 1, 'the creator is the only member');
   assert.ok('createdBy' in ch);
   assert.match(ch.createdAt, ISO_MS);
 
-  const list = await call(u, 'GET', '/api/rooms/lobby/channels');
+  const list = await call(other, 'GET', base);
   assert.equal(list.status, 200, list.text);
-  assert.equal(list.json.channels.filter((c) => c.id === ch.id).length, 1);
+  assert.equal(list.json.channels.filter((c) => c.id === ch.id).length, 1, 'a public channel is listed for everyone');
+  assert.ok(!list.json.channels.some((c) => c.slug === intruderSlug), 'refused channel not created');
 
-  const dup = await call(await newUser(), 'POST', '/api/rooms/lobby/channels', { name: 'Other', slug, visibility: 'public' });
+  assertError(await call(other, 'POST', base, { name: 'Other', slug, visibility: 'public' }), 403, 'FORBIDDEN');
+  const dup = await call(owner, 'POST', base, { name: 'Other', slug, visibility: 'public' });
   assertError(dup, 409, 'CONFLICT');
-  const after = await call(u, 'GET', '/api/rooms/lobby/channels');
+  const after = await call(owner, 'GET', base);
   assert.equal(after.json.channels.filter((c) => c.slug === slug).length, 1, 'no second channel with the slug');
+  const lobbyAfter = await call(owner, 'GET', '/api/rooms/lobby/channels');
+  assert.ok(!lobbyAfter.json.channels.some((c) => c.id === ch.id), "a room's channel is not in the lobby");
 });
 
 test('POST message is 201 with the full message object', async () => {
@@ -147,33 +206,38 @@ test('POST message is 201 with the full message object', async () => {
 
 test('repeating a clientMsgId returns 200 with the original and stores nothing new', async () => {
   const u = await newUser();
-  const ch = await newChannel(u);
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room);
   const cm = uniq('cm');
-  const first = await post(u, 'once', ch.id, cm);
+  const first = await postIn(room.slug, u, 'once', ch.id, cm);
   assert.equal(first.clientMsgId, cm);
-  const again = await call(u, 'POST', '/api/rooms/lobby/messages', { content: 'once', channelId: ch.id, clientMsgId: cm });
+  const again = await call(u, 'POST', `/api/rooms/${room.slug}/messages`, { content: 'once', channelId: ch.id, clientMsgId: cm });
   assert.equal(again.status, 200, again.text);
   assert.equal(again.json.id, first.id);
   assert.equal(again.json.seq, first.seq);
-  const all = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: ch.id });
+  const all = await fetchAllMessages(relay.url, u.token, room.slug, { channelId: ch.id });
   assert.deepEqual(all.map((m) => m.id), [first.id]);
 });
 
 test('seq increases by one per message, independently per channel', async () => {
   const u = await newUser();
-  const a = await newChannel(u);
-  const b = await newChannel(u);
-  const a1 = await post(u, 'a1', a.id);
-  const b1 = await post(u, 'b1', b.id);
-  const a2 = await post(u, 'a2', a.id);
-  const a3 = await post(u, 'a3', a.id);
-  const b2 = await post(u, 'b2', b.id);
+  const room = await newRoom(u);
+  const a = await newChannel(u, room);
+  const b = await newChannel(u, room);
+  const p = (content, channelId) => postIn(room.slug, u, content, channelId);
+  const a1 = await p('a1', a.id);
+  const b1 = await p('b1', b.id);
+  const a2 = await p('a2', a.id);
+  const a3 = await p('a3', a.id);
+  const b2 = await p('b2', b.id);
   assert.deepEqual([a2.seq, a3.seq], [a1.seq + 1, a1.seq + 2]);
   assert.equal(b2.seq, b1.seq + 1);
   assert.equal(a1.channelId, a.id);
-  const l1 = await post(u, 'l1');
-  const l2 = await post(u, 'l2');
-  assert.equal(l2.seq, l1.seq + 1, 'lobby thread has its own sequence');
+  assert.equal(a1.roomId, room.id);
+  const l1 = await p('l1');
+  const l2 = await p('l2');
+  assert.equal(l2.seq, l1.seq + 1, 'the room-wide thread has its own sequence');
+  assert.equal(l1.channelId, null);
 });
 
 test('posting to an unknown channel is 404', async () => {
@@ -243,25 +307,29 @@ test('edit: author gets 200 with editedAt, another user 403, unknown id 404', as
 test('delete: another user 403, author 200 {ok:true}, then gone; seq is never reused', async () => {
   const author = await newUser();
   const other = await newUser();
-  const ch = await newChannel(author);
-  const keep = await post(author, 'keep', ch.id);
-  const m = await post(author, 'to delete', ch.id);
-  const path = `/api/rooms/lobby/messages/${m.id}`;
+  const room = await newRoom(author);
+  const ch = await newChannel(author, room);
+  const keep = await postIn(room.slug, author, 'keep', ch.id);
+  const m = await postIn(room.slug, author, 'to delete', ch.id);
+  const path = `/api/rooms/${room.slug}/messages/${m.id}`;
   assertError(await call(other, 'DELETE', path), 403, 'FORBIDDEN');
   const r = await call(author, 'DELETE', path);
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.json, { ok: true });
-  const all = await fetchAllMessages(relay.url, author.token, 'lobby', { channelId: ch.id });
+  const all = await fetchAllMessages(relay.url, author.token, room.slug, { channelId: ch.id });
   assert.deepEqual(all.map((x) => x.id), [keep.id]);
   assertError(await call(author, 'DELETE', path), 404, 'NOT_FOUND');
   assertError(await call(author, 'PATCH', path, { content: 'zombie' }), 404, 'NOT_FOUND');
-  const next = await post(author, 'after delete', ch.id);
+  const next = await postIn(room.slug, author, 'after delete', ch.id);
   assert.equal(next.seq, m.seq + 1, 'the deleted seq is not reused');
 });
 
 test('keyset pagination is newest first and returns every message once despite concurrent inserts', async () => {
   const u = await newUser();
-  const ch = await newChannel(u);
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room);
+  const post = (user, content, channelId) => postIn(room.slug, user, content, channelId);
+  const messagesQuery = (user, query) => messagesQueryIn(room.slug, user, query);
   const originals = [];
   for (let i = 0; i < 25; i++) originals.push(await post(u, `page msg ${i}`, ch.id));
   const seen = [];
@@ -287,30 +355,47 @@ test('keyset pagination is newest first and returns every message once despite c
   assert.equal(first.content, `concurrent ${pages}.2`, 'a fresh first page shows the newest message');
 });
 
-test('limit defaults to 20 and is capped at 100', async () => {
-  const u = await newUser();
-  const ch = await newChannel(u);
+test('limit defaults to 20 and is capped at 100', async (t) => {
+  // 105 posts by one user in a few hundred ms are far past the default per-user send
+  // rate (20/s, burst 40), so this test alone runs on a server with the limits raised.
+  const bulk = await startRelay({ args: FAST_SEND_ARGS });
+  t.after(() => bulk.stop());
+  const token = await createUser(bulk.dataDir, uniq('r'));
+  const room = await createRoom(bulk, token);
+  const req = (method, path, body) => api(bulk.url, token, method, path, body);
+  const chRes = await req('POST', `/api/rooms/${room.slug}/channels`, { name: 'bulk', slug: uniq('c'), visibility: 'public' });
+  assert.equal(chRes.status, 201, chRes.text);
+  const ch = chRes.json;
+  const post = async (content) => {
+    const r = await req('POST', `/api/rooms/${room.slug}/messages`, { content, channelId: ch.id });
+    assert.equal(r.status, 201, r.text);
+  };
+  const messagesQuery = (query) => req('GET', `/api/rooms/${room.slug}/messages?${new URLSearchParams(query)}`);
   for (let i = 0; i < 105; i += 5) {
-    await Promise.all([0, 1, 2, 3, 4].map((j) => post(u, `bulk ${i + j}`, ch.id)));
+    await Promise.all([0, 1, 2, 3, 4].map((j) => post(`bulk ${i + j}`)));
   }
-  const def = await messagesQuery(u, { channelId: ch.id });
+  const def = await messagesQuery({ channelId: ch.id });
+  assert.equal(def.status, 200, def.text);
   assert.equal(def.json.messages.length, 20);
   assert.notEqual(def.json.next, null);
-  const capped = await messagesQuery(u, { channelId: ch.id, limit: '1000' });
+  const capped = await messagesQuery({ channelId: ch.id, limit: '1000' });
   assert.equal(capped.status, 200, capped.text);
   assert.equal(capped.json.messages.length, 100);
   assert.notEqual(capped.json.next, null);
-  const rest = await messagesQuery(u, { channelId: ch.id, limit: '100', ...capped.json.next });
+  const rest = await messagesQuery({ channelId: ch.id, limit: '100', ...capped.json.next });
   assert.equal(rest.json.messages.length, 5);
   assert.equal(rest.json.next, null);
 });
 
 test('afterSeq returns later messages of one channel oldest first; channelId filters', async () => {
   const u = await newUser();
-  const ch = await newChannel(u);
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room);
+  const post = (user, content, channelId) => postIn(room.slug, user, content, channelId);
+  const messagesQuery = (user, query) => messagesQueryIn(room.slug, user, query);
   const ms = [];
   for (let i = 0; i < 6; i++) ms.push(await post(u, `after ${i}`, ch.id));
-  const lobbyMsg = await post(u, 'in the lobby thread');
+  const lobbyMsg = await post(u, 'in the room-wide thread');
   const r = await messagesQuery(u, { channelId: ch.id, afterSeq: String(ms[2].seq) });
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.json.messages.map((m) => m.seq), [ms[3].seq, ms[4].seq, ms[5].seq]);

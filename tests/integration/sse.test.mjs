@@ -1,7 +1,7 @@
 // SSE contract (docs/api.md, "SSE: GET /api/rooms/:slug/stream").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, api, uniq, openSse, openRawSse, ISO_MS } from './harness.mjs';
+import { startRelay, createUser, createRoom, api, uniq, openSse, openRawSse, ISO_MS } from './harness.mjs';
 
 let relay;
 const streams = [];
@@ -15,25 +15,32 @@ async function newUser(prefix = 's') {
   const login = uniq(prefix);
   return { login, token: await createUser(relay.dataDir, login) };
 }
-const streamUrl = () => `${relay.url}/api/rooms/lobby/stream`;
+const streamUrl = (slug = 'lobby') => `${relay.url}/api/rooms/${slug}/stream`;
 
-async function post(u, content, channelId = null) {
-  const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/messages', { content, channelId, clientMsgId: uniq('cm') });
+async function postIn(slug, u, content, channelId = null) {
+  const r = await api(relay.url, u.token, 'POST', `/api/rooms/${slug}/messages`, { content, channelId, clientMsgId: uniq('cm') });
   assert.equal(r.status, 201, r.text);
   return r.json;
 }
+const post = (u, content, channelId) => postIn('lobby', u, content, channelId);
 
-async function newChannel(u) {
-  const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels', { name: 'sse', slug: uniq('c'), visibility: 'public' });
+/** A room owned by `u`: only a room's owner may create channels (never in the lobby). */
+const newRoom = (u) => createRoom(relay, u.token);
+
+async function newChannel(u, room) {
+  const slug = uniq('c');
+  const r = await api(relay.url, u.token, 'POST', `/api/rooms/${room.slug}/channels`, { name: 'sse', slug, visibility: 'public' });
   assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.slug, slug);
   return r.json;
 }
 
-async function raw(u, headers, query = '') {
-  const s = await openRawSse(streamUrl() + query, u?.token, headers);
+async function rawIn(slug, u, headers, query = '') {
+  const s = await openRawSse(streamUrl(slug) + query, u?.token, headers);
   streams.push(s);
   return s;
 }
+const raw = (u, headers, query) => rawIn('lobby', u, headers, query);
 
 const roomEvent = (type, pred = () => true) => (e) => e.event === 'room' && e.data?.type === type && pred(e.data, e);
 
@@ -64,18 +71,19 @@ test('the stream is text/event-stream and starts with a room sync event', async 
 
 test('EventSource gets sync first, then live messages with id <channelId>:<seq>', async () => {
   const u = await newUser();
-  const es = await openSse(streamUrl(), u.token);
+  const room = await newRoom(u);
+  const es = await openSse(streamUrl(room.slug), u.token);
   streams.push(es);
   const first = await es.next();
   assert.equal(first.event, 'room');
   assert.equal(first.data.type, 'sync');
-  const m = await post(u, 'live over sse');
+  const m = await postIn(room.slug, u, 'live over sse');
   const ev = await es.next(roomEvent('message', (d) => d.message.id === m.id));
   assert.equal(ev.data.message.content, 'live over sse');
   assert.equal(ev.data.clientMsgId, m.clientMsgId);
   assert.equal(ev.lastEventId, `__lobby:${m.seq}`);
-  const ch = await newChannel(u);
-  const cm = await post(u, 'in a channel', ch.id);
+  const ch = await newChannel(u, room);
+  const cm = await postIn(room.slug, u, 'in a channel', ch.id);
   const cev = await es.next(roomEvent('message', (d) => d.message.id === cm.id));
   assert.equal(cev.lastEventId, `${ch.id}:${cm.seq}`);
 });
@@ -91,21 +99,22 @@ test('the raw stream carries id lines on message events', async () => {
 
 test('message_updated, message_deleted and channel_created are mirrored', async () => {
   const u = await newUser();
-  const es = await openSse(streamUrl(), u.token);
+  const room = await newRoom(u);
+  const es = await openSse(streamUrl(room.slug), (await newUser()).token); // another user watches
   streams.push(es);
   await es.nextRoom('sync');
-  const m = await post(u, 'to be edited');
+  const m = await postIn(room.slug, u, 'to be edited');
   await es.nextRoom('message', (d) => d.message.id === m.id);
-  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/lobby/messages/${m.id}`, { content: 'edited' });
+  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/${room.slug}/messages/${m.id}`, { content: 'edited' });
   assert.equal(patch.status, 200, patch.text);
   const upd = await es.nextRoom('message_updated', (d) => d.message.id === m.id);
   assert.equal(upd.data.message.content, 'edited');
   assert.match(upd.data.message.editedAt, ISO_MS);
-  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${m.id}`);
+  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/${room.slug}/messages/${m.id}`);
   assert.equal(del.status, 200, del.text);
   const gone = await es.nextRoom('message_deleted', (d) => d.messageId === m.id);
   assert.equal(gone.data.channelId, null);
-  const ch = await newChannel(u);
+  const ch = await newChannel(u, room);
   const created = await es.nextRoom('channel_created', (d) => d.channel.id === ch.id);
   assert.equal(created.data.channel.slug, ch.slug);
 });
@@ -131,11 +140,13 @@ test('Last-Event-ID resumes exactly the missed messages', async () => {
 
 test('?lastEventId= resumes like the header, also for a channel', async () => {
   const u = await newUser();
-  const ch = await newChannel(u);
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room);
+  const post = (user, content, channelId) => postIn(room.slug, user, content, channelId);
   const base = await post(u, 'base', ch.id);
   const missed = [await post(u, 'c1', ch.id), await post(u, 'c2', ch.id)];
-  await post(u, 'lobby noise');
-  const s = await raw(u, {}, `?lastEventId=${encodeURIComponent(`${ch.id}:${base.seq}`)}`);
+  await post(u, 'room-wide noise');
+  const s = await rawIn(room.slug, u, {}, `?lastEventId=${encodeURIComponent(`${ch.id}:${base.seq}`)}`);
   assert.equal(s.status, 200);
   const sync = await s.next(roomEvent('sync'));
   assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startRelay, createUser, api, uniq, openWs, wsHandshakeStatus, fetchAllMessages, ISO_MS,
+  startRelay, createUser, createRoom, api, uniq, openWs, wsHandshakeStatus, fetchAllMessages, ISO_MS,
 } from './harness.mjs';
 
 let relay;
@@ -17,14 +17,27 @@ async function newUser(prefix = 'w') {
   const login = uniq(prefix);
   return { login, token: await createUser(relay.dataDir, login) };
 }
-const lobbyWs = () => `${relay.wsUrl}/api/ws/rooms/lobby`;
+const roomWs = (slug) => `${relay.wsUrl}/api/ws/rooms/${slug}`;
+const lobbyWs = () => roomWs('lobby');
 
-/** Opens a socket for the user and waits for its sync frame. */
-async function connect(u, query) {
-  const c = await openWs(lobbyWs(), u.token, query);
+/** Opens a socket for the user on room `slug` (default the lobby) and waits for its sync frame. */
+async function connectTo(slug, u, query) {
+  const c = await openWs(roomWs(slug), u.token, query);
   sockets.push(c);
   c.sync = await c.next((f) => f.type === 'sync');
   return c;
+}
+const connect = (u, query) => connectTo('lobby', u, query);
+
+/** A room owned by `u`: only a room's owner may create channels (never in the lobby). */
+const newRoom = (u) => createRoom(relay, u.token);
+
+/** Creates a public channel in `room` as its owner `u`; expects 201. */
+async function newChannel(u, room, name = 'ws chan', slug = uniq('c')) {
+  const r = await api(relay.url, u.token, 'POST', `/api/rooms/${room.slug}/channels`, { name, slug, visibility: 'public' });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.slug, slug);
+  return r.json;
 }
 
 const isMsg = (cm) => (f) => f.type === 'message' && f.clientMsgId === cm;
@@ -60,20 +73,18 @@ test('the upgrade is refused with 401 without a valid token, 404 for an unknown 
 
 test('sync on connect holds the last 20 messages of the room oldest first, and seqs', async () => {
   const u = await newUser();
-  const chRes = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
-    { name: 'sync chan', slug: uniq('c'), visibility: 'public' });
-  assert.equal(chRes.status, 201, chRes.text);
-  const ch = chRes.json;
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room, 'sync chan');
   let lastLobby;
   let lastCh;
   for (let i = 0; i < 25; i++) {
     const channelId = i % 5 === 0 ? ch.id : null;
-    const r = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/messages', { content: `sync ${i}`, channelId });
+    const r = await api(relay.url, u.token, 'POST', `/api/rooms/${room.slug}/messages`, { content: `sync ${i}`, channelId });
     assert.equal(r.status, 201, r.text);
     if (channelId) lastCh = r.json; else lastLobby = r.json;
   }
-  const c = await connect(u);
-  const newest = await api(relay.url, u.token, 'GET', '/api/rooms/lobby/messages?limit=20');
+  const c = await connectTo(room.slug, u);
+  const newest = await api(relay.url, u.token, 'GET', `/api/rooms/${room.slug}/messages?limit=20`);
   assert.equal(c.sync.messages.length, 20);
   assert.deepEqual(c.sync.messages.map((m) => m.id), newest.json.messages.map((m) => m.id).reverse());
   assert.equal(c.sync.messages.at(-1).content, 'sync 24');
@@ -112,12 +123,12 @@ test('two users with two tabs each: every tab gets the message, only the sender 
 
 test('seq increases by one per message on the socket, also in channels', async () => {
   const u = await newUser();
-  const c = await connect(u);
+  const room = await newRoom(u);
+  const c = await connectTo(room.slug, u);
   const seqs = [];
   for (let i = 0; i < 4; i++) seqs.push((await sendOk(c, `count ${i}`)).ack.seq);
   assert.deepEqual(seqs, [seqs[0], seqs[0] + 1, seqs[0] + 2, seqs[0] + 3]);
-  const ch = (await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
-    { name: 'ws chan', slug: uniq('c'), visibility: 'public' })).json;
+  const ch = await newChannel(u, room);
   const { cm, ack } = await sendOk(c, 'in a channel', ch.id);
   const m = await c.next(isMsg(cm));
   assert.equal(m.message.channelId, ch.id);
@@ -217,27 +228,29 @@ test('a lone surrogate escape is rejected and nothing is stored', async () => {
 
 test('message_updated, message_deleted and channel_created arrive live', async () => {
   const u = await newUser();
-  const c = await connect(u);
-  const watcher = await connect(await newUser());
+  const room = await newRoom(u);
+  const c = await connectTo(room.slug, u);
+  const watcher = await connectTo(room.slug, await newUser());
   const { cm, ack } = await sendOk(c, 'before edit');
   await watcher.next(isMsg(cm));
-  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/lobby/messages/${ack.serverId}`, { content: 'after edit' });
+  const patch = await api(relay.url, u.token, 'PATCH', `/api/rooms/${room.slug}/messages/${ack.serverId}`, { content: 'after edit' });
   assert.equal(patch.status, 200, patch.text);
   const upd = await watcher.next((f) => f.type === 'message_updated' && f.message.id === ack.serverId);
   assert.equal(upd.message.content, 'after edit');
   assert.match(upd.message.editedAt, ISO_MS);
-  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${ack.serverId}`);
+  const del = await api(relay.url, u.token, 'DELETE', `/api/rooms/${room.slug}/messages/${ack.serverId}`);
   assert.equal(del.status, 200, del.text);
   const gone = await watcher.next((f) => f.type === 'message_deleted' && f.messageId === ack.serverId);
   assert.equal(gone.channelId, null);
   const slug = uniq('c');
-  const cr = await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels', { name: 'live', slug, visibility: 'public' });
+  const cr = await api(relay.url, u.token, 'POST', `/api/rooms/${room.slug}/channels`, { name: 'live', slug, visibility: 'public' });
   assert.equal(cr.status, 201, cr.text);
   const created = await watcher.next((f) => f.type === 'channel_created' && f.channel.slug === slug);
   assert.equal(created.channel.id, cr.json.id);
   const { cm: cm2, ack: ack2 } = await sendOk(c, 'channel msg', cr.json.id);
   await watcher.next(isMsg(cm2));
-  await api(relay.url, u.token, 'DELETE', `/api/rooms/lobby/messages/${ack2.serverId}`);
+  const del2 = await api(relay.url, u.token, 'DELETE', `/api/rooms/${room.slug}/messages/${ack2.serverId}`);
+  assert.equal(del2.status, 200, del2.text);
   const gone2 = await watcher.next((f) => f.type === 'message_deleted' && f.messageId === ack2.serverId);
   assert.equal(gone2.channelId, cr.json.id);
 });
@@ -259,10 +272,10 @@ test('resume after a disconnect syncs exactly the missed messages in order', asy
 
 test('resume with several channels returns only those channels, each in seq order', async () => {
   const u = await newUser();
-  const mk = async () => (await api(relay.url, u.token, 'POST', '/api/rooms/lobby/channels',
-    { name: 'resume', slug: uniq('c'), visibility: 'public' })).json;
-  const chA = await mk();
-  const chB = await mk();
+  const room = await newRoom(u);
+  const chA = await newChannel(u, room, 'resume');
+  const chB = await newChannel(u, room, 'resume');
+  const connect = (user, query) => connectTo(room.slug, user, query);
   const w = await connect(u);
   await sendOk(w, 'a seed', chA.id);
   const start = (await connect(u)).sync.seqs;
