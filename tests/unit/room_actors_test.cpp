@@ -114,11 +114,13 @@ class room_actors : public ::testing::Test {
     return room;
   }
 
+  // Ordering tests send faster than any client may: limits are tested on their own.
   std::shared_ptr<recording_sink> connect(const principal& who,
-                                          std::map<std::string, std::int64_t> resume = {}) {
+                                          std::map<std::string, std::int64_t> resume = {},
+                                          double send_rate = 1e9, double send_burst = 1e9) {
     auto sink = std::make_shared<recording_sink>(next_id++);
-    connections.push_back(
-        spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20, caf::actor{}}));
+    connections.push_back(spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20,
+                                                 caf::actor{}, send_rate, send_burst, nullptr}));
     sched.run();
     return sink;
   }
@@ -241,6 +243,19 @@ TEST_F(room_actors, sync_holds_the_last_twenty_oldest_first) {
   EXPECT_EQ(ms.front().at("content").as_string(), "message 6");
   EXPECT_EQ(ms.back().at("content").as_string(), "message 25");
   EXPECT_EQ(sync.at("seqs").at("__lobby").as_int64(), 25);
+}
+
+TEST_F(room_actors, sends_past_the_connection_bucket_get_rate_limited_and_store_nothing) {
+  auto a = connect(alice, {}, 0.001, 2);
+  for (int i = 1; i <= 3; ++i) send(0, "r" + std::to_string(i), "m" + std::to_string(i));
+  sched.run();
+  EXPECT_EQ(a->of_type("ack").size(), 2u);
+  auto errors = a->of_type("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].at("code").as_string(), "RATE_LIMITED");
+  EXPECT_EQ(errors[0].at("clientMsgId").as_string(), "r3");
+  EXPECT_EQ(stored_count(), 2);
+  EXPECT_EQ(a->closed_with, 0) << "one refusal is not abuse";
 }
 
 TEST_F(room_actors, resume_delivers_exactly_the_missed_messages) {
