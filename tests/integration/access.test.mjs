@@ -120,6 +120,13 @@ test('permission matrix: every route as anonymous, stranger, member, channel mem
     ['GET', `/api/rooms/${slug}/access-requests`, undefined, [401, 403, 403, 403, 200]],
     ['DELETE', `/api/rooms/${slug}/channels/${priv.id}`, undefined, [401, 403, 404, 403, undefined]],
     ['DELETE', `/api/rooms/${slug}/channels/ch_unknown`, undefined, [401, 403, 404, 404, 404]],
+    ['POST', `/api/rooms/${slug}/whitelist`, { login: 'someone-else', note: 'n' }, [401, 403, 403, 403, 201]],
+    ['DELETE', `/api/rooms/${slug}/whitelist/wl_unknown`, undefined, [401, 403, 403, 403, 404]],
+    ['POST', `/api/rooms/${slug}/access-requests/arq_unknown/approve`, undefined, [401, 403, 403, 403, 404]],
+    ['POST', `/api/rooms/${slug}/access-requests/arq_unknown/deny`, undefined, [401, 403, 403, 403, 404]],
+    ['POST', `/api/rooms/${slug}/access-requests`, { note: 'n' }, [401, 201, 409, 409, 409]],
+    ['POST', `/api/rooms/${slug}/dms`, { logins: [owner.login] }, [401, 403, 201, 201, 400]],
+    ['GET', '/api/notifications', undefined, [401, 200, 200, 200, 200]],
   ];
   for (const [method, path, body, expected] of matrix) {
     const names = Object.keys(who);
@@ -141,13 +148,15 @@ test('permission matrix: every route as anonymous, stranger, member, channel mem
   assert.ok(history.some((m) => m.id === pubMsg.id));
   assert.ok(!history.some((m) => m.channelId === priv.id || m.channelId === pers.id), 'no hidden history');
 
-  // Sockets and streams: anonymous 401, stranger 403, members in.
-  for (const [name, u, status] of [['anonymous', null, 401], ['stranger', stranger, 403]]) {
-    assert.equal(await wsHandshakeStatus(wsUrl(slug), u?.token), status, `ws as ${name}`);
+  // Sockets and streams: anonymous 401, stranger 403, everyone let in gets through.
+  const sockets = [['anonymous', null, 401, 401], ['stranger', stranger, 403, 403],
+    ['member', member, 101, 200], ['chMember', chMember, 101, 200], ['owner', owner, 101, 200]];
+  for (const [name, u, wsStatus, sseStatus] of sockets) {
+    assert.equal(await wsHandshakeStatus(wsUrl(slug), u?.token), wsStatus, `ws as ${name}`);
     const sse = await openRawSse(sseUrl(slug), u?.token);
-    assert.equal(sse.status, status, `sse as ${name}`);
+    assert.equal(sse.status, sseStatus, `sse as ${name}`);
+    sse.close();
   }
-  assert.equal(await wsHandshakeStatus(wsUrl(slug), member.token), 101);
 });
 
 test('no frame of a hidden channel reaches a socket or stream that cannot see it', async () => {

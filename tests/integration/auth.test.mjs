@@ -127,6 +127,10 @@ test('logout clears the cookie and ends the session, its sockets too', async () 
   assert.equal(me.text, 'null');
   const closed = await ws.closed;
   assert.equal(closed.code, 1008);
+  // Secrets never reach the logs.
+  const logs = relay.output();
+  assert.ok(!logs.includes(session.split('.')[0]), 'no session secret in the logs');
+  assert.ok(!logs.includes('gho_'), 'no provider access token in the logs');
 });
 
 function openWsWith(url, headers) {
