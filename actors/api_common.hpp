@@ -89,6 +89,11 @@ void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf:
 void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
                     const room_info& info);
 
+/// /v1/ws/agent and /v1/ws/app (their own tokens).
+void serve_relay_socket(self_ptr self, exchange_ptr x);
+/// /v1/agents and /v1/apps, for signed-in admins.
+void serve_admin(self_ptr self, exchange_ptr x, const principal& who);
+
 /// Same-origin check for requests authenticated by cookie (CSRF and cross-site
 /// WebSocket hijacking): true when there is no Origin or it is allowed.
 bool origin_allowed(const api_context& ctx, const std::string& origin);

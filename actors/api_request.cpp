@@ -64,6 +64,7 @@ void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string
 void authenticated(self_ptr self, exchange_ptr x, principal who) {
   auto& path = x->req.path;
   auto& m = x->req.method;
+  if (path[0] == "v1") return serve_admin(self, x, who);
   if (path.size() >= 2 && path[1] == "tokens") return serve_tokens(self, x, who);
   if (path.size() == 2 && path[1] == "notifications") return serve_notifications(self, x, who);
   if (is_me(x)) {
@@ -100,7 +101,9 @@ void unauthorized(self_ptr self, const exchange_ptr& x, const char* why) {
 void serve(self_ptr self, exchange_ptr x) {
   auto& path = x->req.path;
   if (!path.empty() && path[0] == "auth") return serve_auth(self, x);
-  if (path.empty() || path[0] != "api") return fail(self, x, errc::not_found, "no such endpoint");
+  if (path.size() >= 2 && path[0] == "v1" && path[1] == "ws") return serve_relay_socket(self, x);
+  if (path.empty() || (path[0] != "api" && path[0] != "v1"))
+    return fail(self, x, errc::not_found, "no such endpoint");
   if (path.size() == 2 && path[1] == "health") return health(self, x);
   // A bearer token wins over the cookie: scripts may run in a signed-in browser.
   bool via_cookie = x->req.bearer.empty();

@@ -29,6 +29,11 @@ struct api_context {
   bool dev_login = false;                     // effective: configured on and loopback-only
   std::shared_ptr<keyed_limiter> user_sends;  // per-user send bucket, shared process-wide
   std::int64_t max_connections_per_user = 32;
+
+  // -- agent relay -------------------------------------------------------------------
+  caf::actor agent_hub;
+  std::vector<std::string> admins;            // logins allowed on the /v1 admin API
+  std::shared_ptr<keyed_limiter> app_events;  // per-app event bucket
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

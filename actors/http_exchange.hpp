@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,9 @@ struct http_request {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+/// The agent relay's two WebSocket protocols (docs/agents.md).
+enum class relay_socket { agent, app };
+
 /// How an API actor answers. Implemented by the HTTP session; thread-safe (posts
 /// onto the session's strand) and answered exactly once.
 class http_responder {
@@ -49,6 +53,10 @@ class http_responder {
   /// upgrade, else SSE) and spawns its connection actor.
   virtual void stream(caf::actor room, principal who,
                       std::map<std::string, std::int64_t> resume) = 0;
+
+  /// Upgrades to an agent relay WebSocket (the request must be an upgrade); `spawn`
+  /// creates the actor that owns it, given the session's sink.
+  virtual void upgrade(relay_socket kind, std::function<caf::actor(sink_ptr)> spawn) = 0;
 };
 
 using responder_ptr = std::shared_ptr<http_responder>;

@@ -95,6 +95,16 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
   ctx.user_sends = std::make_shared<keyed_limiter>(static_cast<double>(cfg.user_send_rate),
                                                    static_cast<double>(cfg.user_send_burst));
   ctx.max_connections_per_user = cfg.max_connections_per_user;
+
+  ctx.admins.clear();
+  std::stringstream admins{cfg.admins};
+  for (std::string a; std::getline(admins, a, ',');) {
+    while (!a.empty() && a.front() == ' ') a.erase(0, 1);
+    while (!a.empty() && a.back() == ' ') a.pop_back();
+    if (!a.empty()) ctx.admins.push_back(a);
+  }
+  ctx.app_events = std::make_shared<keyed_limiter>(static_cast<double>(cfg.app_event_rate),
+                                                   static_cast<double>(cfg.app_event_burst));
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "actors/agent_hub.hpp"
 #include "actors/api_request.hpp"
 #include "actors/directory.hpp"
 #include "actors/session_registry.hpp"
@@ -46,6 +47,8 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
                                          static_cast<int>(cfg.sync_messages)});
 
+  auto hub = spawn_agent_hub(
+      sys, {readers, {cfg.agent_timeout_seconds * 1000, cfg.agent_idle_seconds * 1000}});
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
   api_context ctx;
@@ -53,6 +56,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.writer = writer;
   ctx.readers = readers;
   ctx.registry = registry;
+  ctx.agent_hub = hub;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
@@ -61,13 +65,13 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   } catch (const std::exception& e) {
     std::cerr << "relay: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
               << e.what() << "\n";
-    for (auto& a : {directory, readers, writer, registry})
+    for (auto& a : {directory, hub, readers, writer, registry})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
   if (auto e = configure_access(srv.api(), cfg, port); !e.empty()) {
     std::cerr << "relay: " << e << "\n";
-    for (auto& a : {directory, readers, writer, registry})
+    for (auto& a : {directory, hub, readers, writer, registry})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
@@ -85,6 +89,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   boost::asio::signal_set signals{sig_ioc, SIGINT, SIGTERM};
   signals.async_wait([&](auto, int) {
     caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
     srv.shutdown(std::chrono::milliseconds(1000));
   });
   std::thread sig_thread{[&] { sig_ioc.run(); }};

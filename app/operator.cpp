@@ -17,7 +17,11 @@ std::string sub_option(const command_line& cmd, const std::string& key, std::str
 
 int usage() {
   std::cerr << "usage: relay [OPTIONS] user add LOGIN [--name NAME] [--email EMAIL]\n"
-               "       relay [OPTIONS] token create LOGIN [--name LABEL]\n";
+               "       relay [OPTIONS] token create LOGIN [--name LABEL]\n"
+               "       relay [OPTIONS] agent add AGENT_ID [--name N] [--description D]\n"
+               "       relay [OPTIONS] agent rotate AGENT_ID\n"
+               "       relay [OPTIONS] app add APP_ID [--name N] [--allow AGENT_ID[,…]]\n"
+               "       relay [OPTIONS] app allow APP_ID --agents AGENT_ID[,…]\n";
   return 2;
 }
 
@@ -43,6 +47,7 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
     std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
     return 1;
   }
+  if (auto rc = run_agent_command(*db, cmd); rc >= 0) return rc;
   const auto& login = w[2];
   if (w[0] == "user" && w[1] == "add") {
     if (!valid_login(login)) {

@@ -8,4 +8,12 @@ namespace relay {
 /// returns the process exit code. Safe while a server runs on the same directory.
 int run_operator_command(const config& cfg, const command_line& cmd);
 
+namespace storage {
+class store;
+}
+
+/// The agent relay's commands (`agent add|rotate`, `app add|allow`); -1 when `cmd`
+/// is none of them.
+int run_agent_command(storage::store& db, const command_line& cmd);
+
 }  // namespace relay

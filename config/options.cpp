@@ -170,6 +170,17 @@ const std::vector<option_def>& table() {
               "burst of messages one user may send"),
       int_opt("max_connections_per_user", &config::max_connections_per_user, 32, 1, 100000,
               "concurrent WebSocket and SSE connections one user may hold"),
+      str_opt("admins", &config::admins, "",
+              "comma-separated logins allowed to use the agent relay admin API (/v1/agents, "
+              "/v1/apps); the operator commands need no login"),
+      int_opt("agent_timeout_seconds", &config::agent_timeout_seconds, 120, 1, 86400,
+              "an agent must finish an event within this time (AGENT_TIMEOUT)"),
+      int_opt("agent_idle_seconds", &config::agent_idle_seconds, 30, 1, 86400,
+              "longest silence of an agent between frames of one event (AGENT_TIMEOUT)"),
+      int_opt("app_event_rate", &config::app_event_rate, 50, 1, 1000000,
+              "events a second one app may send (token bucket; RATE_LIMITED)"),
+      int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,
+              "burst of events one app may send"),
   };
   return defs;
 }
@@ -297,6 +308,10 @@ std::string help_text() {
   os << "Usage: relay [OPTIONS]                       start the server\n"
         "       relay [OPTIONS] user add LOGIN [--name NAME] [--email EMAIL]\n"
         "       relay [OPTIONS] token create LOGIN [--name LABEL]   prints an rlt_ API token\n"
+        "       relay [OPTIONS] agent add AGENT_ID [--name N] [--description D]   prints rla_…\n"
+        "       relay [OPTIONS] agent rotate AGENT_ID                             prints rla_…\n"
+        "       relay [OPTIONS] app add APP_ID [--name N] [--allow A[,B…]]        prints rlk_…\n"
+        "       relay [OPTIONS] app allow APP_ID --agents A[,B…]\n"
         "\n"
         "Every option can also be set in a TOML file (--config FILE or RELAY_CONFIG;\n"
         "see config/relay.example.toml) or in its environment variable.\n"

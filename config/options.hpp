@@ -46,6 +46,13 @@ struct config {
   std::int64_t user_send_rate = 20;  // messages a second per user, all connections and REST
   std::int64_t user_send_burst = 40;
   std::int64_t max_connections_per_user = 32;
+
+  // -- agent relay ------------------------------------------------------------------------
+  std::string admins;  // comma-separated logins that may use the /v1 admin API
+  std::int64_t agent_timeout_seconds = 120;
+  std::int64_t agent_idle_seconds = 30;
+  std::int64_t app_event_rate = 50;  // events a second per app
+  std::int64_t app_event_burst = 100;
 };
 
 /// One option: how it is named everywhere and what it accepts.

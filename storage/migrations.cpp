@@ -175,9 +175,40 @@ CREATE INDEX users_by_login_nocase ON users (login COLLATE NOCASE);
 CREATE INDEX users_by_email_nocase ON users (email COLLATE NOCASE);
 )sql";
 
+// The agent relay: agents and apps registered by an operator, each with a bearer token
+// stored only as its hash, and the agents each app may address. Ids are chosen by the
+// operator (the store validates their format). Deleting an agent or an app drops its
+// allowlist rows; the index on agent_id keeps that cascade from scanning the table.
+constexpr std::string_view migration_3 = R"sql(
+CREATE TABLE agents (
+  agent_id       TEXT PRIMARY KEY NOT NULL,
+  name           TEXT NOT NULL DEFAULT '',
+  description    TEXT NOT NULL DEFAULT '',
+  token_hash     TEXT NOT NULL UNIQUE,
+  created_at     INTEGER NOT NULL,
+  last_seen      INTEGER,
+  events_served  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE apps (
+  app_id      TEXT PRIMARY KEY NOT NULL,
+  name        TEXT NOT NULL DEFAULT '',
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE app_allowlist (
+  app_id    TEXT NOT NULL REFERENCES apps (app_id) ON DELETE CASCADE,
+  agent_id  TEXT NOT NULL REFERENCES agents (agent_id) ON DELETE CASCADE,
+  PRIMARY KEY (app_id, agent_id)
+) WITHOUT ROWID;
+CREATE INDEX app_allowlist_by_agent ON app_allowlist (agent_id);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby},
     {2, migration_2, nullptr},
+    {3, migration_3, nullptr},
 };
 
 }  // namespace

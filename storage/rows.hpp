@@ -30,7 +30,7 @@ struct token_row {
   std::string name;
   std::int64_t created_at = 0;
   std::optional<std::int64_t> revoked_at;
-  std::string kind = "api";               // api | session
+  std::string kind = "api";                // api | session
   std::optional<std::int64_t> expires_at;  // unix ms; sessions expire, API tokens do not
 };
 
@@ -105,10 +105,10 @@ struct access_request_row {
 struct notification_row {
   std::string id;  // ntf_…
   std::string user_id;
-  std::string kind;     // e.g. access_request
-  std::string room_id;  // "" when not about a room
-  std::string ref_id;   // the thing it is about, e.g. arq_…
-  std::string body;     // JSON object text with kind-specific fields
+  std::string kind;              // e.g. access_request
+  std::string room_id;           // "" when not about a room
+  std::string ref_id;            // the thing it is about, e.g. arq_…
+  std::string body;              // JSON object text with kind-specific fields
   std::string state = "unread";  // unread | read | archived
   std::int64_t created_at = 0;
 };
@@ -160,6 +160,26 @@ struct new_message {
 struct append_result {
   message_row message;     // the stored row (the original one for a duplicate)
   bool duplicate = false;  // same (author, client_msg_id) was stored before
+};
+
+/// An agent of the agent relay, registered by an operator. Its bearer token
+/// (`rla_<secret>`) is stored only as a hash and is not part of the row.
+struct agent_row {
+  std::string agent_id;  // chosen by the operator: 1..64 of a-z A-Z 0-9 - _ .
+  std::string name;
+  std::string description;
+  std::int64_t created_at = 0;
+  std::optional<std::int64_t> last_seen;  // unix ms of the last connection/activity
+  std::int64_t events_served = 0;
+};
+
+/// An app that addresses agents, registered by an operator. Its bearer token
+/// (`rlk_<app_id>_<secret>`) is stored only as a hash and is not part of the row.
+struct app_row {
+  std::string app_id;  // same format as agent ids
+  std::string name;
+  std::int64_t created_at = 0;
+  std::vector<std::string> allowlist;  // agent ids this app may address, sorted
 };
 
 /// Most rows one query returns; the API pages at 100 and asks for one more to learn

@@ -254,6 +254,32 @@ const std::string sql_tail =
     message_select + "WHERE m.room_id = ? AND m.channel_id = ? ORDER BY m.seq DESC LIMIT ?";
 const std::string sql_last_seq =
     "SELECT last_seq FROM channel_seqs WHERE room_id = ? AND channel_id = ?";
+
+const std::string agent_cols = "agent_id, name, description, created_at, last_seen, events_served";
+const std::string sql_insert_agent =
+    "INSERT INTO agents (" + agent_cols + ", token_hash) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const std::string sql_rotate_agent_token = "UPDATE agents SET token_hash = ? WHERE agent_id = ?";
+const std::string sql_agent_by_token = "SELECT " + agent_cols + " FROM agents WHERE token_hash = ?";
+const std::string sql_agent_by_id = "SELECT " + agent_cols + " FROM agents WHERE agent_id = ?";
+const std::string sql_list_agents = "SELECT " + agent_cols + " FROM agents ORDER BY agent_id";
+const std::string sql_touch_agent =
+    "UPDATE agents SET last_seen = ?, events_served = events_served + ? WHERE agent_id = ?";
+
+const std::string sql_insert_app =
+    "INSERT INTO apps (app_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)";
+// One statement per read, so an app and its allowlist come from the same snapshot; an
+// app without entries yields one row with a NULL agent_id.
+const std::string app_select =
+    "SELECT a.app_id, a.name, a.created_at, l.agent_id FROM apps a"
+    " LEFT JOIN app_allowlist l ON l.app_id = a.app_id ";
+const std::string sql_app_by_token = app_select + "WHERE a.token_hash = ? ORDER BY l.agent_id";
+const std::string sql_app_by_id = app_select + "WHERE a.app_id = ? ORDER BY l.agent_id";
+const std::string sql_list_apps = app_select + "ORDER BY a.app_id, l.agent_id";
+const std::string sql_app_exists = "SELECT 1 FROM apps WHERE app_id = ?";
+const std::string sql_insert_allowlist =
+    "INSERT INTO app_allowlist (app_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
+const std::string sql_clear_allowlist = "DELETE FROM app_allowlist WHERE app_id = ?";
+
 const std::string sql_health = "SELECT 1";
 
 // -- helpers ------------------------------------------------------------------
@@ -345,6 +371,26 @@ notification_row read_notification(const statement& st) {
   n.state = st.text(6);
   n.created_at = st.int64(7);
   return n;
+}
+
+agent_row read_agent(const statement& st) {
+  agent_row a;
+  a.agent_id = st.text(0);
+  a.name = st.text(1);
+  a.description = st.text(2);
+  a.created_at = st.int64(3);
+  a.last_seen = st.opt_int64(4);
+  a.events_served = st.int64(5);
+  return a;
+}
+
+/// Agent and app ids: 1..64 of a-z A-Z 0-9 - _ .
+bool valid_relay_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
 }
 
 bool is_constraint(int rc) {
@@ -1511,6 +1557,283 @@ std::int64_t sqlite_store::last_seq(const std::string& room_id, const std::strin
   if (rc == SQLITE_ROW) return st.int64(0);
   if (rc != SQLITE_DONE) record("last seq");
   return 0;
+}
+
+// -- agent relay ----------------------------------------------------------------
+
+result<agent_row> sqlite_store::create_agent(const agent_row& row, const std::string& token_hash) {
+  last_error_ = {};
+  auto failed = [this] { return result<agent_row>::fail(last_error_.code, last_error_.message); };
+  if (!valid_relay_id(row.agent_id)) {
+    record(errc::bad_request, "agent id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+    return failed();
+  }
+  if (token_hash.empty()) {
+    record(errc::missing_field, "token hash is empty");
+    return failed();
+  }
+  agent_row a = row;
+  if (a.created_at == 0) a.created_at = now_ms();
+  auto st = prepare(sql_insert_agent);
+  if (!st) return failed();
+  st.bind(a.agent_id).bind(a.name).bind(a.description).bind(a.created_at);
+  if (a.last_seen)
+    st.bind(*a.last_seen);
+  else
+    st.bind_null();
+  st.bind(a.events_served).bind(token_hash);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return result<agent_row>::ok(std::move(a));
+  if (is_constraint(rc)) {
+    // "UNIQUE constraint failed: agents.token_hash" names the column.
+    const std::string_view why = sqlite3_errmsg(db_.get());
+    if (why.find("agents.token_hash") != std::string_view::npos)
+      record(errc::conflict, "this token hash is already in use");
+    else
+      record(errc::conflict, "agent id " + a.agent_id + " is taken");
+  } else {
+    record("create agent");
+  }
+  return failed();
+}
+
+bool sqlite_store::rotate_agent_token(const std::string& agent_id, const std::string& token_hash) {
+  last_error_ = {};
+  if (token_hash.empty()) {
+    record(errc::missing_field, "token hash is empty");
+    return false;
+  }
+  auto st = prepare(sql_rotate_agent_token);
+  if (!st) return false;
+  st.bind(token_hash).bind(agent_id);
+  const int rc = st.step();
+  if (rc != SQLITE_DONE) {
+    if (is_constraint(rc))
+      record(errc::conflict, "this token hash is already in use");
+    else
+      record("rotate agent token");
+    return false;
+  }
+  return sqlite3_changes(db_.get()) == 1;
+}
+
+std::optional<agent_row> sqlite_store::read_one_agent(const std::string& sql,
+                                                      const std::string& key, const char* what) {
+  last_error_ = {};
+  auto st = prepare(sql);
+  if (!st) return std::nullopt;
+  st.bind(key);
+  const int rc = st.step();
+  if (rc == SQLITE_ROW) return read_agent(st);
+  if (rc != SQLITE_DONE) record(what);
+  return std::nullopt;
+}
+
+std::optional<agent_row> sqlite_store::find_agent_by_token_hash(const std::string& token_hash) {
+  return read_one_agent(sql_agent_by_token, token_hash, "find agent by token");
+}
+
+std::optional<agent_row> sqlite_store::find_agent(const std::string& agent_id) {
+  return read_one_agent(sql_agent_by_id, agent_id, "find agent");
+}
+
+std::vector<agent_row> sqlite_store::list_agents() {
+  last_error_ = {};
+  std::vector<agent_row> out;
+  auto st = prepare(sql_list_agents);
+  if (!st) return out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_agent(st));
+  if (rc != SQLITE_DONE) {
+    record("list agents");
+    out.clear();
+  }
+  return out;
+}
+
+void sqlite_store::touch_agent(const std::string& agent_id, std::int64_t last_seen,
+                               std::int64_t served) {
+  last_error_ = {};
+  auto st = prepare(sql_touch_agent);
+  if (!st) return;
+  st.bind(last_seen).bind(served).bind(agent_id);
+  if (st.step() != SQLITE_DONE) {
+    record("touch agent");
+    return;
+  }
+  if (sqlite3_changes(db_.get()) == 0) record(errc::not_found, "no such agent");
+}
+
+std::vector<app_row> sqlite_store::read_apps(statement& st, const char* what) {
+  std::vector<app_row> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    std::string id = st.text(0);
+    if (out.empty() || out.back().app_id != id) {
+      app_row a;
+      a.app_id = std::move(id);
+      a.name = st.text(1);
+      a.created_at = st.int64(2);
+      out.push_back(std::move(a));
+    }
+    if (!st.is_null(3)) out.back().allowlist.push_back(st.text(3));
+  }
+  if (rc != SQLITE_DONE) {
+    record(what);
+    out.clear();
+  }
+  return out;
+}
+
+std::optional<app_row> sqlite_store::read_one_app(const std::string& sql, const std::string& key,
+                                                  const char* what) {
+  auto st = prepare(sql);
+  if (!st) return std::nullopt;
+  st.bind(key);
+  auto apps = read_apps(st, what);
+  if (apps.empty()) return std::nullopt;
+  return std::move(apps.front());
+}
+
+bool sqlite_store::insert_allowlist(const std::string& app_id,
+                                    const std::vector<std::string>& agent_ids) {
+  for (const auto& agent_id : agent_ids) {
+    auto st = prepare(sql_insert_allowlist);
+    if (!st) return false;
+    st.bind(app_id).bind(agent_id);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        record(errc::not_found, "agent " + agent_id + " does not exist");
+      else
+        record("add allowlist entry");
+      return false;
+    }
+  }
+  return true;
+}
+
+result<app_row> sqlite_store::create_app(const app_row& row, const std::string& token_hash) {
+  last_error_ = {};
+  auto failed = [this] { return result<app_row>::fail(last_error_.code, last_error_.message); };
+  if (!valid_relay_id(row.app_id)) {
+    record(errc::bad_request, "app id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+    return failed();
+  }
+  if (token_hash.empty()) {
+    record(errc::missing_field, "token hash is empty");
+    return failed();
+  }
+  const std::int64_t created_at = row.created_at != 0 ? row.created_at : now_ms();
+
+  if (!open_savepoint()) return failed();
+  {
+    auto st = prepare(sql_insert_app);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(row.app_id).bind(row.name).bind(token_hash).bind(created_at);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (is_constraint(rc)) {
+        const std::string_view why = sqlite3_errmsg(db_.get());
+        if (why.find("apps.token_hash") != std::string_view::npos)
+          record(errc::conflict, "this token hash is already in use");
+        else
+          record(errc::conflict, "app id " + row.app_id + " is taken");
+      } else {
+        record("create app");
+      }
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (!insert_allowlist(row.app_id, row.allowlist)) {
+    undo_savepoint();
+    return failed();
+  }
+  // Read back inside the savepoint: the allowlist comes out sorted and without duplicates.
+  auto stored = read_one_app(sql_app_by_id, row.app_id, "find app");
+  if (!stored) {
+    if (!last_error_) record(errc::internal, "created app not found");
+    undo_savepoint();
+    return failed();
+  }
+  if (!release_savepoint()) return failed();
+  return result<app_row>::ok(std::move(*stored));
+}
+
+std::optional<app_row> sqlite_store::find_app_by_token_hash(const std::string& token_hash) {
+  last_error_ = {};
+  return read_one_app(sql_app_by_token, token_hash, "find app by token");
+}
+
+std::optional<app_row> sqlite_store::find_app(const std::string& app_id) {
+  last_error_ = {};
+  return read_one_app(sql_app_by_id, app_id, "find app");
+}
+
+std::vector<app_row> sqlite_store::list_apps() {
+  last_error_ = {};
+  auto st = prepare(sql_list_apps);
+  if (!st) return {};
+  return read_apps(st, "list apps");
+}
+
+result<app_row> sqlite_store::set_allowlist(const std::string& app_id,
+                                            const std::vector<std::string>& agent_ids) {
+  last_error_ = {};
+  auto failed = [this] { return result<app_row>::fail(last_error_.code, last_error_.message); };
+
+  if (!open_savepoint()) return failed();
+  // The delete comes first: it is a write, so a standalone savepoint takes the write
+  // lock before it reads whether the app exists.
+  {
+    auto st = prepare(sql_clear_allowlist);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(app_id);
+    if (st.step() != SQLITE_DONE) {
+      record("clear allowlist");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  {
+    bool exists = false;
+    {
+      auto st = prepare(sql_app_exists);
+      if (st) {
+        st.bind(app_id);
+        const int rc = st.step();
+        if (rc == SQLITE_ROW)
+          exists = true;
+        else if (rc == SQLITE_DONE)
+          record(errc::not_found, "no such app");
+        else
+          record("find app");
+      }
+    }
+    if (!exists) {
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (!insert_allowlist(app_id, agent_ids)) {
+    undo_savepoint();
+    return failed();
+  }
+  auto updated = read_one_app(sql_app_by_id, app_id, "find app");
+  if (!updated) {
+    if (!last_error_) record(errc::internal, "updated app not found");
+    undo_savepoint();
+    return failed();
+  }
+  if (!release_savepoint()) return failed();
+  return result<app_row>::ok(std::move(*updated));
 }
 
 // -- health ---------------------------------------------------------------------

@@ -115,6 +115,21 @@ class sqlite_store final : public store {
                                 int n) override;
   std::int64_t last_seq(const std::string& room_id, const std::string& channel_id) override;
 
+  result<agent_row> create_agent(const agent_row& row, const std::string& token_hash) override;
+  bool rotate_agent_token(const std::string& agent_id, const std::string& token_hash) override;
+  std::optional<agent_row> find_agent_by_token_hash(const std::string& token_hash) override;
+  std::optional<agent_row> find_agent(const std::string& agent_id) override;
+  std::vector<agent_row> list_agents() override;
+  void touch_agent(const std::string& agent_id, std::int64_t last_seen,
+                   std::int64_t served) override;
+
+  result<app_row> create_app(const app_row& row, const std::string& token_hash) override;
+  std::optional<app_row> find_app_by_token_hash(const std::string& token_hash) override;
+  std::optional<app_row> find_app(const std::string& app_id) override;
+  std::vector<app_row> list_apps() override;
+  result<app_row> set_allowlist(const std::string& app_id,
+                                const std::vector<std::string>& agent_ids) override;
+
   bool healthy() override;
 
  private:
@@ -144,6 +159,15 @@ class sqlite_store final : public store {
   std::optional<room_row> fetch_room(const std::string& id);
   std::optional<access_request_row> fetch_access_request(const std::string& id);
   std::vector<user_row> read_users(detail::statement& st, const char* what);
+
+  std::optional<agent_row> read_one_agent(const std::string& sql, const std::string& key,
+                                          const char* what);
+  /// Apps joined with their allowlists, one row per (app, agent) ordered by app id.
+  std::vector<app_row> read_apps(detail::statement& st, const char* what);
+  std::optional<app_row> read_one_app(const std::string& sql, const std::string& key,
+                                      const char* what);
+  /// Inserts `agent_ids` into the app's allowlist; records the failure.
+  bool insert_allowlist(const std::string& app_id, const std::vector<std::string>& agent_ids);
 
   std::optional<message_row> fetch_message(const std::string& id);
   std::optional<message_row> find_duplicate(const std::string& author_id,

@@ -8,6 +8,7 @@
 #include <boost/url/parse.hpp>
 
 #include "actors/connection.hpp"
+#include "transport/agent_protocols.hpp"
 #include "transport/codec/ws_codec.hpp"
 #include "transport/sse_session.hpp"
 #include "transport/ws_session.hpp"
@@ -72,6 +73,19 @@ class http_session : public std::enable_shared_from_this<http_session> {
     res.body() = std::move(body);
     res.prepare_payload();
     write(std::move(res));
+  }
+
+  void upgrade(relay_socket kind, std::function<caf::actor(sink_ptr)> spawn) {
+    if (!websocket_)
+      return respond(400, R"({"error":"expected a WebSocket upgrade","code":"INVALID_EVENT"})", {});
+    auto id = env_.next_sink_id++;
+    std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+    std::string accept =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+        ws::accept_key(ws_key_) + "\r\n\r\n";
+    start_ws_session(stream_.release_socket(), env_, id, std::move(accept), std::move(leftover),
+                     kind == relay_socket::agent ? agent_ws_protocol() : app_ws_protocol(), spawn);
   }
 
   void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume) {
@@ -180,6 +194,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
                 [s = s_, status, body = std::move(body), headers = std::move(headers)]() mutable {
                   s->respond(status, std::move(body), std::move(headers));
                 });
+    }
+    void upgrade(relay_socket kind, std::function<caf::actor(sink_ptr)> spawn) override {
+      net::post(s_->stream_.get_executor(), [s = s_, kind, spawn = std::move(spawn)]() mutable {
+        s->upgrade(kind, std::move(spawn));
+      });
     }
     void stream(caf::actor room, principal who,
                 std::map<std::string, std::int64_t> resume) override {

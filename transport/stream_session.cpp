@@ -23,6 +23,11 @@ void stream_session::attach(connection_params params) {
   conn_ = spawn_connection(*env_.sys, std::move(params));
 }
 
+void stream_session::attach(const std::function<caf::actor(sink_ptr)>& spawn) {
+  synced_ = true;
+  conn_ = spawn(shared_from_this());
+}
+
 void stream_session::push(frame_ptr f) {
   auto n = f->json.size();
   auto before = posted_bytes_.fetch_add(n, std::memory_order_relaxed);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
 
   /// Spawns the connection actor with this session as its sink.
   void attach(connection_params params);
+  /// Spawns another kind of actor for this session (agent relay). Its frames are not
+  /// held for a sync: they go out as they come.
+  void attach(const std::function<caf::actor(sink_ptr)>& spawn);
 
   /// Appends the wire form of queued item `i` of the current batch to `out`.
   virtual void frame_into(const out_item& item, std::size_t i, buffers& out) = 0;

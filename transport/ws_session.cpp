@@ -1,5 +1,6 @@
 #include "transport/ws_session.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <spdlog/spdlog.h>
@@ -24,15 +25,19 @@ constexpr std::size_t read_chunk = 2048;
 
 class ws_session final : public stream_session {
  public:
-  ws_session(tcp::socket&& s, session_env& env, std::uint64_t id)
+  ws_session(tcp::socket&& s, session_env& env, std::uint64_t id, const ws_protocol& proto)
       : stream_session(std::move(s), env, id),
-        decoder_(static_cast<std::size_t>(env.cfg->max_frame_bytes), true),
+        proto_(proto),
+        decoder_(
+            std::max(static_cast<std::size_t>(env.cfg->max_frame_bytes), proto.min_frame_bytes),
+            true),
         close_timer_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()),
         idle_(std::chrono::seconds(env.cfg->idle_timeout_seconds)) {}
 
-  void start(std::string handshake, std::string leftover, connection_params params) {
-    attach(std::move(params));
+  template <class Attach>
+  void start(std::string handshake, std::string leftover, Attach&& attach_to) {
+    attach(std::forward<Attach>(attach_to));
     enqueue({nullptr, std::move(handshake)});
     last_in_ = std::chrono::steady_clock::now();
     if (!leftover.empty()) on_bytes(leftover);
@@ -74,7 +79,7 @@ class ws_session final : public stream_session {
         if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
         if (!valid_utf8(m.payload))
           return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
-        caf::anon_send(conn(), codec::decode_client_frame(m.payload));
+        caf::anon_send(conn(), proto_.decode(m.payload));
         return;
       }
       case opcode::ping: {
@@ -104,13 +109,15 @@ class ws_session final : public stream_session {
         std::string out;
         ws::encode_frame(ws::opcode::ping, {}, out);
         self->enqueue({nullptr, std::move(out)});
+        if (!self->proto_.ping_json.empty())
+          self->enqueue({make_frame(self->proto_.ping_json, {}, true), {}});
       }
       self->watch_idle();
     });
   }
 
   void reply_error(errc code, std::string text) {
-    enqueue({make_frame(codec::encode_error_frame({code, std::move(text)}, {})), {}});
+    enqueue({make_frame(proto_.error_frame(code, text)), {}});
   }
 
   void frame_into(const out_item& it, std::size_t i, buffers& out) override {
@@ -147,6 +154,7 @@ class ws_session final : public stream_session {
     socket_.shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  const ws_protocol& proto_;
   ws::decoder decoder_;
   std::array<char, read_chunk> rbuf_;
   std::vector<ws::message> msgs_;
@@ -159,10 +167,28 @@ class ws_session final : public stream_session {
 
 }  // namespace
 
+const ws_protocol& chat_protocol() {
+  static const ws_protocol proto{
+      [](std::string_view text) { return caf::make_message(codec::decode_client_frame(text)); },
+      [](errc code, std::string_view text) {
+        return codec::encode_error_frame({code, std::string(text)}, {});
+      },
+      {},
+      0};
+  return proto;
+}
+
 void start_ws_session(tcp::socket socket, session_env& env, std::uint64_t id, std::string handshake,
                       std::string leftover, connection_params params) {
-  auto s = std::make_shared<ws_session>(std::move(socket), env, id);
+  auto s = std::make_shared<ws_session>(std::move(socket), env, id, chat_protocol());
   s->start(std::move(handshake), std::move(leftover), std::move(params));
+}
+
+void start_ws_session(tcp::socket socket, session_env& env, std::uint64_t id, std::string handshake,
+                      std::string leftover, const ws_protocol& proto,
+                      const std::function<caf::actor(sink_ptr)>& spawn) {
+  auto s = std::make_shared<ws_session>(std::move(socket), env, id, proto);
+  s->start(std::move(handshake), std::move(leftover), spawn);
 }
 
 }  // namespace relay

@@ -408,7 +408,7 @@ TEST_F(SqliteStoreTest, ChannelsCreateListConflict) {
   EXPECT_TRUE(s->list_channels("room_missing").empty());
 }
 
-// -- schema version 2 -----------------------------------------------------------------
+// -- schema versions 2 and 3 ----------------------------------------------------------
 
 TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
   ASSERT_GE(migrations().size(), 2u);
@@ -435,7 +435,8 @@ TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
   EXPECT_GE(latest_schema_version(), 2);
   EXPECT_EQ(text_scalar("SELECT kind FROM tokens WHERE id = 'tok_old'"), "api");
   EXPECT_EQ(scalar("SELECT count(*) FROM tokens WHERE expires_at IS NULL"), 1);
-  for (const char* table : {"whitelist", "access_requests", "notifications"})
+  for (const char* table :
+       {"whitelist", "access_requests", "notifications", "agents", "apps", "app_allowlist"})
     EXPECT_EQ(scalar(std::string{"SELECT count(*) FROM "} + table), 0) << table;
 
   // The old token still authenticates and is listed as an API token.
@@ -461,6 +462,75 @@ TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
   s = open();
   EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
   EXPECT_EQ(s->list_whitelist(lobby).size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, MigratesVersionTwoDatabase) {
+  ASSERT_GE(migrations().size(), 3u);
+  ASSERT_EQ(migrations()[1].version, 2);
+  {
+    // A database as a version-2 build left it: a user with a session, a whitelist
+    // entry and a notification.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    for (int i = 0; i < 2; ++i) {
+      const std::string sql{migrations()[i].sql};
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      if (migrations()[i].seed != nullptr) migrations()[i].seed(db);
+    }
+    const std::string rows =
+        "INSERT INTO users (id, login, created_at) VALUES ('usr_old', 'old', 1);"
+        "INSERT INTO tokens (id, user_id, name, hash, created_at, kind, expires_at) VALUES"
+        " ('tok_old', 'usr_old', 'browser', '" +
+        sha256_hex("old-session") + "', 2, 'session', " + std::to_string(now_ms() + 3600000) +
+        ");"
+        "INSERT INTO whitelist (id, room_id, login, created_at)"
+        " SELECT 'wl_old', id, 'old', 3 FROM rooms WHERE slug = 'lobby';"
+        "INSERT INTO notifications (id, user_id, kind, created_at)"
+        " VALUES ('ntf_old', 'usr_old', 'access_request', 4);"
+        "PRAGMA user_version = 2;";
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(schema_version(db), 2);
+    sqlite3_close(db);
+  }
+
+  auto s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  EXPECT_GE(latest_schema_version(), 3);
+  for (const char* table : {"agents", "apps", "app_allowlist"})
+    EXPECT_EQ(scalar(std::string{"SELECT count(*) FROM "} + table), 0) << table;
+
+  // Version-2 data is untouched and the lobby was not seeded again.
+  EXPECT_EQ(scalar("SELECT count(*) FROM rooms"), 1);
+  auto cred = s->find_credential(sha256_hex("old-session"));
+  ASSERT_TRUE(cred.has_value()) << s->last_error().message;
+  EXPECT_EQ(cred->token_id, "tok_old");
+  const auto lobby = room_of(*s);
+  auto listed = s->list_whitelist(lobby);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, "wl_old");
+  EXPECT_EQ(s->list_notifications("usr_old", 10).size(), 1u);
+
+  // The agent relay tables work on the migrated file.
+  agent_row a;
+  a.agent_id = "migrated";
+  ASSERT_TRUE(s->create_agent(a, sha256_hex("rla_migrated")));
+  app_row app;
+  app.app_id = "console";
+  app.allowlist = {"migrated"};
+  ASSERT_TRUE(s->create_app(app, sha256_hex("rlk_console_s")));
+  EXPECT_FALSE(s->create_app(app, sha256_hex("rlk_console_t")));  // constraints are there
+  EXPECT_EQ(s->last_error().code, errc::conflict);
+
+  // Reopening a migrated file changes nothing.
+  s.reset();
+  s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  auto found = s->find_app_by_token_hash(sha256_hex("rlk_console_s"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->allowlist, (std::vector<std::string>{"migrated"}));
+  EXPECT_EQ(s->list_agents().size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, SessionTokensExpireAndAreNotListed) {
@@ -1492,6 +1562,370 @@ TEST_F(SqliteStoreTest, BotMessagesWithoutUserRowAndBotTag) {
   EXPECT_EQ(r.message.author.id, "usr_bot_yee");
   EXPECT_EQ(r.message.author.login, "");
   EXPECT_EQ(r.message.thread_id, "");
+}
+
+// -- agent relay ----------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, AgentsCreateConflictAndInvalidId) {
+  auto s = open();
+  agent_row given;
+  given.agent_id = "build-bot.v2_A";
+  given.name = "Build bot";
+  given.description = "Runs the builds";
+  const auto before = now_ms();
+  auto a = s->create_agent(given, sha256_hex("rla_one"));
+  ASSERT_TRUE(a) << a.error.message;
+  EXPECT_EQ(a.value->agent_id, "build-bot.v2_A");
+  EXPECT_EQ(a.value->name, "Build bot");
+  EXPECT_EQ(a.value->description, "Runs the builds");
+  EXPECT_GE(a.value->created_at, before);  // 0 means now
+  EXPECT_FALSE(a.value->last_seen.has_value());
+  EXPECT_EQ(a.value->events_served, 0);
+  // Only the hash is stored.
+  EXPECT_EQ(text_scalar("SELECT token_hash FROM agents WHERE agent_id = 'build-bot.v2_A'"),
+            sha256_hex("rla_one"));
+
+  agent_row dated;
+  dated.agent_id = std::string(64, 'x');  // the longest allowed id
+  dated.created_at = 1234;
+  auto b = s->create_agent(dated, sha256_hex("rla_two"));
+  ASSERT_TRUE(b) << b.error.message;
+  EXPECT_EQ(b.value->created_at, 1234);
+
+  auto found = s->find_agent("build-bot.v2_A");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, "Build bot");
+  EXPECT_EQ(found->description, "Runs the builds");
+  EXPECT_EQ(found->created_at, a.value->created_at);
+  EXPECT_FALSE(s->find_agent("build-bot.v2_a").has_value());  // ids are case-sensitive
+  EXPECT_FALSE(s->find_agent("nobody").has_value());
+  EXPECT_FALSE(s->last_error());
+
+  // Taken id (with a fresh token) and taken token hash (with a fresh id).
+  auto dup = s->create_agent(given, sha256_hex("rla_three"));
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  EXPECT_EQ(s->last_error().code, errc::conflict);
+  EXPECT_NE(dup.error.message.find("build-bot.v2_A"), std::string::npos) << dup.error.message;
+  agent_row other;
+  other.agent_id = "other";
+  auto same_hash = s->create_agent(other, sha256_hex("rla_one"));
+  EXPECT_FALSE(same_hash);
+  EXPECT_EQ(same_hash.error.code, errc::conflict);
+  EXPECT_NE(same_hash.error.message.find("token"), std::string::npos) << same_hash.error.message;
+
+  for (const std::string& bad :
+       {std::string{}, std::string(65, 'x'), std::string{"has space"}, std::string{"a/b"},
+        std::string{"caf\xc3\xa9"}, std::string{"semi;colon"}, std::string{"nul\0x", 5}}) {
+    agent_row r;
+    r.agent_id = bad;
+    auto made = s->create_agent(r, sha256_hex("rla_bad" + bad));
+    EXPECT_FALSE(made) << bad;
+    EXPECT_EQ(made.error.code, errc::bad_request) << bad;
+  }
+  agent_row no_hash;
+  no_hash.agent_id = "no-hash";
+  auto missing = s->create_agent(no_hash, "");
+  EXPECT_FALSE(missing);
+  EXPECT_EQ(missing.error.code, errc::missing_field);
+
+  EXPECT_EQ(scalar("SELECT count(*) FROM agents"), 2);
+}
+
+TEST_F(SqliteStoreTest, AgentTokenLookupAndRotation) {
+  auto s = open();
+  agent_row r;
+  r.agent_id = "alpha";
+  r.name = "Alpha";
+  ASSERT_TRUE(s->create_agent(r, sha256_hex("rla_old")));
+  r.agent_id = "beta";
+  r.name = "Beta";
+  ASSERT_TRUE(s->create_agent(r, sha256_hex("rla_beta")));
+
+  auto by_token = s->find_agent_by_token_hash(sha256_hex("rla_old"));
+  ASSERT_TRUE(by_token.has_value());
+  EXPECT_EQ(by_token->agent_id, "alpha");
+  EXPECT_EQ(by_token->name, "Alpha");
+  EXPECT_FALSE(s->find_agent_by_token_hash(sha256_hex("rla_wrong")).has_value());
+  EXPECT_FALSE(s->find_agent_by_token_hash("").has_value());
+  EXPECT_FALSE(s->last_error());
+
+  // Rotation: the old hash stops matching at once, the new one works.
+  EXPECT_TRUE(s->rotate_agent_token("alpha", sha256_hex("rla_new")));
+  EXPECT_FALSE(s->last_error());
+  EXPECT_FALSE(s->find_agent_by_token_hash(sha256_hex("rla_old")).has_value());
+  auto rotated = s->find_agent_by_token_hash(sha256_hex("rla_new"));
+  ASSERT_TRUE(rotated.has_value());
+  EXPECT_EQ(rotated->agent_id, "alpha");
+  // Also for another connection that was open all along.
+  auto other = open();
+  EXPECT_FALSE(other->find_agent_by_token_hash(sha256_hex("rla_old")).has_value());
+  EXPECT_TRUE(other->find_agent_by_token_hash(sha256_hex("rla_new")).has_value());
+
+  // Unknown agent: false without an error.
+  EXPECT_FALSE(s->rotate_agent_token("nobody", sha256_hex("rla_x")));
+  EXPECT_FALSE(s->last_error());
+  EXPECT_FALSE(s->find_agent_by_token_hash(sha256_hex("rla_x")).has_value());
+
+  // Another agent's hash is refused and changes nothing.
+  EXPECT_FALSE(s->rotate_agent_token("alpha", sha256_hex("rla_beta")));
+  EXPECT_EQ(s->last_error().code, errc::conflict);
+  EXPECT_EQ(s->find_agent_by_token_hash(sha256_hex("rla_new"))->agent_id, "alpha");
+  EXPECT_EQ(s->find_agent_by_token_hash(sha256_hex("rla_beta"))->agent_id, "beta");
+
+  EXPECT_FALSE(s->rotate_agent_token("alpha", ""));
+  EXPECT_EQ(s->last_error().code, errc::missing_field);
+  EXPECT_TRUE(s->find_agent_by_token_hash(sha256_hex("rla_new")).has_value());
+
+  // Rotating inside the writer's transaction and rolling back keeps the old hash.
+  s->begin();
+  EXPECT_TRUE(s->rotate_agent_token("alpha", sha256_hex("rla_newer")));
+  s->rollback();
+  EXPECT_TRUE(s->find_agent_by_token_hash(sha256_hex("rla_new")).has_value());
+  EXPECT_FALSE(s->find_agent_by_token_hash(sha256_hex("rla_newer")).has_value());
+}
+
+TEST_F(SqliteStoreTest, TouchAgentAccumulates) {
+  auto s = open();
+  agent_row r;
+  r.agent_id = "worker";
+  ASSERT_TRUE(s->create_agent(r, sha256_hex("rla_worker")));
+  r.agent_id = "idle";
+  ASSERT_TRUE(s->create_agent(r, sha256_hex("rla_idle")));
+
+  s->begin();
+  s->touch_agent("worker", 1000, 3);
+  EXPECT_FALSE(s->last_error()) << s->last_error().message;
+  s->touch_agent("worker", 2000, 4);
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  auto w = s->find_agent("worker");
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->last_seen, std::optional<std::int64_t>{2000});
+  EXPECT_EQ(w->events_served, 7);
+
+  // A connection without events only moves last_seen.
+  s->begin();
+  s->touch_agent("worker", 3000, 0);
+  s->commit();
+  w = s->find_agent("worker");
+  EXPECT_EQ(w->last_seen, std::optional<std::int64_t>{3000});
+  EXPECT_EQ(w->events_served, 7);
+
+  // Rolled back touches do not count.
+  s->begin();
+  s->touch_agent("worker", 4000, 100);
+  s->rollback();
+  EXPECT_EQ(s->find_agent("worker")->events_served, 7);
+
+  auto idle = s->find_agent("idle");
+  ASSERT_TRUE(idle.has_value());
+  EXPECT_FALSE(idle->last_seen.has_value());
+  EXPECT_EQ(idle->events_served, 0);
+
+  // Unknown agent: not_found, and the rest of the transaction still commits.
+  s->begin();
+  s->touch_agent("idle", 5000, 1);
+  s->touch_agent("nobody", 5000, 1);
+  EXPECT_EQ(s->last_error().code, errc::not_found);
+  s->commit();
+  ASSERT_FALSE(s->last_error());
+  EXPECT_EQ(s->find_agent("idle")->events_served, 1);
+}
+
+TEST_F(SqliteStoreTest, AppsWithAllowlist) {
+  auto s = open();
+  for (const char* id : {"gamma", "alpha", "beta"}) {
+    agent_row r;
+    r.agent_id = id;
+    ASSERT_TRUE(s->create_agent(r, sha256_hex(std::string{"rla_"} + id)));
+  }
+
+  app_row given;
+  given.app_id = "dashboard";
+  given.name = "Dashboard";
+  given.allowlist = {"gamma", "alpha", "gamma"};  // unsorted, with a duplicate
+  const auto app_hash = sha256_hex("rlk_dashboard_secret");
+  const auto before = now_ms();
+  auto a = s->create_app(given, app_hash);
+  ASSERT_TRUE(a) << a.error.message;
+  EXPECT_EQ(a.value->app_id, "dashboard");
+  EXPECT_EQ(a.value->name, "Dashboard");
+  EXPECT_GE(a.value->created_at, before);
+  EXPECT_EQ(a.value->allowlist, (std::vector<std::string>{"alpha", "gamma"}));
+  EXPECT_EQ(text_scalar("SELECT token_hash FROM apps WHERE app_id = 'dashboard'"), app_hash);
+
+  auto by_token = s->find_app_by_token_hash(app_hash);
+  ASSERT_TRUE(by_token.has_value());
+  EXPECT_EQ(by_token->app_id, "dashboard");
+  EXPECT_EQ(by_token->name, "Dashboard");
+  EXPECT_EQ(by_token->created_at, a.value->created_at);
+  EXPECT_EQ(by_token->allowlist, (std::vector<std::string>{"alpha", "gamma"}));
+  auto by_id = s->find_app("dashboard");
+  ASSERT_TRUE(by_id.has_value());
+  EXPECT_EQ(by_id->allowlist, (std::vector<std::string>{"alpha", "gamma"}));
+  EXPECT_FALSE(s->find_app_by_token_hash(sha256_hex("rlk_dashboard_wrong")).has_value());
+  EXPECT_FALSE(s->find_app("nope").has_value());
+  EXPECT_FALSE(s->last_error());
+  // An app token is not an agent token.
+  EXPECT_FALSE(s->find_agent_by_token_hash(app_hash).has_value());
+
+  // No allowlist, explicit created_at.
+  app_row bare;
+  bare.app_id = "bare.app";
+  bare.created_at = 42;
+  auto b = s->create_app(bare, sha256_hex("rlk_bare.app_secret"));
+  ASSERT_TRUE(b) << b.error.message;
+  EXPECT_TRUE(b.value->allowlist.empty());
+  EXPECT_EQ(b.value->created_at, 42);
+  auto bare_found = s->find_app("bare.app");
+  ASSERT_TRUE(bare_found.has_value());
+  EXPECT_TRUE(bare_found->allowlist.empty());
+  EXPECT_EQ(bare_found->created_at, 42);
+
+  // An unknown agent in the allowlist stores nothing.
+  app_row orphan;
+  orphan.app_id = "orphan";
+  orphan.allowlist = {"alpha", "ghost"};
+  auto o = s->create_app(orphan, sha256_hex("rlk_orphan_secret"));
+  EXPECT_FALSE(o);
+  EXPECT_EQ(o.error.code, errc::not_found);
+  EXPECT_NE(o.error.message.find("ghost"), std::string::npos) << o.error.message;
+  EXPECT_FALSE(s->find_app("orphan").has_value());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app_allowlist WHERE app_id = 'orphan'"), 0);
+  // ... and frees the id and the hash for a retry.
+  orphan.allowlist = {"alpha"};
+  EXPECT_TRUE(s->create_app(orphan, sha256_hex("rlk_orphan_secret")));
+
+  // Conflicts and bad input.
+  app_row dup = given;
+  dup.allowlist.clear();
+  auto d = s->create_app(dup, sha256_hex("rlk_dashboard_other"));
+  EXPECT_FALSE(d);
+  EXPECT_EQ(d.error.code, errc::conflict);
+  app_row same_hash;
+  same_hash.app_id = "copycat";
+  auto h = s->create_app(same_hash, app_hash);
+  EXPECT_FALSE(h);
+  EXPECT_EQ(h.error.code, errc::conflict);
+  EXPECT_FALSE(s->find_app("copycat").has_value());
+  for (const std::string& bad :
+       {std::string{}, std::string(65, 'a'), std::string{"a b"}, std::string{"rlk_x/y"}}) {
+    app_row r;
+    r.app_id = bad;
+    auto made = s->create_app(r, sha256_hex("rlk_" + bad + "_s"));
+    EXPECT_FALSE(made) << bad;
+    EXPECT_EQ(made.error.code, errc::bad_request) << bad;
+  }
+  app_row no_hash;
+  no_hash.app_id = "no-hash";
+  EXPECT_EQ(s->create_app(no_hash, "").error.code, errc::missing_field);
+  EXPECT_EQ(scalar("SELECT count(*) FROM apps"), 3);
+}
+
+TEST_F(SqliteStoreTest, SetAllowlistReplacesAtomically) {
+  auto s = open();
+  for (const char* id : {"alpha", "beta", "gamma"}) {
+    agent_row r;
+    r.agent_id = id;
+    ASSERT_TRUE(s->create_agent(r, sha256_hex(std::string{"rla_"} + id)));
+  }
+  app_row app;
+  app.app_id = "console";
+  app.allowlist = {"alpha"};
+  ASSERT_TRUE(s->create_app(app, sha256_hex("rlk_console_s")));
+
+  auto replaced = s->set_allowlist("console", {"gamma", "beta", "beta"});
+  ASSERT_TRUE(replaced) << replaced.error.message;
+  EXPECT_EQ(replaced.value->app_id, "console");
+  EXPECT_EQ(replaced.value->allowlist, (std::vector<std::string>{"beta", "gamma"}));
+  EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"beta", "gamma"}));
+
+  // An unknown agent: not_found, and the old list stays.
+  auto bad = s->set_allowlist("console", {"alpha", "ghost"});
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error.code, errc::not_found);
+  EXPECT_EQ(s->last_error().code, errc::not_found);
+  EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"beta", "gamma"}));
+
+  // An unknown app: not_found, nothing written.
+  auto missing = s->set_allowlist("ghost-app", {"alpha"});
+  EXPECT_FALSE(missing);
+  EXPECT_EQ(missing.error.code, errc::not_found);
+  auto missing_empty = s->set_allowlist("ghost-app", {});
+  EXPECT_EQ(missing_empty.error.code, errc::not_found);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app_allowlist WHERE app_id = 'ghost-app'"), 0);
+
+  // Inside the writer's transaction a failed replace leaves the rest of it alone.
+  s->begin();
+  agent_row delta;
+  delta.agent_id = "delta";
+  ASSERT_TRUE(s->create_agent(delta, sha256_hex("rla_delta")));
+  EXPECT_FALSE(s->set_allowlist("console", {"delta", "ghost"}));
+  auto ok = s->set_allowlist("console", {"delta", "alpha"});
+  EXPECT_TRUE(ok) << ok.error.message;
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"alpha", "delta"}));
+
+  // ... and a rolled back replace restores the old list.
+  s->begin();
+  EXPECT_TRUE(s->set_allowlist("console", {"gamma"}));
+  s->rollback();
+  EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"alpha", "delta"}));
+
+  // An empty list clears it.
+  auto cleared = s->set_allowlist("console", {});
+  ASSERT_TRUE(cleared) << cleared.error.message;
+  EXPECT_TRUE(cleared.value->allowlist.empty());
+  EXPECT_TRUE(s->find_app("console")->allowlist.empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app_allowlist"), 0);
+
+  // Deleting an agent drops it from allowlists (ON DELETE CASCADE).
+  ASSERT_TRUE(s->set_allowlist("console", {"alpha", "beta"}));
+  exec("PRAGMA foreign_keys = ON; DELETE FROM agents WHERE agent_id = 'alpha'");
+  EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"beta"}));
+}
+
+TEST_F(SqliteStoreTest, AgentsAndAppsListInIdOrder) {
+  auto s = open();
+  EXPECT_TRUE(s->list_agents().empty());
+  EXPECT_TRUE(s->list_apps().empty());
+  EXPECT_FALSE(s->last_error());
+
+  // Created out of order, with created_at against the id order.
+  std::int64_t t = 5000;
+  for (const char* id : {"m", "B", "a", "z.1", "z-0", "0"}) {
+    agent_row r;
+    r.agent_id = id;
+    r.created_at = t--;
+    ASSERT_TRUE(s->create_agent(r, sha256_hex(std::string{"rla_"} + id)));
+  }
+  std::vector<std::string> ids;
+  for (const auto& a : s->list_agents()) ids.push_back(a.agent_id);
+  // Byte order, like std::sort on the ids.
+  std::vector<std::string> expected{"m", "B", "a", "z.1", "z-0", "0"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ids, expected);
+
+  for (const auto& [id, allow] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"zeta", {"m", "a"}}, {"alpha", {}}, {"mid", {"z.1", "0", "B"}}}) {
+    app_row r;
+    r.app_id = id;
+    r.name = id + " app";
+    r.allowlist = allow;
+    ASSERT_TRUE(s->create_app(r, sha256_hex("rlk_" + id + "_s")));
+  }
+  auto apps = s->list_apps();
+  ASSERT_EQ(apps.size(), 3u);
+  EXPECT_EQ(apps[0].app_id, "alpha");
+  EXPECT_EQ(apps[0].name, "alpha app");
+  EXPECT_TRUE(apps[0].allowlist.empty());
+  EXPECT_EQ(apps[1].app_id, "mid");
+  EXPECT_EQ(apps[1].allowlist, (std::vector<std::string>{"0", "B", "z.1"}));
+  EXPECT_EQ(apps[2].app_id, "zeta");
+  EXPECT_EQ(apps[2].allowlist, (std::vector<std::string>{"a", "m"}));
+  EXPECT_FALSE(s->last_error());
 }
 
 // -- transactions and connections ---------------------------------------------------

@@ -1,0 +1,107 @@
+#include "actors/agent_hub.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+
+#include "actors/agent_session.hpp"
+#include "actors/store_call.hpp"
+
+namespace relay {
+
+namespace agents {
+
+std::string session_key(const std::string& agent_id, const std::string& app_id,
+                        const std::string& thread_id) {
+  return "relay:" + agent_id + ":" + app_id + ":" + thread_id;
+}
+
+}  // namespace agents
+
+namespace {
+
+struct hub_state {
+  agent_hub_params p;
+  std::unordered_map<std::string, caf::actor> online;  // agent_id -> its socket's actor
+  std::unordered_map<caf::actor_addr, std::string> agent_of;
+  std::unordered_map<std::string, std::unordered_set<std::string>> allowed;  // app -> agents
+  std::unordered_map<std::string, caf::actor> sessions;  // session key -> session
+  static inline const char* name = "agent_hub";
+};
+
+using hub_actor = caf::stateful_actor<hub_state>;
+
+caf::behavior hub(hub_actor* self, agent_hub_params params) {
+  self->state.p = std::move(params);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.agent_of.find(dm.source);
+    if (it == st.agent_of.end()) return;
+    if (auto on = st.online.find(it->second);
+        on != st.online.end() && on->second.address() == dm.source)
+      st.online.erase(on);
+    st.agent_of.erase(it);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    // A failed session is forgotten (the next event starts a new one); anything else
+    // is the shutdown, which takes the linked sessions along.
+    auto& ss = self->state.sessions;
+    auto n = std::erase_if(ss, [&](auto& kv) { return kv.second.address() == em.source; });
+    if (n == 0) self->quit(em.reason);
+  });
+  return {
+      [=](join_atom, const storage::agent_row& agent, const caf::actor& conn) {
+        auto& st = self->state;
+        // Documented rule: the newest socket of an agent wins; the older one is closed.
+        if (auto it = st.online.find(agent.agent_id); it != st.online.end() && it->second != conn)
+          self->send(it->second, leave_atom::value);
+        st.online[agent.agent_id] = conn;
+        st.agent_of[conn.address()] = agent.agent_id;
+        self->monitor(conn);
+      },
+      [=](agents::allow_atom, const std::string& app_id, const std::vector<std::string>& ids) {
+        self->state.allowed[app_id] = {ids.begin(), ids.end()};
+      },
+      [=](agents::event_atom, agents::relay_event& ev) -> agents::route {
+        auto& st = self->state;
+        auto allow = st.allowed.find(ev.app_id);
+        if (allow == st.allowed.end() || !allow->second.count(ev.agent_id))
+          return {"AGENT_NOT_ALLOWED", "this app may not address agent '" + ev.agent_id + "'", {}};
+        auto on = st.online.find(ev.agent_id);
+        if (on == st.online.end())
+          return {"AGENT_OFFLINE", "agent '" + ev.agent_id + "' has no live connection", {}};
+        auto& session = st.sessions[ev.session_key];
+        if (!session) session = spawn_agent_session(self, ev.session_key, st.p.limits);
+        self->send(session, agents::event_atom::value, std::move(ev), on->second);
+        return {"", "", session};
+      },
+      [=](agents::discover_atom) {
+        using list = std::vector<codec::agents::agent_status>;
+        auto rp = self->make_response_promise<list>();
+        store_call<std::vector<storage::agent_row>>(
+            self, self->state.p.readers, [](storage::store& db) { return db.list_agents(); },
+            [self, rp](std::vector<storage::agent_row>& rows) mutable {
+              list out;
+              for (auto& r : rows)
+                out.push_back(
+                    {r.agent_id, r.name, r.description, self->state.online.count(r.agent_id) > 0});
+              rp.deliver(std::move(out));
+            },
+            [rp](const error_info&) mutable { rp.deliver(list{}); });
+        return rp;
+      },
+      [=](revoke_atom, const std::string& agent_id) {
+        if (auto it = self->state.online.find(agent_id); it != self->state.online.end())
+          self->send(it->second, revoke_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_agent_hub(caf::actor_system& sys, agent_hub_params params) {
+  return sys.spawn(hub, std::move(params));
+}
+
+}  // namespace relay

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/agent_messages.hpp"
+
+namespace relay {
+
+struct agent_hub_params {
+  caf::actor readers;
+  agents::event_limits limits;
+};
+
+/// The agent relay's directory: which agents are online (one socket each), which
+/// agents each app may address, and one session actor per
+/// `relay:<agent_id>:<app_id>:<thread_id>` that orders that session's events.
+///
+///  * `(join_atom, storage::agent_row, caf::actor agent_conn)`: the agent is online
+///    through `agent_conn`; an older socket of the same agent is replaced (it gets
+///    `(leave_atom)` and closes with 4001)
+///  * `(agents::allow_atom, std::string app_id, std::vector<std::string> agent_ids)`
+///  * `(agents::event_atom, agents::relay_event)` -> `agents::route`
+///  * `(agents::discover_atom)` -> `std::vector<codec::agents::agent_status>`
+///  * `(revoke_atom, std::string agent_id)`: the agent's token was rotated: its socket
+///    is closed (1008)
+caf::actor spawn_agent_hub(caf::actor_system& sys, agent_hub_params params);
+
+}  // namespace relay

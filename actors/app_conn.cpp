@@ -1,0 +1,126 @@
+#include "actors/app_conn.hpp"
+
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace relay {
+
+namespace {
+
+namespace ca = codec::agents;
+
+struct app_conn_state {
+  app_conn_params p;
+  std::unordered_map<std::string, caf::actor> events;  // in flight: event id -> session
+  static inline const char* name = "app_conn";
+};
+
+using app_conn_actor = caf::stateful_actor<app_conn_state>;
+
+void push(app_conn_actor* self, std::string json) {
+  self->state.p.sink->push(make_frame(std::move(json)));
+}
+
+void on_event(app_conn_actor* self, ca::app_event& e) {
+  auto& st = self->state;
+  if (st.p.events && st.p.events->take(st.p.app.app_id, now_ms()) != 0)
+    return push(self,
+                ca::encode_app_error("", e.agent_id, "too many events; slow down", "RATE_LIMITED"));
+  agents::relay_event ev;
+  ev.accepted_at = now_ms();
+  ev.event_id = make_id("evt", ev.accepted_at);
+  ev.app_id = st.p.app.app_id;
+  ev.agent_id = std::move(e.agent_id);
+  ev.thread_id = std::move(e.thread_id);
+  ev.session_key = agents::session_key(ev.agent_id, ev.app_id, ev.thread_id);
+  ev.payload = std::move(e.payload);
+  ev.app = st.p.sink;
+  ev.app_conn = caf::actor_cast<caf::actor>(self);
+  // `accepted` goes out before anything the agent says: it is queued on this socket
+  // before the hub even sees the event.
+  push(self, ca::encode_accepted(ev.event_id, ev.agent_id, ev.session_key));
+  auto id = ev.event_id;
+  auto agent = ev.agent_id;
+  self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))
+      .then(
+          [self, id, agent](agents::route& r) {
+            if (!r.code.empty())
+              return push(self, ca::encode_app_error(id, agent, r.message, r.code));
+            self->state.events[id] = r.session;
+          },
+          [self, id, agent](caf::error& err) {
+            push(self, ca::encode_app_error(id, agent, "relay failed: " + to_string(err),
+                                            "RELAY_INTERNAL_ERROR"));
+          });
+}
+
+void on_frame(app_conn_actor* self, ca::app_frame& frame) {
+  std::visit(
+      [self](auto& f) {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, ca::app_event>) {
+          on_event(self, f);
+        } else if constexpr (std::is_same_v<T, ca::app_discover>) {
+          self->request(self->state.p.hub, caf::infinite, agents::discover_atom::value)
+              .then(
+                  [self](std::vector<ca::agent_status>& list) {
+                    push(self, ca::encode_agents(list));
+                  },
+                  [self](caf::error&) {
+                    push(self,
+                         ca::encode_app_error("", "", "discovery failed", "RELAY_INTERNAL_ERROR"));
+                  });
+        } else if constexpr (std::is_same_v<T, ca::app_ping>) {
+          push(self, ca::encode_pong());
+        } else if constexpr (std::is_same_v<T, ca::app_pong>) {
+          // heartbeat answer
+        } else if constexpr (std::is_same_v<T, ca::app_cancel>) {
+          auto it = self->state.events.find(f.event_id);
+          if (it == self->state.events.end())
+            return push(self, ca::encode_app_error(f.event_id, "", "no such event in flight",
+                                                   "INVALID_EVENT"));
+          self->send(it->second, agents::cancel_atom::value, f.event_id, true);
+          self->state.events.erase(it);
+        } else if constexpr (std::is_same_v<T, ca::app_resume>) {
+          push(self,
+               ca::encode_app_error(f.event_id, "", "resume is not supported by this relay yet",
+                                    "INVALID_EVENT"));
+        } else {
+          push(self, ca::encode_app_error(f.event_id, "", f.message, f.code));
+        }
+      },
+      frame);
+}
+
+caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
+  self->state.p = std::move(params);
+  auto& st = self->state;
+  self->send(st.p.hub, agents::allow_atom::value, st.p.app.app_id, st.p.app.allowlist);
+  self->monitor(st.p.hub);
+  self->set_down_handler([self](caf::down_msg&) {
+    self->state.p.sink->close(1001, "server shutting down");
+    self->quit();
+  });
+  return {
+      [=](ca::app_frame& f) { on_frame(self, f); },
+      [=](agents::done_atom, const std::string& event_id) { self->state.events.erase(event_id); },
+      [=](close_atom) {
+        // The app is gone: nobody will read the answers, so the agent stops working.
+        for (auto& [id, session] : self->state.events)
+          self->send(session, agents::cancel_atom::value, id, false);
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_app_conn(caf::actor_system& sys, app_conn_params params) {
+  return sys.spawn(app_conn, std::move(params));
+}
+
+}  // namespace relay
