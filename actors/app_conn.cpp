@@ -80,9 +80,12 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
           // heartbeat answer
         } else if constexpr (std::is_same_v<T, ca::app_cancel>) {
           auto it = self->state.events.find(f.event_id);
+          // Not tagged with the id: the event may have ended already, and an event
+          // gets exactly one terminal frame.
           if (it == self->state.events.end())
-            return push(self, ca::encode_app_error(f.event_id, "", "no such event in flight",
-                                                   "INVALID_EVENT"));
+            return push(self,
+                        ca::encode_app_error("", "", "no event '" + f.event_id + "' in flight",
+                                             "INVALID_EVENT"));
           self->send(it->second, agents::cancel_atom::value, f.event_id, true);
           self->state.events.erase(it);
         } else if constexpr (std::is_same_v<T, ca::app_resume>) {
