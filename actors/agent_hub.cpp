@@ -66,7 +66,7 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
       [=](agents::event_atom, agents::relay_event& ev) -> agents::route {
         auto& st = self->state;
         auto allow = st.allowed.find(ev.app_id);
-        if (allow == st.allowed.end() || !allow->second.count(ev.agent_id))
+        if (!ev.internal && (allow == st.allowed.end() || !allow->second.count(ev.agent_id)))
           return {"AGENT_NOT_ALLOWED", "this app may not address agent '" + ev.agent_id + "'", {}};
         auto on = st.online.find(ev.agent_id);
         if (on == st.online.end())

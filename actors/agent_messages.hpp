@@ -36,8 +36,9 @@ struct relay_event {
   std::string session_key;  // relay:<agent_id>:<app_id>:<thread_id>
   std::string payload;      // the app's payload object, serialized, untouched
   std::int64_t accepted_at = 0;
-  sink_ptr app;         // the app's socket: token / reply / error frames go here
-  caf::actor app_conn;  // told `(done_atom, event_id)` when the event ends
+  sink_ptr app;           // the app's socket: token / reply / error frames go here
+  caf::actor app_conn;    // told `(done_atom, event_id)` when the event ends
+  bool internal = false;  // from a room's bot binding: no app allowlist applies
 };
 
 /// The hub's answer to an event: the session that took it, or why it was refused.

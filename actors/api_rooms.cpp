@@ -186,6 +186,24 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
               on_fail(self, x));
     return;
   }
+  if (n == 4 && part == "bots") {
+    if (m == "GET") {
+      self->request(room, caf::infinite, bot_atom::value, list_atom::value, who)
+          .then([self,
+                 x](std::vector<storage::bot_row>& bots) { ok(self, x, codec::encode_bots(bots)); },
+                on_fail(self, x));
+      return;
+    }
+    if (m == "POST") {
+      auto body = codec::decode_bot_body(x->req.body);
+      if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+      self->request(room, caf::infinite, bot_atom::value, who,
+                    std::get<storage::bot_row>(std::move(body)))
+          .then(answer_result<storage::bot_row>(self, x, codec::encode_bot, 201), on_fail(self, x));
+      return;
+    }
+    return wrong_method(self, x, "GET, POST");
+  }
   if (part == "messages") return serve_messages(self, x, who, room, info);
   if (part == "whitelist" || part == "access-requests")
     return serve_room_access(self, x, who, room, info);

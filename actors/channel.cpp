@@ -141,6 +141,8 @@ caf::behavior channel(channel_actor* self, channel_params params) {
                                         codec::event_id(out.message.channel_id, out.message.seq));
                     remember(st, out.message);
                     broadcast(st, f);
+                    if (st.p.room && out.message.content.find('@') != std::string::npos)
+                      self->send(st.p.room, mention_atom::value, out.message);
                   }
                   rp.deliver(std::move(out));
                 },
@@ -161,6 +163,7 @@ caf::behavior channel(channel_actor* self, channel_params params) {
         std::erase_if(st.ring, [&](const storage::message_row& r) { return r.id == m.id; });
         broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
       },
+      [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
       [=](typing_atom, const principal& who) {
         auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true);
         for (auto& [id, s] : self->state.subs)

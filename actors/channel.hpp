@@ -17,6 +17,7 @@ struct channel_params {
   int ring_messages = 256;
   int sync_messages = 20;
   bool fresh = false;  // just created: nothing to load from the store
+  caf::actor room;     // told about committed messages that mention someone
 };
 
 /// One channel of a room (or the room-wide thread): the point of order for its
@@ -32,6 +33,10 @@ struct channel_params {
 ///  * `(edit_atom, storage::message_row)`, `(delete_atom, storage::message_row)`:
 ///    a committed edit or delete to mirror in the ring and broadcast
 ///  * `(typing_atom, principal)`: ephemeral typing event to everyone else
+///  * `(broadcast_atom, frame_ptr)`: a frame for every subscriber (e.g. `ai_token`)
+///
+/// A committed message containing '@' is also sent to the room as
+/// `(mention_atom, storage::message_row)`.
 caf::actor spawn_channel(caf::local_actor* parent, channel_params params);
 
 }  // namespace relay

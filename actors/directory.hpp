@@ -10,6 +10,7 @@ struct directory_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
+  caf::actor agent_hub;  // for rooms' agent-bound bots; may be invalid
 };
 
 /// Maps room slugs to room actors, spawning a room on first use.

@@ -33,6 +33,9 @@ using members_atom = caf::atom_constant<caf::atom("members")>;
 using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
 using whitelist_atom = caf::atom_constant<caf::atom("whitelist")>;
+using bot_atom = caf::atom_constant<caf::atom("bot")>;
+using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
+using mention_atom = caf::atom_constant<caf::atom("mention")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using channels_atom = caf::atom_constant<caf::atom("channels")>;
@@ -178,6 +181,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::room_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::subscription)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::sink_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::frame_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::bot_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::result<relay::storage::bot_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<relay::storage::bot_row>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::user_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::room_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::channel_row)

@@ -12,8 +12,14 @@ namespace relay {
 void add_channel(room_actor* self, storage::channel_row row, access::member_set members, bool fresh,
                  const frame_ptr& announce) {
   auto& st = self->state;
-  channel_params cp{st.p.row.id,        row,  st.p.writer, st.p.readers, st.p.ring_messages,
-                    st.p.sync_messages, fresh};
+  channel_params cp{st.p.row.id,
+                    row,
+                    st.p.writer,
+                    st.p.readers,
+                    st.p.ring_messages,
+                    st.p.sync_messages,
+                    fresh,
+                    caf::actor_cast<caf::actor>(self)};
   auto a = spawn_channel(self, std::move(cp));
   auto id = row.id;
   auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
@@ -65,6 +71,7 @@ struct room_load {
   std::vector<storage::channel_member_row> members;
   std::vector<storage::whitelist_row> whitelist;
   std::optional<storage::user_row> owner;
+  std::vector<storage::bot_row> bots;
 };
 
 void load(room_actor* self) {
@@ -73,6 +80,7 @@ void load(room_actor* self) {
     box->channels = db.list_channels(room.id);
     box->members = db.list_channel_members(room.id);
     box->whitelist = db.list_whitelist(room.id);
+    box->bots = db.list_bots(room.id);
     if (room.owner_id) box->owner = db.find_user(*room.owner_id);
     if (db.last_error()) throw std::runtime_error(db.last_error().message);
   };
@@ -89,6 +97,7 @@ void load(room_actor* self) {
               add_channel(self, std::move(r), std::move(members[id]), false);
             }
             st.whitelist = std::move(box->whitelist);
+            st.bots = std::move(box->bots);
             st.owner = std::move(box->owner);
           },
           [self](caf::error& err) { self->quit(err); });
@@ -156,7 +165,7 @@ caf::behavior room(room_actor* self, room_params params) {
   self->state.p = std::move(params);
   add_channel(self, storage::channel_row{}, {}, false);
   load(self);
-  return live_traffic(self).or_else(room_management(self));
+  return live_traffic(self).or_else(room_management(self)).or_else(room_bots(self));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ struct room_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
+  caf::actor agent_hub;  // @mentions of agent-bound bots become events (may be invalid)
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of
@@ -28,6 +29,11 @@ struct room_params {
 ///  * `(create_atom, storage::channel_row)` -> `write_outcome` (`channel` set)
 ///  * `(info_atom)` -> `room_info`
 ///  * `(typing_atom, std::string channel_id, principal)`
+///  * `(bot_atom, principal, storage::bot_row)` -> `storage::result<storage::bot_row>`
+///    (owner only; the row names login, name, agent id and prefix)
+///  * `(bot_atom, list_atom, principal)` -> `std::vector<storage::bot_row>`
+///  * `(mention_atom, storage::message_row)` from a channel: a committed message that
+///    may @mention an agent-bound bot
 caf::actor spawn_room(caf::local_actor* parent, room_params params);
 
 }  // namespace relay

@@ -29,6 +29,7 @@ struct room_state {
   std::vector<storage::whitelist_row> whitelist;
   std::map<std::string, channel_entry> channels;  // "" = room-wide thread
   std::unordered_map<std::uint64_t, subscription> subs;
+  std::vector<storage::bot_row> bots;
   static inline const char* name = "room";
 };
 
@@ -62,5 +63,8 @@ void add_channel(room_actor* self, storage::channel_row row, access::member_set 
 
 /// The behaviour for owner and membership operations (room_manage.cpp).
 caf::message_handler room_management(room_actor* self);
+
+/// The behaviour for bots and @mentions of agents (room_bots.cpp).
+caf::message_handler room_bots(room_actor* self);
 
 }  // namespace relay

@@ -44,11 +44,11 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   };
   auto writer = spawn_store_writer(sys, open);
   auto readers = spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads));
-  auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
-                                         static_cast<int>(cfg.sync_messages)});
-
   auto hub = spawn_agent_hub(
       sys, {readers, {cfg.agent_timeout_seconds * 1000, cfg.agent_idle_seconds * 1000}});
+  auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
+                                         static_cast<int>(cfg.sync_messages), hub});
+
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
   api_context ctx;

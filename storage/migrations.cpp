@@ -205,10 +205,28 @@ CREATE TABLE app_allowlist (
 CREATE INDEX app_allowlist_by_agent ON app_allowlist (agent_id);
 )sql";
 
+// Room bots: each bot has a users row of its own (so its login is unique among everyone's)
+// and may be bound to an agent of the agent relay so @mentions route to it. agent_id is ''
+// for a plain bot; the store checks it against agents when the bot is created (agents are
+// not deleted yet, so there is no foreign key). Deleting the room or the bot's user drops
+// the row; the index on user_id keeps the user cascade from scanning the table.
+constexpr std::string_view migration_4 = R"sql(
+CREATE TABLE room_bots (
+  room_id     TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  agent_id    TEXT NOT NULL DEFAULT '',
+  prefix      TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX room_bots_by_user ON room_bots (user_id);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby},
     {2, migration_2, nullptr},
     {3, migration_3, nullptr},
+    {4, migration_4, nullptr},
 };
 
 }  // namespace

@@ -182,6 +182,16 @@ struct app_row {
   std::vector<std::string> allowlist;  // agent ids this app may address, sorted
 };
 
+/// A bot of a room: a user of its own (so its login is unique among everyone's, without
+/// case), optionally bound to an agent of the agent relay so @mentions route to it.
+struct bot_row {
+  std::string room_id;
+  user_row user;         // the bot's own user (login, name …)
+  std::string agent_id;  // "" = a plain bot (not an agent)
+  std::string prefix;    // reply prefix, e.g. "yeeyee:" ("" = none)
+  std::int64_t created_at = 0;
+};
+
 /// Most rows one query returns; the API pages at 100 and asks for one more to learn
 /// whether another page exists.
 inline constexpr int max_query_rows = 1000;

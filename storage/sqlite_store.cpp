@@ -280,6 +280,23 @@ const std::string sql_insert_allowlist =
     "INSERT INTO app_allowlist (app_id, agent_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
 const std::string sql_clear_allowlist = "DELETE FROM app_allowlist WHERE app_id = ?";
 
+// The login check and the insert are one statement: it is a write, so a standalone
+// savepoint takes the write lock before it reads whether the login is taken (without
+// case, which users.login's own UNIQUE does not cover). No row inserted = taken.
+const std::string sql_insert_bot_user =
+    "INSERT INTO users (id, login, name, avatar_url, email, github_id, created_at)"
+    " SELECT ?1, ?2, ?3, '', '', NULL, ?4"
+    " WHERE NOT EXISTS (SELECT 1 FROM users WHERE login = ?2 COLLATE NOCASE)";
+const std::string sql_agent_exists = "SELECT 1 FROM agents WHERE agent_id = ?";
+const std::string sql_insert_bot =
+    "INSERT INTO room_bots (room_id, user_id, agent_id, prefix, created_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+// The user's columns come first so read_user() reads them.
+const std::string sql_list_bots = user_cols +
+                                  ", b.room_id, b.agent_id, b.prefix, b.created_at FROM room_bots b"
+                                  " JOIN users u ON u.id = b.user_id WHERE b.room_id = ?"
+                                  " ORDER BY u.login COLLATE NOCASE, u.id";
+
 const std::string sql_health = "SELECT 1";
 
 // -- helpers ------------------------------------------------------------------
@@ -390,6 +407,15 @@ bool valid_relay_id(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
+  });
+}
+
+/// Bot logins: 1..39 of A-Z a-z 0-9 - _
+bool valid_bot_login(std::string_view login) {
+  if (login.empty() || login.size() > 39) return false;
+  return std::all_of(login.begin(), login.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
@@ -1834,6 +1860,114 @@ result<app_row> sqlite_store::set_allowlist(const std::string& app_id,
   }
   if (!release_savepoint()) return failed();
   return result<app_row>::ok(std::move(*updated));
+}
+
+// -- room bots --------------------------------------------------------------------
+
+result<bot_row> sqlite_store::create_bot(const std::string& room_id, const std::string& login,
+                                         const std::string& name, const std::string& agent_id,
+                                         const std::string& prefix) {
+  last_error_ = {};
+  auto failed = [this] { return result<bot_row>::fail(last_error_.code, last_error_.message); };
+  if (!valid_bot_login(login)) {
+    record(errc::bad_request, "bot login must be 1 to 39 characters of A-Z a-z 0-9 - _");
+    return failed();
+  }
+  bot_row b;
+  b.room_id = room_id;
+  b.user.id = make_id("usr");
+  b.user.login = login;
+  b.user.name = name;
+  b.agent_id = agent_id;
+  b.prefix = prefix;
+  b.created_at = now_ms();
+  b.user.created_at = b.created_at;
+
+  if (!open_savepoint()) return failed();
+  {
+    auto st = prepare(sql_insert_bot_user);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(b.user.id).bind(b.user.login).bind(b.user.name).bind(b.user.created_at);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (is_constraint(rc))
+        record(errc::conflict, "login " + login + " is taken");
+      else
+        record("create bot user");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (sqlite3_changes(db_.get()) == 0) {
+    record(errc::conflict, "login " + login + " is taken");
+    undo_savepoint();
+    return failed();
+  }
+  if (!agent_id.empty()) {
+    bool exists = false;
+    {
+      auto st = prepare(sql_agent_exists);
+      if (st) {
+        st.bind(agent_id);
+        const int rc = st.step();
+        if (rc == SQLITE_ROW)
+          exists = true;
+        else if (rc == SQLITE_DONE)
+          record(errc::not_found, "agent " + agent_id + " does not exist");
+        else
+          record("find agent");
+      }
+    }
+    if (!exists) {
+      undo_savepoint();
+      return failed();
+    }
+  }
+  {
+    auto st = prepare(sql_insert_bot);
+    if (!st) {
+      undo_savepoint();
+      return failed();
+    }
+    st.bind(b.room_id).bind(b.user.id).bind(b.agent_id).bind(b.prefix).bind(b.created_at);
+    const int rc = st.step();
+    if (rc != SQLITE_DONE) {
+      if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        record(errc::not_found, "room does not exist");
+      else
+        record("create bot");
+      undo_savepoint();
+      return failed();
+    }
+  }
+  if (!release_savepoint()) return failed();
+  return result<bot_row>::ok(std::move(b));
+}
+
+std::vector<bot_row> sqlite_store::list_bots(const std::string& room_id) {
+  last_error_ = {};
+  std::vector<bot_row> out;
+  auto st = prepare(sql_list_bots);
+  if (!st) return out;
+  st.bind(room_id);
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    bot_row b;
+    b.user = read_user(st);
+    b.room_id = st.text(7);
+    b.agent_id = st.text(8);
+    b.prefix = st.text(9);
+    b.created_at = st.int64(10);
+    out.push_back(std::move(b));
+  }
+  if (rc != SQLITE_DONE) {
+    record("list bots");
+    out.clear();
+  }
+  return out;
 }
 
 // -- health ---------------------------------------------------------------------

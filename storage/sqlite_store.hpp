@@ -130,6 +130,11 @@ class sqlite_store final : public store {
   result<app_row> set_allowlist(const std::string& app_id,
                                 const std::vector<std::string>& agent_ids) override;
 
+  result<bot_row> create_bot(const std::string& room_id, const std::string& login,
+                             const std::string& name, const std::string& agent_id,
+                             const std::string& prefix) override;
+  std::vector<bot_row> list_bots(const std::string& room_id) override;
+
   bool healthy() override;
 
  private:

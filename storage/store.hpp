@@ -179,6 +179,19 @@ class store {
   virtual result<app_row> set_allowlist(const std::string& app_id,
                                         const std::vector<std::string>& agent_ids) = 0;
 
+  // -- room bots ----------------------------------------------------------------
+
+  /// Creates the bot's user (`login`, `name`; email empty) and binds it to the room, in one
+  /// savepoint. conflict: the login is taken (case-insensitive, by anyone); not_found: unknown
+  /// room, or `agent_id` set and no such agent; bad_request: login not 1..39 of A-Z a-z 0-9 - _.
+  /// Nothing is stored on failure.
+  virtual result<bot_row> create_bot(const std::string& room_id, const std::string& login,
+                                     const std::string& name, const std::string& agent_id,
+                                     const std::string& prefix) = 0;
+  /// The room's bots, by login (case-insensitive), with their users; empty for an
+  /// unknown room.
+  virtual std::vector<bot_row> list_bots(const std::string& room_id) = 0;
+
   // -- health -----------------------------------------------------------------
 
   virtual bool healthy() = 0;

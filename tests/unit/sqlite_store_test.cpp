@@ -408,7 +408,7 @@ TEST_F(SqliteStoreTest, ChannelsCreateListConflict) {
   EXPECT_TRUE(s->list_channels("room_missing").empty());
 }
 
-// -- schema versions 2 and 3 ----------------------------------------------------------
+// -- schema versions 2, 3 and 4 -------------------------------------------------------
 
 TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
   ASSERT_GE(migrations().size(), 2u);
@@ -435,8 +435,8 @@ TEST_F(SqliteStoreTest, MigratesVersionOneDatabase) {
   EXPECT_GE(latest_schema_version(), 2);
   EXPECT_EQ(text_scalar("SELECT kind FROM tokens WHERE id = 'tok_old'"), "api");
   EXPECT_EQ(scalar("SELECT count(*) FROM tokens WHERE expires_at IS NULL"), 1);
-  for (const char* table :
-       {"whitelist", "access_requests", "notifications", "agents", "apps", "app_allowlist"})
+  for (const char* table : {"whitelist", "access_requests", "notifications", "agents", "apps",
+                            "app_allowlist", "room_bots"})
     EXPECT_EQ(scalar(std::string{"SELECT count(*) FROM "} + table), 0) << table;
 
   // The old token still authenticates and is listed as an API token.
@@ -531,6 +531,74 @@ TEST_F(SqliteStoreTest, MigratesVersionTwoDatabase) {
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->allowlist, (std::vector<std::string>{"migrated"}));
   EXPECT_EQ(s->list_agents().size(), 1u);
+}
+
+TEST_F(SqliteStoreTest, MigratesVersionThreeDatabase) {
+  ASSERT_GE(migrations().size(), 4u);
+  ASSERT_EQ(migrations()[2].version, 3);
+  ASSERT_EQ(migrations()[3].version, 4);
+  {
+    // A database as a version-3 build left it: a user, an agent and an app allowed to
+    // address it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    for (int i = 0; i < 3; ++i) {
+      const std::string sql{migrations()[i].sql};
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      if (migrations()[i].seed != nullptr) migrations()[i].seed(db);
+    }
+    const std::string rows =
+        "INSERT INTO users (id, login, created_at) VALUES ('usr_old', 'old', 1);"
+        "INSERT INTO agents (agent_id, name, token_hash, created_at) VALUES"
+        " ('helper', 'Helper', '" +
+        sha256_hex("rla_helper") +
+        "', 2);"
+        "INSERT INTO apps (app_id, name, token_hash, created_at) VALUES ('console', 'Console', '" +
+        sha256_hex("rlk_console_s") +
+        "', 3);"
+        "INSERT INTO app_allowlist (app_id, agent_id) VALUES ('console', 'helper');"
+        "PRAGMA user_version = 3;";
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(schema_version(db), 3);
+    sqlite3_close(db);
+  }
+
+  auto s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  EXPECT_GE(latest_schema_version(), 4);
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 0);
+
+  // Version-3 data is untouched and the lobby was not seeded again.
+  EXPECT_EQ(scalar("SELECT count(*) FROM rooms"), 1);
+  auto old = s->find_user_by_login("old");
+  ASSERT_TRUE(old.has_value()) << s->last_error().message;
+  EXPECT_EQ(old->id, "usr_old");
+  auto agent = s->find_agent_by_token_hash(sha256_hex("rla_helper"));
+  ASSERT_TRUE(agent.has_value()) << s->last_error().message;
+  EXPECT_EQ(agent->agent_id, "helper");
+  auto app = s->find_app_by_token_hash(sha256_hex("rlk_console_s"));
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->allowlist, (std::vector<std::string>{"helper"}));
+
+  // Room bots work on the migrated file, bound to the migrated agent, and the login check
+  // sees the migrated user.
+  const auto lobby = room_of(*s);
+  auto bot = s->create_bot(lobby, "helper-bot", "Helper", "helper", "helper:");
+  ASSERT_TRUE(bot) << bot.error.message;
+  EXPECT_EQ(s->create_bot(lobby, "OLD", "", "", "").error.code, errc::conflict);
+  EXPECT_EQ(s->create_bot("room_missing", "orphan", "", "", "").error.code, errc::not_found);
+
+  // Reopening a migrated file changes nothing.
+  s.reset();
+  s = open();
+  EXPECT_EQ(scalar("PRAGMA user_version"), latest_schema_version());
+  auto bots = s->list_bots(lobby);
+  ASSERT_EQ(bots.size(), 1u);
+  EXPECT_EQ(bots[0].user.login, "helper-bot");
+  EXPECT_EQ(bots[0].agent_id, "helper");
+  EXPECT_EQ(bots[0].prefix, "helper:");
 }
 
 TEST_F(SqliteStoreTest, SessionTokensExpireAndAreNotListed) {
@@ -1926,6 +1994,208 @@ TEST_F(SqliteStoreTest, AgentsAndAppsListInIdOrder) {
   EXPECT_EQ(apps[2].app_id, "zeta");
   EXPECT_EQ(apps[2].allowlist, (std::vector<std::string>{"a", "m"}));
   EXPECT_FALSE(s->last_error());
+}
+
+// -- room bots --------------------------------------------------------------------------
+
+TEST_F(SqliteStoreTest, BotsCreateAndListByLogin) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto room = new_room(*s, "den", alice);
+  const auto other = new_room(*s, "attic", alice);
+  agent_row helper;
+  helper.agent_id = "helper.v1";
+  ASSERT_TRUE(s->create_agent(helper, sha256_hex("rla_helper")));
+  EXPECT_TRUE(s->list_bots(room).empty());
+  EXPECT_FALSE(s->last_error());
+
+  const auto before = now_ms();
+  auto yee = s->create_bot(room, "yeeyee", "Yee Yee", "helper.v1", "yeeyee:");
+  ASSERT_TRUE(yee) << yee.error.message;
+  EXPECT_EQ(yee.value->room_id, room);
+  EXPECT_EQ(yee.value->user.id.rfind("usr_", 0), 0u) << yee.value->user.id;
+  EXPECT_EQ(yee.value->user.login, "yeeyee");
+  EXPECT_EQ(yee.value->user.name, "Yee Yee");
+  EXPECT_EQ(yee.value->user.email, "");
+  EXPECT_EQ(yee.value->user.avatar_url, "");
+  EXPECT_FALSE(yee.value->user.github_id.has_value());
+  EXPECT_GE(yee.value->user.created_at, before);
+  EXPECT_EQ(yee.value->agent_id, "helper.v1");
+  EXPECT_EQ(yee.value->prefix, "yeeyee:");
+  EXPECT_GE(yee.value->created_at, before);
+
+  // The bot is a user like any other.
+  auto as_user = s->find_user_by_login("yeeyee");
+  ASSERT_TRUE(as_user.has_value());
+  EXPECT_EQ(as_user->id, yee.value->user.id);
+  EXPECT_EQ(as_user->name, "Yee Yee");
+  EXPECT_EQ(as_user->email, "");
+
+  // More bots, created against login order; one in another room.
+  ASSERT_TRUE(s->create_bot(room, "Zed_bot", "Zed", "", ""));
+  ASSERT_TRUE(s->create_bot(room, "alpha-1", "Alpha", "helper.v1", ""));
+  ASSERT_TRUE(s->create_bot(room, "Beta", "", "", "b>"));
+  ASSERT_TRUE(s->create_bot(other, "attic-bot", "Attic", "", ""));
+
+  auto bots = s->list_bots(room);
+  ASSERT_EQ(bots.size(), 4u);
+  std::vector<std::string> logins;
+  for (const auto& b : bots) logins.push_back(b.user.login);
+  // By login without case, like room member lists.
+  EXPECT_EQ(logins, (std::vector<std::string>{"alpha-1", "Beta", "yeeyee", "Zed_bot"}));
+  EXPECT_EQ(bots[1].prefix, "b>");
+  EXPECT_EQ(bots[1].agent_id, "");
+  const auto& listed = bots[2];
+  EXPECT_EQ(listed.room_id, room);
+  EXPECT_EQ(listed.user.id, yee.value->user.id);
+  EXPECT_EQ(listed.user.name, "Yee Yee");
+  EXPECT_EQ(listed.user.created_at, yee.value->user.created_at);
+  EXPECT_FALSE(listed.user.github_id.has_value());
+  EXPECT_EQ(listed.agent_id, "helper.v1");
+  EXPECT_EQ(listed.prefix, "yeeyee:");
+  EXPECT_EQ(listed.created_at, yee.value->created_at);
+
+  auto attic = s->list_bots(other);
+  ASSERT_EQ(attic.size(), 1u);
+  EXPECT_EQ(attic[0].user.login, "attic-bot");
+  EXPECT_TRUE(s->list_bots("room_missing").empty());
+  EXPECT_FALSE(s->last_error());
+
+  // Deleting a room or a bot's user drops its rows (ON DELETE CASCADE).
+  exec("PRAGMA foreign_keys = ON; DELETE FROM rooms WHERE id = '" + other + "'");
+  EXPECT_TRUE(s->list_bots(other).empty());
+  exec("PRAGMA foreign_keys = ON; DELETE FROM users WHERE login = 'Beta'");
+  EXPECT_EQ(s->list_bots(room).size(), 3u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 3);
+}
+
+TEST_F(SqliteStoreTest, BotLoginConflictsWithAnyoneWithoutCase) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto room = new_room(*s, "den", alice);
+  const auto users_before = scalar("SELECT count(*) FROM users");
+
+  // A human's login, exact or in another case: nothing is created.
+  for (const char* taken : {"alice", "ALICE", "Alice"}) {
+    auto b = s->create_bot(room, taken, "Imposter", "", "");
+    EXPECT_FALSE(b) << taken;
+    EXPECT_EQ(b.error.code, errc::conflict) << taken;
+    EXPECT_EQ(s->last_error().code, errc::conflict) << taken;
+    EXPECT_NE(b.error.message.find(taken), std::string::npos) << b.error.message;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), users_before);
+  EXPECT_EQ(scalar("SELECT count(*) FROM users WHERE name = 'Imposter'"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 0);
+  EXPECT_TRUE(s->list_bots(room).empty());
+
+  // Another bot's login, even in another room.
+  const auto other = new_room(*s, "attic", alice);
+  ASSERT_TRUE(s->create_bot(room, "helper", "Helper", "", ""));
+  auto dup = s->create_bot(other, "HELPER", "Helper 2", "", "");
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.error.code, errc::conflict);
+  EXPECT_TRUE(s->list_bots(other).empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), users_before + 1);
+
+  // The bot's login is a user's login: nobody else can take it afterwards.
+  auto u = s->create_user("helper", "", "");
+  EXPECT_FALSE(u);
+  EXPECT_EQ(u.error.code, errc::conflict);
+}
+
+TEST_F(SqliteStoreTest, BotUnknownRoomOrAgentCreatesNothing) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto users_before = scalar("SELECT count(*) FROM users");
+
+  auto no_room = s->create_bot("room_missing", "lost", "Lost", "", "");
+  EXPECT_FALSE(no_room);
+  EXPECT_EQ(no_room.error.code, errc::not_found);
+  EXPECT_EQ(s->last_error().code, errc::not_found);
+  EXPECT_NE(no_room.error.message.find("room"), std::string::npos) << no_room.error.message;
+  auto empty_room = s->create_bot("", "lost", "Lost", "", "");
+  EXPECT_EQ(empty_room.error.code, errc::not_found);
+
+  auto no_agent = s->create_bot(room, "lost", "Lost", "ghost", "");
+  EXPECT_FALSE(no_agent);
+  EXPECT_EQ(no_agent.error.code, errc::not_found);
+  EXPECT_NE(no_agent.error.message.find("ghost"), std::string::npos) << no_agent.error.message;
+
+  // No user row, no bot row: the login is still free.
+  EXPECT_FALSE(s->find_user_by_login("lost").has_value());
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), users_before);
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 0);
+
+  // Agent ids are case-sensitive, like find_agent.
+  agent_row ghost;
+  ghost.agent_id = "ghost";
+  ASSERT_TRUE(s->create_agent(ghost, sha256_hex("rla_ghost")));
+  EXPECT_EQ(s->create_bot(room, "lost", "Lost", "Ghost", "").error.code, errc::not_found);
+  auto found = s->create_bot(room, "lost", "Lost", "ghost", "");
+  ASSERT_TRUE(found) << found.error.message;
+  EXPECT_EQ(found.value->agent_id, "ghost");
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), users_before + 1);
+}
+
+TEST_F(SqliteStoreTest, PlainBotHasEmptyAgentId) {
+  auto s = open();
+  const auto room = room_of(*s);
+  auto b = s->create_bot(room, "echo", "", "", "");
+  ASSERT_TRUE(b) << b.error.message;
+  EXPECT_EQ(b.value->agent_id, "");
+  EXPECT_EQ(b.value->prefix, "");
+  EXPECT_EQ(b.value->user.name, "");
+  EXPECT_EQ(
+      text_scalar("SELECT agent_id FROM room_bots WHERE user_id = '" + b.value->user.id + "'"), "");
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots WHERE agent_id = '' AND prefix = ''"), 1);
+  auto bots = s->list_bots(room);
+  ASSERT_EQ(bots.size(), 1u);
+  EXPECT_EQ(bots[0].user.login, "echo");
+  EXPECT_EQ(bots[0].agent_id, "");
+  EXPECT_EQ(bots[0].prefix, "");
+  EXPECT_FALSE(s->last_error());
+}
+
+TEST_F(SqliteStoreTest, BotLoginMustBeShortAndPlain) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto users_before = scalar("SELECT count(*) FROM users");
+  for (const std::string& bad : {std::string{}, std::string(40, 'x'), std::string{"has space"},
+                                 std::string{"dot.ted"}, std::string{"@bot"}, std::string{"a/b"},
+                                 std::string{"caf\xc3\xa9"}, std::string{"nul\0x", 5}}) {
+    auto b = s->create_bot(room, bad, "Bad", "", "");
+    EXPECT_FALSE(b) << bad;
+    EXPECT_EQ(b.error.code, errc::bad_request) << bad;
+    EXPECT_EQ(s->last_error().code, errc::bad_request) << bad;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), users_before);
+  EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 0);
+
+  // The bounds and every allowed character.
+  EXPECT_TRUE(s->create_bot(room, std::string(39, 'x'), "", "", ""));
+  EXPECT_TRUE(s->create_bot(room, "b", "", "", ""));
+  EXPECT_TRUE(s->create_bot(room, "AZaz09-_", "", "", ""));
+  EXPECT_EQ(s->list_bots(room).size(), 3u);
+}
+
+TEST_F(SqliteStoreTest, FailedBotLeavesTheWritersTransactionAlone) {
+  auto s = open();
+  const auto room = room_of(*s);
+  s->begin();
+  ASSERT_TRUE(s->create_bot(room, "first", "", "", ""));
+  EXPECT_FALSE(s->create_bot(room, "second", "", "ghost", ""));
+  EXPECT_FALSE(s->create_bot(room, "FIRST", "", "", ""));
+  ASSERT_TRUE(s->create_bot(room, "second", "", "", ""));
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(s->list_bots(room).size(), 2u);
+
+  // ... and a rolled back transaction takes its bots (and their users) with it.
+  s->begin();
+  ASSERT_TRUE(s->create_bot(room, "third", "", "", ""));
+  s->rollback();
+  EXPECT_EQ(s->list_bots(room).size(), 2u);
+  EXPECT_FALSE(s->find_user_by_login("third").has_value());
 }
 
 // -- transactions and connections ---------------------------------------------------

@@ -177,6 +177,44 @@ std::variant<std::string, error_info> decode_access_request_body(std::string_vie
   return note;
 }
 
+std::variant<storage::bot_row, error_info> decode_bot_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  auto& o = std::get<json::object>(parsed);
+  storage::bot_row b;
+  if (auto e = read_string(o, "login", b.user.login, true, false)) return *e;
+  if (auto e = read_string(o, "name", b.user.name, false, true)) return *e;
+  if (auto e = read_string(o, "agentId", b.agent_id, false, true)) return *e;
+  if (auto e = read_string(o, "prefix", b.prefix, false, true)) return *e;
+  if (b.user.name.empty()) b.user.name = b.user.login;
+  if (auto e = check_text(b.user.name, "name", 80)) return *e;
+  if (auto e = check_text(b.prefix, "prefix", 32)) return *e;
+  return b;
+}
+
+namespace {
+
+json::object bot_json(const storage::bot_row& b) {
+  return {{"id", b.user.id},
+          {"login", b.user.login},
+          {"name", b.user.name},
+          {"agentId", nullable(b.agent_id)},
+          {"prefix", nullable(b.prefix)},
+          {"createdAt", format_iso8601(b.created_at)}};
+}
+
+}  // namespace
+
+std::string encode_bot(const storage::bot_row& b) {
+  return serialize(bot_json(b));
+}
+
+std::string encode_bots(const std::vector<storage::bot_row>& bots) {
+  json::array a;
+  for (auto& b : bots) a.push_back(bot_json(b));
+  return serialize(json::object{{"bots", std::move(a)}});
+}
+
 std::string encode_room_list(const std::vector<storage::room_row>& rooms) {
   json::array a;
   for (auto& r : rooms) a.push_back(room_json(r, std::nullopt));

@@ -48,8 +48,14 @@ std::variant<storage::whitelist_row, error_info> decode_whitelist_body(std::stri
 /// POST /api/rooms/:slug/access-requests: `{note?}`
 std::variant<std::string, error_info> decode_access_request_body(std::string_view json);
 
+/// POST /api/rooms/:slug/bots: `{login, name?, agentId?, prefix?}` (into bot_row.user
+/// login/name, agent_id, prefix)
+std::variant<storage::bot_row, error_info> decode_bot_body(std::string_view json);
+
 // -- objects ----------------------------------------------------------------------------
 
+std::string encode_bot(const storage::bot_row& b);
+std::string encode_bots(const std::vector<storage::bot_row>& bots);
 std::string encode_room_list(const std::vector<storage::room_row>& rooms);
 std::string encode_whitelist(const std::vector<storage::whitelist_row>& list);
 std::string encode_whitelist_entry(const storage::whitelist_row& w);
