@@ -1,6 +1,7 @@
 #include "actors/agent_conn.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 
@@ -16,6 +17,7 @@ namespace ca = codec::agents;
 struct agent_conn_state {
   agent_conn_params p;
   std::unordered_map<std::string, caf::actor> events;  // in flight: event id -> session
+  std::unordered_set<caf::actor_addr> pausing;         // sessions whose app is behind
   static inline const char* name = "agent_conn";
 };
 
@@ -44,16 +46,24 @@ caf::actor take(agent_conn_actor* self, const std::string& event_id, bool last) 
   return session;
 }
 
-void on_frame(agent_conn_actor* self, ca::agent_frame& frame) {
+void on_frame(agent_conn_actor* self, ca::agent_frame& frame, std::size_t bytes) {
+  auto& sink = self->state.p.sink;
+  // Tokens and replies are consumed when their session has passed them to the app, so
+  // a slow app slows down reading this socket; everything else is consumed here.
+  bool handed_on = false;
   std::visit(
-      [self](auto& f) {
+      [&](auto& f) {
         using T = std::decay_t<decltype(f)>;
         if constexpr (std::is_same_v<T, ca::agent_token>) {
-          if (auto s = take(self, f.event_id, false))
-            self->send(s, token_atom::value, f.event_id, std::move(f.token));
+          if (auto s = take(self, f.event_id, false)) {
+            self->send(s, token_atom::value, f.event_id, std::move(f.token), sink, bytes);
+            handed_on = true;
+          }
         } else if constexpr (std::is_same_v<T, ca::agent_reply>) {
           if (auto s = take(self, f.event_id, true)) {
-            self->send(s, agents::reply_atom::value, f.event_id, std::move(f.content), f.metadata);
+            self->send(s, agents::reply_atom::value, f.event_id, std::move(f.content), f.metadata,
+                       sink, bytes);
+            handed_on = true;
             record(self, 1);
           }
         } else if constexpr (std::is_same_v<T, ca::agent_error>) {
@@ -63,13 +73,14 @@ void on_frame(agent_conn_actor* self, ca::agent_frame& frame) {
         } else if constexpr (std::is_same_v<T, ca::agent_ping>) {
           push(self, ca::encode_pong());
         } else if constexpr (std::is_same_v<T, ca::agent_pong>) {
-          // heartbeat answer: the session already saw bytes arrive
+          // heartbeat answer: the socket saw bytes arrive
         } else {
           push(self,
                ca::encode_app_error(f.event_id, self->state.p.agent.agent_id, f.message, f.code));
         }
       },
       frame);
+  if (!handed_on) sink->consumed(bytes);
 }
 
 void close_and_quit(agent_conn_actor* self, std::uint16_t code, const char* reason) {
@@ -86,7 +97,7 @@ caf::behavior agent_conn(agent_conn_actor* self, agent_conn_params params) {
   self->set_down_handler(
       [self](caf::down_msg&) { close_and_quit(self, 1001, "server shutting down"); });
   return {
-      [=](ca::agent_frame& f) { on_frame(self, f); },
+      [=](ca::agent_frame& f, std::size_t bytes) { on_frame(self, f, bytes); },
       [=](agents::deliver_atom, const std::string& event_id, std::string& frame,
           const caf::actor& session) {
         self->state.events[event_id] = session;
@@ -94,6 +105,15 @@ caf::behavior agent_conn(agent_conn_actor* self, agent_conn_params params) {
       },
       [=](agents::cancel_atom, const std::string& event_id) {
         if (self->state.events.erase(event_id) > 0) push(self, ca::encode_cancel(event_id));
+      },
+      [=](agents::pause_atom, bool pause, const caf::actor& session) {
+        auto& st = self->state;
+        bool was = !st.pausing.empty();
+        if (pause)
+          st.pausing.insert(session.address());
+        else
+          st.pausing.erase(session.address());
+        if (was != !st.pausing.empty()) st.p.sink->pause_reading(!st.pausing.empty());
       },
       [=](close_atom) { self->quit(); },
       [=](leave_atom) { close_and_quit(self, 4001, "replaced by a newer connection"); },

@@ -19,7 +19,7 @@ struct agent_conn_params {
 /// event (frames for unknown or ended events are dropped), answers `ping`, and
 /// forwards the app's cancellations.
 ///
-///  * `codec::agents::agent_frame` from the session
+///  * `(codec::agents::agent_frame, std::size_t bytes)` from the session
 ///  * `(agents::deliver_atom, std::string event_id, std::string frame, caf::actor session)`
 ///  * `(agents::cancel_atom, std::string event_id)`
 ///  * `(close_atom)` when the socket is gone; `(leave_atom)` when a newer socket of the

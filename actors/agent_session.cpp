@@ -23,6 +23,8 @@ struct session_state {
   std::string key;
   agents::event_limits limits;
   std::unordered_map<std::string, inflight> events;
+  // Agent sockets this session has paused because an app fell behind.
+  std::unordered_map<caf::actor_addr, caf::actor> paused;
   static inline const char* name = "agent_session";
 };
 
@@ -53,6 +55,35 @@ void arm(session_actor* self, const inflight& f) {
                      agents::timeout_atom::value, f.ev.event_id);
 }
 
+// Backpressure policy `block`: an app that falls behind makes Relay stop reading the
+// agent's socket (TCP then slows the agent) instead of buffering or dropping the app.
+void throttle(session_actor* self, const inflight& f) {
+  auto& st = self->state;
+  if (!f.ev.app->congested() || st.paused.count(f.conn.address())) return;
+  st.paused.emplace(f.conn.address(), f.conn);
+  self->send(f.conn, agents::pause_atom::value, true, caf::actor_cast<caf::actor>(self));
+  if (st.paused.size() == 1)
+    self->delayed_send(self, std::chrono::milliseconds(20), agents::check_atom::value);
+}
+
+// Resumes each paused agent socket once none of its events' apps is behind.
+void recheck(session_actor* self) {
+  auto& st = self->state;
+  for (auto it = st.paused.begin(); it != st.paused.end();) {
+    bool behind = false;
+    for (auto& [id, f] : st.events)
+      behind |= f.conn.address() == it->first && f.ev.app->congested();
+    if (behind) {
+      ++it;
+      continue;
+    }
+    self->send(it->second, agents::pause_atom::value, false, caf::actor_cast<caf::actor>(self));
+    it = st.paused.erase(it);
+  }
+  if (!st.paused.empty())
+    self->delayed_send(self, std::chrono::milliseconds(20), agents::check_atom::value);
+}
+
 caf::behavior session(session_actor* self, std::string key, agents::event_limits limits) {
   self->state.key = std::move(key);
   self->state.limits = limits;
@@ -63,6 +94,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
       if (f.conn.address() == dm.source) lost.push_back(id);
     for (auto& id : lost)
       fail(self, self->state.events.at(id), "the agent disconnected", "AGENT_OFFLINE");
+    self->state.paused.erase(dm.source);
   });
   return {
       [=](agents::event_atom, agents::relay_event& ev, const caf::actor& conn) {
@@ -78,15 +110,20 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         auto& f = st.events[id] = inflight{std::move(ev), conn, 0, now};
         arm(self, f);
       },
-      [=](token_atom, const std::string& event_id, const std::string& token) {
+      [=](token_atom, const std::string& event_id, const std::string& token, const sink_ptr& from,
+          std::size_t bytes) {
+        from->consumed(bytes);
         auto it = self->state.events.find(event_id);
         if (it == self->state.events.end()) return;  // late: the event already ended
         auto& f = it->second;
         f.last = now_ms();
         push(f.ev, ca::encode_app_token(event_id, f.ev.agent_id, token, ++f.seq));
+        throttle(self, f);
       },
+      [=](agents::check_atom) { recheck(self); },
       [=](agents::reply_atom, const std::string& event_id, const std::string& content,
-          const ca::agent_metadata& meta) {
+          const ca::agent_metadata& meta, const sink_ptr& from, std::size_t bytes) {
+        from->consumed(bytes);
         auto it = self->state.events.find(event_id);
         if (it == self->state.events.end()) return;
         auto& f = it->second;
@@ -119,6 +156,9 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         auto& f = it->second;
         auto now = now_ms();
         auto& l = self->state.limits;
+        // Silence while the app is behind is Relay's doing (the agent is paused), not
+        // the agent's.
+        if (f.ev.app->congested()) f.last = now;
         if (now < f.ev.accepted_at + l.deadline_ms && now < f.last + l.idle_ms) return arm(self, f);
         // Late frames for it are dropped: the agent's socket actor forgets it too.
         self->send(f.conn, agents::cancel_atom::value, event_id);

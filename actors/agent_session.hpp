@@ -17,8 +17,10 @@ namespace relay {
 /// or CANCELLED.
 ///
 ///  * `(agents::event_atom, agents::relay_event, caf::actor agent_conn)`
-///  * `(token_atom, std::string event_id, std::string token)`
-///  * `(agents::reply_atom, std::string event_id, std::string content, agent_metadata)`
+///  * `(token_atom, std::string event_id, std::string token, sink_ptr agent, size_t bytes)`
+///  * `(agents::reply_atom, std::string event_id, std::string content, agent_metadata,
+///    sink_ptr agent, size_t bytes)`: the agent socket's `bytes` are consumed once the
+///    frame is on its way to the app
 ///  * `(agents::fail_atom, std::string event_id, std::string message, std::string code)`
 ///  * `(agents::cancel_atom, std::string event_id, bool tell_app)`
 caf::actor spawn_agent_session(caf::local_actor* parent, std::string key,

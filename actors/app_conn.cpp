@@ -109,7 +109,10 @@ caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
     self->quit();
   });
   return {
-      [=](ca::app_frame& f) { on_frame(self, f); },
+      [=](ca::app_frame& f, std::size_t bytes) {
+        on_frame(self, f);
+        self->state.p.sink->consumed(bytes);
+      },
       [=](agents::done_atom, const std::string& event_id) { self->state.events.erase(event_id); },
       [=](close_atom) {
         // The app is gone: nobody will read the answers, so the agent stops working.

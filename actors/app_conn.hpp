@@ -23,7 +23,7 @@ struct app_conn_params {
 /// `discover`, `ping` and `cancel`; when the socket goes away, its in-flight events
 /// are cancelled at the agent.
 ///
-///  * `codec::agents::app_frame` from the session
+///  * `(codec::agents::app_frame, std::size_t bytes)` from the session
 ///  * `(agents::done_atom, std::string event_id)` from a session: the event ended
 ///  * `(close_atom)` when the socket is gone
 caf::actor spawn_app_conn(caf::actor_system& sys, app_conn_params params);

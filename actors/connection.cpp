@@ -139,7 +139,9 @@ caf::behavior connection(connection_actor* self, connection_params params) {
         self->state.snapshots.push_back(std::move(snap));
         maybe_sync(self);
       },
-      [=](codec::client_frame& f) {
+      [=](codec::client_frame& f, std::size_t bytes) {
+        // Handed on (a send becomes a room request): the socket may read more.
+        self->state.p.sink->consumed(bytes);
         std::visit(
             [&](auto& frame) {
               using T = std::decay_t<decltype(frame)>;

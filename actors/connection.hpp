@@ -31,7 +31,7 @@ struct connection_params {
 /// room requests, answering with `ack`, `error` and `pong` frames. Live room traffic
 /// bypasses it: channels push straight to the sink.
 ///
-///  * `codec::client_frame` from the session (WebSocket only)
+///  * `(codec::client_frame, std::size_t bytes)` from the session (WebSocket only)
 ///  * `(snapshot_atom, channel_snapshot)` from the room's channels
 ///  * `(close_atom)` when the socket is gone: leaves the room and quits
 ///  * `(revoke_atom)` when its token was revoked: closes the client with 1008 and quits

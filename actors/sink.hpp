@@ -38,6 +38,19 @@ class client_sink {
 
   /// Sends a close (WebSocket close code; SSE just ends) after what is queued.
   virtual void close(std::uint16_t code, std::string reason) = 0;
+
+  /// True while the client is behind: more than half its outbound cap is queued. Used
+  /// by producers that can wait (agent streams) instead of losing the client.
+  virtual bool congested() const noexcept { return false; }
+
+  /// Stops (true) or resumes (false) reading from this client's socket: TCP then
+  /// pushes back on the peer, which is how an agent is slowed to its app's pace.
+  virtual void pause_reading(bool) {}
+
+  /// The actor side is done with `bytes` of this client's inbound frames (every decoded
+  /// frame carries its size). A socket reads ahead only so far past what was consumed,
+  /// so a fast sender cannot fill an actor's mailbox.
+  virtual void consumed(std::size_t /*bytes*/) {}
 };
 
 using sink_ptr = std::shared_ptr<client_sink>;

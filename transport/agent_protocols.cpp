@@ -16,20 +16,20 @@ std::string reject(errc code, std::string_view text) {
 }  // namespace
 
 const ws_protocol& agent_ws_protocol() {
-  static const ws_protocol proto{
-      [](std::string_view text) {
-        return caf::make_message(codec::agents::decode_agent_frame(text));
-      },
-      reject, codec::agents::encode_ping(),
-      // A reply carries the whole answer, which may be long.
-      1 << 20};
+  static const ws_protocol proto{[](std::string_view text) {
+                                   return caf::make_message(codec::agents::decode_agent_frame(text),
+                                                            text.size());
+                                 },
+                                 reject, codec::agents::encode_ping(),
+                                 // A reply carries the whole answer, which may be long.
+                                 1 << 20};
   return proto;
 }
 
 const ws_protocol& app_ws_protocol() {
   static const ws_protocol proto{
       [](std::string_view text) {
-        return caf::make_message(codec::agents::decode_app_frame(text));
+        return caf::make_message(codec::agents::decode_app_frame(text), text.size());
       },
       reject, codec::agents::encode_ping(),
       // A 64 KB payload plus the frame around it; the codec enforces the 64 KB itself.

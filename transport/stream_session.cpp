@@ -63,6 +63,12 @@ void stream_session::close(std::uint16_t code, std::string reason) {
   });
 }
 
+bool stream_session::congested() const noexcept {
+  auto backlog =
+      posted_bytes_.load(std::memory_order_relaxed) + queued_bytes_.load(std::memory_order_relaxed);
+  return backlog > static_cast<std::size_t>(env_.cfg->out_queue_bytes) / 2;
+}
+
 void stream_session::hold(frame_ptr f) {
   // The client sees nothing before sync; what waits for it obeys the same cap.
   held_bytes_ += f->json.size();
@@ -83,6 +89,7 @@ void stream_session::enqueue(out_item item) {
       queue_.truncate(writing_ ? batch_ : 0);  // a running write keeps its items
       return start_close(4008, "slow consumer");
   }
+  queued_bytes_.store(queue_.bytes(), std::memory_order_relaxed);
   if (!writing_) write();
 }
 
@@ -97,6 +104,7 @@ void stream_session::write() {
     self->writing_ = false;
     if (ec) return self->gone();
     self->queue_.pop_front(self->batch_);
+    self->queued_bytes_.store(self->queue_.bytes(), std::memory_order_relaxed);
     if (!self->queue_.empty()) return self->write();
     if (self->closing_) self->drained_while_closing();
   });

@@ -31,6 +31,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   void push(frame_ptr f) override;
   void push_sync(frame_ptr f) override;
   void close(std::uint16_t code, std::string reason) override;
+  bool congested() const noexcept override;
 
  protected:
   using buffers = std::vector<boost::asio::const_buffer>;
@@ -83,6 +84,8 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::atomic<std::size_t> posted_bytes_{0};
   std::atomic<std::size_t> posted_frames_{0};
   std::atomic<bool> overflowed_{false};
+  // Bytes in queue_, mirrored for `congested()` from other threads.
+  std::atomic<std::size_t> queued_bytes_{0};
   caf::actor conn_;
   std::vector<frame_ptr> held_;
   std::size_t held_bytes_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +23,12 @@ namespace {
 // Bytes read per syscall. Small on purpose: an idle connection's memory is mostly
 // this buffer, and chat frames are small.
 constexpr std::size_t read_chunk = 2048;
+
+// Inbound read-ahead: past `inbound_high` bytes decoded but not yet consumed by the
+// actor side, reading stops until it is back under `inbound_low`. Oversized frames are
+// bounded separately (max_frame_bytes), so one frame may pass the mark.
+constexpr std::size_t inbound_high = 64 * 1024;
+constexpr std::size_t inbound_low = 32 * 1024;
 
 class ws_session final : public stream_session {
  public:
@@ -50,12 +57,37 @@ class ws_session final : public stream_session {
     return std::static_pointer_cast<ws_session>(shared_from_this());
   }
 
+ public:
+  void pause_reading(bool pause) override {
+    net::post(socket_.get_executor(), [self = self(), pause] {
+      self->paused_ = pause;
+      self->maybe_read();
+    });
+  }
+
+  void consumed(std::size_t bytes) override {
+    auto before = inbound_.fetch_sub(bytes, std::memory_order_relaxed);
+    if (before > inbound_low && before - bytes <= inbound_low)
+      net::post(socket_.get_executor(), [self = self()] {
+        self->held_back_ = false;
+        self->maybe_read();
+      });
+  }
+
+ private:
+  void maybe_read() {
+    if (!paused_ && !held_back_ && !reading_ && !dead_) read();
+  }
+
   void read() {
+    reading_ = true;
     socket_.async_read_some(net::buffer(rbuf_), [self = self()](auto ec, std::size_t n) {
+      self->reading_ = false;
       if (ec) return self->gone();
       self->last_in_ = std::chrono::steady_clock::now();
       self->on_bytes(std::string_view(self->rbuf_.data(), n));
-      if (!self->dead_) self->read();
+      if (self->inbound_.load(std::memory_order_relaxed) > inbound_high) self->held_back_ = true;
+      if (!self->dead_ && !self->paused_ && !self->held_back_) self->read();
     });
   }
 
@@ -79,6 +111,7 @@ class ws_session final : public stream_session {
         if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
         if (!valid_utf8(m.payload))
           return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
+        inbound_.fetch_add(m.payload.size(), std::memory_order_relaxed);
         caf::anon_send(conn(), proto_.decode(m.payload));
         return;
       }
@@ -103,6 +136,8 @@ class ws_session final : public stream_session {
     idle_timer_.async_wait([weak = std::weak_ptr<ws_session>(self())](auto ec) {
       auto self = weak.lock();
       if (ec || !self || self->dead_ || self->closing_) return;
+      // A paused socket is quiet on purpose (its reader is behind), not idle.
+      if (self->paused_) self->last_in_ = std::chrono::steady_clock::now();
       auto quiet = std::chrono::steady_clock::now() - self->last_in_;
       if (quiet >= self->idle_) return self->start_close(1001, "idle timeout");
       if (quiet >= self->idle_ / 2) {
@@ -163,18 +198,24 @@ class ws_session final : public stream_session {
   net::steady_timer idle_timer_;
   std::chrono::steady_clock::duration idle_;
   std::chrono::steady_clock::time_point last_in_;
+  bool paused_ = false;     // by the actor side (its reader is behind)
+  bool held_back_ = false;  // too much read but not yet consumed
+  bool reading_ = false;
+  std::atomic<std::size_t> inbound_{0};  // bytes sent to the actor, not yet consumed
 };
 
 }  // namespace
 
 const ws_protocol& chat_protocol() {
-  static const ws_protocol proto{
-      [](std::string_view text) { return caf::make_message(codec::decode_client_frame(text)); },
-      [](errc code, std::string_view text) {
-        return codec::encode_error_frame({code, std::string(text)}, {});
-      },
-      {},
-      0};
+  static const ws_protocol proto{[](std::string_view text) {
+                                   return caf::make_message(codec::decode_client_frame(text),
+                                                            text.size());
+                                 },
+                                 [](errc code, std::string_view text) {
+                                   return codec::encode_error_frame({code, std::string(text)}, {});
+                                 },
+                                 {},
+                                 0};
   return proto;
 }
 

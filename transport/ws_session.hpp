@@ -18,6 +18,8 @@ namespace relay {
 /// and agent sockets): how a text frame becomes a message for the session's actor,
 /// what the session answers for frames it rejects itself, and its heartbeat.
 struct ws_protocol {
+  /// The message carries the decoded frame and its size in bytes (`std::size_t`), which
+  /// the actor hands back to `client_sink::consumed` once it is done with the frame.
   std::function<caf::message(std::string_view text)> decode;
   std::function<std::string(errc code, std::string_view text)> error_frame;
   std::string ping_json;            // also sent at idle time when not empty (JSON heartbeats)

@@ -129,7 +129,8 @@ class room_actors : public ::testing::Test {
             std::string channel = "") {
     caf::anon_send(connections.at(conn),
                    codec::client_frame{codec::client_send{std::move(client_msg_id),
-                                                          std::move(content), std::move(channel)}});
+                                                          std::move(content), std::move(channel)}},
+                   std::size_t{0});
   }
 
   std::int64_t stored_count() {
