@@ -611,7 +611,9 @@ test(`AGENT_TIMEOUT after ${IDLE_S} s of agent silence: the agent gets cancel an
   assert.equal(err.type, 'error', JSON.stringify(err));
   assert.equal(err.code, 'AGENT_TIMEOUT');
   assert.equal(err.agent_id, agent.id);
-  assert.ok(elapsed >= IDLE_S * 1000 - 300 && elapsed <= IDLE_S * 1000 + 800,
+  // Before the total deadline could have fired: it was the idle gap. (Generous on the
+  // upper side: sanitizer builds are slow.)
+  assert.ok(elapsed >= IDLE_S * 1000 - 300 && elapsed < TIMEOUT_S * 1000,
     `AGENT_TIMEOUT after ${elapsed} ms; expected ~${IDLE_S * 1000} ms (agent_idle_seconds)`);
   await ag.next((f) => f.type === 'cancel' && f.event_id === acc.event_id);
 
@@ -647,7 +649,7 @@ test(`AGENT_TIMEOUT after ${TIMEOUT_S} s even when the agent keeps streaming`, a
   const elapsed = Date.now() - t0;
   assert.equal(err.type, 'error', JSON.stringify(err));
   assert.equal(err.code, 'AGENT_TIMEOUT');
-  assert.ok(elapsed >= TIMEOUT_S * 1000 - 300 && elapsed <= TIMEOUT_S * 1000 + 900,
+  assert.ok(elapsed >= TIMEOUT_S * 1000 - 300 && elapsed <= TIMEOUT_S * 1000 + 2500,
     `AGENT_TIMEOUT after ${elapsed} ms; expected ~${TIMEOUT_S * 1000} ms (agent_timeout_seconds)`);
   await ag.next((f) => f.type === 'cancel' && f.event_id === acc.event_id);
   assert.ok(cancelled);
@@ -737,16 +739,28 @@ test('1,000 events over 50 agents and 100 threads: one reply each, per-session o
   const seenBySession = new Map(); // session_key -> [k, …] in arrival order at the agent
   const agentGot = new Map();      // event_id -> {agentId, frame}
   const duplicates = [];
-  let delaySum = 0;
+  // Events the agents hold at once (received, reply not yet due): above 1 means the
+  // relay handed out an event before an earlier one was answered, i.e. sessions run
+  // concurrently rather than one after another.
+  let outstanding = 0;
+  let maxOutstanding = 0;
   conns.forEach((c, idx) => {
     onFrame(c, (f) => {
       if (f.type !== 'event') return;
+      outstanding += 1;
+      maxOutstanding = Math.max(maxOutstanding, outstanding);
       if (!seenBySession.has(f.session_key)) seenBySession.set(f.session_key, []);
       seenBySession.get(f.session_key).push(f.payload.k);
       if (agentGot.has(f.event_id)) duplicates.push(f.event_id);
       agentGot.set(f.event_id, { agentId: agents[idx].id, frame: f });
     });
-    autoEcho(c, { delayMs: () => { const d = Math.floor(Math.random() * 21); delaySum += d; return d; } });
+    autoEcho(c, {
+      delayMs: () => {
+        const d = Math.floor(Math.random() * 21);
+        setTimeout(() => { outstanding -= 1; }, d);
+        return d;
+      },
+    });
   });
 
   const ap = await connectApp(t, r, app);
@@ -768,7 +782,6 @@ test('1,000 events over 50 agents and 100 threads: one reply each, per-session o
   };
   const sent = [];
   const counters = new Array(N_THREADS).fill(0);
-  const t0 = Date.now();
   for (let n = 0; n < N_EVENTS; n++) {
     const th = rand(N_THREADS);
     const agent = agents[th % N_AGENTS];
@@ -780,11 +793,9 @@ test('1,000 events over 50 agents and 100 threads: one reply each, per-session o
   await withTimeout(done, 60000, `${N_EVENTS} terminal frames (got ${terminals})`).catch((e) => {
     throw new Error(`${e.message}; got ${terminals}`);
   });
-  const elapsed = Date.now() - t0;
   await settle(ap);
 
-  // Sessions run concurrently: far faster than the agents' delays added up.
-  assert.ok(elapsed < delaySum / 2, `${N_EVENTS} events took ${elapsed} ms; the agents' delays sum to ${delaySum} ms`);
+  assert.ok(maxOutstanding > 10, `sessions run concurrently: at most ${maxOutstanding} events were at the agents at once`);
   const accepted = ap.frames.filter((f) => f.type === 'accepted');
   const errors = ap.frames.filter((f) => f.type === 'error');
   assert.deepEqual(errors, [], 'no errors');
