@@ -2,6 +2,7 @@
 //
 //   relay_loadgen ack    --port P --tokens-file F [--conns N] [--rate R | --window W] ...
 //   relay_loadgen fanout --port P --tokens-file F [--subs S] --rate R ...
+//   relay_loadgen agents --port P --agent-tokens-file A --app-tokens-file B [--rate R] ...
 //
 // Prints one JSON line of results on stdout and a human summary on stderr.
 // See benchmarks/README.md for what each mode measures.
@@ -24,7 +25,7 @@ namespace {
 using loadgen::options;
 
 int usage() {
-  std::cerr << "usage: relay_loadgen ack|fanout [options]\n"
+  std::cerr << "usage: relay_loadgen ack|fanout|agents [options]\n"
                "  --host IP (127.0.0.1)  --port N (8080)  --room SLUG (lobby)\n"
                "  --token T (repeatable) | --tokens-file FILE (one rlt_ token a line)\n"
                "  --threads N (1)        io_context threads for the measured connections\n"
@@ -37,7 +38,16 @@ int usage() {
                "  --label TEXT           copied into the JSON result\n"
                "  --tag KEY=VALUE        extra field for the JSON result (repeatable)\n"
                "ack:    --conns N (10)  --window W (1)  --warmup S (1)\n"
-               "fanout: --subs S (1000)\n";
+               "fanout: --subs S (1000)\n"
+               "agents: --agent-tokens-file F (lines 'AGENT_ID rla_…' or 'rla_…' = agent a<line>)\n"
+               "        --app-tokens-file F (one rlk_ token a line)\n"
+               "        --agents N (100) --apps M (100) --tokens-per-event K (50) --in-flight E (4)\n"
+               "        --rate R (tokens/s in total; 0 = saturation) --warmup S (1)\n"
+               "        --agent-threads N (1) --agent-queue N (8, saturation: frames queued per agent)\n"
+               "        --pace-tick-us U (1000, paced: the pacer wakes at most every U µs; 0 = per token)\n"
+               "        --slow-apps N (0) --stall-at S (2) --stall-for S (10) --slow-tokens K (K)\n"
+               "        --slow-rate R (tokens/s into the slow apps' events; 0 = unpaced)\n"
+               "        (--threads is the apps' io threads; --content-bytes the reply content)\n";
   return 2;
 }
 
@@ -50,7 +60,7 @@ bool parse_num(std::string_view s, T& out) {
 bool parse_args(int argc, char** argv, options& o) {
   if (argc < 2) return false;
   o.mode = argv[1];
-  if (o.mode != "ack" && o.mode != "fanout") return false;
+  if (o.mode != "ack" && o.mode != "fanout" && o.mode != "agents") return false;
   std::string room = "lobby";
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -81,6 +91,36 @@ bool parse_args(int argc, char** argv, options& o) {
     else if (a == "--connect-batch") ok = parse_num(v, o.connect_batch) && o.connect_batch > 0;
     else if (a == "--content-bytes") ok = parse_num(v, o.content_bytes) && o.content_bytes > 0;
     else if (a == "--server-pid") ok = parse_num(v, o.server_pid);
+    else if (a == "--agent-tokens-file") {
+      std::ifstream f{std::string(v)};
+      ok = static_cast<bool>(f);
+      for (std::string line; std::getline(f, line);) {
+        if (line.empty()) continue;
+        auto sp = line.find(' ');
+        if (sp == std::string::npos)
+          o.agent_tokens.emplace_back("a" + std::to_string(o.agent_tokens.size()), line);
+        else
+          o.agent_tokens.emplace_back(line.substr(0, sp), line.substr(sp + 1));
+      }
+    }
+    else if (a == "--app-tokens-file") {
+      std::ifstream f{std::string(v)};
+      ok = static_cast<bool>(f);
+      for (std::string line; std::getline(f, line);)
+        if (!line.empty()) o.app_tokens.push_back(line);
+    }
+    else if (a == "--agents") ok = parse_num(v, o.agents) && o.agents > 0;
+    else if (a == "--apps") ok = parse_num(v, o.apps) && o.apps > 0;
+    else if (a == "--tokens-per-event") ok = parse_num(v, o.tokens_per_event) && o.tokens_per_event > 0;
+    else if (a == "--in-flight") ok = parse_num(v, o.in_flight) && o.in_flight > 0;
+    else if (a == "--agent-threads") ok = parse_num(v, o.agent_threads) && o.agent_threads > 0;
+    else if (a == "--agent-queue") ok = parse_num(v, o.agent_queue) && o.agent_queue > 0;
+    else if (a == "--pace-tick-us") ok = parse_num(v, o.pace_tick_us) && o.pace_tick_us >= 0;
+    else if (a == "--slow-apps") ok = parse_num(v, o.slow_apps) && o.slow_apps >= 0;
+    else if (a == "--stall-at") ok = parse_num(v, o.stall_at) && o.stall_at >= 0;
+    else if (a == "--stall-for") ok = parse_num(v, o.stall_for) && o.stall_for >= 0;
+    else if (a == "--slow-tokens") ok = parse_num(v, o.slow_tokens) && o.slow_tokens >= 0;
+    else if (a == "--slow-rate") ok = parse_num(v, o.slow_rate) && o.slow_rate >= 0;
     else if (a == "--label") o.label = v;
     else if (a == "--tag") {
       auto eq = v.find('=');
@@ -97,6 +137,17 @@ bool parse_args(int argc, char** argv, options& o) {
     }
   }
   o.server.path = "/api/ws/rooms/" + room;
+  if (o.mode == "agents") {
+    if (static_cast<int>(o.agent_tokens.size()) < o.agents || static_cast<int>(o.app_tokens.size()) < o.apps) {
+      std::cerr << "relay_loadgen: agents needs --agents N tokens in --agent-tokens-file (got "
+                << o.agent_tokens.size() << ") and --apps M in --app-tokens-file (got " << o.app_tokens.size()
+                << ")\n";
+      return false;
+    }
+    if (o.slow_apps > o.apps) o.slow_apps = o.apps;
+    if (o.warmup >= o.duration) o.warmup = 0;
+    return true;
+  }
   if (o.tokens.empty()) {
     std::cerr << "relay_loadgen: give at least one --token or a --tokens-file\n";
     return false;
@@ -187,6 +238,17 @@ void summary(const options& opt, const boost::json::object& r) {
       << ", unacked " << num(r, "unacked") << ", lost on server close " << num(r, "lost_on_close")
       << ", fan-out frames/s " << num(r, "message_frames_per_s")
       << ", cpu loadgen " << num(r, "loadgen_cpu_pct") << "% server " << num(r, "server_cpu_pct") << "%\n";
+  } else if (opt.mode == "agents") {
+    e << "agents: " << opt.agents << " agents, " << opt.apps << " apps x " << opt.in_flight << " events in flight, "
+      << opt.tokens_per_event << " tokens/event, "
+      << (opt.rate > 0 ? std::to_string(static_cast<long>(opt.rate)) + " tokens/s offered" : "saturation")
+      << "\n  relayed " << num(r, "tokens_per_s") << " tokens/s (agents sent " << num(r, "tokens_sent_per_s")
+      << "/s), " << num(r, "events_per_s") << " events/s; added latency ms p50 " << lat(r, "token_ms", "p50")
+      << "  p99 " << lat(r, "token_ms", "p99") << "  max " << lat(r, "token_ms", "max")
+      << "\n  events sent " << num(r, "events_sent") << ", replies " << num(r, "replies") << ", unfinished "
+      << num(r, "unfinished") << ", lost on close " << num(r, "lost_on_close") << ", violations "
+      << num(r, "violations_total") << ", cpu loadgen " << num(r, "loadgen_cpu_pct") << "% server "
+      << num(r, "server_cpu_pct") << "%, server RSS " << num(r, "server_rss_mb_end") << " MB\n";
   } else {
     e << "fanout: " << num(r, "subs_synced") << "/" << opt.subs << " subscribers, " << opt.rate
       << " msgs/s published\n  deliveries/s " << num(r, "deliveries_per_s") << " (offered "
@@ -205,7 +267,9 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, opt)) return usage();
   raise_nofile();
   auto started = utc_now();
-  auto result = opt.mode == "ack" ? loadgen::run_ack(opt) : loadgen::run_fanout(opt);
+  auto result = opt.mode == "ack"      ? loadgen::run_ack(opt)
+                : opt.mode == "agents" ? loadgen::run_agents(opt)
+                                       : loadgen::run_fanout(opt);
   boost::json::object line{{"mode", opt.mode}, {"label", opt.label}, {"started", started},
                            {"threads", opt.threads}, {"content_bytes", opt.content_bytes}};
   for (auto& [k, v] : opt.tags) line[k] = v;

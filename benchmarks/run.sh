@@ -11,6 +11,18 @@
 #   ACK_DURATION=S          seconds per ack scenario [10]
 #   FANOUT_DURATION=S       seconds of publishing per fan-out scenario [20]
 #   ACK_WINDOW=W            closed-loop outstanding sends per connection [32]
+#   AGENT_DURATION=S        seconds per agent relay scenario [10]
+#   AGENTS=N APPS=M         agents and apps of the agent relay scenarios [100 100]
+#   AGENT_TOKENS=K          tokens an agent streams per event [50]
+#   AGENT_IN_FLIGHT=E       events each app keeps in flight [4]
+#   AGENT_RATE=R            offered tokens/s of the paced agent scenario [10000]
+#   AGENT_ARGS="…"          extra relay_loadgen flags for the agent scenarios, e.g.
+#                           "--pace-tick-us 100"
+#   SERVER_CPUS, LOADGEN_CPUS  CPU lists for `taskset -c` (e.g. 1 and 0), to keep the
+#                           server and the load generator off each other's cores
+#   RELAY_BIN=PATH          server binary to test instead of build-bench/relay (e.g. one
+#                           built from a clean export of a commit); only relay_loadgen is
+#                           built then
 #   SCENARIOS="a b …"       run only these scenario labels (see `scenarios` below)
 #   SKIP_BUILD=1            use the existing build-bench binaries
 #   SERVER_ARGS="…"         extra server flags, e.g. "--actor-threads 2"
@@ -27,15 +39,32 @@ SYNC=${SYNC:-full}
 ACK_DURATION=${ACK_DURATION:-10}
 FANOUT_DURATION=${FANOUT_DURATION:-20}
 ACK_WINDOW=${ACK_WINDOW:-32}
+AGENT_DURATION=${AGENT_DURATION:-10}
+AGENTS=${AGENTS:-100}
+APPS=${APPS:-100}
+AGENT_TOKENS=${AGENT_TOKENS:-50}
+AGENT_IN_FLIGHT=${AGENT_IN_FLIGHT:-4}
+AGENT_RATE=${AGENT_RATE:-10000}
 SERVER_ARGS=${SERVER_ARGS:-}
+# The agent relay scenarios send far more events than the default per-app rate limit
+# (50/s, burst 100) allows; they measure the relay, not the limiter.
+AGENT_SERVER_ARGS="--app-event-rate 1000000 --app-event-burst 1000000"
+# Likewise the chat scenarios: the per-connection and per-user send limits (10/s and
+# 20/s) and the 32 connections per user came after the first baseline; 10,000
+# subscribers over 10 users and 5,000 msgs/s from one sender need them out of the way.
+CHAT_SERVER_ARGS="--send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 --max-connections-per-user 100000"
 USERS=10  # subscribers are spread round-robin over this many users' tokens
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   echo "== building Release into $BUILD" >&2
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" -j2 --target relay relay_loadgen >&2
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRELAY_BUILD_TESTS=OFF >/dev/null
+  if [[ -n "${RELAY_BIN:-}" ]]; then
+    cmake --build "$BUILD" -j2 --target relay_loadgen >&2
+  else
+    cmake --build "$BUILD" -j2 --target relay relay_loadgen >&2
+  fi
 fi
-RELAY=$BUILD/relay
+RELAY=${RELAY_BIN:-$BUILD/relay}
 LOADGEN=$BUILD/benchmarks/relay_loadgen
 [[ -x $RELAY && -x $LOADGEN ]] || { echo "missing $RELAY or $LOADGEN" >&2; exit 1; }
 
@@ -66,17 +95,36 @@ stop_server() {
 cleanup() { stop_server || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# start_server LABEL: fresh data dir, $USERS users with one token each, server on a free port.
+# start_server LABEL [KIND]: fresh data dir and a server on a free port. KIND `users`
+# (default): $USERS users with one token each (tokens in $dir/tokens). KIND `agents`:
+# $AGENTS agents a0… (lines "a<i> rla_…" in $dir/agent_tokens) and $APPS apps p0…
+# (rlk_ tokens in $dir/app_tokens), every app allowed to use every agent, and the
+# per-app event rate limit raised out of the way.
 start_server() {
-  local label=$1 dir=$WORK/$1
+  local label=$1 kind=${2:-users} dir=$WORK/$1 extra=
   mkdir -p "$dir"
-  : >"$dir/tokens"
-  for i in $(seq 0 $((USERS - 1))); do
-    "$RELAY" --data-dir "$dir/data" user add "bench$i" >/dev/null
-    "$RELAY" --data-dir "$dir/data" token create "bench$i" >>"$dir/tokens"
-  done
-  # shellcheck disable=SC2086  # SERVER_ARGS is a list of flags
-  "$RELAY" --data-dir "$dir/data" --listen 127.0.0.1:0 --sqlite-synchronous "$SYNC" $SERVER_ARGS \
+  if [[ $kind == agents ]]; then
+    : >"$dir/agent_tokens"
+    : >"$dir/app_tokens"
+    local allow=
+    for i in $(seq 0 $((AGENTS - 1))); do
+      echo "a$i $("$RELAY" --data-dir "$dir/data" agent add "a$i")" >>"$dir/agent_tokens"
+      allow+=${allow:+,}a$i
+    done
+    for i in $(seq 0 $((APPS - 1))); do
+      "$RELAY" --data-dir "$dir/data" app add "p$i" --allow "$allow" >>"$dir/app_tokens"
+    done
+    extra=$AGENT_SERVER_ARGS
+  else
+    extra=$CHAT_SERVER_ARGS
+    : >"$dir/tokens"
+    for i in $(seq 0 $((USERS - 1))); do
+      "$RELAY" --data-dir "$dir/data" user add "bench$i" >/dev/null
+      "$RELAY" --data-dir "$dir/data" token create "bench$i" >>"$dir/tokens"
+    done
+  fi
+  # shellcheck disable=SC2086  # SERVER_ARGS and extra are lists of flags
+  ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} "$RELAY" --data-dir "$dir/data" --listen 127.0.0.1:0 --sqlite-synchronous "$SYNC" $extra $SERVER_ARGS \
     >"$dir/server.out" 2>"$dir/server.log" &
   SERVER_PID=$!
   for _ in $(seq 100); do
@@ -115,17 +163,26 @@ wait_idle() {
   done
 }
 
-# run LABEL LOADGEN-ARGS…: one scenario on its own server.
+# run LABEL MODE LOADGEN-ARGS…: one scenario on its own server.
 run() {
-  local label=$1
+  local label=$1 mode=$2
   shift
   if [[ -n ${SCENARIOS:-} && " $SCENARIOS " != *" $label "* ]]; then return 0; fi
   echo "== $label" >&2
   wait_idle
-  start_server "$label"
-  local dir=$WORK/$label status=0 server_exit=clean
-  "$LOADGEN" "$@" --port "$PORT" --tokens-file "$dir/tokens" --server-pid "$SERVER_PID" \
-    --label "$label" --tag "sqlite_synchronous=$SYNC" --tag "server_args=$SERVER_ARGS" \
+  local dir=$WORK/$label status=0 server_exit=clean server_args=$SERVER_ARGS
+  local creds=(--tokens-file "$dir/tokens")
+  if [[ $mode == agents ]]; then
+    start_server "$label" agents
+    creds=(--agent-tokens-file "$dir/agent_tokens" --app-tokens-file "$dir/app_tokens")
+    server_args="$AGENT_SERVER_ARGS${SERVER_ARGS:+ $SERVER_ARGS}"
+  else
+    start_server "$label"
+    server_args="$CHAT_SERVER_ARGS${SERVER_ARGS:+ $SERVER_ARGS}"
+  fi
+  ${LOADGEN_CPUS:+taskset -c "$LOADGEN_CPUS"} "$LOADGEN" "$@" --port "$PORT" "${creds[@]}" --server-pid "$SERVER_PID" \
+    --label "$label" --tag "sqlite_synchronous=$SYNC" --tag "server_args=$server_args" \
+    ${SERVER_CPUS:+--tag "server_cpus=$SERVER_CPUS"} ${LOADGEN_CPUS:+--tag "loadgen_cpus=$LOADGEN_CPUS"} \
     >"$dir/result.json" || status=$?
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "!! server died during $label; its log is kept in $RESULTS_DIR/$STAMP-$label.server.log" >&2
@@ -142,8 +199,9 @@ run() {
 for line in open(sys.argv[1]):
     r = json.loads(line); r["server_exit"] = sys.argv[2]; print(json.dumps(r, separators=(",", ":")))' \
     "$dir/result.json" "$server_exit" >>"$OUT"
-  # Anything the server logged at warn or above is worth keeping next to the numbers.
-  if grep -qE ' (warning|error|critical) ' "$dir/server.log"; then
+  # Anything the server logged at warn or above is worth keeping next to the numbers,
+  # and so are its slow-consumer closes (logged at info).
+  if grep -qE ' (warning|error|critical) |closing slow consumer' "$dir/server.log"; then
     cp "$dir/server.log" "$RESULTS_DIR/$STAMP-$label.server.log"
     echo "!! server logged warnings/errors; see $RESULTS_DIR/$STAMP-$label.server.log" >&2
   fi
@@ -173,6 +231,24 @@ run fanout-s1000-r100   fanout --subs 1000  --rate 100 --duration "$F" --drain 1
 run fanout-s10000-r5    fanout --subs 10000 --rate 5   --duration "$F" --drain 15
 run fanout-s10000-r10   fanout --subs 10000 --rate 10  --duration "$F" --drain 15
 run fanout-s10000-r100  fanout --subs 10000 --rate 100 --duration "$((F / 2))" --drain 20
+# (c) agent relay: $AGENTS agents, $APPS apps (each allowed every agent), each app keeps
+# $AGENT_IN_FLIGHT events in flight, each event streams $AGENT_TOKENS tokens + a reply.
+# Saturation (agents stream as fast as Relay reads) -> relayed tokens/s; a fixed
+# offered rate (paced at the agents) -> the latency Relay adds per token; and one app
+# that stops reading for 10 s while its agents stream into it (server RSS per second).
+# shellcheck disable=SC2206  # AGENT_ARGS is a list of flags
+A=(--agents "$AGENTS" --apps "$APPS" --tokens-per-event "$AGENT_TOKENS" --in-flight "$AGENT_IN_FLIGHT" ${AGENT_ARGS:-})
+run agents-saturation       agents "${A[@]}" --rate 0 --duration "$AGENT_DURATION" --drain 15
+run "agents-r$AGENT_RATE"   agents "${A[@]}" --rate "$AGENT_RATE" --duration "$AGENT_DURATION" --drain 15
+# The slow app (p0) asks its $AGENT_IN_FLIGHT agents for endless events ("tokens":
+# 1,000,000) streamed at 400 tokens/s in total (about an LLM's speed per event) or at
+# 10,000 tokens/s, stops reading 3 s in and reads again 10 s later; the other apps
+# keep the paced $AGENT_RATE tokens/s going. The result's timeline has the server's
+# RSS every second.
+for sr in 400 10000; do
+  run "agents-slow-app-s$sr" agents "${A[@]}" --rate "$AGENT_RATE" --duration 20 --drain 15 \
+    --slow-apps 1 --stall-at 3 --stall-for 10 --slow-tokens 1000000 --slow-rate "$sr"
+done
 
 echo "== results in $OUT" >&2
 

@@ -73,6 +73,7 @@ def main(args):
     pct = "{:.0f}"
     ack = [(k[1], v) for k, v in data.items() if k[0] == "ack"]
     fan = [(k[1], v) for k, v in data.items() if k[0] == "fanout"]
+    agents = [(k[1], v) for k, v in data.items() if k[0] == "agents"]
     if ack:
         print("| scenario | runs | load | acked msgs/s | ack p50 ms | p90 ms | p99 ms | max ms "
               "| lost on server close | server closes (all runs) | fan-out frames/s | server CPU % "
@@ -109,6 +110,49 @@ def main(args):
                   f'{closes(runs)} | {cell(runs, "server_cpu_pct", pct)} | '
                   f'{cell(runs, "loadgen_cpu_pct", pct)} | {cell(runs, "other_cpu_pct", pct)} | '
                   f'{cell(runs, "server_rss_mb", pct)} |')
+        print()
+    if agents:
+        print("| scenario | runs | load | relayed tokens/s | agents sent tokens/s | events/s "
+              "| added p50 ms | p90 ms | p99 ms | max ms | error frames | contract violations "
+              "| unfinished events | lost on close | server closes (all runs) | server CPU % "
+              "| loadgen CPU % | other CPU % | server RSS MB (end) |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+        for label, runs in agents:
+            if not runs:
+                print(f'| {label} | 0/{totals[("agents", label)]} | every run was disturbed by other load |')
+                continue
+            r0 = runs[0]
+            load_ = (f'{r0["offered_rate"]:,.0f} tokens/s offered' if r0["loop"] == "paced" else "saturation")
+            load_ += f', {r0["agents"]} agents, {r0["apps"]} apps × {r0["in_flight"]}'
+            if r0.get("slow"):
+                sl = r0["slow"]
+                load_ += (f', {sl["apps"]} slow app ({sl["rate"]:,.0f} tokens/s into it, '
+                          f'stalled {sl["stall_for_s"]:g} s)')
+            for r in runs:
+                r["error_frames"] = sum(r.get("errors", {}).values())
+            print(f'| {label} | {n(label, runs, "agents")} | {load_} | {cell(runs, "tokens_per_s")} | '
+                  f'{cell(runs, "tokens_sent_per_s")} | {cell(runs, "events_per_s")} | '
+                  f'{cell(runs, "token_ms.p50", ms, True)} | {cell(runs, "token_ms.p90", ms, True)} | '
+                  f'{cell(runs, "token_ms.p99", ms, True)} | {cell(runs, "token_ms.max", ms, True)} | '
+                  f'{cell(runs, "error_frames")} | {cell(runs, "violations_total")} | '
+                  f'{cell(runs, "unfinished")} | {cell(runs, "lost_on_close")} | {closes(runs)} | '
+                  f'{cell(runs, "server_cpu_pct", pct)} | {cell(runs, "loadgen_cpu_pct", pct)} | '
+                  f'{cell(runs, "other_cpu_pct", pct)} | {cell(runs, "server_rss_mb_end", pct)} |')
+        slow = [(label, runs) for label, runs in agents if runs and runs[0].get("slow")]
+        if slow:
+            print()
+            print("| scenario | runs | into the slow app tokens/s | stalled at-for s | sent to it | read by it "
+                  "| Relay gave up at s | how its socket ended | server RSS MB per second (first run) |")
+            print("|---|---:|---:|---|---:|---:|---:|---|---|")
+            for label, runs in slow:
+                r0 = runs[0]
+                sl = r0["slow"]
+                ended = "; ".join(sorted({c for r in runs for c in r["slow"].get("close_reasons", [])})) or "open"
+                rss = " ".join(f'{t.get("server_rss_mb", 0):g}' for t in r0.get("timeline", []))
+                print(f'| {label} | {n(label, runs, "agents")} | {sl["rate"]:,.0f} | '
+                      f'{sl["stall_at_s"]:g}-{sl["stall_at_s"] + sl["stall_for_s"]:g} | '
+                      f'{cell(runs, "slow.tokens_sent")} | {cell(runs, "slow.tokens_received")} | '
+                      f'{cell(runs, "slow.relay_cancelled_at_s", "{:.1f}")} | {ended} | {rss} |')
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@
 namespace loadgen {
 
 struct options {
-  std::string mode;  // ack | fanout
+  std::string mode;  // ack | fanout | agents
   target server{"127.0.0.1", 8080, "/api/ws/rooms/lobby"};
   std::vector<std::string> tokens;
   int threads = 1;          // io_context threads for the measured connections
@@ -39,6 +39,23 @@ struct options {
   int server_pid = 0;       // when set, the server's CPU time and RSS are reported
   std::string label;
   std::vector<std::pair<std::string, std::string>> tags;  // --tag k=v, copied into the JSON
+
+  // agents mode (the agent relay, /v1/ws/agent and /v1/ws/app); `rate` is tokens/s in
+  // total (0 = saturation), `threads` the apps' io threads.
+  std::vector<std::pair<std::string, std::string>> agent_tokens;  // (agent id, rla_ token)
+  std::vector<std::string> app_tokens;                            // rlk_ tokens
+  int agents = 100;           // agent connections (the first N of --agent-tokens-file)
+  int apps = 100;             // app connections (the first M of --app-tokens-file)
+  int tokens_per_event = 50;  // K: token frames an agent streams per event
+  int in_flight = 4;          // E: events each app keeps in flight
+  int agent_threads = 1;      // io threads for the agent connections
+  int agent_queue = 8;        // saturation: frames an agent keeps queued on its socket
+  int pace_tick_us = 1000;    // paced: the pacer wakes at most this often (0 = per token)
+  int slow_apps = 0;          // apps 0..n-1 stop reading for --stall-for seconds
+  double stall_at = 2;        // seconds after the start
+  double stall_for = 10;
+  int slow_tokens = 0;        // tokens per event asked for by the slow apps (0 = K)
+  double slow_rate = 0;       // tokens/s streamed into the slow apps' events (0 = unpaced)
 };
 
 // N io_contexts, each run by one thread. A connection lives on exactly one context
@@ -122,5 +139,6 @@ struct cpu_window {
 
 boost::json::object run_ack(const options& opt);
 boost::json::object run_fanout(const options& opt);
+boost::json::object run_agents(const options& opt);
 
 }  // namespace loadgen

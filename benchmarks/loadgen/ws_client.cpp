@@ -47,6 +47,13 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
     ws_.next_layer().close(ec);
   }
 
+  void pause_reading() override { paused_ = true; }
+
+  void resume_reading() override {
+    paused_ = false;
+    if (open_ && !done_ && !reading_) read();
+  }
+
  private:
   void on_connect(error_code ec) {
     if (done_) return;
@@ -81,7 +88,9 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
   }
 
   void read() {
+    reading_ = true;
     ws_.async_read(buf_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->reading_ = false;
       if (self->done_) return;
       if (ec == websocket::error::closed) {
         auto& r = self->ws_.reason();
@@ -91,7 +100,7 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
       auto data = self->buf_.cdata();
       self->ev_.on_text({static_cast<const char*>(data.data()), data.size()});
       self->buf_.consume(self->buf_.size());
-      if (!self->done_) self->read();
+      if (!self->done_ && !self->paused_) self->read();
     });
   }
 
@@ -105,6 +114,7 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
       if (ec) return self->fail(0, "write: " + ec.message());
       self->out_.pop_front();
       if (!self->out_.empty()) self->write();
+      self->ev_.on_sent();
     });
   }
 
@@ -125,6 +135,8 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
   bool open_ = false;
   bool writing_ = false;
   bool done_ = false;
+  bool paused_ = false;
+  bool reading_ = false;
 };
 
 }  // namespace

@@ -27,6 +27,9 @@ class ws_events {
   // At most once, and never after abort(). `code` is the peer's WebSocket close code,
   // or 0 when the TCP connection or the handshake failed.
   virtual void on_closed(int code, std::string_view why) = 0;
+  // After each frame was handed to the socket: a sender that keeps its own queue short
+  // (the agents mode) tops it up from here.
+  virtual void on_sent() {}
 
  protected:
   ~ws_events() = default;
@@ -42,6 +45,11 @@ class ws_conn {
   virtual std::size_t queued() const = 0;
   // Closes the socket at once (RST, no close handshake) and silences the callbacks.
   virtual void abort() = 0;
+  // Stops reading (no further async_read is started: the peer's frames pile up in the
+  // kernel buffers and then in the peer's queue, like a client that stalls) and
+  // resumes. Call both on the connection's io_context thread.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
 };
 
 // Starts connect + handshake (with `Authorization: Bearer <token>`) and then a read
