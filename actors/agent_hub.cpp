@@ -26,7 +26,13 @@ struct hub_state {
   std::unordered_map<std::string, caf::actor> online;  // agent_id -> its socket's actor
   std::unordered_map<caf::actor_addr, std::string> agent_of;
   std::unordered_map<std::string, std::unordered_set<std::string>> allowed;  // app -> agents
-  std::unordered_map<std::string, caf::actor> sessions;  // session key -> session
+  struct session_entry {
+    caf::actor actor;
+    std::uint64_t routed = 0;  // events sent to it, to tell a safe retire from a racy one
+  };
+  std::unordered_map<std::string, session_entry> sessions;  // session key -> session
+  // Events an app may still resume (in flight, or ended within replay_ms) -> session.
+  std::unordered_map<std::string, caf::actor> resumable;
   static inline const char* name = "agent_hub";
 };
 
@@ -44,11 +50,13 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
     st.agent_of.erase(it);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
-    // A failed session is forgotten (the next event starts a new one); anything else
-    // is the shutdown, which takes the linked sessions along.
-    auto& ss = self->state.sessions;
-    auto n = std::erase_if(ss, [&](auto& kv) { return kv.second.address() == em.source; });
-    if (n == 0) self->quit(em.reason);
+    // A failed session is forgotten (the next event starts a new one), a retired one
+    // is already; anything else is the shutdown, which takes the linked sessions along.
+    auto& st = self->state;
+    auto n = std::erase_if(st.sessions,
+                           [&](auto& kv) { return kv.second.actor.address() == em.source; });
+    std::erase_if(st.resumable, [&](auto& kv) { return kv.second.address() == em.source; });
+    if (n == 0 && em.reason != caf::exit_reason::normal) self->quit(em.reason);
   });
   return {
       [=](join_atom, const storage::agent_row& agent, const caf::actor& conn) {
@@ -71,10 +79,34 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
         auto on = st.online.find(ev.agent_id);
         if (on == st.online.end())
           return {"AGENT_OFFLINE", "agent '" + ev.agent_id + "' has no live connection", {}};
-        auto& session = st.sessions[ev.session_key];
-        if (!session) session = spawn_agent_session(self, ev.session_key, st.p.limits);
-        self->send(session, agents::event_atom::value, std::move(ev), on->second);
-        return {"", "", session};
+        auto& entry = st.sessions[ev.session_key];
+        if (!entry.actor) entry.actor = spawn_agent_session(self, ev.session_key, st.p.limits);
+        ++entry.routed;
+        if (!ev.internal) st.resumable[ev.event_id] = entry.actor;
+        self->send(entry.actor, agents::event_atom::value, std::move(ev), on->second);
+        return {"", "", entry.actor};
+      },
+      [=](agents::resume_atom, std::string& event_id, std::int64_t after, std::string& app_id,
+          sink_ptr& sink, caf::actor& conn) -> caf::result<agents::route> {
+        auto it = self->state.resumable.find(event_id);
+        if (it == self->state.resumable.end())
+          return agents::route{
+              "INVALID_EVENT",
+              "no event '" + event_id + "' to resume (unknown, or ended too long ago)",
+              {}};
+        self->delegate(it->second, agents::resume_atom::value, std::move(event_id), after,
+                       std::move(app_id), std::move(sink), std::move(conn));
+        return caf::delegated<agents::route>{};
+      },
+      [=](agents::forget_atom, const std::vector<std::string>& event_ids) {
+        for (auto& id : event_ids) self->state.resumable.erase(id);
+      },
+      [=](agents::retire_atom, const std::string& key, std::uint64_t received) {
+        auto& ss = self->state.sessions;
+        auto it = ss.find(key);
+        if (it == ss.end() || it->second.routed != received) return false;
+        ss.erase(it);
+        return true;
       },
       [=](agents::discover_atom) {
         using list = std::vector<codec::agents::agent_status>;

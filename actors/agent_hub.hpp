@@ -21,6 +21,11 @@ struct agent_hub_params {
 ///    `(leave_atom)` and closes with 4001)
 ///  * `(agents::allow_atom, std::string app_id, std::vector<std::string> agent_ids)`
 ///  * `(agents::event_atom, agents::relay_event)` -> `agents::route`
+///  * `(agents::resume_atom, std::string event_id, int64 after_seq, std::string app_id,
+///    sink_ptr, caf::actor app_conn)` -> `agents::route`, answered by the event's session
+///  * `(agents::forget_atom, std::vector<std::string> event_ids)`: no longer resumable
+///  * `(agents::retire_atom, std::string key, uint64 received)` -> bool: a session with
+///    nothing left asks to go; yes only if every event routed to it has reached it
 ///  * `(agents::discover_atom)` -> `std::vector<codec::agents::agent_status>`
 ///  * `(revoke_atom, std::string agent_id)`: the agent's token was rotated: its socket
 ///    is closed (1008)

@@ -27,6 +27,9 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using offline_atom = caf::atom_constant<caf::atom("offline")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
 /// An accepted event on its way from an app to an agent.
@@ -43,7 +46,8 @@ struct relay_event {
   bool internal = false;  // from a room's bot binding: no app allowlist applies
 };
 
-/// The hub's answer to an event: the session that took it, or why it was refused.
+/// The hub's answer to an event or a resume: the session that holds the event (none for
+/// a resume of an event that already ended), or why it was refused.
 struct route {
   std::string code;  // "" = taken
   std::string message;
@@ -54,6 +58,9 @@ struct route {
 struct event_limits {
   std::int64_t deadline_ms = 120'000;  // whole event
   std::int64_t idle_ms = 30'000;       // longest gap between the agent's frames
+  std::int64_t replay_ms = 30'000;     // a finished event stays resumable this long
+  std::int64_t grace_ms = 0;           // an event outlives its app's socket this long
+  std::size_t replay_cap_bytes = 1 << 20;  // tokens kept per event for `resume`
 };
 
 std::string session_key(const std::string& agent_id, const std::string& app_id,

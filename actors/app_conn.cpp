@@ -58,6 +58,25 @@ void on_event(app_conn_actor* self, ca::app_event& e) {
           });
 }
 
+// The event's session replays the tokens after `after_seq` to this socket, then either
+// streams the rest here (it is now this socket's event) or sends its terminal frame.
+void on_resume(app_conn_actor* self, ca::app_resume& r) {
+  auto& st = self->state;
+  auto id = r.event_id;
+  self->request(st.p.hub, caf::infinite, agents::resume_atom::value, r.event_id, r.after_seq,
+                st.p.app.app_id, st.p.sink, caf::actor_cast<caf::actor>(self))
+      .then(
+          [self, id](agents::route& route) {
+            if (!route.code.empty())
+              return push(self, ca::encode_app_error(id, "", route.message, route.code));
+            if (route.session) self->state.events[id] = route.session;
+          },
+          [self, id](caf::error& err) {
+            push(self, ca::encode_app_error(id, "", "relay failed: " + to_string(err),
+                                            "RELAY_INTERNAL_ERROR"));
+          });
+}
+
 void on_frame(app_conn_actor* self, ca::app_frame& frame) {
   std::visit(
       [self](auto& f) {
@@ -89,9 +108,7 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
           self->send(it->second, agents::cancel_atom::value, f.event_id, true);
           self->state.events.erase(it);
         } else if constexpr (std::is_same_v<T, ca::app_resume>) {
-          push(self,
-               ca::encode_app_error(f.event_id, "", "resume is not supported by this relay yet",
-                                    "INVALID_EVENT"));
+          on_resume(self, f);
         } else {
           push(self, ca::encode_app_error(f.event_id, "", f.message, f.code));
         }

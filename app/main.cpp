@@ -44,8 +44,12 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   };
   auto writer = spawn_store_writer(sys, open);
   auto readers = spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads));
-  auto hub = spawn_agent_hub(
-      sys, {readers, {cfg.agent_timeout_seconds * 1000, cfg.agent_idle_seconds * 1000}});
+  agents::event_limits limits;
+  limits.deadline_ms = cfg.agent_timeout_seconds * 1000;
+  limits.idle_ms = cfg.agent_idle_seconds * 1000;
+  limits.replay_ms = cfg.agent_replay_seconds * 1000;
+  limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
+  auto hub = spawn_agent_hub(sys, {readers, limits});
   auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
                                          static_cast<int>(cfg.sync_messages), hub});
 

@@ -177,6 +177,11 @@ const std::vector<option_def>& table() {
               "an agent must finish an event within this time (AGENT_TIMEOUT)"),
       int_opt("agent_idle_seconds", &config::agent_idle_seconds, 30, 1, 86400,
               "longest silence of an agent between frames of one event (AGENT_TIMEOUT)"),
+      int_opt("agent_replay_seconds", &config::agent_replay_seconds, 30, 0, 3600,
+              "how long a finished event's tokens and outcome stay available to `resume`"),
+      int_opt("agent_resume_grace_seconds", &config::agent_resume_grace_seconds, 0, 0, 600,
+              "how long an event outlives its app's socket, waiting for a `resume`, before "
+              "it is cancelled at the agent (0: cancelled at once)"),
       int_opt("app_event_rate", &config::app_event_rate, 50, 1, 1000000,
               "events a second one app may send (token bucket; RATE_LIMITED)"),
       int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,

@@ -51,6 +51,8 @@ struct config {
   std::string admins;  // comma-separated logins that may use the /v1 admin API
   std::int64_t agent_timeout_seconds = 120;
   std::int64_t agent_idle_seconds = 30;
+  std::int64_t agent_replay_seconds = 30;       // finished events stay resumable this long
+  std::int64_t agent_resume_grace_seconds = 0;  // an orphaned event waits this long
   std::int64_t app_event_rate = 50;  // events a second per app
   std::int64_t app_event_burst = 100;
 };

@@ -11,8 +11,12 @@ import {
   startRelay, relayCli, createUser, api, uniq, openWs, wsHandshakeStatus,
 } from './harness.mjs';
 
-const AGENT_WS = '/v1/ws/agent';
-const APP_WS = '/v1/ws/app';
+import {
+  AGENT_WS, APP_WS, addAgent, addApp, withTimeout, roundTrip, connect, connectAgent, connectApp,
+  onFrame, autoEcho, sessionKey, sendEvent, framesFor, terminalsFor, terminalOf, settle, discover,
+  waitOnline, newUser,
+} from './agent_helpers.mjs';
+
 const TIMEOUT_S = 3;
 const IDLE_S = 2;
 const EXAMPLE = fileURLToPath(new URL('../../examples/echo-agent.mjs', import.meta.url));
@@ -32,130 +36,6 @@ before(async () => {
   adminToken = await createUser(relay.dataDir, ADMIN);
 });
 after(async () => { await relay?.stop(); });
-
-// ---------------------------------------------------------------------------------------
-// helpers
-
-/** `relay agent add`: returns {id, token, name, description}. */
-async function addAgent(r, { id = uniq('ag'), name, description } = {}) {
-  name ??= `Agent ${id}`;
-  description ??= `test agent ${id}`;
-  const out = await relayCli(r.dataDir, 'agent', 'add', id, '--name', name, '--description', description);
-  const token = out.trim();
-  assert.match(token, /^rla_\S+$/, `agent add printed ${JSON.stringify(out)}`);
-  return { id, token, name, description };
-}
-
-/** `relay app add`: returns {id, token}. */
-async function addApp(r, allow = [], id = uniq('app')) {
-  const args = ['app', 'add', id, '--name', `App ${id}`];
-  if (allow.length) args.push('--allow', allow.join(','));
-  const out = await relayCli(r.dataDir, ...args);
-  const token = out.trim();
-  assert.ok(token.startsWith(`rlk_${id}_`), `app add printed ${JSON.stringify(out)}`);
-  return { id, token };
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** ping → pong on a socket: proves it is open and that Relay processed everything sent before. */
-async function roundTrip(c, ms) {
-  c.send({ type: 'ping' });
-  await c.next((f) => f.type === 'pong', ms);
-}
-
-/** Opens a socket that the test closes when it ends; waits for one ping/pong. */
-async function connect(t, r, path, token) {
-  const c = await openWs(r.wsUrl + path, token);
-  t.after(() => c.close());
-  await roundTrip(c);
-  return c;
-}
-const connectAgent = (t, r, agent) => connect(t, r, AGENT_WS, agent.token);
-const connectApp = (t, r, app) => connect(t, r, APP_WS, app.token);
-
-/** Calls fn(frame) for every JSON frame the socket receives from now on. */
-function onFrame(c, fn) {
-  const handler = (data, isBinary) => {
-    if (isBinary) return;
-    let f;
-    try { f = JSON.parse(data.toString('utf8')); } catch { return; }
-    fn(f);
-  };
-  c.ws.on('message', handler);
-  return () => c.ws.off('message', handler);
-}
-
-/** Makes an agent socket answer every event with its payload as JSON: one token, then reply. */
-function autoEcho(c, { delayMs = () => 0, model = 'echo' } = {}) {
-  return onFrame(c, (f) => {
-    if (f.type !== 'event') return;
-    const go = () => {
-      const text = JSON.stringify(f.payload);
-      c.send({ type: 'token', event_id: f.event_id, token: text });
-      c.send({ type: 'reply', event_id: f.event_id, content: text, done: true, metadata: { tokens_used: 1, model } });
-    };
-    const d = delayMs();
-    if (d > 0) setTimeout(go, d); else go();
-  });
-}
-
-const sessionKey = (agentId, appId, threadId) => `relay:${agentId}:${appId}:${threadId}`;
-
-/**
- * Sends one event and waits for its `accepted`, which must come before any frame error.
- * Returns the accepted frame.
- */
-async function sendEvent(app, agentId, threadId, payload) {
-  const stale = new Set(app.inbox.pending); // frames that arrived before this event was sent
-  app.send({ type: 'event', agent_id: agentId, thread_id: threadId, payload });
-  const f = await app.next((x) => !stale.has(x) && ((x.type === 'accepted' && x.agent_id === agentId
-    && typeof x.session_key === 'string' && x.session_key.endsWith(`:${threadId}`))
-    || (x.type === 'error' && x.event_id === null)));
-  assert.equal(f.type, 'accepted', `event to ${agentId} on ${threadId} was refused: ${JSON.stringify(f)}`);
-  assert.match(f.event_id, /^evt_/);
-  assert.equal(f.status, 'accepted');
-  return f;
-}
-
-const framesFor = (c, eventId) => c.frames.filter((f) => f.event_id === eventId);
-const terminalsFor = (c, eventId) => framesFor(c, eventId).filter((f) => f.type === 'reply' || f.type === 'error');
-const terminalOf = (c, eventId, ms) => c.next((f) => f.event_id === eventId && (f.type === 'reply' || f.type === 'error'), ms);
-
-/** Waits ~300 ms, then a ping/pong barrier on every given socket. */
-async function settle(...conns) {
-  await sleep(300);
-  for (const c of conns) if (c.isOpen) await roundTrip(c);
-}
-
-/** The `agents` answer to `discover`. */
-async function discover(app) {
-  app.send({ type: 'discover' });
-  const f = await app.next((x) => x.type === 'agents');
-  assert.ok(Array.isArray(f.agents), JSON.stringify(f));
-  return f.agents;
-}
-
-async function waitOnline(app, agentId, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const entry = (await discover(app)).find((a) => a.agent_id === agentId);
-    if (entry?.status === 'online') return;
-    if (Date.now() > end) throw new Error(`agent ${agentId} not online within ${ms} ms: ${JSON.stringify(entry)}`);
-    await sleep(100);
-  }
-}
-
-async function newUser(r) {
-  const login = uniq('usr');
-  return { login, token: await createUser(r.dataDir, login) };
-}
 
 // ---------------------------------------------------------------------------------------
 // 1. happy path
@@ -402,10 +282,11 @@ test('INVALID_EVENT for frames that do not parse; nothing is accepted and the so
   assert.equal(utf.code, 'INVALID_EVENT', `invalid UTF-8: ${JSON.stringify(utf)}`);
   assert.equal(utf.event_id, null);
 
-  // resume is documented as not supported yet.
+  // Resuming an event Relay never had is refused, naming the event.
   ap.send({ type: 'resume', event_id: 'evt_nope', after_seq: 0 });
   const res = await ap.next((f) => f.type === 'error' || f.type === 'accepted');
   assert.equal(res.code, 'INVALID_EVENT', `resume: ${JSON.stringify(res)}`);
+  assert.equal(res.event_id, 'evt_nope');
 
   await settle(ap, ag);
   assert.equal(ap.frames.filter((f) => f.type === 'accepted').length, 0, 'nothing was accepted');
