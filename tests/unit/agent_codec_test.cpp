@@ -447,6 +447,13 @@ TEST(agent_codec, accepted_and_token_frames) {
   EXPECT_EQ(t.at("agent_id").as_string(), "yee");
   EXPECT_EQ(t.at("token").as_string(), "Hel\"lo");
   EXPECT_EQ(t.at("seq").as_int64(), 3);
+  // Control characters, backslashes and non-ASCII text survive the hand-written encoder.
+  std::string odd = "a\\b\n\t\x01 \xC3\xA9 \xE2\x9C\x93 </script>";
+  auto u = parse(encode_app_token("ev_\"2", "a\\b", odd, 9007199254740993));
+  EXPECT_EQ(u.at("token").as_string(), odd);
+  EXPECT_EQ(u.at("event_id").as_string(), "ev_\"2");
+  EXPECT_EQ(u.at("agent_id").as_string(), "a\\b");
+  EXPECT_EQ(u.at("seq").as_int64(), 9007199254740993);
 }
 
 TEST(agent_codec, reply_frame_echoes_payload_and_metadata) {

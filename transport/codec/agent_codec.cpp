@@ -219,13 +219,22 @@ std::string encode_accepted(const std::string& event_id, const std::string& agen
                                       {"status", "accepted"}});
 }
 
+// The hottest frame of the relay (one per streamed token): written straight into one
+// string instead of through a json::object, same bytes.
 std::string encode_app_token(const std::string& event_id, const std::string& agent_id,
                              const std::string& token, std::int64_t seq) {
-  return json::serialize(json::object{{"type", "token"},
-                                      {"event_id", event_id},
-                                      {"agent_id", agent_id},
-                                      {"token", token},
-                                      {"seq", seq}});
+  std::string out;
+  out.reserve(64 + event_id.size() + agent_id.size() + token.size());
+  out += R"({"type":"token","event_id":)";
+  out += json::serialize(json::string_view(event_id));
+  out += R"(,"agent_id":)";
+  out += json::serialize(json::string_view(agent_id));
+  out += R"(,"token":)";
+  out += json::serialize(json::string_view(token));
+  out += R"(,"seq":)";
+  out += std::to_string(seq);
+  out += '}';
+  return out;
 }
 
 std::string encode_reply(const std::string& event_id, const std::string& agent_id,
