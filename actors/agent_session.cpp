@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/token_log.hpp"
 
 namespace relay {
@@ -93,8 +94,9 @@ void sweep(session_actor* self) {
 
 // Ends an event with its one terminal frame: to the app if a socket holds the event,
 // and kept with the event's tokens for a later `resume`.
-void finish(session_actor* self, inflight& f, std::string terminal) {
+void finish(session_actor* self, inflight& f, std::string terminal, metrics::outcome how) {
   auto& st = self->state;
+  metrics::get().agent_events[static_cast<std::size_t>(how)].inc();
   auto frame = make_frame(std::move(terminal));
   if (f.ev.app) f.ev.app->push(frame);
   if (f.ev.app_conn) self->send(f.ev.app_conn, agents::done_atom::value, f.ev.event_id);
@@ -113,8 +115,9 @@ void finish(session_actor* self, inflight& f, std::string terminal) {
   maybe_retire(self);
 }
 
-void fail(session_actor* self, inflight& f, const std::string& message, const char* code) {
-  finish(self, f, ca::encode_app_error(f.ev.event_id, f.ev.agent_id, message, code));
+void fail(session_actor* self, inflight& f, const std::string& message, const char* code,
+          metrics::outcome how) {
+  finish(self, f, ca::encode_app_error(f.ev.event_id, f.ev.agent_id, message, code), how);
 }
 
 // Wakes up when the earliest of the deadline, the idle gap and the end of an orphaned
@@ -166,7 +169,7 @@ void recheck(session_actor* self) {
 void orphan(session_actor* self, inflight& f) {
   if (self->state.limits.grace_ms <= 0) {
     self->send(f.conn, agents::cancel_atom::value, f.ev.event_id);
-    return fail(self, f, "the app disconnected", "CANCELLED");
+    return fail(self, f, "the app disconnected", "CANCELLED", metrics::outcome::app_gone);
   }
   f.ev.app = nullptr;
   f.ev.app_conn = caf::actor{};
@@ -215,7 +218,8 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
       if (f.conn.address() == dm.source) lost.push_back(id);
     self->state.paused.erase(dm.source);
     for (auto& id : lost)
-      fail(self, self->state.events.at(id), "the agent disconnected", "AGENT_OFFLINE");
+      fail(self, self->state.events.at(id), "the agent disconnected", "AGENT_OFFLINE",
+           metrics::outcome::offline);
     maybe_retire(self);
   });
   return {
@@ -245,6 +249,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         f.last = now_ms();
         auto seq = f.log.append(token);
         if (!f.ev.app) return;
+        metrics::get().agent_tokens.inc();
         push(f, ca::encode_app_token(event_id, f.ev.agent_id, token, seq));
         throttle(self, f);
       },
@@ -262,14 +267,16 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         m.latency_ms = now_ms() - f.ev.accepted_at;
         m.session_key = f.ev.session_key;
         finish(self, f,
-               ca::encode_reply(event_id, f.ev.agent_id, f.ev.thread_id, content, f.ev.payload, m));
+               ca::encode_reply(event_id, f.ev.agent_id, f.ev.thread_id, content, f.ev.payload, m),
+               metrics::outcome::reply);
       },
       [=](agents::fail_atom, const std::string& event_id, const std::string& message,
           const std::string& code) {
         auto it = self->state.events.find(event_id);
         if (it == self->state.events.end()) return;
         finish(self, it->second,
-               ca::encode_app_error(event_id, it->second.ev.agent_id, message, code));
+               ca::encode_app_error(event_id, it->second.ev.agent_id, message, code),
+               metrics::outcome::error);
       },
       [=](agents::cancel_atom, const std::string& event_id, bool by_app) {
         auto it = self->state.events.find(event_id);
@@ -281,7 +288,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
           return;
         if (!by_app) return orphan(self, it->second);
         self->send(it->second.conn, agents::cancel_atom::value, event_id);
-        fail(self, it->second, "cancelled by the app", "CANCELLED");
+        fail(self, it->second, "cancelled by the app", "CANCELLED", metrics::outcome::cancelled);
       },
       [=](agents::resume_atom, const std::string& event_id, std::int64_t after,
           const std::string& app_id, const sink_ptr& sink,
@@ -296,7 +303,8 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         auto& l = self->state.limits;
         if (f.orphaned_at != 0 && now >= f.orphaned_at + l.grace_ms) {
           self->send(f.conn, agents::cancel_atom::value, event_id);
-          return fail(self, f, "the app disconnected and did not resume in time", "CANCELLED");
+          return fail(self, f, "the app disconnected and did not resume in time", "CANCELLED",
+                      metrics::outcome::app_gone);
         }
         // Silence while the app is behind is Relay's doing (the agent is paused), not
         // the agent's.
@@ -304,7 +312,8 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
         if (now < f.ev.accepted_at + l.deadline_ms && now < f.last + l.idle_ms) return arm(self, f);
         // Late frames for it are dropped: the agent's socket actor forgets it too.
         self->send(f.conn, agents::cancel_atom::value, event_id);
-        fail(self, f, "the agent did not finish in time", "AGENT_TIMEOUT");
+        fail(self, f, "the agent did not finish in time", "AGENT_TIMEOUT",
+             metrics::outcome::timeout);
       },
   };
 }

@@ -1,5 +1,7 @@
 #include "actors/api_request.hpp"
 
+#include "core/metrics.hpp"
+
 #include "actors/api_common.hpp"
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
@@ -98,10 +100,18 @@ void unauthorized(self_ptr self, const exchange_ptr& x, const char* why) {
   fail(self, x, errc::unauthorized, why);
 }
 
+// Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.
+void serve_metrics(self_ptr self, const exchange_ptr& x) {
+  if (x->req.method != "GET" && x->req.method != "HEAD") return wrong_method(self, x, "GET");
+  ok(self, x, metrics::render(metrics::get()), 200,
+     {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
+}
+
 void serve(self_ptr self, exchange_ptr x) {
   auto& path = x->req.path;
   if (!path.empty() && path[0] == "auth") return serve_auth(self, x);
   if (path.size() >= 2 && path[0] == "v1" && path[1] == "ws") return serve_relay_socket(self, x);
+  if (path.size() == 1 && path[0] == "metrics") return serve_metrics(self, x);
   if (path.empty() || (path[0] != "api" && path[0] != "v1"))
     return fail(self, x, errc::not_found, "no such endpoint");
   if (path.size() == 2 && path[1] == "health") return health(self, x);

@@ -165,7 +165,8 @@ caf::behavior channel(channel_actor* self, channel_params params) {
       },
       [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
       [=](typing_atom, const principal& who) {
-        auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true);
+        auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true,
+                            "typing:" + self->state.p.row.id + ":" + who.user.id);
         for (auto& [id, s] : self->state.subs)
           if (s.user_id != who.user.id) s.sink->push(f);
       },

@@ -1,12 +1,14 @@
 #include "actors/connection.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 
 namespace relay {
 
@@ -92,9 +94,12 @@ void handle_send(connection_actor* self, codec::client_send& s) {
                    std::move(checked.text)};
   self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
       .then(
-          [self, id = s.client_msg_id](write_outcome& out) {
+          [self, id = s.client_msg_id,
+           arrived = std::chrono::steady_clock::now()](write_outcome& out) {
             if (out.error) return push_error(self, out.error, id);
             self->state.p.sink->push(make_frame(codec::encode_ack(out.message)));
+            metrics::get().ack_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
           },
           [self, id = s.client_msg_id](caf::error& err) {
             push_error(self, make_error(errc::unavailable, to_string(err)), id);

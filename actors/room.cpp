@@ -1,5 +1,7 @@
 #include "actors/room.hpp"
 
+#include "core/metrics.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "actors/channel.hpp"
@@ -161,11 +163,30 @@ caf::message_handler live_traffic(room_actor* self) {
   };
 }
 
+// A room's mailbox, sampled once a second: a room that falls behind shows here first.
+void sample_mailbox(room_actor* self) {
+  auto n = static_cast<std::int64_t>(self->mailbox().size());
+  auto& m = metrics::get();
+  m.room_mailbox.observe(static_cast<double>(n));
+  auto& reported = *self->state.mailbox_reported;
+  m.room_mailbox_total.add(n - reported);
+  reported = n;
+  self->delayed_send(self, std::chrono::seconds(1), sample_atom::value);
+}
+
 caf::behavior room(room_actor* self, room_params params) {
   self->state.p = std::move(params);
   add_channel(self, storage::channel_row{}, {}, false);
   load(self);
-  return live_traffic(self).or_else(room_management(self)).or_else(room_bots(self));
+  self->attach_functor([reported = self->state.mailbox_reported] {
+    metrics::get().room_mailbox_total.add(-*reported);
+  });
+  sample_mailbox(self);
+  caf::message_handler sampling{[=](sample_atom) { sample_mailbox(self); }};
+  return live_traffic(self)
+      .or_else(room_management(self))
+      .or_else(room_bots(self))
+      .or_else(sampling);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,12 +12,23 @@ struct encoded_frame {
   std::string json;        // the JSON object, no trailing newline
   std::string event_id;    // SSE `id:` (e.g. "__lobby:12"); empty for events without one
   bool ephemeral = false;  // typing/presence: first to go when a client is slow
+  // Frames with the same key supersede each other: a slow client's queue keeps only
+  // the newest (e.g. one user's typing in one channel). Empty: never coalesced.
+  std::string coalesce_key;
+  std::int64_t born_ns = steady_ns();  // for relay_delivery_latency_seconds
+
+  static std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 };
 using frame_ptr = std::shared_ptr<const encoded_frame>;
 
-inline frame_ptr make_frame(std::string json, std::string event_id = {}, bool ephemeral = false) {
+inline frame_ptr make_frame(std::string json, std::string event_id = {}, bool ephemeral = false,
+                            std::string coalesce_key = {}) {
   return std::make_shared<const encoded_frame>(
-      encoded_frame{std::move(json), std::move(event_id), ephemeral});
+      encoded_frame{std::move(json), std::move(event_id), ephemeral, std::move(coalesce_key)});
 }
 
 /// Where an actor sends a client's outbound frames: a WebSocket or SSE session.

@@ -1,12 +1,14 @@
 #include "actors/store_writer.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "storage/store.hpp"
 
 namespace relay {
@@ -62,6 +64,7 @@ void flush(writer_actor* self) {
 
   // Store calls report failures through last_error(); any of them fails the batch.
   std::string failure;
+  auto started = std::chrono::steady_clock::now();
   auto check = [&] {
     if (failure.empty() && st.db->last_error()) failure = st.db->last_error().message;
   };
@@ -79,6 +82,10 @@ void flush(writer_actor* self) {
   } else {
     st.db->rollback();
   }
+  auto& m = metrics::get();
+  m.store_batch.observe(static_cast<double>(batch.size()));
+  m.store_commit_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!failure.empty()) {
     // Nothing of this batch is durable: no client may get an ack for it.
     spdlog::error("store commit failed, {} writes rejected: {}", batch.size(), failure);

@@ -78,8 +78,52 @@ option_def url_opt(const char* name, std::string config::*field, const char* def
   return d;
 }
 
+// <class>_queue_bytes, <class>_queue_frames and <class>_queue_policy for each
+// connection class (docs/backpressure.md); 0 bytes or frames = out_queue_*.
+std::vector<option_def> with_queue_options(std::vector<option_def> defs) {
+  static const char* names[] = {"ws", "sse", "agent", "app"};
+  static const char* what[] = {"chat WebSocket", "chat SSE stream", "agent socket", "app socket"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    std::string n = names[i];
+    auto flag = [](std::string s) {
+      for (auto& c : s)
+        if (c == '_') c = '-';
+      return "--" + s;
+    };
+    auto env = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::toupper(c));
+      return "RELAY_" + s;
+    };
+    auto bytes = n + "_queue_bytes", frames = n + "_queue_frames", policy = n + "_queue_policy";
+    defs.push_back({{bytes, flag(bytes), env(bytes), "integer", "0",
+                     std::string("outbound queue cap in bytes of each ") + what[i] +
+                         "; 0 = out_queue_bytes (0..1073741824)"},
+                    [i](config& c, const std::string& v) {
+                      return set_int(c.queues[i].bytes, v, 0, std::int64_t{1} << 30);
+                    }});
+    defs.push_back({{frames, flag(frames), env(frames), "integer", "0",
+                     std::string("outbound queue cap in frames of each ") + what[i] +
+                         "; 0 = out_queue_frames (0..16777216)"},
+                    [i](config& c, const std::string& v) {
+                      return set_int(c.queues[i].frames, v, 0, std::int64_t{1} << 24);
+                    }});
+    bool app = n == "app";
+    defs.push_back(
+        {{policy, flag(policy), env(policy), app ? "block|disconnect" : "drop_ephemeral|disconnect",
+          config{}.queues[i].policy,
+          std::string("what a slow ") + what[i] +
+              (app ? " does: block (stop reading the agent) or disconnect (4008 at the cap)"
+                   : " does: drop_ephemeral (shed typing, then 4008 at the cap) or disconnect")},
+         [i, app](config& c, const std::string& v) {
+           return app ? set_enum(c.queues[i].policy, v, {"block", "disconnect"})
+                      : set_enum(c.queues[i].policy, v, {"drop_ephemeral", "disconnect"});
+         }});
+  }
+  return defs;
+}
+
 const std::vector<option_def>& table() {
-  static const std::vector<option_def> defs = {
+  static const std::vector<option_def> defs = with_queue_options({
       {{"listen", "--listen", "RELAY_LISTEN", "host:port", "127.0.0.1:8080",
         "address to serve HTTP, WebSocket and SSE on (port 0 picks a free port)"},
        [](config& c, const std::string& v) -> std::string {
@@ -186,7 +230,7 @@ const std::vector<option_def>& table() {
               "events a second one app may send (token bucket; RATE_LIMITED)"),
       int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,
               "burst of events one app may send"),
-  };
+  });
   return defs;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +28,15 @@ struct config {
   std::int64_t sse_ping_seconds = 20;
   std::int64_t out_queue_bytes = 1024 * 1024;
   std::int64_t out_queue_frames = 8192;
+  // Per connection class (ws, sse, agent, app: metrics::conn_class order); 0 = the
+  // out_queue_* caps above.
+  struct queue_class {
+    std::int64_t bytes = 0;
+    std::int64_t frames = 0;
+    std::string policy;  // drop_ephemeral | disconnect | block (app only)
+  };
+  std::array<queue_class, 4> queues{
+      {{0, 0, "drop_ephemeral"}, {0, 0, "drop_ephemeral"}, {0, 0, "disconnect"}, {0, 0, "block"}}};
   std::int64_t handshake_timeout_seconds = 10;
   std::int64_t idle_timeout_seconds = 90;
 
@@ -53,7 +64,7 @@ struct config {
   std::int64_t agent_idle_seconds = 30;
   std::int64_t agent_replay_seconds = 30;       // finished events stay resumable this long
   std::int64_t agent_resume_grace_seconds = 0;  // an orphaned event waits this long
-  std::int64_t app_event_rate = 50;  // events a second per app
+  std::int64_t app_event_rate = 50;             // events a second per app
   std::int64_t app_event_burst = 100;
 };
 

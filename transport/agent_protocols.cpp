@@ -22,7 +22,7 @@ const ws_protocol& agent_ws_protocol() {
                                  },
                                  reject, codec::agents::encode_ping(),
                                  // A reply carries the whole answer, which may be long.
-                                 1 << 20};
+                                 1 << 20, metrics::conn_class::agent};
   return proto;
 }
 
@@ -33,7 +33,7 @@ const ws_protocol& app_ws_protocol() {
       },
       reject, codec::agents::encode_ping(),
       // A 64 KB payload plus the frame around it; the codec enforces the 64 KB itself.
-      codec::agents::default_max_payload_bytes + 4096};
+      codec::agents::default_max_payload_bytes + 4096, metrics::conn_class::app};
   return proto;
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "actors/sink.hpp"
+#include "config/options.hpp"
+#include "core/metrics.hpp"
 
 namespace relay {
 
@@ -17,26 +19,38 @@ struct out_item {
   std::size_t size() const noexcept { return frame ? frame->json.size() + 16 : raw.size(); }
 };
 
+/// What a connection does when its client reads slower than frames arrive
+/// (docs/backpressure.md).
+enum class overflow_policy {
+  drop_ephemeral,  // past the high-water mark shed typing/presence, then close at the cap
+  disconnect,      // keep everything, close at the cap
+  block,           // past the high-water mark stop reading the producer (agent streams)
+};
+
+/// A connection class's outbound queue: caps and policy. The high-water mark is half
+/// of either cap.
+struct queue_limits {
+  std::size_t bytes = 1 << 20;
+  std::size_t frames = 8192;
+  overflow_policy policy = overflow_policy::drop_ephemeral;
+};
+
+/// The limits of a connection class, from the configuration.
+queue_limits limits_for(const config& cfg, metrics::conn_class c);
+
 /// A session's bounded outbound queue. Not thread-safe: lives on the session's strand.
 class out_queue {
  public:
-  enum class verdict { queued, dropped, overflow };
+  enum class verdict { queued, dropped, coalesced, overflow };
 
-  out_queue(std::size_t max_bytes, std::size_t max_frames)
-      : max_bytes_(max_bytes), max_frames_(max_frames) {}
+  explicit out_queue(queue_limits limits) : limits_(limits) {}
 
-  /// Ephemeral frames are shed once the queue is half full; anything past a cap
-  /// means the client cannot keep up and must be disconnected. An empty queue takes
-  /// any one item, so a frame larger than the cap (a big resume sync) still goes out.
-  verdict push(out_item item) {
-    auto n = item.size();
-    if (item.frame && item.frame->ephemeral && bytes_ + n > max_bytes_ / 2) return verdict::dropped;
-    if (!items_.empty() && (bytes_ + n > max_bytes_ || items_.size() + 1 > max_frames_))
-      return verdict::overflow;
-    bytes_ += n;
-    items_.push_back(std::move(item));
-    return verdict::queued;
-  }
+  /// Past the high-water mark, in order: an ephemeral frame is shed (drop_ephemeral),
+  /// a frame with a coalesce key replaces a queued one with the same key (not one of
+  /// the first `in_flight` items, which are being written); past a cap the client
+  /// cannot keep up and must be disconnected. An empty queue takes any one item, so a
+  /// frame larger than the cap (a big resume sync) still goes out.
+  verdict push(out_item item, std::size_t in_flight = 0);
 
   void pop_front(std::size_t n) {
     for (std::size_t i = 0; i < n && !items_.empty(); ++i) {
@@ -59,14 +73,17 @@ class out_queue {
     }
   }
 
+  bool above_high_water() const noexcept {
+    return bytes_ > limits_.bytes / 2 || items_.size() > limits_.frames / 2;
+  }
   bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
   std::size_t bytes() const noexcept { return bytes_; }
   const std::deque<out_item>& items() const noexcept { return items_; }
+  const queue_limits& limits() const noexcept { return limits_; }
 
  private:
-  std::size_t max_bytes_;
-  std::size_t max_frames_;
+  queue_limits limits_;
   std::size_t bytes_ = 0;
   std::deque<out_item> items_;
 };

@@ -25,7 +25,8 @@ constexpr std::string_view event_end = "\n\n";
 class sse_session final : public stream_session {
  public:
   sse_session(tcp::socket&& s, session_env& env, std::uint64_t id)
-      : stream_session(std::move(s), env, id), ping_timer_(socket_.get_executor()) {}
+      : stream_session(std::move(s), env, id, metrics::conn_class::sse),
+        ping_timer_(socket_.get_executor()) {}
 
   void start(connection_params params) {
     attach(std::move(params));

@@ -9,14 +9,31 @@ namespace relay {
 
 namespace net = boost::asio;
 
-stream_session::stream_session(net::ip::tcp::socket&& s, session_env& env, std::uint64_t id)
-    : socket_(std::move(s)),
-      env_(env),
-      queue_(static_cast<std::size_t>(env.cfg->out_queue_bytes),
-             static_cast<std::size_t>(env.cfg->out_queue_frames)),
-      id_(id) {}
+stream_session::stream_session(net::ip::tcp::socket&& s, session_env& env, std::uint64_t id,
+                               metrics::conn_class cls)
+    : socket_(std::move(s)), env_(env), queue_(limits_for(*env.cfg, cls)), id_(id), cls_(cls) {
+  metrics::get().connections[static_cast<std::size_t>(cls_)].add(1);
+}
 
-stream_session::~stream_session() = default;
+stream_session::~stream_session() {
+  auto& m = metrics::get();
+  m.connections[static_cast<std::size_t>(cls_)].add(-1);
+  m.queued_bytes[static_cast<std::size_t>(cls_)].add(-static_cast<std::int64_t>(reported_bytes_));
+}
+
+void stream_session::note_queue_bytes() {
+  auto now = queue_.bytes();
+  queued_bytes_.store(now, std::memory_order_relaxed);
+  metrics::get().queued_bytes[static_cast<std::size_t>(cls_)].add(
+      static_cast<std::int64_t>(now) - static_cast<std::int64_t>(reported_bytes_));
+  reported_bytes_ = now;
+}
+
+void stream_session::note_slow_close() {
+  if (slow_noted_) return;
+  slow_noted_ = true;
+  metrics::get().slow_consumer_closes[static_cast<std::size_t>(cls_)].inc();
+}
 
 void stream_session::attach(connection_params params) {
   params.sink = shared_from_this();
@@ -32,11 +49,15 @@ void stream_session::push(frame_ptr f) {
   auto n = f->json.size();
   auto before = posted_bytes_.fetch_add(n, std::memory_order_relaxed);
   auto frames = posted_frames_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (before > 0 && (before + n > static_cast<std::size_t>(env_.cfg->out_queue_bytes) ||
-                     frames > static_cast<std::size_t>(env_.cfg->out_queue_frames))) {
+  auto& lim = queue_.limits();  // fixed at construction, so safe from any thread
+  if (before > 0 && (before + n > lim.bytes || frames > lim.frames)) {
     posted_bytes_.fetch_sub(n, std::memory_order_relaxed);
     posted_frames_.fetch_sub(1, std::memory_order_relaxed);
-    if (!overflowed_.exchange(true)) close(4008, "slow consumer");
+    if (!overflowed_.exchange(true))
+      net::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->note_slow_close();
+        self->start_close(4008, "slow consumer");
+      });
     return;
   }
   net::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
@@ -64,32 +85,42 @@ void stream_session::close(std::uint16_t code, std::string reason) {
 }
 
 bool stream_session::congested() const noexcept {
+  // Only the block policy holds producers back; the others shed or disconnect.
+  if (queue_.limits().policy != overflow_policy::block) return false;
   auto backlog =
       posted_bytes_.load(std::memory_order_relaxed) + queued_bytes_.load(std::memory_order_relaxed);
-  return backlog > static_cast<std::size_t>(env_.cfg->out_queue_bytes) / 2;
+  return backlog > queue_.limits().bytes / 2;
 }
 
 void stream_session::hold(frame_ptr f) {
   // The client sees nothing before sync; what waits for it obeys the same cap.
   held_bytes_ += f->json.size();
-  if (held_bytes_ > static_cast<std::size_t>(env_.cfg->out_queue_bytes))
+  if (held_bytes_ > queue_.limits().bytes) {
+    note_slow_close();
     return start_close(4008, "slow consumer");
+  }
   held_.push_back(std::move(f));
 }
 
 void stream_session::enqueue(out_item item) {
   if (closing_ || dead_) return;
-  switch (queue_.push(std::move(item))) {
+  switch (queue_.push(std::move(item), writing_ ? batch_ : 0)) {
     case out_queue::verdict::queued:
       break;
     case out_queue::verdict::dropped:
+      metrics::get().dropped_ephemeral.inc();
       return;
+    case out_queue::verdict::coalesced:
+      metrics::get().dropped_coalesced.inc();
+      break;
     case out_queue::verdict::overflow:
       spdlog::info("closing slow consumer (connection {}, {} bytes queued)", id_, queue_.bytes());
       queue_.truncate(writing_ ? batch_ : 0);  // a running write keeps its items
+      note_queue_bytes();
+      note_slow_close();
       return start_close(4008, "slow consumer");
   }
-  queued_bytes_.store(queue_.bytes(), std::memory_order_relaxed);
+  note_queue_bytes();
   if (!writing_) write();
 }
 
@@ -97,17 +128,34 @@ void stream_session::write() {
   writing_ = true;
   auto& items = queue_.items();
   batch_ = std::min(items.size(), max_batch);
+  auto& m = metrics::get();
+  m.queue_frames.observe(static_cast<double>(items.size()));
+  m.queue_bytes.observe(static_cast<double>(queue_.bytes()));
   bufs_.clear();
   for (std::size_t i = 0; i < batch_; ++i) frame_into(items[i], i, bufs_);
   // One gathered write for the whole batch; payloads are shared, never copied.
   net::async_write(socket_, bufs_, [self = shared_from_this()](auto ec, std::size_t) {
     self->writing_ = false;
     if (ec) return self->gone();
+    self->delivered();
     self->queue_.pop_front(self->batch_);
-    self->queued_bytes_.store(self->queue_.bytes(), std::memory_order_relaxed);
+    self->note_queue_bytes();
     if (!self->queue_.empty()) return self->write();
     if (self->closing_) self->drained_while_closing();
   });
+}
+
+void stream_session::delivered() {
+  auto now = encoded_frame::steady_ns();
+  auto& items = queue_.items();
+  metrics::histogram::tally t(metrics::get().delivery_seconds);
+  std::size_t frames = 0;
+  for (std::size_t i = 0; i < batch_ && i < items.size(); ++i) {
+    if (!items[i].frame) continue;
+    ++frames;
+    t.add(static_cast<double>(now - items[i].frame->born_ns) / 1e9);
+  }
+  metrics::get().deliveries.inc(frames);
 }
 
 void stream_session::detach() {

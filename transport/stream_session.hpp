@@ -22,7 +22,8 @@ namespace relay {
 /// Everything but the sink members runs on the socket's strand.
 class stream_session : public client_sink, public std::enable_shared_from_this<stream_session> {
  public:
-  stream_session(boost::asio::ip::tcp::socket&& s, session_env& env, std::uint64_t id);
+  stream_session(boost::asio::ip::tcp::socket&& s, session_env& env, std::uint64_t id,
+                 metrics::conn_class cls);
   ~stream_session() override;
 
   // -- client_sink (any thread) ---------------------------------------------------
@@ -77,8 +78,17 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
  private:
   void hold(frame_ptr f);
   void write();
+  /// Counts the frames of the finished write and their creation-to-write latency.
+  void delivered();
+
+  /// Mirrors the queue's size into queued_bytes_ and relay_queued_bytes.
+  void note_queue_bytes();
+  /// Counts a slow-consumer close (once per connection).
+  void note_slow_close();
 
   std::uint64_t id_;
+  metrics::conn_class cls_;
+  bool slow_noted_ = false;
   // Frames posted by actors but not yet run on the strand. They count against the
   // caps too: when the I/O thread itself falls behind, memory must stay bounded.
   std::atomic<std::size_t> posted_bytes_{0};
@@ -86,6 +96,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::atomic<bool> overflowed_{false};
   // Bytes in queue_, mirrored for `congested()` from other threads.
   std::atomic<std::size_t> queued_bytes_{0};
+  std::size_t reported_bytes_ = 0;  // this session's share of relay_queued_bytes
   caf::actor conn_;
   std::vector<frame_ptr> held_;
   std::size_t held_bytes_ = 0;

@@ -33,7 +33,7 @@ constexpr std::size_t inbound_low = 32 * 1024;
 class ws_session final : public stream_session {
  public:
   ws_session(tcp::socket&& s, session_env& env, std::uint64_t id, const ws_protocol& proto)
-      : stream_session(std::move(s), env, id),
+      : stream_session(std::move(s), env, id, proto.cls),
         proto_(proto),
         decoder_(
             std::max(static_cast<std::size_t>(env.cfg->max_frame_bytes), proto.min_frame_bytes),

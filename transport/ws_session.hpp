@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "actors/connection.hpp"
+#include "core/metrics.hpp"
 #include "transport/session_env.hpp"
 
 namespace relay {
@@ -24,6 +25,7 @@ struct ws_protocol {
   std::function<std::string(errc code, std::string_view text)> error_frame;
   std::string ping_json;            // also sent at idle time when not empty (JSON heartbeats)
   std::size_t min_frame_bytes = 0;  // raises max_frame_bytes for this protocol
+  metrics::conn_class cls = metrics::conn_class::ws;  // queue limits, policy and metrics
 };
 
 /// The chat protocol of docs/api.md.
