@@ -91,6 +91,10 @@ void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::ac
 
 /// /v1/ws/agent and /v1/ws/app (their own tokens).
 void serve_relay_socket(self_ptr self, exchange_ptr x);
+/// /v1/halls…, /v1/usage (hall API keys) and /v1/livekit/webhook (LiveKit's signature).
+void serve_halls(self_ptr self, exchange_ptr x);
+/// True for the first path segments after /v1 that serve_halls answers.
+bool is_hall_route(const std::string& segment);
 /// /v1/agents and /v1/apps, for signed-in admins.
 void serve_admin(self_ptr self, exchange_ptr x, const principal& who);
 

@@ -112,6 +112,7 @@ void serve(self_ptr self, exchange_ptr x) {
   if (!path.empty() && path[0] == "auth") return serve_auth(self, x);
   if (path.size() >= 2 && path[0] == "v1" && path[1] == "ws") return serve_relay_socket(self, x);
   if (path.size() == 1 && path[0] == "metrics") return serve_metrics(self, x);
+  if (path.size() >= 2 && path[0] == "v1" && is_hall_route(path[1])) return serve_halls(self, x);
   if (path.empty() || (path[0] != "api" && path[0] != "v1"))
     return fail(self, x, errc::not_found, "no such endpoint");
   if (path.size() == 2 && path[1] == "health") return health(self, x);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/http_exchange.hpp"
+#include "auth/livekit.hpp"
 #include "auth/oauth.hpp"
 #include "core/rate_limit.hpp"
 
@@ -34,6 +35,12 @@ struct api_context {
   caf::actor agent_hub;
   std::vector<std::string> admins;            // logins allowed on the /v1 admin API
   std::shared_ptr<keyed_limiter> app_events;  // per-app event bucket
+
+  // -- halls (docs/halls.md) ---------------------------------------------------------
+  caf::actor halls;                    // the hall directory
+  auth::livekit::credentials livekit;  // empty: joins and webhooks answer 503
+  std::string livekit_url;             // handed to clients with their join token
+  std::int64_t hall_token_ttl_seconds = 600;
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

@@ -22,6 +22,7 @@ struct http_request {
   std::multimap<std::string, std::string> query;
   std::string body;
   std::string bearer;         // token from `Authorization: Bearer …`, if any
+  std::string authorization;  // the whole `Authorization` header (LiveKit sends a bare JWT)
   std::string session;        // the `relay_session` cookie, if any
   std::string oauth_state;    // the `relay_oauth` cookie, if any
   std::string origin;         // `Origin`, if any

@@ -14,6 +14,7 @@
 #include "actors/agent_hub.hpp"
 #include "actors/api_request.hpp"
 #include "actors/directory.hpp"
+#include "actors/hall_directory.hpp"
 #include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
@@ -61,12 +62,17 @@ int serve(const relay::config& cfg, const std::string& self_path) {
 
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
+  auto halls = spawn_hall_directory(sys, {writer, readers});
   api_context ctx;
   ctx.directory = directory;
   ctx.writer = writer;
   ctx.readers = readers;
   ctx.registry = registry;
   ctx.agent_hub = hub;
+  ctx.halls = halls;
+  ctx.livekit = {cfg.livekit_api_key, cfg.livekit_api_secret};
+  ctx.livekit_url = cfg.livekit_url;
+  ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
@@ -75,13 +81,13 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   } catch (const std::exception& e) {
     std::cerr << "relay: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
               << e.what() << "\n";
-    for (auto& a : {directory, hub, readers, writer, registry})
+    for (auto& a : {directory, hub, halls, readers, writer, registry})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
   if (auto e = configure_access(srv.api(), cfg, port); !e.empty()) {
     std::cerr << "relay: " << e << "\n";
-    for (auto& a : {directory, hub, readers, writer, registry})
+    for (auto& a : {directory, hub, halls, readers, writer, registry})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     return 1;
   }
@@ -100,6 +106,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   signals.async_wait([&](auto, int) {
     caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
     srv.shutdown(std::chrono::milliseconds(1000));
   });
   std::thread sig_thread{[&] { sig_ioc.run(); }};

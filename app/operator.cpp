@@ -21,7 +21,8 @@ int usage() {
                "       relay [OPTIONS] agent add AGENT_ID [--name N] [--description D]\n"
                "       relay [OPTIONS] agent rotate AGENT_ID\n"
                "       relay [OPTIONS] app add APP_ID [--name N] [--allow AGENT_ID[,…]]\n"
-               "       relay [OPTIONS] app allow APP_ID --agents AGENT_ID[,…]\n";
+               "       relay [OPTIONS] app allow APP_ID --agents AGENT_ID[,…]\n"
+               "       relay [OPTIONS] hallkey create --plan starter|growth [--test]\n";
   return 2;
 }
 
@@ -38,7 +39,7 @@ bool valid_login(const std::string& s) {
 
 int run_operator_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
-  if (w.size() != 3) return usage();
+  if (w.size() != 3 && !(w.size() == 2 && w[0] == "hallkey")) return usage();
   std::unique_ptr<storage::sqlite_store> db;
   try {
     db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir),
@@ -48,6 +49,8 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
     return 1;
   }
   if (auto rc = run_agent_command(*db, cmd); rc >= 0) return rc;
+  if (auto rc = run_hall_command(*db, cmd); rc >= 0) return rc;
+  if (w.size() != 3) return usage();
   const auto& login = w[2];
   if (w[0] == "user" && w[1] == "add") {
     if (!valid_login(login)) {

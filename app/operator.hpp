@@ -16,4 +16,8 @@ class store;
 /// is none of them.
 int run_agent_command(storage::store& db, const command_line& cmd);
 
+/// `hallkey create --plan starter|growth [--test]`: a new hall workspace and its API
+/// key; -1 when `cmd` is not a hall command.
+int run_hall_command(storage::store& db, const command_line& cmd);
+
 }  // namespace relay

@@ -230,6 +230,27 @@ const std::vector<option_def>& table() {
               "events a second one app may send (token bucket; RATE_LIMITED)"),
       int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,
               "burst of events one app may send"),
+      {{"livekit_url", "--livekit-url", "RELAY_LIVEKIT_URL", "string", "",
+        "LiveKit server URL handed to clients with their join token (wss://, ws://, https:// "
+        "or http://); empty = hall joins answer 503"},
+       [](config& c, const std::string& v) -> std::string {
+         for (auto* scheme : {"wss://", "ws://", "https://", "http://"})
+           if (v.rfind(scheme, 0) == 0 && v.size() > std::string_view(scheme).size()) {
+             c.livekit_url = v;
+             return {};
+           }
+         if (v.empty()) {
+           c.livekit_url.clear();
+           return {};
+         }
+         return "expected a wss://, ws://, https:// or http:// URL, got '" + v + "'";
+       }},
+      str_opt("livekit_api_key", &config::livekit_api_key, "",
+              "LiveKit API key: the issuer of join tokens and of LiveKit's webhooks"),
+      str_opt("livekit_api_secret", &config::livekit_api_secret, "",
+              "LiveKit API secret: signs join tokens and verifies webhooks (keep it private)"),
+      int_opt("hall_token_ttl_seconds", &config::hall_token_ttl_seconds, 600, 10, 86400,
+              "lifetime of a hall join token (LiveKit only checks it when the client connects)"),
   });
   return defs;
 }
@@ -327,6 +348,11 @@ load_result load_config(int argc, char** argv) {
       value = a.substr(eq + 1);
       has_value = true;
     }
+    // `hallkey create … --test` is the one sub-option that is a switch.
+    if (!has_value && flag == "--test" && !res.cmd.words.empty()) {
+      value = "true";
+      has_value = true;
+    }
     if (!has_value) {
       if (i + 1 >= args.size()) {
         res.error = "option " + flag + " needs a value";
@@ -361,6 +387,8 @@ std::string help_text() {
         "       relay [OPTIONS] agent rotate AGENT_ID                             prints rla_…\n"
         "       relay [OPTIONS] app add APP_ID [--name N] [--allow A[,B…]]        prints rlk_…\n"
         "       relay [OPTIONS] app allow APP_ID --agents A[,B…]\n"
+        "       relay [OPTIONS] hallkey create --plan starter|growth [--test]  prints "
+        "relay_live_…\n"
         "\n"
         "Every option can also be set in a TOML file (--config FILE or RELAY_CONFIG;\n"
         "see config/relay.example.toml) or in its environment variable.\n"

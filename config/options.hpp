@@ -66,6 +66,12 @@ struct config {
   std::int64_t agent_resume_grace_seconds = 0;  // an orphaned event waits this long
   std::int64_t app_event_rate = 50;             // events a second per app
   std::int64_t app_event_burst = 100;
+
+  // -- halls (docs/halls.md) -----------------------------------------------------------
+  std::string livekit_url;         // handed to clients, e.g. wss://my-project.livekit.cloud
+  std::string livekit_api_key;     // `iss` of join tokens and of LiveKit's webhooks
+  std::string livekit_api_secret;  // signs join tokens, verifies webhooks
+  std::int64_t hall_token_ttl_seconds = 600;
 };
 
 /// One option: how it is named everywhere and what it accepts.

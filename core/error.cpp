@@ -36,6 +36,12 @@ std::string_view code_name(errc e) noexcept {
       return "UNAVAILABLE";
     case errc::internal:
       return "INTERNAL_ERROR";
+    case errc::hall_closed:
+      return "HALL_CLOSED";
+    case errc::hall_full:
+      return "HALL_FULL";
+    case errc::invalid_role:
+      return "INVALID_ROLE";
   }
   return "INTERNAL_ERROR";
 }
@@ -60,7 +66,11 @@ int http_status(errc e) noexcept {
     case errc::method_not_allowed:
       return 405;
     case errc::conflict:
+    case errc::hall_closed:
+    case errc::hall_full:
       return 409;
+    case errc::invalid_role:
+      return 422;
     case errc::payload_too_large:
       return 413;
     case errc::rate_limited:

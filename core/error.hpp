@@ -24,12 +24,15 @@ enum class errc {
   method_not_allowed,
   unavailable,  // storage down, shutting down
   internal,
+  hall_closed,   // joining a hall that was closed (409)
+  hall_full,     // a hall at its max_participants (409)
+  invalid_role,  // a hall role other than publisher | subscriber (422)
 };
 
 /// UPPER_SNAKE code sent to clients, e.g. "CONTENT_TOO_LONG".
 std::string_view code_name(errc e) noexcept;
 
-/// HTTP status that fits the error (400, 401, 403, 404, 409, 413, 429, 500, 503).
+/// HTTP status that fits the error (400, 401, 403, 404, 409, 413, 422, 429, 500, 503).
 int http_status(errc e) noexcept;
 
 /// An error value with a human explanation.

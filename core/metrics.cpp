@@ -137,6 +137,12 @@ std::string render(const relay_metrics& m) {
          m.room_mailbox);
   w.one("room_mailbox_total", "gauge", "Messages in all room actor mailboxes at the last sample.",
         std::to_string(m.room_mailbox_total.value()));
+  w.one("livekit_webhooks_reporting_drops_total", "counter",
+        "LiveKit webhooks that said LiveKit had dropped earlier ones (numDropped > 0).",
+        std::to_string(m.livekit_webhooks_reporting_drops.value()));
+  w.one("livekit_webhooks_dropped_total", "counter",
+        "Webhooks LiveKit reported dropping (the sum of numDropped).",
+        std::to_string(m.livekit_webhooks_dropped.value()));
   return std::move(w.out);
 }
 

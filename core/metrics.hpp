@@ -98,7 +98,9 @@ struct relay_metrics {
   std::array<counter, 6> agent_events;                             // by outcome
   counter agent_tokens;                                            // tokens relayed to apps
   histogram room_mailbox{0, 1, 2, 4, 8, 16, 64, 256, 1024, 4096};  // each room, every second
-  gauge room_mailbox_total;  // all room mailboxes, as last sampled
+  gauge room_mailbox_total;                  // all room mailboxes, as last sampled
+  counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
+  counter livekit_webhooks_dropped;          // the sum of their numDropped
 };
 
 /// The process's metrics.

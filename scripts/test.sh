@@ -39,4 +39,4 @@ ctest --test-dir build-asan --output-on-failure -j2 "$@"
 # ThreadSanitizer: the real server with real WebSocket clients.
 TARGETS=relay scripts/build.sh build-tsan -DRELAY_SANITIZE=thread -DRELAY_BUILD_BENCHMARKS=OFF
 RELAY_IO_THREADS=2 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build-tsan --output-on-failure -R 'integration\.(ws|durability|access|agents)' "$@"
+  ctest --test-dir build-tsan --output-on-failure -R 'integration\.(ws|durability|access|agents|agent_resume|halls)' "$@"

@@ -222,11 +222,82 @@ CREATE TABLE room_bots (
 CREATE INDEX room_bots_by_user ON room_bots (user_id);
 )sql";
 
+// Halls (docs/halls.md). A workspace has a plan and API keys (stored as hashes). Halls
+// belong to a workspace and a mode (test keys see only test halls). Sessions carry
+// LiveKit's event times in ms; at most one is open per participant and hall (the
+// partial unique index), and joined_at is NULL for a leave that arrived before its join.
+// hall_usage is the ledger: minutes per workspace, mode and month a session ended in.
+// livekit_webhooks remembers applied webhook ids so a redelivery changes nothing.
+constexpr std::string_view migration_5 = R"sql(
+CREATE TABLE hall_workspaces (
+  id          TEXT PRIMARY KEY NOT NULL,
+  plan        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE hall_keys (
+  id            TEXT PRIMARY KEY NOT NULL,
+  workspace_id  TEXT NOT NULL REFERENCES hall_workspaces (id) ON DELETE CASCADE,
+  key_hash      TEXT NOT NULL UNIQUE,
+  test_mode     INTEGER NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX hall_keys_by_workspace ON hall_keys (workspace_id);
+
+CREATE TABLE halls (
+  id                TEXT PRIMARY KEY NOT NULL,
+  workspace_id      TEXT NOT NULL REFERENCES hall_workspaces (id) ON DELETE CASCADE,
+  test_mode         INTEGER NOT NULL,
+  name              TEXT NOT NULL,
+  max_participants  INTEGER,
+  status            TEXT NOT NULL DEFAULT 'open',
+  created_at        INTEGER NOT NULL,
+  closed_at         INTEGER
+);
+CREATE INDEX halls_by_workspace ON halls (workspace_id, created_at);
+
+CREATE TABLE hall_grants (
+  hall_id         TEXT NOT NULL REFERENCES halls (id) ON DELETE CASCADE,
+  participant_id  TEXT NOT NULL,
+  display_name    TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  granted_at      INTEGER NOT NULL,
+  PRIMARY KEY (hall_id, participant_id)
+) WITHOUT ROWID;
+
+CREATE TABLE hall_sessions (
+  id              TEXT PRIMARY KEY NOT NULL,
+  hall_id         TEXT NOT NULL REFERENCES halls (id) ON DELETE CASCADE,
+  participant_id  TEXT NOT NULL,
+  display_name    TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  joined_at       INTEGER,
+  left_at         INTEGER,
+  minutes         INTEGER NOT NULL DEFAULT 0,
+  billed_period   TEXT
+);
+CREATE INDEX hall_sessions_by_hall ON hall_sessions (hall_id, participant_id);
+CREATE UNIQUE INDEX hall_sessions_one_open
+  ON hall_sessions (hall_id, participant_id) WHERE left_at IS NULL;
+
+CREATE TABLE hall_usage (
+  workspace_id  TEXT NOT NULL,
+  test_mode     INTEGER NOT NULL,
+  period        TEXT NOT NULL,
+  minutes       INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, test_mode, period)
+) WITHOUT ROWID;
+
+CREATE TABLE livekit_webhooks (
+  id           TEXT PRIMARY KEY NOT NULL,
+  hall_id      TEXT NOT NULL,
+  applied_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 const migration all_migrations[] = {
-    {1, migration_1, &seed_lobby},
-    {2, migration_2, nullptr},
-    {3, migration_3, nullptr},
-    {4, migration_4, nullptr},
+    {1, migration_1, &seed_lobby}, {2, migration_2, nullptr}, {3, migration_3, nullptr},
+    {4, migration_4, nullptr},     {5, migration_5, nullptr},
 };
 
 }  // namespace

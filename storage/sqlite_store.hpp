@@ -135,6 +135,15 @@ class sqlite_store final : public store {
                              const std::string& prefix) override;
   std::vector<bot_row> list_bots(const std::string& room_id) override;
 
+  result<hall_key_row> create_hall_key(const std::string& plan, bool test_mode,
+                                       const std::string& key_hash) override;
+  std::optional<hall_key_row> find_hall_key(const std::string& key_hash) override;
+  result<hall_row> create_hall(const hall_row& row) override;
+  std::optional<hall_snapshot> load_hall(const std::string& hall_id) override;
+  result<bool> apply_hall_change(const hall_change& change) override;
+  std::int64_t hall_usage_minutes(const std::string& workspace_id, bool test_mode,
+                                  const std::string& period) override;
+
   bool healthy() override;
 
  private:
@@ -173,6 +182,11 @@ class sqlite_store final : public store {
                                       const char* what);
   /// Inserts `agent_ids` into the app's allowlist; records the failure.
   bool insert_allowlist(const std::string& app_id, const std::vector<std::string>& agent_ids);
+
+  std::optional<hall_row> fetch_hall(const std::string& id);
+  /// Writes one session of `hall` and, the first time it is complete, its minutes to
+  /// the ledger. Records the failure.
+  bool write_hall_session(const hall_row& hall, const hall_session_row& s);
 
   std::optional<message_row> fetch_message(const std::string& id);
   std::optional<message_row> find_duplicate(const std::string& author_id,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "storage/hall_rows.hpp"
 #include "storage/rows.hpp"
 
 namespace relay::storage {
@@ -191,6 +192,24 @@ class store {
   /// The room's bots, by login (case-insensitive), with their users; empty for an
   /// unknown room.
   virtual std::vector<bot_row> list_bots(const std::string& room_id) = 0;
+
+  // -- halls (docs/halls.md) -----------------------------------------------------
+
+  /// Creates a workspace on `plan` ("starter" | "growth") and its first key, stored only
+  /// as `key_hash`. `bad_request` for another plan, `conflict` for a taken hash.
+  virtual result<hall_key_row> create_hall_key(const std::string& plan, bool test_mode,
+                                               const std::string& key_hash) = 0;
+  virtual std::optional<hall_key_row> find_hall_key(const std::string& key_hash) = 0;
+  /// Stores the hall (`created_at` 0 means now) and returns it.
+  virtual result<hall_row> create_hall(const hall_row& row) = 0;
+  /// The hall with its grants and sessions (by joined_at), for its actor.
+  virtual std::optional<hall_snapshot> load_hall(const std::string& hall_id) = 0;
+  /// Applies `change` in one savepoint. False (and nothing changes) when
+  /// `change.webhook_id` was applied before; `not_found` for an unknown hall.
+  virtual result<bool> apply_hall_change(const hall_change& change) = 0;
+  /// Participant-minutes in the ledger for a workspace, mode and month ("YYYY-MM").
+  virtual std::int64_t hall_usage_minutes(const std::string& workspace_id, bool test_mode,
+                                          const std::string& period) = 0;
 
   // -- health -----------------------------------------------------------------
 

@@ -148,6 +148,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.path = split_path(*target);
     for (auto p : target->params()) r.query.emplace(p.key, p.value);
     auto auth = req[http::field::authorization];
+    r.authorization = std::string(auth);
     if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "Bearer "))
       r.bearer = std::string(auth.substr(7));
     read_cookies(req[http::field::cookie], r);

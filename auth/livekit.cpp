@@ -1,0 +1,105 @@
+#include "auth/livekit.hpp"
+
+#include <openssl/evp.h>
+
+#include <array>
+
+#include <boost/json.hpp>
+
+#include "auth/jwt.hpp"
+
+namespace relay::auth::livekit {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string base64_std(std::string_view bytes) {
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) { return std::uint32_t{static_cast<unsigned char>(bytes[k])}; };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    for (int s : {18, 12, 6, 0}) out += alphabet[(n >> s) & 63];
+  }
+  if (bytes.size() - i == 1) {
+    const std::uint32_t n = byte(i) << 16;
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (bytes.size() - i == 2) {
+    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += alphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+error_info refused(std::string why) {
+  return {errc::unauthorized, "webhook refused: " + std::move(why)};
+}
+
+std::optional<std::int64_t> int_claim(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string body_sha256(std::string_view body) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(body.data(), body.size(), md.data(), &len, EVP_sha256(), nullptr);
+  return base64_std(std::string_view(reinterpret_cast<const char*>(md.data()), len));
+}
+
+std::string mint_join_token(const credentials& c, const join_grant& g) {
+  json::object video{{"room", g.room},
+                     {"roomJoin", true},
+                     {"canSubscribe", true},
+                     {"canPublish", g.can_publish},
+                     {"canPublishData", g.can_publish}};
+  json::object claims{{"iss", c.api_key},         {"sub", g.identity},        {"name", g.name},
+                      {"nbf", g.now_s},           {"exp", g.now_s + g.ttl_s}, {"jti", g.jti},
+                      {"video", std::move(video)}};
+  if (!g.metadata.empty()) claims["metadata"] = g.metadata;
+  return jwt::sign_hs256(c.api_secret, json::serialize(claims));
+}
+
+error_info verify_webhook(const credentials& c, std::string_view authorization,
+                          std::string_view body, std::int64_t now_s) {
+  if (authorization.size() > 7 &&
+      (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer "))
+    authorization.remove_prefix(7);
+  if (authorization.empty()) return refused("missing Authorization header");
+  if (c.api_key.empty() || c.api_secret.empty())
+    return {errc::unavailable, "LiveKit is not configured (livekit_api_key, livekit_api_secret)"};
+  auto verified = jwt::verify_hs256(c.api_secret, authorization);
+  if (auto* e = std::get_if<error_info>(&verified)) return refused(e->message);
+  boost::system::error_code ec;
+  auto parsed = json::parse(std::get<std::string>(verified), ec);
+  const auto* claims = parsed.if_object();
+  if (ec || !claims) return refused("JWT payload is not a JSON object");
+  auto* iss = claims->if_contains("iss");
+  if (!iss || !iss->is_string() || iss->as_string() != c.api_key)
+    return refused("JWT issuer is not the LiveKit API key");
+  auto exp = int_claim(*claims, "exp");
+  if (!exp) return refused("JWT has no exp");
+  if (now_s > *exp + clock_leeway_seconds) return refused("JWT has expired");
+  if (auto nbf = int_claim(*claims, "nbf"); nbf && now_s + clock_leeway_seconds < *nbf)
+    return refused("JWT is not valid yet");
+  auto* sha = claims->if_contains("sha256");
+  if (!sha || !sha->is_string()) return refused("JWT has no sha256 claim");
+  if (sha->as_string() != body_sha256(body)) return refused("body does not match its sha256");
+  return {};
+}
+
+}  // namespace relay::auth::livekit
