@@ -52,6 +52,9 @@ function waitExit(proc, ms) {
  * Starts the relay binary with `--data-dir DIR --listen 127.0.0.1:0` and waits for
  * `relay: listening on http://…` on stdout.
  */
+// How long a SIGTERM may take; sanitizer builds are slower.
+const STOP_MS = Number(process.env.RELAY_STOP_MS ?? 5000);
+
 export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs = 15000 } = {}) {
   const dir = dataDir ?? makeDataDir();
   const proc = spawn(RELAY_BIN, ['--data-dir', dir, '--listen', '127.0.0.1:0', ...args], {
@@ -101,11 +104,13 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       expectExit = true;
       proc.kill('SIGTERM');
-      if (!(await waitExit(proc, 5000))) {
+      const started = Date.now();
+      if (!(await waitExit(proc, STOP_MS))) {
         proc.kill('SIGKILL');
         await waitExit(proc, 5000);
-        throw new Error(`relay did not shut down within 5 s of SIGTERM\n${output}`);
+        throw new Error(`relay did not shut down within ${STOP_MS} ms of SIGTERM\n${output}`);
       }
+      if (process.env.RELAY_STOP_LOG) console.error(`relay stopped in ${Date.now() - started} ms`);
       if (proc.exitCode !== 0 || /Sanitizer|runtime error:/.test(output)) {
         throw new Error(`relay exited with code ${proc.exitCode} (signal ${proc.signalCode})\n${output}`);
       }
