@@ -26,9 +26,6 @@ struct channel_entry {
 };
 
 struct room_state {
-  // This room's share of relay_room_mailbox_total; shared with the exit hook, which runs
-  // after the state is gone.
-  std::shared_ptr<std::int64_t> mailbox_reported = std::make_shared<std::int64_t>(0);
   room_params p;  // p.row is kept current (renames, branding, whitelist mode)
   std::optional<storage::user_row> owner;
   std::vector<storage::whitelist_row> whitelist;

@@ -131,12 +131,10 @@ std::string render(const relay_metrics& m) {
              m.agent_events, outcome_names);
   w.one("agent_tokens_total", "counter", "Tokens relayed from agents to apps.",
         std::to_string(m.agent_tokens.value()));
-  w.hist("room_mailbox_size",
-         "Messages waiting in a room actor's mailbox, sampled per room "
-         "every second.",
-         m.room_mailbox);
-  w.one("room_mailbox_total", "gauge", "Messages in all room actor mailboxes at the last sample.",
-        std::to_string(m.room_mailbox_total.value()));
+  w.hist("room_mailbox_wait_seconds",
+         "Time a probe waits in a room actor's mailbox before the room handles it, sampled per "
+         "room every second: a room that falls behind shows here first.",
+         m.room_mailbox_wait);
   w.one("livekit_webhooks_reporting_drops_total", "counter",
         "LiveKit webhooks that said LiveKit had dropped earlier ones (numDropped > 0).",
         std::to_string(m.livekit_webhooks_reporting_drops.value()));

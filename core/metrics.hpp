@@ -95,10 +95,10 @@ struct relay_metrics {
   histogram store_batch{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   histogram store_commit_seconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                  0.01,   0.025,   0.05,   0.1,   0.25,   1};
-  std::array<counter, 6> agent_events;                             // by outcome
-  counter agent_tokens;                                            // tokens relayed to apps
-  histogram room_mailbox{0, 1, 2, 4, 8, 16, 64, 256, 1024, 4096};  // each room, every second
-  gauge room_mailbox_total;                  // all room mailboxes, as last sampled
+  std::array<counter, 6> agent_events;  // by outcome
+  counter agent_tokens;                 // tokens relayed to apps
+  // How long a probe waits in a room actor's mailbox, each room every second.
+  histogram room_mailbox_wait{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
   counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
   counter livekit_webhooks_dropped;          // the sum of their numDropped
 };

@@ -15,6 +15,11 @@ queue_limits limits_for(const config& cfg, metrics::conn_class c) {
 
 out_queue::verdict out_queue::push(out_item item, std::size_t in_flight) {
   auto n = item.size();
+  if (item.uncapped) {
+    uncapped_bytes_ += n;
+    items_.push_back(std::move(item));
+    return verdict::queued;
+  }
   bool high = bytes_ + n > limits_.bytes / 2 || items_.size() + 1 > limits_.frames / 2;
   if (high && item.frame) {
     if (item.frame->ephemeral && limits_.policy == overflow_policy::drop_ephemeral)

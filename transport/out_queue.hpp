@@ -16,6 +16,10 @@ namespace relay {
 struct out_item {
   frame_ptr frame;
   std::string raw;
+  // The first-frame sync (with a resume: every message the client missed) is outside
+  // the caps: it is sized by the backlog, not by a slow reader, and counting it would
+  // close a resuming client again (4008) under the live frames queued behind it.
+  bool uncapped = false;
   std::size_t size() const noexcept { return frame ? frame->json.size() + 16 : raw.size(); }
 };
 
@@ -54,7 +58,7 @@ class out_queue {
 
   void pop_front(std::size_t n) {
     for (std::size_t i = 0; i < n && !items_.empty(); ++i) {
-      bytes_ -= items_.front().size();
+      forget(items_.front());
       items_.pop_front();
     }
   }
@@ -68,7 +72,7 @@ class out_queue {
   /// Keeps the first `n` items (those already being written), drops the rest.
   void truncate(std::size_t n) {
     while (items_.size() > n) {
-      bytes_ -= items_.back().size();
+      forget(items_.back());
       items_.pop_back();
     }
   }
@@ -78,13 +82,19 @@ class out_queue {
   }
   bool empty() const noexcept { return items_.empty(); }
   std::size_t size() const noexcept { return items_.size(); }
-  std::size_t bytes() const noexcept { return bytes_; }
+  std::size_t bytes() const noexcept { return bytes_; }  // what the caps count
+  std::size_t total_bytes() const noexcept { return bytes_ + uncapped_bytes_; }  // memory
   const std::deque<out_item>& items() const noexcept { return items_; }
   const queue_limits& limits() const noexcept { return limits_; }
 
  private:
+  void forget(const out_item& item) noexcept {
+    (item.uncapped ? uncapped_bytes_ : bytes_) -= item.size();
+  }
+
   queue_limits limits_;
   std::size_t bytes_ = 0;
+  std::size_t uncapped_bytes_ = 0;
   std::deque<out_item> items_;
 };
 

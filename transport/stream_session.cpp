@@ -22,8 +22,8 @@ stream_session::~stream_session() {
 }
 
 void stream_session::note_queue_bytes() {
-  auto now = queue_.bytes();
-  queued_bytes_.store(now, std::memory_order_relaxed);
+  queued_bytes_.store(queue_.bytes(), std::memory_order_relaxed);
+  auto now = queue_.total_bytes();
   metrics::get().queued_bytes[static_cast<std::size_t>(cls_)].add(
       static_cast<std::int64_t>(now) - static_cast<std::int64_t>(reported_bytes_));
   reported_bytes_ = now;
@@ -71,7 +71,7 @@ void stream_session::push(frame_ptr f) {
 void stream_session::push_sync(frame_ptr f) {
   net::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
     self->synced_ = true;
-    self->enqueue({std::move(f), {}});
+    self->enqueue({std::move(f), {}, true});
     auto held = std::move(self->held_);
     self->held_bytes_ = 0;
     for (auto& h : held) self->enqueue({std::move(h), {}});
@@ -130,7 +130,7 @@ void stream_session::write() {
   batch_ = std::min(items.size(), max_batch);
   auto& m = metrics::get();
   m.queue_frames.observe(static_cast<double>(items.size()));
-  m.queue_bytes.observe(static_cast<double>(queue_.bytes()));
+  m.queue_bytes.observe(static_cast<double>(queue_.total_bytes()));
   bufs_.clear();
   for (std::size_t i = 0; i < batch_; ++i) frame_into(items[i], i, bufs_);
   // One gathered write for the whole batch; payloads are shared, never copied.

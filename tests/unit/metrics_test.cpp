@@ -117,6 +117,20 @@ TEST(OutQueue, FrameCapCountsToo) {
   EXPECT_EQ(big.push({frame(5000), {}}), out_queue::verdict::queued);
 }
 
+TEST(OutQueue, TheSyncFrameIsOutsideTheCaps) {
+  out_queue q({1000, 100, overflow_policy::drop_ephemeral});
+  out_item sync{frame(5000), {}, true};
+  EXPECT_EQ(q.push(std::move(sync)), out_queue::verdict::queued);
+  EXPECT_EQ(q.bytes(), 0u);
+  EXPECT_EQ(q.total_bytes(), 5016u);
+  // Live frames behind a big resume sync still get their whole cap.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(q.push({frame(84), {}}), out_queue::verdict::queued);
+  EXPECT_EQ(q.push({frame(84), {}}), out_queue::verdict::overflow);
+  q.pop_front(1);
+  EXPECT_EQ(q.total_bytes(), 1000u);
+  EXPECT_EQ(q.bytes(), 1000u);
+}
+
 TEST(OutQueue, LimitsComeFromTheConfigurationPerClass) {
   config cfg;
   cfg.out_queue_bytes = 4096;
