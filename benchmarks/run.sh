@@ -66,7 +66,8 @@ AGENT_SERVER_ARGS="--app-event-rate 1000000 --app-event-burst 1000000"
 # Likewise the chat scenarios: the per-connection and per-user send limits (10/s and
 # 20/s) and the 32 connections per user came after the first baseline; 10,000
 # subscribers over 10 users and 5,000 msgs/s from one sender need them out of the way.
-CHAT_SERVER_ARGS="--send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 --max-connections-per-user 100000"
+# The slow-consumer scenarios send 8,000-character messages (limit: 4,000).
+CHAT_SERVER_ARGS="--send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 --max-connections-per-user 100000 --max-content-chars 10000"
 USERS=10  # subscribers are spread round-robin over this many users' tokens
 BENCH_GROUPS=${BENCH_GROUPS:-ack fanout idle slow agents}
 PEERS=${PEERS:-relay nchan}
@@ -321,16 +322,19 @@ fi
 if group idle; then
   pair "idle-c$M" idle --conns "$M" --duration 10 --conns-per-source 10000
 fi
-# (d) slow consumers: 10 % of 1,000 subscribers stop reading 3 s in for SLOW_STALL s,
-# with 2 KiB messages so their queues pass the 1 MiB cap within the stall; then they
-# read again, see Relay's close and reconnect with ?resume=. The same run without slow
-# subscribers is the baseline for the fast ones' p99.
-SLOW_RATE=${SLOW_RATE:-40} SLOW_CONTENT=${SLOW_CONTENT:-2048} SLOW_STALL=${SLOW_STALL:-20}
+# (d) slow consumers: 10 % of SLOW_SUBS subscribers stop reading 3 s in for SLOW_STALL
+# s, then read again, find Relay's close and reconnect with ?resume=. Relay's queue
+# only fills once the kernel's socket buffers are full (the server's send buffer
+# autotunes up to 4 MiB on loopback; the slow ones fix their receive buffer at 64 KiB),
+# so they must be sent well over 5 MiB during the stall: 8,000-character messages at
+# 50 msgs/s (≈ 420 KB/s each; the server's content limit is raised for it). The same
+# run without slow subscribers is the baseline for the fast ones' p99.
+SLOW_SUBS=${SLOW_SUBS:-400} SLOW_RATE=${SLOW_RATE:-50} SLOW_CONTENT=${SLOW_CONTENT:-8000} SLOW_STALL=${SLOW_STALL:-25}
 if group slow; then
-  S=(fanout --subs 1000 --rate "$SLOW_RATE" --content-bytes "$SLOW_CONTENT" --duration 30 --drain 30
+  S=(fanout --subs "$SLOW_SUBS" --rate "$SLOW_RATE" --content-bytes "$SLOW_CONTENT" --duration 35 --drain 30
     --stall-at 3 --stall-for "$SLOW_STALL" --slow-rcvbuf 65536)
   pair slow-base     "${S[@]}" --slow-subs 0
-  pair slow-10pct    "${S[@]}" --slow-subs 100
+  pair slow-10pct    "${S[@]}" --slow-subs "$((SLOW_SUBS / 10))"
 fi
 # (e) agent relay: $AGENTS agents, $APPS apps (each allowed every agent), each app keeps
 # $AGENT_IN_FLIGHT events in flight, each event streams $AGENT_TOKENS tokens + a reply.

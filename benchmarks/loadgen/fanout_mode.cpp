@@ -103,9 +103,12 @@ class subscriber final : public ws_events {
     }
     if (slow_) {
       ++st_.slow_closes[code];
+      if (st_.logged++ < 5) std::cerr << "  slow subscriber closed: " << code << " " << why << "\n";
       // A slow consumer that Relay cut off comes back for what it missed, like a
       // client following docs/api.md would.
-      if (resume_ && !stopped_ && !key_.empty()) {
+      // At most a few times: a resume that itself fails must not turn into a storm of
+      // reconnects that measures the storm instead of the server.
+      if (resume_ && !stopped_ && !key_.empty() && reconnects_ < 3) {
         ++reconnects_;
         auto t = target_;
         t.path += "?resume=" + key_ + ":" + std::to_string(last_seq_);
@@ -244,9 +247,14 @@ boost::json::object run_fanout(const options& opt) {
   const bool nchan = opt.peer == "nchan";
   io_pool pool(static_cast<std::size_t>(opt.threads));
   io_pool pub_pool(1);
+  // The slow subscribers get a thread of their own: when they read their backlog again
+  // (megabytes each) they must not hold up the fast subscribers' reads in this process
+  // and show up as server latency.
+  io_pool slow_pool(1);
   auto seconds = static_cast<std::size_t>(std::ceil(opt.duration + opt.drain)) + 2;
   std::vector<sub_stats> stats;
-  for (std::size_t i = 0; i < pool.size(); ++i) stats.emplace_back(seconds);
+  for (std::size_t i = 0; i <= pool.size(); ++i)
+    stats.emplace_back(seconds);  // the last: slow ones
   phase_counters pc;
   std::atomic<std::uint64_t> received{0};
   run_clock clock;
@@ -256,10 +264,18 @@ boost::json::object run_fanout(const options& opt) {
   std::cerr << "  connecting " << opt.subs << " subscribers to " << opt.peer << ", "
             << opt.connect_batch << " at a time\n";
   std::vector<std::unique_ptr<subscriber>> subs;
+  auto post_to = [&](std::size_t k, auto f) {
+    if (static_cast<int>(k) < slow)
+      slow_pool.post(0, std::move(f));
+    else
+      pool.post(k, std::move(f));
+  };
   for (int i = 0; i < opt.subs; ++i) {
     auto k = static_cast<std::size_t>(i);
-    subs.push_back(std::make_unique<subscriber>(pool.ctx(k), stats[k % pool.size()], pc, received,
-                                                clock, nchan, i < slow, opt.resume && !nchan));
+    bool is_slow = i < slow;
+    subs.push_back(std::make_unique<subscriber>(
+        is_slow ? slow_pool.ctx(0) : pool.ctx(k), is_slow ? stats.back() : stats[k % pool.size()],
+        pc, received, clock, nchan, i < slow, opt.resume && !nchan));
   }
   auto connect_s = connect_gradually(
       opt.subs, opt.connect_batch, 180, pc,
@@ -268,7 +284,7 @@ boost::json::object run_fanout(const options& opt) {
         auto t = opt.server;
         t.source = source_for(opt, i);
         if (i < slow) t.rcvbuf = opt.slow_rcvbuf;
-        pool.post(k, [&, k, t] { subs[k]->connect(t, opt.tokens[k % opt.tokens.size()]); });
+        post_to(k, [&, k, t] { subs[k]->connect(t, opt.tokens[k % opt.tokens.size()]); });
       },
       true);
   std::cerr << "  " << pc.synced.load() << " subscribers synced in " << connect_s << " s\n";
@@ -329,13 +345,11 @@ boost::json::object run_fanout(const options& opt) {
       if (slow == 0) return;
       if (!stalled && now >= stall_on) {
         stalled = true;
-        for (int i = 0; i < slow; ++i)
-          pool.post(static_cast<std::size_t>(i), [&, i] { subs[i]->pause(); });
+        for (int i = 0; i < slow; ++i) slow_pool.post(0, [&, i] { subs[i]->pause(); });
       }
       if (stalled && !unstalled && now >= stall_off) {
         unstalled = true;
-        for (int i = 0; i < slow; ++i)
-          pool.post(static_cast<std::size_t>(i), [&, i] { subs[i]->unpause(); });
+        for (int i = 0; i < slow; ++i) slow_pool.post(0, [&, i] { subs[i]->unpause(); });
       }
     };
     while (now_ns() < stop) {
@@ -390,9 +404,10 @@ boost::json::object run_fanout(const options& opt) {
   } else {
     out["error"] = "publisher or subscribers did not come up";
   }
-  for (std::size_t i = 0; i < subs.size(); ++i) pool.post(i, [&, i] { subs[i]->stop(); });
+  for (std::size_t i = 0; i < subs.size(); ++i) post_to(i, [&, i] { subs[i]->stop(); });
   pub_pool.post(0, [&] { pub->stop(); });
   pool.finish();
+  slow_pool.finish();
   pub_pool.finish();
 
   sub_stats all(seconds);
