@@ -119,13 +119,13 @@ def main(args):
                     sl = r["slow"]
             a, b = sl["stall_at_s"], sl["stall_at_s"] + sl["stall_for_s"]
             stall = (f"set object 1 rect from {a},graph 0 to {b},graph 1 fc rgb '#eeeeee' behind\n"
-                     f"set label 1 'slow subscribers stalled' at {a + 0.3},graph 0.95 font ',9'\n")
+                     f"set label 1 'slow subscribers stalled' at {a + 0.3},graph 0.04 font ',9'\n")
             title = (f"{any_r['subs']:,} subscribers ({sl.get('count', 0)} slow), {any_r['offered_rate']:g} msgs/s, "
                      f"{any_r['content_bytes']} B")
             png = os.path.join(out, "slow-rss.png")
             gnuplot(f"set terminal pngcairo size 800,500\nset output '{png}'\nset grid\n{stall}"
                     f"set xlabel 's since the first publish'\nset ylabel 'server memory (MB, PSS)'\n"
-                    f"set key top left font ',9'\nset title '{title}: server memory'\nplot "
+                    f"set key at graph 0.02,0.8 left font ',9'\nset title '{title}: server memory'\nplot "
                     + ", ".join(rss_cmds) + "\n")
             made.append(png)
             png = os.path.join(out, "slow-fast-latency.png")

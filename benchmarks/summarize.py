@@ -207,16 +207,25 @@ def compare(fan, n):
     slow = [(l, runs) for l, runs in fan if l.startswith("slow-") and runs]
     if slow:
         print()
-        print("| scenario | runs | slow subs | fast p50 / p99 / max ms | fast not delivered % | server MB max (PSS) "
-              "| slow: closes by code | closes Relay logged | resumed | complete after resume | missing |")
-        print("|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|")
+        # The stall window of the runs with slow subscribers, applied to the baseline too.
+        win = next(((r["slow"]["stall_at_s"], r["slow"]["stall_at_s"] + r["slow"]["stall_for_s"])
+                    for _, runs in slow for r in runs if r.get("slow")), (0, 0))
+        print(f"Fast subscribers' p99 per second inside the stall window ({win[0]:g}-{win[1]:g} s) and over "
+              "the whole run (which includes the slow ones' resume):")
+        print()
+        print("| scenario | runs | slow subs | fast p99 per s in stall: median / max ms | fast p50 / p99 / max ms (all) "
+              "| fast not delivered % | server MB max (PSS) "
+              "| slow: closes seen by client | closes Relay logged | resumed | complete after resume | missing |")
+        print("|---|---:|---:|---|---|---:|---:|---|---:|---:|---:|---:|")
         for label, runs in slow:
             r0 = runs[0]
             sl = r0.get("slow", {})
+            inwin = [t["p99"] for t in r0.get("fast_e2e_per_s", []) if win[0] <= t["t"] < win[1]]
+            stall = f"{statistics.median(inwin):.1f} / {max(inwin):.1f}" if inwin else "n/a"
             lat = " / ".join(cell(runs, "e2e_ms." + q, "{:.1f}", True) for q in ("p50", "p99", "max"))
             mx = max(t.get("server_pss_mb", 0) for t in r0.get("timeline", [{}]))
             sc = ", ".join(f"{k}: {v}" for k, v in sl.get("closes", {}).items()) or "-"
-            print(f'| {label} | {n(label, runs, "fanout")} | {r0.get("slow_subs", 0)} | {lat} | '
+            print(f'| {label} | {n(label, runs, "fanout")} | {r0.get("slow_subs", 0)} | {stall} | {lat} | '
                   f'{cell(runs, "lost_pct", "{:g}")} | {mx:.0f} | {sc} | '
                   f'{r0.get("server_slow_closes_logged", "-")} | {sl.get("resumed", "-")} | '
                   f'{sl.get("complete", "-")} | {sl.get("missing", "-")} |')
