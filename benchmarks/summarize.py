@@ -20,7 +20,11 @@ def load(paths, max_other):
             for line in f:
                 if line.strip():
                     r = json.loads(line)
-                    key = (r["mode"], r["label"])
+                    # Fan-out and idle scenarios run against Relay and nchan under one
+                    # label; nchan's rows are labelled "<label> (nchan)".
+                    label = r["label"] if r.get("peer", "relay") == "relay" else f'{r["label"]} ({r["peer"]})'
+                    r["label"] = label
+                    key = (r["mode"], label)
                     totals[key] = totals.get(key, 0) + 1
                     by_label.setdefault(key, [])
                     if max_other is not None and r.get("other_cpu_pct", 0) > max_other:
@@ -74,6 +78,7 @@ def main(args):
     ack = [(k[1], v) for k, v in data.items() if k[0] == "ack"]
     fan = [(k[1], v) for k, v in data.items() if k[0] == "fanout"]
     agents = [(k[1], v) for k, v in data.items() if k[0] == "agents"]
+    idle = [(k[1], v) for k, v in data.items() if k[0] == "idle"]
     if ack:
         print("| scenario | runs | load | acked msgs/s | ack p50 ms | p90 ms | p99 ms | max ms "
               "| lost on server close | server closes (all runs) | fan-out frames/s | server CPU % "
@@ -153,6 +158,77 @@ def main(args):
                       f'{sl["stall_at_s"]:g}-{sl["stall_at_s"] + sl["stall_for_s"]:g} | '
                       f'{cell(runs, "slow.tokens_sent")} | {cell(runs, "slow.tokens_received")} | '
                       f'{cell(runs, "slow.relay_cancelled_at_s", "{:.1f}")} | {ended} | {rss} |')
+
+    if fan:
+        compare(fan, n)
+    if idle:
+        print()
+        print("| scenario | runs | connections | connect s | server MB empty (PSS) | loaded (PSS) "
+              "| KB per connection (PSS) | KB per connection (RSS) | after close MB | server closes |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for label, runs in idle:
+            if not runs:
+                continue
+            r0 = runs[0]
+            print(f'| {label} | {n(label, runs, "idle")} | {cell(runs, "conns_synced")} | '
+                  f'{cell(runs, "connect_s", "{:.1f}")} | {cell(runs, "server_pss_mb_empty", "{:.1f}")} | '
+                  f'{cell(runs, "server_pss_mb_loaded", "{:.1f}")} | {cell(runs, "kb_per_conn_pss", "{:.2f}")} | '
+                  f'{cell(runs, "kb_per_conn_rss", "{:.2f}")} | {cell(runs, "server_pss_mb_after_close", "{:.1f}")} | '
+                  f'{closes(runs)} |')
+
+
+def compare(fan, n):
+    """Relay beside nchan for every fan-out label run against both, with ratios."""
+    by = dict(fan)
+    pairs = [(l, by[l], by.get(f"{l} (nchan)")) for l, _ in fan if not l.endswith(")") and by.get(f"{l} (nchan)")]
+    if not pairs:
+        return
+    med = lambda runs, path: statistics.median(v for v in (get(r, path) for r in runs) if isinstance(v, (int, float)))
+    print()
+    print("| scenario | subscribers | offered deliveries/s | Relay deliveries/s | nchan deliveries/s "
+          "| Relay/nchan deliveries | Relay p50 / p99 / max ms | nchan p50 / p99 / max ms | Relay/nchan p99 "
+          "| Relay not delivered % (4008 closes) | nchan not delivered % | server CPU % Relay / nchan |")
+    print("|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|")
+    for label, rel, nch in pairs:
+        if not rel or not nch:
+            continue
+        try:
+            rd, nd = med(rel, "deliveries_per_s"), med(nch, "deliveries_per_s")
+            rp, np_ = med(rel, "e2e_ms.p99"), med(nch, "e2e_ms.p99")
+        except statistics.StatisticsError:
+            continue
+        lat = lambda runs: " / ".join(f'{med(runs, "e2e_ms." + q):.1f}' for q in ("p50", "p99", "max"))
+        c4008 = sum(r.get("server_closes", {}).get("4008", 0) for r in rel)
+        r0 = rel[0]
+        print(f'| {label} | {r0["subs"]:,} | {med(rel, "offered_deliveries_per_s"):,.0f} | {rd:,.0f} | {nd:,.0f} | '
+              f'{rd / nd if nd else float("nan"):.2f} | {lat(rel)} | {lat(nch)} | '
+              f'{rp / np_ if np_ else float("nan"):.2f} | {med(rel, "lost_pct"):g} ({c4008}) | '
+              f'{med(nch, "lost_pct"):g} | {med(rel, "server_cpu_pct"):.0f} / {med(nch, "server_cpu_pct"):.0f} |')
+    slow = [(l, runs) for l, runs in fan if l.startswith("slow-") and runs]
+    if slow:
+        print()
+        # The stall window of the runs with slow subscribers, applied to the baseline too.
+        win = next(((r["slow"]["stall_at_s"], r["slow"]["stall_at_s"] + r["slow"]["stall_for_s"])
+                    for _, runs in slow for r in runs if r.get("slow")), (0, 0))
+        print(f"Fast subscribers' p99 per second inside the stall window ({win[0]:g}-{win[1]:g} s) and over "
+              "the whole run (which includes the slow ones' resume):")
+        print()
+        print("| scenario | runs | slow subs | fast p99 per s in stall: median / max ms | fast p50 / p99 / max ms (all) "
+              "| fast not delivered % | server MB max (PSS) "
+              "| slow: closes seen by client | closes Relay logged | resumed | complete after resume | missing |")
+        print("|---|---:|---:|---|---|---:|---:|---|---:|---:|---:|---:|")
+        for label, runs in slow:
+            r0 = runs[0]
+            sl = r0.get("slow", {})
+            inwin = [t["p99"] for t in r0.get("fast_e2e_per_s", []) if win[0] <= t["t"] < win[1]]
+            stall = f"{statistics.median(inwin):.1f} / {max(inwin):.1f}" if inwin else "n/a"
+            lat = " / ".join(cell(runs, "e2e_ms." + q, "{:.1f}", True) for q in ("p50", "p99", "max"))
+            mx = max(t.get("server_pss_mb", 0) for t in r0.get("timeline", [{}]))
+            sc = ", ".join(f"{k}: {v}" for k, v in sl.get("closes", {}).items()) or "-"
+            print(f'| {label} | {n(label, runs, "fanout")} | {r0.get("slow_subs", 0)} | {stall} | {lat} | '
+                  f'{cell(runs, "lost_pct", "{:g}")} | {mx:.0f} | {sc} | '
+                  f'{r0.get("server_slow_closes_logged", "-")} | {sl.get("resumed", "-")} | '
+                  f'{sl.get("complete", "-")} | {sl.get("missing", "-")} |')
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ io_pool::io_pool(std::size_t n) {
   for (auto& c : ctxs_) threads_.emplace_back([ctx = c.get()] { ctx->run(); });
 }
 
-io_pool::~io_pool() { finish(); }
+io_pool::~io_pool() {
+  finish();
+}
 
 void io_pool::finish() {
   for (auto& g : guards_) g.reset();
@@ -60,7 +62,8 @@ std::string_view string_field(std::string_view json, std::string_view field) {
 
 std::string run_tag() {
   std::ostringstream os;
-  os << std::hex << (static_cast<std::uint64_t>(now_ns()) ^ (static_cast<std::uint64_t>(getpid()) << 40));
+  os << std::hex
+     << (static_cast<std::uint64_t>(now_ns()) ^ (static_cast<std::uint64_t>(getpid()) << 40));
   return os.str();
 }
 
@@ -72,7 +75,9 @@ std::string padding(int bytes, std::size_t used) {
 double self_cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
@@ -101,6 +106,38 @@ std::optional<double> proc_rss_mb(int pid) {
   return std::nullopt;
 }
 
+std::optional<double> proc_pss_mb(int pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("Pss:", 0) == 0) return std::stod(line.substr(4)) / 1024.0;
+  return std::nullopt;
+}
+
+server_memory servers_memory(const options& opt) {
+  server_memory m;
+  for (int pid : opt.server_pids) {
+    m.rss_mb += proc_rss_mb(pid).value_or(0.0);
+    m.pss_mb += proc_pss_mb(pid).value_or(0.0);
+  }
+  return m;
+}
+
+std::string source_for(const options& opt, int i) {
+  if (opt.conns_per_source <= 0) return {};
+  auto k = 2 + i / opt.conns_per_source;
+  return "127.0." + std::to_string(k / 256) + "." + std::to_string(k % 256);
+}
+
+namespace {
+std::optional<double> servers_cpu_seconds(const options& opt) {
+  std::optional<double> sum;
+  for (int pid : opt.server_pids)
+    if (auto s = proc_cpu_seconds(pid)) sum = sum.value_or(0.0) + *s;
+  return sum;
+}
+}  // namespace
+
 std::optional<machine_cpu> machine_cpu_seconds() {
   std::ifstream f("/proc/stat");
   std::string cpu;
@@ -114,7 +151,9 @@ std::optional<machine_cpu> machine_cpu_seconds() {
 }
 
 namespace {
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+double round3(double v) {
+  return std::round(v * 1000.0) / 1000.0;
+}
 }  // namespace
 
 void put_latency(boost::json::object& o, std::string_view key, const histogram& h) {
@@ -130,7 +169,7 @@ void put_latency(boost::json::object& o, std::string_view key, const histogram& 
 
 void cpu_window::start(const options& opt) {
   self0 = self_cpu_seconds();
-  server0 = proc_cpu_seconds(opt.server_pid);
+  server0 = servers_cpu_seconds(opt);
   machine0 = machine_cpu_seconds();
   t0 = now_ns();
 }
@@ -143,7 +182,7 @@ void cpu_window::finish(const options& opt, boost::json::object& out) const {
   auto self = self_cpu_seconds() - self0;
   out["loadgen_cpu_pct"] = pct(self);
   auto server = 0.0;
-  if (auto s1 = proc_cpu_seconds(opt.server_pid); s1 && server0) {
+  if (auto s1 = servers_cpu_seconds(opt); s1 && server0) {
     server = *s1 - *server0;
     out["server_cpu_pct"] = pct(server);
   }
@@ -156,7 +195,23 @@ void cpu_window::finish(const options& opt, boost::json::object& out) const {
     // tens of percent mean another process competed for the cores during the run.
     out["other_cpu_pct"] = pct(std::max(0.0, busy - softirq - self - server));
   }
-  if (auto rss = proc_rss_mb(opt.server_pid)) out["server_rss_mb"] = std::round(*rss * 10.0) / 10.0;
+  if (!opt.server_pids.empty()) {
+    auto m = servers_memory(opt);
+    out["server_rss_mb"] = std::round(m.rss_mb * 10.0) / 10.0;
+    out["server_pss_mb"] = std::round(m.pss_mb * 10.0) / 10.0;
+  }
+}
+
+void put_cdf(boost::json::object& o, std::string_view key, const histogram& h) {
+  boost::json::array pts;
+  if (h.count() > 0) {
+    auto add = [&](double q) { pts.push_back(boost::json::array{round3(h.quantile_ms(q)), q}); };
+    add(0.0);
+    for (int i = 1; i < 100; ++i) add(i / 100.0);
+    for (double q : {0.995, 0.999, 0.9995, 0.9999}) add(q);
+    pts.push_back(boost::json::array{round3(h.max_ms()), 1.0});
+  }
+  o[key] = std::move(pts);
 }
 
 }  // namespace loadgen

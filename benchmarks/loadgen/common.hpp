@@ -26,17 +26,21 @@ struct options {
   std::string mode;  // ack | fanout | agents
   target server{"127.0.0.1", 8080, "/api/ws/rooms/lobby"};
   std::vector<std::string> tokens;
-  int threads = 1;          // io_context threads for the measured connections
-  int conns = 10;           // ack: sender connections
-  int subs = 1000;          // fanout: subscriber connections
-  double rate = 0;          // offered msgs/s in total; ack: 0 = closed loop
-  int window = 1;           // ack closed loop: outstanding sends per connection
-  double duration = 10;     // seconds of sending
-  double warmup = 1;        // ack: seconds at the start left out of the numbers
-  double drain = 10;        // max seconds to wait for acks/deliveries after sending
-  int connect_batch = 200;  // handshakes in flight at once
-  int content_bytes = 32;   // message content length
-  int server_pid = 0;       // when set, the server's CPU time and RSS are reported
+  int threads = 1;               // io_context threads for the measured connections
+  int conns = 10;                // ack: sender connections
+  int subs = 1000;               // fanout: subscriber connections
+  double rate = 0;               // offered msgs/s in total; ack: 0 = closed loop
+  int window = 1;                // ack closed loop: outstanding sends per connection
+  double duration = 10;          // seconds of sending
+  double warmup = 1;             // ack: seconds at the start left out of the numbers
+  double drain = 10;             // max seconds to wait for acks/deliveries after sending
+  int connect_batch = 200;       // handshakes in flight at once
+  int content_bytes = 32;        // message content length
+  int server_pid = 0;            // when set, the server's CPU time and RSS are reported
+  std::vector<int> server_pids;  // all of --server-pid (nginx: master and workers), summed
+  std::string peer = "relay";    // relay | nchan: whose endpoints fanout and idle drive
+  std::string room = "lobby";    // Relay room slug, or nchan channel id
+  int conns_per_source = 0;      // > 0: connection i binds 127.0.0.(2 + i / N)
   std::string label;
   std::vector<std::pair<std::string, std::string>> tags;  // --tag k=v, copied into the JSON
 
@@ -54,8 +58,14 @@ struct options {
   int slow_apps = 0;          // apps 0..n-1 stop reading for --stall-for seconds
   double stall_at = 2;        // seconds after the start
   double stall_for = 10;
-  int slow_tokens = 0;        // tokens per event asked for by the slow apps (0 = K)
-  double slow_rate = 0;       // tokens/s streamed into the slow apps' events (0 = unpaced)
+  int slow_tokens = 0;   // tokens per event asked for by the slow apps (0 = K)
+  double slow_rate = 0;  // tokens/s streamed into the slow apps' events (0 = unpaced)
+
+  // fanout: subscribers 0..n-1 stop reading at --stall-at for --stall-for seconds and,
+  // once Relay closed them, reconnect with ?resume= and check they missed nothing.
+  int slow_subs = 0;
+  int slow_rcvbuf = 0;  // SO_RCVBUF of the slow subscribers (0 = kernel default)
+  bool resume = true;
 };
 
 // N io_contexts, each run by one thread. A connection lives on exactly one context
@@ -115,6 +125,19 @@ std::string padding(int bytes, std::size_t used);
 double self_cpu_seconds();
 std::optional<double> proc_cpu_seconds(int pid);
 std::optional<double> proc_rss_mb(int pid);
+// Proportional set size: shared pages split among the processes mapping them, so the
+// sum over nginx's master and workers counts nchan's shared memory zone once.
+std::optional<double> proc_pss_mb(int pid);
+// Sums over opt.server_pids (0 when none is alive).
+struct server_memory {
+  double rss_mb = 0;
+  double pss_mb = 0;
+};
+server_memory servers_memory(const options& opt);
+// Source address for connection i under --conns-per-source (empty: no bind).
+std::string source_for(const options& opt, int i);
+// The CDF of `h` as [[ms, fraction], …] for plots: every percent, then the tail.
+void put_cdf(boost::json::object& o, std::string_view key, const histogram& h);
 // CPU seconds of the whole machine (all cores, from /proc/stat): busy in total, and
 // the part spent in softirq (loopback TCP), which no process is charged for.
 struct machine_cpu {
@@ -140,5 +163,6 @@ struct cpu_window {
 boost::json::object run_ack(const options& opt);
 boost::json::object run_fanout(const options& opt);
 boost::json::object run_agents(const options& opt);
+boost::json::object run_idle(const options& opt);
 
 }  // namespace loadgen

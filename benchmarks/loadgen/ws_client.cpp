@@ -29,8 +29,19 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
     error_code ec;
     auto addr = net::ip::make_address(target_.host, ec);
     if (ec) return fail(0, "bad host address '" + target_.host + "': " + ec.message());
-    ws_.next_layer().async_connect({addr, target_.port},
-                                   [self = shared_from_this()](error_code e) { self->on_connect(e); });
+    auto& s = ws_.next_layer();
+    s.open(tcp::v4(), ec);
+    if (ec) return fail(0, "socket: " + ec.message());
+    // A receive buffer fixed before the handshake caps the window the server sees, so a
+    // stalled reader holds only that much in the kernel instead of megabytes.
+    if (target_.rcvbuf > 0) s.set_option(net::socket_base::receive_buffer_size(target_.rcvbuf), ec);
+    if (!target_.source.empty()) {
+      auto src = net::ip::make_address(target_.source, ec);
+      if (!ec) s.bind({src, 0}, ec);
+      if (ec) return fail(0, "bind " + target_.source + ": " + ec.message());
+    }
+    s.async_connect({addr, target_.port},
+                    [self = shared_from_this()](error_code e) { self->on_connect(e); });
   }
 
   void send(std::string text) override {
@@ -68,11 +79,15 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
     to.idle_timeout = websocket::stream_base::none();
     to.keep_alive_pings = false;
     ws_.set_option(to);
-    ws_.set_option(websocket::stream_base::decorator(
-        [auth = "Bearer " + token_](websocket::request_type& req) {
-          req.set(boost::beast::http::field::authorization, auth);
-        }));
-    ws_.read_message_max(1 << 20);
+    // nchan's subscribers are anonymous: no token, no header.
+    if (!token_.empty())
+      ws_.set_option(websocket::stream_base::decorator(
+          [auth = "Bearer " + token_](websocket::request_type& req) {
+            req.set(boost::beast::http::field::authorization, auth);
+          }));
+    // A resume sync carries every missed message in one frame (megabytes after a long
+    // stall); the load generator reads whatever the server sends.
+    ws_.read_message_max(std::uint64_t{256} << 20);
     ws_.async_handshake(target_.host + ":" + std::to_string(target_.port), target_.path,
                         [self = shared_from_this()](error_code e) { self->on_handshake(e); });
   }
@@ -108,14 +123,15 @@ class beast_conn final : public ws_conn, public std::enable_shared_from_this<bea
     writing_ = true;
     // std::deque keeps element addresses stable across push_back, so the buffer
     // stays valid while later frames are queued behind it.
-    ws_.async_write(net::buffer(out_.front()), [self = shared_from_this()](error_code ec, std::size_t) {
-      self->writing_ = false;
-      if (self->done_) return;
-      if (ec) return self->fail(0, "write: " + ec.message());
-      self->out_.pop_front();
-      if (!self->out_.empty()) self->write();
-      self->ev_.on_sent();
-    });
+    ws_.async_write(net::buffer(out_.front()),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (self->done_) return;
+                      if (ec) return self->fail(0, "write: " + ec.message());
+                      self->out_.pop_front();
+                      if (!self->out_.empty()) self->write();
+                      self->ev_.on_sent();
+                    });
   }
 
   void fail(int code, const std::string& why) {

@@ -16,6 +16,11 @@ struct target {
   std::string host;  // an IP literal: resolving 10,000 times would only add noise
   std::uint16_t port = 0;
   std::string path;  // e.g. /api/ws/rooms/lobby
+  // Local address to bind before connecting (empty: the kernel picks 127.0.0.1). Each
+  // source address has its own ~28,000 ephemeral ports, so 50,000 connections to one
+  // server port need more than one.
+  std::string source = {};
+  int rcvbuf = 0;  // SO_RCVBUF before connecting (0: the kernel's default, autotuned)
 };
 
 // What a connection reports. Every call runs on the connection's io_context thread, so
