@@ -88,11 +88,32 @@ void close_and_quit(agent_conn_actor* self, std::uint16_t code, const char* reas
   self->quit();
 }
 
+void schedule_check(agent_conn_actor* self) {
+  self->delayed_send(self, std::chrono::milliseconds(agents::credential_check_ms),
+                     agents::check_atom::value);
+}
+
+// A token rotated by the operator command no longer finds this agent.
+void check_token(agent_conn_actor* self) {
+  store_call<std::optional<storage::agent_row>>(
+      self, self->state.p.readers,
+      [hash = self->state.p.token_hash](storage::store& db) {
+        return db.find_agent_by_token_hash(hash);
+      },
+      [self](std::optional<storage::agent_row>& row) {
+        if (!row || row->agent_id != self->state.p.agent.agent_id)
+          return close_and_quit(self, 1008, "token rotated");
+        schedule_check(self);
+      },
+      [self](const error_info&) { schedule_check(self); });
+}
+
 caf::behavior agent_conn(agent_conn_actor* self, agent_conn_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
   self->send(st.p.hub, join_atom::value, st.p.agent, caf::actor_cast<caf::actor>(self));
   record(self, 0);
+  if (st.p.readers) schedule_check(self);
   self->monitor(st.p.hub);
   self->set_down_handler(
       [self](caf::down_msg&) { close_and_quit(self, 1001, "server shutting down"); });
@@ -115,6 +136,7 @@ caf::behavior agent_conn(agent_conn_actor* self, agent_conn_params params) {
           st.pausing.erase(session.address());
         if (was != !st.pausing.empty()) st.p.sink->pause_reading(!st.pausing.empty());
       },
+      [=](agents::check_atom) { check_token(self); },
       [=](close_atom) { self->quit(); },
       [=](leave_atom) { close_and_quit(self, 4001, "replaced by a newer connection"); },
       [=](revoke_atom) { close_and_quit(self, 1008, "token rotated"); },

@@ -54,12 +54,16 @@ struct route {
   caf::actor session;
 };
 
+/// How often an agent or app socket re-reads its credentials from the store: operator
+/// commands run in another process and cannot tell the server.
+inline constexpr std::int64_t credential_check_ms = 2000;
+
 /// Relay's limits for events, from the configuration.
 struct event_limits {
-  std::int64_t deadline_ms = 120'000;  // whole event
-  std::int64_t idle_ms = 30'000;       // longest gap between the agent's frames
-  std::int64_t replay_ms = 30'000;     // a finished event stays resumable this long
-  std::int64_t grace_ms = 0;           // an event outlives its app's socket this long
+  std::int64_t deadline_ms = 120'000;      // whole event
+  std::int64_t idle_ms = 30'000;           // longest gap between the agent's frames
+  std::int64_t replay_ms = 30'000;         // a finished event stays resumable this long
+  std::int64_t grace_ms = 0;               // an event outlives its app's socket this long
   std::size_t replay_cap_bytes = 1 << 20;  // tokens kept per event for `resume`
 };
 

@@ -29,8 +29,10 @@ void open_agent_socket(self_ptr self, exchange_ptr x) {
       [self, x](std::optional<storage::agent_row>& agent) {
         if (!agent) return refuse_socket(self, x, "unknown or rotated agent token");
         auto* sys = &self->system();
-        x->out->upgrade(relay_socket::agent, [sys, agent = *agent, ctx = x->ctx](sink_ptr sink) {
-          return spawn_agent_conn(*sys, {std::move(sink), agent, ctx.agent_hub, ctx.writer});
+        x->out->upgrade(relay_socket::agent, [sys, agent = *agent, ctx = x->ctx,
+                                              hash = sha256_hex(x->req.bearer)](sink_ptr sink) {
+          return spawn_agent_conn(
+              *sys, {std::move(sink), agent, ctx.agent_hub, ctx.writer, ctx.readers, hash});
         });
         self->quit();
       },
@@ -48,8 +50,10 @@ void open_app_socket(self_ptr self, exchange_ptr x) {
       [self, x](std::optional<storage::app_row>& app) {
         if (!app) return refuse_socket(self, x, "unknown app token");
         auto* sys = &self->system();
-        x->out->upgrade(relay_socket::app, [sys, app = *app, ctx = x->ctx](sink_ptr sink) {
-          return spawn_app_conn(*sys, {std::move(sink), app, ctx.agent_hub, ctx.app_events});
+        x->out->upgrade(relay_socket::app, [sys, app = *app, ctx = x->ctx,
+                                            hash = sha256_hex(x->req.bearer)](sink_ptr sink) {
+          return spawn_app_conn(
+              *sys, {std::move(sink), app, ctx.agent_hub, ctx.app_events, ctx.readers, hash});
         });
         self->quit();
       },

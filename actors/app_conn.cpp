@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/store_call.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 
@@ -116,10 +117,38 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
       frame);
 }
 
+void schedule_check(app_conn_actor* self) {
+  self->delayed_send(self, std::chrono::milliseconds(agents::credential_check_ms),
+                     agents::check_atom::value);
+}
+
+// Picks up allowlist changes made by the operator command (another process).
+void reread_app(app_conn_actor* self) {
+  store_call<std::optional<storage::app_row>>(
+      self, self->state.p.readers,
+      [hash = self->state.p.token_hash](storage::store& db) {
+        return db.find_app_by_token_hash(hash);
+      },
+      [self](std::optional<storage::app_row>& row) {
+        auto& st = self->state;
+        if (!row || row->app_id != st.p.app.app_id) {
+          st.p.sink->close(1008, "app token revoked");
+          return;
+        }
+        if (row->allowlist != st.p.app.allowlist) {
+          st.p.app.allowlist = row->allowlist;
+          self->send(st.p.hub, agents::allow_atom::value, st.p.app.app_id, st.p.app.allowlist);
+        }
+        schedule_check(self);
+      },
+      [self](const error_info&) { schedule_check(self); });
+}
+
 caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
   self->send(st.p.hub, agents::allow_atom::value, st.p.app.app_id, st.p.app.allowlist);
+  if (st.p.readers) schedule_check(self);
   self->monitor(st.p.hub);
   self->set_down_handler([self](caf::down_msg&) {
     self->state.p.sink->close(1001, "server shutting down");
@@ -131,6 +160,7 @@ caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
         self->state.p.sink->consumed(bytes);
       },
       [=](agents::done_atom, const std::string& event_id) { self->state.events.erase(event_id); },
+      [=](agents::check_atom) { reread_app(self); },
       [=](close_atom) {
         // The app is gone: nobody will read the answers, so the agent stops working.
         for (auto& [id, session] : self->state.events)

@@ -766,6 +766,39 @@ test('rotate-token over REST: admins only; the old socket is closed 1008, the ol
   assert.deepEqual(reply.payload, { after: 'rotation' });
 });
 
+test('operator commands reach open sockets: `agent rotate` closes the old one 1008, `app allow` applies live', async (t) => {
+  const agent = await addAgent(relay);
+  const other = await addAgent(relay);
+  const app = await addApp(relay, [agent.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ap = await connectApp(t, relay, app);
+
+  // `relay app allow` in another process: the open app socket may now address `other`.
+  const refused = await sendEvent(ap, other.id, 'th-cli', { n: 1 });
+  assert.equal((await terminalOf(ap, refused.event_id)).code, 'AGENT_NOT_ALLOWED');
+  const og = await connectAgent(t, relay, other);
+  autoEcho(og);
+  await relayCli(relay.dataDir, 'app', 'allow', app.id, '--agents', `${agent.id},${other.id}`);
+  const end = Date.now() + 8000;
+  let reply;
+  for (;;) {
+    const acc = await sendEvent(ap, other.id, 'th-cli', { n: 2 });
+    reply = await terminalOf(ap, acc.event_id);
+    if (reply.type === 'reply' || Date.now() > end) break;
+    assert.equal(reply.code, 'AGENT_NOT_ALLOWED', JSON.stringify(reply));
+    await sleep(250);
+  }
+  assert.equal(reply.type, 'reply', `allowlist change not applied to the open socket: ${JSON.stringify(reply)}`);
+
+  // `relay agent rotate` in another process: the open agent socket is closed.
+  const token = (await relayCli(relay.dataDir, 'agent', 'rotate', agent.id)).trim();
+  assert.match(token, /^rla_\S+$/);
+  const closed = await withTimeout(ag.closed, 8000, 'old socket closed after a CLI rotation');
+  assert.equal(closed.code, 1008);
+  assert.equal(await wsHandshakeStatus(relay.wsUrl + AGENT_WS, agent.token), 401, 'old token refused');
+  await connectAgent(t, relay, { token });
+});
+
 test('a second connection with the same agent token replaces the first (4001); events go to the new one', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);
