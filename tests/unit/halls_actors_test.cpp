@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include "actor_testing.hpp"
+
 #include <gtest/gtest.h>
 #include <caf/all.hpp>
 
@@ -20,24 +22,8 @@ namespace {
 constexpr std::int64_t t0 = 1777937400000;  // 2026-05-04T23:30:00Z
 constexpr std::int64_t min = 60000;
 
-struct temp_dir {
-  temp_dir() {
-    char tmpl[] = "/tmp/relay-halls-actors-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
-
-caf::actor_system_config& testing_config() {
-  static caf::actor_system_config cfg = [] {
-    caf::actor_system_config c;
-    c.set("scheduler.policy", caf::atom("testing"));
-    c.set("logger.verbosity", caf::atom("quiet"));
-    return c;
-  }();
-  return cfg;
-}
+using test_support::temp_dir;
+using test_support::testing_config;
 
 class halls_actors : public ::testing::Test {
  protected:

@@ -4,7 +4,9 @@
 // session would have written.
 
 #include <filesystem>
+
 #include <mutex>
+#include "actor_testing.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -57,24 +59,8 @@ class recording_sink final : public client_sink {
   std::vector<frame_ptr> held_;
 };
 
-struct temp_dir {
-  temp_dir() {
-    char tmpl[] = "/tmp/relay-actors-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
-
-caf::actor_system_config& testing_config() {
-  static caf::actor_system_config cfg = [] {
-    caf::actor_system_config c;
-    c.set("scheduler.policy", caf::atom("testing"));
-    c.set("logger.verbosity", caf::atom("quiet"));
-    return c;
-  }();
-  return cfg;
-}
+using test_support::temp_dir;
+using test_support::testing_config;
 
 class room_actors : public ::testing::Test {
  protected:
