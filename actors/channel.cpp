@@ -29,6 +29,9 @@ struct channel_state {
   bool ring_complete = false;
   std::int64_t last_seq = 0;
   std::unordered_map<std::uint64_t, subscriber> subs;
+  // Resuming far behind: they get edits, deletes and typing, but new messages only
+  // once the connection has paged up to them (catchup_atom) and they move to `subs`.
+  std::unordered_map<std::uint64_t, subscriber> catching;
   static inline const char* name = "channel";
 };
 
@@ -42,8 +45,14 @@ void remember(channel_state& st, storage::message_row m) {
   }
 }
 
+// Every subscriber, catching up or not: for what is not a new message.
 void broadcast(channel_state& st, const frame_ptr& f) {
   for (auto& [id, s] : st.subs) s.sink->push(f);
+  for (auto& [id, s] : st.catching) s.sink->push(f);
+}
+
+frame_ptr message_frame(const storage::message_row& m) {
+  return make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq));
 }
 
 // The messages a subscriber missed after `after`, if the ring can tell.
@@ -60,31 +69,71 @@ std::optional<std::vector<storage::message_row>> from_ring(const channel_state& 
 
 void send_snapshot(channel_actor* self, const subscription& sub, const caf::actor& conn) {
   auto& st = self->state;
+  auto sink_id = sub.sink->id();
+  subscriber entry{sub.sink, sub.who.user.id};
   channel_snapshot snap{st.p.row.id, st.last_seq, {}};
+  auto it = sub.resume.find(st.p.row.id);
   if (sub.resume.empty()) {
     auto n = std::min<std::size_t>(st.ring.size(), static_cast<std::size_t>(st.p.sync_messages));
     snap.messages.assign(st.ring.end() - static_cast<std::ptrdiff_t>(n), st.ring.end());
-  } else if (auto it = sub.resume.find(st.p.row.id); it != sub.resume.end()) {
-    if (auto missed = from_ring(st, it->second)) {
-      snap.messages = std::move(*missed);
-    } else {
-      // Older than the ring: read (after, last_seq] from the store. Later seqs are
-      // already queued on the sink behind the sync, so nothing is missed or doubled.
-      self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id,
-                    it->second, st.last_seq)
-          .then(
-              [=](std::vector<storage::message_row>& ms) mutable {
-                snap.messages = std::move(ms);
-                self->send(conn, snapshot_atom::value, std::move(snap));
-              },
-              [=](caf::error&) mutable {
-                spdlog::warn("resume read failed for channel '{}'", snap.channel_id);
-                self->send(conn, snapshot_atom::value, std::move(snap));
-              });
-      return;
-    }
+  } else if (it == sub.resume.end()) {
+    // Resuming other channels only: live here from now on.
+  } else if (auto missed = from_ring(st, it->second)) {
+    snap.more = !fit_page(*missed, sub.page.messages, sub.page.bytes);
+    snap.messages = std::move(*missed);
+  } else {
+    // Older than the ring: the first page comes from the store, the rest is paged.
+    st.catching[sink_id] = std::move(entry);
+    self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id,
+                  it->second, st.last_seq, sub.page.messages, sub.page.bytes)
+        .then(
+            [=](std::vector<storage::message_row>& ms) mutable {
+              snap.messages = std::move(ms);
+              snap.more = true;
+              self->send(conn, snapshot_atom::value, std::move(snap));
+            },
+            [=](caf::error&) mutable {
+              spdlog::warn("resume read failed for channel '{}'", snap.channel_id);
+              snap.more = true;
+              self->send(conn, snapshot_atom::value, std::move(snap));
+            });
+    return;
   }
+  (snap.more ? st.catching : st.subs)[sink_id] = std::move(entry);
   self->send(conn, snapshot_atom::value, std::move(snap));
+}
+
+// The next page for a subscriber catching up after `after`. Once the rest fits in one
+// page and the ring holds it, the channel pushes it itself and makes the subscriber
+// live in the same step, so no message falls between the pages and the live fan-out.
+caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, std::int64_t after,
+                                    resume_page page) {
+  auto& st = self->state;
+  auto it = st.catching.find(sink_id);
+  if (it == st.catching.end()) return catchup_page{{}, after, true};
+  auto budget = std::min(page.bytes, it->second.sink->headroom());
+  if (auto missed = from_ring(st, after)) {
+    if (!fit_page(*missed, page.messages, budget)) {
+      auto last = missed->back().seq;
+      return catchup_page{std::move(*missed), last, false};
+    }
+    for (auto& m : *missed) it->second.sink->push(message_frame(m));
+    st.subs[sink_id] = std::move(it->second);
+    st.catching.erase(it);
+    return catchup_page{{}, st.last_seq, true};
+  }
+  auto rp = self->make_response_promise<catchup_page>();
+  auto upto = st.last_seq;
+  self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id, after,
+                upto, page.messages, budget)
+      .then(
+          [rp, upto](std::vector<storage::message_row>& ms) mutable {
+            // Nothing left in (after, upto] (deleted): the cursor still moves on.
+            auto next = ms.empty() ? upto : ms.back().seq;
+            rp.deliver(catchup_page{std::move(ms), next, false});
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
 }
 
 caf::behavior channel(channel_actor* self, channel_params params) {
@@ -112,13 +161,18 @@ caf::behavior channel(channel_actor* self, channel_params params) {
   }
   return {
       [=](subscribe_atom, const subscription& sub, const caf::actor& conn) {
-        self->state.subs[sub.sink->id()] = {sub.sink, sub.who.user.id};
         send_snapshot(self, sub, conn);
       },
       [=](subscribe_atom, const subscription& sub) {
         self->state.subs[sub.sink->id()] = {sub.sink, sub.who.user.id};
       },
-      [=](unsub_atom, std::uint64_t sink_id) { self->state.subs.erase(sink_id); },
+      [=](unsub_atom, std::uint64_t sink_id) {
+        self->state.subs.erase(sink_id);
+        self->state.catching.erase(sink_id);
+      },
+      [=](catchup_atom, std::uint64_t sink_id, std::int64_t after, resume_page page) {
+        return next_page(self, sink_id, after, page);
+      },
       [=](post_atom, post_request& req) {
         auto rp = self->make_response_promise<write_outcome>();
         storage::new_message m;
@@ -137,10 +191,10 @@ caf::behavior channel(channel_actor* self, channel_params params) {
                   auto& st = self->state;
                   if (!out.error && !out.duplicate && out.message.channel_id == st.p.row.id) {
                     st.last_seq = std::max(st.last_seq, out.message.seq);
-                    auto f = make_frame(codec::encode_message_frame(out.message),
-                                        codec::event_id(out.message.channel_id, out.message.seq));
+                    auto f = message_frame(out.message);
                     remember(st, out.message);
-                    broadcast(st, f);
+                    // Only live subscribers: those catching up will page up to it.
+                    for (auto& [id, sub] : st.subs) sub.sink->push(f);
                     if (st.p.room && out.message.content.find('@') != std::string::npos)
                       self->send(st.p.room, mention_atom::value, out.message);
                   }
@@ -167,8 +221,9 @@ caf::behavior channel(channel_actor* self, channel_params params) {
       [=](typing_atom, const principal& who) {
         auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true,
                             "typing:" + self->state.p.row.id + ":" + who.user.id);
-        for (auto& [id, s] : self->state.subs)
-          if (s.user_id != who.user.id) s.sink->push(f);
+        for (auto* subs : {&self->state.subs, &self->state.catching})
+          for (auto& [id, s] : *subs)
+            if (s.user_id != who.user.id) s.sink->push(f);
       },
   };
 }

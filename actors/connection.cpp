@@ -22,8 +22,11 @@ struct connection_state {
   std::optional<token_bucket> sends;
   int refused_in_a_row = 0;
   int snapshots_expected = -1;  // unknown until the room answers the join
-  std::vector<channel_snapshot> snapshots;
+  std::vector<std::pair<channel_snapshot, caf::actor>> snapshots;
   bool synced = false;
+  // Channels whose resume is still being paged: the channel and the last seq sent.
+  std::map<std::string, std::pair<caf::actor, std::int64_t>> catching;
+  bool paging = false;  // a page request is out
   static inline const char* name = "connection";
 };
 
@@ -31,6 +34,43 @@ using connection_actor = caf::stateful_actor<connection_state>;
 
 void push_error(connection_actor* self, const error_info& e, std::string_view client_msg_id) {
   self->state.p.sink->push(make_frame(codec::encode_error_frame(e, client_msg_id)));
+}
+
+// How often a paged resume looks again at a client whose queue is full.
+constexpr auto page_poll = std::chrono::milliseconds(20);
+
+// Sends the next page of a resume once the client's queue has room for it, channel by
+// channel. The client's reading paces it: a slow one holds one page, not its backlog.
+void page_resume(connection_actor* self) {
+  auto& st = self->state;
+  if (st.paging || st.catching.empty()) return;
+  if (st.p.sink->headroom() == 0) {
+    self->delayed_send(self, page_poll, catchup_atom::value);
+    return;
+  }
+  st.paging = true;
+  auto& [channel_id, cursor] = *st.catching.begin();
+  self->request(cursor.first, caf::infinite, catchup_atom::value, st.p.sink->id(), cursor.second,
+                st.p.page)
+      .then(
+          [self, id = channel_id](catchup_page& page) {
+            auto& st = self->state;
+            st.paging = false;
+            for (auto& m : page.messages)
+              st.p.sink->push(
+                  make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq)));
+            if (page.live)
+              st.catching.erase(id);
+            else
+              st.catching[id].second = page.after;
+            page_resume(self);
+          },
+          [self](caf::error& err) {
+            spdlog::warn("resume paging failed: {}", to_string(err));
+            self->state.p.sink->close(1011, "resume failed; reconnect");
+            self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
+            self->quit();
+          });
 }
 
 void maybe_sync(connection_actor* self) {
@@ -41,8 +81,12 @@ void maybe_sync(connection_actor* self) {
   st.synced = true;
   std::vector<storage::message_row> all;
   std::map<std::string, std::int64_t> seqs;
-  for (auto& s : st.snapshots) {
+  for (auto& [s, channel] : st.snapshots) {
     seqs[s.channel_id] = s.last_seq;
+    if (s.more) {
+      auto after = s.messages.empty() ? st.p.resume[s.channel_id] : s.messages.back().seq;
+      st.catching[s.channel_id] = {channel, after};
+    }
     for (auto& m : s.messages) all.push_back(std::move(m));
   }
   st.snapshots.clear();
@@ -60,6 +104,7 @@ void maybe_sync(connection_actor* self) {
     });
   }
   st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
+  page_resume(self);
 }
 
 void leave(connection_actor* self, int code, const char* reason) {
@@ -110,7 +155,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
   st.sends.emplace(st.p.send_rate, st.p.send_burst);
-  subscription sub{st.p.sink, st.p.who, st.p.resume};
+  subscription sub{st.p.sink, st.p.who, st.p.resume, st.p.page};
   self->request(st.p.room, caf::infinite, join_atom::value, std::move(sub),
                 caf::actor_cast<caf::actor>(self))
       .then(
@@ -141,9 +186,11 @@ caf::behavior connection(connection_actor* self, connection_params params) {
   });
   return {
       [=](snapshot_atom, channel_snapshot& snap) {
-        self->state.snapshots.push_back(std::move(snap));
+        self->state.snapshots.emplace_back(std::move(snap),
+                                           caf::actor_cast<caf::actor>(self->current_sender()));
         maybe_sync(self);
       },
+      [=](catchup_atom) { page_resume(self); },
       [=](codec::client_frame& f, std::size_t bytes) {
         // Handed on (a send becomes a room request): the socket may read more.
         self->state.p.sink->consumed(bytes);

@@ -24,12 +24,16 @@ struct connection_params {
   double send_rate = 10;  // per-connection token bucket for `send`
   double send_burst = 20;
   std::shared_ptr<keyed_limiter> user_sends;  // per-user bucket; may be null (tests)
+  resume_page page;                           // how a long resume is paged
 };
 
 /// One live client (WebSocket or SSE) in one room. It joins the room, assembles the
 /// `sync` frame from every channel's snapshot, and turns the client's frames into
 /// room requests, answering with `ack`, `error` and `pong` frames. Live room traffic
-/// bypasses it: channels push straight to the sink.
+/// bypasses it: channels push straight to the sink. A resume longer than a page
+/// (`params.page`) is paged: the sync carries the first page of each channel, then the
+/// connection asks the channel for the next one whenever the client's queue has room,
+/// until the channel puts the client on its live fan-out.
 ///
 ///  * `(codec::client_frame, std::size_t bytes)` from the session (WebSocket only)
 ///  * `(snapshot_atom, channel_snapshot)` from the room's channels

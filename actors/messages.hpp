@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/resume_page.hpp"
 #include "actors/sink.hpp"
 #include "core/error.hpp"
 #include "storage/rows.hpp"
@@ -34,6 +35,7 @@ using remove_atom = caf::atom_constant<caf::atom("remove")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;
 using whitelist_atom = caf::atom_constant<caf::atom("whitelist")>;
 using bot_atom = caf::atom_constant<caf::atom("bot")>;
+using catchup_atom = caf::atom_constant<caf::atom("catchup")>;
 using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
 using mention_atom = caf::atom_constant<caf::atom("mention")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
@@ -118,11 +120,23 @@ struct delete_request {
 };
 
 /// A channel's part of a client's sync: everything up to `last_seq` that the
-/// client should get; live frames after it go straight to the sink.
+/// client should get; live frames after it go straight to the sink. With `more`, a
+/// resume was longer than a page: `messages` is its first page, and the client is not
+/// live in this channel until the connection has paged through the rest (catchup_atom).
 struct channel_snapshot {
   std::string channel_id;
   std::int64_t last_seq = 0;
   std::vector<storage::message_row> messages;
+  bool more = false;
+};
+
+/// The next page of a resume. `after` is the last seq it covers (the cursor for the
+/// next request); `live` means the channel has switched the sink to live fan-out,
+/// having pushed what was left itself.
+struct catchup_page {
+  std::vector<storage::message_row> messages;
+  std::int64_t after = 0;
+  bool live = false;
 };
 
 /// Room facts a REST handler needs.
@@ -154,6 +168,7 @@ struct subscription {
   sink_ptr sink;
   principal who;
   std::map<std::string, std::int64_t> resume;  // channel id -> last seen seq; empty = tail
+  resume_page page;
 };
 
 }  // namespace relay
@@ -179,6 +194,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::edit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::delete_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::catchup_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::resume_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::room_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::subscription)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::sink_ptr)

@@ -55,6 +55,10 @@ class client_sink {
   /// by producers that can wait (agent streams) instead of losing the client.
   virtual bool congested() const noexcept { return false; }
 
+  /// Bytes that can still be queued before the client counts as behind (half its
+  /// outbound cap): how much of a resume may be paged into its queue now.
+  virtual std::size_t headroom() const noexcept { return std::size_t(-1); }
+
   /// Stops (true) or resumes (false) reading from this client's socket: TCP then
   /// pushes back on the peer, which is how an agent is slowed to its app's pace.
   virtual void pause_reading(bool) {}

@@ -1,5 +1,7 @@
 #include "actors/store_reader.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
@@ -54,20 +56,26 @@ caf::behavior reader(reader_actor* self, store_factory open) {
         });
       },
       [&db](load_atom, const std::string& room_id, const std::string& channel_id,
-            std::int64_t after, std::int64_t upto) {
+            std::int64_t after, std::int64_t upto, std::size_t max_messages,
+            std::size_t max_bytes) {
         return guarded([&] {
           std::vector<storage::message_row> out;
           storage::message_query q;
           q.room_id = room_id;
           q.channel_id = channel_id;
-          q.limit = storage::max_query_rows;
-          // Pages until `upto`: seqs past it are already on their way live.
+          q.limit = static_cast<int>(std::min<std::size_t>(storage::max_query_rows,
+                                                           std::max<std::size_t>(max_messages, 1)));
+          max_messages = std::max<std::size_t>(max_messages, 1);
+          std::size_t bytes = 0;
+          // Pages until `upto` (seqs past it are already on their way live) or a full page.
           for (auto cursor = after; cursor < upto;) {
             q.after_seq = cursor;
-            auto page = db.list_messages(q);
-            if (page.empty()) break;
-            for (auto& m : page) {
-              if (m.seq > upto) return out;
+            auto rows = db.list_messages(q);
+            if (rows.empty()) break;
+            for (auto& m : rows) {
+              bytes += page_cost(m);
+              if (m.seq > upto || out.size() >= max_messages || (!out.empty() && bytes > max_bytes))
+                return out;
               cursor = m.seq;
               out.push_back(std::move(m));
             }

@@ -18,8 +18,9 @@ namespace relay {
 ///  * `(room_atom, std::string slug)` -> `std::optional<storage::room_row>`
 ///  * `(channels_atom, std::string room_id)` -> `std::vector<storage::channel_row>`
 ///  * `(tail_atom, std::string room_id, std::string channel_id, int n)` -> `channel_snapshot`
-///  * `(load_atom, std::string room_id, std::string channel_id, int64 after, int64 upto)`
-///      -> `std::vector<storage::message_row>` (every seq in (after, upto], ascending)
+///  * `(load_atom, std::string room_id, std::string channel_id, int64 after, int64 upto,
+///     size_t max_messages, size_t max_bytes)` -> `std::vector<storage::message_row>`
+///      (seqs in (after, upto], ascending, the oldest that fit the limits; at least one)
 ///  * `(list_atom, storage::message_query)` -> `std::vector<storage::message_row>`
 ///  * `(health_atom)` -> `bool`
 ///  * `(job_atom, store_job)` -> `bool` (runs the job on one reader's connection)

@@ -169,6 +169,11 @@ const std::vector<option_def>& table() {
               "messages in the sync frame sent on connect"),
       int_opt("ring_messages", &config::ring_messages, 256, 20, 100000,
               "recent messages each channel keeps in memory for sync and resume"),
+      int_opt("resume_page_messages", &config::resume_page_messages, 256, 1, 1000,
+              "most messages per channel a resume sends at once (in the sync, then per page)"),
+      int_opt("resume_page_bytes", &config::resume_page_bytes, 256 * 1024, 4096, 16 << 20,
+              "most bytes per channel a resume sends at once; the rest follows as the client "
+              "reads"),
       int_opt("sse_ping_seconds", &config::sse_ping_seconds, 20, 1, 3600,
               "interval of SSE ping events"),
       int_opt("out_queue_bytes", &config::out_queue_bytes, 1 << 20, 4096, 1 << 30,

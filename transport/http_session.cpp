@@ -99,7 +99,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
                          env_.api.registry,
                          static_cast<double>(env_.cfg->send_rate),
                          static_cast<double>(env_.cfg->send_burst),
-                         env_.api.user_sends};
+                         env_.api.user_sends,
+                         {static_cast<std::size_t>(env_.cfg->resume_page_messages),
+                          static_cast<std::size_t>(env_.cfg->resume_page_bytes)}};
     // The unread tail of the buffer already belongs to the new protocol.
     std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
     if (websocket_) {

@@ -92,6 +92,13 @@ bool stream_session::congested() const noexcept {
   return backlog > queue_.limits().bytes / 2;
 }
 
+std::size_t stream_session::headroom() const noexcept {
+  auto backlog =
+      posted_bytes_.load(std::memory_order_relaxed) + queued_bytes_.load(std::memory_order_relaxed);
+  auto high_water = queue_.limits().bytes / 2;
+  return backlog >= high_water ? 0 : high_water - backlog;
+}
+
 void stream_session::hold(frame_ptr f) {
   // The client sees nothing before sync; what waits for it obeys the same cap.
   held_bytes_ += f->json.size();

@@ -33,6 +33,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   void push_sync(frame_ptr f) override;
   void close(std::uint16_t code, std::string reason) override;
   bool congested() const noexcept override;
+  std::size_t headroom() const noexcept override;
 
  protected:
   using buffers = std::vector<boost::asio::const_buffer>;

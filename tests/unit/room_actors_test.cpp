@@ -42,6 +42,7 @@ class recording_sink final : public client_sink {
     held_.clear();
   }
   void close(std::uint16_t code, std::string) override { closed_with = code; }
+  std::size_t headroom() const noexcept override { return room_for; }
 
   std::vector<json::object> of_type(std::string_view type) const {
     std::vector<json::object> out;
@@ -52,6 +53,7 @@ class recording_sink final : public client_sink {
 
   std::vector<json::object> frames;
   std::uint16_t closed_with = 0;
+  std::size_t room_for = std::size_t(-1);  // what headroom() reports: 0 = a full queue
 
  private:
   std::uint64_t id_;
@@ -103,10 +105,13 @@ class room_actors : public ::testing::Test {
   // Ordering tests send faster than any client may: limits are tested on their own.
   std::shared_ptr<recording_sink> connect(const principal& who,
                                           std::map<std::string, std::int64_t> resume = {},
-                                          double send_rate = 1e9, double send_burst = 1e9) {
+                                          double send_rate = 1e9, double send_burst = 1e9,
+                                          resume_page page = {}, std::size_t room_for = -1) {
     auto sink = std::make_shared<recording_sink>(next_id++);
-    connections.push_back(spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20,
-                                                 caf::actor{}, send_rate, send_burst, nullptr}));
+    sink->room_for = room_for;
+    connections.push_back(
+        spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20, caf::actor{},
+                               send_rate, send_burst, nullptr, page}));
     sched.run();
     return sink;
   }
@@ -271,4 +276,56 @@ TEST_F(room_actors, invalid_content_is_refused_and_changes_nothing) {
   EXPECT_EQ(errors[2].at("clientMsgId").as_string(), "wrong-channel");
   EXPECT_EQ(stored_count(), 0);
   EXPECT_TRUE(a->of_type("message").empty());
+}
+
+// Seqs of the messages a client got, the sync's first, in arrival order.
+std::vector<std::int64_t> seqs_seen(const recording_sink& sink) {
+  std::vector<std::int64_t> out;
+  for (auto& f : sink.frames) {
+    if (f.at("type").as_string() == "sync")
+      for (auto& m : f.at("messages").as_array()) out.push_back(m.at("seq").as_int64());
+    if (f.at("type").as_string() == "message") out.push_back(f.at("message").at("seq").as_int64());
+  }
+  return out;
+}
+
+std::vector<std::int64_t> seq_range(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto s = from; s <= to; ++s) out.push_back(s);
+  return out;
+}
+
+TEST_F(room_actors, a_long_resume_is_paged_as_the_client_reads_and_then_goes_live_in_order) {
+  connect(alice);
+  // 150 messages: more than the ring (64 here), so the first pages come from the store.
+  for (int i = 1; i <= 150; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  // Bob's queue is full from the start: he gets the sync's first page and nothing more.
+  auto bob_sink = connect(bob, {{"", 2}}, 1e9, 1e9, resume_page{10, 1 << 20}, 0);
+  EXPECT_EQ(seqs_seen(*bob_sink), seq_range(3, 12));
+  EXPECT_EQ(bob_sink->frames.front().at("seqs").at("__lobby").as_int64(), 150);
+  // The room goes on meanwhile; Bob is not live yet, so these wait for his pages.
+  for (int i = 151; i <= 155; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  EXPECT_EQ(seqs_seen(*bob_sink), seq_range(3, 12));
+  // He reads: the rest arrives page by page, then live, each message once, in order.
+  bob_sink->room_for = std::size_t(-1);
+  sched.advance_time(std::chrono::milliseconds(50));
+  sched.run();
+  EXPECT_EQ(seqs_seen(*bob_sink), seq_range(3, 155));
+  send(0, "m156", "message 156");
+  sched.run();
+  EXPECT_EQ(seqs_seen(*bob_sink), seq_range(3, 156));
+  EXPECT_EQ(bob_sink->closed_with, 0);
+}
+
+TEST_F(room_actors, a_resume_page_is_cut_by_bytes_too) {
+  connect(alice);
+  std::string big(3000, 'x');
+  for (int i = 1; i <= 30; ++i) send(0, "b" + std::to_string(i), big);
+  sched.run();
+  // 10 KB a page: three 3 KB messages (with their frames) per page, from the ring.
+  auto bob_sink = connect(bob, {{"", 0}}, 1e9, 1e9, resume_page{100, 10 * 1024});
+  ASSERT_EQ(bob_sink->frames.front().at("messages").as_array().size(), 3u);
+  EXPECT_EQ(seqs_seen(*bob_sink), seq_range(1, 30));
 }
