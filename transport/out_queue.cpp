@@ -13,7 +13,7 @@ queue_limits limits_for(const config& cfg, metrics::conn_class c) {
   return l;
 }
 
-out_queue::verdict out_queue::push(out_item item, std::size_t in_flight) {
+out_queue::verdict out_queue::push(out_item item, std::size_t in_flight, std::size_t stretch) {
   auto n = item.size();
   if (item.uncapped) {
     uncapped_bytes_ += n;
@@ -34,7 +34,8 @@ out_queue::verdict out_queue::push(out_item item, std::size_t in_flight) {
       }
     }
   }
-  if (!items_.empty() && (bytes_ + n > limits_.bytes || items_.size() + 1 > limits_.frames))
+  if (!items_.empty() &&
+      (bytes_ + n > limits_.bytes * stretch || items_.size() + 1 > limits_.frames * stretch))
     return verdict::overflow;
   bytes_ += n;
   items_.push_back(std::move(item));

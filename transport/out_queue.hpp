@@ -54,7 +54,10 @@ class out_queue {
   /// the first `in_flight` items, which are being written); past a cap the client
   /// cannot keep up and must be disconnected. An empty queue takes any one item, so a
   /// frame larger than the cap (a big resume sync) still goes out.
-  verdict push(out_item item, std::size_t in_flight = 0);
+  ///
+  /// `stretch` multiplies the caps (not the high-water mark): for a client that is
+  /// reading, caught in a burst the server produced faster than it can write.
+  verdict push(out_item item, std::size_t in_flight = 0, std::size_t stretch = 1);
 
   void pop_front(std::size_t n) {
     for (std::size_t i = 0; i < n && !items_.empty(); ++i) {

@@ -47,25 +47,49 @@ void stream_session::attach(const std::function<caf::actor(sink_ptr)>& spawn) {
 
 void stream_session::push(frame_ptr f) {
   auto n = f->json.size();
-  auto before = posted_bytes_.fetch_add(n, std::memory_order_relaxed);
-  auto frames = posted_frames_.fetch_add(1, std::memory_order_relaxed) + 1;
   auto& lim = queue_.limits();  // fixed at construction, so safe from any thread
-  if (before > 0 && (before + n > lim.bytes || frames > lim.frames)) {
-    posted_bytes_.fetch_sub(n, std::memory_order_relaxed);
-    posted_frames_.fetch_sub(1, std::memory_order_relaxed);
-    if (!overflowed_.exchange(true))
-      net::post(socket_.get_executor(), [self = shared_from_this()] {
-        self->note_slow_close();
-        self->start_close(4008, "slow consumer");
-      });
-    return;
+  bool schedule = false;
+  {
+    std::lock_guard lock{inbox_mu_};
+    // Only the I/O thread falling behind fills the inbox (it is drained whatever the
+    // client does), so it gets the burst allowance.
+    if (!inbox_.empty() && (inbox_bytes_ + n > lim.bytes * burst_stretch ||
+                            inbox_.size() + 1 > lim.frames * burst_stretch)) {
+      if (!overflowed_.exchange(true))
+        net::post(socket_.get_executor(), [self = shared_from_this()] {
+          self->note_slow_close();
+          self->start_close(4008, "slow consumer");
+        });
+      return;
+    }
+    inbox_bytes_ += n;
+    inbox_.push_back(std::move(f));
+    posted_bytes_.store(inbox_bytes_, std::memory_order_relaxed);
+    schedule = !drain_posted_;
+    drain_posted_ = true;
   }
-  net::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
-    self->posted_bytes_.fetch_sub(f->json.size(), std::memory_order_relaxed);
-    self->posted_frames_.fetch_sub(1, std::memory_order_relaxed);
-    if (!self->synced_) return self->hold(std::move(f));
-    self->enqueue({std::move(f), {}});
-  });
+  // One handler per burst, not per frame: a broadcast to many sockets then costs the
+  // I/O thread one wake-up per socket, and write completions are not queued behind
+  // hundreds of thousands of single-frame handlers.
+  if (schedule) net::post(socket_.get_executor(), [self = shared_from_this()] { self->drain(); });
+}
+
+void stream_session::drain() {
+  std::vector<frame_ptr> batch;
+  {
+    std::lock_guard lock{inbox_mu_};
+    batch.swap(inbox_);
+    inbox_bytes_ = 0;
+    posted_bytes_.store(0, std::memory_order_relaxed);
+    drain_posted_ = false;
+  }
+  for (auto& f : batch) {
+    if (!synced_)
+      hold(std::move(f));
+    else
+      enqueue({std::move(f), {}}, false);
+  }
+  kick();
 }
 
 void stream_session::push_sync(frame_ptr f) {
@@ -92,6 +116,14 @@ bool stream_session::congested() const noexcept {
   return backlog > queue_.limits().bytes / 2;
 }
 
+bool stream_session::behind() const noexcept {
+  return headroom() == 0;
+}
+
+bool stream_session::taking_bytes() const noexcept {
+  return !writing_ || encoded_frame::steady_ns() - write_started_ns_ < stuck_write_ns;
+}
+
 std::size_t stream_session::headroom() const noexcept {
   auto backlog =
       posted_bytes_.load(std::memory_order_relaxed) + queued_bytes_.load(std::memory_order_relaxed);
@@ -109,9 +141,9 @@ void stream_session::hold(frame_ptr f) {
   held_.push_back(std::move(f));
 }
 
-void stream_session::enqueue(out_item item) {
+void stream_session::enqueue(out_item item, bool start_write) {
   if (closing_ || dead_) return;
-  switch (queue_.push(std::move(item), writing_ ? batch_ : 0)) {
+  switch (queue_.push(std::move(item), writing_ ? batch_ : 0, taking_bytes() ? burst_stretch : 1)) {
     case out_queue::verdict::queued:
       break;
     case out_queue::verdict::dropped:
@@ -128,11 +160,12 @@ void stream_session::enqueue(out_item item) {
       return start_close(4008, "slow consumer");
   }
   note_queue_bytes();
-  if (!writing_) write();
+  if (start_write && !writing_) write();
 }
 
 void stream_session::write() {
   writing_ = true;
+  write_started_ns_ = encoded_frame::steady_ns();
   auto& items = queue_.items();
   batch_ = std::min(items.size(), max_batch);
   auto& m = metrics::get();
@@ -147,6 +180,7 @@ void stream_session::write() {
     self->delivered();
     self->queue_.pop_front(self->batch_);
     self->note_queue_bytes();
+    if (self->queue_.bytes() < self->queue_.limits().bytes / 4) self->caught_up();
     if (!self->queue_.empty()) return self->write();
     if (self->closing_) self->drained_while_closing();
   });

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   /// one slow write does not hold a large batch.
   static constexpr std::size_t max_batch = 64;
 
+  /// A client whose socket is taking bytes may queue this many times its caps while a
+  /// burst (many senders at once) goes out; one whose write has been stuck for
+  /// `stuck_write` is held to the caps. Slow means not reading, not merely behind.
+  static constexpr std::size_t burst_stretch = 4;
+  static constexpr std::int64_t stuck_write_ns = 250'000'000;
+
   /// Spawns the connection actor with this session as its sink.
   void attach(connection_params params);
   /// Spawns another kind of actor for this session (agent relay). Its frames are not
@@ -55,12 +62,19 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   /// Called when the queue has drained while closing.
   virtual void drained_while_closing() = 0;
 
-  /// Queues an item; a full queue closes the client as a slow consumer (4008).
-  void enqueue(out_item item);
+  /// Queues an item; a full queue closes the client as a slow consumer (4008). With
+  /// `start_write` false the caller starts the write (kick) after queueing a batch.
+  void enqueue(out_item item, bool start_write = true);
   /// Starts a write unless one is running (for items queued with force_push).
   void kick() {
     if (!writing_ && !queue_.empty()) write();
   }
+  /// True while more than half the outbound cap waits for this client.
+  bool behind() const noexcept;
+  /// True unless a write has been waiting on the socket for `stuck_write_ns`.
+  bool taking_bytes() const noexcept;
+  /// Called after a write once the client is back under a quarter of its cap.
+  virtual void caught_up() {}
   /// Tells the connection actor the client is gone (once).
   void detach();
   /// The socket is unusable: detach and close it.
@@ -75,9 +89,12 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   bool closing_ = false;
   bool dead_ = false;
   std::size_t batch_ = 0;  // items of the queue in the running write
+  std::int64_t write_started_ns_ = 0;
 
  private:
   void hold(frame_ptr f);
+  /// Moves what actors pushed (the inbox) into the queue, then writes.
+  void drain();
   void write();
   /// Counts the frames of the finished write and their creation-to-write latency.
   void delivered();
@@ -90,10 +107,14 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::uint64_t id_;
   metrics::conn_class cls_;
   bool slow_noted_ = false;
-  // Frames posted by actors but not yet run on the strand. They count against the
-  // caps too: when the I/O thread itself falls behind, memory must stay bounded.
-  std::atomic<std::size_t> posted_bytes_{0};
-  std::atomic<std::size_t> posted_frames_{0};
+  // Frames pushed by actors but not yet moved to the queue on the strand. They count
+  // against the caps too: when the I/O thread itself falls behind, memory must stay
+  // bounded.
+  std::mutex inbox_mu_;
+  std::vector<frame_ptr> inbox_;
+  std::size_t inbox_bytes_ = 0;
+  bool drain_posted_ = false;
+  std::atomic<std::size_t> posted_bytes_{0};  // inbox_bytes_, for other threads
   std::atomic<bool> overflowed_{false};
   // Bytes in queue_, mirrored for `congested()` from other threads.
   std::atomic<std::size_t> queued_bytes_{0};

@@ -20,9 +20,9 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Bytes read per syscall. Small on purpose: an idle connection's memory is mostly
-// this buffer, and chat frames are small.
-constexpr std::size_t read_chunk = 2048;
+// Bytes read per syscall, into one buffer per I/O thread: a connection waits for
+// readability without a buffer of its own, so an idle one costs none.
+constexpr std::size_t read_chunk = 16 * 1024;
 
 // Inbound read-ahead: past `inbound_high` bytes decoded but not yet consumed by the
 // actor side, reading stops until it is back under `inbound_low`. Oversized frames are
@@ -47,6 +47,8 @@ class ws_session final : public stream_session {
     attach(std::forward<Attach>(attach_to));
     enqueue({nullptr, std::move(handshake)});
     last_in_ = std::chrono::steady_clock::now();
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);  // reads happen only after readiness; never block
     if (!leftover.empty()) on_bytes(leftover);
     read();
     watch_idle();
@@ -76,18 +78,35 @@ class ws_session final : public stream_session {
 
  private:
   void maybe_read() {
-    if (!paused_ && !held_back_ && !reading_ && !dead_) read();
+    if (!paused_ && !held_back_ && !self_clocked_ && !reading_ && !dead_) read();
+  }
+
+  void caught_up() override {
+    if (!self_clocked_) return;
+    self_clocked_ = false;
+    maybe_read();
   }
 
   void read() {
     reading_ = true;
-    socket_.async_read_some(net::buffer(rbuf_), [self = self()](auto ec, std::size_t n) {
+    socket_.async_wait(tcp::socket::wait_read, [self = self()](auto ec) {
       self->reading_ = false;
       if (ec) return self->gone();
+      thread_local std::array<char, read_chunk> buf;
+      boost::system::error_code rec;
+      auto n = self->socket_.read_some(net::buffer(buf), rec);
+      if (rec == net::error::would_block || rec == net::error::try_again) return self->maybe_read();
+      if (rec) return self->gone();
       self->last_in_ = std::chrono::steady_clock::now();
-      self->on_bytes(std::string_view(self->rbuf_.data(), n));
+      self->on_bytes(std::string_view(buf.data(), n));
       if (self->inbound_.load(std::memory_order_relaxed) > inbound_high) self->held_back_ = true;
-      if (!self->dead_ && !self->paused_ && !self->held_back_) self->read();
+      // A chat client behind on its own queue is not read until it catches up: nobody
+      // sends faster than they read. In a room where everyone is behind because the
+      // server is (a burst from many senders), this slows the senders instead of
+      // closing every reader as a slow consumer. Another client's slowness never
+      // reaches a sender this way.
+      if (self->proto_.cls == metrics::conn_class::ws && self->behind()) self->self_clocked_ = true;
+      self->maybe_read();
     });
   }
 
@@ -137,7 +156,7 @@ class ws_session final : public stream_session {
       auto self = weak.lock();
       if (ec || !self || self->dead_ || self->closing_) return;
       // A paused socket is quiet on purpose (its reader is behind), not idle.
-      if (self->paused_) self->last_in_ = std::chrono::steady_clock::now();
+      if (self->paused_ || self->self_clocked_) self->last_in_ = std::chrono::steady_clock::now();
       auto quiet = std::chrono::steady_clock::now() - self->last_in_;
       if (quiet >= self->idle_) return self->start_close(1001, "idle timeout");
       if (quiet >= self->idle_ / 2) {
@@ -191,15 +210,15 @@ class ws_session final : public stream_session {
 
   const ws_protocol& proto_;
   ws::decoder decoder_;
-  std::array<char, read_chunk> rbuf_;
   std::vector<ws::message> msgs_;
   std::vector<std::array<unsigned char, 10>> headers_;
   net::steady_timer close_timer_;
   net::steady_timer idle_timer_;
   std::chrono::steady_clock::duration idle_;
   std::chrono::steady_clock::time_point last_in_;
-  bool paused_ = false;     // by the actor side (its reader is behind)
-  bool held_back_ = false;  // too much read but not yet consumed
+  bool paused_ = false;        // by the actor side (its reader is behind)
+  bool held_back_ = false;     // too much read but not yet consumed
+  bool self_clocked_ = false;  // a chat client behind on its own queue (caught_up())
   bool reading_ = false;
   std::atomic<std::size_t> inbound_{0};  // bytes sent to the actor, not yet consumed
 };
