@@ -117,6 +117,18 @@ TEST(OutQueue, FrameCapCountsToo) {
   EXPECT_EQ(big.push({frame(5000), {}}), out_queue::verdict::queued);
 }
 
+TEST(OutQueue, AStretchedQueueTakesABurstButKeepsSheddingPastHalfTheCap) {
+  // A client that is reading may queue past its cap during a burst (stretch 4)...
+  out_queue q({1000, 100, overflow_policy::drop_ephemeral});
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(q.push({frame(84), {}}, 0, 4), out_queue::verdict::queued) << i;
+  EXPECT_EQ(q.push({frame(84), {}}, 0, 4), out_queue::verdict::overflow);
+  // ...but typing is still shed at the unstretched high-water mark, and a client
+  // that stopped reading (stretch 1) is over its cap at once.
+  EXPECT_EQ(q.push({frame(84, true), {}}, 0, 4), out_queue::verdict::dropped);
+  EXPECT_EQ(q.push({frame(84), {}}), out_queue::verdict::overflow);
+}
+
 TEST(OutQueue, TheSyncFrameIsOutsideTheCaps) {
   out_queue q({1000, 100, overflow_policy::drop_ephemeral});
   out_item sync{frame(5000), {}, true};
