@@ -247,6 +247,12 @@ run() {
     --label "$label" --tag "sqlite_synchronous=$SYNC" --tag "server_args=$server_args" \
     ${SERVER_CPUS:+--tag "server_cpus=$SERVER_CPUS"} ${LOADGEN_CPUS:+--tag "loadgen_cpus=$LOADGEN_CPUS"} \
     >"$dir/result.json" || status=$?
+  # Group commit, seen from the server: /metrics' store batch size and commit time.
+  local metrics_file=$dir/metrics.txt
+  : >"$metrics_file"
+  if [[ $peer == relay ]]; then
+    curl -fsS --max-time 5 "http://127.0.0.1:$PORT/metrics" >"$metrics_file" 2>/dev/null || true
+  fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "!! server died during $label; its log is kept in $RESULTS_DIR/$STAMP-$label-$peer.server.log" >&2
     cp "$log" "$RESULTS_DIR/$STAMP-$label-$peer.server.log"
@@ -262,11 +268,21 @@ run() {
   local slow_logged
   slow_logged=$(grep -c 'closing slow consumer' "$log" 2>/dev/null || true)
   python3 -c 'import json, sys
+m = {}
+for line in open(sys.argv[4]):
+    if line.startswith("relay_store_") and " " in line:
+        k, v = line.rsplit(" ", 1)
+        m[k] = float(v)
 for line in open(sys.argv[1]):
     r = json.loads(line); r["server_exit"] = sys.argv[2]
     if r.get("peer") == "relay": r["server_slow_closes_logged"] = int(sys.argv[3] or 0)
+    n = m.get("relay_store_batch_size_count", 0)
+    if n:
+        r["store_commits"] = int(n)
+        r["store_batch_mean"] = m["relay_store_batch_size_sum"] / n
+        r["store_commit_ms_mean"] = 1000 * m.get("relay_store_commit_seconds_sum", 0) / max(1, m.get("relay_store_commit_seconds_count", 0))
     print(json.dumps(r, separators=(",", ":")))' \
-    "$dir/result.json" "$server_exit" "$slow_logged" >>"$OUT"
+    "$dir/result.json" "$server_exit" "$slow_logged" "$metrics_file" >>"$OUT"
   # Anything the server logged at warn or above is worth keeping next to the numbers,
   # and so are its slow-consumer closes (logged at info).
   if grep -qE ' (warning|error|critical) |closing slow consumer|\[(warn|error|crit|alert|emerg)\]' "$log" 2>/dev/null; then

@@ -82,8 +82,8 @@ def main(args):
     if ack:
         print("| scenario | runs | load | acked msgs/s | ack p50 ms | p90 ms | p99 ms | max ms "
               "| lost on server close | server closes (all runs) | fan-out frames/s | server CPU % "
-              "| loadgen CPU % | other CPU % |")
-        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+              "| loadgen CPU % | other CPU % | messages per commit (mean) | commit ms (mean) |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         for label, runs in ack:
             if not runs:
                 print(f'| {label} | 0/{totals[("ack", label)]} | every run was disturbed by other load |')
@@ -96,7 +96,8 @@ def main(args):
                   f'{cell(runs, "ack_ms.p99", ms, True)} | {cell(runs, "ack_ms.max", ms, True)} | '
                   f'{cell(runs, "lost_on_close")} | {closes(runs)} | {cell(runs, "message_frames_per_s")} | '
                   f'{cell(runs, "server_cpu_pct", pct)} | {cell(runs, "loadgen_cpu_pct", pct)} | '
-                  f'{cell(runs, "other_cpu_pct", pct)} |')
+                  f'{cell(runs, "other_cpu_pct", pct)} | {cell(runs, "store_batch_mean", "{:,.1f}")} | '
+                  f'{cell(runs, "store_commit_ms_mean", "{:,.2f}")} |')
         print()
     if fan:
         print("| scenario | runs | subscribers | publish msgs/s | deliveries/s | offered | e2e p50 ms "
