@@ -83,9 +83,16 @@ void on_frame(agent_conn_actor* self, ca::agent_frame& frame, std::size_t bytes)
   if (!handed_on) sink->consumed(bytes);
 }
 
+// Drops the monitor on the hub first: it would keep this actor's memory alive (a weak
+// reference in the hub) for as long as the hub lives.
+void stop(agent_conn_actor* self) {
+  self->demonitor(self->state.p.hub);
+  self->quit();
+}
+
 void close_and_quit(agent_conn_actor* self, std::uint16_t code, const char* reason) {
   self->state.p.sink->close(code, reason);
-  self->quit();
+  stop(self);
 }
 
 void schedule_check(agent_conn_actor* self) {
@@ -137,7 +144,7 @@ caf::behavior agent_conn(agent_conn_actor* self, agent_conn_params params) {
         if (was != !st.pausing.empty()) st.p.sink->pause_reading(!st.pausing.empty());
       },
       [=](agents::check_atom) { check_token(self); },
-      [=](close_atom) { self->quit(); },
+      [=](close_atom) { stop(self); },
       [=](leave_atom) { close_and_quit(self, 4001, "replaced by a newer connection"); },
       [=](revoke_atom) { close_and_quit(self, 1008, "token rotated"); },
   };

@@ -144,6 +144,13 @@ void reread_app(app_conn_actor* self) {
       [self](const error_info&) { schedule_check(self); });
 }
 
+// Drops the monitor on the hub first: it would keep this actor's memory alive (a weak
+// reference in the hub) for as long as the hub lives.
+void stop(app_conn_actor* self) {
+  self->demonitor(self->state.p.hub);
+  self->quit();
+}
+
 caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
@@ -152,7 +159,7 @@ caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
   self->monitor(st.p.hub);
   self->set_down_handler([self](caf::down_msg&) {
     self->state.p.sink->close(1001, "server shutting down");
-    self->quit();
+    stop(self);
   });
   return {
       [=](ca::app_frame& f, std::size_t bytes) {
@@ -165,7 +172,7 @@ caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {
         // The app is gone: nobody will read the answers, so the agent stops working.
         for (auto& [id, session] : self->state.events)
           self->send(session, agents::cancel_atom::value, id, false);
-        self->quit();
+        stop(self);
       },
   };
 }

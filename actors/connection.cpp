@@ -32,6 +32,13 @@ struct connection_state {
 
 using connection_actor = caf::stateful_actor<connection_state>;
 
+// Quits, dropping the monitor on the room first: a monitor keeps a weak reference to
+// this actor in the room, and with it this actor's memory, for as long as the room lives.
+void stop(connection_actor* self) {
+  self->demonitor(self->state.p.room);
+  self->quit();
+}
+
 void push_error(connection_actor* self, const error_info& e, std::string_view client_msg_id) {
   self->state.p.sink->push(make_frame(codec::encode_error_frame(e, client_msg_id)));
 }
@@ -69,7 +76,7 @@ void page_resume(connection_actor* self) {
             spdlog::warn("resume paging failed: {}", to_string(err));
             self->state.p.sink->close(1011, "resume failed; reconnect");
             self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
-            self->quit();
+            stop(self);
           });
 }
 
@@ -110,7 +117,7 @@ void maybe_sync(connection_actor* self) {
 void leave(connection_actor* self, int code, const char* reason) {
   self->state.p.sink->close(code, reason);
   self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
-  self->quit();
+  stop(self);
 }
 
 // Per connection first (cheap, no lock), then the user's shared bucket.
@@ -167,7 +174,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
           [self](caf::error& err) {
             spdlog::warn("join failed: {}", to_string(err));
             self->state.p.sink->close(1011, "room unavailable");
-            self->quit();
+            stop(self);
           });
   if (st.p.registry)
     self->request(st.p.registry, caf::infinite, register_atom::value, st.p.who.token_id,
@@ -182,7 +189,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
       self->state.p.sink->close(1001, "server shutting down");
     else
       self->state.p.sink->close(1012, "room restarting");
-    self->quit();
+    stop(self);
   });
   return {
       [=](snapshot_atom, channel_snapshot& snap) {
@@ -212,7 +219,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
       },
       [=](close_atom) {
         self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
-        self->quit();
+        stop(self);
       },
       [=](revoke_atom) { leave(self, 1008, "token revoked"); },
   };

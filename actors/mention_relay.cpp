@@ -38,6 +38,14 @@ struct mention_state {
 
 using mention_actor = caf::stateful_actor<mention_state>;
 
+// Drops the monitors first: each would keep this actor's memory alive (a weak
+// reference in the hub and the channel) for as long as they live.
+void stop(mention_actor* self) {
+  self->demonitor(self->state.p.hub);
+  self->demonitor(self->state.p.channel);
+  self->quit();
+}
+
 void show(mention_actor* self, std::string json, bool ephemeral) {
   self->send(self->state.p.channel, broadcast_atom::value,
              make_frame(std::move(json), {}, ephemeral));
@@ -50,7 +58,7 @@ void done(mention_actor* self, const std::string& message_id, const std::string&
        cm::encode_ai_reply(p.message.channel_id, self->state.event_id, p.bot, message_id, error,
                            code),
        false);
-  self->quit();
+  stop(self);
 }
 
 void post_reply(mention_actor* self, const std::string& text) {
@@ -84,7 +92,7 @@ caf::behavior mention(mention_actor* self, mention_params params) {
   // At shutdown neither will answer: nothing to wait for then.
   self->monitor(st.p.hub);
   self->monitor(st.p.channel);
-  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_down_handler([self](caf::down_msg&) { stop(self); });
   // The bot "is typing" while the agent thinks.
   self->send(st.p.channel, typing_atom::value, principal{st.p.bot, {}, false});
   self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))

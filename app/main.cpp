@@ -19,6 +19,7 @@
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "app/access_setup.hpp"
+#include "app/memory_return.hpp"
 #include "app/operator.hpp"
 #include "config/options.hpp"
 #include "storage/sqlite_store.hpp"
@@ -109,6 +110,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
     srv.shutdown(std::chrono::milliseconds(1000));
   });
+  watch_memory_return(sig_ioc);
   std::thread sig_thread{[&] { sig_ioc.run(); }};
   srv.run();
   sig_ioc.stop();

@@ -165,8 +165,8 @@ def main(args):
     if idle:
         print()
         print("| scenario | runs | connections | connect s | server MB empty (PSS) | loaded (PSS) "
-              "| KB per connection (PSS) | KB per connection (RSS) | after close MB | server closes |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+              "| KB per connection (PSS) | KB per connection (RSS) | 2 s after close MB | 10 s after close MB | server closes |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for label, runs in idle:
             if not runs:
                 continue
@@ -175,7 +175,7 @@ def main(args):
                   f'{cell(runs, "connect_s", "{:.1f}")} | {cell(runs, "server_pss_mb_empty", "{:.1f}")} | '
                   f'{cell(runs, "server_pss_mb_loaded", "{:.1f}")} | {cell(runs, "kb_per_conn_pss", "{:.2f}")} | '
                   f'{cell(runs, "kb_per_conn_rss", "{:.2f}")} | {cell(runs, "server_pss_mb_after_close", "{:.1f}")} | '
-                  f'{closes(runs)} |')
+                  f'{cell(runs, "server_pss_mb_after_close_10s", "{:.1f}")} | {closes(runs)} |')
 
 
 def compare(fan, n):
