@@ -1,4 +1,5 @@
 #include "actors/agent_conn.hpp"
+#include "actors/quit_unwatching.hpp"
 
 #include <unordered_map>
 #include <unordered_set>
@@ -83,11 +84,8 @@ void on_frame(agent_conn_actor* self, ca::agent_frame& frame, std::size_t bytes)
   if (!handed_on) sink->consumed(bytes);
 }
 
-// Drops the monitor on the hub first: it would keep this actor's memory alive (a weak
-// reference in the hub) for as long as the hub lives.
 void stop(agent_conn_actor* self) {
-  self->demonitor(self->state.p.hub);
-  self->quit();
+  quit_unwatching(self, self->state.p.hub);
 }
 
 void close_and_quit(agent_conn_actor* self, std::uint16_t code, const char* reason) {

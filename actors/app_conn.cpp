@@ -1,4 +1,5 @@
 #include "actors/app_conn.hpp"
+#include "actors/quit_unwatching.hpp"
 
 #include <unordered_map>
 
@@ -144,11 +145,8 @@ void reread_app(app_conn_actor* self) {
       [self](const error_info&) { schedule_check(self); });
 }
 
-// Drops the monitor on the hub first: it would keep this actor's memory alive (a weak
-// reference in the hub) for as long as the hub lives.
 void stop(app_conn_actor* self) {
-  self->demonitor(self->state.p.hub);
-  self->quit();
+  quit_unwatching(self, self->state.p.hub);
 }
 
 caf::behavior app_conn(app_conn_actor* self, app_conn_params params) {

@@ -1,4 +1,5 @@
 #include "actors/mention_relay.hpp"
+#include "actors/quit_unwatching.hpp"
 
 #include <atomic>
 
@@ -38,12 +39,8 @@ struct mention_state {
 
 using mention_actor = caf::stateful_actor<mention_state>;
 
-// Drops the monitors first: each would keep this actor's memory alive (a weak
-// reference in the hub and the channel) for as long as they live.
 void stop(mention_actor* self) {
-  self->demonitor(self->state.p.hub);
-  self->demonitor(self->state.p.channel);
-  self->quit();
+  quit_unwatching(self, self->state.p.hub, self->state.p.channel);
 }
 
 void show(mention_actor* self, std::string json, bool ephemeral) {
