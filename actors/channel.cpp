@@ -51,10 +51,6 @@ void broadcast(channel_state& st, const frame_ptr& f) {
   for (auto& [id, s] : st.catching) s.sink->push(f);
 }
 
-frame_ptr message_frame(const storage::message_row& m) {
-  return make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq));
-}
-
 // The messages a subscriber missed after `after`, if the ring can tell.
 std::optional<std::vector<storage::message_row>> from_ring(const channel_state& st,
                                                            std::int64_t after) {
@@ -229,6 +225,10 @@ caf::behavior channel(channel_actor* self, channel_params params) {
 }
 
 }  // namespace
+
+frame_ptr message_frame(const storage::message_row& m) {
+  return make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq));
+}
 
 caf::actor spawn_channel(caf::local_actor* parent, channel_params params) {
   return parent->spawn<caf::linked>(channel, std::move(params));

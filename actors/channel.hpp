@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/sink.hpp"
 #include "storage/rows.hpp"
 
 namespace relay {
@@ -38,5 +39,9 @@ struct channel_params {
 /// A committed message containing '@' is also sent to the room as
 /// `(mention_atom, storage::message_row)`.
 caf::actor spawn_channel(caf::local_actor* parent, channel_params params);
+
+/// A committed message as its `message` frame (SSE id `<channel>:<seq>`), whether it
+/// goes out live or in a resume page.
+frame_ptr message_frame(const storage::message_row& m);
 
 }  // namespace relay

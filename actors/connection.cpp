@@ -1,4 +1,5 @@
 #include "actors/connection.hpp"
+#include "actors/quit_unwatching.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
+#include "actors/channel.hpp"
 #include "actors/content_rules.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
@@ -32,11 +34,8 @@ struct connection_state {
 
 using connection_actor = caf::stateful_actor<connection_state>;
 
-// Quits, dropping the monitor on the room first: a monitor keeps a weak reference to
-// this actor in the room, and with it this actor's memory, for as long as the room lives.
 void stop(connection_actor* self) {
-  self->demonitor(self->state.p.room);
-  self->quit();
+  quit_unwatching(self, self->state.p.room);
 }
 
 void push_error(connection_actor* self, const error_info& e, std::string_view client_msg_id) {
@@ -63,9 +62,7 @@ void page_resume(connection_actor* self) {
           [self, id = channel_id](catchup_page& page) {
             auto& st = self->state;
             st.paging = false;
-            for (auto& m : page.messages)
-              st.p.sink->push(
-                  make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq)));
+            for (auto& m : page.messages) st.p.sink->push(message_frame(m));
             if (page.live)
               st.catching.erase(id);
             else
