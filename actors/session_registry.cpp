@@ -13,7 +13,12 @@ namespace {
 struct registry_state {
   std::size_t max_per_user = 32;
   std::unordered_multimap<std::string, caf::actor> by_token;
-  std::unordered_map<caf::actor_addr, std::string> user_of;
+  struct owner {
+    std::string user_id;
+    std::string token_id;
+  };
+  // Keyed by connection so a close costs one lookup, not a scan of every session.
+  std::unordered_map<caf::actor_addr, owner> owner_of;
   std::unordered_map<std::string, int> per_user;
   static inline const char* name = "session_registry";
 };
@@ -24,11 +29,17 @@ caf::behavior registry(registry_actor* self, std::size_t max_per_user) {
   self->state.max_per_user = max_per_user;
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    std::erase_if(st.by_token, [&](auto& kv) { return kv.second.address() == dm.source; });
-    if (auto it = st.user_of.find(dm.source); it != st.user_of.end()) {
-      if (--st.per_user[it->second] <= 0) st.per_user.erase(it->second);
-      st.user_of.erase(it);
+    auto it = st.owner_of.find(dm.source);
+    if (it == st.owner_of.end()) return;
+    auto [b, e] = st.by_token.equal_range(it->second.token_id);
+    for (auto t = b; t != e; ++t) {
+      if (t->second.address() == dm.source) {
+        st.by_token.erase(t);
+        break;
+      }
     }
+    if (--st.per_user[it->second.user_id] <= 0) st.per_user.erase(it->second.user_id);
+    st.owner_of.erase(it);
   });
   return {
       [=](register_atom, const std::string& token_id, const std::string& user_id,
@@ -38,7 +49,7 @@ caf::behavior registry(registry_actor* self, std::size_t max_per_user) {
         if (static_cast<std::size_t>(n) >= st.max_per_user) return false;
         ++n;
         self->monitor(conn);
-        st.user_of.emplace(conn.address(), user_id);
+        st.owner_of.emplace(conn.address(), registry_state::owner{user_id, token_id});
         if (!token_id.empty()) st.by_token.emplace(token_id, conn);
         return true;
       },
