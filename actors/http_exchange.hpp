@@ -42,7 +42,7 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 enum class relay_socket { agent, app };
 
 /// How an API actor answers. Implemented by the HTTP session; thread-safe (posts
-/// onto the session's strand) and answered exactly once.
+/// onto the session's I/O thread) and answered exactly once.
 class http_responder {
  public:
   virtual ~http_responder() = default;

@@ -33,7 +33,7 @@ inline frame_ptr make_frame(std::string json, std::string event_id = {}, bool ep
 
 /// Where an actor sends a client's outbound frames: a WebSocket or SSE session.
 /// Implemented in transport/; every member is thread-safe (it posts onto the
-/// session's strand), so actors call it without waiting.
+/// session's I/O thread), so actors call it without waiting.
 class client_sink {
  public:
   virtual ~client_sink() = default;

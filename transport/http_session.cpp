@@ -55,7 +55,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
                   beast::bind_front_handler(&http_session::read, shared_from_this()));
   }
 
-  // -- called by the responder, on the session's strand ------------------------
+  // -- called by the responder, on the session's I/O thread ------------------------
 
   void respond(int status, std::string body, header_list headers) {
     http::response<http::string_body> res{static_cast<http::status>(status), version_};
@@ -189,7 +189,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  /// Hands API answers back onto this session's strand.
+  /// Hands API answers back onto this session's I/O thread.
   struct responder final : http_responder {
     explicit responder(std::shared_ptr<http_session> s) : s_(std::move(s)) {}
     void respond(int status, std::string body, header_list headers) override {

@@ -42,7 +42,7 @@ struct queue_limits {
 /// The limits of a connection class, from the configuration.
 queue_limits limits_for(const config& cfg, metrics::conn_class c);
 
-/// A session's bounded outbound queue. Not thread-safe: lives on the session's strand.
+/// A session's bounded outbound queue. Not thread-safe: lives on the session's I/O thread.
 class out_queue {
  public:
   enum class verdict { queued, dropped, coalesced, overflow };

@@ -1,13 +1,15 @@
 #include "transport/server.hpp"
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "transport/http_session.hpp"
 
@@ -16,16 +18,34 @@ namespace relay {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+// One io_context per I/O thread, each run by exactly that thread: a connection lives on
+// one shard, so its handlers never run concurrently without a strand, and a broadcast
+// to many sockets is written by all shards in parallel without their sharing a
+// scheduler lock.
+struct io_shard {
+  net::io_context ioc{1};
+  net::executor_work_guard<net::io_context::executor_type> keep{ioc.get_executor()};
+};
+
 struct server::impl {
-  impl(caf::actor_system& sys, const config& cfg, api_context ctx) : cfg(cfg), acceptor(ioc) {
+  impl(caf::actor_system& sys, const config& cfg, api_context ctx)
+      : cfg(cfg), shards(make_shards(cfg.io_threads)), acceptor(shards.front()->ioc) {
     env.sys = &sys;
     env.cfg = &this->cfg;
     env.api = std::move(ctx);
   }
 
+  static std::vector<std::unique_ptr<io_shard>> make_shards(std::int64_t n) {
+    std::vector<std::unique_ptr<io_shard>> out;
+    for (std::int64_t i = 0; i < std::max<std::int64_t>(1, n); ++i)
+      out.push_back(std::make_unique<io_shard>());
+    return out;
+  }
+
   void accept() {
-    // Each connection gets its own strand so its handlers never run concurrently.
-    acceptor.async_accept(net::make_strand(ioc),
+    // Round robin: long-lived connections spread evenly over the shards.
+    auto& target = shards[next_shard++ % shards.size()]->ioc;
+    acceptor.async_accept(target.get_executor(),
                           [this](boost::system::error_code ec, tcp::socket s) {
                             if (ec == net::error::operation_aborted) return;
                             if (!ec) {
@@ -39,7 +59,8 @@ struct server::impl {
   }
 
   config cfg;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<io_shard>> shards;
+  std::size_t next_shard = 0;
   tcp::acceptor acceptor;
   session_env env;
 };
@@ -67,18 +88,22 @@ std::uint16_t server::listen(const std::string& host, std::uint16_t port) {
 
 void server::run() {
   std::vector<std::thread> extra;
-  for (std::int64_t i = 1; i < impl_->cfg.io_threads; ++i)
-    extra.emplace_back([this] { impl_->ioc.run(); });
-  impl_->ioc.run();
+  auto& shards = impl_->shards;
+  for (std::size_t i = 1; i < shards.size(); ++i)
+    extra.emplace_back([s = shards[i].get()] { s->ioc.run(); });
+  shards.front()->ioc.run();
   for (auto& t : extra) t.join();
 }
 
 void server::shutdown(std::chrono::milliseconds grace) {
-  net::post(impl_->ioc, [this, grace] {
+  auto& first = impl_->shards.front()->ioc;
+  net::post(first, [this, grace, &first] {
     boost::system::error_code ec;
     impl_->acceptor.close(ec);
-    auto timer = std::make_shared<net::steady_timer>(impl_->ioc, grace);
-    timer->async_wait([this, timer](auto) { impl_->ioc.stop(); });
+    auto timer = std::make_shared<net::steady_timer>(first, grace);
+    timer->async_wait([this, timer](auto) {
+      for (auto& s : impl_->shards) s->ioc.stop();
+    });
   });
 }
 

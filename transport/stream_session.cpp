@@ -11,7 +11,12 @@ namespace net = boost::asio;
 
 stream_session::stream_session(net::ip::tcp::socket&& s, session_env& env, std::uint64_t id,
                                metrics::conn_class cls)
-    : socket_(std::move(s)), env_(env), queue_(limits_for(*env.cfg, cls)), id_(id), cls_(cls) {
+    : socket_(std::move(s)),
+      env_(env),
+      queue_(limits_for(*env.cfg, cls)),
+      id_(id),
+      cls_(cls),
+      drains_(net::use_service<drain_queue>(socket_.get_executor().context())) {
   metrics::get().connections[static_cast<std::size_t>(cls_)].add(1);
 }
 
@@ -68,27 +73,32 @@ void stream_session::push(frame_ptr f) {
     schedule = !drain_posted_;
     drain_posted_ = true;
   }
-  // One handler per burst, not per frame: a broadcast to many sockets then costs the
-  // I/O thread one wake-up per socket, and write completions are not queued behind
-  // hundreds of thousands of single-frame handlers.
-  if (schedule) net::post(socket_.get_executor(), [self = shared_from_this()] { self->drain(); });
+  // One drain per burst, not per frame, and one handler per I/O thread for all the
+  // sessions a broadcast reached: write completions are not queued behind hundreds of
+  // thousands of single-frame handlers.
+  if (schedule) drains_.schedule(shared_from_this());
 }
 
 void stream_session::drain() {
-  std::vector<frame_ptr> batch;
   {
     std::lock_guard lock{inbox_mu_};
-    batch.swap(inbox_);
+    draining_.swap(inbox_);
     inbox_bytes_ = 0;
     posted_bytes_.store(0, std::memory_order_relaxed);
     drain_posted_ = false;
   }
-  for (auto& f : batch) {
+  for (auto& f : draining_) {
     if (!synced_)
       hold(std::move(f));
     else
       enqueue({std::move(f), {}}, false);
   }
+  // Keep a small buffer for the next burst; give a big one back (idle connections
+  // must stay small).
+  if (draining_.capacity() > 16)
+    std::vector<frame_ptr>{}.swap(draining_);
+  else
+    draining_.clear();
   kick();
 }
 

@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/connection.hpp"
+#include "transport/drain_queue.hpp"
 #include "transport/out_queue.hpp"
 #include "transport/session_env.hpp"
 
@@ -20,7 +21,7 @@ namespace relay {
 
 /// What WebSocket and SSE sessions share: the sink side actors push to, the
 /// hold-until-sync rule, the bounded outbound queue, and batched gathered writes.
-/// Everything but the sink members runs on the socket's strand.
+/// Everything but the sink members runs on the socket's I/O thread (its shard).
 class stream_session : public client_sink, public std::enable_shared_from_this<stream_session> {
  public:
   stream_session(boost::asio::ip::tcp::socket&& s, session_env& env, std::uint64_t id,
@@ -92,6 +93,8 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::int64_t write_started_ns_ = 0;
 
  private:
+  friend class drain_queue;
+
   void hold(frame_ptr f);
   /// Moves what actors pushed (the inbox) into the queue, then writes.
   void drain();
@@ -107,12 +110,14 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::uint64_t id_;
   metrics::conn_class cls_;
   bool slow_noted_ = false;
-  // Frames pushed by actors but not yet moved to the queue on the strand. They count
+  // Frames pushed by actors but not yet moved to the queue on the I/O thread. They count
   // against the caps too: when the I/O thread itself falls behind, memory must stay
   // bounded.
   std::mutex inbox_mu_;
   std::vector<frame_ptr> inbox_;
+  std::vector<frame_ptr> draining_;  // swapped with inbox_ so neither reallocates
   std::size_t inbox_bytes_ = 0;
+  drain_queue& drains_;  // of this socket's I/O thread
   bool drain_posted_ = false;
   std::atomic<std::size_t> posted_bytes_{0};  // inbox_bytes_, for other threads
   std::atomic<bool> overflowed_{false};

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace relay {
+
+class stream_session;
+
+/// The sessions of one I/O thread that have frames waiting in their inboxes. A
+/// broadcast to a thousand sockets then costs one handler posted to the thread, not a
+/// thousand (each an allocation, a scheduler lock and an executor dispatch on the
+/// actor's thread, and a wake-up on the I/O thread).
+///
+/// One per io_context (an Asio service); `schedule` is thread-safe.
+class drain_queue : public boost::asio::execution_context::service {
+ public:
+  using key_type = drain_queue;
+  static inline boost::asio::execution_context::id id;
+
+  explicit drain_queue(boost::asio::execution_context& ctx);
+
+  /// Queues `s` to have `drain()` called on its I/O thread; the caller makes sure a
+  /// session is queued at most once until it drains.
+  void schedule(std::shared_ptr<stream_session> s);
+
+ private:
+  void shutdown() override;
+  void run();
+
+  boost::asio::io_context& ioc_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<stream_session>> ready_;
+  // Swapped with ready_ on each run, so neither vector reallocates once warm.
+  std::vector<std::shared_ptr<stream_session>> running_;
+};
+
+}  // namespace relay
