@@ -1,5 +1,6 @@
 #include "actors/channel.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -28,6 +29,9 @@ struct channel_state {
   // from memory.
   bool ring_complete = false;
   std::int64_t last_seq = 0;
+  // Every seq up to here is committed (or gone for good): what store reads may cover.
+  // Above it, messages the writer showed before their commit live only in the ring.
+  std::int64_t durable_seq = 0;
   std::unordered_map<std::uint64_t, subscriber> subs;
   // Resuming far behind: they get edits, deletes and typing, but new messages only
   // once the connection has paged up to them (catchup_atom) and they move to `subs`.
@@ -43,6 +47,27 @@ void remember(channel_state& st, storage::message_row m) {
     st.ring.pop_front();
     st.ring_complete = false;
   }
+}
+
+// A new message, in seq order: into the ring and out to the live subscribers (those
+// catching up will page up to it).
+void fan_out(channel_actor* self, const storage::message_row& m) {
+  auto& st = self->state;
+  st.last_seq = m.seq;
+  auto f = message_frame(m);
+  remember(st, m);
+  for (auto& [id, sub] : st.subs) sub.sink->push(f);
+}
+
+// A message shown before its commit whose batch then rolled back: clients drop it.
+void retract(channel_actor* self, const std::string& id) {
+  auto& st = self->state;
+  auto it = std::find_if(st.ring.begin(), st.ring.end(), [&](auto& r) { return r.id == id; });
+  if (it == st.ring.end()) return;
+  st.ring.erase(it);
+  auto f = make_frame(codec::encode_message_deleted(id, st.p.row.id));
+  for (auto& [sid, s] : st.subs) s.sink->push(f);
+  for (auto& [sid, s] : st.catching) s.sink->push(f);
 }
 
 // Every subscriber, catching up or not: for what is not a new message.
@@ -81,7 +106,7 @@ void send_snapshot(channel_actor* self, const subscription& sub, const caf::acto
     // Older than the ring: the first page comes from the store, the rest is paged.
     st.catching[sink_id] = std::move(entry);
     self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id,
-                  it->second, st.last_seq, sub.page.messages, sub.page.bytes)
+                  it->second, st.durable_seq, sub.page.messages, sub.page.bytes)
         .then(
             [=](std::vector<storage::message_row>& ms) mutable {
               snap.messages = std::move(ms);
@@ -119,7 +144,9 @@ caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, 
     return catchup_page{{}, st.last_seq, true};
   }
   auto rp = self->make_response_promise<catchup_page>();
-  auto upto = st.last_seq;
+  // Past durable_seq only the ring can tell; the next call finds it there.
+  auto upto = st.durable_seq;
+  if (upto <= after) return catchup_page{{}, after, false};  // the commit is on its way
   self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id, after,
                 upto, page.messages, budget)
       .then(
@@ -146,6 +173,7 @@ caf::behavior channel(channel_actor* self, channel_params params) {
             [self](channel_snapshot& snap) {
               auto& st = self->state;
               st.last_seq = snap.last_seq;
+              st.durable_seq = snap.last_seq;
               st.ring_complete =
                   snap.messages.size() < static_cast<std::size_t>(st.p.ring_messages);
               for (auto& m : snap.messages) st.ring.push_back(std::move(m));
@@ -169,6 +197,10 @@ caf::behavior channel(channel_actor* self, channel_params params) {
       [=](catchup_atom, std::uint64_t sink_id, std::int64_t after, resume_page page) {
         return next_page(self, sink_id, after, page);
       },
+      [=](applied_atom, const storage::message_row& m) {
+        // Shown before its commit; the ack waits for the commit.
+        if (m.channel_id == self->state.p.row.id && m.seq > self->state.last_seq) fan_out(self, m);
+      },
       [=](post_atom, post_request& req) {
         auto rp = self->make_response_promise<write_outcome>();
         storage::new_message m;
@@ -180,23 +212,26 @@ caf::behavior channel(channel_actor* self, channel_params params) {
         m.content = std::move(req.content);
         m.client_msg_id = std::move(req.client_msg_id);
         m.bot = bot_tag(m.content);
-        // Writer replies arrive in the order posts were sent, so fan-out follows seq order.
+        auto id = m.id;
+        // Writer messages (early `applied`, then replies) arrive in seq order, so
+        // fan-out follows seq order.
         self->request(self->state.p.writer, caf::infinite, append_atom::value, std::move(m))
             .then(
                 [=](write_outcome& out) mutable {
                   auto& st = self->state;
-                  if (!out.error && !out.duplicate && out.message.channel_id == st.p.row.id) {
-                    st.last_seq = std::max(st.last_seq, out.message.seq);
-                    auto f = message_frame(out.message);
-                    remember(st, out.message);
-                    // Only live subscribers: those catching up will page up to it.
-                    for (auto& [id, sub] : st.subs) sub.sink->push(f);
+                  if (out.error) {
+                    retract(self, id);
+                  } else if (!out.duplicate && out.message.channel_id == st.p.row.id) {
+                    st.durable_seq = std::max(st.durable_seq, out.message.seq);
+                    // Not shown yet when its seq was not reserved before this commit.
+                    if (out.message.seq > st.last_seq) fan_out(self, out.message);
                     if (st.p.room && out.message.content.find('@') != std::string::npos)
                       self->send(st.p.room, mention_atom::value, out.message);
                   }
                   rp.deliver(std::move(out));
                 },
                 [=](caf::error& err) mutable {
+                  retract(self, id);
                   rp.deliver(write_outcome{
                       make_error(errc::unavailable, to_string(err)), {}, false, std::nullopt});
                 });

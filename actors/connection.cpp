@@ -63,10 +63,15 @@ void page_resume(connection_actor* self) {
             auto& st = self->state;
             st.paging = false;
             for (auto& m : page.messages) st.p.sink->push(message_frame(m));
-            if (page.live)
+            if (page.live) {
               st.catching.erase(id);
-            else
+            } else if (page.after == st.catching[id].second) {
+              // Nothing moved: the next messages are not committed yet; look again soon.
+              self->delayed_send(self, page_poll, catchup_atom::value);
+              return;
+            } else {
               st.catching[id].second = page.after;
+            }
             page_resume(self);
           },
           [self](caf::error& err) {

@@ -39,6 +39,7 @@ using catchup_atom = caf::atom_constant<caf::atom("catchup")>;
 using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
 using mention_atom = caf::atom_constant<caf::atom("mention")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
+using applied_atom = caf::atom_constant<caf::atom("applied")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using channels_atom = caf::atom_constant<caf::atom("channels")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -26,6 +27,20 @@ struct writer_state {
   std::unique_ptr<storage::store> db;
   std::vector<pending_write> batch;
   bool flush_scheduled = false;
+  // Per channel ("room\nchannel"): seqs reserved by committed transactions (messages
+  // up to there may be shown before their commit), and seqs shown early in a batch
+  // that rolled back (never to be given out again).
+  std::unordered_map<std::string, std::int64_t> reserved;
+  std::unordered_map<std::string, std::int64_t> floor;
+  // The running batch's reservations and early seqs, settled by its commit or rollback.
+  std::unordered_map<std::string, std::int64_t> batch_reserved;
+  std::unordered_map<std::string, std::int64_t> batch_shown;
+  bool lost_shown = false;  // some early seq was rolled back: keep the reservations
+
+  ~writer_state() {
+    // A clean stop: every seq handed out is committed, so the next start need not skip.
+    if (db && !lost_shown) db->release_reserved_seqs();
+  }
   static inline const char* name = "store_writer";
 };
 
@@ -82,6 +97,17 @@ void flush(writer_actor* self) {
   } else {
     st.db->rollback();
   }
+  // Early seqs of a committed batch are durable; of a failed one, burnt.
+  for (auto& [key, seq] : st.batch_reserved) st.reserved[key] = std::max(st.reserved[key], seq);
+  if (!failure.empty()) {
+    for (auto& [key, seq] : st.batch_shown) {
+      st.floor[key] = std::max(st.floor[key], seq);
+      st.lost_shown = true;
+    }
+    st.reserved.clear();  // the rollback undid reservations made with it; start over
+  }
+  st.batch_reserved.clear();
+  st.batch_shown.clear();
   auto& m = metrics::get();
   m.store_batch.observe(static_cast<double>(batch.size()));
   m.store_commit_seconds.observe(
@@ -105,13 +131,37 @@ std::optional<storage::message_row> message_in_room(storage::store& db, const st
   return m;
 }
 
+// Appends `msg`; when its seq was reserved by an earlier commit, shows it to `notify`
+// (the channel) right away.
+write_outcome append(writer_actor* self, storage::store& db, storage::new_message& msg,
+                     const caf::actor& notify) {
+  auto& st = self->state;
+  auto key = msg.room_id + '\n' + msg.channel_id;
+  if (auto f = st.floor.find(key); f != st.floor.end()) msg.seq_floor = f->second;
+  auto r = db.append_message(msg);
+  write_outcome out{{}, std::move(r.message), r.duplicate, std::nullopt};
+  if (db.last_error() || r.duplicate) return out;
+  auto& pending = st.batch_reserved[key];
+  pending = std::max(pending, r.reserved);
+  auto committed = st.reserved.find(key);
+  if (notify && committed != st.reserved.end() && out.message.seq <= committed->second) {
+    self->send(notify, applied_atom::value, out.message);
+    st.batch_shown[key] = out.message.seq;
+  }
+  return out;
+}
+
 caf::behavior writer(writer_actor* self, store_factory open) {
   self->state.db = open();
+  // Seqs reserved before a crash may have been seen by clients: continue above them.
+  self->state.db->skip_reserved_seqs();
+  if (self->state.db->last_error())
+    spdlog::error("store: cannot skip reserved seqs: {}", self->state.db->last_error().message);
   return {
       [=](append_atom, storage::new_message& msg) {
-        return enqueue(self, [msg = std::move(msg)](storage::store& db) {
-          auto r = db.append_message(msg);
-          return write_outcome{{}, std::move(r.message), r.duplicate, std::nullopt};
+        auto notify = caf::actor_cast<caf::actor>(self->current_sender());
+        return enqueue(self, [self, notify, msg = std::move(msg)](storage::store& db) mutable {
+          return append(self, db, msg, notify);
         });
       },
       [=](edit_atom, std::string& room_id, edit_request& req) {

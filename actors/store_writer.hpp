@@ -19,7 +19,13 @@ namespace relay {
 ///  * `(token_atom, revoke_atom, user_id, token_id)` -> `token_outcome` (`not_found`
 ///    when the token is not the user's or already revoked)
 ///  * `(job_atom, store_job)` -> `bool` committed (false: the batch rolled back)
-/// and replies only after the transaction holding the write has committed. Every
+/// and replies only after the transaction holding the write has committed.
+///
+/// An appended message whose seq the channel had already reserved in a committed
+/// transaction is also sent to the requester as `(applied_atom, storage::message_row)`
+/// before the commit, so live fan-out need not wait for the fsync; the ack still does.
+/// Should that batch roll back, the requester gets an error outcome for the message
+/// and its seq is never given to another message. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.
 /// `dedicated_thread = false` is for deterministic tests only.

@@ -295,9 +295,17 @@ CREATE TABLE livekit_webhooks (
 ) WITHOUT ROWID;
 )sql";
 
+// Seqs a channel may hand out before the message that takes one is committed (live
+// fan-out goes ahead of the commit). After a crash the channel continues above
+// `reserved`, so a seq a client saw from a message that never committed is not given
+// to another one.
+constexpr std::string_view migration_6 = R"sql(
+ALTER TABLE channel_seqs ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr}, {3, migration_3, nullptr},
-    {4, migration_4, nullptr},     {5, migration_5, nullptr},
+    {4, migration_4, nullptr},     {5, migration_5, nullptr}, {6, migration_6, nullptr},
 };
 
 }  // namespace

@@ -155,11 +155,17 @@ struct new_message {
   std::string client_msg_id;
   std::int64_t created_at = 0;
   std::string bot;
+  // The seq must be above this: seqs up to it were seen by clients in a batch that
+  // was rolled back.
+  std::int64_t seq_floor = 0;
 };
 
 struct append_result {
   message_row message;     // the stored row (the original one for a duplicate)
   bool duplicate = false;  // same (author, client_msg_id) was stored before
+  // Seqs of the channel up to this are reserved once the transaction commits: they
+  // may be shown to clients before the message holding one is committed.
+  std::int64_t reserved = 0;
 };
 
 /// An agent of the agent relay, registered by an operator. Its bearer token

@@ -165,9 +165,15 @@ const std::string sql_message_by_id = message_select + "WHERE m.id = ?";
 const std::string sql_message_by_client_id =
     message_select + "WHERE m.author_id = ? AND m.client_msg_id = ?";
 const std::string sql_next_seq =
-    "INSERT INTO channel_seqs (room_id, channel_id, last_seq) VALUES (?, ?, 1)"
-    " ON CONFLICT (room_id, channel_id) DO UPDATE SET last_seq = last_seq + 1"
-    " RETURNING last_seq";
+    "INSERT INTO channel_seqs (room_id, channel_id, last_seq) VALUES (?1, ?2, max(1, ?3 + 1))"
+    " ON CONFLICT (room_id, channel_id) DO UPDATE SET last_seq = max(last_seq + 1, ?3 + 1)"
+    " RETURNING last_seq, reserved";
+const std::string sql_reserve_seqs =
+    "UPDATE channel_seqs SET reserved = ? WHERE room_id = ? AND channel_id = ?";
+const std::string sql_skip_reserved =
+    "UPDATE channel_seqs SET last_seq = reserved WHERE reserved > last_seq";
+const std::string sql_release_reserved =
+    "UPDATE channel_seqs SET reserved = last_seq WHERE reserved > last_seq";
 const std::string sql_insert_message =
     "INSERT INTO messages (id, room_id, channel_id, seq, author_id, content, client_msg_id,"
     " created_at, edited_at, thread_id, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)";
@@ -1344,21 +1350,38 @@ append_result sqlite_store::append_message(const new_message& msg) {
   const std::int64_t created_at = msg.created_at != 0 ? msg.created_at : now_ms();
 
   std::int64_t seq = 0;
+  std::int64_t reserved = 0;
   {
     auto st = prepare(sql_next_seq);
     if (!st) {
       undo();
       return {};
     }
-    st.bind(msg.room_id).bind(msg.channel_id);
+    st.bind(msg.room_id).bind(msg.channel_id).bind(msg.seq_floor);
     if (st.step() != SQLITE_ROW) {
       record("next seq");
       undo();
       return {};
     }
     seq = st.int64(0);
+    reserved = st.int64(1);
     if (st.step() != SQLITE_DONE) {
       record("next seq");
+      undo();
+      return {};
+    }
+  }
+  if (seq > reserved) {
+    // Reserving a block at a time keeps this write off most appends.
+    reserved = seq + seq_reservation;
+    auto st = prepare(sql_reserve_seqs);
+    if (!st) {
+      undo();
+      return {};
+    }
+    st.bind(reserved).bind(msg.room_id).bind(msg.channel_id);
+    if (st.step() != SQLITE_DONE) {
+      record("reserve seqs");
       undo();
       return {};
     }
@@ -1399,7 +1422,7 @@ append_result sqlite_store::append_message(const new_message& msg) {
     record(errc::internal, "appended message not found");
     return {};
   }
-  return {std::move(*stored), false};
+  return {std::move(*stored), false, reserved};
 }
 
 std::optional<message_row> sqlite_store::find_message(const std::string& id) {
@@ -1509,6 +1532,16 @@ std::int64_t sqlite_store::last_seq(const std::string& room_id, const std::strin
   if (rc == SQLITE_ROW) return st.int64(0);
   if (rc != SQLITE_DONE) record("last seq");
   return 0;
+}
+
+void sqlite_store::skip_reserved_seqs() {
+  last_error_ = {};
+  run(sql_skip_reserved, "skip reserved seqs");
+}
+
+void sqlite_store::release_reserved_seqs() {
+  last_error_ = {};
+  run(sql_release_reserved, "release reserved seqs");
 }
 
 // -- agent relay ----------------------------------------------------------------

@@ -114,6 +114,11 @@ class sqlite_store final : public store {
   std::vector<message_row> tail(const std::string& room_id, const std::string& channel_id,
                                 int n) override;
   std::int64_t last_seq(const std::string& room_id, const std::string& channel_id) override;
+  void skip_reserved_seqs() override;
+  void release_reserved_seqs() override;
+
+  /// How many seqs a channel reserves ahead at a time: the most a crash can skip.
+  static constexpr std::int64_t seq_reservation = 256;
 
   result<agent_row> create_agent(const agent_row& row, const std::string& token_hash) override;
   bool rotate_agent_token(const std::string& agent_id, const std::string& token_hash) override;

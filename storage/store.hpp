@@ -123,8 +123,9 @@ class store {
 
   // -- messages -------------------------------------------------------------
 
-  /// Assigns the next seq in the message's channel, or returns the stored original
-  /// when (author_id, client_msg_id) exists. Call inside a transaction.
+  /// Assigns the next seq in the message's channel (above `seq_floor`) and reserves a
+  /// block of seqs ahead of it, or returns the stored original when (author_id,
+  /// client_msg_id) exists. Call inside a transaction.
   virtual append_result append_message(const new_message& msg) = 0;
   virtual std::optional<message_row> find_message(const std::string& id) = 0;
   /// Sets content and edited_at. Call inside a transaction.
@@ -139,6 +140,12 @@ class store {
                                         int n) = 0;
   /// Highest seq in a channel, 0 when empty.
   virtual std::int64_t last_seq(const std::string& room_id, const std::string& channel_id) = 0;
+  /// Called by the writer when it starts: every channel continues above its reserved
+  /// seqs, which clients may have seen before a crash (see append_result::reserved).
+  virtual void skip_reserved_seqs() = 0;
+  /// Called by the writer when it stops cleanly with every seq it handed out
+  /// committed: the next start continues without a gap.
+  virtual void release_reserved_seqs() = 0;
 
   // -- agent relay ------------------------------------------------------------
   //

@@ -1360,6 +1360,39 @@ TEST_F(SqliteStoreTest, DuplicateClientMsgIdReturnsOriginalWithoutBurningSeq) {
   EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 3);
 }
 
+// Seqs may be shown before their commit (live fan-out goes first), so each channel
+// reserves seqs ahead. A writer that starts after a crash skips what was reserved; one
+// that stopped cleanly released it, and the channel continues without a gap.
+TEST_F(SqliteStoreTest, ReservedSeqsAreSkippedAfterACrashAndReleasedOnACleanStop) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  constexpr auto block = storage::sqlite_store::seq_reservation;
+  auto first = append(*s, msg(room, "ch_a", alice, "1"));
+  EXPECT_EQ(first.message.seq, 1);
+  EXPECT_EQ(first.reserved, 1 + block);
+  auto second = append(*s, msg(room, "ch_a", alice, "2"));
+  EXPECT_EQ(second.reserved, 1 + block) << "reserved a block at a time";
+
+  // A crash: the next writer skips the reservation.
+  s->skip_reserved_seqs();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_EQ(s->last_seq(room, "ch_a"), 1 + block);
+  auto third = append(*s, msg(room, "ch_a", alice, "3"));
+  EXPECT_EQ(third.message.seq, 2 + block);
+
+  // A clean stop: nothing to skip next time.
+  s->release_reserved_seqs();
+  s->skip_reserved_seqs();
+  auto fourth = append(*s, msg(room, "ch_a", alice, "4"));
+  EXPECT_EQ(fourth.message.seq, 3 + block);
+
+  // Seqs shown from a rolled-back batch stay burnt.
+  auto floored = msg(room, "ch_a", alice, "5");
+  floored.seq_floor = 10 + block;
+  EXPECT_EQ(append(*s, floored).message.seq, 11 + block);
+}
+
 TEST_F(SqliteStoreTest, SeqContinuesAfterDeletingNewest) {
   auto s = open();
   const auto room = room_of(*s);
