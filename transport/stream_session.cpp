@@ -17,6 +17,8 @@ stream_session::stream_session(net::ip::tcp::socket&& s, session_env& env, std::
       id_(id),
       cls_(cls),
       drains_(net::use_service<drain_queue>(socket_.get_executor().context())) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);  // writes try the socket first (write())
   metrics::get().connections[static_cast<std::size_t>(cls_)].add(1);
 }
 
@@ -174,26 +176,53 @@ void stream_session::enqueue(out_item item, bool start_write) {
 }
 
 void stream_session::write() {
-  writing_ = true;
-  write_started_ns_ = encoded_frame::steady_ns();
-  auto& items = queue_.items();
-  batch_ = std::min(items.size(), max_batch);
-  auto& m = metrics::get();
-  m.queue_frames.observe(static_cast<double>(items.size()));
-  m.queue_bytes.observe(static_cast<double>(queue_.total_bytes()));
-  bufs_.clear();
-  for (std::size_t i = 0; i < batch_; ++i) frame_into(items[i], i, bufs_);
-  // One gathered write for the whole batch; payloads are shared, never copied.
+  // Most writes go out whole at once: try the socket directly and go asynchronous only
+  // for what it does not take (one syscall per batch, no handler, no completion post).
+  while (!queue_.empty()) {
+    writing_ = true;
+    write_started_ns_ = encoded_frame::steady_ns();
+    auto& items = queue_.items();
+    batch_ = std::min(items.size(), max_batch);
+    auto& m = metrics::get();
+    m.queue_frames.observe(static_cast<double>(items.size()));
+    m.queue_bytes.observe(static_cast<double>(queue_.total_bytes()));
+    bufs_.clear();
+    for (std::size_t i = 0; i < batch_; ++i) frame_into(items[i], i, bufs_);
+    boost::system::error_code ec;
+    auto sent = socket_.write_some(bufs_, ec);  // the socket is non-blocking
+    if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+      writing_ = false;
+      return gone();
+    }
+    if (sent < net::buffer_size(bufs_)) return write_rest(sent);
+    if (!written()) return;
+  }
+}
+
+void stream_session::write_rest(std::size_t sent) {
+  // Drop what the socket took; payloads are shared, never copied.
+  auto it = bufs_.begin();
+  while (sent > 0 && sent >= it->size()) sent -= (it++)->size();
+  it->operator+=(sent);
+  bufs_.erase(bufs_.begin(), it);
   net::async_write(socket_, bufs_, [self = shared_from_this()](auto ec, std::size_t) {
-    self->writing_ = false;
-    if (ec) return self->gone();
-    self->delivered();
-    self->queue_.pop_front(self->batch_);
-    self->note_queue_bytes();
-    if (self->queue_.bytes() < self->queue_.limits().bytes / 4) self->caught_up();
-    if (!self->queue_.empty()) return self->write();
-    if (self->closing_) self->drained_while_closing();
+    if (ec) {
+      self->writing_ = false;
+      return self->gone();
+    }
+    if (self->written()) self->write();
   });
+}
+
+bool stream_session::written() {
+  writing_ = false;
+  delivered();
+  queue_.pop_front(batch_);
+  note_queue_bytes();
+  if (queue_.bytes() < queue_.limits().bytes / 4) caught_up();
+  if (!queue_.empty()) return !writing_;
+  if (closing_) drained_while_closing();
+  return false;
 }
 
 void stream_session::delivered() {

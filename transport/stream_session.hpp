@@ -99,6 +99,10 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   /// Moves what actors pushed (the inbox) into the queue, then writes.
   void drain();
   void write();
+  /// Writes the rest of a batch the socket took only `sent` bytes of, asynchronously.
+  void write_rest(std::size_t sent);
+  /// Retires the written batch; true when more is queued and nothing is writing.
+  bool written();
   /// Counts the frames of the finished write and their creation-to-write latency.
   void delivered();
 
