@@ -332,6 +332,9 @@ if group fanout; then
   pair fanout-s1000-sat    fanout --subs 1000  --rate 400 --duration "$((F / 2))" --drain 20
   # 400,000/s no longer saturates Relay with 1,000 subscribers: offer twice that.
   pair fanout-s1000-sat800 fanout --subs 1000  --rate 800 --duration "$((F / 2))" --drain 20
+  # The same with two load generator threads: one reading thread tops out near
+  # 450,000 frames/s on the reference machine and then measures itself.
+  pair fanout-s1000-sat800-t2 fanout --subs 1000 --rate 800 --duration "$((F / 2))" --drain 20 --threads 2
   pair fanout-s10000-sat   fanout --subs 10000 --rate 40  --duration "$((F / 2))" --drain 20
   pair "fanout-s$M-sat"    fanout --subs "$M"  --rate 20  --duration "$((F / 2))" --drain 20 --conns-per-source 10000
 fi
