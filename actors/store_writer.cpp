@@ -97,9 +97,10 @@ void flush(writer_actor* self) {
   } else {
     st.db->rollback();
   }
-  // Early seqs of a committed batch are durable; of a failed one, burnt.
-  for (auto& [key, seq] : st.batch_reserved) st.reserved[key] = std::max(st.reserved[key], seq);
-  if (!failure.empty()) {
+  // A committed batch's reservations hold; a failed batch burns the seqs it showed.
+  if (failure.empty()) {
+    for (auto& [key, seq] : st.batch_reserved) st.reserved[key] = std::max(st.reserved[key], seq);
+  } else {
     for (auto& [key, seq] : st.batch_shown) {
       st.floor[key] = std::max(st.floor[key], seq);
       st.lost_shown = true;
