@@ -59,21 +59,19 @@ void fan_out(channel_actor* self, const storage::message_row& m) {
   for (auto& [id, sub] : st.subs) sub.sink->push(f);
 }
 
+// Every subscriber, catching up or not: for what is not a new message.
+void broadcast(channel_state& st, const frame_ptr& f) {
+  for (auto& [id, s] : st.subs) s.sink->push(f);
+  for (auto& [id, s] : st.catching) s.sink->push(f);
+}
+
 // A message shown before its commit whose batch then rolled back: clients drop it.
 void retract(channel_actor* self, const std::string& id) {
   auto& st = self->state;
   auto it = std::find_if(st.ring.begin(), st.ring.end(), [&](auto& r) { return r.id == id; });
   if (it == st.ring.end()) return;
   st.ring.erase(it);
-  auto f = make_frame(codec::encode_message_deleted(id, st.p.row.id));
-  for (auto& [sid, s] : st.subs) s.sink->push(f);
-  for (auto& [sid, s] : st.catching) s.sink->push(f);
-}
-
-// Every subscriber, catching up or not: for what is not a new message.
-void broadcast(channel_state& st, const frame_ptr& f) {
-  for (auto& [id, s] : st.subs) s.sink->push(f);
-  for (auto& [id, s] : st.catching) s.sink->push(f);
+  broadcast(st, make_frame(codec::encode_message_deleted(id, st.p.row.id)));
 }
 
 // The messages a subscriber missed after `after`, if the ring can tell.
