@@ -24,8 +24,14 @@ struct pending_write {
 };
 
 struct writer_state {
-  std::unique_ptr<storage::store> db;
+  std::shared_ptr<storage::store> db;
+  // Runs COMMIT (the fsync) on its own thread so the writer's inserts, and the live
+  // fan-out they trigger, stay on the actor workers without waking a thread per post.
+  // Null: commit inline (deterministic tests).
+  caf::actor committer;
+  bool committing = false;  // the connection belongs to the committer until it answers
   std::vector<pending_write> batch;
+  std::vector<pending_write> in_commit;
   bool flush_scheduled = false;
   // Per channel ("room\nchannel"): seqs reserved by committed transactions (messages
   // up to there may be shown before their commit), and seqs shown early in a batch
@@ -36,10 +42,12 @@ struct writer_state {
   std::unordered_map<std::string, std::int64_t> batch_reserved;
   std::unordered_map<std::string, std::int64_t> batch_shown;
   bool lost_shown = false;  // some early seq was rolled back: keep the reservations
+  std::chrono::steady_clock::time_point started;
 
   ~writer_state() {
     // A clean stop: every seq handed out is committed, so the next start need not skip.
-    if (db && !lost_shown) db->release_reserved_seqs();
+    // Mid-commit the connection is not ours; the next start skips the reservation.
+    if (db && !lost_shown && !committing) db->release_reserved_seqs();
   }
   static inline const char* name = "store_writer";
 };
@@ -71,32 +79,11 @@ caf::typed_response_promise<write_outcome> enqueue(
   return enqueue<write_outcome>(self, std::move(run), std::move(failed));
 }
 
-void flush(writer_actor* self) {
+// The second half of a flush, once COMMIT has run (or the batch failed before it).
+void settle(writer_actor* self, std::string failure) {
   auto& st = self->state;
-  st.flush_scheduled = false;
-  auto batch = std::move(st.batch);
-  st.batch.clear();
-
-  // Store calls report failures through last_error(); any of them fails the batch.
-  std::string failure;
-  auto started = std::chrono::steady_clock::now();
-  auto check = [&] {
-    if (failure.empty() && st.db->last_error()) failure = st.db->last_error().message;
-  };
-  st.db->begin();
-  check();
-  for (auto& w : batch) {
-    if (!failure.empty()) break;
-    w.run(*st.db);
-    if (st.db->last_error().code == errc::internal || st.db->last_error().code == errc::unavailable)
-      check();
-  }
-  if (failure.empty()) {
-    st.db->commit();
-    check();
-  } else {
-    st.db->rollback();
-  }
+  auto batch = std::move(st.in_commit);
+  st.in_commit.clear();
   // A committed batch's reservations hold; a failed batch burns the seqs it showed.
   if (failure.empty()) {
     for (auto& [key, seq] : st.batch_reserved) st.reserved[key] = std::max(st.reserved[key], seq);
@@ -112,12 +99,72 @@ void flush(writer_actor* self) {
   auto& m = metrics::get();
   m.store_batch.observe(static_cast<double>(batch.size()));
   m.store_commit_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count());
   if (!failure.empty()) {
     // Nothing of this batch is durable: no client may get an ack for it.
     spdlog::error("store commit failed, {} writes rejected: {}", batch.size(), failure);
   }
   for (auto& w : batch) w.finish(failure.empty());
+}
+
+void flush(writer_actor* self);
+
+void commit(writer_actor* self) {
+  auto& st = self->state;
+  if (!st.committer) {
+    st.db->commit();
+    return settle(self, st.db->last_error() ? st.db->last_error().message : std::string{});
+  }
+  st.committing = true;
+  self->request(st.committer, caf::infinite, flush_atom::value)
+      .then(
+          [self](std::string& failure) {
+            self->state.committing = false;
+            settle(self, std::move(failure));
+            if (!self->state.batch.empty()) flush(self);
+          },
+          [self](caf::error& err) {
+            // The committer is gone (shutting down): the connection's state is unknown.
+            self->state.committing = false;
+            settle(self, to_string(err));
+          });
+}
+
+void flush(writer_actor* self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  // What arrives during a commit waits for it and then goes in the next batch.
+  if (st.committing || st.batch.empty()) return;
+  st.in_commit = std::move(st.batch);
+  st.batch.clear();
+
+  // Store calls report failures through last_error(); any of them fails the batch.
+  std::string failure;
+  st.started = std::chrono::steady_clock::now();
+  auto check = [&] {
+    if (failure.empty() && st.db->last_error()) failure = st.db->last_error().message;
+  };
+  st.db->begin();
+  check();
+  for (auto& w : st.in_commit) {
+    if (!failure.empty()) break;
+    w.run(*st.db);
+    if (st.db->last_error().code == errc::internal || st.db->last_error().code == errc::unavailable)
+      check();
+  }
+  if (failure.empty()) return commit(self);
+  st.db->rollback();
+  settle(self, std::move(failure));
+}
+
+// Owns COMMIT for the writer: the only blocking call (fsync) is made here.
+caf::behavior committer(caf::event_based_actor*, std::shared_ptr<storage::store> db) {
+  return {
+      [db](flush_atom) {
+        db->commit();
+        return db->last_error() ? db->last_error().message : std::string{};
+      },
+  };
 }
 
 // Loads the message and checks it belongs to the room and to a channel the caller can
@@ -152,8 +199,10 @@ write_outcome append(writer_actor* self, storage::store& db, storage::new_messag
   return out;
 }
 
-caf::behavior writer(writer_actor* self, store_factory open) {
+caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread) {
   self->state.db = open();
+  if (commit_thread)
+    self->state.committer = self->spawn<caf::detached + caf::linked>(committer, self->state.db);
   // Seqs reserved before a crash may have been seen by clients: continue above them.
   self->state.db->skip_reserved_seqs();
   if (self->state.db->last_error())
@@ -249,9 +298,8 @@ caf::behavior writer(writer_actor* self, store_factory open) {
 
 }  // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open, bool dedicated_thread) {
-  if (!dedicated_thread) return sys.spawn(writer, std::move(open));
-  return sys.spawn<caf::detached>(writer, std::move(open));
+caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open, bool commit_thread) {
+  return sys.spawn(writer, std::move(open), commit_thread);
 }
 
 }  // namespace relay

@@ -7,7 +7,9 @@
 
 namespace relay {
 
-/// Spawns the single writer of the store on its own thread (it blocks on fsync).
+/// Spawns the single writer of the store. It runs its inserts as an ordinary actor, so
+/// a post and its live fan-out stay on the actor workers; only COMMIT (the fsync) runs
+/// on a thread of its own, and what arrives meanwhile joins the next batch.
 ///
 /// It answers
 ///  * `(append_atom, storage::new_message)` -> `write_outcome`
@@ -28,8 +30,8 @@ namespace relay {
 /// and its seq is never given to another message. Every
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.
-/// `dedicated_thread = false` is for deterministic tests only.
+/// `commit_thread = false` commits inline, for deterministic tests only.
 caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open,
-                              bool dedicated_thread = true);
+                              bool commit_thread = true);
 
 }  // namespace relay
