@@ -28,7 +28,8 @@ struct connection_state {
   bool synced = false;
   // Channels whose resume is still being paged: the channel and the last seq sent.
   std::map<std::string, std::pair<caf::actor, std::int64_t>> catching;
-  bool paging = false;  // a page request is out
+  bool paging = false;            // a page request is out
+  std::size_t sync_reserved = 0;  // resume budget taken for the sync's first pages
   static inline const char* name = "connection";
 };
 
@@ -54,15 +55,32 @@ void page_resume(connection_actor* self) {
     self->delayed_send(self, page_poll, catchup_atom::value);
     return;
   }
+  // Every resume in the process shares one rate: the page waits its turn.
+  auto reserved = st.p.page.bytes;
+  if (auto& budget = st.p.resume_budget) {
+    if (auto wait = budget->reserve(reserved, now_ms()); wait > 0) {
+      self->delayed_send(self, std::chrono::milliseconds(wait), catchup_atom::value);
+      return;
+    }
+  }
+  auto refund = [self, reserved](std::size_t used) {
+    if (auto& budget = self->state.p.resume_budget; budget && used < reserved)
+      budget->refund(reserved - used);
+  };
   st.paging = true;
   auto& [channel_id, cursor] = *st.catching.begin();
   self->request(cursor.first, caf::infinite, catchup_atom::value, st.p.sink->id(), cursor.second,
                 st.p.page)
       .then(
-          [self, id = channel_id](catchup_page& page) {
+          [self, id = channel_id, refund](catchup_page& page) {
             auto& st = self->state;
             st.paging = false;
-            for (auto& m : page.messages) st.p.sink->push(message_frame(m));
+            std::size_t used = 0;
+            for (auto& m : page.messages) {
+              used += page_cost(m);
+              st.p.sink->push(message_frame(m));
+            }
+            refund(used);
             if (page.live) {
               st.catching.erase(id);
             } else if (page.after == st.catching[id].second) {
@@ -74,7 +92,8 @@ void page_resume(connection_actor* self) {
             }
             page_resume(self);
           },
-          [self](caf::error& err) {
+          [self, refund](caf::error& err) {
+            refund(0);
             spdlog::warn("resume paging failed: {}", to_string(err));
             self->state.p.sink->close(1011, "resume failed; reconnect");
             self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
@@ -111,6 +130,12 @@ void maybe_sync(connection_actor* self) {
     std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) {
       return std::tie(a.channel_id, a.seq) < std::tie(b.channel_id, b.seq);
     });
+  }
+  if (st.sync_reserved > 0) {
+    std::size_t used = 0;
+    for (auto& m : all) used += page_cost(m);
+    if (used < st.sync_reserved) st.p.resume_budget->refund(st.sync_reserved - used);
+    st.sync_reserved = 0;
   }
   st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
   page_resume(self);
@@ -160,10 +185,18 @@ void handle_send(connection_actor* self, codec::client_send& s) {
           });
 }
 
-caf::behavior connection(connection_actor* self, connection_params params) {
-  self->state.p = std::move(params);
+// Joins the room. A resume first reserves its first pages (they go out in the sync)
+// from the budget all resumes share, so a crowd reconnecting at once is spread out.
+void join(connection_actor* self) {
   auto& st = self->state;
-  st.sends.emplace(st.p.send_rate, st.p.send_burst);
+  if (!st.p.resume.empty() && st.p.resume_budget) {
+    auto bytes = st.p.page.bytes * st.p.resume.size();
+    if (auto wait = st.p.resume_budget->reserve(bytes, now_ms()); wait > 0) {
+      self->delayed_send(self, std::chrono::milliseconds(wait), join_atom::value);
+      return;
+    }
+    st.sync_reserved = bytes;
+  }
   subscription sub{st.p.sink, st.p.who, st.p.resume, st.p.page};
   self->request(st.p.room, caf::infinite, join_atom::value, std::move(sub),
                 caf::actor_cast<caf::actor>(self))
@@ -178,6 +211,13 @@ caf::behavior connection(connection_actor* self, connection_params params) {
             self->state.p.sink->close(1011, "room unavailable");
             stop(self);
           });
+}
+
+caf::behavior connection(connection_actor* self, connection_params params) {
+  self->state.p = std::move(params);
+  auto& st = self->state;
+  st.sends.emplace(st.p.send_rate, st.p.send_burst);
+  join(self);
   if (st.p.registry)
     self->request(st.p.registry, caf::infinite, register_atom::value, st.p.who.token_id,
                   st.p.who.user.id, caf::actor_cast<caf::actor>(self))
@@ -200,6 +240,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
         maybe_sync(self);
       },
       [=](catchup_atom) { page_resume(self); },
+      [=](join_atom) { join(self); },
       [=](codec::client_frame& f, std::size_t bytes) {
         // Handed on (a send becomes a room request): the socket may read more.
         self->state.p.sink->consumed(bytes);

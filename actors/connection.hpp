@@ -23,8 +23,9 @@ struct connection_params {
   caf::actor registry;    // session registry; may be invalid (tests)
   double send_rate = 10;  // per-connection token bucket for `send`
   double send_burst = 20;
-  std::shared_ptr<keyed_limiter> user_sends;  // per-user bucket; may be null (tests)
-  resume_page page;                           // how a long resume is paged
+  std::shared_ptr<keyed_limiter> user_sends;   // per-user bucket; may be null (tests)
+  resume_page page;                            // how a long resume is paged
+  std::shared_ptr<byte_budget> resume_budget;  // process-wide; may be null (unlimited)
 };
 
 /// One live client (WebSocket or SSE) in one room. It joins the room, assembles the

@@ -95,6 +95,12 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
   ctx.user_sends = std::make_shared<keyed_limiter>(static_cast<double>(cfg.user_send_rate),
                                                    static_cast<double>(cfg.user_send_burst));
   ctx.max_connections_per_user = cfg.max_connections_per_user;
+  {
+    // Up to four pages in flight at once, more when the rate is high.
+    auto rate = static_cast<double>(cfg.resume_rate_bytes);
+    auto burst = std::max(4.0 * static_cast<double>(cfg.resume_page_bytes), rate / 16);
+    ctx.resume_budget = std::make_shared<byte_budget>(rate, burst);
+  }
 
   ctx.admins.clear();
   std::stringstream admins{cfg.admins};

@@ -174,6 +174,9 @@ const std::vector<option_def>& table() {
       int_opt("resume_page_bytes", &config::resume_page_bytes, 256 * 1024, 4096, 16 << 20,
               "most bytes per channel a resume sends at once; the rest follows as the client "
               "reads"),
+      int_opt("resume_rate_bytes", &config::resume_rate_bytes, 32 << 20, 0, std::int64_t{1} << 40,
+              "bytes a second all paged resumes together may send, so clients coming back far "
+              "behind cannot starve live traffic (0: unlimited)"),
       int_opt("sse_ping_seconds", &config::sse_ping_seconds, 20, 1, 3600,
               "interval of SSE ping events"),
       int_opt("out_queue_bytes", &config::out_queue_bytes, 1 << 20, 4096, 1 << 30,

@@ -27,6 +27,7 @@ struct config {
   std::int64_t ring_messages = 256;
   std::int64_t resume_page_messages = 256;
   std::int64_t resume_page_bytes = 256 * 1024;
+  std::int64_t resume_rate_bytes = 32 << 20;
   std::int64_t sse_ping_seconds = 20;
   std::int64_t out_queue_bytes = 1024 * 1024;
   std::int64_t out_queue_frames = 8192;

@@ -37,4 +37,27 @@ std::int64_t keyed_limiter::take(const std::string& key, std::int64_t now_ms) {
   return it->second.take(now_ms);
 }
 
+std::int64_t byte_budget::reserve(std::size_t bytes, std::int64_t now_ms) {
+  if (rate_ <= 0) return 0;
+  std::lock_guard lock{mu_};
+  if (last_ms_ >= 0 && now_ms > last_ms_)
+    tokens_ = std::min(burst_, tokens_ + rate_ * static_cast<double>(now_ms - last_ms_) / 1000.0);
+  if (now_ms > last_ms_) last_ms_ = now_ms;
+  // A reservation bigger than the burst could never be granted: it waits for a full
+  // bucket instead.
+  auto need = std::min(static_cast<double>(bytes), burst_);
+  if (tokens_ >= need) {
+    tokens_ -= static_cast<double>(bytes);
+    return 0;
+  }
+  return std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil((need - tokens_) / rate_ * 1000.0)));
+}
+
+void byte_budget::refund(std::size_t bytes) {
+  if (rate_ <= 0) return;
+  std::lock_guard lock{mu_};
+  tokens_ = std::min(burst_, tokens_ + static_cast<double>(bytes));
+}
+
 }  // namespace relay

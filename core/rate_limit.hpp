@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -42,6 +43,30 @@ class keyed_limiter {
   std::mutex mu_;
   std::unordered_map<std::string, token_bucket> buckets_;
   std::uint64_t takes_ = 0;
+};
+
+/// Bytes a second shared by every connection of the process, reserved before the
+/// bytes are produced and refunded when fewer went out. Resumes spend it: however many
+/// clients come back far behind at once, catching them up takes at most this rate from
+/// the threads serving live traffic. Thread-safe.
+class byte_budget {
+ public:
+  /// `bytes_per_second` 0: unlimited.
+  byte_budget(double bytes_per_second, double burst)
+      : rate_(bytes_per_second), burst_(burst), tokens_(burst) {}
+
+  /// Reserves `bytes`. Returns 0 when granted, else the milliseconds until they are
+  /// there (nothing is reserved then).
+  std::int64_t reserve(std::size_t bytes, std::int64_t now_ms);
+  /// Gives back what a reservation did not use.
+  void refund(std::size_t bytes);
+
+ private:
+  std::mutex mu_;
+  double rate_;
+  double burst_;
+  double tokens_;
+  std::int64_t last_ms_ = -1;
 };
 
 }  // namespace relay

@@ -101,7 +101,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
                          static_cast<double>(env_.cfg->send_burst),
                          env_.api.user_sends,
                          {static_cast<std::size_t>(env_.cfg->resume_page_messages),
-                          static_cast<std::size_t>(env_.cfg->resume_page_bytes)}};
+                          static_cast<std::size_t>(env_.cfg->resume_page_bytes)},
+                         env_.api.resume_budget};
     // The unread tail of the buffer already belongs to the new protocol.
     std::string leftover{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
     if (websocket_) {

@@ -97,3 +97,60 @@ test('a stalled client is closed with 4008; others get everything; resume loses 
   const history = await fetchAllMessages(relay.url, sender.token, 'lobby', { channelId: '__lobby' });
   assert.equal(history.filter((m) => m.content === content).length, total);
 });
+
+test('resumes far behind share one byte budget: a crowd catching up is spread out, and loses nothing', async () => {
+  // 256 KiB/s for all resumes together, 64 KiB pages (so the budget holds 4 pages).
+  const rate = 256 * 1024;
+  const slowRelay = await startRelay({
+    args: ['--resume-rate-bytes', String(rate), '--resume-page-bytes', '65536', ...FAST_SEND_ARGS],
+  });
+  try {
+    const user = async () => {
+      const login = uniq('rb');
+      return { login, token: await createUser(slowRelay.dataDir, login) };
+    };
+    const sender = await user();
+    const pub = await openWs(`${slowRelay.wsUrl}/api/ws/rooms/lobby`, sender.token);
+    const startSeq = (await pub.next((f) => f.type === 'sync')).seqs.__lobby;
+    const content = 'y'.repeat(3900);
+    const total = 150; // ~600 KB of backlog per resuming client
+    let lastSeq = startSeq;
+    for (let i = 0; i < total; i += 25) {
+      const window = [];
+      for (let k = i; k < i + 25; k += 1) {
+        const cm = uniq(`rb${k}-`);
+        pub.send({ type: 'send', clientMsgId: cm, content, channelId: null });
+        window.push(pub.next((f) => f.type === 'ack' && f.clientMsgId === cm, 20000));
+      }
+      lastSeq = (await Promise.all(window)).at(-1).seq;
+    }
+
+    // Two clients come back at once, each missing every one of those messages.
+    const started = Date.now();
+    const resume = async () => {
+      const u = await user();
+      const c = await openWs(`${slowRelay.wsUrl}/api/ws/rooms/lobby`, u.token, { resume: `__lobby:${startSeq}` });
+      const sync = await c.next((f) => f.type === 'sync', 30000);
+      await c.next((f) => f.type === 'message' && f.message.seq === lastSeq, 30000);
+      const seqs = [
+        ...sync.messages.map((m) => m.seq),
+        ...c.frames.filter((f) => f.type === 'message').map((f) => f.message.seq),
+      ];
+      await c.close();
+      return seqs;
+    };
+    const [a, b] = await Promise.all([resume(), resume()]);
+    const elapsed = (Date.now() - started) / 1000;
+    const want = Array.from({ length: lastSeq - startSeq }, (_, i) => startSeq + 1 + i);
+    assert.deepEqual(a, want);
+    assert.deepEqual(b, want);
+    // Both backlogs went through the one budget: no faster than the rate allows after
+    // the budget's initial 256 KiB (a lower bound, which no slow machine can break).
+    const bytes = 2 * total * content.length;
+    const floor = (bytes - 256 * 1024) / rate;
+    assert.ok(elapsed >= floor * 0.9, `${bytes} bytes resumed in ${elapsed}s, budget allows ${floor}s at best`);
+    await pub.close();
+  } finally {
+    await slowRelay.stop();
+  }
+});

@@ -55,3 +55,28 @@ TEST(keyed_limiter, is_exact_under_concurrent_takes) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(granted.load(), 1000) << "2000 attempts, a burst of 1000";
 }
+
+TEST(byte_budget, grants_reservations_up_to_the_rate_and_takes_refunds) {
+  relay::byte_budget b{1000.0, 2000.0};  // 1,000 bytes a second, burst 2,000
+  EXPECT_EQ(b.reserve(1500, 0), 0);
+  EXPECT_EQ(b.reserve(1000, 0), 500) << "500 left: the next 1,000 need half a second";
+  EXPECT_EQ(b.reserve(1000, 500), 0);
+  EXPECT_GT(b.reserve(1, 500), 0) << "spent";
+  b.refund(800);  // a page came out smaller than reserved
+  EXPECT_EQ(b.reserve(800, 500), 0);
+  b.refund(1'000'000);
+  EXPECT_EQ(b.reserve(2000, 500), 0) << "refunds fill up to the burst";
+  EXPECT_GT(b.reserve(1, 500), 0) << "and no further";
+}
+
+TEST(byte_budget, a_reservation_above_the_burst_waits_for_a_full_bucket_then_goes_into_debt) {
+  relay::byte_budget b{1000.0, 1000.0};
+  EXPECT_EQ(b.reserve(5000, 0), 0) << "a full bucket lets a big page through";
+  EXPECT_NEAR(b.reserve(1, 0), 4001, 1) << "paid back at the rate before anything else goes";
+  EXPECT_EQ(b.reserve(1, 4002), 0);
+}
+
+TEST(byte_budget, zero_rate_means_unlimited) {
+  relay::byte_budget b{0.0, 0.0};
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(b.reserve(1 << 30, 0), 0);
+}
