@@ -63,13 +63,16 @@ caf::behavior reader(reader_actor* self, store_factory open) {
           storage::message_query q;
           q.room_id = room_id;
           q.channel_id = channel_id;
-          q.limit = static_cast<int>(std::min<std::size_t>(storage::max_query_rows,
-                                                           std::max<std::size_t>(max_messages, 1)));
           max_messages = std::max<std::size_t>(max_messages, 1);
+          // Rows are read in chunks sized by what the rows so far cost, so a page of big
+          // messages does not read (and allocate) max_messages rows to keep a few of
+          // them: a crowd of resumes made the readers ~7x the bytes they sent.
+          std::size_t chunk = std::min<std::size_t>(max_messages, 16);
           std::size_t bytes = 0;
           // Pages until `upto` (seqs past it are already on their way live) or a full page.
           for (auto cursor = after; cursor < upto;) {
             q.after_seq = cursor;
+            q.limit = static_cast<int>(std::min<std::size_t>(storage::max_query_rows, chunk));
             auto rows = db.list_messages(q);
             if (rows.empty()) break;
             for (auto& m : rows) {
@@ -79,6 +82,11 @@ caf::behavior reader(reader_actor* self, store_factory open) {
               cursor = m.seq;
               out.push_back(std::move(m));
             }
+            if (rows.size() < static_cast<std::size_t>(q.limit) || out.size() >= max_messages)
+              break;  // no more rows, or a full page
+            auto per_row = bytes / out.size();
+            auto fits = bytes < max_bytes ? (max_bytes - bytes) / per_row + 1 : 1;
+            chunk = std::clamp<std::size_t>(fits, 1, max_messages - out.size());
           }
           return out;
         });
