@@ -25,6 +25,21 @@ async function connect(u, query) {
   return c;
 }
 
+// Sends `total` messages to the lobby, `window` at a time, and returns their acks in order.
+async function sendAll(pub, total, content, window) {
+  const acked = [];
+  for (let i = 0; i < total; i += window) {
+    const pending = [];
+    for (let k = i; k < Math.min(i + window, total); k += 1) {
+      const cm = uniq(`bp${k}-`);
+      pub.send({ type: 'send', clientMsgId: cm, content, channelId: null });
+      pending.push(pub.next((f) => f.type === 'ack' && f.clientMsgId === cm, 20000));
+    }
+    acked.push(...(await Promise.all(pending)));
+  }
+  return acked;
+}
+
 test('a stalled client is closed with 4008; others get everything; resume loses nothing', async () => {
   const sender = await newUser();
   const watcher = await newUser();
@@ -40,16 +55,7 @@ test('a stalled client is closed with 4008; others get everything; resume loses 
   const content = 'x'.repeat(3900);
   const total = 3000; // ~12 MB to every subscriber: far past the loopback socket buffers
   // Windows of 20 keep each burst well under a healthy reader's cap.
-  const acked = [];
-  for (let i = 0; i < total; i += 20) {
-    const window = [];
-    for (let k = i; k < i + 20; k += 1) {
-      const cm = uniq(`bp${k}-`);
-      pub.send({ type: 'send', clientMsgId: cm, content, channelId: null });
-      window.push(pub.next((f) => f.type === 'ack' && f.clientMsgId === cm, 20000));
-    }
-    acked.push(...(await Promise.all(window)));
-  }
+  const acked = await sendAll(pub, total, content, 20);
   assert.equal(acked.length, total);
 
   // The fast watcher receives every message, in seq order.
@@ -114,16 +120,7 @@ test('resumes far behind share one byte budget: a crowd catching up is spread ou
     const startSeq = (await pub.next((f) => f.type === 'sync')).seqs.__lobby;
     const content = 'y'.repeat(3900);
     const total = 150; // ~600 KB of backlog per resuming client
-    let lastSeq = startSeq;
-    for (let i = 0; i < total; i += 25) {
-      const window = [];
-      for (let k = i; k < i + 25; k += 1) {
-        const cm = uniq(`rb${k}-`);
-        pub.send({ type: 'send', clientMsgId: cm, content, channelId: null });
-        window.push(pub.next((f) => f.type === 'ack' && f.clientMsgId === cm, 20000));
-      }
-      lastSeq = (await Promise.all(window)).at(-1).seq;
-    }
+    const lastSeq = (await sendAll(pub, total, content, 25)).at(-1).seq;
 
     // Two clients come back at once, each missing every one of those messages.
     const started = Date.now();
