@@ -29,8 +29,9 @@ struct writer_state {
   // fan-out they trigger, stay on the actor workers without waking a thread per post.
   // Null: commit inline (deterministic tests).
   caf::actor committer;
-  bool committing = false;  // the connection belongs to the committer until it answers
   std::vector<pending_write> batch;
+  // The batch being committed; while it is not empty the connection belongs to the
+  // committer.
   std::vector<pending_write> in_commit;
   bool flush_scheduled = false;
   // Per channel ("room\nchannel"): seqs reserved by committed transactions (messages
@@ -47,7 +48,7 @@ struct writer_state {
   ~writer_state() {
     // A clean stop: every seq handed out is committed, so the next start need not skip.
     // Mid-commit the connection is not ours; the next start skips the reservation.
-    if (db && !lost_shown && !committing) db->release_reserved_seqs();
+    if (db && !lost_shown && in_commit.empty()) db->release_reserved_seqs();
   }
   static inline const char* name = "store_writer";
 };
@@ -115,17 +116,14 @@ void commit(writer_actor* self) {
     st.db->commit();
     return settle(self, st.db->last_error() ? st.db->last_error().message : std::string{});
   }
-  st.committing = true;
   self->request(st.committer, caf::infinite, flush_atom::value)
       .then(
           [self](std::string& failure) {
-            self->state.committing = false;
             settle(self, std::move(failure));
             if (!self->state.batch.empty()) flush(self);
           },
           [self](caf::error& err) {
             // The committer is gone (shutting down): the connection's state is unknown.
-            self->state.committing = false;
             settle(self, to_string(err));
           });
 }
@@ -134,7 +132,7 @@ void flush(writer_actor* self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   // What arrives during a commit waits for it and then goes in the next batch.
-  if (st.committing || st.batch.empty()) return;
+  if (!st.in_commit.empty() || st.batch.empty()) return;
   st.in_commit = std::move(st.batch);
   st.batch.clear();
 
