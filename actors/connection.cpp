@@ -64,8 +64,7 @@ void page_resume(connection_actor* self) {
     }
   }
   auto refund = [self, reserved](std::size_t used) {
-    if (auto& budget = self->state.p.resume_budget; budget && used < reserved)
-      budget->refund(reserved - used);
+    if (auto& budget = self->state.p.resume_budget) budget->refund(reserved, used);
   };
   st.paging = true;
   auto& [channel_id, cursor] = *st.catching.begin();
@@ -75,12 +74,8 @@ void page_resume(connection_actor* self) {
           [self, id = channel_id, refund](catchup_page& page) {
             auto& st = self->state;
             st.paging = false;
-            std::size_t used = 0;
-            for (auto& m : page.messages) {
-              used += page_cost(m);
-              st.p.sink->push(message_frame(m));
-            }
-            refund(used);
+            for (auto& m : page.messages) st.p.sink->push(message_frame(m));
+            refund(page_bytes(page.messages));
             if (page.live) {
               st.catching.erase(id);
             } else if (page.after == st.catching[id].second) {
@@ -132,10 +127,7 @@ void maybe_sync(connection_actor* self) {
     });
   }
   if (st.sync_reserved > 0) {
-    std::size_t used = 0;
-    for (auto& m : all) used += page_cost(m);
-    if (used < st.sync_reserved) st.p.resume_budget->refund(st.sync_reserved - used);
-    st.sync_reserved = 0;
+    st.p.resume_budget->refund(std::exchange(st.sync_reserved, 0), page_bytes(all));
   }
   st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
   page_resume(self);

@@ -22,6 +22,13 @@ inline std::size_t page_cost(const storage::message_row& m) {
   return m.content.size() + 256;
 }
 
+/// What a page of messages costs (the sum of page_cost).
+inline std::size_t page_bytes(const std::vector<storage::message_row>& ms) {
+  std::size_t bytes = 0;
+  for (auto& m : ms) bytes += page_cost(m);
+  return bytes;
+}
+
 /// Keeps the oldest messages of `ms` that fit `max_messages` and `max_bytes` (always at
 /// least one). True if all of them fit.
 inline bool fit_page(std::vector<storage::message_row>& ms, std::size_t max_messages,

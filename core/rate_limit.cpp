@@ -54,10 +54,10 @@ std::int64_t byte_budget::reserve(std::size_t bytes, std::int64_t now_ms) {
       1, static_cast<std::int64_t>(std::ceil((need - tokens_) / rate_ * 1000.0)));
 }
 
-void byte_budget::refund(std::size_t bytes) {
-  if (rate_ <= 0) return;
+void byte_budget::refund(std::size_t reserved, std::size_t used) {
+  if (rate_ <= 0 || used >= reserved) return;
   std::lock_guard lock{mu_};
-  tokens_ = std::min(burst_, tokens_ + static_cast<double>(bytes));
+  tokens_ = std::min(burst_, tokens_ + static_cast<double>(reserved - used));
 }
 
 }  // namespace relay

@@ -58,8 +58,8 @@ class byte_budget {
   /// Reserves `bytes`. Returns 0 when granted, else the milliseconds until they are
   /// there (nothing is reserved then).
   std::int64_t reserve(std::size_t bytes, std::int64_t now_ms);
-  /// Gives back what a reservation did not use.
-  void refund(std::size_t bytes);
+  /// Gives back what a reservation of `reserved` bytes did not use.
+  void refund(std::size_t reserved, std::size_t used);
 
  private:
   std::mutex mu_;

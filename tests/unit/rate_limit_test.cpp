@@ -62,9 +62,9 @@ TEST(byte_budget, grants_reservations_up_to_the_rate_and_takes_refunds) {
   EXPECT_EQ(b.reserve(1000, 0), 500) << "500 left: the next 1,000 need half a second";
   EXPECT_EQ(b.reserve(1000, 500), 0);
   EXPECT_GT(b.reserve(1, 500), 0) << "spent";
-  b.refund(800);  // a page came out smaller than reserved
+  b.refund(1000, 200);  // a page came out 800 bytes smaller than reserved
   EXPECT_EQ(b.reserve(800, 500), 0);
-  b.refund(1'000'000);
+  b.refund(1'000'000, 0);
   EXPECT_EQ(b.reserve(2000, 500), 0) << "refunds fill up to the burst";
   EXPECT_GT(b.reserve(1, 500), 0) << "and no further";
 }
