@@ -10,7 +10,7 @@
 # benchmarks/peers/nchan.conf, started here on a free loopback port), with the same
 # load generator, message size and subscriber counts.
 #
-# Groups (BENCH_GROUPS, all by default): ack fanout idle slow agents
+# Groups (BENCH_GROUPS, all by default): ack fanout idle slow agents micro
 #
 # Environment knobs (defaults in brackets):
 #   SYNC=full|normal        --sqlite-synchronous of the server [full]
@@ -29,7 +29,7 @@
 #   RELAY_BIN=PATH          server binary to test instead of build-bench/relay (e.g. one
 #                           built from a clean export of a commit); only relay_loadgen is
 #                           built then
-#   BENCH_GROUPS="fanout idle"    run only these groups [ack fanout idle slow agents]
+#   BENCH_GROUPS="fanout idle"    run only these groups [ack fanout idle slow agents micro]
 #   SCENARIOS="a b …"       run only these scenario labels (see `scenarios` below)
 #   PEERS="relay nchan"     targets of the fan-out and idle scenarios [relay nchan]
 #   MAX_CONNS=N             the largest subscriber/idle count [19000]: the sandbox's hard
@@ -69,7 +69,7 @@ AGENT_SERVER_ARGS="--app-event-rate 1000000 --app-event-burst 1000000"
 # The slow-consumer scenarios send 8,000-character messages (limit: 4,000).
 CHAT_SERVER_ARGS="--send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 --max-connections-per-user 100000 --max-content-chars 10000"
 USERS=10  # subscribers are spread round-robin over this many users' tokens
-BENCH_GROUPS=${BENCH_GROUPS:-ack fanout idle slow agents}
+BENCH_GROUPS=${BENCH_GROUPS:-ack fanout idle slow agents micro}
 PEERS=${PEERS:-relay nchan}
 MAX_CONNS=${MAX_CONNS:-19000}
 
@@ -82,6 +82,9 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
     cmake --build "$BUILD" -j2 --target relay_loadgen >&2
   else
     cmake --build "$BUILD" -j2 --target relay relay_loadgen >&2
+  fi
+  if group micro && grep -q '^benchmark_DIR:PATH=/' "$BUILD/CMakeCache.txt"; then
+    cmake --build "$BUILD" -j2 --target relay_micro >&2
   fi
 fi
 RELAY=${RELAY_BIN:-$BUILD/relay}
@@ -376,6 +379,18 @@ if group agents; then
     run "agents-slow-app-s$sr" agents "${A[@]}" --rate "$AGENT_RATE" --duration 20 --drain 15 \
       --slow-apps 1 --stall-at 3 --stall-for 10 --slow-tokens 1000000 --slow-rate "$sr"
   done
+fi
+# (f) micro-benchmarks (Google Benchmark): the CPU of one step of a hot path, e.g. the
+# store append every message makes before its fan-out. Output next to the run's JSONL.
+if group micro; then
+  MICRO=$BUILD/benchmarks/relay_micro
+  if [[ -x $MICRO ]]; then
+    echo "== micro-benchmarks" >&2
+    "$MICRO" --benchmark_min_time=2 --benchmark_out="${OUT%.jsonl}-micro.json" \
+      --benchmark_out_format=json >&2
+  else
+    echo "== no $MICRO (libbenchmark-dev missing?): micro-benchmarks skipped" >&2
+  fi
 fi
 
 echo "== results in $OUT" >&2

@@ -164,12 +164,15 @@ const std::string sql_list_notifications =
 const std::string sql_message_by_id = message_select + "WHERE m.id = ?";
 const std::string sql_message_by_client_id =
     message_select + "WHERE m.author_id = ? AND m.client_msg_id = ?";
-const std::string sql_next_seq =
-    "INSERT INTO channel_seqs (room_id, channel_id, last_seq) VALUES (?1, ?2, max(1, ?3 + 1))"
-    " ON CONFLICT (room_id, channel_id) DO UPDATE SET last_seq = max(last_seq + 1, ?3 + 1)"
-    " RETURNING last_seq, reserved";
-const std::string sql_reserve_seqs =
-    "UPDATE channel_seqs SET reserved = ? WHERE room_id = ? AND channel_id = ?";
+const std::string sql_author_by_id =
+    "SELECT COALESCE(login, ''), COALESCE(name, ''), COALESCE(avatar_url, '') FROM users"
+    " WHERE id = ?";
+const std::string sql_channel_seq =
+    "SELECT last_seq, reserved FROM channel_seqs WHERE room_id = ? AND channel_id = ?";
+const std::string sql_store_seq =
+    "INSERT INTO channel_seqs (room_id, channel_id, last_seq, reserved) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (room_id, channel_id) DO UPDATE SET last_seq = excluded.last_seq,"
+    " reserved = excluded.reserved";
 const std::string sql_skip_reserved =
     "UPDATE channel_seqs SET last_seq = reserved WHERE reserved > last_seq";
 const std::string sql_release_reserved =
@@ -1338,10 +1341,16 @@ append_result sqlite_store::append_message(const new_message& msg) {
     if (last_error_) return {};
   }
 
-  // The savepoint undoes the seq bump if the insert fails, without touching the rest of
-  // the caller's transaction (and makes the append atomic when called outside one).
-  if (!run(sql_savepoint, "savepoint")) return {};
-  auto undo = [this] {
+  // Inside the caller's transaction nothing is written before the insert has
+  // succeeded (the seq is read, the row inserted, then the seq stored), so a rejected
+  // insert needs no undo. A savepoint would make SQLite copy every page the batch had
+  // already dirtied into its statement journal on each append (malloc, memcpy, heap
+  // trims): half of an append's CPU. On its own (autocommit) the savepoint keeps the
+  // row and its seq one atomic step.
+  const bool own_step = sqlite3_get_autocommit(db_.get()) != 0;
+  if (own_step && !run(sql_savepoint, "savepoint")) return {};
+  auto undo = [this, own_step] {
+    if (!own_step) return;
     run(sql_rollback_to, "rollback to savepoint");
     run(sql_release, "release savepoint");
   };
@@ -1352,40 +1361,25 @@ append_result sqlite_store::append_message(const new_message& msg) {
   std::int64_t seq = 0;
   std::int64_t reserved = 0;
   {
-    auto st = prepare(sql_next_seq);
+    auto st = prepare(sql_channel_seq);
     if (!st) {
       undo();
       return {};
     }
-    st.bind(msg.room_id).bind(msg.channel_id).bind(msg.seq_floor);
-    if (st.step() != SQLITE_ROW) {
-      record("next seq");
-      undo();
-      return {};
-    }
-    seq = st.int64(0);
-    reserved = st.int64(1);
-    if (st.step() != SQLITE_DONE) {
+    st.bind(msg.room_id).bind(msg.channel_id);
+    const int rc = st.step();
+    if (rc == SQLITE_ROW) {
+      seq = st.int64(0);
+      reserved = st.int64(1);
+    } else if (rc != SQLITE_DONE) {
       record("next seq");
       undo();
       return {};
     }
   }
-  if (seq > reserved) {
-    // Reserving a block at a time keeps this write off most appends.
-    reserved = seq + seq_reservation;
-    auto st = prepare(sql_reserve_seqs);
-    if (!st) {
-      undo();
-      return {};
-    }
-    st.bind(reserved).bind(msg.room_id).bind(msg.channel_id);
-    if (st.step() != SQLITE_DONE) {
-      record("reserve seqs");
-      undo();
-      return {};
-    }
-  }
+  seq = std::max(seq, msg.seq_floor) + 1;
+  // Reserving a block at a time keeps the reservation off most appends' critical data.
+  if (seq > reserved) reserved = seq + seq_reservation;
 
   int rc = SQLITE_OK;
   {
@@ -1412,17 +1406,53 @@ append_result sqlite_store::append_message(const new_message& msg) {
     }
     return {};
   }
-  if (!run(sql_release, "release savepoint")) {
+  {
+    auto st = prepare(sql_store_seq);
+    if (!st) {
+      undo();
+      return {};
+    }
+    st.bind(msg.room_id).bind(msg.channel_id).bind(seq).bind(reserved);
+    if (st.step() != SQLITE_DONE) {
+      // The row is in but its seq is not: only rolling the transaction back undoes it,
+      // which callers do for internal errors.
+      record(errc::internal, std::string{"store seq: "} + sqlite3_errmsg(db_.get()));
+      undo();
+      return {};
+    }
+  }
+  if (own_step && !run(sql_release, "release savepoint")) {
     undo();
     return {};
   }
 
-  auto stored = fetch_message(id);
-  if (!stored) {
-    record(errc::internal, "appended message not found");
-    return {};
+  // The row as stored, built from what was bound rather than read back (a second
+  // lookup by id); only the author's profile comes from the store.
+  message_row m;
+  m.id = id;
+  m.room_id = msg.room_id;
+  m.channel_id = msg.channel_id;
+  m.seq = seq;
+  m.author.id = msg.author_id;
+  m.content = msg.content;
+  m.client_msg_id = msg.client_msg_id;
+  m.created_at = created_at;
+  m.bot = msg.bot;
+  {
+    auto st = prepare(sql_author_by_id);
+    if (!st) return {};
+    st.bind(msg.author_id);
+    const int arc = st.step();
+    if (arc == SQLITE_ROW) {
+      m.author.login = st.text(0);
+      m.author.name = st.text(1);
+      m.author.avatar_url = st.text(2);
+    } else if (arc != SQLITE_DONE) {
+      record(errc::internal, std::string{"message author: "} + sqlite3_errmsg(db_.get()));
+      return {};
+    }
   }
-  return {std::move(*stored), false, reserved};
+  return {std::move(m), false, reserved};
 }
 
 std::optional<message_row> sqlite_store::find_message(const std::string& id) {

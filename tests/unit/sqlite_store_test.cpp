@@ -1360,6 +1360,60 @@ TEST_F(SqliteStoreTest, DuplicateClientMsgIdReturnsOriginalWithoutBurningSeq) {
   EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 3);
 }
 
+// The writer appends a whole batch in one transaction, without a savepoint per
+// append: a rejected insert must still leave no row and no seq behind, and the row an
+// append answers with (built in memory) must be the row the store reads back.
+TEST_F(SqliteStoreTest, AppendsInOneBatchAnswerTheStoredRowAndARejectedOneLeavesNoTrace) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  s->begin();
+  auto bot = msg(room, "ch_a", alice, "hello", "c-1", 1'700'000'000'000);
+  bot.bot = "yee";
+  auto first = s->append_message(bot);
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+
+  auto clash = msg(room, "ch_a", alice, "same id");
+  clash.id = first.message.id;
+  auto rejected = s->append_message(clash);
+  EXPECT_EQ(s->last_error().code, errc::conflict);
+  EXPECT_EQ(rejected.message.seq, 0);
+
+  auto dup = s->append_message(msg(room, "ch_a", alice, "resent", "c-1"));
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  EXPECT_TRUE(dup.duplicate);
+  auto second = s->append_message(msg(room, "ch_a", alice, "second"));
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+  s->commit();
+  ASSERT_FALSE(s->last_error()) << s->last_error().message;
+
+  EXPECT_EQ(first.message.seq, 1);
+  EXPECT_EQ(second.message.seq, 2) << "the rejected insert and the duplicate took no seq";
+  EXPECT_EQ(s->last_seq(room, "ch_a"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(text_scalar("SELECT content FROM messages WHERE seq = 1"), "hello");
+  for (const auto* answered : {&first.message, &second.message}) {
+    auto stored = s->find_message(answered->id);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->seq, answered->seq);
+    EXPECT_EQ(stored->room_id, answered->room_id);
+    EXPECT_EQ(stored->channel_id, answered->channel_id);
+    EXPECT_EQ(stored->author.id, answered->author.id);
+    EXPECT_EQ(stored->author.login, answered->author.login);
+    EXPECT_EQ(stored->author.name, answered->author.name);
+    EXPECT_EQ(stored->author.avatar_url, answered->author.avatar_url);
+    EXPECT_EQ(stored->content, answered->content);
+    EXPECT_EQ(stored->client_msg_id, answered->client_msg_id);
+    EXPECT_EQ(stored->created_at, answered->created_at);
+    EXPECT_EQ(stored->edited_at, answered->edited_at);
+    EXPECT_EQ(stored->thread_id, answered->thread_id);
+    EXPECT_EQ(stored->bot, answered->bot);
+  }
+  EXPECT_EQ(first.message.author.name, "alice name");
+  EXPECT_EQ(first.message.bot, "yee");
+  EXPECT_EQ(first.message.created_at, 1'700'000'000'000);
+}
+
 // Seqs may be shown before their commit (live fan-out goes first), so each channel
 // reserves seqs ahead. A writer that starts after a crash skips what was reserved; one
 // that stopped cleanly released it, and the channel continues without a gap.
