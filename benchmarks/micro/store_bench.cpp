@@ -1,7 +1,6 @@
-// The store writer's per-message work: append_message inside a batch transaction, as
-// the writer runs it before the live fan-out. The COMMIT (fsync) is left out: it is
-// measured end to end by the ack scenarios of run.sh; this isolates the CPU of the
-// insert path that sits before every message reaches its subscribers.
+// The store's per-message work. The writer's append_message inside a batch
+// transaction, as it runs before the live fan-out (the COMMIT, an fsync, is left out:
+// the ack scenarios of run.sh measure it end to end), and a resume page read.
 
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -77,5 +76,29 @@ void BM_AppendMessage(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_AppendMessage)->ArgsProduct({{1, 32}, {0, 1}})->ArgNames({"batch", "client_id"});
+
+// One page of a resume far behind: range(0) messages after a seq, oldest first, from
+// a channel of 10,000 (what the store readers run for each catch-up page).
+void BM_ReadResumePage(benchmark::State& state) {
+  store_fixture f;
+  constexpr int total = 10'000;
+  f.store->begin();
+  for (int i = 0; i < total; ++i) f.store->append_message(f.message({}));
+  f.store->commit();
+  relay::storage::message_query q;
+  q.room_id = f.room;
+  q.channel_id = std::string{};
+  q.limit = static_cast<int>(state.range(0));
+  std::int64_t after = 0;
+  for (auto _ : state) {
+    q.after_seq = after;
+    auto page = f.store->list_messages(q);
+    if (page.size() != static_cast<std::size_t>(q.limit)) state.SkipWithError("short page");
+    after = (after + q.limit) % (total - q.limit);
+    benchmark::DoNotOptimize(page);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ReadResumePage)->Arg(256)->ArgName("messages");
 
 }  // namespace
