@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "transport/codec/json_codec.hpp"
+#include "transport/codec/json_detail.hpp"
 #include "transport/codec/ws_codec.hpp"
 
 namespace json = boost::json;
@@ -209,4 +210,59 @@ TEST(json_codec, valid_frames_decode_the_same_in_every_fragment_size) {
       }
     }
   }
+}
+
+// Messages are written straight to text (no JSON object in between): the text must be
+// exactly what Boost.JSON's serializer makes of the object, for any content a user can
+// send, so clients and the agent codec see one format.
+TEST(json_codec, messages_written_directly_equal_the_serialized_object) {
+  std::string every_control;
+  for (char c = 0; c < 0x20; ++c) every_control.push_back(c);
+  std::vector<std::string> contents = {
+      "",
+      "plain",
+      "quote \" backslash \\ slash / tab \t newline \n",
+      every_control,
+      "del \x7f and UTF-8: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+      std::string(5000, 'x') + "\"end\\",
+  };
+  // Plain text is skipped 8 bytes at a time: escapes at every offset of a word.
+  for (std::size_t k = 0; k < 17; ++k)
+    contents.push_back(std::string(k, 'a') + "\"\\\x01\x1f " + std::string(17 - k, 'b'));
+  auto m = sample_message();
+  for (const auto& content : contents) {
+    for (int variant = 0; variant < 2; ++variant) {
+      m.content = content;
+      m.author.name = content;
+      if (variant == 1) {
+        m.channel_id = "ch_1";
+        m.client_msg_id.clear();
+        m.edited_at = 1777937400123;
+        m.thread_id = "msg_parent";
+        m.bot.clear();
+        m.author.avatar_url.clear();
+      }
+      auto object = detail::message_json(m);
+      EXPECT_EQ(encode_message(m), json::serialize(object));
+      json::object frame{{"type", "message"},
+                         {"clientMsgId", detail::nullable(m.client_msg_id)},
+                         {"message", object}};
+      EXPECT_EQ(encode_message_frame(m), json::serialize(frame));
+      EXPECT_EQ(encode_message_updated(m),
+                json::serialize(json::object{{"type", "message_updated"}, {"message", object}}));
+    }
+  }
+
+  std::vector<storage::message_row> page{sample_message(), m};
+  json::array messages{detail::message_json(page[0]), detail::message_json(page[1])};
+  EXPECT_EQ(encode_sync(page, {{"", 7}, {"ch_1", 9}}),
+            json::serialize(json::object{{"type", "sync"},
+                                         {"messages", messages},
+                                         {"seqs", json::object{{"__lobby", 7}, {"ch_1", 9}}}}));
+  EXPECT_EQ(encode_sync({}, {}), R"({"type":"sync","messages":[],"seqs":{}})");
+  EXPECT_EQ(encode_message_page(page, true, true),
+            json::serialize(
+                json::object{{"messages", messages}, {"next", json::object{{"afterSeq", m.seq}}}}));
+  EXPECT_EQ(encode_message_page(page, false, false),
+            json::serialize(json::object{{"messages", messages}, {"next", nullptr}}));
 }

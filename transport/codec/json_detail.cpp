@@ -1,5 +1,9 @@
 #include "transport/codec/json_detail.hpp"
 
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+
 #include "core/clock.hpp"
 #include "core/text.hpp"
 #include "transport/codec/json_codec.hpp"
@@ -33,6 +37,130 @@ json::object message_json(const storage::message_row& m) {
           {"reactions", json::object{}},
           {"threadId", nullable(m.thread_id)},
           {"bot", nullable(m.bot)}};
+}
+
+namespace {
+
+// True when none of the 8 bytes needs escaping (< 0x20, '"' or '\\'); the classic
+// "has a byte less than n / equal to c" word tests, exact for "any byte".
+bool plain8(std::uint64_t x) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t highs = 0x8080808080808080ull;
+  auto control = (x - ones * 0x20) & ~x & highs;
+  auto q = x ^ (ones * '"');
+  auto b = x ^ (ones * '\\');
+  return (control | ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs)) == 0;
+}
+
+}  // namespace
+
+void append_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
+  out.push_back('"');
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t clean = 0;
+  std::size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if (plain8(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    auto c = static_cast<unsigned char>(p[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(p + clean, p + i);
+    clean = ++i;
+    out.push_back('\\');
+    switch (c) {
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '\b':
+        out.push_back('b');
+        break;
+      case '\t':
+        out.push_back('t');
+        break;
+      case '\n':
+        out.push_back('n');
+        break;
+      case '\f':
+        out.push_back('f');
+        break;
+      case '\r':
+        out.push_back('r');
+        break;
+      default:
+        out.append("u00");
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
+    }
+  }
+  out.append(p + clean, p + n);
+  out.push_back('"');
+}
+
+namespace {
+
+void append_nullable(std::string& out, const std::string& s) {
+  if (s.empty())
+    out.append("null");
+  else
+    append_string(out, s);
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+void append_message(std::string& out, const storage::message_row& m) {
+  out.append(R"({"id":)");
+  append_string(out, m.id);
+  out.append(R"(,"roomId":)");
+  append_string(out, m.room_id);
+  out.append(R"(,"channelId":)");
+  append_nullable(out, m.channel_id);
+  out.append(R"(,"seq":)");
+  append_int(out, m.seq);
+  out.append(R"(,"author":{"id":)");
+  append_string(out, m.author.id);
+  out.append(R"(,"login":)");
+  append_string(out, m.author.login);
+  out.append(R"(,"name":)");
+  append_string(out, m.author.name);
+  out.append(R"(,"avatarUrl":)");
+  append_string(out, m.author.avatar_url);
+  out.append(R"(},"content":)");
+  append_string(out, m.content);
+  out.append(R"(,"clientMsgId":)");
+  append_nullable(out, m.client_msg_id);
+  out.append(R"(,"createdAt":)");
+  append_string(out, format_iso8601(m.created_at));
+  out.append(R"(,"editedAt":)");
+  if (m.edited_at)
+    append_string(out, format_iso8601(*m.edited_at));
+  else
+    out.append("null");
+  out.append(R"(,"reactions":{},"threadId":)");
+  append_nullable(out, m.thread_id);
+  out.append(R"(,"bot":)");
+  append_nullable(out, m.bot);
+  out.push_back('}');
 }
 
 json::object channel_json(const storage::channel_row& c, std::int64_t members) {

@@ -21,6 +21,12 @@ json::value nullable(const std::string& s);
 json::value nullable_time(const std::optional<std::int64_t>& t);
 json::object author_json(const storage::author_row& a);
 json::object message_json(const storage::message_row& m);
+/// Appends `s` as a JSON string, escaped exactly as Boost.JSON's serializer escapes it.
+void append_string(std::string& out, std::string_view s);
+/// Appends the text of serialize(message_json(m)) without building the object: every
+/// broadcast and every resume page encodes messages, and the object's allocations cost
+/// more than the text.
+void append_message(std::string& out, const storage::message_row& m);
 json::object channel_json(const storage::channel_row& c, std::int64_t members);
 json::object room_json(const storage::room_row& r, const std::optional<storage::user_row>& owner);
 error_info bad(errc c, std::string msg);
