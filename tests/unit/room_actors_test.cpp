@@ -111,7 +111,7 @@ class room_actors : public ::testing::Test {
     sink->room_for = room_for;
     connections.push_back(
         spawn_connection(sys, {sink, lobby(), who, std::move(resume), 4000, 20, caf::actor{},
-                               send_rate, send_burst, nullptr, page}));
+                               send_rate, send_burst, nullptr, page, nullptr}));
     sched.run();
     return sink;
   }
