@@ -1341,6 +1341,26 @@ append_result sqlite_store::append_message(const new_message& msg) {
     if (last_error_) return {};
   }
 
+  // The answer is the row as stored, built from what is bound rather than read back
+  // by id afterwards; only the author's profile comes from the store, read first so
+  // that a failure there writes nothing.
+  message_row m;
+  m.author.id = msg.author_id;
+  {
+    auto st = prepare(sql_author_by_id);
+    if (!st) return {};
+    st.bind(msg.author_id);
+    const int rc = st.step();
+    if (rc == SQLITE_ROW) {
+      m.author.login = st.text(0);
+      m.author.name = st.text(1);
+      m.author.avatar_url = st.text(2);
+    } else if (rc != SQLITE_DONE) {
+      record("message author");
+      return {};
+    }
+  }
+
   // Inside the caller's transaction nothing is written before the insert has
   // succeeded (the seq is read, the row inserted, then the seq stored), so a rejected
   // insert needs no undo. A savepoint would make SQLite copy every page the batch had
@@ -1378,7 +1398,8 @@ append_result sqlite_store::append_message(const new_message& msg) {
     }
   }
   seq = std::max(seq, msg.seq_floor) + 1;
-  // Reserving a block at a time keeps the reservation off most appends' critical data.
+  // Seqs are reserved a block ahead (append_result::reserved); a new block once this
+  // one is used up.
   if (seq > reserved) reserved = seq + seq_reservation;
 
   int rc = SQLITE_OK;
@@ -1426,32 +1447,14 @@ append_result sqlite_store::append_message(const new_message& msg) {
     return {};
   }
 
-  // The row as stored, built from what was bound rather than read back (a second
-  // lookup by id); only the author's profile comes from the store.
-  message_row m;
   m.id = id;
   m.room_id = msg.room_id;
   m.channel_id = msg.channel_id;
   m.seq = seq;
-  m.author.id = msg.author_id;
   m.content = msg.content;
   m.client_msg_id = msg.client_msg_id;
   m.created_at = created_at;
   m.bot = msg.bot;
-  {
-    auto st = prepare(sql_author_by_id);
-    if (!st) return {};
-    st.bind(msg.author_id);
-    const int arc = st.step();
-    if (arc == SQLITE_ROW) {
-      m.author.login = st.text(0);
-      m.author.name = st.text(1);
-      m.author.avatar_url = st.text(2);
-    } else if (arc != SQLITE_DONE) {
-      record(errc::internal, std::string{"message author: "} + sqlite3_errmsg(db_.get()));
-      return {};
-    }
-  }
   return {std::move(m), false, reserved};
 }
 

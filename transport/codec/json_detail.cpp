@@ -111,14 +111,14 @@ void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-namespace {
-
 void append_nullable(std::string& out, const std::string& s) {
   if (s.empty())
     out.append("null");
   else
     append_string(out, s);
 }
+
+namespace {
 
 void append_int(std::string& out, std::int64_t v) {
   char buf[24];
@@ -161,6 +161,23 @@ void append_message(std::string& out, const storage::message_row& m) {
   out.append(R"(,"bot":)");
   append_nullable(out, m.bot);
   out.push_back('}');
+}
+
+void append_messages(std::string& out, const std::vector<storage::message_row>& ms) {
+  // A little over what the page takes as text: a 256-message page is over 100 KB, and
+  // growing it by doubling cost more than writing it.
+  std::size_t n = out.size() + 2;
+  for (auto& m : ms)
+    n += 320 + m.id.size() + m.room_id.size() + m.channel_id.size() + m.author.id.size() +
+         m.author.login.size() + m.author.name.size() + m.author.avatar_url.size() +
+         m.content.size() + m.client_msg_id.size() + m.thread_id.size() + m.bot.size();
+  out.reserve(n);
+  out.push_back('[');
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_message(out, ms[i]);
+  }
+  out.push_back(']');
 }
 
 json::object channel_json(const storage::channel_row& c, std::int64_t members) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/error.hpp"
 #include "storage/rows.hpp"
@@ -27,6 +28,10 @@ void append_string(std::string& out, std::string_view s);
 /// broadcast and every resume page encodes messages, and the object's allocations cost
 /// more than the text.
 void append_message(std::string& out, const storage::message_row& m);
+/// Appends `[m, …]`, the buffer grown once for the whole page.
+void append_messages(std::string& out, const std::vector<storage::message_row>& ms);
+/// Appends `s` as a JSON string, or null when it is empty (as nullable() maps it).
+void append_nullable(std::string& out, const std::string& s);
 json::object channel_json(const storage::channel_row& c, std::int64_t members);
 json::object room_json(const storage::room_row& r, const std::optional<storage::user_row>& owner);
 error_info bad(errc c, std::string msg);
