@@ -78,33 +78,16 @@ void append_string(std::string& out, std::string_view s) {
     }
     out.append(p + clean, p + i);
     clean = ++i;
+    // The two-character escapes JSON has, else \u00XX (Boost.JSON's choice too).
+    constexpr std::string_view shorts = "\"\\\b\t\n\f\r";
+    constexpr std::string_view letters = "\"\\btnfr";
     out.push_back('\\');
-    switch (c) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\b':
-        out.push_back('b');
-        break;
-      case '\t':
-        out.push_back('t');
-        break;
-      case '\n':
-        out.push_back('n');
-        break;
-      case '\f':
-        out.push_back('f');
-        break;
-      case '\r':
-        out.push_back('r');
-        break;
-      default:
-        out.append("u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xf]);
+    if (auto k = shorts.find(static_cast<char>(c)); k != std::string_view::npos) {
+      out.push_back(letters[k]);
+    } else {
+      out.append("u00");
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
     }
   }
   out.append(p + clean, p + n);
