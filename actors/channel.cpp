@@ -9,8 +9,10 @@
 
 #include "actors/content_rules.hpp"
 #include "actors/messages.hpp"
+#include "actors/page_cache.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/metrics.hpp"
 #include "transport/codec/json_codec.hpp"
 
 namespace relay {
@@ -21,6 +23,16 @@ struct subscriber {
   sink_ptr sink;
   std::string user_id;
 };
+
+// A resume waiting for a page of the store (its own read, or one already on its way).
+struct page_waiter {
+  std::size_t messages;
+  std::size_t bytes;
+  std::function<void(caf::expected<page_cache::page>)> done;
+};
+
+// Pages read for resumes stay this long after their last use.
+constexpr std::int64_t page_cache_idle_ms = 30'000;
 
 struct channel_state {
   channel_params p;
@@ -36,6 +48,13 @@ struct channel_state {
   // Resuming far behind: they get edits, deletes and typing, but new messages only
   // once the connection has paged up to them (catchup_atom) and they move to `subs`.
   std::unordered_map<std::uint64_t, subscriber> catching;
+  // Store pages of resumes, shared by everyone resuming through the same range.
+  page_cache pages{0};
+  // Edits and deletes seen: a read they may have overtaken is not cached.
+  std::uint64_t edits = 0;
+  // Store reads in flight, by the seq they read after, and who waits for each.
+  std::map<std::int64_t, std::vector<page_waiter>> reading;
+  bool sweep_due = false;
   static inline const char* name = "channel";
 };
 
@@ -86,6 +105,69 @@ std::optional<std::vector<storage::message_row>> from_ring(const channel_state& 
   return out;
 }
 
+// The actor's clock (the test coordinator's in tests), in ms: when pages were last read.
+std::int64_t clock_ms(channel_actor* self) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             self->clock().now().time_since_epoch())
+      .count();
+}
+
+void count_page(metrics::page_source source) {
+  metrics::get().resume_pages[static_cast<std::size_t>(source)].inc();
+}
+
+// Expires idle pages now and then while any are cached.
+void sweep_later(channel_actor* self) {
+  auto& st = self->state;
+  if (st.sweep_due || st.pages.empty()) return;
+  st.sweep_due = true;
+  self->delayed_send(self, std::chrono::milliseconds(page_cache_idle_ms / 3), sweep_atom::value);
+}
+
+// The page after `after` (up to what is durable) for a resume: from the page cache, or
+// from one store read that everyone asking for the same page meanwhile shares.
+void load_page(channel_actor* self, std::int64_t after, resume_page page, std::size_t budget,
+               std::function<void(caf::expected<page_cache::page>)> done) {
+  auto& st = self->state;
+  auto upto = st.durable_seq;
+  if (upto <= after) return done(page_cache::page{{}, after});  // the commit is on its way
+  if (auto hit = st.pages.find(after, upto, page.messages, budget, clock_ms(self))) {
+    count_page(metrics::page_source::cache);
+    return done(std::move(*hit));
+  }
+  auto& waiting = st.reading[after];
+  waiting.push_back({page.messages, budget, std::move(done)});
+  if (waiting.size() > 1) return count_page(metrics::page_source::shared);
+  count_page(metrics::page_source::store);
+  auto edits = st.edits;
+  self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id, after,
+                upto, page.messages, page.bytes)
+      .then(
+          [=](std::vector<storage::message_row>& ms) {
+            auto& st = self->state;
+            auto waiters = std::move(st.reading[after]);
+            st.reading.erase(after);
+            // Nothing left in (after, upto] (deleted): the cursor still moves on.
+            auto next = ms.empty() ? upto : ms.back().seq;
+            if (st.edits == edits) {
+              st.pages.insert(after, next, ms, clock_ms(self));
+              sweep_later(self);
+            }
+            for (auto& w : waiters) {
+              page_cache::page p{ms, next};
+              if (!fit_page(p.rows, w.messages, w.bytes)) p.next = p.rows.back().seq;
+              w.done(std::move(p));
+            }
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            spdlog::warn("resume read failed for channel '{}': {}", st.p.row.id, to_string(err));
+            auto waiters = std::move(st.reading[after]);
+            st.reading.erase(after);
+            for (auto& w : waiters) w.done(err);
+          });
+}
+
 void send_snapshot(channel_actor* self, const subscription& sub, const caf::actor& conn) {
   auto& st = self->state;
   auto sink_id = sub.sink->id();
@@ -98,24 +180,18 @@ void send_snapshot(channel_actor* self, const subscription& sub, const caf::acto
   } else if (it == sub.resume.end()) {
     // Resuming other channels only: live here from now on.
   } else if (auto missed = from_ring(st, it->second)) {
+    if (!missed->empty()) count_page(metrics::page_source::ring);
     snap.more = !fit_page(*missed, sub.page.messages, sub.page.bytes);
     snap.messages = std::move(*missed);
   } else {
     // Older than the ring: the first page comes from the store, the rest is paged.
     st.catching[sink_id] = std::move(entry);
-    self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id,
-                  it->second, st.durable_seq, sub.page.messages, sub.page.bytes)
-        .then(
-            [=](std::vector<storage::message_row>& ms) mutable {
-              snap.messages = std::move(ms);
-              snap.more = true;
-              self->send(conn, snapshot_atom::value, std::move(snap));
-            },
-            [=](caf::error&) mutable {
-              spdlog::warn("resume read failed for channel '{}'", snap.channel_id);
-              snap.more = true;
-              self->send(conn, snapshot_atom::value, std::move(snap));
-            });
+    load_page(self, it->second, sub.page, sub.page.bytes,
+              [=](caf::expected<page_cache::page> p) mutable {
+                if (p) snap.messages = std::move(p->rows);
+                snap.more = true;
+                self->send(conn, snapshot_atom::value, std::move(snap));
+              });
     return;
   }
   (snap.more ? st.catching : st.subs)[sink_id] = std::move(entry);
@@ -132,6 +208,7 @@ caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, 
   if (it == st.catching.end()) return catchup_page{{}, after, true};
   auto budget = std::min(page.bytes, it->second.sink->headroom());
   if (auto missed = from_ring(st, after)) {
+    if (!missed->empty()) count_page(metrics::page_source::ring);
     if (!fit_page(*missed, page.messages, budget)) {
       auto last = missed->back().seq;
       return catchup_page{std::move(*missed), last, false};
@@ -143,23 +220,20 @@ caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, 
   }
   auto rp = self->make_response_promise<catchup_page>();
   // Past durable_seq only the ring can tell; the next call finds it there.
-  auto upto = st.durable_seq;
-  if (upto <= after) return catchup_page{{}, after, false};  // the commit is on its way
-  self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id, after,
-                upto, page.messages, budget)
-      .then(
-          [rp, upto](std::vector<storage::message_row>& ms) mutable {
-            // Nothing left in (after, upto] (deleted): the cursor still moves on.
-            auto next = ms.empty() ? upto : ms.back().seq;
-            rp.deliver(catchup_page{std::move(ms), next, false});
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  load_page(self, after, page, budget, [rp](caf::expected<page_cache::page> p) mutable {
+    if (!p) {
+      rp.deliver(std::move(p.error()));
+      return;
+    }
+    rp.deliver(catchup_page{std::move(p->rows), p->next, false});
+  });
   return rp;
 }
 
 caf::behavior channel(channel_actor* self, channel_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
+  st.pages = page_cache{static_cast<std::size_t>(st.p.page_cache_bytes)};
   if (st.p.fresh) {
     st.ring_complete = true;
   } else {
@@ -237,16 +311,26 @@ caf::behavior channel(channel_actor* self, channel_params params) {
       },
       [=](edit_atom, const storage::message_row& m) {
         auto& st = self->state;
+        ++st.edits;
+        st.pages.edit(m);
         for (auto& r : st.ring)
           if (r.id == m.id) r = m;
         broadcast(st, make_frame(codec::encode_message_updated(m)));
       },
       [=](delete_atom, const storage::message_row& m) {
         auto& st = self->state;
+        ++st.edits;
+        st.pages.erase(m);
         std::erase_if(st.ring, [&](const storage::message_row& r) { return r.id == m.id; });
         broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
       },
       [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
+      [=](sweep_atom) {
+        auto& st = self->state;
+        st.sweep_due = false;
+        st.pages.expire(clock_ms(self) - page_cache_idle_ms);
+        sweep_later(self);
+      },
       [=](typing_atom, const principal& who) {
         auto f = make_frame(codec::encode_typing(self->state.p.row.id, who.user), {}, true,
                             "typing:" + self->state.p.row.id + ":" + who.user.id);

@@ -17,8 +17,9 @@ struct channel_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
-  bool fresh = false;  // just created: nothing to load from the store
-  caf::actor room;     // told about committed messages that mention someone
+  std::int64_t page_cache_bytes = 0;  // store pages kept for resumes (0: none)
+  bool fresh = false;                 // just created: nothing to load from the store
+  caf::actor room;                    // told about committed messages that mention someone
 };
 
 /// One channel of a room (or the room-wide thread): the point of order for its

@@ -79,7 +79,8 @@ caf::behavior directory(directory_actor* self, directory_params params) {
                   if (!row) return resolve(self, slug, caf::actor{});
                   auto& st = self->state;
                   room_params rp{std::move(*row),    st.p.writer,        st.p.readers,
-                                 st.p.ring_messages, st.p.sync_messages, st.p.agent_hub};
+                                 st.p.ring_messages, st.p.sync_messages, st.p.page_cache_bytes,
+                                 st.p.agent_hub};
                   auto room = spawn_room(self, std::move(rp));
                   self->monitor(room);
                   st.rooms[slug] = room;

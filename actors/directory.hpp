@@ -10,7 +10,8 @@ struct directory_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
-  caf::actor agent_hub;  // for rooms' agent-bound bots; may be invalid
+  std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
+  caf::actor agent_hub;               // for rooms' agent-bound bots; may be invalid
 };
 
 /// Maps room slugs to room actors, spawning a room on first use.

@@ -64,6 +64,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using tail_atom = caf::atom_constant<caf::atom("tail")>;
 using token_atom = caf::atom_constant<caf::atom("token")>;
 using tokens_atom = caf::atom_constant<caf::atom("tokens")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using sample_atom = caf::atom_constant<caf::atom("sample")>;
 using typing_atom = caf::atom_constant<caf::atom("typing")>;
 using unsub_atom = caf::atom_constant<caf::atom("unsub")>;

@@ -20,6 +20,7 @@ void add_channel(room_actor* self, storage::channel_row row, access::member_set 
                     st.p.readers,
                     st.p.ring_messages,
                     st.p.sync_messages,
+                    st.p.page_cache_bytes,
                     fresh,
                     caf::actor_cast<caf::actor>(self)};
   auto a = spawn_channel(self, std::move(cp));

@@ -15,6 +15,7 @@ struct room_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
+  std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
   caf::actor agent_hub;  // @mentions of agent-bound bots become events (may be invalid)
 };
 

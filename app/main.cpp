@@ -58,8 +58,9 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   limits.replay_ms = cfg.agent_replay_seconds * 1000;
   limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
   auto hub = spawn_agent_hub(sys, {readers, limits});
-  auto directory = spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
-                                         static_cast<int>(cfg.sync_messages), hub});
+  auto directory =
+      spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
+                            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub});
 
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));

@@ -271,13 +271,17 @@ run() {
   local slow_logged
   slow_logged=$(grep -c 'closing slow consumer' "$log" 2>/dev/null || true)
   python3 -c 'import json, sys
-m = {}
+m, pages = {}, {}
 for line in open(sys.argv[4]):
     if line.startswith("relay_store_") and " " in line:
         k, v = line.rsplit(" ", 1)
         m[k] = float(v)
+    if line.startswith("relay_resume_pages_total{source=\"") and " " in line:
+        k, v = line.rsplit(" ", 1)
+        pages[k.split("\"")[1]] = int(float(v))
 for line in open(sys.argv[1]):
     r = json.loads(line); r["server_exit"] = sys.argv[2]
+    if pages: r["resume_pages"] = pages
     if r.get("peer") == "relay": r["server_slow_closes_logged"] = int(sys.argv[3] or 0)
     n = m.get("relay_store_batch_size_count", 0)
     if n:

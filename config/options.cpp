@@ -169,6 +169,9 @@ const std::vector<option_def>& table() {
               "messages in the sync frame sent on connect"),
       int_opt("ring_messages", &config::ring_messages, 256, 20, 100000,
               "recent messages each channel keeps in memory for sync and resume"),
+      int_opt("resume_cache_bytes", &config::resume_cache_bytes, 4 << 20, 0, std::int64_t{1} << 30,
+              "bytes of store pages each channel keeps for resumes, so a crowd resuming at "
+              "once reads each page once (0: no cache)"),
       int_opt("resume_page_messages", &config::resume_page_messages, 256, 1, 1000,
               "most messages per channel a resume sends at once (in the sync, then per page)"),
       int_opt("resume_page_bytes", &config::resume_page_bytes, 256 * 1024, 4096, 16 << 20,

@@ -25,6 +25,7 @@ struct config {
   std::int64_t max_content_chars = 4000;
   std::int64_t sync_messages = 20;
   std::int64_t ring_messages = 256;
+  std::int64_t resume_cache_bytes = 4 << 20;
   std::int64_t resume_page_messages = 256;
   std::int64_t resume_page_bytes = 256 * 1024;
   std::int64_t resume_rate_bytes = 32 << 20;

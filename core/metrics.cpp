@@ -135,6 +135,9 @@ std::string render(const relay_metrics& m) {
          "Time a probe waits in a room actor's mailbox before the room handles it, sampled per "
          "room every second: a room that falls behind shows here first.",
          m.room_mailbox_wait);
+  w.labelled("resume_pages_total", "counter",
+             "Pages of missed messages served to resuming clients, by where they came from.",
+             "source", m.resume_pages, page_source_names);
   w.one("livekit_webhooks_reporting_drops_total", "counter",
         "LiveKit webhooks that said LiveKit had dropped earlier ones (numDropped > 0).",
         std::to_string(m.livekit_webhooks_reporting_drops.value()));

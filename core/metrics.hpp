@@ -80,6 +80,11 @@ enum class outcome : std::uint8_t { reply, error, timeout, offline, cancelled, a
 inline constexpr std::array<const char*, 6> outcome_names{"reply",   "agent_error", "timeout",
                                                           "offline", "cancelled",   "app_gone"};
 
+/// Where a page of a resume came from: the channel's ring of recent messages, its page
+/// cache, a store read another resume had already started, or a store read of its own.
+enum class page_source : std::uint8_t { ring, cache, shared, store };
+inline constexpr std::array<const char*, 4> page_source_names{"ring", "cache", "shared", "store"};
+
 struct relay_metrics {
   std::array<gauge, 4> connections;   // open, by class
   std::array<gauge, 4> queued_bytes;  // bytes waiting in outbound queues, by class
@@ -99,6 +104,7 @@ struct relay_metrics {
   counter agent_tokens;                 // tokens relayed to apps
   // How long a probe waits in a room actor's mailbox, each room every second.
   histogram room_mailbox_wait{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+  std::array<counter, 4> resume_pages;       // by page_source
   counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
   counter livekit_webhooks_dropped;          // the sum of their numDropped
 };

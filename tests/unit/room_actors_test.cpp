@@ -17,6 +17,7 @@
 #include "actors/messages.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
+#include "core/metrics.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace json = boost::json;
@@ -73,7 +74,7 @@ class room_actors : public ::testing::Test {
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
     readers = spawn_store_readers(sys, open, 2, false);
-    directory = spawn_directory(sys, {writer, readers, 64, 20, caf::actor{}});
+    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, caf::actor{}});
     sched.run();
     storage::sqlite_store db{db_path};
     alice = principal{*db.create_user("alice", "Alice", "").value, "tok_alice"};
@@ -371,4 +372,99 @@ TEST_F(room_actors, a_resume_page_is_cut_by_bytes_too) {
   auto bob_sink = connect(bob, {{"", 0}}, 1e9, 1e9, resume_page{100, 10 * 1024});
   ASSERT_EQ(bob_sink->frames.front().at("messages").as_array().size(), 3u);
   EXPECT_EQ(seqs_seen(*bob_sink), seq_range(1, 30));
+}
+
+namespace {
+
+std::uint64_t store_pages() {
+  return metrics::get().resume_pages[static_cast<std::size_t>(metrics::page_source::store)].value();
+}
+
+}  // namespace
+
+// Once one client has paged through a range of the store, others coming back from the
+// same place are served from the channel's page cache, and what it serves follows the
+// edits and deletes committed since.
+TEST_F(room_actors, resumes_after_the_first_share_its_store_pages_and_see_later_edits) {
+  auto a = connect(alice);
+  // 150 messages: the ring (64 here) holds 87..150, the rest is only in the store.
+  for (int i = 1; i <= 150; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  auto before = store_pages();
+  auto first = connect(bob, {{"", 2}}, 1e9, 1e9, resume_page{10, 1 << 20});
+  EXPECT_EQ(seqs_seen(*first), seq_range(3, 150));
+  EXPECT_GT(store_pages(), before);
+
+  before = store_pages();
+  // The same place, and one whose first page ends mid-page of the first client's.
+  auto same = connect(bob, {{"", 2}}, 1e9, 1e9, resume_page{10, 1 << 20});
+  auto near = connect(bob, {{"", 7}}, 1e9, 1e9, resume_page{10, 1 << 20});
+  EXPECT_EQ(seqs_seen(*same), seq_range(3, 150));
+  EXPECT_EQ(seqs_seen(*near), seq_range(8, 150));
+  EXPECT_EQ(store_pages(), before);
+
+  // Edit seq 5 and delete seq 6 (both only in the store and the cache by now).
+  auto messages = a->of_type("message");
+  auto id_of = [&](std::int64_t seq) {
+    return std::string(
+        messages.at(static_cast<std::size_t>(seq - 1)).at("message").at("id").as_string());
+  };
+  auto room = lobby();
+  sys.spawn(
+      [&](caf::event_based_actor* s, caf::actor r) {
+        s->send(r, edit_atom::value, edit_request{alice, id_of(5), "edited", {}});
+        s->send(r, delete_atom::value, delete_request{alice, id_of(6), {}});
+      },
+      room);
+  sched.run();
+  auto later = connect(bob, {{"", 2}}, 1e9, 1e9, resume_page{10, 1 << 20});
+  auto want = seq_range(3, 150);
+  want.erase(want.begin() + 3);  // seq 6
+  EXPECT_EQ(seqs_seen(*later), want);
+  for (auto& f : later->frames) {
+    if (f.at("type").as_string() != "sync") continue;
+    auto& ms = f.at("messages").as_array();
+    ASSERT_GE(ms.size(), 3u);
+    EXPECT_EQ(ms[2].at("seq").as_int64(), 5);
+    EXPECT_EQ(ms[2].at("content").as_string(), "edited");
+  }
+  EXPECT_EQ(store_pages(), before);
+}
+
+// A crowd that comes back at the same moment shares each store read while it is on its
+// way: together they read what one client alone reads.
+TEST_F(room_actors, a_crowd_resuming_at_once_reads_each_store_page_once) {
+  connect(alice);
+  for (int i = 1; i <= 150; ++i) send(0, "m" + std::to_string(i), "message " + std::to_string(i));
+  sched.run();
+  auto before = store_pages();
+  std::vector<std::shared_ptr<recording_sink>> crowd;
+  auto room = lobby();
+  for (int i = 0; i < 4; ++i) {
+    crowd.push_back(std::make_shared<recording_sink>(next_id++));
+    connections.push_back(spawn_connection(sys, {crowd.back(),
+                                                 room,
+                                                 bob,
+                                                 {{"", 2}},
+                                                 4000,
+                                                 20,
+                                                 caf::actor{},
+                                                 1e9,
+                                                 1e9,
+                                                 nullptr,
+                                                 resume_page{10, 1 << 20},
+                                                 nullptr}));
+  }
+  sched.run();
+  auto crowd_reads = store_pages() - before;
+  for (auto& c : crowd) EXPECT_EQ(seqs_seen(*c), seq_range(3, 150));
+
+  // Unread for 30 s, the cache is empty again: a lone client reads it all itself.
+  sched.advance_time(std::chrono::seconds(31));
+  sched.run();
+  before = store_pages();
+  auto alone = connect(bob, {{"", 2}}, 1e9, 1e9, resume_page{10, 1 << 20});
+  EXPECT_EQ(seqs_seen(*alone), seq_range(3, 150));
+  EXPECT_GT(crowd_reads, 0u);
+  EXPECT_EQ(store_pages() - before, crowd_reads);
 }
