@@ -54,7 +54,7 @@ void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string
                         if (open >= x->ctx.max_connections_per_user)
                           return fail(self, x, errc::rate_limited,
                                       "too many open connections for this user");
-                        x->out->stream(room, std::move(who), std::move(resume));
+                        x->out->stream(room, std::move(who), std::move(resume), {});
                         self->quit();
                       },
                       on_fail(self, x));

@@ -118,21 +118,32 @@ void delete_channel(self_ptr self, exchange_ptr x, const principal& who, caf::ac
           on_fail(self, x));
 }
 
-void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room) {
+void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+                 const std::string& room_id) {
   std::map<std::string, std::int64_t> resume;
   std::string last = x->req.last_event_id;
   if (auto* q = x->req.param("lastEventId")) last = *q;
+  // The room's id, not its slug: a renamed room keeps its streams' logs.
+  auto cursor_key = room_id + '/' + who.user.id;
   if (!last.empty()) {
     auto parsed = codec::parse_resume(last);
     if (!parsed) return fail(self, x, errc::bad_request, "malformed Last-Event-ID");
     resume = std::move(*parsed);
+    // An event id names one channel; what the stream wrote before it says where the
+    // client is in every other channel.
+    if (auto& book = x->ctx.sse_cursors; book && resume.size() == 1) {
+      if (auto have = book->find(cursor_key, last, now_ms())) {
+        resume.clear();
+        for (auto& [channel, seq] : *have) resume[codec::channel_from_wire(channel)] = seq;
+      }
+    }
   }
   self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
       .then(
-          [self, x, who, resume, room](int open) mutable {
+          [self, x, who, resume, room, cursor_key](int open) mutable {
             if (open >= x->ctx.max_connections_per_user)
               return fail(self, x, errc::rate_limited, "too many open connections for this user");
-            x->out->stream(room, std::move(who), std::move(resume));
+            x->out->stream(room, std::move(who), std::move(resume), cursor_key);
             self->quit();
           },
           on_fail(self, x));
@@ -209,7 +220,7 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
     return serve_room_access(self, x, who, room, info);
   if (n == 4 && part == "stream") {
     if (m != "GET") return wrong_method(self, x, "GET");
-    return open_stream(self, x, who, room);
+    return open_stream(self, x, who, room, info.room.id);
   }
   fail(self, x, errc::not_found, "no such endpoint");
 }

@@ -129,7 +129,10 @@ void maybe_sync(connection_actor* self) {
   if (st.sync_reserved > 0) {
     st.p.resume_budget->refund(std::exchange(st.sync_reserved, 0), page_bytes(all));
   }
-  st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs)));
+  // Over SSE the sync carries its last message's id, so EventSource's Last-Event-ID
+  // moves past what the sync brought (stream_cursors finds it as the stream's start).
+  auto id = all.empty() ? std::string{} : codec::event_id(all.back().channel_id, all.back().seq);
+  st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs), std::move(id)));
   page_resume(self);
 }
 

@@ -51,9 +51,10 @@ class http_responder {
   virtual void respond(int status, std::string body, header_list headers = {}) = 0;
 
   /// Turns the connection into a live room stream (WebSocket when the request was an
-  /// upgrade, else SSE) and spawns its connection actor.
-  virtual void stream(caf::actor room, principal who,
-                      std::map<std::string, std::int64_t> resume) = 0;
+  /// upgrade, else SSE) and spawns its connection actor. An SSE stream logs what it
+  /// writes under `cursor_key` (api_context::sse_cursors) for its reconnect.
+  virtual void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+                      std::string cursor_key) = 0;
 
   /// Upgrades to an agent relay WebSocket (the request must be an upgrade); `spawn`
   /// creates the actor that owns it, given the session's sink.

@@ -72,6 +72,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.registry = registry;
   ctx.agent_hub = hub;
   ctx.halls = halls;
+  ctx.sse_cursors = std::make_shared<stream_cursors>();
   ctx.livekit = {cfg.livekit_api_key, cfg.livekit_api_secret};
   ctx.livekit_url = cfg.livekit_url;
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;

@@ -88,7 +88,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
                      kind == relay_socket::agent ? agent_ws_protocol() : app_ws_protocol(), spawn);
   }
 
-  void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume) {
+  void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+              std::string cursor_key) {
     auto id = env_.next_sink_id++;
     connection_params cp{nullptr,
                          std::move(room),
@@ -113,7 +114,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       start_ws_session(stream_.release_socket(), env_, id, std::move(accept), std::move(leftover),
                        std::move(cp));
     } else {
-      start_sse_session(stream_.release_socket(), env_, id, std::move(cp));
+      start_sse_session(stream_.release_socket(), env_, id, std::move(cp), std::move(cursor_key));
     }
   }
 
@@ -204,12 +205,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
         s->upgrade(kind, std::move(spawn));
       });
     }
-    void stream(caf::actor room, principal who,
-                std::map<std::string, std::int64_t> resume) override {
-      net::post(s_->stream_.get_executor(), [s = s_, room = std::move(room), who = std::move(who),
-                                             resume = std::move(resume)]() mutable {
-        s->stream(std::move(room), std::move(who), std::move(resume));
-      });
+    void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+                std::string cursor_key) override {
+      net::post(s_->stream_.get_executor(),
+                [s = s_, room = std::move(room), who = std::move(who), resume = std::move(resume),
+                 key = std::move(cursor_key)]() mutable {
+                  s->stream(std::move(room), std::move(who), std::move(resume), std::move(key));
+                });
     }
     std::shared_ptr<http_session> s_;
   };

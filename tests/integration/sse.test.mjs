@@ -152,6 +152,43 @@ test('?lastEventId= resumes like the header, also for a channel', async () => {
   assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));
 });
 
+// EventSource sends back only the id of the last event it got, and that names one
+// channel. The stream's log of what it wrote says where the client was in the others.
+test('Last-Event-ID of one channel resumes every channel of the room from where the stream left it', async () => {
+  const u = await newUser();
+  const room = await newRoom(u);
+  const ch = await newChannel(u, room);
+  const p = (content, channelId = null) => postIn(room.slug, u, content, channelId);
+  const s1 = await rawIn(room.slug, u, {});
+  await s1.next(roomEvent('sync'));
+  const l1 = await p('room-wide 1');
+  await s1.next(roomEvent('message', (d) => d.message.id === l1.id));
+  const c1 = await p('channel 1', ch.id);
+  const last = await s1.next(roomEvent('message', (d) => d.message.id === c1.id));
+  assert.equal(last.id, `${ch.id}:${c1.seq}`);
+  s1.close();
+  const missed = [await p('room-wide 2 (missed)'), await p('channel 2 (missed)', ch.id)];
+
+  const s2 = await rawIn(room.slug, u, { 'Last-Event-ID': last.id });
+  assert.equal(s2.status, 200);
+  const sync = await s2.next(roomEvent('sync'));
+  const got = sync.data.messages.map((m) => m.id);
+  assert.deepEqual([...got].sort(), missed.map((m) => m.id).sort(), 'both channels, each missed message once');
+  // The sync's own id moves Last-Event-ID past what it brought.
+  assert.ok(sync.id === `__lobby:${missed[0].seq}` || sync.id === `${ch.id}:${missed[1].seq}`, sync.id);
+  s2.close();
+
+  // Gone again before anything else arrived: it comes back with the sync's id and gets
+  // only what is new since.
+  const l3 = await p('room-wide 3');
+  const s3 = await rawIn(room.slug, u, { 'Last-Event-ID': sync.id });
+  const sync3 = await s3.next(roomEvent('sync'));
+  assert.deepEqual(sync3.data.messages.map((m) => m.id), [l3.id]);
+  const live = await p('channel live', ch.id);
+  const ev = await s3.next(roomEvent('message', (d) => d.message.id === live.id));
+  assert.equal(ev.id, `${ch.id}:${live.seq}`);
+});
+
 test('EventSource reconnects by itself with Last-Event-ID and gets exactly the missed messages', async () => {
   const reader = await newUser();
   const writer = await newUser();

@@ -1,0 +1,120 @@
+#include "core/stream_cursors.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace relay {
+
+std::optional<std::pair<std::string_view, std::int64_t>> split_event_id(std::string_view id) {
+  auto colon = id.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == id.size()) return std::nullopt;
+  std::int64_t seq = 0;
+  auto digits = id.substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || seq < 0) return std::nullopt;
+  return std::pair{id.substr(0, colon), seq};
+}
+
+void stream_cursors::log::synced(cursor_map have) {
+  std::lock_guard lock{mu_};
+  synced_ = true;
+  base_ = std::move(have);
+}
+
+void stream_cursors::log::wrote(std::string_view event_id) {
+  auto parsed = split_event_id(event_id);
+  if (!parsed) return;
+  std::lock_guard lock{mu_};
+  auto name = std::find(names_.begin(), names_.end(), parsed->first);
+  if (name == names_.end()) name = names_.emplace(names_.end(), parsed->first);
+  recent_.emplace_back(static_cast<std::uint32_t>(name - names_.begin()), parsed->second);
+  if (recent_.size() > log_entries) {
+    auto [index, seq] = recent_.front();
+    base_[names_[index]] = seq;
+    folded_ = true;
+    recent_.pop_front();
+  }
+}
+
+std::optional<cursor_map> stream_cursors::log::at(std::string_view event_id) const {
+  auto parsed = split_event_id(event_id);
+  if (!parsed) return std::nullopt;
+  std::lock_guard lock{mu_};
+  if (!synced_) return std::nullopt;
+  auto name = std::find(names_.begin(), names_.end(), parsed->first);
+  std::size_t upto = 0;  // entries the client has: recent_[0, upto)
+  bool found = false;
+  if (name != names_.end()) {
+    auto index = static_cast<std::uint32_t>(name - names_.begin());
+    for (auto i = recent_.size(); i-- > 0;) {
+      if (recent_[i].first == index && recent_[i].second == parsed->second) {
+        upto = i + 1;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    // The client got none of this stream's events: its cursor was set by the sync
+    // (e.g. it reconnected, got the sync, and left before anything else).
+    auto it = base_.find(std::string(parsed->first));
+    if (folded_ || it == base_.end() || it->second != parsed->second) return std::nullopt;
+  }
+  cursor_map out = base_;
+  for (std::size_t i = 0; i < upto; ++i) out[names_[recent_[i].first]] = recent_[i].second;
+  return out;
+}
+
+std::shared_ptr<stream_cursors::log> stream_cursors::open(const std::string& key,
+                                                          std::int64_t now_ms) {
+  auto l = std::make_shared<log>();
+  std::lock_guard lock{mu_};
+  // Now and then every key, so logs of (room, user) pairs never seen again go too.
+  if (++opened_ % 256 == 0) {
+    for (auto it = logs_.begin(); it != logs_.end();) {
+      prune(it->second, now_ms);
+      it = it->second.empty() ? logs_.erase(it) : std::next(it);
+    }
+  }
+  auto& logs = logs_[key];
+  prune(logs, now_ms);
+  if (logs.size() >= logs_per_key) {
+    // Full of live streams: forget the oldest (it can still be written, not found).
+    auto ended = std::find_if(logs.begin(), logs.end(), [](auto& x) {
+      std::lock_guard l{x->mu_};
+      return x->ended_ms_ != 0;
+    });
+    logs.erase(ended != logs.end() ? ended : logs.begin());
+  }
+  logs.push_back(l);
+  return l;
+}
+
+void stream_cursors::ended(log& l, std::int64_t now_ms) {
+  std::lock_guard lock{l.mu_};
+  l.ended_ms_ = now_ms;
+}
+
+std::optional<cursor_map> stream_cursors::find(const std::string& key, std::string_view event_id,
+                                               std::int64_t now_ms) {
+  std::vector<std::shared_ptr<log>> logs;
+  {
+    std::lock_guard lock{mu_};
+    auto it = logs_.find(key);
+    if (it == logs_.end()) return std::nullopt;
+    prune(it->second, now_ms);
+    logs = it->second;
+  }
+  for (auto l = logs.rbegin(); l != logs.rend(); ++l)
+    if (auto at = (*l)->at(event_id)) return at;
+  return std::nullopt;
+}
+
+void stream_cursors::prune(std::vector<std::shared_ptr<log>>& logs, std::int64_t now_ms) {
+  std::erase_if(logs, [&](auto& l) {
+    std::lock_guard lock{l->mu_};
+    return l->ended_ms_ != 0 && now_ms - l->ended_ms_ > keep_ms_;
+  });
+}
+
+}  // namespace relay
