@@ -3,6 +3,7 @@
 // and deletes.
 
 #include <charconv>
+#include <limits>
 
 #include "actors/api_common.hpp"
 #include "actors/content_rules.hpp"
@@ -17,6 +18,10 @@ std::optional<std::int64_t> int_param(const exchange_ptr& x, const std::string& 
   if (!v) return std::nullopt;
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  // More digits than an int64 holds is still a number: a limit that large is capped
+  // like any other, a seq that large is past every message.
+  if (ec == std::errc::result_out_of_range && p == v->data() + v->size() && v->front() != '-')
+    return std::numeric_limits<std::int64_t>::max();
   if (ec != std::errc{} || p != v->data() + v->size()) {
     bad = true;
     return std::nullopt;

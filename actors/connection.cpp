@@ -245,8 +245,16 @@ caf::behavior connection(connection_actor* self, connection_params params) {
               if constexpr (std::is_same_v<T, codec::client_send>) {
                 handle_send(self, frame);
               } else if constexpr (std::is_same_v<T, codec::client_typing>) {
-                self->send(self->state.p.room, typing_atom::value, frame.channel_id,
-                           self->state.p.who);
+                self->request(self->state.p.room, caf::infinite, typing_atom::value,
+                              frame.channel_id, self->state.p.who)
+                    .then(
+                        [self](bool known) {
+                          if (!known)
+                            push_error(self,
+                                       make_error(errc::not_found, "no such channel in this room"),
+                                       "");
+                        },
+                        [](caf::error&) {});  // the room is going away; so is this client
               } else if constexpr (std::is_same_v<T, codec::client_ping>) {
                 self->state.p.sink->push(make_frame(codec::encode_pong()));
               } else {

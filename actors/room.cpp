@@ -158,8 +158,9 @@ caf::message_handler live_traffic(room_actor* self) {
         return info;
       },
       [=](typing_atom, const std::string& channel_id, const principal& who) {
-        if (auto* ch = visible_channel(self->state, channel_id, who.user))
-          self->send(ch->actor, typing_atom::value, who);
+        auto* ch = visible_channel(self->state, channel_id, who.user);
+        if (ch) self->send(ch->actor, typing_atom::value, who);
+        return ch != nullptr;  // false: no such channel for this user (an error frame)
       },
   };
 }

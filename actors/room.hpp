@@ -29,7 +29,8 @@ struct room_params {
 ///  * `(edit_atom, edit_request)`, `(delete_atom, delete_request)` -> `write_outcome`
 ///  * `(create_atom, storage::channel_row)` -> `write_outcome` (`channel` set)
 ///  * `(info_atom)` -> `room_info`
-///  * `(typing_atom, std::string channel_id, principal)`
+///  * `(typing_atom, std::string channel_id, principal)` -> `bool` (false: the caller
+///    sees no such channel)
 ///  * `(bot_atom, principal, storage::bot_row)` -> `storage::result<storage::bot_row>`
 ///    (owner only; the row names login, name, agent id and prefix)
 ///  * `(bot_atom, list_atom, principal)` -> `std::vector<storage::bot_row>`

@@ -382,6 +382,10 @@ test('limit defaults to 20 and is capped at 100', async (t) => {
   assert.equal(capped.status, 200, capped.text);
   assert.equal(capped.json.messages.length, 100);
   assert.notEqual(capped.json.next, null);
+  // Past what an int64 holds is still a number, capped the same way.
+  const huge = await messagesQuery({ channelId: ch.id, limit: '99999999999999999999' });
+  assert.equal(huge.status, 200, huge.text);
+  assert.equal(huge.json.messages.length, 100);
   const rest = await messagesQuery({ channelId: ch.id, limit: '100', ...capped.json.next });
   assert.equal(rest.json.messages.length, 5);
   assert.equal(rest.json.next, null);

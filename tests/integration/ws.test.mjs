@@ -170,6 +170,16 @@ test('typing is relayed to the other users in the room', async () => {
   assert.equal(f.channelId, null);
 });
 
+test('typing in a channel the room does not have is NOT_FOUND; the socket stays open', async () => {
+  const typer = await newUser();
+  const c = await connect(typer);
+  const watcher = await connect(await newUser());
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'typing', channelId: 'ch_nosuch' }), 'NOT_FOUND');
+  c.send({ type: 'typing', channelId: null });
+  const f = await watcher.next((x) => x.type === 'typing' && x.user?.login === typer.login);
+  assert.equal(f.channelId, null, 'only the lobby typing went out');
+});
+
 test('bad JSON is BAD_REQUEST and an unknown type INVALID_FRAME; the socket stays open', async () => {
   const c = await connect(await newUser());
   await expectErrorAndStillOpen(c, () => c.sendRaw('{"type":"send",'), 'BAD_REQUEST');
