@@ -85,8 +85,8 @@ void post_message(self_ptr self, exchange_ptr x, const principal& who, caf::acto
     if (auto wait = x->ctx.user_sends->take(who.user.id, now_ms()))
       return fail(self, x, make_error(errc::rate_limited, "sending too fast; slow down"),
                   {{"Retry-After", std::to_string((wait + 999) / 1000)}});
-  post_request req{who, std::move(b.channel_id), std::move(b.client_msg_id),
-                   std::move(checked.text)};
+  post_request req{
+      who, std::move(b.channel_id), std::move(b.client_msg_id), std::move(checked.text), {}};
   self->request(room, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self, x](write_outcome& out) {

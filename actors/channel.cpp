@@ -283,7 +283,7 @@ caf::behavior channel(channel_actor* self, channel_params params) {
         m.author_id = req.from.user.id;
         m.content = std::move(req.content);
         m.client_msg_id = std::move(req.client_msg_id);
-        m.bot = bot_tag(m.content);
+        m.bot = req.bot.empty() ? bot_tag(m.content) : std::move(req.bot);
         auto id = m.id;
         // Writer messages (early `applied`, then replies) arrive in seq order, so
         // fan-out follows seq order.

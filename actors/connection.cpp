@@ -164,8 +164,8 @@ void handle_send(connection_actor* self, codec::client_send& s) {
   auto checked = check_content(s.content, self->state.p.max_content_chars);
   if (checked.error) return push_error(self, checked.error, s.client_msg_id);
   if (!admit_send(self, s.client_msg_id)) return;
-  post_request req{self->state.p.who, std::move(s.channel_id), s.client_msg_id,
-                   std::move(checked.text)};
+  post_request req{
+      self->state.p.who, std::move(s.channel_id), s.client_msg_id, std::move(checked.text), {}};
   self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self, id = s.client_msg_id,

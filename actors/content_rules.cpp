@@ -16,7 +16,7 @@ checked_content check_content(std::string_view raw, std::size_t max_chars) {
 }
 
 std::string bot_tag(std::string_view content) {
-  // Registered bot prefixes arrive with the bots API; yeeyee: is the built-in one.
+  // The built-in prefix; a room's registered bots' prefixes are matched by the room.
   if (content.rfind("yeeyee:", 0) == 0) return "yee";
   return {};
 }

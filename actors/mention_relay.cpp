@@ -61,7 +61,7 @@ void done(mention_actor* self, const std::string& message_id, const std::string&
 void post_reply(mention_actor* self, const std::string& text) {
   auto& p = self->state.p;
   principal bot{p.bot, {}, false};
-  post_request req{bot, p.message.channel_id, self->state.event_id, text.empty() ? "…" : text};
+  post_request req{bot, p.message.channel_id, self->state.event_id, text.empty() ? "…" : text, {}};
   self->request(p.channel, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self](write_outcome& out) {

@@ -96,6 +96,7 @@ struct post_request {
   std::string channel_id;  // "" = the room-wide thread
   std::string client_msg_id;
   std::string content;  // already trimmed and length-checked
+  std::string bot;      // set by the room: the login of the bot whose prefix it starts with
 };
 
 /// Outcome of a post, edit or delete.

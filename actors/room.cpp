@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/channel.hpp"
+#include "actors/content_rules.hpp"
 #include "actors/room_state.hpp"
 #include "actors/store_call.hpp"
 #include "transport/codec/json_codec.hpp"
@@ -47,6 +48,18 @@ std::vector<std::string> visible_ids(const room_state& st, const storage::user_r
   for (auto& [id, ch] : st.channels)
     if (can_see(ch, u)) out.push_back(id);
   return out;
+}
+
+// A post starting with a registered bot's reply prefix is shown as that bot's reply
+// (`bot`: its login; the longest prefix wins). The built-in `yeeyee:` stays "yee".
+std::string registered_bot_tag(const room_state& st, std::string_view content) {
+  if (!bot_tag(content).empty()) return {};
+  const storage::bot_row* best = nullptr;
+  for (auto& b : st.bots)
+    if (!b.prefix.empty() && content.starts_with(b.prefix) &&
+        (!best || b.prefix.size() > best->prefix.size()))
+      best = &b;
+  return best ? best->user.login : std::string{};
 }
 
 // Sends a write to the store writer and, once it is committed, hands the changed
@@ -131,6 +144,7 @@ caf::message_handler live_traffic(room_actor* self) {
           return failure(errc::forbidden, "this room is whitelist-only");
         auto* ch = visible_channel(st, req.channel_id, req.from.user);
         if (!ch) return failure(errc::not_found, "no such channel in this room");
+        req.bot = registered_bot_tag(st, req.content);
         self->delegate(ch->actor, post_atom::value, std::move(req));
         return caf::delegated<write_outcome>{};
       },

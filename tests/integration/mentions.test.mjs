@@ -151,3 +151,23 @@ test('bots: owner only, unknown agents 404, taken logins 409, listed for members
   const list = await api(relay.url, other, 'GET', `/api/rooms/${s.slug}/bots`);
   assert.deepEqual(list.json.bots.map((b) => b.login), [s.botLogin]);
 });
+
+test('a message starting with a registered bot prefix is shown as that bot\'s reply', async () => {
+  const s = await setup();
+  const login = uniq('wx');
+  const bot = await api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/bots`, { login, prefix: 'wx:' });
+  assert.equal(bot.status, 201, bot.text);
+  const reader = await createUser(relay.dataDir, uniq('rd'));
+  const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, reader);
+  await ws.next((f) => f.type === 'sync');
+  const post = (content) => api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/messages`, { content, channelId: null });
+  const tagged = await post('wx: sunny, 21°C');
+  assert.equal(tagged.status, 201, tagged.text);
+  assert.equal(tagged.json.bot, login);
+  const live = await ws.next((f) => f.type === 'message' && f.message.id === tagged.json.id);
+  assert.equal(live.message.bot, login);
+  // The built-in prefix keeps its tag; anything else is a person's message.
+  assert.equal((await post('yeeyee: yee!')).json.bot, 'yee');
+  assert.equal((await post('wx sunny (no colon)')).json.bot, null);
+  await ws.close();
+});
