@@ -115,7 +115,10 @@ void serve(self_ptr self, exchange_ptr x) {
   if (path.size() >= 2 && path[0] == "v1" && is_hall_route(path[1])) return serve_halls(self, x);
   if (path.empty() || (path[0] != "api" && path[0] != "v1"))
     return fail(self, x, errc::not_found, "no such endpoint");
-  if (path.size() == 2 && path[1] == "health") return health(self, x);
+  if (path.size() == 2 && path[1] == "health") {
+    if (x->req.method != "GET" && x->req.method != "HEAD") return wrong_method(self, x, "GET");
+    return health(self, x);
+  }
   // A bearer token wins over the cookie: scripts may run in a signed-in browser.
   bool via_cookie = x->req.bearer.empty();
   const auto& token = via_cookie ? x->req.session : x->req.bearer;
@@ -125,6 +128,10 @@ void serve(self_ptr self, exchange_ptr x) {
   if (via_cookie && (x->req.method != "GET" || x->req.websocket) &&
       !origin_allowed(x->ctx, x->req.origin))
     return fail(self, x, errc::forbidden, "cross-site request refused (Origin not allowed)");
+  // Every browser sends Origin with a WebSocket upgrade: a cookie upgrade without one
+  // did not come from a page, and the socket is only for pages of this origin.
+  if (via_cookie && x->req.websocket && x->req.origin.empty())
+    return fail(self, x, errc::forbidden, "a cookie WebSocket upgrade needs an allowed Origin");
   auto hash = token_hash(x->ctx, token);
   if (!hash) return unauthorized(self, x, "invalid or expired session");
   self->request(x->ctx.readers, caf::infinite, auth_atom::value, *hash)

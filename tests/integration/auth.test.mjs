@@ -152,6 +152,8 @@ test('cross-site WebSocket hijacking: a cookie upgrade from a foreign Origin is 
   await assert.rejects(openWsWith(url, { Cookie: cookie, Origin: 'https://evil.example' }), (e) => e.status === 403);
   const same = await openWsWith(url, { Cookie: cookie, Origin: relay.url });
   same.ws.close();
+  // Browsers always send Origin on an upgrade: a cookie upgrade without one is refused.
+  await assert.rejects(openWsWith(url, { Cookie: cookie }), (e) => e.status === 403);
   // A state-changing REST call with the cookie from elsewhere is refused too...
   const post = await api(relay.url, null, 'POST', '/api/rooms/lobby/messages', { content: 'csrf' },
     { Cookie: cookie, Origin: 'https://evil.example' });

@@ -54,6 +54,9 @@ test('GET /api/health needs no auth and reports every check', async () => {
   for (const k of ['server', 'redis', 'sqlite', 'postgres']) assert.ok(k in r.json.checks, `checks.${k}`);
   assert.equal(r.json.checks.redis, 'off', 'redis is not configured');
   assert.equal(r.json.checks.postgres, 'off', 'postgres is not configured');
+  const del = await api(relay.url, null, 'DELETE', '/api/health');
+  assert.equal(del.status, 405, del.text);
+  assert.equal(del.json.code, 'METHOD_NOT_ALLOWED');
 });
 
 test('GET /api/me returns the token owner', async () => {
