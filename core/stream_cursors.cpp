@@ -68,31 +68,27 @@ std::optional<cursor_map> stream_cursors::log::at(std::string_view event_id) con
 std::shared_ptr<stream_cursors::log> stream_cursors::open(const std::string& key,
                                                           std::int64_t now_ms) {
   auto l = std::make_shared<log>();
+  l->key_ = key;
   std::lock_guard lock{mu_};
-  // Now and then every key, so logs of (room, user) pairs never seen again go too.
-  if (++opened_ % 256 == 0) {
-    for (auto it = logs_.begin(); it != logs_.end();) {
-      prune(it->second, now_ms);
-      it = it->second.empty() ? logs_.erase(it) : std::next(it);
-    }
-  }
+  expire(now_ms);
   auto& logs = logs_[key];
-  prune(logs, now_ms);
   if (logs.size() >= logs_per_key) {
-    // Full of live streams: forget the oldest (it can still be written, not found).
-    auto ended = std::find_if(logs.begin(), logs.end(), [](auto& x) {
-      std::lock_guard l{x->mu_};
-      return x->ended_ms_ != 0;
-    });
-    logs.erase(ended != logs.end() ? ended : logs.begin());
+    // Forget the oldest ended stream, else the oldest (it is still written, not found).
+    auto it = std::find_if(logs.begin(), logs.end(), [](auto& x) { return x->ended_ms_ != 0; });
+    logs.erase(it != logs.end() ? it : logs.begin());
   }
   logs.push_back(l);
   return l;
 }
 
-void stream_cursors::ended(log& l, std::int64_t now_ms) {
-  std::lock_guard lock{l.mu_};
-  l.ended_ms_ = now_ms;
+void stream_cursors::ended(const std::shared_ptr<log>& l, std::int64_t now_ms) {
+  std::lock_guard lock{mu_};
+  l->ended_ms_ = now_ms;
+  ended_.push_back(l);
+  while (ended_.size() > max_ended) {
+    drop(ended_.front());
+    ended_.pop_front();
+  }
 }
 
 std::optional<cursor_map> stream_cursors::find(const std::string& key, std::string_view event_id,
@@ -100,9 +96,9 @@ std::optional<cursor_map> stream_cursors::find(const std::string& key, std::stri
   std::vector<std::shared_ptr<log>> logs;
   {
     std::lock_guard lock{mu_};
+    expire(now_ms);
     auto it = logs_.find(key);
     if (it == logs_.end()) return std::nullopt;
-    prune(it->second, now_ms);
     logs = it->second;
   }
   for (auto l = logs.rbegin(); l != logs.rend(); ++l)
@@ -110,11 +106,26 @@ std::optional<cursor_map> stream_cursors::find(const std::string& key, std::stri
   return std::nullopt;
 }
 
-void stream_cursors::prune(std::vector<std::shared_ptr<log>>& logs, std::int64_t now_ms) {
-  std::erase_if(logs, [&](auto& l) {
-    std::lock_guard lock{l->mu_};
-    return l->ended_ms_ != 0 && now_ms - l->ended_ms_ > keep_ms_;
-  });
+std::size_t stream_cursors::size() {
+  std::lock_guard lock{mu_};
+  std::size_t n = 0;
+  for (auto& [key, logs] : logs_) n += logs.size();
+  return n;
+}
+
+void stream_cursors::expire(std::int64_t now_ms) {
+  // Ended streams are in the order they ended: the expired ones are at the front.
+  while (!ended_.empty() && now_ms - ended_.front()->ended_ms_ > keep_ms_) {
+    drop(ended_.front());
+    ended_.pop_front();
+  }
+}
+
+void stream_cursors::drop(const std::shared_ptr<log>& l) {
+  auto it = logs_.find(l->key_);
+  if (it == logs_.end()) return;
+  std::erase(it->second, l);  // already gone if its key had too many
+  if (it->second.empty()) logs_.erase(it);
 }
 
 }  // namespace relay

@@ -65,7 +65,7 @@ class sse_session final : public stream_session {
         ping_timer_(socket_.get_executor()) {}
 
   ~sse_session() override {
-    if (log_) env_.api.sse_cursors->ended(*log_, now_ms());
+    if (log_) env_.api.sse_cursors->ended(log_, now_ms());
   }
 
   void start(connection_params params, const std::string& cursor_key) {

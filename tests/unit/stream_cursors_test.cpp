@@ -41,7 +41,7 @@ TEST(stream_cursors, a_client_that_got_only_the_sync_resumes_from_it) {
   auto first = book.open("k", 0);
   first->synced({{"__lobby", 0}, {"ch", 0}});
   first->wrote("ch:1");
-  book.ended(*first, 10);
+  book.ended(first, 10);
   // It reconnected from ch:1, got a sync (lobby 2 was missed), then the socket died
   // with ch:2 in flight: its Last-Event-ID is still ch:1.
   auto second = book.open("k", 20);
@@ -66,7 +66,7 @@ TEST(stream_cursors, ended_streams_are_forgotten_after_keep_ms) {
   log->synced({{"ch", 0}});
   log->wrote("ch:1");
   EXPECT_TRUE(book.find("k", "ch:1", 5000));  // still live: kept
-  book.ended(*log, 5000);
+  book.ended(log, 5000);
   EXPECT_TRUE(book.find("k", "ch:1", 5900));
   EXPECT_FALSE(book.find("k", "ch:1", 6100));
   // At most logs_per_key per key: the oldest ended one goes first.
@@ -78,4 +78,26 @@ TEST(stream_cursors, ended_streams_are_forgotten_after_keep_ms) {
   }
   EXPECT_FALSE(book.find("k2", "ch:1", 0));
   EXPECT_TRUE(book.find("k2", "ch:2", 0));
+}
+
+TEST(stream_cursors, ended_logs_are_bounded_in_all_oldest_out_first) {
+  stream_cursors book;
+  std::vector<std::shared_ptr<stream_cursors::log>> logs;
+  for (std::size_t i = 0; i < stream_cursors::max_ended + 2; ++i) {
+    auto key = "room/u" + std::to_string(i);  // a different user each: no per-key cap
+    logs.push_back(book.open(key, 0));
+    logs.back()->synced({{"ch", 0}});
+    logs.back()->wrote("ch:1");
+    book.ended(logs.back(), static_cast<std::int64_t>(i));
+  }
+  EXPECT_EQ(book.size(), stream_cursors::max_ended);
+  EXPECT_FALSE(book.find("room/u0", "ch:1", 10));
+  EXPECT_FALSE(book.find("room/u1", "ch:1", 10));
+  EXPECT_TRUE(book.find("room/u2", "ch:1", 10));
+  // A live stream is never counted against the bound, nor dropped by age.
+  auto live = book.open("room/live", 0);
+  live->synced({{"ch", 0}});
+  live->wrote("ch:7");
+  EXPECT_TRUE(book.find("room/live", "ch:7", 100 * 60 * 1000));
+  EXPECT_EQ(book.size(), 1u);  // every ended one has expired by then
 }
