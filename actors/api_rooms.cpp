@@ -118,26 +118,8 @@ void delete_channel(self_ptr self, exchange_ptr x, const principal& who, caf::ac
           on_fail(self, x));
 }
 
-void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
-                 const std::string& room_id) {
-  std::map<std::string, std::int64_t> resume;
-  std::string last = x->req.last_event_id;
-  if (auto* q = x->req.param("lastEventId")) last = *q;
-  // The room's id, not its slug: a renamed room keeps its streams' logs.
-  auto cursor_key = room_id + '/' + who.user.id;
-  if (!last.empty()) {
-    auto parsed = codec::parse_resume(last);
-    if (!parsed) return fail(self, x, errc::bad_request, "malformed Last-Event-ID");
-    resume = std::move(*parsed);
-    // An event id names one channel; what the stream wrote before it says where the
-    // client is in every other channel.
-    if (auto& book = x->ctx.sse_cursors; book && resume.size() == 1) {
-      if (auto have = book->find(cursor_key, last, now_ms())) {
-        resume.clear();
-        for (auto& [channel, seq] : *have) resume[codec::channel_from_wire(channel)] = seq;
-      }
-    }
-  }
+void start_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+                  std::map<std::string, std::int64_t> resume, std::string cursor_key) {
   self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
       .then(
           [self, x, who, resume, room, cursor_key](int open) mutable {
@@ -147,6 +129,73 @@ void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
             self->quit();
           },
           on_fail(self, x));
+}
+
+// How far before the named event a stream without a log resumes the room's other
+// channels: longer than any message takes from its creation to a socket, so nothing
+// the client missed is older; what it already had from those seconds comes again.
+constexpr std::int64_t sse_guess_window_ms = 5000;
+
+// Where a client whose stream left no log (a restart, another node) is in the channels
+// its event id does not name: at each one's last message created well before that
+// event (sse_guess_window_ms). Empty when the event is not in the store.
+cursor_map guess_cursors(storage::store& db, const std::string& room_id, const std::string& channel,
+                         std::int64_t seq, const std::vector<std::string>& others) {
+  cursor_map out;
+  storage::message_query q;
+  q.room_id = room_id;
+  q.channel_id = channel;
+  q.after_seq = seq - 1;
+  q.limit = 1;
+  auto at = db.list_messages(q);
+  if (at.empty() || at.front().seq != seq) return out;
+  for (auto& c : others) {
+    storage::message_query before;
+    before.room_id = room_id;
+    before.channel_id = c;
+    before.before_created_at = at.front().created_at - sse_guess_window_ms;
+    before.limit = 1;
+    auto rows = db.list_messages(before);
+    out[c] = rows.empty() ? 0 : rows.front().seq;
+  }
+  return out;
+}
+
+void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+                 const room_info& info) {
+  std::map<std::string, std::int64_t> resume;
+  std::string last = x->req.last_event_id;
+  if (auto* q = x->req.param("lastEventId")) last = *q;
+  // The room's id, not its slug: a renamed room keeps its streams' logs.
+  auto cursor_key = info.room.id + '/' + who.user.id;
+  if (last.empty()) return start_stream(self, x, who, room, {}, cursor_key);
+  auto parsed = codec::parse_resume(last);
+  if (!parsed) return fail(self, x, errc::bad_request, "malformed Last-Event-ID");
+  resume = std::move(*parsed);
+  auto& book = x->ctx.sse_cursors;
+  if (!book || resume.size() != 1) return start_stream(self, x, who, room, resume, cursor_key);
+  // An event id names one channel; what the stream wrote before it says where the
+  // client is in every other channel.
+  if (auto have = book->find(cursor_key, last, now_ms())) {
+    resume.clear();
+    for (auto& [channel, seq] : *have) resume[codec::channel_from_wire(channel)] = seq;
+    return start_stream(self, x, who, room, resume, cursor_key);
+  }
+  auto [channel, seq] = *resume.begin();
+  std::vector<std::string> others;
+  if (!channel.empty()) others.push_back("");  // the room-wide thread
+  for (auto& ch : info.channels)
+    if (ch.id != channel) others.push_back(ch.id);
+  store_call<cursor_map>(
+      self, x->ctx.readers,
+      [room_id = info.room.id, channel = channel, seq = seq, others](storage::store& db) {
+        return guess_cursors(db, room_id, channel, seq, others);
+      },
+      [=](cursor_map& guessed) mutable {
+        for (auto& [c, s] : guessed) resume.emplace(c, s);
+        start_stream(self, x, who, room, resume, cursor_key);
+      },
+      [=](const error_info&) mutable { start_stream(self, x, who, room, resume, cursor_key); });
 }
 
 // Routes /api/rooms/:slug/… once the caller's view of the room is known.
@@ -220,7 +269,7 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
     return serve_room_access(self, x, who, room, info);
   if (n == 4 && part == "stream") {
     if (m != "GET") return wrong_method(self, x, "GET");
-    return open_stream(self, x, who, room, info.room.id);
+    return open_stream(self, x, who, room, info);
   }
   fail(self, x, errc::not_found, "no such endpoint");
 }

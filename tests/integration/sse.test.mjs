@@ -1,7 +1,7 @@
 // SSE contract (docs/api.md, "SSE: GET /api/rooms/:slug/stream").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, createRoom, api, uniq, openSse, openRawSse, ISO_MS } from './harness.mjs';
+import { startRelay, createUser, createRoom, api, uniq, openSse, openRawSse, makeDataDir, ISO_MS } from './harness.mjs';
 
 let relay;
 const streams = [];
@@ -145,11 +145,15 @@ test('?lastEventId= resumes like the header, also for a channel', async () => {
   const post = (user, content, channelId) => postIn(room.slug, user, content, channelId);
   const base = await post(u, 'base', ch.id);
   const missed = [await post(u, 'c1', ch.id), await post(u, 'c2', ch.id)];
-  await post(u, 'room-wide noise');
+  const roomWide = await post(u, 'room-wide, after base');
   const s = await rawIn(room.slug, u, {}, `?lastEventId=${encodeURIComponent(`${ch.id}:${base.seq}`)}`);
   assert.equal(s.status, 200);
   const sync = await s.next(roomEvent('sync'));
-  assert.deepEqual(sync.data.messages.map((m) => m.id), missed.map((m) => m.id));
+  // No stream of this user left a log here: the room-wide thread resumes from a few
+  // seconds before `base`, so its message posted after `base` is not missed.
+  const inChannel = sync.data.messages.filter((m) => m.channelId === ch.id);
+  assert.deepEqual(inChannel.map((m) => m.id), missed.map((m) => m.id));
+  assert.deepEqual(sync.data.messages.filter((m) => m.channelId === null).map((m) => m.id), [roomWide.id]);
 });
 
 // EventSource sends back only the id of the last event it got, and that names one
@@ -187,6 +191,43 @@ test('Last-Event-ID of one channel resumes every channel of the room from where 
   const live = await p('channel live', ch.id);
   const ev = await s3.next(roomEvent('message', (d) => d.message.id === live.id));
   assert.equal(ev.id, `${ch.id}:${live.seq}`);
+});
+
+// A restart (or another node) has no log of the old stream: the other channels resume
+// from a few seconds before the named event, so the client may see those seconds
+// again (same message ids) but misses nothing.
+test('after a restart, Last-Event-ID of one channel still resumes the others, missing nothing', async (t) => {
+  const dataDir = makeDataDir();
+  let r = await startRelay({ dataDir });
+  t.after(() => r.stop());
+  const token = await createUser(dataDir, uniq('rs'));
+  const room = await createRoom(r, token);
+  const chRes = await api(r.url, token, 'POST', `/api/rooms/${room.slug}/channels`, { name: 'rs', slug: uniq('c'), visibility: 'public' });
+  assert.equal(chRes.status, 201, chRes.text);
+  const ch = chRes.json;
+  const p = async (content, channelId = null) => {
+    const res = await api(r.url, token, 'POST', `/api/rooms/${room.slug}/messages`, { content, channelId });
+    assert.equal(res.status, 201, res.text);
+    return res.json;
+  };
+  const url = () => `${r.url}/api/rooms/${room.slug}/stream`;
+  const s1 = await openRawSse(url(), token);
+  await s1.next(roomEvent('sync'));
+  const l1 = await p('room-wide before');
+  const c1 = await p('channel before', ch.id);
+  const last = await s1.next(roomEvent('message', (d) => d.message.id === c1.id));
+  s1.close();
+  await r.stop();
+  r = await startRelay({ dataDir });
+  const missed = [await p('room-wide after the restart'), await p('channel after the restart', ch.id)];
+  const s2 = await openRawSse(url(), token, { 'Last-Event-ID': last.id });
+  t.after(() => s2.close());
+  assert.equal(s2.status, 200);
+  const sync = await s2.next(roomEvent('sync'));
+  const got = sync.data.messages.map((m) => m.id);
+  for (const m of missed) assert.ok(got.includes(m.id), `missed ${m.content} delivered`);
+  assert.ok(!got.includes(c1.id), 'the named channel resumes exactly after its event');
+  for (const id of got) assert.ok([l1.id, ...missed.map((m) => m.id)].includes(id), `only the window repeats: ${id}`);
 });
 
 test('EventSource reconnects by itself with Last-Event-ID and gets exactly the missed messages', async () => {
