@@ -4,9 +4,8 @@
 
 #include <boost/json.hpp>
 
-#include <charconv>
-
 #include "core/clock.hpp"
+#include "core/stream_cursors.hpp"
 #include "core/text.hpp"
 
 namespace json = boost::json;
@@ -253,13 +252,9 @@ std::optional<std::map<std::string, std::int64_t>> parse_resume(std::string_view
     auto comma = text.find(',');
     auto item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    auto colon = item.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    std::int64_t seq = 0;
-    auto num = item.substr(colon + 1);
-    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), seq);
-    if (ec != std::errc{} || p != num.data() + num.size() || seq < 0) return std::nullopt;
-    out[channel_from_wire(item.substr(0, colon))] = seq;
+    auto id = split_event_id(item);
+    if (!id) return std::nullopt;
+    out[channel_from_wire(id->first)] = id->second;
   }
   return out;
 }
