@@ -104,8 +104,16 @@ void maybe_sync(connection_actor* self) {
   st.synced = true;
   std::vector<storage::message_row> all;
   std::map<std::string, std::int64_t> seqs;
+  // Where the sync leaves the client: a resumed channel at its last message in the sync
+  // (later pages follow as message frames), any other at its last seq.
+  std::map<std::string, std::int64_t> have;
   for (auto& [s, channel] : st.snapshots) {
     seqs[s.channel_id] = s.last_seq;
+    auto& h = have[codec::wire_channel_key(s.channel_id)];
+    if (auto r = st.p.resume.find(s.channel_id); r != st.p.resume.end())
+      h = s.messages.empty() ? r->second : std::max(r->second, s.messages.back().seq);
+    else
+      h = s.last_seq;
     if (s.more) {
       auto after = s.messages.empty() ? st.p.resume[s.channel_id] : s.messages.back().seq;
       st.catching[s.channel_id] = {channel, after};
@@ -132,7 +140,7 @@ void maybe_sync(connection_actor* self) {
   // Over SSE the sync carries its last message's id, so EventSource's Last-Event-ID
   // moves past what the sync brought (stream_cursors finds it as the stream's start).
   auto id = all.empty() ? std::string{} : codec::event_id(all.back().channel_id, all.back().seq);
-  st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs), std::move(id)));
+  st.p.sink->push_sync(make_frame(codec::encode_sync(all, seqs), std::move(id)), std::move(have));
   page_resume(self);
 }
 

@@ -22,7 +22,7 @@ class actor_sink final : public client_sink {
   explicit actor_sink(caf::actor target) : target_(std::move(target)) {}
   std::uint64_t id() const noexcept override { return id_; }
   void push(frame_ptr f) override { caf::anon_send(target_, std::move(f)); }
-  void push_sync(frame_ptr f) override { push(std::move(f)); }
+  void push_sync(frame_ptr f, std::map<std::string, std::int64_t>) override { push(std::move(f)); }
   void close(std::uint16_t, std::string) override {}
 
  private:

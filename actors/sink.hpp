@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,8 +46,10 @@ class client_sink {
   /// the client always sees `sync` first.
   virtual void push(frame_ptr f) = 0;
 
-  /// Queues the sync frame, then every live frame held back so far.
-  virtual void push_sync(frame_ptr f) = 0;
+  /// Queues the sync frame, then every live frame held back so far. `have`: where the
+  /// client is in each channel (wire keys, e.g. `__lobby`) once it has this sync, for
+  /// sinks that log what they wrote (SSE resumes).
+  virtual void push_sync(frame_ptr f, std::map<std::string, std::int64_t> have) = 0;
 
   /// Sends a close (WebSocket close code; SSE just ends) after what is queued.
   virtual void close(std::uint16_t code, std::string reason) = 0;

@@ -15,10 +15,11 @@ std::optional<std::pair<std::string_view, std::int64_t>> split_event_id(std::str
   return std::pair{id.substr(0, colon), seq};
 }
 
-void stream_cursors::log::synced(cursor_map have) {
+void stream_cursors::log::synced(cursor_map have, std::string_view sync_id) {
   std::lock_guard lock{mu_};
   synced_ = true;
   base_ = std::move(have);
+  sync_id_ = sync_id;
 }
 
 void stream_cursors::log::wrote(std::string_view event_id) {
@@ -55,10 +56,14 @@ std::optional<cursor_map> stream_cursors::log::at(std::string_view event_id) con
     }
   }
   if (!found) {
-    // The client got none of this stream's events: its cursor was set by the sync
-    // (e.g. it reconnected, got the sync, and left before anything else).
+    // None of this stream's message events reached the client. It has the sync only if
+    // its id is the sync's; a sync without messages moved nothing it could have missed,
+    // so then the cursor it resumed with is enough. Otherwise an older stream decides.
+    if (folded_) return std::nullopt;
+    if (!sync_id_.empty() && event_id != sync_id_) return std::nullopt;
     auto it = base_.find(std::string(parsed->first));
-    if (folded_ || it == base_.end() || it->second != parsed->second) return std::nullopt;
+    if (sync_id_.empty() && (it == base_.end() || it->second != parsed->second))
+      return std::nullopt;
   }
   cursor_map out = base_;
   for (std::size_t i = 0; i < upto; ++i) out[names_[recent_[i].first]] = recent_[i].second;

@@ -28,8 +28,9 @@ class stream_cursors {
   /// The write order of one stream. Written by its I/O thread, read by a reconnect.
   class log {
    public:
-    /// The sync went out: what the client has in each channel from then on.
-    void synced(cursor_map have);
+    /// The sync went out: what the client has in each channel from then on, and the
+    /// sync's own event id ("" when it carried no message).
+    void synced(cursor_map have, std::string_view sync_id);
     /// An event with this id (`<channelId>:<seq>`) went out.
     void wrote(std::string_view event_id);
     /// What the client had in each channel once it had event `event_id` of this
@@ -41,6 +42,7 @@ class stream_cursors {
     std::string key_;
     mutable std::mutex mu_;
     bool synced_ = false;
+    std::string sync_id_;
     cursor_map base_;                 // per channel, before the first entry of recent_
     bool folded_ = false;             // entries were folded into base_: it no longer is the sync's
     std::vector<std::string> names_;  // channel ids, interned

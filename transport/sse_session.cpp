@@ -1,14 +1,11 @@
 #include "transport/sse_session.hpp"
 
-#include <algorithm>
 #include <array>
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json.hpp>
 
 #include "core/clock.hpp"
 #include "core/stream_cursors.hpp"
-#include "transport/codec/json_codec.hpp"
 #include "transport/stream_session.hpp"
 
 namespace relay {
@@ -27,37 +24,6 @@ constexpr std::string_view prefix = "event: room\ndata: ";
 constexpr std::string_view data_after_id = "\ndata: ";
 constexpr std::string_view event_end = "\n\n";
 
-// Where the client is in each channel (wire keys) once it has the sync: a channel it
-// resumed, at its last message in the sync (later pages come as events with ids); any
-// other, at the sync's `seqs`.
-cursor_map cursors_after_sync(std::string_view sync, const cursor_map& resume) {
-  cursor_map have;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(sync, ec);
-  if (ec || !v.is_object()) return have;
-  auto& o = v.get_object();
-  auto* seqs = o.if_contains("seqs");
-  if (!seqs || !seqs->is_object()) return have;
-  for (auto& [key, seq] : seqs->get_object()) {
-    if (!seq.is_int64()) continue;
-    auto r = resume.find(codec::channel_from_wire(key));
-    have[std::string(key)] = r == resume.end() ? seq.get_int64() : r->second;
-  }
-  auto* ms = o.if_contains("messages");
-  if (!ms || !ms->is_array()) return have;
-  for (auto& m : ms->get_array()) {
-    auto* ch = m.is_object() ? m.get_object().if_contains("channelId") : nullptr;
-    auto* seq = m.is_object() ? m.get_object().if_contains("seq") : nullptr;
-    if (!ch || !seq || !seq->is_int64()) continue;
-    std::string key =
-        ch->is_string() ? std::string(ch->get_string()) : std::string(codec::lobby_key);
-    if (!resume.count(codec::channel_from_wire(key))) continue;
-    auto& h = have[key];
-    h = std::max(h, seq->get_int64());
-  }
-  return have;
-}
-
 class sse_session final : public stream_session {
  public:
   sse_session(tcp::socket&& s, session_env& env, std::uint64_t id)
@@ -69,10 +35,8 @@ class sse_session final : public stream_session {
   }
 
   void start(connection_params params, const std::string& cursor_key) {
-    if (env_.api.sse_cursors && !cursor_key.empty()) {
+    if (env_.api.sse_cursors && !cursor_key.empty())
       log_ = env_.api.sse_cursors->open(cursor_key, now_ms());
-      resume_ = params.resume;
-    }
     attach(std::move(params));
     enqueue({nullptr, std::string(head)});
     watch();
@@ -111,7 +75,7 @@ class sse_session final : public stream_session {
     }
     if (log_) {
       if (it.uncapped)  // the sync
-        log_->synced(cursors_after_sync(it.frame->json, resume_));
+        log_->synced(std::move(sync_have_), it.frame->event_id);
       else if (!it.frame->event_id.empty())
         log_->wrote(it.frame->event_id);
     }
@@ -145,8 +109,10 @@ class sse_session final : public stream_session {
 
   net::steady_timer ping_timer_;
   std::array<char, 64> rbuf_;
+  void syncing(cursor_map have) override { sync_have_ = std::move(have); }
+
   std::shared_ptr<stream_cursors::log> log_;  // null: not logged (no key)
-  cursor_map resume_;                         // what the client resumed from
+  cursor_map sync_have_;                      // where the sync leaves the client
 };
 
 }  // namespace

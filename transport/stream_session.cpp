@@ -104,14 +104,16 @@ void stream_session::drain() {
   kick();
 }
 
-void stream_session::push_sync(frame_ptr f) {
-  net::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
-    self->synced_ = true;
-    self->enqueue({std::move(f), {}, true});
-    auto held = std::move(self->held_);
-    self->held_bytes_ = 0;
-    for (auto& h : held) self->enqueue({std::move(h), {}});
-  });
+void stream_session::push_sync(frame_ptr f, std::map<std::string, std::int64_t> have) {
+  net::post(socket_.get_executor(),
+            [self = shared_from_this(), f = std::move(f), have = std::move(have)]() mutable {
+              self->syncing(std::move(have));
+              self->synced_ = true;
+              self->enqueue({std::move(f), {}, true});
+              auto held = std::move(self->held_);
+              self->held_bytes_ = 0;
+              for (auto& h : held) self->enqueue({std::move(h), {}});
+            });
 }
 
 void stream_session::close(std::uint16_t code, std::string reason) {

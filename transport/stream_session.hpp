@@ -32,7 +32,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
 
   std::uint64_t id() const noexcept override { return id_; }
   void push(frame_ptr f) override;
-  void push_sync(frame_ptr f) override;
+  void push_sync(frame_ptr f, std::map<std::string, std::int64_t> have) override;
   void close(std::uint16_t code, std::string reason) override;
   bool congested() const noexcept override;
   std::size_t headroom() const noexcept override;
@@ -76,6 +76,8 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   bool taking_bytes() const noexcept;
   /// Called after a write once the client is back under a quarter of its cap.
   virtual void caught_up() {}
+  /// The sync is about to be queued; `have` is where it leaves the client (push_sync).
+  virtual void syncing(std::map<std::string, std::int64_t> /*have*/) {}
   /// Tells the connection actor the client is gone (once).
   void detach();
   /// The socket is unusable: detach and close it.

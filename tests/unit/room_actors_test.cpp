@@ -36,7 +36,7 @@ class recording_sink final : public client_sink {
     else
       frames.push_back(json::parse(f->json).as_object());
   }
-  void push_sync(frame_ptr f) override {
+  void push_sync(frame_ptr f, std::map<std::string, std::int64_t>) override {
     synced_ = true;
     frames.push_back(json::parse(f->json).as_object());
     for (auto& h : held_) frames.push_back(json::parse(h->json).as_object());
