@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/content_rules.hpp"
+#include "actors/fanout_lanes.hpp"
 #include "actors/messages.hpp"
 #include "actors/page_cache.hpp"
 #include "core/clock.hpp"
@@ -45,6 +46,7 @@ struct channel_state {
   // Above it, messages the writer showed before their commit live only in the ring.
   std::int64_t durable_seq = 0;
   std::unordered_map<std::uint64_t, subscriber> subs;
+  fanout_lanes lanes;  // subs by I/O thread; invalidate() on every change to subs
   // Resuming far behind: they get edits, deletes and typing, but new messages only
   // once the connection has paged up to them (catchup_atom) and they move to `subs`.
   std::unordered_map<std::uint64_t, subscriber> catching;
@@ -75,12 +77,12 @@ void fan_out(channel_actor* self, const storage::message_row& m) {
   st.last_seq = m.seq;
   auto f = message_frame(m);
   remember(st, m);
-  for (auto& [id, sub] : st.subs) sub.sink->push(f);
+  st.lanes.send(f, st.subs);
 }
 
 // Every subscriber, catching up or not: for what is not a new message.
 void broadcast(channel_state& st, const frame_ptr& f) {
-  for (auto& [id, s] : st.subs) s.sink->push(f);
+  st.lanes.send(f, st.subs);
   for (auto& [id, s] : st.catching) s.sink->push(f);
 }
 
@@ -195,6 +197,7 @@ void send_snapshot(channel_actor* self, const subscription& sub, const caf::acto
     return;
   }
   (snap.more ? st.catching : st.subs)[sink_id] = std::move(entry);
+  if (!snap.more) st.lanes.invalidate();
   self->send(conn, snapshot_atom::value, std::move(snap));
 }
 
@@ -215,6 +218,7 @@ caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, 
     }
     for (auto& m : *missed) it->second.sink->push(message_frame(m));
     st.subs[sink_id] = std::move(it->second);
+    st.lanes.invalidate();
     st.catching.erase(it);
     return catchup_page{{}, st.last_seq, true};
   }
@@ -261,9 +265,10 @@ caf::behavior channel(channel_actor* self, channel_params params) {
       },
       [=](subscribe_atom, const subscription& sub) {
         self->state.subs[sub.sink->id()] = {sub.sink, sub.who.user.id};
+        self->state.lanes.invalidate();
       },
       [=](unsub_atom, std::uint64_t sink_id) {
-        self->state.subs.erase(sink_id);
+        if (self->state.subs.erase(sink_id) > 0) self->state.lanes.invalidate();
         self->state.catching.erase(sink_id);
       },
       [=](catchup_atom, std::uint64_t sink_id, std::int64_t after, resume_page page) {

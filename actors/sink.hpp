@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace relay {
 
@@ -31,6 +32,21 @@ inline frame_ptr make_frame(std::string json, std::string event_id = {}, bool ep
   return std::make_shared<const encoded_frame>(
       encoded_frame{std::move(json), std::move(event_id), ephemeral, std::move(coalesce_key)});
 }
+
+class client_sink;
+using sink_ptr = std::shared_ptr<client_sink>;
+
+/// Where one frame for many sinks is handed over in one piece: the I/O thread they
+/// share. A broadcast then costs the actor one hand-over per thread, not a push per
+/// recipient, and the thread queues it for each of them without taking turns with the
+/// actor on their locks.
+class fanout_lane {
+ public:
+  virtual ~fanout_lane() = default;
+  /// Queues `f` for every sink of `to` (all of this lane), after whatever each was
+  /// pushed before; thread-safe.
+  virtual void deliver(frame_ptr f, std::shared_ptr<const std::vector<sink_ptr>> to) = 0;
+};
 
 /// Where an actor sends a client's outbound frames: a WebSocket or SSE session.
 /// Implemented in transport/; every member is thread-safe (it posts onto the
@@ -70,8 +86,9 @@ class client_sink {
   /// frame carries its size). A socket reads ahead only so far past what was consumed,
   /// so a fast sender cannot fill an actor's mailbox.
   virtual void consumed(std::size_t /*bytes*/) {}
-};
 
-using sink_ptr = std::shared_ptr<client_sink>;
+  /// The lane broadcasts to this sink may take (see fanout_lane); null: push each.
+  virtual fanout_lane* lane() const noexcept { return nullptr; }
+};
 
 }  // namespace relay

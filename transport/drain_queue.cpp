@@ -20,6 +20,12 @@ void drain_queue::schedule(std::shared_ptr<stream_session> s) {
   if (first) boost::asio::post(ioc_, [this] { run(); });
 }
 
+void drain_queue::deliver(frame_ptr f, std::shared_ptr<const std::vector<sink_ptr>> to) {
+  boost::asio::post(ioc_, [f = std::move(f), to = std::move(to)] {
+    for (auto& s : *to) static_cast<stream_session&>(*s).push_here(f);
+  });
+}
+
 void drain_queue::run() {
   {
     std::lock_guard lock{mu_};

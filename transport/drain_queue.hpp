@@ -7,6 +7,8 @@
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "actors/sink.hpp"
+
 namespace relay {
 
 class stream_session;
@@ -16,8 +18,11 @@ class stream_session;
 /// thousand (each an allocation, a scheduler lock and an executor dispatch on the
 /// actor's thread, and a wake-up on the I/O thread).
 ///
-/// One per io_context (an Asio service); `schedule` is thread-safe.
-class drain_queue : public boost::asio::execution_context::service {
+/// It is also the thread's fanout_lane: a broadcast's frame comes as one handler for
+/// all the thread's recipients.
+///
+/// One per io_context (an Asio service); `schedule` and `deliver` are thread-safe.
+class drain_queue : public boost::asio::execution_context::service, public fanout_lane {
  public:
   using key_type = drain_queue;
   static inline boost::asio::execution_context::id id;
@@ -27,6 +32,9 @@ class drain_queue : public boost::asio::execution_context::service {
   /// Queues `s` to have `drain()` called on its I/O thread; the caller makes sure a
   /// session is queued at most once until it drains.
   void schedule(std::shared_ptr<stream_session> s);
+
+  /// `to` holds sessions of this thread only.
+  void deliver(frame_ptr f, std::shared_ptr<const std::vector<sink_ptr>> to) override;
 
  private:
   void shutdown() override;

@@ -52,33 +52,52 @@ void stream_session::attach(const std::function<caf::actor(sink_ptr)>& spawn) {
   conn_ = spawn(shared_from_this());
 }
 
-void stream_session::push(frame_ptr f) {
+bool stream_session::inbox_append(frame_ptr&& f) {
   auto n = f->json.size();
   auto& lim = queue_.limits();  // fixed at construction, so safe from any thread
-  bool schedule = false;
+  // Only the I/O thread falling behind fills the inbox (it is drained whatever the
+  // client does), so it gets the burst allowance.
+  if (!inbox_.empty() && (inbox_bytes_ + n > lim.bytes * burst_stretch ||
+                          inbox_.size() + 1 > lim.frames * burst_stretch)) {
+    if (!overflowed_.exchange(true))
+      net::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->note_slow_close();
+        self->start_close(4008, "slow consumer");
+      });
+    return false;
+  }
+  inbox_bytes_ += n;
+  inbox_.push_back(std::move(f));
+  posted_bytes_.store(inbox_bytes_, std::memory_order_relaxed);
+  bool schedule = !drain_posted_;
+  drain_posted_ = true;
+  return schedule;
+}
+
+void stream_session::push(frame_ptr f) {
+  bool schedule;
   {
     std::lock_guard lock{inbox_mu_};
-    // Only the I/O thread falling behind fills the inbox (it is drained whatever the
-    // client does), so it gets the burst allowance.
-    if (!inbox_.empty() && (inbox_bytes_ + n > lim.bytes * burst_stretch ||
-                            inbox_.size() + 1 > lim.frames * burst_stretch)) {
-      if (!overflowed_.exchange(true))
-        net::post(socket_.get_executor(), [self = shared_from_this()] {
-          self->note_slow_close();
-          self->start_close(4008, "slow consumer");
-        });
-      return;
-    }
-    inbox_bytes_ += n;
-    inbox_.push_back(std::move(f));
-    posted_bytes_.store(inbox_bytes_, std::memory_order_relaxed);
-    schedule = !drain_posted_;
-    drain_posted_ = true;
+    schedule = inbox_append(std::move(f));
   }
   // One drain per burst, not per frame, and one handler per I/O thread for all the
-  // sessions a broadcast reached: write completions are not queued behind hundreds of
+  // sessions a burst reached: write completions are not queued behind hundreds of
   // thousands of single-frame handlers.
   if (schedule) drains_.schedule(shared_from_this());
+}
+
+void stream_session::push_here(const frame_ptr& f) {
+  {
+    std::lock_guard lock{inbox_mu_};
+    // Frames pushed before this one wait for their drain (already scheduled): keep
+    // the order by waiting behind them.
+    if (!inbox_.empty()) {
+      inbox_append(frame_ptr{f});
+      return;
+    }
+  }
+  if (!synced_) return hold(f);
+  enqueue({f, {}});
 }
 
 void stream_session::drain() {

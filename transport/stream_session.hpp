@@ -36,6 +36,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   void close(std::uint16_t code, std::string reason) override;
   bool congested() const noexcept override;
   std::size_t headroom() const noexcept override;
+  fanout_lane* lane() const noexcept override { return &drains_; }
 
  protected:
   using buffers = std::vector<boost::asio::const_buffer>;
@@ -98,8 +99,14 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   friend class drain_queue;
 
   void hold(frame_ptr f);
+  /// Appends to the inbox (inbox_mu_ held); true when the session must be scheduled
+  /// for a drain. Past the burst allowance it starts a slow-consumer close instead.
+  bool inbox_append(frame_ptr&& f);
   /// Moves what actors pushed (the inbox) into the queue, then writes.
   void drain();
+  /// push() from this session's I/O thread (a lane's broadcast): straight to the queue
+  /// and the socket unless earlier frames still wait in the inbox.
+  void push_here(const frame_ptr& f);
   void write();
   /// Writes the rest of a batch the socket took only `sent` bytes of, asynchronously.
   void write_rest(std::size_t sent);
@@ -123,7 +130,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::vector<frame_ptr> inbox_;
   std::vector<frame_ptr> draining_;  // swapped with inbox_ so neither reallocates
   std::size_t inbox_bytes_ = 0;
-  drain_queue& drains_;  // of this socket's I/O thread
+  drain_queue& drains_;  // of this socket's I/O thread; also its fanout lane
   bool drain_posted_ = false;
   std::atomic<std::size_t> posted_bytes_{0};  // inbox_bytes_, for other threads
   std::atomic<bool> overflowed_{false};
