@@ -34,6 +34,7 @@ struct livekit_event {
   std::string name;                       // participant.name
   std::int64_t created_at = 0;            // when LiveKit emitted it
   std::optional<std::int64_t> joined_at;  // participant.joinedAt, when LiveKit sent it
+  bool can_publish = false;               // participant.permission.canPublish
   std::int64_t num_dropped = 0;           // webhooks LiveKit dropped before this one
 };
 

@@ -1,6 +1,8 @@
 #include "actors/hall_state.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "core/billing.hpp"
 #include "core/ids.hpp"
@@ -27,9 +29,10 @@ hall_session_row new_session(const hall_state& st, const livekit_event& e) {
     s.display_name = g->second.display_name;
     s.role = g->second.role;
   } else {
-    // Joined with a token Relay did not mint (same LiveKit project): still billed.
+    // Joined with a token Relay did not mint (same LiveKit project): still billed, in
+    // the role its LiveKit permissions give it (the contract knows only these two).
     s.display_name = e.name.empty() ? e.identity : e.name;
-    s.role = "unknown";
+    s.role = e.can_publish ? "publisher" : "subscriber";
   }
   return s;
 }
@@ -38,8 +41,16 @@ bool covers(const hall_session_row& s, std::int64_t t) {
   return s.joined_at && s.left_at && *s.joined_at <= t && t <= *s.left_at;
 }
 
+// When the hall was closed, or never (open).
+std::optional<std::int64_t> closed_at(const hall_state& st) {
+  if (!st.closed()) return std::nullopt;
+  return st.hall.closed_at.value_or(std::numeric_limits<std::int64_t>::min());
+}
+
 std::vector<hall_session_row> on_join(const hall_state& st, const livekit_event& e) {
   const std::int64_t t = e.joined_at.value_or(e.created_at);
+  const auto closed = closed_at(st);
+  if (closed && t >= *closed) return {};  // joined after the close: not Relay's hall
   if (st.open_session(e.identity)) return {};
   const hall_session_row* waiting = nullptr;
   for (auto& s : st.sessions) {
@@ -56,6 +67,8 @@ std::vector<hall_session_row> on_join(const hall_state& st, const livekit_event&
   }
   auto s = new_session(st, e);
   s.joined_at = t;
+  // A join that arrives after the close: connected since t, ended by the close.
+  if (closed) finish(s, t, *closed);
   return {s};
 }
 
@@ -65,6 +78,18 @@ std::vector<hall_session_row> on_leave(const hall_state& st, const livekit_event
     auto done = *open;
     finish(done, *done.joined_at, t);
     return {done};
+  }
+  if (auto closed = closed_at(st)) {
+    if (t >= *closed) return {};  // the close ended that stay first
+    // A leave that arrives after the close but happened before it: the stay the close
+    // ended ends where LiveKit says.
+    for (auto& s : st.sessions)
+      if (s.participant_id == e.identity && s.joined_at && s.left_at == *closed &&
+          *s.joined_at <= t) {
+        auto done = s;
+        finish(done, *done.joined_at, t);
+        return {done};
+      }
   }
   // No open session this leave can end: its join is late, was missed, or the leave
   // belongs to an earlier stay than the one open now.
@@ -114,8 +139,19 @@ void hall_state::apply(const std::vector<storage::hall_session_row>& written) {
 
 std::vector<storage::hall_session_row> sessions_for_event(const hall_state& s,
                                                           const livekit_event& e) {
-  if (s.closed()) return {};
-  if (e.event == "room_finished") return close_open_sessions(s, e.created_at);
+  if (e.event == "room_finished") {
+    auto closed = closed_at(s);
+    if (!closed) return close_open_sessions(s, e.created_at);
+    // Finished before the close, reported after it: the stays the close ended end then.
+    std::vector<storage::hall_session_row> out;
+    for (auto& x : s.sessions)
+      if (x.joined_at && x.left_at == *closed && e.created_at < *closed) {
+        auto done = x;
+        finish(done, *done.joined_at, e.created_at);
+        out.push_back(std::move(done));
+      }
+    return out;
+  }
   if (e.identity.empty()) return {};
   if (e.event == "participant_joined") return on_join(s, e);
   if (e.event == "participant_left" || e.event == "participant_connection_aborted")

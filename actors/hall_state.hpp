@@ -39,7 +39,10 @@ struct hall_state {
 ///    `created_at`; with none open, a leave that names `joined_at` becomes a complete
 ///    session, and one that does not waits for its join;
 ///  * `room_finished` closes every open session at `created_at`.
-/// Events for a closed hall, and other events, change nothing.
+/// After the hall is closed, LiveKit's times still decide what happened before the close:
+/// a late join opens a session that the close ended, a late leave or `room_finished`
+/// ends a stay the close ended earlier. Anything at or after the close, and other
+/// events, change nothing.
 std::vector<storage::hall_session_row> sessions_for_event(const hall_state& s,
                                                           const livekit_event& e);
 

@@ -51,14 +51,14 @@ const std::string sql_list_sessions = "SELECT " + session_cols +
                                       " FROM hall_sessions WHERE hall_id = ?"
                                       " ORDER BY COALESCE(joined_at, left_at), id";
 const std::string sql_session_billed =
-    "SELECT billed_period IS NOT NULL FROM hall_sessions WHERE id = ?";
+    "SELECT billed_period, minutes FROM hall_sessions WHERE id = ?";
 const std::string sql_upsert_session =
     "INSERT INTO hall_sessions (" + session_cols +
     ", billed_period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,"
     " role = excluded.role, joined_at = excluded.joined_at, left_at = excluded.left_at,"
     " minutes = excluded.minutes,"
-    " billed_period = COALESCE(hall_sessions.billed_period, excluded.billed_period)";
+    " billed_period = COALESCE(excluded.billed_period, hall_sessions.billed_period)";
 const std::string sql_add_usage =
     "INSERT INTO hall_usage (workspace_id, test_mode, period, minutes) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (workspace_id, test_mode, period) DO UPDATE SET"
@@ -218,15 +218,18 @@ std::optional<hall_snapshot> sqlite_store::load_hall(const std::string& hall_id)
 
 bool sqlite_store::write_hall_session(const hall_row& hall, const hall_session_row& s) {
   const bool complete = s.joined_at && s.left_at;
-  bool billed_before = false;
+  // What the ledger holds for this session already: its period and minutes.
+  std::string billed_period;
+  std::int64_t billed_minutes = 0;
   {
     auto st = prepare(sql_session_billed);
     if (!st) return false;
     st.bind(s.id);
     const int rc = st.step();
-    if (rc == SQLITE_ROW)
-      billed_before = st.int64(0) != 0;
-    else if (rc != SQLITE_DONE) {
+    if (rc == SQLITE_ROW && !st.is_null(0)) {
+      billed_period = st.text(0);
+      billed_minutes = st.int64(1);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       record("read hall session");
       return false;
     }
@@ -248,17 +251,23 @@ bool sqlite_store::write_hall_session(const hall_row& hall, const hall_session_r
       return false;
     }
   }
-  // The ledger counts a session once, when it first becomes complete; rewriting it
-  // (a replay that slipped past the id check, a recovered actor) adds nothing.
-  if (!complete || billed_before) return true;
-  auto st = prepare(sql_add_usage);
-  if (!st) return false;
-  st.bind(hall.workspace_id).bind(std::int64_t{hall.test_mode}).bind(period).bind(s.minutes);
-  if (st.step() != SQLITE_DONE) {
-    record("add hall usage");
-    return false;
-  }
-  return true;
+  // The ledger counts a session once: when it first becomes complete, and again only
+  // as a correction when LiveKit's times change it (a leave that arrives after a close
+  // ended the stay). Rewriting it unchanged (a replay, a recovered actor) adds nothing.
+  if (!complete) return true;
+  if (!billed_period.empty() && billed_period == period && billed_minutes == s.minutes) return true;
+  auto add = [&](const std::string& in, std::int64_t minutes) {
+    auto st = prepare(sql_add_usage);
+    if (!st) return false;
+    st.bind(hall.workspace_id).bind(std::int64_t{hall.test_mode}).bind(in).bind(minutes);
+    if (st.step() != SQLITE_DONE) {
+      record("add hall usage");
+      return false;
+    }
+    return true;
+  };
+  if (!billed_period.empty() && !add(billed_period, -billed_minutes)) return false;
+  return add(period, s.minutes);
 }
 
 result<bool> sqlite_store::apply_hall_change(const hall_change& change) {

@@ -352,7 +352,20 @@ test('closing a hall ends every open session now and refuses joins with 409', as
   assert.equal(refused.status, 409);
   assert.equal(refused.json.code, 'HALL_CLOSED');
   assert.equal((await api(relay.url, key, 'POST', `/v1/halls/${hall}/close`)).status, 200, 'closing twice is harmless');
-  assert.equal(await send(relay, 'participant_joined', hall, { identity: 'c', at: now }), 'ignored');
+  // LiveKit's times decide, not when a webhook arrives. A join stamped after the close
+  // is not the hall's; one stamped before it that arrives late (a retry) is billed up to
+  // the close; a leave stamped before the close ends that stay where LiveKit says.
+  const after = Math.ceil(Date.now() / 1000) + 2;
+  assert.equal(await send(relay, 'participant_joined', hall, { identity: 'c', at: after }), 'ignored');
+  assert.equal((await usage(relay, key, period)).used_minutes, 3);
+  assert.equal(await send(relay, 'participant_joined', hall, { identity: 'late', at: now - 150 }), 'applied');
+  assert.equal((await usage(relay, key, period)).used_minutes, 3 + 3, 'joined 150 s before the close');
+  assert.equal(await send(relay, 'participant_left', hall, { identity: 'late', at: now - 140 }), 'applied');
+  assert.equal(await send(relay, 'participant_left', hall, { identity: 'a', at: now - 60 }), 'applied');
+  assert.equal(await send(relay, 'participant_left', hall, { identity: 'b', at: after }), 'ignored');
+  const after_close = await participants(relay, key, hall);
+  assert.deepEqual(after_close.sessions.map((s) => [s.participant_id, s.minutes]),
+    [['a', 1], ['b', 1], ['late', 1]]);
   assert.equal((await usage(relay, key, period)).used_minutes, 3);
 });
 

@@ -27,6 +27,14 @@ TEST(halls_codec, create_hall_needs_a_name) {
   EXPECT_EQ(std::get<storage::hall_row>(ok).max_participants, 8);
   EXPECT_EQ(error_of(hc::decode_create_hall("{}")).code, errc::missing_field);
   EXPECT_EQ(error_of(hc::decode_create_hall(R"({"name":""})")).code, errc::missing_field);
+  EXPECT_EQ(error_of(hc::decode_create_hall(R"({"name":" \t "})")).code, errc::missing_field);
+  // 200 characters, not bytes: 200 two-byte letters pass, 201 do not.
+  std::string e200;
+  for (int i = 0; i < 200; ++i) e200 += "\xc3\xa9";
+  EXPECT_TRUE(std::holds_alternative<storage::hall_row>(
+      hc::decode_create_hall(R"({"name":")" + e200 + R"("})")));
+  EXPECT_EQ(error_of(hc::decode_create_hall(R"({"name":")" + e200 + R"(e"})")).code,
+            errc::bad_request);
   EXPECT_EQ(error_of(hc::decode_create_hall(R"({"name":5})")).code, errc::bad_request);
   EXPECT_EQ(error_of(hc::decode_create_hall(R"({"name":"a","max_participants":0})")).code,
             errc::bad_request);
@@ -47,6 +55,9 @@ TEST(halls_codec, join_needs_every_field_and_a_known_role) {
             errc::missing_field);
   auto bad_role = hc::decode_join(R"({"participant_id":"u1","display_name":"Ada","role":"admin"})");
   EXPECT_EQ(error_of(bad_role).code, errc::invalid_role);
+  EXPECT_EQ(
+      error_of(hc::decode_join(R"({"participant_id":"u1","display_name":"Ada","role":""})")).code,
+      errc::invalid_role);
   EXPECT_EQ(http_status(errc::invalid_role), 422);
   EXPECT_EQ(code_name(errc::invalid_role), "INVALID_ROLE");
   EXPECT_EQ(
@@ -62,7 +73,7 @@ TEST(halls_codec, webhook_reads_livekits_protobuf_json) {
           "room":{"sid":"RM_1","name":"h_01"},
           "participant":{"sid":"PA_1","identity":"u1","name":"Ada","joinedAt":"1777937100"},
           "numDropped":2})",
-      5);
+      1777937500000);
   ASSERT_TRUE(std::holds_alternative<livekit_event>(v)) << error_of(v).message;
   auto& e = std::get<livekit_event>(v);
   EXPECT_EQ(e.event, "participant_left");
@@ -75,19 +86,54 @@ TEST(halls_codec, webhook_reads_livekits_protobuf_json) {
   EXPECT_EQ(e.num_dropped, 2);
 }
 
-TEST(halls_codec, webhook_accepts_numbers_snake_case_and_a_missing_time) {
+TEST(halls_codec, webhook_accepts_numbers_snake_case_and_livekit_permissions) {
+  constexpr std::int64_t now = 1777937500000;
   auto v = hc::decode_webhook(
       R"({"event":"participant_joined","id":"EV_2","created_at":1777937400,
-          "room":{"name":"h_01"},"participant":{"identity":"u1","joined_at_ms":"1777937399500"},
+          "room":{"name":"h_01"},"participant":{"identity":"u1","joined_at_ms":"1777937399500",
+          "permission":{"canSubscribe":true,"canPublish":true}},
           "num_dropped":0})",
-      5);
-  ASSERT_TRUE(std::holds_alternative<livekit_event>(v));
+      now);
+  ASSERT_TRUE(std::holds_alternative<livekit_event>(v)) << error_of(v).message;
   EXPECT_EQ(std::get<livekit_event>(v).created_at, 1777937400000);
   EXPECT_EQ(std::get<livekit_event>(v).joined_at, 1777937399500);
-  auto no_time = hc::decode_webhook(R"({"event":"room_finished","room":{"name":"h_01"}})", 1234);
-  ASSERT_TRUE(std::holds_alternative<livekit_event>(no_time));
-  EXPECT_EQ(std::get<livekit_event>(no_time).created_at, 1234) << "arrival time stands in";
-  EXPECT_EQ(std::get<livekit_event>(no_time).joined_at, std::nullopt);
+  EXPECT_TRUE(std::get<livekit_event>(v).can_publish);
+  // A join needs only its joinedAt; events that do not touch sessions need no time.
+  auto join = hc::decode_webhook(
+      R"({"event":"participant_joined","room":{"name":"h_01"},
+          "participant":{"identity":"u1","joinedAt":"1777937400"}})",
+      now);
+  ASSERT_TRUE(std::holds_alternative<livekit_event>(join)) << error_of(join).message;
+  EXPECT_FALSE(std::get<livekit_event>(join).can_publish) << "protobuf JSON leaves out false";
+  EXPECT_TRUE(std::holds_alternative<livekit_event>(
+      hc::decode_webhook(R"({"event":"track_published","room":{"name":"h_01"}})", now)));
+}
+
+TEST(halls_codec, webhook_refuses_events_without_a_time_or_with_one_out_of_range) {
+  constexpr std::int64_t now = 1777937500000;  // 2026-05-04
+  auto code = [](const std::string& body) { return error_of(hc::decode_webhook(body, now)).code; };
+  // Durations come from LiveKit's times, never from the arrival.
+  EXPECT_EQ(code(R"({"event":"room_finished","room":{"name":"h_01"}})"), errc::missing_field);
+  EXPECT_EQ(code(R"({"event":"participant_left","createdAt":"0","room":{"name":"h_01"},
+                     "participant":{"identity":"u1"}})"),
+            errc::missing_field);
+  EXPECT_EQ(code(R"({"event":"participant_joined","room":{"name":"h_01"},
+                     "participant":{"identity":"u1"}})"),
+            errc::missing_field);
+  // Far outside any sane time: an overflow, milliseconds sent as seconds, before 2000.
+  EXPECT_EQ(code(R"({"event":"room_finished","createdAt":"9223372036854775807"})"),
+            errc::bad_request);
+  EXPECT_EQ(code(R"({"event":"room_finished","createdAt":"1777937400000"})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"event":"room_finished","createdAt":"-5"})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"event":"room_finished","createdAt":"100"})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"event":"participant_left","createdAt":"1777937400",
+                     "participant":{"identity":"u1","joinedAt":"9223372036854775807"}})"),
+            errc::bad_request);
+  EXPECT_EQ(code(R"({"event":"participant_left","createdAt":"1777937400",
+                     "participant":{"identity":"u1","joinedAt":"1777937100000"}})"),
+            errc::bad_request);
+  // Up to a day ahead of the receipt is clock skew, not an error.
+  EXPECT_EQ(code(R"({"event":"room_finished","createdAt":"1777941000"})"), errc{});
 }
 
 TEST(halls_codec, webhook_refuses_what_is_not_an_event) {

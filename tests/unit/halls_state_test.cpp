@@ -91,7 +91,7 @@ TEST(halls_state, a_leave_without_a_join_time_waits_for_its_join) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].id, waiting[0].id);
   EXPECT_EQ(done[0].minutes, 2);
-  EXPECT_EQ(done[0].role, "unknown") << "no grant: joined with a token Relay did not mint";
+  EXPECT_EQ(done[0].role, "subscriber") << "no grant, no LiveKit publish permission";
   EXPECT_EQ(s.open_count(), 0u);
   EXPECT_EQ(billed(s), 2);
 }
@@ -135,11 +135,66 @@ TEST(halls_state, an_old_leave_does_not_end_a_newer_session) {
   EXPECT_EQ(s.open_count(), 1u) << "the session opened at +5 min is still open";
 }
 
-TEST(halls_state, a_closed_hall_ignores_webhooks) {
+namespace {
+
+// Closes the hall at `at` as the hall actor does once the store has the close.
+void close_hall(hall_state& s, std::int64_t at) {
+  s.apply(close_open_sessions(s, at));
+  s.hall.status = "closed";
+  s.hall.closed_at = at;
+}
+
+}  // namespace
+
+TEST(halls_state, a_closed_hall_ignores_what_happened_after_the_close) {
   auto s = open_hall();
   feed(s, ev("participant_joined", "u1", t0));
-  s.apply(close_open_sessions(s, t0 + min));
-  s.hall.status = "closed";
+  close_hall(s, t0 + min);
   EXPECT_TRUE(feed(s, ev("participant_joined", "u2", t0 + 2 * min)).empty());
+  EXPECT_TRUE(feed(s, ev("participant_left", "u1", t0 + 2 * min)).empty()) << "the close ended it";
+  EXPECT_TRUE(feed(s, ev("room_finished", "", t0 + 3 * min)).empty());
   EXPECT_EQ(billed(s), 1);
+}
+
+TEST(halls_state, a_join_reported_after_the_close_is_billed_up_to_the_close) {
+  // LiveKit's webhook for a join before the close arrives after it (a retry).
+  auto s = open_hall();
+  close_hall(s, t0 + 10 * min);
+  auto late = feed(s, ev("participant_joined", "u2", t0 + 2 * min, t0 + 2 * min));
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].joined_at, t0 + 2 * min);
+  EXPECT_EQ(late[0].left_at, t0 + 10 * min);
+  EXPECT_EQ(billed(s), 8);
+  EXPECT_TRUE(feed(s, ev("participant_joined", "u2", t0 + 2 * min)).empty()) << "known stay";
+  // Its leave, before the close, arrives later still: the stay ends where LiveKit says.
+  auto left = feed(s, ev("participant_left", "u2", t0 + 5 * min));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].left_at, t0 + 5 * min);
+  EXPECT_EQ(billed(s), 3);
+}
+
+TEST(halls_state, a_leave_reported_after_the_close_shortens_the_stay_the_close_ended) {
+  auto s = open_hall();
+  feed(s, ev("participant_joined", "u1", t0));
+  feed(s, ev("participant_joined", "u2", t0));
+  close_hall(s, t0 + 10 * min);
+  EXPECT_EQ(billed(s), 20);
+  auto left = feed(s, ev("participant_left", "u1", t0 + min));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].minutes, 1);
+  auto finished = feed(s, ev("room_finished", "", t0 + 4 * min));
+  ASSERT_EQ(finished.size(), 1u) << "u1's stay had already ended";
+  EXPECT_EQ(finished[0].participant_id, "u2");
+  EXPECT_EQ(billed(s), 1 + 4);
+}
+
+TEST(halls_state, a_participant_relay_did_not_admit_gets_its_livekit_role) {
+  auto s = open_hall();
+  auto pub = ev("participant_joined", "stranger", t0);
+  pub.can_publish = true;
+  auto rows = feed(s, pub);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].role, "publisher");
+  EXPECT_EQ(feed(s, ev("participant_joined", "viewer", t0))[0].role, "subscriber");
+  EXPECT_EQ(feed(s, ev("participant_joined", "u1", t0))[0].role, "publisher") << "its grant";
 }

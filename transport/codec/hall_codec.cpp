@@ -1,8 +1,10 @@
 #include "transport/codec/hall_codec.hpp"
 
 #include <charconv>
+#include <cstdint>
 
 #include "core/clock.hpp"
+#include "core/text.hpp"
 #include "transport/codec/json_detail.hpp"
 
 namespace relay::codec::halls {
@@ -14,14 +16,25 @@ namespace {
 constexpr std::size_t max_name_chars = 200;
 constexpr std::size_t max_id_chars = 256;
 
+// A required text field: present, not blank, at most `max_chars` characters.
 std::optional<error_info> read_required(const json::object& o, std::string_view key,
-                                        std::string& out, std::size_t max_len) {
+                                        std::string& out, std::size_t max_chars) {
   if (auto e = read_string(o, key, out, true, true)) return e;
-  if (out.empty()) return bad(errc::missing_field, "field '" + std::string(key) + "' is empty");
-  if (out.size() > max_len)
-    return bad(errc::bad_request,
-               "field '" + std::string(key) + "' is longer than " + std::to_string(max_len));
+  if (out.find_first_not_of(" \t\r\n") == std::string::npos)
+    return bad(errc::missing_field, "field '" + std::string(key) + "' is empty");
+  if (utf8_length(out) > max_chars)
+    return bad(errc::bad_request, "field '" + std::string(key) + "' is longer than " +
+                                      std::to_string(max_chars) + " characters");
   return std::nullopt;
+}
+
+// LiveKit's times in seconds, as ms. A time before 2000 or more than a day ahead of the
+// receipt is a sender's bug (ms sent as seconds, a zeroed clock), not a time to bill by.
+constexpr std::int64_t earliest_s = 946'684'800;  // 2000-01-01T00:00:00Z
+constexpr std::int64_t max_ahead_s = 86'400;
+
+bool sane_time_ms(std::int64_t ms, std::int64_t received_ms) {
+  return ms >= earliest_s * 1000 && ms <= received_ms + max_ahead_s * 1000;
 }
 
 // The first of `keys` that is present (LiveKit writes camelCase; snake_case is accepted).
@@ -91,7 +104,7 @@ std::variant<storage::hall_grant_row, error_info> decode_join(std::string_view t
   storage::hall_grant_row g;
   if (auto e = read_required(o, "participant_id", g.participant_id, max_id_chars)) return *e;
   if (auto e = read_required(o, "display_name", g.display_name, max_name_chars)) return *e;
-  if (auto e = read_required(o, "role", g.role, max_id_chars)) return *e;
+  if (auto e = read_string(o, "role", g.role, true, true)) return *e;
   if (g.role != "publisher" && g.role != "subscriber")
     return bad(errc::invalid_role, "role must be \"publisher\" or \"subscriber\"");
   return g;
@@ -117,14 +130,31 @@ std::variant<livekit_event, error_info> decode_webhook(std::string_view text,
     ev.name = text_field(po, {"name"});
     auto ms = int_field(po, {"joinedAtMs", "joined_at_ms"}, bad_type);
     auto s = int_field(po, {"joinedAt", "joined_at"}, bad_type);
-    if (ms && *ms > 0)
+    // protobuf JSON leaves out zero values: an absent or 0 time is no time.
+    if (ms && *ms != 0)
       ev.joined_at = *ms;
-    else if (s && *s > 0)
-      ev.joined_at = *s * 1000;
+    else if (s && *s != 0)
+      ev.joined_at = *s > INT64_MAX / 1000 || *s < INT64_MIN / 1000 ? INT64_MIN : *s * 1000;
+    if (auto* perm = field(po, {"permission"}); perm && perm->is_object())
+      if (auto* cp = field(perm->as_object(), {"canPublish", "can_publish"}); cp && cp->is_bool())
+        ev.can_publish = cp->as_bool();
   }
   if (bad_type) return bad(errc::bad_request, "webhook times and counts must be integers");
-  // createdAt is in seconds; without it the arrival time is the best there is.
-  ev.created_at = created && *created > 0 ? *created * 1000 : received_ms;
+  if (created && *created != 0) {
+    if (*created > INT64_MAX / 1000 || *created < 0 || !sane_time_ms(*created * 1000, received_ms))
+      return bad(errc::bad_request, "field 'createdAt' is not a time in seconds");
+    ev.created_at = *created * 1000;
+  }
+  if (ev.joined_at && !sane_time_ms(*ev.joined_at, received_ms))
+    return bad(errc::bad_request, "field 'participant.joinedAt' is not a time in seconds");
+  // Durations come from LiveKit's times, never from when a webhook arrived: an event
+  // that opens or ends a session must say when.
+  const bool joins = ev.event == "participant_joined";
+  const bool ends = ev.event == "participant_left" ||
+                    ev.event == "participant_connection_aborted" || ev.event == "room_finished";
+  if (ev.created_at == 0 && (ends || (joins && !ev.joined_at)))
+    return bad(errc::missing_field, "missing field 'createdAt'");
+  if (ev.created_at == 0) ev.created_at = received_ms;  // unused by other events
   ev.num_dropped = dropped.value_or(0);
   return ev;
 }

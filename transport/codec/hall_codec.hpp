@@ -24,7 +24,9 @@ std::variant<storage::hall_row, error_info> decode_create_hall(std::string_view 
 /// (missing: `MISSING_FIELD`; a role other than publisher | subscriber: `INVALID_ROLE`).
 std::variant<storage::hall_grant_row, error_info> decode_join(std::string_view json);
 
-/// A LiveKit WebhookEvent. `received_ms` stands in for a missing `createdAt`.
+/// A LiveKit WebhookEvent. Events that open or end a session must carry their time
+/// (`createdAt`, or `participant.joinedAt` for a join), and every time must be in
+/// seconds within 2000 .. a day after `received_ms`; otherwise a 400.
 std::variant<livekit_event, error_info> decode_webhook(std::string_view json,
                                                        std::int64_t received_ms);
 
