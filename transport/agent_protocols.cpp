@@ -20,7 +20,10 @@ const ws_protocol& agent_ws_protocol() {
                                    return caf::make_message(codec::agents::decode_agent_frame(text),
                                                             text.size());
                                  },
-                                 reject, codec::agents::encode_ping(),
+                                 // Agents get no JSON ping: the contract sends them only
+                                 // event, cancel and pong (they ping; the WebSocket ping
+                                 // still goes to a quiet one).
+                                 reject, std::string{},
                                  // A reply carries the whole answer, which may be long.
                                  1 << 20, metrics::conn_class::agent};
   return proto;

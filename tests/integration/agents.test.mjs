@@ -103,6 +103,39 @@ test('an event is accepted, delivered as sent, streamed back token by token and 
   assert.equal(ag.frames.filter((f) => f.event_id === acc.event_id).length, 1, 'the agent got the event once, no cancel');
 });
 
+test('the payload reaches the agent and comes back in reply byte for byte; a mistyped frame does not end the event', async (t) => {
+  const agent = await addAgent(relay);
+  const app = await addApp(relay, [agent.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ap = await connectApp(t, relay, app);
+  const raw = (c) => {
+    const texts = [];
+    c.ws.on('message', (data, isBinary) => { if (!isBinary) texts.push(data.toString('utf8')); });
+    return texts;
+  };
+  const agentText = raw(ag);
+  const appText = raw(ap);
+  // What a JSON parser would change: out-of-range and long numbers, spellings, repeated
+  // keys, escapes, white space.
+  const payload = '{ "x":1e400, "big":123456789012345678901234567890, "f":[0.1,1.0,-0.0], "dup":1, "dup":2, "s":"\\u00e9\\/" }';
+  ap.sendRaw(`{"type":"event","agent_id":"${agent.id}","thread_id":"t","payload":${payload}}`);
+  const acc = await ap.next((f) => f.type === 'accepted');
+  const ev = await ag.next((f) => f.type === 'event');
+  assert.ok(agentText.some((x) => x.includes(`"payload":${payload}`)), agentText.join('\n'));
+
+  // A typo'd cancel names the event: a frame error, event_id null, the event goes on.
+  ap.sendRaw(`{"type":"cancle","event_id":"${acc.event_id}"}`);
+  const err = await ap.next((f) => f.type === 'error');
+  assert.equal(err.code, 'INVALID_EVENT');
+  assert.equal(err.event_id, null);
+  ag.send({ type: 'reply', event_id: ev.event_id, content: 'ok', done: true });
+  const reply = await terminalOf(ap, acc.event_id);
+  assert.equal(reply.type, 'reply');
+  assert.ok(appText.some((x) => x.includes('"type":"reply"') && x.includes(`"payload":${payload}`)), appText.join('\n'));
+  await settle(ap, ag);
+  assert.equal(terminalsFor(ap, acc.event_id).length, 1);
+});
+
 test('a reply without metadata reports the relayed token count, model null and Relay-measured latency', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);

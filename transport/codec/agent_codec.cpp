@@ -33,6 +33,7 @@ struct opened {
   json::object o;
   std::string type;
   std::string echo_id;
+  std::string_view text;  // the frame as sent
 };
 
 std::variant<opened, frame_error> open_frame(std::string_view text) {
@@ -42,19 +43,20 @@ std::variant<opened, frame_error> open_frame(std::string_view text) {
     if (e->message == "expected a JSON object") return invalid("frame must be a JSON object");
     return invalid(std::move(e->message));
   }
-  opened f{std::move(std::get<json::object>(parsed)), {}, {}};
+  opened f{std::move(std::get<json::object>(parsed)), {}, {}, text};
   // Echo the id on errors whenever we can read one, so peers can match failures.
   if (auto it = f.o.find("event_id"); it != f.o.end() && it->value().is_string())
     f.echo_id.assign(it->value().as_string().begin(), it->value().as_string().end());
-  if (auto e = read_string(f.o, "type", f.type, true, false))
-    return invalid(std::move(e->message), f.echo_id);
+  // A frame without a known type is a frame error: its event_id is null, whatever the
+  // frame said (echoing it would end that event for the app, ahead of its real end).
+  if (auto e = read_string(f.o, "type", f.type, true, false)) return invalid(std::move(e->message));
   return f;
 }
 
 frame_error unknown_type(const opened& f) {
   // Do not reflect an arbitrarily long string back at the sender.
-  if (f.type.size() > 64) return invalid("unknown frame type", f.echo_id);
-  return invalid("unknown frame type '" + f.type + "'", f.echo_id);
+  if (f.type.size() > 64) return invalid("unknown frame type");
+  return invalid("unknown frame type '" + f.type + "'");
 }
 
 /// A required, non-empty string; `max_chars` (code points) when non-zero.
@@ -100,12 +102,16 @@ app_frame decode_event(const opened& f, std::size_t max_payload_bytes) {
   auto it = f.o.find("payload");
   if (it == f.o.end()) return invalid("missing field 'payload'");
   if (!it->value().is_object()) return invalid("field 'payload' must be a JSON object");
-  ev.payload = json::serialize(it->value().as_object());
-  if (ev.payload.size() > max_payload_bytes)
+  // The payload goes to the agent as the app wrote it: byte for byte, numbers and
+  // escapes included, and sized as sent.
+  auto raw = detail::raw_member(f.text, "payload");
+  if (!raw) return invalid("missing field 'payload'");
+  if (raw->size() > max_payload_bytes)
     return frame_error{std::string{code_payload_too_large},
-                       "field 'payload' is " + std::to_string(ev.payload.size()) +
-                           " bytes serialized; the limit is " + std::to_string(max_payload_bytes),
+                       "field 'payload' is " + std::to_string(raw->size()) +
+                           " bytes; the limit is " + std::to_string(max_payload_bytes),
                        {}};
+  ev.payload.assign(raw->begin(), raw->end());
   return ev;
 }
 
@@ -145,14 +151,24 @@ agent_frame decode_reply(const opened& f) {
   return r;
 }
 
-/// `payload_json` is produced by decode_app_frame, so it parses; anything else becomes {}.
-json::object payload_object(const std::string& payload_json) {
-  json::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  auto v = json::parse(payload_json, ec, {}, opts);
-  if (ec || !v.is_object()) return {};
-  return std::move(v.as_object());
+/// `o` serialized with `"payload":<payload_json>` added as is (the app's own text, which
+/// decode_app_frame checked is an object). Anything not shaped like an object becomes
+/// `{}`, so a caller's mistake cannot put something else on the wire.
+std::string with_payload(const json::object& o, const std::string& payload_json) {
+  std::string_view p = payload_json;
+  while (!p.empty() &&
+         (p.front() == ' ' || p.front() == '\t' || p.front() == '\n' || p.front() == '\r'))
+    p.remove_prefix(1);
+  while (!p.empty() &&
+         (p.back() == ' ' || p.back() == '\t' || p.back() == '\n' || p.back() == '\r'))
+    p.remove_suffix(1);
+  if (p.size() < 2 || p.front() != '{' || p.back() != '}') p = "{}";
+  auto out = json::serialize(o);
+  out.pop_back();  // '}'
+  out += R"(,"payload":)";
+  out += p;
+  out += '}';
+  return out;
 }
 
 }  // namespace
@@ -240,16 +256,16 @@ std::string encode_app_token(const std::string& event_id, const std::string& age
 std::string encode_reply(const std::string& event_id, const std::string& agent_id,
                          const std::string& thread_id, const std::string& reply,
                          const std::string& payload_json, const reply_metadata& m) {
-  return json::serialize(json::object{{"type", "reply"},
-                                      {"event_id", event_id},
-                                      {"agent_id", agent_id},
-                                      {"thread_id", thread_id},
-                                      {"reply", reply},
-                                      {"payload", payload_object(payload_json)},
-                                      {"metadata", json::object{{"tokens_used", m.tokens_used},
-                                                                {"model", nullable(m.model)},
-                                                                {"latency_ms", m.latency_ms},
-                                                                {"session_key", m.session_key}}}});
+  return with_payload(json::object{{"type", "reply"},
+                                   {"event_id", event_id},
+                                   {"agent_id", agent_id},
+                                   {"thread_id", thread_id},
+                                   {"reply", reply},
+                                   {"metadata", json::object{{"tokens_used", m.tokens_used},
+                                                             {"model", nullable(m.model)},
+                                                             {"latency_ms", m.latency_ms},
+                                                             {"session_key", m.session_key}}}},
+                      payload_json);
 }
 
 std::string encode_app_error(const std::string& event_id, const std::string& agent_id,
@@ -283,12 +299,12 @@ std::string encode_pong() {
 std::string encode_agent_event(const std::string& event_id, const std::string& app_id,
                                const std::string& thread_id, const std::string& session_key,
                                const std::string& payload_json) {
-  return json::serialize(json::object{{"type", "event"},
-                                      {"event_id", event_id},
-                                      {"app_id", app_id},
-                                      {"thread_id", thread_id},
-                                      {"session_key", session_key},
-                                      {"payload", payload_object(payload_json)}});
+  return with_payload(json::object{{"type", "event"},
+                                   {"event_id", event_id},
+                                   {"app_id", app_id},
+                                   {"thread_id", thread_id},
+                                   {"session_key", session_key}},
+                      payload_json);
 }
 
 std::string encode_cancel(const std::string& event_id) {

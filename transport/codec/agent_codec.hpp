@@ -46,7 +46,7 @@ struct frame_error {
 struct app_event {
   std::string agent_id;   // 1..64 code points
   std::string thread_id;  // 1..256 code points
-  std::string payload;    // compact serialized JSON object, <= max_payload_bytes
+  std::string payload;    // the JSON object as the app wrote it, <= max_payload_bytes
 };
 struct app_discover {};
 struct app_ping {};
@@ -61,8 +61,8 @@ struct app_resume {
 using app_frame =
     std::variant<app_event, app_discover, app_ping, app_pong, app_cancel, app_resume, frame_error>;
 
-/// Decodes one app text frame. `max_payload_bytes` caps the compact serialization of
-/// `payload`: exactly at the cap is accepted, one byte over is PAYLOAD_TOO_LARGE.
+/// Decodes one app text frame. `max_payload_bytes` caps the length of `payload` as
+/// sent: exactly at the cap is accepted, one byte over is PAYLOAD_TOO_LARGE.
 app_frame decode_app_frame(std::string_view text,
                            std::size_t max_payload_bytes = default_max_payload_bytes);
 
@@ -118,8 +118,8 @@ std::string encode_accepted(const std::string& event_id, const std::string& agen
 std::string encode_app_token(const std::string& event_id, const std::string& agent_id,
                              const std::string& token, std::int64_t seq);
 /// `{type:"reply", event_id, agent_id, thread_id, reply, payload, metadata:{tokens_used,
-/// model, latency_ms, session_key}}`. `payload_json` is embedded as a parsed object
-/// (an unparsable or non-object string becomes `{}`).
+/// model, latency_ms, session_key}}`. `payload_json` is embedded as is, byte for byte
+/// (text not shaped like an object becomes `{}`).
 std::string encode_reply(const std::string& event_id, const std::string& agent_id,
                          const std::string& thread_id, const std::string& reply,
                          const std::string& payload_json, const reply_metadata& m);

@@ -193,6 +193,71 @@ std::variant<json::object, error_info> parse_object(std::string_view text) {
   return std::move(v.as_object());
 }
 
+namespace {
+
+// A scanner for text the parser has accepted: it only finds where values end.
+std::size_t skip_space(std::string_view t, std::size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  return i;
+}
+
+// `i` at the opening quote; returns the index past the closing one.
+std::size_t skip_string(std::string_view t, std::size_t i) {
+  for (++i; i < t.size() && t[i] != '"'; ++i)
+    if (t[i] == '\\') ++i;
+  return i + 1;
+}
+
+// `i` at a value's first character; returns the index past its last.
+std::size_t skip_value(std::string_view t, std::size_t i) {
+  if (t[i] == '"') return skip_string(t, i);
+  if (t[i] != '{' && t[i] != '[') {  // a number or a literal
+    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' &&
+           t[i] != '\t' && t[i] != '\n' && t[i] != '\r')
+      ++i;
+    return i;
+  }
+  int depth = 0;
+  while (i < t.size()) {
+    const char c = t[i];
+    if (c == '"') {
+      i = skip_string(t, i);
+      continue;
+    }
+    if (c == '{' || c == '[') ++depth;
+    if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+    ++i;
+  }
+  return i;
+}
+
+// Whether the quoted key token `k` (quotes included) spells `key`.
+bool key_is(std::string_view k, std::string_view key) {
+  if (k.find('\\') == std::string_view::npos) return k.substr(1, k.size() - 2) == key;
+  json::error_code ec;
+  auto v = json::parse(k, ec);
+  return !ec && v.is_string() && v.as_string() == key;
+}
+
+}  // namespace
+
+std::optional<std::string_view> raw_member(std::string_view t, std::string_view key) {
+  std::optional<std::string_view> found;
+  auto i = skip_space(t, 0);
+  if (i >= t.size() || t[i] != '{') return found;
+  i = skip_space(t, i + 1);
+  while (i < t.size() && t[i] == '"') {
+    const auto key_end = skip_string(t, i);
+    const bool match = key_is(t.substr(i, key_end - i), key);
+    i = skip_space(t, skip_space(t, key_end) + 1);  // past the ':'
+    const auto value_end = skip_value(t, i);
+    if (match) found = t.substr(i, value_end - i);
+    i = skip_space(t, value_end);
+    if (i < t.size() && t[i] == ',') i = skip_space(t, i + 1);
+  }
+  return found;
+}
+
 // Reads an optional string field: absent -> fallback; null -> fallback when allowed.
 std::optional<error_info> read_string(const json::object& o, std::string_view key, std::string& out,
                                       bool required, bool nullable_ok) {

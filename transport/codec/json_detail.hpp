@@ -37,6 +37,11 @@ json::object room_json(const storage::room_row& r, const std::optional<storage::
 error_info bad(errc c, std::string msg);
 /// Parses text as a JSON object, mapping every parse failure to a client error.
 std::variant<json::object, error_info> parse_object(std::string_view text);
+
+/// The text of top-level member `key` of `object_text`, exactly as sent (a value to pass
+/// on untouched), or nullopt. `object_text` must be a JSON object that parse_object
+/// accepted; when `key` repeats, the last one counts, as it does for the parser.
+std::optional<std::string_view> raw_member(std::string_view object_text, std::string_view key);
 /// Reads a string field: absent -> untouched; null -> untouched when `nullable_ok`.
 std::optional<error_info> read_string(const json::object& o, std::string_view key, std::string& out,
                                       bool required, bool nullable_ok);
