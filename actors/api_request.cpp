@@ -3,6 +3,8 @@
 #include "core/metrics.hpp"
 
 #include "actors/api_common.hpp"
+#include "actors/resume_guess.hpp"
+#include "actors/store_call.hpp"
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -35,29 +37,50 @@ std::optional<std::string> token_hash(const api_context& ctx, const std::string&
   return sha256_hex(token);
 }
 
+// Opens the room's socket once every visible channel has a place to resume from: the
+// channels `resume` leaves out (new since the client left) resume from shortly before
+// the newest message it names (resume_guess.hpp), not live.
 void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string& slug) {
-  std::map<std::string, std::int64_t> resume;
+  cursor_map resume;
   if (auto* r = x->req.param("resume")) {
     auto parsed = codec::parse_resume(*r);
     if (!parsed) return fail(self, x, errc::bad_request, "malformed resume");
     resume = std::move(*parsed);
   }
-  with_room(self, x, slug, [self, x, who, resume](caf::actor room) mutable {
+  auto open = [self, x, who](caf::actor room, cursor_map resume) mutable {
+    self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
+        .then(
+            [self, x, who, resume, room](int open) mutable {
+              if (open >= x->ctx.max_connections_per_user)
+                return fail(self, x, errc::rate_limited, "too many open connections for this user");
+              x->out->stream(room, std::move(who), std::move(resume), {});
+              self->quit();
+            },
+            on_fail(self, x));
+  };
+  with_room(self, x, slug, [self, x, who, resume, open](caf::actor room) mutable {
     self->request(room, caf::infinite, info_atom::value, who)
         .then(
-            [self, x, who, resume, room](room_info& info) mutable {
+            [self, x, resume, room, open](room_info& info) mutable {
               if (!info.may_enter)
                 return fail(self, x, errc::forbidden, "this room is whitelist-only");
-              self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
-                  .then(
-                      [self, x, who, resume, room](int open) mutable {
-                        if (open >= x->ctx.max_connections_per_user)
-                          return fail(self, x, errc::rate_limited,
-                                      "too many open connections for this user");
-                        x->out->stream(room, std::move(who), std::move(resume), {});
-                        self->quit();
-                      },
-                      on_fail(self, x));
+              std::vector<std::string> others;
+              if (!resume.empty()) {
+                if (!resume.count("")) others.push_back("");  // the room-wide thread
+                for (auto& ch : info.channels)
+                  if (!resume.count(ch.id)) others.push_back(ch.id);
+              }
+              if (others.empty()) return open(room, std::move(resume));
+              store_call<cursor_map>(
+                  self, x->ctx.readers,
+                  [room_id = info.room.id, named = resume, others](storage::store& db) {
+                    return guess_cursors(db, room_id, named, others);
+                  },
+                  [=](cursor_map& guessed) mutable {
+                    for (auto& [c, s] : guessed) resume.emplace(c, s);
+                    open(room, std::move(resume));
+                  },
+                  [=](const error_info&) mutable { open(room, std::move(resume)); });
             },
             on_fail(self, x));
   });

@@ -4,6 +4,7 @@
 
 #include "actors/access.hpp"
 #include "actors/api_common.hpp"
+#include "actors/resume_guess.hpp"
 #include "actors/store_call.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -131,36 +132,6 @@ void start_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
           on_fail(self, x));
 }
 
-// How far before the named event a stream without a log resumes the room's other
-// channels: longer than any message takes from its creation to a socket, so nothing
-// the client missed is older; what it already had from those seconds comes again.
-constexpr std::int64_t sse_guess_window_ms = 5000;
-
-// Where a client whose stream left no log (a restart, another node) is in the channels
-// its event id does not name: at each one's last message created well before that
-// event (sse_guess_window_ms). Empty when the event is not in the store.
-cursor_map guess_cursors(storage::store& db, const std::string& room_id, const std::string& channel,
-                         std::int64_t seq, const std::vector<std::string>& others) {
-  cursor_map out;
-  storage::message_query q;
-  q.room_id = room_id;
-  q.channel_id = channel;
-  q.after_seq = seq - 1;
-  q.limit = 1;
-  auto at = db.list_messages(q);
-  if (at.empty() || at.front().seq != seq) return out;
-  for (auto& c : others) {
-    storage::message_query before;
-    before.room_id = room_id;
-    before.channel_id = c;
-    before.before_created_at = at.front().created_at - sse_guess_window_ms;
-    before.limit = 1;
-    auto rows = db.list_messages(before);
-    out[c] = rows.empty() ? 0 : rows.front().seq;
-  }
-  return out;
-}
-
 void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
                  const room_info& info) {
   std::map<std::string, std::int64_t> resume;
@@ -188,8 +159,8 @@ void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
     if (ch.id != channel) others.push_back(ch.id);
   store_call<cursor_map>(
       self, x->ctx.readers,
-      [room_id = info.room.id, channel = channel, seq = seq, others](storage::store& db) {
-        return guess_cursors(db, room_id, channel, seq, others);
+      [room_id = info.room.id, named = resume, others](storage::store& db) {
+        return guess_cursors(db, room_id, named, others);
       },
       [=](cursor_map& guessed) mutable {
         for (auto& [c, s] : guessed) resume.emplace(c, s);
@@ -263,6 +234,19 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
       return;
     }
     return wrong_method(self, x, "GET, POST");
+  }
+  if (n == 4 && part == "typing") {
+    if (m != "POST") return wrong_method(self, x, "POST");
+    auto channel = codec::decode_typing_body(x->req.body);
+    if (auto* e = std::get_if<error_info>(&channel)) return fail(self, x, *e);
+    self->request(room, caf::infinite, typing_atom::value, std::get<std::string>(channel), who)
+        .then(
+            [self, x](bool shown) {
+              if (!shown) return fail(self, x, errc::not_found, "no such channel");
+              ok(self, x, R"({"ok":true})");
+            },
+            on_fail(self, x));
+    return;
   }
   if (part == "messages") return serve_messages(self, x, who, room, info);
   if (part == "whitelist" || part == "access-requests")

@@ -303,9 +303,28 @@ constexpr std::string_view migration_6 = R"sql(
 ALTER TABLE channel_seqs ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// A deleted message's clientMsgId stays taken, so a client resending a send it never
+// saw acknowledged gets the same serverId, not a second message. Its content is not
+// kept: a deleted message's text does not outlive it.
+constexpr std::string_view migration_7 = R"sql(
+CREATE TABLE deleted_messages (
+  author_id      TEXT NOT NULL,
+  client_msg_id  TEXT NOT NULL,
+  id             TEXT NOT NULL,
+  room_id        TEXT NOT NULL,
+  channel_id     TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL,
+  bot            TEXT,
+  deleted_at     INTEGER NOT NULL,
+  PRIMARY KEY (author_id, client_msg_id)
+) WITHOUT ROWID;
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr}, {3, migration_3, nullptr},
     {4, migration_4, nullptr},     {5, migration_5, nullptr}, {6, migration_6, nullptr},
+    {7, migration_7, nullptr},
 };
 
 }  // namespace

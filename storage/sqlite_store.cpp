@@ -164,6 +164,15 @@ const std::string sql_list_notifications =
 const std::string sql_message_by_id = message_select + "WHERE m.id = ?";
 const std::string sql_message_by_client_id =
     message_select + "WHERE m.author_id = ? AND m.client_msg_id = ?";
+// Same columns as message_select; the content of a deleted message is gone.
+const std::string sql_deleted_by_client_id =
+    "SELECT d.id, d.room_id, d.channel_id, d.seq, d.author_id, COALESCE(u.login, ''),"
+    " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), '', d.client_msg_id, d.created_at,"
+    " NULL, '', COALESCE(d.bot, '') FROM deleted_messages d LEFT JOIN users u ON u.id ="
+    " d.author_id WHERE d.author_id = ? AND d.client_msg_id = ?";
+const std::string sql_keep_client_id =
+    "INSERT OR REPLACE INTO deleted_messages (author_id, client_msg_id, id, room_id, channel_id,"
+    " seq, created_at, bot, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const std::string sql_author_by_id =
     "SELECT COALESCE(login, ''), COALESCE(name, ''), COALESCE(avatar_url, '') FROM users"
     " WHERE id = ?";
@@ -1310,12 +1319,17 @@ std::optional<message_row> sqlite_store::fetch_message(const std::string& id) {
 
 std::optional<message_row> sqlite_store::find_duplicate(const std::string& author_id,
                                                         const std::string& client_msg_id) {
-  auto st = prepare(sql_message_by_client_id);
-  if (!st) return std::nullopt;
-  st.bind(author_id).bind(client_msg_id);
-  const int rc = st.step();
-  if (rc == SQLITE_ROW) return read_message(st);
-  if (rc != SQLITE_DONE) record("find duplicate message");
+  for (auto* sql : {&sql_message_by_client_id, &sql_deleted_by_client_id}) {
+    auto st = prepare(*sql);
+    if (!st) return std::nullopt;
+    st.bind(author_id).bind(client_msg_id);
+    const int rc = st.step();
+    if (rc == SQLITE_ROW) return read_message(st);
+    if (rc != SQLITE_DONE) {
+      record("find duplicate message");
+      return std::nullopt;
+    }
+  }
   return std::nullopt;
 }
 
@@ -1484,6 +1498,17 @@ std::optional<message_row> sqlite_store::delete_message(const std::string& id) {
   last_error_ = {};
   auto row = fetch_message(id);
   if (!row) return std::nullopt;
+  if (!row->client_msg_id.empty()) {
+    auto keep = prepare(sql_keep_client_id);
+    if (!keep) return std::nullopt;
+    keep.bind(row->author.id).bind(row->client_msg_id).bind(row->id).bind(row->room_id);
+    keep.bind(row->channel_id).bind(row->seq).bind(row->created_at).bind_text_or_null(row->bot);
+    keep.bind(now_ms());
+    if (keep.step() != SQLITE_DONE) {
+      record("keep the client id of a deleted message");
+      return std::nullopt;
+    }
+  }
   auto st = prepare(sql_delete_message);
   if (!st) return std::nullopt;
   st.bind(id);

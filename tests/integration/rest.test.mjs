@@ -220,6 +220,15 @@ test('repeating a clientMsgId returns 200 with the original and stores nothing n
   assert.equal(again.json.seq, first.seq);
   const all = await fetchAllMessages(relay.url, u.token, room.slug, { channelId: ch.id });
   assert.deepEqual(all.map((m) => m.id), [first.id]);
+
+  // Deleted since: a resend (a client that never saw its answer) still posts nothing.
+  assert.equal((await call(u, 'DELETE', `/api/rooms/${room.slug}/messages/${first.id}`)).status, 200);
+  const late = await call(u, 'POST', `/api/rooms/${room.slug}/messages`, { content: 'once', channelId: ch.id, clientMsgId: cm });
+  assert.equal(late.status, 200, late.text);
+  assert.equal(late.json.id, first.id);
+  assert.equal(late.json.seq, first.seq);
+  assert.equal(late.json.content, '', 'a deleted message\'s text is not kept');
+  assert.deepEqual(await fetchAllMessages(relay.url, u.token, room.slug, { channelId: ch.id }), []);
 });
 
 test('seq increases by one per message, independently per channel', async () => {

@@ -180,6 +180,22 @@ test('typing in a channel the room does not have is NOT_FOUND; the socket stays 
   assert.equal(f.channelId, null, 'only the lobby typing went out');
 });
 
+test('POST /api/rooms/:slug/typing shows typing to the others; a hidden channel is 404', async () => {
+  const typer = await newUser();
+  const watcher = await connect(await newUser());
+  const typed = await api(relay.url, typer.token, 'POST', '/api/rooms/lobby/typing', { channelId: null });
+  assert.equal(typed.status, 200, typed.text);
+  assert.deepEqual(typed.json, { ok: true });
+  const f = await watcher.next((x) => x.type === 'typing' && x.user?.login === typer.login);
+  assert.equal(f.channelId, null);
+  const hidden = await api(relay.url, typer.token, 'POST', '/api/rooms/lobby/typing', { channelId: 'ch_nosuch' });
+  assert.equal(hidden.status, 404, hidden.text);
+  assert.equal(hidden.json.code, 'NOT_FOUND');
+  const bad = await api(relay.url, typer.token, 'POST', '/api/rooms/lobby/typing', { channelId: 5 });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal((await api(relay.url, typer.token, 'GET', '/api/rooms/lobby/typing')).status, 405);
+});
+
 test('bad JSON is BAD_REQUEST and an unknown type INVALID_FRAME; the socket stays open', async () => {
   const c = await connect(await newUser());
   await expectErrorAndStillOpen(c, () => c.sendRaw('{"type":"send",'), 'BAD_REQUEST');
@@ -280,7 +296,7 @@ test('resume after a disconnect syncs exactly the missed messages in order', asy
   assert.equal(again.sync.seqs.__lobby, seq + 3);
 });
 
-test('resume with several channels returns only those channels, each in seq order', async () => {
+test('resume with several channels returns what each missed, channels it left out included', async () => {
   const u = await newUser();
   const room = await newRoom(u);
   const chA = await newChannel(u, room, 'resume');
@@ -297,8 +313,25 @@ test('resume with several channels returns only those channels, each in seq orde
   }
   const c = await connect(u, `resume=__lobby:${start.__lobby},${chA.id}:${start[chA.id]}`);
   const got = c.sync.messages;
-  assert.equal(got.length, 4, JSON.stringify(got.map((m) => m.content)));
   assert.deepEqual(got.filter((m) => m.channelId === null).map((m) => m.id), sent.lobby);
   assert.deepEqual(got.filter((m) => m.channelId === chA.id).map((m) => m.id), sent.a);
-  assert.ok(!got.some((m) => m.channelId === chB.id), 'channels not in resume are left out');
+  // chB is not named: it resumes from 5 s before the newest named message ("a seed").
+  assert.deepEqual(got.filter((m) => m.channelId === chB.id).map((m) => m.id), sent.b);
+  assert.equal(got.length, 6, JSON.stringify(got.map((m) => m.content)));
+});
+
+test('a channel created while the client was away is resumed too, not only the ones it named', async () => {
+  const owner = await newUser();
+  const bob = await newUser();
+  const room = await newRoom(owner);
+  const w = await connectTo(room.slug, owner);
+  await sendOk(w, 'before');
+  const seqs = (await connectTo(room.slug, bob)).sync.seqs;
+  const fresh = await newChannel(owner, room, 'fresh');
+  const inFresh = (await sendOk(w, 'in fresh', fresh.id)).ack.serverId;
+  const later = (await sendOk(w, 'later')).ack.serverId;
+  const resume = Object.entries(seqs).map(([c, s]) => `${c}:${s}`).join(',');
+  const back = await connectTo(room.slug, bob, `resume=${resume}`);
+  assert.deepEqual(back.sync.messages.map((m) => m.id).sort(), [inFresh, later].sort());
+  assert.equal(back.sync.seqs[fresh.id], 1);
 });

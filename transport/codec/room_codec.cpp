@@ -125,6 +125,14 @@ std::variant<bool, error_info> decode_whitelist_mode(std::string_view text) {
   return it->value().as_bool();
 }
 
+std::variant<std::string, error_info> decode_typing_body(std::string_view text) {
+  auto parsed = parse_object(text);
+  if (auto* e = std::get_if<error_info>(&parsed)) return *e;
+  std::string channel;
+  if (auto e = read_channel(std::get<json::object>(parsed), channel)) return *e;
+  return channel;
+}
+
 std::variant<channel_create_body, error_info> decode_channel_create(std::string_view text) {
   auto parsed = parse_object(text);
   if (auto* e = std::get_if<error_info>(&parsed)) return *e;

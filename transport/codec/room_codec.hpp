@@ -29,6 +29,9 @@ std::variant<storage::room_patch, error_info> decode_room_patch(std::string_view
 
 /// PUT /api/rooms/:slug/whitelist-mode
 std::variant<bool, error_info> decode_whitelist_mode(std::string_view json);
+/// `POST /api/rooms/:slug/typing` `{channelId}`: the channel (empty: the room-wide
+/// thread, also when channelId is null or left out).
+std::variant<std::string, error_info> decode_typing_body(std::string_view json);
 
 /// POST /api/rooms/:slug/channels
 struct channel_create_body {
