@@ -3,6 +3,7 @@
 // What the REST handlers share: the exchange being served, error answers, and the
 // room lookup. Each handler file serves one group of routes of docs/api.md.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -97,6 +98,12 @@ void serve_halls(self_ptr self, exchange_ptr x);
 bool is_hall_route(const std::string& segment);
 /// /v1/agents and /v1/apps, for signed-in admins.
 void serve_admin(self_ptr self, exchange_ptr x, const principal& who);
+
+/// Adds to `resume` where the client is in the visible channels it does not name (new
+/// since it left, or an SSE id's other channels; actors/resume_guess.hpp), read on a
+/// store reader, then calls `then`. A store error leaves `resume` as named.
+void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info, cursor_map resume,
+                     std::function<void(cursor_map)> then);
 
 /// Same-origin check for requests authenticated by cookie (CSRF and cross-site
 /// WebSocket hijacking): true when there is no Origin or it is allowed.

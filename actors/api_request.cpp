@@ -3,8 +3,6 @@
 #include "core/metrics.hpp"
 
 #include "actors/api_common.hpp"
-#include "actors/resume_guess.hpp"
-#include "actors/store_call.hpp"
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -64,23 +62,9 @@ void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string
             [self, x, resume, room, open](room_info& info) mutable {
               if (!info.may_enter)
                 return fail(self, x, errc::forbidden, "this room is whitelist-only");
-              std::vector<std::string> others;
-              if (!resume.empty()) {
-                if (!resume.count("")) others.push_back("");  // the room-wide thread
-                for (auto& ch : info.channels)
-                  if (!resume.count(ch.id)) others.push_back(ch.id);
-              }
-              if (others.empty()) return open(room, std::move(resume));
-              store_call<cursor_map>(
-                  self, x->ctx.readers,
-                  [room_id = info.room.id, named = resume, others](storage::store& db) {
-                    return guess_cursors(db, room_id, named, others);
-                  },
-                  [=](cursor_map& guessed) mutable {
-                    for (auto& [c, s] : guessed) resume.emplace(c, s);
-                    open(room, std::move(resume));
-                  },
-                  [=](const error_info&) mutable { open(room, std::move(resume)); });
+              if (resume.empty()) return open(room, {});
+              complete_resume(self, x, info, std::move(resume),
+                              [=](cursor_map resume) mutable { open(room, std::move(resume)); });
             },
             on_fail(self, x));
   });

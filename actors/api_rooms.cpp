@@ -152,21 +152,9 @@ void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
     for (auto& [channel, seq] : *have) resume[codec::channel_from_wire(channel)] = seq;
     return start_stream(self, x, who, room, resume, cursor_key);
   }
-  auto [channel, seq] = *resume.begin();
-  std::vector<std::string> others;
-  if (!channel.empty()) others.push_back("");  // the room-wide thread
-  for (auto& ch : info.channels)
-    if (ch.id != channel) others.push_back(ch.id);
-  store_call<cursor_map>(
-      self, x->ctx.readers,
-      [room_id = info.room.id, named = resume, others](storage::store& db) {
-        return guess_cursors(db, room_id, named, others);
-      },
-      [=](cursor_map& guessed) mutable {
-        for (auto& [c, s] : guessed) resume.emplace(c, s);
-        start_stream(self, x, who, room, resume, cursor_key);
-      },
-      [=](const error_info&) mutable { start_stream(self, x, who, room, resume, cursor_key); });
+  complete_resume(self, x, info, std::move(resume), [=](cursor_map resume) mutable {
+    start_stream(self, x, who, room, std::move(resume), cursor_key);
+  });
 }
 
 // Routes /api/rooms/:slug/… once the caller's view of the room is known.
@@ -259,6 +247,25 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
 }
 
 }  // namespace
+
+void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info, cursor_map resume,
+                     std::function<void(cursor_map)> then) {
+  std::vector<std::string> others;
+  if (!resume.count("")) others.push_back("");  // the room-wide thread
+  for (auto& ch : info.channels)
+    if (!resume.count(ch.id)) others.push_back(ch.id);
+  if (others.empty()) return then(std::move(resume));
+  store_call<cursor_map>(
+      self, x->ctx.readers,
+      [room_id = info.room.id, named = resume, others](storage::store& db) {
+        return guess_cursors(db, room_id, named, others);
+      },
+      [=](cursor_map& guessed) mutable {
+        for (auto& [c, s] : guessed) resume.emplace(c, s);
+        then(std::move(resume));
+      },
+      [=](const error_info&) mutable { then(std::move(resume)); });
+}
 
 void serve_rooms(self_ptr self, exchange_ptr x, const principal& who) {
   auto& path = x->req.path;
