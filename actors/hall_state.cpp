@@ -37,6 +37,17 @@ hall_session_row new_session(const hall_state& st, const livekit_event& e) {
   return s;
 }
 
+// The stay, ended at `left_at` instead (LiveKit's time for its end).
+hall_session_row ended_at(hall_session_row s, std::int64_t left_at) {
+  finish(s, *s.joined_at, left_at);
+  return s;
+}
+
+// A stay the hall's close ended (rather than a leave of its own).
+bool ended_by_close(const hall_session_row& s, std::int64_t closed) {
+  return s.joined_at && s.left_at == closed;
+}
+
 bool covers(const hall_session_row& s, std::int64_t t) {
   return s.joined_at && s.left_at && *s.joined_at <= t && t <= *s.left_at;
 }
@@ -74,22 +85,15 @@ std::vector<hall_session_row> on_join(const hall_state& st, const livekit_event&
 
 std::vector<hall_session_row> on_leave(const hall_state& st, const livekit_event& e) {
   const std::int64_t t = e.created_at;
-  if (auto* open = st.open_session(e.identity); open && *open->joined_at <= t) {
-    auto done = *open;
-    finish(done, *done.joined_at, t);
-    return {done};
-  }
+  if (auto* open = st.open_session(e.identity); open && *open->joined_at <= t)
+    return {ended_at(*open, t)};
   if (auto closed = closed_at(st)) {
     if (t >= *closed) return {};  // the close ended that stay first
     // A leave that arrives after the close but happened before it: the stay the close
     // ended ends where LiveKit says.
     for (auto& s : st.sessions)
-      if (s.participant_id == e.identity && s.joined_at && s.left_at == *closed &&
-          *s.joined_at <= t) {
-        auto done = s;
-        finish(done, *done.joined_at, t);
-        return {done};
-      }
+      if (s.participant_id == e.identity && ended_by_close(s, *closed) && *s.joined_at <= t)
+        return {ended_at(s, t)};
   }
   // No open session this leave can end: its join is late, was missed, or the leave
   // belongs to an earlier stay than the one open now.
@@ -144,12 +148,9 @@ std::vector<storage::hall_session_row> sessions_for_event(const hall_state& s,
     if (!closed) return close_open_sessions(s, e.created_at);
     // Finished before the close, reported after it: the stays the close ended end then.
     std::vector<storage::hall_session_row> out;
+    if (e.created_at >= *closed) return out;
     for (auto& x : s.sessions)
-      if (x.joined_at && x.left_at == *closed && e.created_at < *closed) {
-        auto done = x;
-        finish(done, *done.joined_at, e.created_at);
-        out.push_back(std::move(done));
-      }
+      if (ended_by_close(x, *closed)) out.push_back(ended_at(x, e.created_at));
     return out;
   }
   if (e.identity.empty()) return {};
@@ -163,11 +164,7 @@ std::vector<storage::hall_session_row> close_open_sessions(const hall_state& s,
                                                            std::int64_t at_ms) {
   std::vector<storage::hall_session_row> out;
   for (auto& x : s.sessions)
-    if (x.joined_at && !x.left_at) {
-      auto done = x;
-      finish(done, *done.joined_at, at_ms);
-      out.push_back(std::move(done));
-    }
+    if (x.joined_at && !x.left_at) out.push_back(ended_at(x, at_ms));
   return out;
 }
 

@@ -151,17 +151,11 @@ agent_frame decode_reply(const opened& f) {
   return r;
 }
 
-/// `o` serialized with `"payload":<payload_json>` added as is (the app's own text, which
+/// `o` serialized with `"payload":<p>` added as is (the app's own text, which
 /// decode_app_frame checked is an object). Anything not shaped like an object becomes
 /// `{}`, so a caller's mistake cannot put something else on the wire.
-std::string with_payload(const json::object& o, const std::string& payload_json) {
-  std::string_view p = payload_json;
-  while (!p.empty() &&
-         (p.front() == ' ' || p.front() == '\t' || p.front() == '\n' || p.front() == '\r'))
-    p.remove_prefix(1);
-  while (!p.empty() &&
-         (p.back() == ' ' || p.back() == '\t' || p.back() == '\n' || p.back() == '\r'))
-    p.remove_suffix(1);
+std::string with_payload(const json::object& o, std::string_view p) {
+  // The payload is the app's own text as the scanner found it (no surrounding space).
   if (p.size() < 2 || p.front() != '{' || p.back() != '}') p = "{}";
   auto out = json::serialize(o);
   out.pop_back();  // '}'
