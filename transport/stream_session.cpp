@@ -87,10 +87,13 @@ void stream_session::push(frame_ptr f) {
 }
 
 void stream_session::push_here(const frame_ptr& f) {
-  {
+  // Frames pushed before this one wait for their drain (already scheduled): keep the
+  // order by waiting behind them. Such a push happened before the lane's hand-over, so
+  // its bytes (a frame is a JSON object, never empty) are visible here without the
+  // lock, and an empty inbox (the usual case in a broadcast) costs no lock. A push
+  // racing this one from another thread has no order with it either way.
+  if (posted_bytes_.load(std::memory_order_relaxed) != 0) {
     std::lock_guard lock{inbox_mu_};
-    // Frames pushed before this one wait for their drain (already scheduled): keep
-    // the order by waiting behind them.
     if (!inbox_.empty()) {
       inbox_append(frame_ptr{f});
       return;
