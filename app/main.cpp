@@ -19,6 +19,7 @@
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "app/access_setup.hpp"
+#include "app/data_dir_lock.hpp"
 #include "app/memory_return.hpp"
 #include "app/operator.hpp"
 #include "config/options.hpp"
@@ -29,6 +30,12 @@ namespace {
 
 int serve(const relay::config& cfg, const std::string& self_path) {
   using namespace relay;
+  // Before anything touches the store: a second server must not even migrate it.
+  data_dir_lock lock{cfg.data_dir};
+  if (!lock.ok()) {
+    std::cerr << "relay: " << lock.error() << "\n";
+    return 1;
+  }
   auto path = storage::sqlite_store::db_path(cfg.data_dir);
   // Open once up front so a bad data directory fails start-up with a clear message.
   try {

@@ -37,6 +37,8 @@
 #   PLOTS=0                 skip the gnuplot PNGs
 #   SKIP_BUILD=1            use the existing build-bench binaries
 #   SERVER_ARGS="…"         extra server flags, e.g. "--actor-threads 2"
+#   LOADGEN_ARGS="…"        extra relay_loadgen flags for every scenario, e.g.
+#                           "--threads 2" (they come after the scenario's own and win)
 #   IDLE_WAIT=S             max seconds to wait for an idle machine per scenario [600]
 #   IDLE_MAX_PCT=P          "idle" = at most P% of one core busy [25]
 #   DATA_ROOT=DIR           where the temporary data directories go [$TMPDIR or /tmp];
@@ -60,6 +62,7 @@ AGENT_TOKENS=${AGENT_TOKENS:-50}
 AGENT_IN_FLIGHT=${AGENT_IN_FLIGHT:-4}
 AGENT_RATE=${AGENT_RATE:-10000}
 SERVER_ARGS=${SERVER_ARGS:-}
+LOADGEN_ARGS=${LOADGEN_ARGS:-}
 # The agent relay scenarios send far more events than the default per-app rate limit
 # (50/s, burst 100) allows; they measure the relay, not the limiter.
 AGENT_SERVER_ARGS="--app-event-rate 1000000 --app-event-burst 1000000"
@@ -246,7 +249,8 @@ run() {
     log=$dir/server.log
   fi
   for p in "${SERVER_PIDS[@]}"; do pids+=(--server-pid "$p"); done
-  ${LOADGEN_CPUS:+taskset -c "$LOADGEN_CPUS"} "$LOADGEN" "$@" --port "$PORT" "${creds[@]}" "${pids[@]}" \
+  # shellcheck disable=SC2086  # LOADGEN_ARGS is a list of flags
+  ${LOADGEN_CPUS:+taskset -c "$LOADGEN_CPUS"} "$LOADGEN" "$@" $LOADGEN_ARGS --port "$PORT" "${creds[@]}" "${pids[@]}" \
     --label "$label" --tag "sqlite_synchronous=$SYNC" --tag "server_args=$server_args" \
     ${SERVER_CPUS:+--tag "server_cpus=$SERVER_CPUS"} ${LOADGEN_CPUS:+--tag "loadgen_cpus=$LOADGEN_CPUS"} \
     >"$dir/result.json" || status=$?

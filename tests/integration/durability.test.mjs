@@ -176,3 +176,29 @@ test('a REST 201 is durable: kill -9 right after the responses', { timeout: 6000
   assert.deepEqual(history.map((m) => m.seq).sort((a, b) => a - b), posted.map((m) => m.seq).sort((a, b) => a - b));
   await again.stop();
 });
+
+test('a second server on the same data directory is refused; the first keeps serving', { timeout: 60000 }, async () => {
+  const first = await start();
+  const token = await createUser(first.dataDir, uniq('lock'));
+  const room = await createRoom(first, token);
+  const post = (i) => api(first.url, token, 'POST', `/api/rooms/${room.slug}/messages`,
+    { content: `m ${i}`, channelId: null, clientMsgId: `lock-${i}` });
+  const before = await post(1);
+  assert.equal(before.status, 201, before.text);
+
+  // Two servers on one store would both count seqs from memory and hand out one twice.
+  await assert.rejects(start(first.dataDir),
+    (err) => /exited early \(code 1/.test(err.message) &&
+      /another relay server is running on/.test(err.message));
+
+  const after = await post(2);
+  assert.equal(after.status, 201, after.text);
+  assert.equal(after.json.seq, before.json.seq + 1, 'the first server still numbers alone');
+  await first.stop();
+
+  // Once it is gone (its lock goes with the process), the directory serves again.
+  const next = await start(first.dataDir);
+  const history = await fetchAllMessages(next.url, token, room.slug);
+  assert.deepEqual(history.map((m) => m.content), ['m 2', 'm 1']);
+  await next.stop();
+});
