@@ -78,11 +78,31 @@ option_def url_opt(const char* name, std::string config::*field, const char* def
   return d;
 }
 
+// A per-class cap: 0 (use the global out_queue_* cap) or within the global cap's range.
+std::string set_cap(std::int64_t& field, const std::string& v, std::int64_t lo, std::int64_t hi) {
+  std::int64_t n = 0;
+  if (auto e = set_int(n, v, 0, hi); !e.empty()) return e;
+  if (n != 0 && n < lo)
+    return "must be 0 (the out_queue cap) or between " + std::to_string(lo) + " and " +
+           std::to_string(hi) + ", got '" + v + "'";
+  field = n;
+  return {};
+}
+
 // <class>_queue_bytes, <class>_queue_frames and <class>_queue_policy for each
 // connection class (docs/backpressure.md); 0 bytes or frames = out_queue_*.
 std::vector<option_def> with_queue_options(std::vector<option_def> defs) {
   static const char* names[] = {"ws", "sse", "agent", "app"};
   static const char* what[] = {"chat WebSocket", "chat SSE stream", "agent socket", "app socket"};
+  static const char* policy_help[] = {
+      "drop_ephemeral (shed typing and presence, then close 4008 at the cap) or disconnect "
+      "(keep them, coalesced; close 4008 at the cap)",
+      "drop_ephemeral (shed typing and presence, then end the stream at the cap) or disconnect "
+      "(keep them, coalesced; end the stream at the cap)",
+      "drop_ephemeral or disconnect: the same for agents, which get no ephemeral frames "
+      "(close 4008 at the cap)",
+      "block (stop reading the agent until the app catches up) or disconnect (close 4008 at "
+      "the cap)"};
   for (std::size_t i = 0; i < 4; ++i) {
     std::string n = names[i];
     auto flag = [](std::string s) {
@@ -97,23 +117,21 @@ std::vector<option_def> with_queue_options(std::vector<option_def> defs) {
     auto bytes = n + "_queue_bytes", frames = n + "_queue_frames", policy = n + "_queue_policy";
     defs.push_back({{bytes, flag(bytes), env(bytes), "integer", "0",
                      std::string("outbound queue cap in bytes of each ") + what[i] +
-                         "; 0 = out_queue_bytes (0..1073741824)"},
+                         "; 0 = out_queue_bytes (0 or 4096..1073741824)"},
                     [i](config& c, const std::string& v) {
-                      return set_int(c.queues[i].bytes, v, 0, std::int64_t{1} << 30);
+                      return set_cap(c.queues[i].bytes, v, 4096, std::int64_t{1} << 30);
                     }});
     defs.push_back({{frames, flag(frames), env(frames), "integer", "0",
                      std::string("outbound queue cap in frames of each ") + what[i] +
-                         "; 0 = out_queue_frames (0..16777216)"},
+                         "; 0 = out_queue_frames (0 or 16..16777216)"},
                     [i](config& c, const std::string& v) {
-                      return set_int(c.queues[i].frames, v, 0, std::int64_t{1} << 24);
+                      return set_cap(c.queues[i].frames, v, 16, std::int64_t{1} << 24);
                     }});
     bool app = n == "app";
     defs.push_back(
         {{policy, flag(policy), env(policy), app ? "block|disconnect" : "drop_ephemeral|disconnect",
           config{}.queues[i].policy,
-          std::string("what a slow ") + what[i] +
-              (app ? " does: block (stop reading the agent) or disconnect (4008 at the cap)"
-                   : " does: drop_ephemeral (shed typing, then 4008 at the cap) or disconnect")},
+          std::string("what a slow ") + what[i] + " does: " + policy_help[i]},
          [i, app](config& c, const std::string& v) {
            return app ? set_enum(c.queues[i].policy, v, {"block", "disconnect"})
                       : set_enum(c.queues[i].policy, v, {"drop_ephemeral", "disconnect"});
@@ -186,6 +204,10 @@ const std::vector<option_def>& table() {
               "per-connection outbound queue cap in bytes; past it the client is closed (4008)"),
       int_opt("out_queue_frames", &config::out_queue_frames, 8192, 16, 1 << 24,
               "per-connection outbound queue cap in frames; past it the client is closed (4008)"),
+      int_opt("out_queue_burst", &config::out_queue_burst, 4, 1, 16,
+              "a client still reading (no write stuck for 250 ms) may queue this many times its "
+              "caps while a burst goes out; one that stopped reading is held to the caps. 1 "
+              "makes the caps hard for every client"),
       int_opt("handshake_timeout_seconds", &config::handshake_timeout_seconds, 10, 1, 600,
               "time a client has to send a complete HTTP request"),
       int_opt("idle_timeout_seconds", &config::idle_timeout_seconds, 90, 5, 86400,

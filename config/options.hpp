@@ -32,6 +32,7 @@ struct config {
   std::int64_t sse_ping_seconds = 20;
   std::int64_t out_queue_bytes = 1024 * 1024;
   std::int64_t out_queue_frames = 8192;
+  std::int64_t out_queue_burst = 4;
   // Per connection class (ws, sse, agent, app: metrics::conn_class order); 0 = the
   // out_queue_* caps above.
   struct queue_class {

@@ -115,12 +115,14 @@ std::string render(const relay_metrics& m) {
   w.sample("frames_dropped_total", "reason=\"coalesced\"",
            std::to_string(m.dropped_coalesced.value()));
   w.labelled("slow_consumer_disconnects_total", "counter",
-             "Connections closed with 4008 because their outbound queue passed its cap.", "class",
-             m.slow_consumer_closes, conn_class_names);
+             "Connections closed as slow consumers because their outbound queue passed its cap "
+             "(WebSocket: close 4008; SSE: the stream ends).",
+             "class", m.slow_consumer_closes, conn_class_names);
   w.one("deliveries_total", "counter", "Frames written to client sockets.",
         std::to_string(m.deliveries.value()));
   w.hist("delivery_latency_seconds",
-         "From a frame's creation (e.g. the commit of a message) to its write to a client socket.",
+         "From a frame's creation (for a message: its channel's fan-out, which may precede the "
+         "commit) to its write to a client socket.",
          m.delivery_seconds);
   w.hist("ack_latency_seconds", "From a send frame's arrival to its ack (after the commit).",
          m.ack_seconds);

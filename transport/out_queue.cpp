@@ -10,6 +10,7 @@ queue_limits limits_for(const config& cfg, metrics::conn_class c) {
   l.policy = q.policy == "block"        ? overflow_policy::block
              : q.policy == "disconnect" ? overflow_policy::disconnect
                                         : overflow_policy::drop_ephemeral;
+  l.burst = static_cast<std::size_t>(cfg.out_queue_burst);
   return l;
 }
 

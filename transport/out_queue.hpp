@@ -37,6 +37,9 @@ struct queue_limits {
   std::size_t bytes = 1 << 20;
   std::size_t frames = 8192;
   overflow_policy policy = overflow_policy::drop_ephemeral;
+  /// How many times the caps a client that is still reading may queue in a burst
+  /// (out_queue_burst; 1: the caps are hard).
+  std::size_t burst = 4;
 };
 
 /// The limits of a connection class, from the configuration.

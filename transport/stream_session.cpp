@@ -57,8 +57,8 @@ bool stream_session::inbox_append(frame_ptr&& f) {
   auto& lim = queue_.limits();  // fixed at construction, so safe from any thread
   // Only the I/O thread falling behind fills the inbox (it is drained whatever the
   // client does), so it gets the burst allowance.
-  if (!inbox_.empty() && (inbox_bytes_ + n > lim.bytes * burst_stretch ||
-                          inbox_.size() + 1 > lim.frames * burst_stretch)) {
+  if (!inbox_.empty() &&
+      (inbox_bytes_ + n > lim.bytes * lim.burst || inbox_.size() + 1 > lim.frames * lim.burst)) {
     if (!overflowed_.exchange(true))
       net::post(socket_.get_executor(), [self = shared_from_this()] {
         self->note_slow_close();
@@ -179,7 +179,8 @@ void stream_session::hold(frame_ptr f) {
 
 void stream_session::enqueue(out_item item, bool start_write) {
   if (closing_ || dead_) return;
-  switch (queue_.push(std::move(item), writing_ ? batch_ : 0, taking_bytes() ? burst_stretch : 1)) {
+  switch (queue_.push(std::move(item), writing_ ? batch_ : 0,
+                      taking_bytes() ? queue_.limits().burst : 1)) {
     case out_queue::verdict::queued:
       break;
     case out_queue::verdict::dropped:

@@ -45,10 +45,9 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   /// one slow write does not hold a large batch.
   static constexpr std::size_t max_batch = 64;
 
-  /// A client whose socket is taking bytes may queue this many times its caps while a
-  /// burst (many senders at once) goes out; one whose write has been stuck for
+  /// A client whose socket is taking bytes may queue `limits().burst` times its caps
+  /// while a burst (many senders at once) goes out; one whose write has been stuck for
   /// `stuck_write` is held to the caps. Slow means not reading, not merely behind.
-  static constexpr std::size_t burst_stretch = 4;
   static constexpr std::int64_t stuck_write_ns = 250'000'000;
 
   /// Spawns the connection actor with this session as its sink.

@@ -86,6 +86,26 @@ TEST(config, invalid_values_name_the_option) {
   EXPECT_NE(r.error.find("bogus"), std::string::npos) << r.error;
 }
 
+TEST(config, per_class_queue_caps_are_zero_or_within_the_global_range) {
+  // A cap below the global minimum would be accepted and then do nothing useful (an
+  // empty queue takes any one frame): refuse it the same way as --out-queue-bytes.
+  auto r = load({"--ws-queue-bytes", "1"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'ws_queue_bytes'"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("must be 0"), std::string::npos) << r.error;
+  r = load({"--app-queue-frames", "15"});
+  EXPECT_FALSE(r.cfg);
+  r = load({"--out-queue-burst", "0"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'out_queue_burst'"), std::string::npos) << r.error;
+  r = load({"--ws-queue-bytes", "0", "--sse-queue-bytes", "4096", "--app-queue-frames", "16",
+            "--out-queue-burst", "1"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->queues[1].bytes, 4096);
+  EXPECT_EQ(r.cfg->queues[3].frames, 16);
+  EXPECT_EQ(r.cfg->out_queue_burst, 1);
+}
+
 TEST(config, operator_words_and_their_options_are_kept_apart) {
   auto r = load({"--data-dir", "/d", "user", "add", "alice", "--name", "Alice A"});
   ASSERT_TRUE(r.cfg) << r.error;

@@ -129,6 +129,21 @@ TEST(OutQueue, AStretchedQueueTakesABurstButKeepsSheddingPastHalfTheCap) {
   EXPECT_EQ(q.push({frame(84), {}}), out_queue::verdict::overflow);
 }
 
+TEST(OutQueue, LimitsComeFromTheClassThenTheGlobalCaps) {
+  config cfg;
+  cfg.out_queue_bytes = 8192;
+  cfg.out_queue_frames = 64;
+  cfg.out_queue_burst = 1;
+  cfg.queues[static_cast<std::size_t>(metrics::conn_class::sse)].bytes = 4096;
+  cfg.queues[static_cast<std::size_t>(metrics::conn_class::app)].policy = "block";
+  auto ws = limits_for(cfg, metrics::conn_class::ws);
+  EXPECT_EQ(ws.bytes, 8192u);
+  EXPECT_EQ(ws.frames, 64u);
+  EXPECT_EQ(ws.burst, 1u);
+  EXPECT_EQ(limits_for(cfg, metrics::conn_class::sse).bytes, 4096u);
+  EXPECT_EQ(limits_for(cfg, metrics::conn_class::app).policy, overflow_policy::block);
+}
+
 TEST(OutQueue, TheSyncFrameIsOutsideTheCaps) {
   out_queue q({1000, 100, overflow_policy::drop_ephemeral});
   out_item sync{frame(5000), {}, true};
