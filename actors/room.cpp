@@ -179,9 +179,8 @@ caf::message_handler live_traffic(room_actor* self) {
   };
 }
 
-// Once a second a probe goes through the room's mailbox; its wait is what the backlog
-// in front of it costs. (CAF 0.17 cannot report a mailbox's length safely: counting it
-// walks its queue with downcasts UBSan rejects.)
+// Once a second a probe goes through the room's mailbox: its wait is what the backlog
+// in front of it costs, and the room counts what is still queued behind it.
 void probe_mailbox(room_actor* self) {
   auto due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   self->delayed_send(self, std::chrono::seconds(1), sample_atom::value,
@@ -201,6 +200,8 @@ caf::behavior room(room_actor* self, room_params params) {
   probe_mailbox(self);
   caf::message_handler sampling{[=](sample_atom, std::int64_t due) {
     probed(due);
+    // Only the actor itself may count its mailbox (the count takes in what has arrived).
+    metrics::get().room_mailbox.observe(static_cast<double>(self->mailbox().size()));
     probe_mailbox(self);
   }};
   return live_traffic(self)

@@ -137,6 +137,9 @@ std::string render(const relay_metrics& m) {
          "Time a probe waits in a room actor's mailbox before the room handles it, sampled per "
          "room every second: a room that falls behind shows here first.",
          m.room_mailbox_wait);
+  w.hist("room_mailbox_messages",
+         "Messages waiting in a room actor's mailbox, sampled per room every second.",
+         m.room_mailbox);
   w.labelled("resume_pages_total", "counter",
              "Pages of missed messages served to resuming clients, by where they came from.",
              "source", m.resume_pages, page_source_names);

@@ -104,6 +104,8 @@ struct relay_metrics {
   counter agent_tokens;                 // tokens relayed to apps
   // How long a probe waits in a room actor's mailbox, each room every second.
   histogram room_mailbox_wait{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+  // Messages queued in a room actor's mailbox behind that probe.
+  histogram room_mailbox{0, 1, 4, 16, 64, 256, 1024, 4096, 16384};
   std::array<counter, 4> resume_pages;       // by page_source
   counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
   counter livekit_webhooks_dropped;          // the sum of their numDropped

@@ -83,7 +83,7 @@ const SLOW = 'relay_slow_consumer_disconnects_total{class="ws"}';
 test('/metrics parses as Prometheus text and moves with traffic', async () => {
   const before = await scrape();
   for (const name of [WS, QUEUED, EPHEMERAL, SLOW, 'relay_deliveries_total', 'relay_ack_latency_seconds_count',
-    'relay_store_batch_size_count', 'relay_agent_events_total{outcome="reply"}', 'relay_room_mailbox_wait_seconds_count',
+    'relay_store_batch_size_count', 'relay_agent_events_total{outcome="reply"}', 'relay_room_mailbox_wait_seconds_count', 'relay_room_mailbox_messages_count',
     'relay_connections{class="sse"}', 'relay_connections{class="app"}']) {
     assert.ok(before.has(name), `${name} is exported`);
   }

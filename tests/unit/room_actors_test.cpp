@@ -468,3 +468,17 @@ TEST_F(room_actors, a_crowd_resuming_at_once_reads_each_store_page_once) {
   EXPECT_GT(crowd_reads, 0u);
   EXPECT_EQ(store_pages() - before, crowd_reads);
 }
+
+TEST_F(room_actors, the_room_reports_how_many_messages_wait_in_its_mailbox) {
+  auto room = lobby();
+  auto& h = metrics::get().room_mailbox;
+  auto count = h.count();
+  auto sum = h.sum();
+  // Four probes queued before the room runs: each counts the ones still behind it.
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  for (int i = 0; i < 4; ++i)
+    caf::anon_send(room, sample_atom::value, static_cast<std::int64_t>(now));
+  sched.run();
+  EXPECT_EQ(h.count() - count, 4u);
+  EXPECT_EQ(h.sum() - sum, 3.0 + 2 + 1 + 0);
+}
