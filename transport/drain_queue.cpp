@@ -21,9 +21,31 @@ void drain_queue::schedule(std::shared_ptr<stream_session> s) {
 }
 
 void drain_queue::deliver(frame_ptr f, std::shared_ptr<const std::vector<sink_ptr>> to) {
-  boost::asio::post(ioc_, [f = std::move(f), to = std::move(to)] {
-    for (auto& s : *to) static_cast<stream_session&>(*s).push_here(f);
-  });
+  bool first;
+  {
+    std::lock_guard lock{mu_};
+    first = deliveries_.empty();
+    deliveries_.push_back({std::move(f), std::move(to)});
+  }
+  if (first) boost::asio::post(ioc_, [this] { run_deliveries(); });
+}
+
+void drain_queue::run_deliveries() {
+  {
+    std::lock_guard lock{mu_};
+    delivering_.swap(deliveries_);
+  }
+  // A channel's broadcasts share one recipient list until its subscribers change, so
+  // consecutive ones with the same list go to each recipient as one batch.
+  for (std::size_t i = 0; i < delivering_.size();) {
+    auto& to = delivering_[i].to;
+    frames_.clear();
+    for (; i < delivering_.size() && delivering_[i].to == to; ++i)
+      frames_.push_back(std::move(delivering_[i].frame));
+    for (auto& s : *to) static_cast<stream_session&>(*s).push_here(frames_);
+  }
+  frames_.clear();
+  delivering_.clear();
 }
 
 void drain_queue::run() {
@@ -40,6 +62,8 @@ void drain_queue::shutdown() {
   std::lock_guard lock{mu_};
   ready_.clear();
   running_.clear();
+  deliveries_.clear();
+  delivering_.clear();
 }
 
 }  // namespace relay

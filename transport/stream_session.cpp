@@ -86,8 +86,8 @@ void stream_session::push(frame_ptr f) {
   if (schedule) drains_.schedule(shared_from_this());
 }
 
-void stream_session::push_here(const frame_ptr& f) {
-  // Frames pushed before this one wait for their drain (already scheduled): keep the
+void stream_session::push_here(std::span<const frame_ptr> fs) {
+  // Frames pushed before these wait for their drain (already scheduled): keep the
   // order by waiting behind them. Such a push happened before the lane's hand-over, so
   // its bytes (a frame is a JSON object, never empty) are visible here without the
   // lock, and an empty inbox (the usual case in a broadcast) costs no lock. A push
@@ -95,12 +95,16 @@ void stream_session::push_here(const frame_ptr& f) {
   if (posted_bytes_.load(std::memory_order_relaxed) != 0) {
     std::lock_guard lock{inbox_mu_};
     if (!inbox_.empty()) {
-      inbox_append(frame_ptr{f});
+      for (auto& f : fs) inbox_append(frame_ptr{f});
       return;
     }
   }
-  if (!synced_) return hold(f);
-  enqueue({f, {}});
+  if (!synced_) {
+    for (auto& f : fs) hold(f);
+    return;
+  }
+  for (auto& f : fs) enqueue({f, {}}, false);
+  kick();
 }
 
 void stream_session::drain() {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -103,9 +104,10 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   bool inbox_append(frame_ptr&& f);
   /// Moves what actors pushed (the inbox) into the queue, then writes.
   void drain();
-  /// push() from this session's I/O thread (a lane's broadcast): straight to the queue
-  /// and the socket unless earlier frames still wait in the inbox.
-  void push_here(const frame_ptr& f);
+  /// push() from this session's I/O thread (a lane's broadcasts, in order): straight to
+  /// the queue and the socket, in one write, unless earlier frames still wait in the
+  /// inbox.
+  void push_here(std::span<const frame_ptr> fs);
   void write();
   /// Writes the rest of a batch the socket took only `sent` bytes of, asynchronously.
   void write_rest(std::size_t sent);
