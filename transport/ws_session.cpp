@@ -117,7 +117,18 @@ class ws_session final : public stream_session {
         msgs_.back().op == ws::opcode::close)
       return gone();  // the peer answered our close: the handshake is complete
     for (auto& m : msgs_) on_message(m);
-    if (err != ws::decode_error::none) start_close(ws::close_code(err), "protocol error");
+    if (err != ws::decode_error::none) start_close(ws::close_code(err), close_reason(err));
+  }
+
+  static std::string_view close_reason(ws::decode_error err) {
+    switch (err) {
+      case ws::decode_error::invalid_utf8:
+        return "invalid UTF-8";
+      case ws::decode_error::bad_close:
+        return "invalid close frame";
+      default:
+        return "protocol error";
+    }
   }
 
   void on_message(ws::message& m) {
@@ -125,10 +136,12 @@ class ws_session final : public stream_session {
     switch (m.op) {
       case opcode::text:
       case opcode::binary: {
-        // Binary frames are read as JSON text too, so they get the same answers.
+        // Binary frames are read as JSON text too, so they get the same answers. A text
+        // frame is UTF-8 by now (the decoder fails the connection otherwise, RFC 6455
+        // 8.1); a binary one that is not gets the error a JSON body would.
         if (closing_) return;
         if (m.oversized) return reply_error(errc::payload_too_large, "frame larger than the limit");
-        if (!valid_utf8(m.payload))
+        if (m.op == opcode::binary && !valid_utf8(m.payload))
           return reply_error(errc::invalid_utf8, "frame is not valid UTF-8");
         inbound_.fetch_add(m.payload.size(), std::memory_order_relaxed);
         caf::anon_send(conn(), proto_.decode(m.payload));
@@ -139,9 +152,12 @@ class ws_session final : public stream_session {
         ws::encode_frame(opcode::pong, m.payload, out);
         return enqueue({nullptr, std::move(out)});
       }
-      case opcode::close:
-        if (!closing_) start_close(1000, "");
+      case opcode::close: {
+        // Echo the peer's code (RFC 6455 5.5.1); a close without one is answered 1000.
+        auto code = ws::close_code_of(m.payload);
+        if (!closing_) start_close(code == 1005 ? 1000 : code, "");
         return;
+      }
       default:
         return;
     }

@@ -30,6 +30,12 @@ void PrintTo(decode_error e, std::ostream* os) {
     case decode_error::not_masked:
       *os << "not_masked";
       return;
+    case decode_error::invalid_utf8:
+      *os << "invalid_utf8";
+      return;
+    case decode_error::bad_close:
+      *os << "bad_close";
+      return;
   }
   *os << "decode_error(" << static_cast<int>(e) << ")";
 }
@@ -50,6 +56,17 @@ std::string pattern(std::size_t n, unsigned seed = 0) {
   std::string s(n, '\0');
   for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 31 + seed) & 0xFF);
   return s;
+}
+
+// Printable ASCII, so valid as a text message; binary messages get every byte value.
+std::string text(std::size_t n, unsigned seed = 0) {
+  std::string s(n, ' ');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(0x20 + (i * 31 + seed) % 95);
+  return s;
+}
+
+std::string payload_for(opcode op, std::size_t n, unsigned seed) {
+  return op == opcode::text ? text(n, seed) : pattern(n, seed);
 }
 
 std::string client_frame(opcode op, std::string_view payload, std::uint32_t mask = rfc_mask,
@@ -119,7 +136,7 @@ TEST(WsRoundTrip, DataPayloadSizes) {
   for (std::size_t size : {0u, 1u, 125u, 126u, 127u, 65535u, 65536u, 70000u}) {
     for (opcode op : {opcode::text, opcode::binary}) {
       SCOPED_TRACE(testing::Message() << "size " << size << " op " << static_cast<int>(op));
-      const std::string payload = pattern(size, static_cast<unsigned>(op));
+      const std::string payload = payload_for(op, size, static_cast<unsigned>(op));
       const std::string wire = client_frame(op, payload, 0xA1B2C3D4u + static_cast<unsigned>(size));
       const std::vector<message> expected{{op, payload}};
       if (op == opcode::text || size < 1000) {
@@ -148,8 +165,13 @@ TEST(WsRoundTrip, DataPayloadSizes) {
 TEST(WsRoundTrip, ControlFrames) {
   for (opcode op : {opcode::ping, opcode::pong, opcode::close}) {
     for (std::size_t size : {0u, 1u, 2u, 124u, 125u}) {
+      if (op == opcode::close && size == 1) continue;  // never valid (WsDecoder.RejectsBadClose)
       SCOPED_TRACE(testing::Message() << "size " << size << " op " << static_cast<int>(op));
-      const std::string payload = pattern(size, 7);
+      // A close payload is a code and a UTF-8 reason; ping and pong carry any bytes.
+      const std::string payload =
+          op == opcode::close && size > 0
+              ? close_payload(3000 + static_cast<std::uint16_t>(size), text(size - 2, 7))
+              : pattern(size, 7);
       const outcome r = decode_every_chunking(client_frame(op, payload));
       EXPECT_EQ(r.error, decode_error::none);
       EXPECT_EQ(r.messages, (std::vector<message>{{op, payload}}));
@@ -227,8 +249,8 @@ TEST(WsRoundTrip, RandomChunkingOfMixedStream) {
   std::mt19937 rng(6455);
   for (int i = 0; i < 40; ++i) {
     const std::size_t size = std::uniform_int_distribution<std::size_t>(0, 70000)(rng) >> (i % 8);
-    const std::string payload = pattern(size, static_cast<unsigned>(i));
     const opcode op = i % 3 == 0 ? opcode::binary : opcode::text;
+    const std::string payload = payload_for(op, size, static_cast<unsigned>(i));
     encode_client_frame(op, payload, static_cast<std::uint32_t>(rng()), wire);
     expected.push_back({op, payload});
     if (i % 5 == 0) {
@@ -251,18 +273,70 @@ TEST(WsRoundTrip, RandomChunkingOfMixedStream) {
   }
 }
 
-TEST(WsDecoder, InvalidUtf8IsDeliveredAsIs) {
-  const std::string bad = bytes({0xff, 0xfe, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0x61});
-  const outcome r = decode_every_chunking(client_frame(opcode::text, bad));
-  EXPECT_EQ(r.error, decode_error::none);
-  EXPECT_EQ(r.messages, (std::vector<message>{{opcode::text, bad}}));
+TEST(WsDecoder, TextThatIsNotUtf8FailsTheConnectionWith1007) {
+  // RFC 6455 8.1: an endpoint MUST fail the connection on a text message that is not UTF-8.
+  for (const std::string& bad : {bytes({0xff}), bytes({0xfe}), bytes({0xc0, 0xaf}),  // overlong '/'
+                                 bytes({0xed, 0xa0, 0x80}),        // surrogate U+D800
+                                 bytes({0xf4, 0x90, 0x80, 0x80}),  // past U+10FFFF
+                                 bytes({0x61, 0xe2, 0x82})}) {     // truncated at the end
+    SCOPED_TRACE(testing::PrintToString(bad));
+    expect_error(client_frame(opcode::text, bad), decode_error::invalid_utf8);
+  }
+  EXPECT_EQ(close_code(decode_error::invalid_utf8), 1007);
 
-  // A code point split across fragments is not judged per fragment either.
+  // Messages before the bad one are still delivered; nothing after it is.
+  expect_error(client_frame(opcode::text, "ok") + client_frame(opcode::text, bytes({0xff})) +
+                   client_frame(opcode::text, "late"),
+               decode_error::invalid_utf8, default_cap, {{opcode::text, "ok"}});
+
+  // The same bytes in a binary message are the application's business.
+  EXPECT_EQ(decode_every_chunking(client_frame(opcode::binary, bytes({0xff, 0xc0}))).messages,
+            (std::vector<message>{{opcode::binary, bytes({0xff, 0xc0})}}));
+}
+
+TEST(WsDecoder, Utf8IsJudgedOnTheWholeMessageNotPerFragment) {
+  // A 4-byte code point (U+1F600) split at every byte boundary across two fragments.
+  const std::string grin = bytes({0xf0, 0x9f, 0x98, 0x80});
+  for (std::size_t cut = 0; cut <= grin.size(); ++cut) {
+    std::string wire;
+    encode_client_frame(opcode::text, grin.substr(0, cut), 9, wire, false);
+    encode_client_frame(opcode::continuation, grin.substr(cut), 10, wire);
+    const outcome r = decode_every_chunking(wire);
+    EXPECT_EQ(r.error, decode_error::none) << "cut " << cut;
+    EXPECT_EQ(r.messages, (std::vector<message>{{opcode::text, grin}}));
+  }
+  // Invalid only once the fragments are put together: a surrogate split in two.
   std::string wire;
-  encode_client_frame(opcode::text, "\xe2\x82", 9, wire, false);
-  encode_client_frame(opcode::continuation, "\xac", 10, wire);
-  EXPECT_EQ(decode_every_chunking(wire).messages,
-            (std::vector<message>{{opcode::text, "\xe2\x82\xac"}}));
+  encode_client_frame(opcode::text, bytes({0xed}), 9, wire, false);
+  encode_client_frame(opcode::continuation, bytes({0xa0, 0x80}), 10, wire);
+  expect_error(wire, decode_error::invalid_utf8);
+}
+
+TEST(WsDecoder, RejectsBadClose) {
+  // RFC 6455 5.5.1 and 7.4: a 1-byte body, a code nobody may send, or a reason that is
+  // not UTF-8 is a protocol error (answered with 1002).
+  expect_error(client_frame(opcode::close, "\x03"), decode_error::bad_close);
+  for (unsigned code :
+       {0u, 999u, 1004u, 1005u, 1006u, 1015u, 1016u, 1100u, 2000u, 2999u, 5000u, 65535u}) {
+    SCOPED_TRACE(code);
+    expect_error(client_frame(opcode::close, close_payload(static_cast<std::uint16_t>(code), "")),
+                 decode_error::bad_close);
+  }
+  expect_error(client_frame(opcode::close, close_payload(1000, "") + bytes({0xff})),
+               decode_error::bad_close);
+  EXPECT_EQ(close_code(decode_error::bad_close), 1002);
+
+  for (unsigned code : {1000u, 1001u, 1002u, 1003u, 1007u, 1008u, 1009u, 1010u, 1011u, 1012u, 1013u,
+                        1014u, 3000u, 3999u, 4000u, 4999u}) {
+    SCOPED_TRACE(code);
+    const std::string p = close_payload(static_cast<std::uint16_t>(code), "bye \xc3\xa9");
+    EXPECT_EQ(decode_every_chunking(client_frame(opcode::close, p)).messages,
+              (std::vector<message>{{opcode::close, p}}));
+    EXPECT_EQ(close_code_of(p), code);
+  }
+  EXPECT_EQ(decode_every_chunking(client_frame(opcode::close, "")).messages,
+            (std::vector<message>{{opcode::close, ""}}));
+  EXPECT_EQ(close_code_of(""), 1005);
 }
 
 TEST(WsDecoder, RejectsUnmaskedFrames) {
@@ -334,9 +408,9 @@ TEST(WsDecoder, RejectsLengthWithHighBitSet) {
 }
 
 TEST(WsDecoder, RejectsSingleFrameOverCap) {
-  EXPECT_EQ(decode_every_chunking(client_frame(opcode::text, pattern(100)), 100).error,
+  EXPECT_EQ(decode_every_chunking(client_frame(opcode::text, text(100)), 100).error,
             decode_error::none);
-  expect_error(client_frame(opcode::text, pattern(101)), decode_error::too_large, 100);
+  expect_error(client_frame(opcode::text, text(101)), decode_error::too_large, 100);
   expect_error(client_frame(opcode::binary, pattern(1001)), decode_error::too_large, 1000);
   expect_error(client_frame(opcode::binary, pattern(70000)), decode_error::too_large, 65536);
   // A cap of zero still admits empty messages and control frames.
@@ -349,12 +423,12 @@ TEST(WsDecoder, RejectsSingleFrameOverCap) {
 
 TEST(WsDecoder, RejectsFragmentsOverCap) {
   const std::string ok =
-      client_frame(opcode::text, pattern(60), 1, false) +
+      client_frame(opcode::text, text(60), 1, false) +
       client_frame(opcode::ping, pattern(125), 2) +  // control frames don't count
-      client_frame(opcode::continuation, pattern(40), 3);
-  EXPECT_EQ(decode_every_chunking(ok, 100).messages,
-            (std::vector<message>{{opcode::ping, pattern(125)},
-                                  {opcode::text, pattern(60) + pattern(40)}}));
+      client_frame(opcode::continuation, text(40), 3);
+  EXPECT_EQ(
+      decode_every_chunking(ok, 100).messages,
+      (std::vector<message>{{opcode::ping, pattern(125)}, {opcode::text, text(60) + text(40)}}));
 
   const std::string too_big = client_frame(opcode::text, pattern(60), 1, false) +
                               client_frame(opcode::continuation, pattern(40), 2, false) +

@@ -1,5 +1,7 @@
 #include "transport/codec/ws_codec.hpp"
 
+#include "core/text.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -113,7 +115,7 @@ decode_error decoder::feed(std::string_view bytes, std::vector<message>& out) {
       // Empty frames (e.g. a bare ping, or the final empty fragment) complete right away,
       // even if no input bytes remain.
       if (remaining_ == 0) {
-        complete_frame(out);
+        if (!complete_frame(out)) return err_;
         continue;
       }
     }
@@ -125,7 +127,7 @@ decode_error decoder::feed(std::string_view bytes, std::vector<message>& out) {
       p += take;
       n -= take;
       remaining_ -= take;
-      if (remaining_ == 0) complete_frame(out);
+      if (remaining_ == 0 && !complete_frame(out)) return err_;
       continue;
     }
     std::string& dest = is_control(frame_op_) ? control_ : message_;
@@ -136,7 +138,7 @@ decode_error decoder::feed(std::string_view bytes, std::vector<message>& out) {
     p += take;
     n -= take;
     remaining_ -= take;
-    if (remaining_ == 0) complete_frame(out);
+    if (remaining_ == 0 && !complete_frame(out)) return err_;
   }
 }
 
@@ -236,17 +238,43 @@ bool decoder::finish_header() {
   return true;
 }
 
-void decoder::complete_frame(std::vector<message>& out) {
+bool decoder::complete_frame(std::vector<message>& out) {
   in_payload_ = false;
   if (is_control(frame_op_)) {
+    if (frame_op_ == opcode::close && !valid_close_payload(control_)) {
+      err_ = decode_error::bad_close;
+      return false;
+    }
     out.push_back(message{frame_op_, std::move(control_)});
     control_.clear();
   } else if (frame_fin_) {
+    if (message_op_ == opcode::text && !skipping_ && !valid_utf8(message_)) {
+      err_ = decode_error::invalid_utf8;
+      return false;
+    }
     out.push_back(message{message_op_, std::move(message_), skipping_});
     message_.clear();
     in_message_ = false;
     skipping_ = false;
   }
+  return true;
+}
+
+bool decoder::valid_close_payload(std::string_view p) noexcept {
+  if (p.empty()) return true;
+  if (p.size() == 1) return false;
+  return valid_close_code(close_code_of(p)) && valid_utf8(p.substr(2));
+}
+
+bool valid_close_code(std::uint16_t code) noexcept {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+std::uint16_t close_code_of(std::string_view payload) noexcept {
+  if (payload.size() < 2) return 1005;
+  return static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                    static_cast<unsigned char>(payload[1]));
 }
 
 std::uint16_t close_code(decode_error e) noexcept {
@@ -255,8 +283,11 @@ std::uint16_t close_code(decode_error e) noexcept {
       return 1000;
     case decode_error::too_large:
       return 1009;
+    case decode_error::invalid_utf8:
+      return 1007;
     case decode_error::protocol_error:
     case decode_error::not_masked:
+    case decode_error::bad_close:
       break;
   }
   return 1002;
