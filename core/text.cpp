@@ -48,7 +48,10 @@ std::size_t utf8_length(std::string_view s) noexcept {
 
 namespace {
 
-// Decodes the code point starting at s[i]; returns its byte length through `len`.
+// Decodes the code point starting at s[i]; returns its byte length through `len`, never
+// reaching past the end of `s`. A sequence cut off by the end reads as U+FFFD: read as
+// far as it goes, a lone 0xC9 would be a tab, and its length would step trim() past the
+// end of the text and out of noexcept with std::out_of_range (found by tests/fuzz/text).
 std::uint32_t decode_at(std::string_view s, std::size_t i, std::size_t& len) {
   auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) {
@@ -56,6 +59,10 @@ std::uint32_t decode_at(std::string_view s, std::size_t i, std::size_t& len) {
     return c;
   }
   std::size_t n = (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : 3;
+  if (i + n >= s.size()) {
+    len = s.size() - i;
+    return 0xFFFD;
+  }
   std::uint32_t cp = c & (0x3F >> n);
   for (std::size_t k = 1; k <= n && i + k < s.size(); ++k)
     cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
