@@ -309,12 +309,6 @@ test('INVALID_EVENT for frames that do not parse; nothing is accepted and the so
     assert.ok(ap.isOpen, `${label}: socket still open`);
   }
 
-  // Invalid UTF-8 inside a text frame.
-  ap.sendRaw(Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x22, 0x7d]));
-  const utf = await ap.next((f) => f.type === 'error' || f.type === 'accepted');
-  assert.equal(utf.code, 'INVALID_EVENT', `invalid UTF-8: ${JSON.stringify(utf)}`);
-  assert.equal(utf.event_id, null);
-
   // Resuming an event Relay never had is refused, naming the event.
   ap.send({ type: 'resume', event_id: 'evt_nope', after_seq: 0 });
   const res = await ap.next((f) => f.type === 'error' || f.type === 'accepted');
@@ -333,6 +327,21 @@ test('INVALID_EVENT for frames that do not parse; nothing is accepted and the so
   const reply = await terminalOf(ap, acc.event_id);
   assert.equal(reply.type, 'reply', JSON.stringify(reply));
   assert.equal(reply.thread_id, longThread);
+});
+
+// RFC 6455 §8.1: a text message that is not UTF-8 MUST fail the connection (1007), on
+// both sockets; ws_conformance.test.mjs walks every such sequence.
+test('invalid UTF-8 in a text frame fails the app and the agent socket with 1007', async (t) => {
+  const agent = await addAgent(relay);
+  const app = await addApp(relay, [agent.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ap = await connectApp(t, relay, app);
+  for (const [label, c] of [['app', ap], ['agent', ag]]) {
+    c.sendRaw(Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x22, 0x7d]));
+    const closed = await withTimeout(c.closed, 5000, `${label} socket closed`);
+    assert.equal(closed.code, 1007, `${label}: ${JSON.stringify(closed)}`);
+    assert.ok(!c.frames.some((f) => f.type === 'error' || f.type === 'accepted'), `${label}: ${JSON.stringify(c.frames.slice(-3))}`);
+  }
 });
 
 test('an agent error is passed to the app as is and ends the event', async (t) => {

@@ -232,13 +232,28 @@ test('a frame over 64 KiB is PAYLOAD_TOO_LARGE; the socket stays open', async ()
     'PAYLOAD_TOO_LARGE');
 });
 
-test('invalid UTF-8 (binary or text frame) is INVALID_UTF8; the socket stays open', async () => {
+test('invalid UTF-8 in a binary frame is INVALID_UTF8; the socket stays open', async () => {
   const c = await connect(await newUser());
   await expectErrorAndStillOpen(c, () => c.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: true }),
     'INVALID_UTF8');
-  const bad = Buffer.concat([Buffer.from('{"type":"send","clientMsgId":"u8","content":"a'),
+});
+
+// RFC 6455 §8.1: a text message that is not UTF-8 MUST fail the connection (1007); the
+// RFC 6455 conformance suite (ws_conformance.test.mjs) walks every such sequence.
+test('invalid UTF-8 in a text frame fails the connection with 1007; nothing of it is stored', async () => {
+  const u = await newUser();
+  const c = await connect(u);
+  const cm = uniq('u8');
+  const bad = Buffer.concat([Buffer.from(`{"type":"send","clientMsgId":"${cm}","content":"a`),
     Buffer.from([0xc3, 0x28]), Buffer.from('","channelId":null}')]);
-  await expectErrorAndStillOpen(c, () => c.sendRaw(bad, { binary: false }), 'INVALID_UTF8');
+  c.sendRaw(bad, { binary: false });
+  let timer;
+  const closed = await Promise.race([c.closed, new Promise((r) => { timer = setTimeout(r, 5000, 'still open after 5 s'); })]);
+  clearTimeout(timer);
+  assert.equal(closed?.code, 1007, JSON.stringify(closed));
+  assert.ok(!c.frames.some((f) => f.type === 'error' || f.type === 'ack'), JSON.stringify(c.frames.slice(-3)));
+  const stored = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: null });
+  assert.ok(!stored.some((m) => m.clientMsgId === cm));
 });
 
 test('a lone surrogate escape is rejected and nothing is stored', async () => {
