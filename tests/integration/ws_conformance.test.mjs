@@ -34,8 +34,8 @@ const hex = (s) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 /**
  * One client frame. `payload` is a string (UTF-8) or a Buffer. Masked with a random key
- * unless `mask: false`; `rsv` is the 3-bit RSV1..3 value; `len64` forces the 8-byte
- * length form and `lenHigh` sets that length's most significant bit.
+ * unless `mask: false`; `rsv` is the 3-bit RSV1..3 value; `lenHigh` writes the length in
+ * the 8-byte form with its most significant bit set (RFC 6455 §5.2 forbids it).
  */
 function frame(op, payload = '', { fin = true, rsv = 0, mask = true, lenHigh = false } = {}) {
   const data = bytes(payload);
@@ -547,9 +547,9 @@ for (const ep of ENDPOINTS) {
     };
 
     /** Sends `data`, expects Relay to fail the connection with `code` and close TCP. */
-    const failsWith = (code, data, { chop, frames, before = 0 } = {}) => session(async (c) => {
+    const failsWith = (code, data, { chop, frames, answered = 0 } = {}) => session(async (c) => {
       let pongs = 0;
-      const allowBefore = (f) => isJsonPong(f) && ++pongs <= before;
+      const allowBefore = (f) => isJsonPong(f) && ++pongs <= answered;
       if (frames) await c.sendFrames(data);
       else await c.send(data, { chop });
       await c.expectClose([code], { allowBefore });
@@ -729,11 +729,11 @@ for (const ep of ENDPOINTS) {
       test('3.1 a text frame with RSV = 1 fails the connection (1002)',
         failsWith(1002, text(pingJson(), { rsv: 1 })));
       test('3.2 good message, text with RSV = 2, ping: the ping is not answered (1002)',
-        failsWith(1002, [good(), text(pingJson(), { rsv: 2 }), ping()], { before: 1 }));
+        failsWith(1002, [good(), text(pingJson(), { rsv: 2 }), ping()], { answered: 1 }));
       test('3.3 the same with RSV = 3, written frame by frame (1002)',
-        failsWith(1002, [good(), text(pingJson(), { rsv: 3 }), ping()], { frames: true, before: 1 }));
+        failsWith(1002, [good(), text(pingJson(), { rsv: 3 }), ping()], { frames: true, answered: 1 }));
       test('3.4 the same with RSV = 4, written in 1-byte chops (1002)',
-        failsWith(1002, [good(), text(pingJson(), { rsv: 4 }), ping()], { chop: 1, before: 1 }));
+        failsWith(1002, [good(), text(pingJson(), { rsv: 4 }), ping()], { chop: 1, answered: 1 }));
       test('3.5 a binary frame with RSV = 5 fails the connection (1002)',
         failsWith(1002, [binary(pingJson(), { rsv: 5 }), ping()]));
       test('3.6 a ping with RSV = 6 fails the connection (1002), no pong',
@@ -757,7 +757,7 @@ for (const ep of ENDPOINTS) {
         const shape = withEcho ? 'after a good message, then a ping' : 'alone';
         test(`${id} reserved ${kind} opcode ${op}${payload ? ' with payload' : ''} (${shape}${how.chop ? ', 1-byte chops' : ''}) fails the connection (1002)`,
           failsWith(1002, [...(withEcho ? [text(pingJson())] : []), frame(op, payload), ping()],
-            { ...how, before: withEcho ? 1 : 0 }));
+            { ...how, answered: withEcho ? 1 : 0 }));
       }
     });
 
@@ -808,7 +808,7 @@ for (const ep of ENDPOINTS) {
       test('5.14 the same, written in 1-byte chops (1002)', failsWith(1002, orphan(), { chop: 1 }));
       test('5.15 a message in 2 fragments, then a continuation with nothing to continue (1002)',
         failsWith(1002, [text(head, { fin: false }), cont(tail), cont('fragment3', { fin: false }), text(pingJson())],
-          { before: 1 }));
+          { answered: 1 }));
       test('5.16 twice: an orphan non-final continuation, then a message in 2 fragments (1002)',
         failsWith(1002, [0, 1].flatMap(() => [cont('x', { fin: false }), text(head, { fin: false }), cont(tail)])));
       test('5.17 twice: an orphan final continuation, then a message in 2 fragments (1002)',
@@ -942,7 +942,7 @@ for (const ep of ENDPOINTS) {
       test('6.4.R2 (Relay) a truncated sequence at the end of a fragmented message fails the connection (1007)',
         failsWith(1007, frag([Buffer.from(pingJson()), hex('f09f98')])));
       test('6.4.R3 (Relay) invalid UTF-8 in a message between valid ones: the earlier one is answered, nothing after (1007)',
-        failsWith(1007, [text(pingJson()), text(pingWith(hex('c0af'))), text(pingJson()), ping()], { before: 1 }));
+        failsWith(1007, [text(pingJson()), text(pingWith(hex('c0af'))), text(pingJson()), ping()], { answered: 1 }));
 
       // 6.5-6.23: Autobahn sends each sequence as the whole message. A valid one is not
       // JSON, so Relay answers with an error frame and the socket stays open.
