@@ -73,16 +73,32 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
       },
       [=](agents::event_atom, agents::relay_event& ev) -> agents::route {
         auto& st = self->state;
+        // A refused app event gets only this error: it never reached an agent, and the
+        // app never saw its id (docs/agents.md). A room's bot handles its own refusals.
+        auto refuse = [&](std::string code, std::string message) {
+          if (!ev.internal)
+            ev.app->push(
+                make_frame(codec::agents::encode_app_error("", ev.agent_id, message, code)));
+          return agents::route{std::move(code), std::move(message), {}};
+        };
         auto allow = st.allowed.find(ev.app_id);
         if (!ev.internal && (allow == st.allowed.end() || !allow->second.count(ev.agent_id)))
-          return {"AGENT_NOT_ALLOWED", "this app may not address agent '" + ev.agent_id + "'", {}};
+          return refuse("AGENT_NOT_ALLOWED",
+                        "this app may not address agent '" + ev.agent_id + "'");
         auto on = st.online.find(ev.agent_id);
         if (on == st.online.end())
-          return {"AGENT_OFFLINE", "agent '" + ev.agent_id + "' has no live connection", {}};
+          return refuse("AGENT_OFFLINE", "agent '" + ev.agent_id + "' has no live connection");
         auto& entry = st.sessions[ev.session_key];
         if (!entry.actor) entry.actor = spawn_agent_session(self, ev.session_key, st.p.limits);
         ++entry.routed;
-        if (!ev.internal) st.resumable[ev.event_id] = entry.actor;
+        if (!ev.internal) {
+          st.resumable[ev.event_id] = entry.actor;
+          // `accepted` means "handed to the agent", and it must reach the app before the
+          // agent's first token, which the session pushes straight onto the same sink: so
+          // it is queued here, after the decision and before the session has the event.
+          ev.app->push(
+              make_frame(codec::agents::encode_accepted(ev.event_id, ev.agent_id, ev.session_key)));
+        }
         self->send(entry.actor, agents::event_atom::value, std::move(ev), on->second);
         return {"", "", entry.actor};
       },
@@ -97,6 +113,10 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
         self->delegate(it->second, agents::resume_atom::value, std::move(event_id), after,
                        std::move(app_id), std::move(sink), std::move(conn));
         return caf::delegated<agents::route>{};
+      },
+      [=](agents::deliver_atom, const sink_ptr& sink, frame_ptr& f) {
+        // An app socket's answer that must stay behind the events it sent us first.
+        sink->push(std::move(f));
       },
       [=](agents::forget_atom, const std::vector<std::string>& event_ids) {
         for (auto& id : event_ids) self->state.resumable.erase(id);

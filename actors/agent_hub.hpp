@@ -20,7 +20,11 @@ struct agent_hub_params {
 ///    through `agent_conn`; an older socket of the same agent is replaced (it gets
 ///    `(leave_atom)` and closes with 4001)
 ///  * `(agents::allow_atom, std::string app_id, std::vector<std::string> agent_ids)`
-///  * `(agents::event_atom, agents::relay_event)` -> `agents::route`
+///  * `(agents::event_atom, agents::relay_event)` -> `agents::route`: the hub answers an
+///    app event on `relay_event::app` itself, with `accepted` before the session sees it
+///    or with the refusal's `error`; a room bot's event (`internal`) gets only the route
+///  * `(agents::deliver_atom, sink_ptr, frame_ptr)`: pushes the frame, after the answers
+///    to every event the sender routed here before
 ///  * `(agents::resume_atom, std::string event_id, int64 after_seq, std::string app_id,
 ///    sink_ptr, caf::actor app_conn)` -> `agents::route`, answered by the event's session
 ///  * `(agents::forget_atom, std::vector<std::string> event_ids)`: no longer resumable

@@ -18,13 +18,20 @@ namespace ca = codec::agents;
 struct app_conn_state {
   app_conn_params p;
   std::unordered_map<std::string, caf::actor> events;  // in flight: event id -> session
+  int routing = 0;                                     // events the hub has not answered yet
   static inline const char* name = "app_conn";
 };
 
 using app_conn_actor = caf::stateful_actor<app_conn_state>;
 
+// The app learns which answer is whose by their order alone (a refusal carries no
+// event id), so answers leave in the order of the frames they answer. The hub answers
+// events itself (`accepted` or the refusal), so while it still has one of ours,
+// anything this actor answers queues behind it at the hub.
 void push(app_conn_actor* self, std::string json) {
-  self->state.p.sink->push(make_frame(std::move(json)));
+  auto& st = self->state;
+  if (st.routing == 0) return st.p.sink->push(make_frame(std::move(json)));
+  self->send(st.p.hub, agents::deliver_atom::value, st.p.sink, make_frame(std::move(json)));
 }
 
 void on_event(app_conn_actor* self, ca::app_event& e) {
@@ -42,20 +49,21 @@ void on_event(app_conn_actor* self, ca::app_event& e) {
   ev.payload = std::move(e.payload);
   ev.app = st.p.sink;
   ev.app_conn = caf::actor_cast<caf::actor>(self);
-  // `accepted` goes out before anything the agent says: it is queued on this socket
-  // before the hub even sees the event.
-  push(self, ca::encode_accepted(ev.event_id, ev.agent_id, ev.session_key));
+  // The hub answers the app itself: `accepted` once it hands the event on (the agent
+  // may answer before the hub's reply gets here), or the refusal.
   auto id = ev.event_id;
   auto agent = ev.agent_id;
+  ++st.routing;
   self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))
       .then(
-          [self, id, agent](agents::route& r) {
-            if (!r.code.empty())
-              return push(self, ca::encode_app_error(id, agent, r.message, r.code));
-            self->state.events[id] = r.session;
+          [self, id](agents::route& r) {
+            --self->state.routing;
+            if (r.code.empty()) self->state.events[id] = r.session;
           },
-          [self, id, agent](caf::error& err) {
-            push(self, ca::encode_app_error(id, agent, "relay failed: " + to_string(err),
+          [self, agent](caf::error& err) {
+            // The hub is gone (shutdown) before it saw the event: it was never handed on.
+            --self->state.routing;
+            push(self, ca::encode_app_error("", agent, "relay failed: " + to_string(err),
                                             "RELAY_INTERNAL_ERROR"));
           });
 }
@@ -112,7 +120,7 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
         } else if constexpr (std::is_same_v<T, ca::app_resume>) {
           on_resume(self, f);
         } else {
-          push(self, ca::encode_app_error(f.event_id, "", f.message, f.code));
+          push(self, ca::encode_app_error(f.event_id, f.agent_id, f.message, f.code));
         }
       },
       frame);

@@ -366,8 +366,9 @@ class app_client final : public ws_events {
       if (st_.logged++ < 5) std::cerr << "  app got: " << f.substr(0, 200) << "\n";
       auto id = string_field(f, R"("event_id":")");
       if (id.empty()) {
-        // A frame error (e.g. RATE_LIMITED) answers the oldest event not yet accepted;
-        // its slot stays idle for the rest of the run.
+        // A refusal (RATE_LIMITED, AGENT_OFFLINE, AGENT_NOT_ALLOWED, ...) carries no
+        // event id and answers the oldest event not yet accepted (Relay answers events
+        // in the order sent); its slot stays idle for the rest of the run.
         if (!awaiting_.empty()) {
           awaiting_.pop_front();
           --open_events_;

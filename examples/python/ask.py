@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An app for Relay's agent relay (docs/agents.md), with Python `websockets`: sends one
 event to an agent, prints its tokens as they stream in, and exits 0 on `reply` (1 on an
-`error`). If the socket drops mid-stream it reconnects and `resume`s after the last seq.
+`error`, or when Relay refuses the event). If the socket drops mid-stream it reconnects
+and `resume`s after the last seq.
 
     RELAY_URL=ws://127.0.0.1:8080 RELAY_APP_TOKEN=rlk_... python3 examples/python/ask.py AGENT "question"
 """
@@ -38,11 +39,17 @@ async def main(agent_id, text):
     ws = await connect(url, TOKEN)
     await ws.send(json.dumps({"type": "event", "agent_id": agent_id, "thread_id": "ask-py",
                               "payload": {"text": text}}))
-    accepted = json.loads(await ws.recv())
-    if accepted.get("type") != "accepted":
-        print(f"\nrefused: {accepted.get('code')}: {accepted.get('error')}", file=sys.stderr)
-        return 1
-    event_id, last_seq = accepted["event_id"], 0
+    # Relay answers the event with `accepted` (handed to the agent) or, when it refuses
+    # it (agent offline, not allowed, rate limited, too large, invalid), with only an
+    # `error` whose event_id is null. Anything else (a heartbeat) is not the answer.
+    while True:
+        answer = json.loads(await ws.recv())
+        if answer.get("type") == "accepted":
+            break
+        if answer.get("type") == "error" and answer.get("event_id") is None:
+            print(f"refused: {answer.get('code')}: {answer.get('error')}", file=sys.stderr)
+            return 1
+    event_id, last_seq = answer["event_id"], 0
     while True:
         try:
             end, last_seq = await follow(ws, event_id, last_seq)

@@ -53,7 +53,9 @@ test('a stalled app pauses its agent instead of growing memory; nothing is lost 
   await sleep(200);
   const before = rssKb();
   app.send(JSON.stringify({ type: 'event', agent_id: agentId, thread_id: 't', payload: { q: 1 } }));
-  while (!frames.some((f) => f.type === 'accepted')) await sleep(5);
+  // The answer to the event: `accepted`, or a refusal (then there is nothing to test).
+  while (!frames.some((f) => f.type === 'accepted' || f.type === 'error')) await sleep(5);
+  assert.equal(frames[0].type, 'accepted', JSON.stringify(frames[0]));
   app._socket.pause(); // the app stops reading
 
   // Until the kernel's socket buffers toward the app fill up, tokens still flow; from

@@ -80,19 +80,56 @@ export function autoEcho(c, { delayMs = () => 0, model = 'echo' } = {}) {
 export const sessionKey = (agentId, appId, threadId) => `relay:${agentId}:${appId}:${threadId}`;
 
 /**
- * Sends one event and waits for its `accepted`, which must come before any frame error.
- * Returns the accepted frame.
+ * Sends one event and returns Relay's answer to it: `accepted`, or the refusal (an
+ * `error` with event_id null; Relay answers events in the order they were sent).
  */
-export async function sendEvent(app, agentId, threadId, payload) {
+export async function sendAny(app, agentId, threadId, payload) {
   const stale = new Set(app.inbox.pending); // frames that arrived before this event was sent
   app.send({ type: 'event', agent_id: agentId, thread_id: threadId, payload });
-  const f = await app.next((x) => !stale.has(x) && ((x.type === 'accepted' && x.agent_id === agentId
+  return app.next((x) => !stale.has(x) && ((x.type === 'accepted' && x.agent_id === agentId
     && typeof x.session_key === 'string' && x.session_key.endsWith(`:${threadId}`))
     || (x.type === 'error' && x.event_id === null)));
+}
+
+/** Sends one event and expects its `accepted`. Returns the accepted frame. */
+export async function sendEvent(app, agentId, threadId, payload) {
+  const f = await sendAny(app, agentId, threadId, payload);
   assert.equal(f.type, 'accepted', `event to ${agentId} on ${threadId} was refused: ${JSON.stringify(f)}`);
   assert.match(f.event_id, /^evt_/);
   assert.equal(f.status, 'accepted');
   return f;
+}
+
+/**
+ * Sends a frame (an object, or raw text) and returns every frame the app got for it:
+ * those between the send and the `pong` of a ping sent right behind it. Relay answers
+ * an app's frames in the order they came, so this is the whole answer.
+ */
+export async function answersTo(app, frame) {
+  const from = app.frames.length;
+  if (typeof frame === 'string' || Buffer.isBuffer(frame)) app.sendRaw(frame); else app.send(frame);
+  app.send({ type: 'ping' });
+  const pong = await app.next((x) => x.type === 'pong' && app.frames.indexOf(x) >= from);
+  return app.frames.slice(from, app.frames.indexOf(pong)).filter((x) => x.type !== 'ping');
+}
+
+/**
+ * The contract's answer to an event Relay refuses: one `error` and nothing else, with
+ * event_id null and the agent_id the frame named (null when it named none).
+ */
+export function assertRefusal(answers, code, agentId, label = code) {
+  assert.equal(answers.length, 1, `${label}: ${JSON.stringify(answers).slice(0, 500)}`);
+  const [e] = answers;
+  assert.deepEqual(Object.keys(e), ['type', 'event_id', 'agent_id', 'error', 'code'], label);
+  assert.deepEqual({ ...e, error: typeof e.error },
+    { type: 'error', event_id: null, agent_id: agentId, error: 'string', code }, label);
+  return e;
+}
+
+/** Sends an event Relay must refuse with `code`, and checks that the refusal is all it got. */
+export async function expectRefused(app, agentId, threadId, payload, code) {
+  const answers = await answersTo(app, { type: 'event', agent_id: agentId, thread_id: threadId, payload });
+  return assertRefusal(answers, code, agentId);
 }
 
 export const framesFor = (c, eventId) => c.frames.filter((f) => f.event_id === eventId);

@@ -13,8 +13,8 @@ import {
 
 import {
   AGENT_WS, APP_WS, addAgent, addApp, withTimeout, roundTrip, connect, connectAgent, connectApp,
-  onFrame, autoEcho, sessionKey, sendEvent, framesFor, terminalsFor, terminalOf, settle, discover,
-  waitOnline, newUser,
+  onFrame, autoEcho, sessionKey, sendAny, sendEvent, answersTo, assertRefusal, expectRefused,
+  framesFor, terminalsFor, terminalOf, settle, discover, waitOnline, newUser,
 } from './agent_helpers.mjs';
 
 const TIMEOUT_S = 3;
@@ -193,7 +193,44 @@ test('discover follows agents going offline and coming back', async (t) => {
 // ---------------------------------------------------------------------------------------
 // 3. errors
 
-test('AGENT_NOT_ALLOWED: an agent missing from the allowlist is accepted, then refused, and never reached', async (t) => {
+// The contract's flow for a refused event: `event` -> one `error` (event_id null, the
+// agent_id it named) and nothing else. `accepted` means "handed to the agent".
+test('a refused event gets only its error, never accepted: offline, not allowlisted, too large, invalid', async (t) => {
+  const agent = await addAgent(relay);
+  const away = await addAgent(relay);
+  const other = await addAgent(relay);
+  const app = await addApp(relay, [agent.id, away.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ot = await connectAgent(t, relay, other);
+  autoEcho(ag);
+  autoEcho(ot);
+  const ap = await connectApp(t, relay, app);
+  const event = (agentId, extra = {}) => ({ type: 'event', agent_id: agentId, thread_id: 'th-ref', payload: { q: 1 }, ...extra });
+
+  assertRefusal(await answersTo(ap, event(away.id)), 'AGENT_OFFLINE', away.id);
+  assertRefusal(await answersTo(ap, event(other.id)), 'AGENT_NOT_ALLOWED', other.id);
+  assertRefusal(await answersTo(ap, event('never-registered-agent')), 'AGENT_NOT_ALLOWED', 'never-registered-agent');
+  assertRefusal(await answersTo(ap, event(agent.id, { payload: { x: 'a'.repeat(65536) } })),
+    'PAYLOAD_TOO_LARGE', agent.id);
+  assertRefusal(await answersTo(ap, event(agent.id, { thread_id: undefined })), 'INVALID_EVENT', agent.id, 'no thread_id');
+  assertRefusal(await answersTo(ap, event(agent.id, { payload: 'text' })), 'INVALID_EVENT', agent.id, 'payload a string');
+  assertRefusal(await answersTo(ap, event(undefined)), 'INVALID_EVENT', null, 'no agent_id');
+
+  // Refused events never reach an agent, and an accepted one still gets `accepted`
+  // first, then the tokens, then one terminal frame.
+  const answers = await answersTo(ap, event(agent.id));
+  assert.equal(answers[0]?.type, 'accepted', JSON.stringify(answers));
+  const id = answers[0].event_id;
+  assert.equal((await terminalOf(ap, id)).type, 'reply');
+  await settle(ap, ag, ot);
+  assert.deepEqual(framesFor(ap, id).map((f) => f.type), ['accepted', 'token', 'reply']);
+  assert.equal(ot.frames.filter((f) => f.type === 'event').length, 0, 'the disallowed agent got no event');
+  assert.deepEqual(ag.frames.filter((f) => f.type === 'event').map((f) => f.event_id), [id], 'only the accepted event reached the agent');
+  assert.deepEqual(ap.frames.filter((f) => f.type === 'accepted').map((f) => f.event_id), [id], 'nothing else was accepted');
+  assert.ok(ap.isOpen);
+});
+
+test('AGENT_NOT_ALLOWED: an agent missing from the allowlist is refused and never reached', async (t) => {
   const allowed = await addAgent(relay);
   const other = await addAgent(relay);
   const app = await addApp(relay, [allowed.id]);
@@ -201,32 +238,20 @@ test('AGENT_NOT_ALLOWED: an agent missing from the allowlist is accepted, then r
   const ap = await connectApp(t, relay, app);
 
   for (const target of [other.id, 'never-registered-agent']) {
-    const acc = await sendEvent(ap, target, 'th-na', { hi: 1 });
-    assert.equal(acc.session_key, sessionKey(target, app.id, 'th-na'));
-    const err = await terminalOf(ap, acc.event_id);
-    assert.equal(err.type, 'error', JSON.stringify(err));
-    assert.equal(err.code, 'AGENT_NOT_ALLOWED');
-    assert.equal(err.event_id, acc.event_id);
-    assert.equal(err.agent_id, target);
-    assert.equal(typeof err.error, 'string');
+    await expectRefused(ap, target, 'th-na', { hi: 1 }, 'AGENT_NOT_ALLOWED');
   }
   await settle(ap, ot);
   assert.equal(ot.frames.filter((f) => f.type === 'event').length, 0, 'the disallowed agent got no event');
-  for (const f of ap.frames.filter((x) => x.type === 'accepted')) assert.equal(terminalsFor(ap, f.event_id).length, 1);
+  assert.equal(ap.frames.filter((x) => x.type === 'accepted').length, 0, 'nothing was accepted');
 });
 
 test('AGENT_OFFLINE: a registered, allowed agent without a socket', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);
   const ap = await connectApp(t, relay, app);
-  const acc = await sendEvent(ap, agent.id, 'th-off', { x: 1 });
-  const err = await terminalOf(ap, acc.event_id);
-  assert.equal(err.type, 'error', JSON.stringify(err));
-  assert.equal(err.code, 'AGENT_OFFLINE');
-  assert.equal(err.event_id, acc.event_id);
-  assert.equal(err.agent_id, agent.id);
+  await expectRefused(ap, agent.id, 'th-off', { x: 1 }, 'AGENT_OFFLINE');
   await settle(ap);
-  assert.equal(terminalsFor(ap, acc.event_id).length, 1);
+  assert.equal(ap.frames.filter((x) => x.type === 'accepted').length, 0, 'nothing was accepted');
 });
 
 test('PAYLOAD_TOO_LARGE: a payload over 64 KiB serialized gets only an error with event_id null', async (t) => {
@@ -242,15 +267,12 @@ test('PAYLOAD_TOO_LARGE: a payload over 64 KiB serialized gets only an error wit
   const overCap = { x: 'a'.repeat(65536 - 7) };
   const wayOver = { x: 'b'.repeat(100000), more: [1, 2, 3] };
 
-  for (const payload of [overCap, wayOver]) {
-    const before = ap.frames.length;
-    ap.send({ type: 'event', agent_id: agent.id, thread_id: 'th-big', payload });
-    const err = await ap.next((f) => f.type === 'error' || f.type === 'accepted', 10000);
-    assert.equal(err.type, 'error', JSON.stringify(err).slice(0, 300));
-    assert.equal(err.code, 'PAYLOAD_TOO_LARGE');
-    assert.equal(err.event_id, null);
+  // Over the socket's frame limit (64 KB + 4 KB) the message is skipped unread, so
+  // its agent is unknown.
+  for (const [payload, named] of [[overCap, agent.id], [wayOver, null]]) {
     await settle(ap);
-    assert.equal(ap.frames.slice(before).filter((f) => f.type === 'accepted').length, 0, 'no accepted');
+    const answers = await answersTo(ap, { type: 'event', agent_id: agent.id, thread_id: 'th-big', payload });
+    assertRefusal(answers, 'PAYLOAD_TOO_LARGE', named);
     assert.ok(ap.isOpen, 'the socket stays open');
   }
   assert.equal(ag.frames.filter((f) => f.type === 'event').length, 0, 'the agent got nothing');
@@ -305,7 +327,10 @@ test('INVALID_EVENT for frames that do not parse; nothing is accepted and the so
     assert.equal(err.code, 'INVALID_EVENT', `${label}: ${JSON.stringify(err)}`);
     assert.equal(err.event_id, null, `${label}: ${JSON.stringify(err)}`);
     assert.equal(typeof err.error, 'string', label);
-    if (label === 'garbage JSON') assert.equal(err.agent_id, null, 'agent_id is null when unknown');
+    // A refused event names the agent it asked for, when it named a well-formed one.
+    const named = label.startsWith('payload') || label.startsWith('thread_id') || label === 'missing thread_id'
+      || label === 'missing payload';
+    assert.equal(err.agent_id, named ? agent.id : null, `${label}: ${JSON.stringify(err)}`);
     assert.ok(ap.isOpen, `${label}: socket still open`);
   }
 
@@ -392,13 +417,21 @@ test('RATE_LIMITED: over the per-app token bucket, events get only an error; the
   const o = outcome();
   assert.equal(o.accepted.length, 2, JSON.stringify(ap.frames));
   assert.equal(o.limited.length, 2, JSON.stringify(ap.frames));
-  for (const l of o.limited) assert.equal(l.event_id, null);
+  for (const l of o.limited) assertRefusal([l], 'RATE_LIMITED', agent.id);
   for (const a of o.accepted) {
     const term = terminalsFor(ap, a.event_id);
     assert.equal(term.length, 1);
     assert.equal(term[0].type, 'reply');
   }
   assert.deepEqual(o.replies.map((f) => f.payload.i).sort(), [0, 1], 'the first two (the burst) were served');
+  // Each event's answer, in the order the events were sent: an app matches a refusal
+  // (no event_id) to its event by that order.
+  const answers = ap.frames.filter((f) => f.type === 'accepted' || (f.type === 'error' && f.event_id === null));
+  assert.deepEqual(answers.map((f) => [f.type, f.code ?? null, f.agent_id]), [
+    ['accepted', null, agent.id], ['accepted', null, agent.id],
+    ['error', 'RATE_LIMITED', agent.id], ['error', 'RATE_LIMITED', agent.id],
+  ]);
+  assert.deepEqual(o.accepted.map((f) => f.session_key), [0, 1].map((i) => sessionKey(agent.id, app.id, `th-rl-${i}`)));
   assert.equal(ag.frames.filter((f) => f.type === 'event').length, 2);
   assert.ok(ap.isOpen);
 
@@ -482,9 +515,8 @@ test('an agent that disconnects mid-stream ends each in-flight event with AGENT_
   assert.equal(terminalsFor(ap, a2.event_id).length, 1);
   assert.deepEqual(framesFor(ap, a1.event_id).map((f) => f.type), ['accepted', 'token', 'error']);
 
-  // With no socket, the next event is AGENT_OFFLINE too.
-  const a3 = await sendEvent(ap, agent.id, 'th-drop-3', { n: 3 });
-  assert.equal((await terminalOf(ap, a3.event_id)).code, 'AGENT_OFFLINE');
+  // With no socket, the next event is refused AGENT_OFFLINE (not accepted at all).
+  await expectRefused(ap, agent.id, 'th-drop-3', { n: 3 }, 'AGENT_OFFLINE');
 });
 
 test('an app that disconnects mid-stream gets its in-flight events cancelled at the agent', async (t) => {
@@ -630,16 +662,9 @@ test('cancelling an event that already ended adds no second terminal frame for i
   assert.deepEqual(framesFor(ap, done.event_id).map((f) => f.type), ['accepted', 'token', 'reply'],
     JSON.stringify(framesFor(ap, done.event_id)));
   assert.ok(!ag.frames.some((f) => f.type === 'cancel' && f.event_id === done.event_id), 'no cancel for a finished event');
-
-  const off = await addAgent(relay);
-  const app2 = await addApp(relay, [off.id]);
-  const ap2 = await connectApp(t, relay, app2);
-  const offline = await sendEvent(ap2, off.id, 'th-cancel-late', { n: 2 });
-  assert.equal((await terminalOf(ap2, offline.event_id)).code, 'AGENT_OFFLINE');
-  ap2.send({ type: 'cancel', event_id: offline.event_id }); // after its error
-  ap2.send({ type: 'cancel', event_id: offline.event_id });
-  await settle(ap2);
-  assert.equal(terminalsFor(ap2, offline.event_id).length, 1, JSON.stringify(framesFor(ap2, offline.event_id)));
+  ap.send({ type: 'cancel', event_id: done.event_id }); // and again
+  await settle(ap);
+  assert.equal(terminalsFor(ap, done.event_id).length, 1, JSON.stringify(framesFor(ap, done.event_id)));
 });
 
 // ---------------------------------------------------------------------------------------
@@ -816,16 +841,15 @@ test('operator commands reach open sockets: `agent rotate` closes the old one 10
   const ap = await connectApp(t, relay, app);
 
   // `relay app allow` in another process: the open app socket may now address `other`.
-  const refused = await sendEvent(ap, other.id, 'th-cli', { n: 1 });
-  assert.equal((await terminalOf(ap, refused.event_id)).code, 'AGENT_NOT_ALLOWED');
+  await expectRefused(ap, other.id, 'th-cli', { n: 1 }, 'AGENT_NOT_ALLOWED');
   const og = await connectAgent(t, relay, other);
   autoEcho(og);
   await relayCli(relay.dataDir, 'app', 'allow', app.id, '--agents', `${agent.id},${other.id}`);
   const end = Date.now() + 8000;
   let reply;
   for (;;) {
-    const acc = await sendEvent(ap, other.id, 'th-cli', { n: 2 });
-    reply = await terminalOf(ap, acc.event_id);
+    const answer = await sendAny(ap, other.id, 'th-cli', { n: 2 });
+    reply = answer.type === 'accepted' ? await terminalOf(ap, answer.event_id) : answer;
     if (reply.type === 'reply' || Date.now() > end) break;
     assert.equal(reply.code, 'AGENT_NOT_ALLOWED', JSON.stringify(reply));
     await sleep(250);
@@ -924,8 +948,7 @@ test('admin REST: create agents and apps, list status and events_served, change 
   assert.ok(!JSON.stringify(apps.json).includes(appMade.json.token), 'no secrets in the list');
 
   const ap = await connectApp(t, relay, { token: appMade.json.token });
-  const refused = await sendEvent(ap, id, 'th-rest', { n: 1 });
-  assert.equal((await terminalOf(ap, refused.event_id)).code, 'AGENT_NOT_ALLOWED');
+  await expectRefused(ap, id, 'th-rest', { n: 1 }, 'AGENT_NOT_ALLOWED');
 
   const put = await api(relay.url, adminToken, 'PUT', `/v1/apps/${appId}/allowlist`, { agents: [id] });
   assert.equal(put.status, 200, put.text);
@@ -937,7 +960,8 @@ test('admin REST: create agents and apps, list status and events_served, change 
   const reply = await terminalOf(ap, acc.event_id);
   assert.equal(reply.type, 'reply', JSON.stringify(reply));
   assert.deepEqual(reply.payload, { n: 2 });
-  assert.ok(!ag.frames.some((f) => f.event_id === refused.event_id), 'the refused event never reached the agent');
+  assert.deepEqual(ag.frames.filter((f) => f.type === 'event').map((f) => f.event_id), [acc.event_id],
+    'the refused event never reached the agent');
 
   const end = Date.now() + 3000;
   while ((entry = await listed()).events_served !== 1 && Date.now() < end) await sleep(50);
@@ -946,8 +970,7 @@ test('admin REST: create agents and apps, list status and events_served, change 
 
   // Removing the agent again takes effect at once too.
   assert.equal((await api(relay.url, adminToken, 'PUT', `/v1/apps/${appId}/allowlist`, { agents: [] })).status, 200);
-  const again = await sendEvent(ap, id, 'th-rest', { n: 3 });
-  assert.equal((await terminalOf(ap, again.event_id)).code, 'AGENT_NOT_ALLOWED');
+  await expectRefused(ap, id, 'th-rest', { n: 3 }, 'AGENT_NOT_ALLOWED');
 });
 
 // ---------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ test('ask.py gets the Python echo agent\'s tokens streamed, then its reply', asy
   assert.match(r.stderr, /\[3 tokens, \d+ ms\]/);
 });
 
-test('ask.py reports Relay\'s error code and exits 1', async (t) => {
+test('ask.py reports a refused event from its only answer, the error, and exits 1', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, []); // not allowed to address the agent
   const log = startAgent(t, agent);
@@ -62,5 +62,14 @@ test('ask.py reports Relay\'s error code and exits 1', async (t) => {
 
   const r = await ask(app, agent.id, 'anyone?');
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /AGENT_NOT_ALLOWED/);
+  assert.match(r.stderr, /^refused: AGENT_NOT_ALLOWED: /m, r.stderr);
+  assert.equal(r.stdout, '');
+
+  // Allowed but not connected: refused the same way.
+  const away = await addAgent(relay);
+  const app2 = await addApp(relay, [away.id]);
+  const r2 = await ask(app2, away.id, 'hello?');
+  assert.equal(r2.code, 1, r2.stderr);
+  assert.match(r2.stderr, /^refused: AGENT_OFFLINE: /m, r2.stderr);
+  assert.equal(r2.stdout, '');
 });

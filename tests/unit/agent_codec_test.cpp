@@ -27,7 +27,7 @@ json::object parse(const std::string& text) {
 template <class Frame>
 frame_error error_of(const Frame& f) {
   auto* e = std::get_if<frame_error>(&f);
-  return e ? *e : frame_error{"<decoded>", "", ""};
+  return e ? *e : frame_error{"<decoded>", "", "", ""};
 }
 
 // An event frame whose payload is {"k":"xxx…"}, `bytes` long.
@@ -157,6 +157,45 @@ TEST(agent_codec, bad_event_fields_are_named) {
            {R"({"type":"event","event_id":"ev_x","thread_id":"t")" + tail, invalid, "agent_id", ""},
        })
     expect_bad_app(c);
+}
+
+// An app with several events out learns which one was refused: every refusal of an
+// event names the agent it asked for, when it named a well-formed one.
+TEST(agent_codec, refused_events_name_the_agent_they_asked_for) {
+  const std::string agent = R"({"type":"event","agent_id":"athena")";
+  for (const auto& text : std::vector<std::string>{
+           agent + R"(,"payload":{}})",                 // no thread_id
+           agent + R"(,"thread_id":"","payload":{}})",  // empty thread_id
+           agent + R"(,"thread_id":7,"payload":{}})",   // mistyped thread_id
+           agent + R"(,"thread_id":")" + std::string(257, 't') + R"(","payload":{}})",
+           agent + R"(,"thread_id":"t"})",                // no payload
+           agent + R"(,"thread_id":"t","payload":[1]})",  // not an object
+           agent + R"(,"event_id":"evt_mine","thread_id":"t","payload":null})",
+       }) {
+    auto e = error_of(decode_app_frame(text));
+    EXPECT_EQ(e.code, invalid) << text;
+    EXPECT_EQ(e.agent_id, "athena") << text;
+    EXPECT_EQ(e.event_id, "") << text;
+  }
+  auto big = error_of(decode_app_frame(
+      R"({"type":"event","agent_id":"athena","thread_id":"t","payload":{"k":"xxxxxx"}})", 8));
+  EXPECT_EQ(big.code, "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(big.agent_id, "athena");
+  EXPECT_EQ(big.event_id, "");
+
+  // No agent, or a malformed one, is named by nothing.
+  for (const auto& text : std::vector<std::string>{
+           R"({"type":"event","thread_id":"t","payload":{}})",
+           R"({"type":"event","agent_id":"","thread_id":"t","payload":{}})",
+           R"({"type":"event","agent_id":["athena"],"thread_id":"t","payload":{}})",
+           R"({"type":"event","agent_id":")" + std::string(65, 'a') + R"(","payload":{}})",
+           R"({"type":"cancel","agent_id":"athena"})",
+           R"({"type":"dance","agent_id":"athena"})",
+           R"({"agent_id":"athena","thread_id":"t","payload":{}})",
+           "not json",
+       })
+    EXPECT_EQ(error_of(decode_app_frame(text)).agent_id, "") << text;
+  EXPECT_EQ(error_of(decode_agent_frame(R"({"type":"token","agent_id":"athena"})")).agent_id, "");
 }
 
 TEST(agent_codec, id_limits_count_characters_not_bytes) {

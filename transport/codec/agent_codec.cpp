@@ -21,7 +21,7 @@ using detail::parse_object;
 using detail::read_string;
 
 frame_error invalid(std::string message, std::string event_id = {}) {
-  return frame_error{std::string{code_invalid_event}, std::move(message), std::move(event_id)};
+  return frame_error{std::string{code_invalid_event}, std::move(message), std::move(event_id), {}};
 }
 
 std::string quoted(std::string_view key) {
@@ -110,9 +110,21 @@ app_frame decode_event(const opened& f, std::size_t max_payload_bytes) {
     return frame_error{std::string{code_payload_too_large},
                        "field 'payload' is " + std::to_string(raw->size()) +
                            " bytes; the limit is " + std::to_string(max_payload_bytes),
+                       {},
                        {}};
   ev.payload.assign(raw->begin(), raw->end());
   return ev;
+}
+
+/// The refusal of an event names the agent the app asked for, so an app with several
+/// events out can tell which one was refused. Only a well-formed id is echoed: a
+/// malformed one names no agent, and reflecting it would hand back whatever was sent.
+app_frame named(const opened& f, app_frame decoded) {
+  auto* e = std::get_if<frame_error>(&decoded);
+  if (!e) return decoded;
+  std::string id;
+  if (!read_id(f, "agent_id", id, max_agent_id_chars)) e->agent_id = std::move(id);
+  return decoded;
 }
 
 app_frame decode_resume(const opened& f) {
@@ -181,7 +193,7 @@ app_frame decode_app_frame(std::string_view text, std::size_t max_payload_bytes)
   auto& f = std::get<opened>(opened_or);
   if (f.type == "event") {
     f.echo_id.clear();  // the relay assigns event ids; an app-sent one means nothing
-    return decode_event(f, max_payload_bytes);
+    return named(f, decode_event(f, max_payload_bytes));
   }
   if (f.type == "discover") return app_discover{};
   if (f.type == "ping") return app_ping{};

@@ -35,10 +35,13 @@ inline constexpr std::size_t default_max_payload_bytes = 64 * 1024;
 /// A frame that could not be decoded. `code` is INVALID_EVENT or PAYLOAD_TOO_LARGE;
 /// `message` names the offending field; `event_id` is echoed when the frame carried one
 /// as a string (never for an app `event`, whose id the relay assigns), else "".
+/// `agent_id` is the agent an app `event` named, when it named a well-formed one, so
+/// the app can tell which of its requests was refused; else "".
 struct frame_error {
   std::string code;
   std::string message;
   std::string event_id;
+  std::string agent_id;
 };
 
 // -- app -> relay -----------------------------------------------------------------------
