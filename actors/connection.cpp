@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -30,6 +32,9 @@ struct connection_state {
   std::map<std::string, std::pair<caf::actor, std::int64_t>> catching;
   bool paging = false;            // a page request is out
   std::size_t sync_reserved = 0;  // resume budget taken for the sync's first pages
+  int posting = 0;                // sends handed to the room, not answered yet
+  // Set once the connection has decided to close the client: the close code and reason.
+  std::optional<std::pair<int, const char*>> leaving;
   static inline const char* name = "connection";
 };
 
@@ -144,10 +149,28 @@ void maybe_sync(connection_actor* self) {
   page_resume(self);
 }
 
-void leave(connection_actor* self, int code, const char* reason) {
-  self->state.p.sink->close(code, reason);
+void close_now(connection_actor* self) {
+  auto& [code, reason] = *self->state.leaving;
+  self->state.p.sink->close(static_cast<std::uint16_t>(code), reason);
   self->send(self->state.p.room, leave_atom::value, self->state.p.sink->id());
   stop(self);
+}
+
+// Closes the client (abuse, revocation, refusal). Whatever Relay stored before the close
+// is acked first (docs/api.md), or the client would resend kept messages or count them
+// lost: so no frame is taken from now on, and the close waits for the sends still out.
+void leave(connection_actor* self, int code, const char* reason) {
+  auto& st = self->state;
+  if (st.leaving) return;
+  st.leaving.emplace(code, reason);
+  if (st.posting == 0) close_now(self);
+}
+
+// A send came back from the room: the last one out lets a pending close go.
+void posted(connection_actor* self) {
+  auto& st = self->state;
+  --st.posting;
+  if (st.leaving && st.posting == 0) close_now(self);
 }
 
 // Per connection first (cheap, no lock), then the user's shared bucket.
@@ -174,17 +197,24 @@ void handle_send(connection_actor* self, codec::client_send& s) {
   if (!admit_send(self, s.client_msg_id)) return;
   post_request req{
       self->state.p.who, std::move(s.channel_id), s.client_msg_id, std::move(checked.text), {}};
+  ++self->state.posting;
   self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self, id = s.client_msg_id,
            arrived = std::chrono::steady_clock::now()](write_outcome& out) {
-            if (out.error) return push_error(self, out.error, id);
-            self->state.p.sink->push(make_frame(codec::encode_ack(out.message)));
-            metrics::get().ack_seconds.observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived).count());
+            if (out.error) {
+              push_error(self, out.error, id);
+            } else {
+              self->state.p.sink->push(make_frame(codec::encode_ack(out.message)));
+              metrics::get().ack_seconds.observe(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - arrived)
+                      .count());
+            }
+            posted(self);
           },
           [self, id = s.client_msg_id](caf::error& err) {
             push_error(self, make_error(errc::unavailable, to_string(err)), id);
+            posted(self);
           });
 }
 
@@ -247,6 +277,8 @@ caf::behavior connection(connection_actor* self, connection_params params) {
       [=](codec::client_frame& f, std::size_t bytes) {
         // Handed on (a send becomes a room request): the socket may read more.
         self->state.p.sink->consumed(bytes);
+        // Closing: frames that came after the decision are dropped, never stored.
+        if (self->state.leaving) return;
         std::visit(
             [&](auto& frame) {
               using T = std::decay_t<decltype(frame)>;

@@ -44,7 +44,8 @@ struct connection_params {
 /// Sends past the per-connection or per-user bucket get a RATE_LIMITED error frame; a
 /// client that keeps sending into a closed bucket is closed with 1008. A room that
 /// refuses the join (whitelist) or a registry that refuses one more connection for
-/// the user closes it with 1008 too.
+/// the user closes it with 1008 too. Before any such close the connection takes no more
+/// frames and waits for the sends already out: each stored message is acked first.
 caf::actor spawn_connection(caf::actor_system& sys, connection_params params);
 
 }  // namespace relay

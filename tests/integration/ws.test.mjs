@@ -350,3 +350,26 @@ test('a channel created while the client was away is resumed too, not only the o
   assert.deepEqual(back.sync.messages.map((m) => m.id).sort(), [inFresh, later].sort());
   assert.equal(back.sync.seqs[fresh.id], 1);
 });
+
+// Finding 4 of the hostile-client probe: 1,000 sends in one go stored ~20 messages, then
+// the socket was closed 1008 before their acks went out. What Relay stored before it
+// closes a socket is acked on it first, so the client neither resends kept messages
+// nor counts them lost.
+test('a client closed 1008 for flooding got the ack of every message Relay stored, before the close', async () => {
+  const u = await newUser('flood');
+  const room = await newRoom(u);
+  const c = await connectTo(room.slug, u);
+  const cms = Array.from({ length: 1000 }, (_, i) => `flood-${i}`);
+  for (const cm of cms) c.send({ type: 'send', clientMsgId: cm, content: `flood ${cm}`, channelId: null });
+  const closed = await c.closed;
+  assert.equal(closed.code, 1008, JSON.stringify(closed));
+  assert.match(closed.reason, /rate limit/);
+  // `ws` hands over every frame that came before the close frame ahead of `close`.
+  const acked = new Set(c.frames.filter((f) => f.type === 'ack').map((f) => f.clientMsgId));
+  const stored = (await fetchAllMessages(relay.url, u.token, room.slug, { channelId: null }))
+    .filter((m) => m.author.login === u.login).map((m) => m.clientMsgId);
+  assert.ok(stored.length > 0, 'the burst before the limit was stored');
+  const unacked = stored.filter((cm) => !acked.has(cm));
+  assert.deepEqual(unacked, [], `${unacked.length} of ${stored.length} stored messages got no ack before the close`);
+  assert.deepEqual([...acked].sort(), [...stored].sort(), 'every ack is for a stored message');
+});
