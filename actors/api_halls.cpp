@@ -9,6 +9,7 @@
 #include "core/billing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/log_limiter.hpp"
 #include "core/metrics.hpp"
 #include "transport/codec/hall_codec.hpp"
 
@@ -127,12 +128,27 @@ void usage(self_ptr self, exchange_ptr x, const key_row& k) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
+// Anyone can post to the webhook URL: a line per refusal would let them fill the disk
+// and bury real warnings. The first is logged, then one line per interval with a count;
+// /metrics counts every refusal.
+constexpr std::int64_t refusal_log_interval_ms = 10'000;
+
+void log_refusal(const error_info& e, std::int64_t now) {
+  static log_limiter limiter{refusal_log_interval_ms};
+  auto v = limiter.admit(now);
+  if (!v.log) return;
+  if (v.suppressed == 0) return spdlog::warn("LiveKit webhook refused: {}", e.message);
+  spdlog::warn("LiveKit webhook refused: {} (and {} more refused since the last such line)",
+               e.message, v.suppressed);
+}
+
 void receive_webhook(self_ptr self, exchange_ptr x) {
   if (x->req.method != "POST") return wrong_method(self, x, "POST");
   const auto now = now_ms();
   if (auto e = auth::livekit::verify_webhook(x->ctx.livekit, x->req.authorization, x->req.body,
                                              now / 1000)) {
-    spdlog::warn("LiveKit webhook refused: {}", e.message);
+    metrics::get().livekit_webhooks_refused.inc();
+    log_refusal(e, now);
     return fail(self, x, e);
   }
   auto decoded = hc::decode_webhook(x->req.body, now);

@@ -149,6 +149,10 @@ std::string render(const relay_metrics& m) {
   w.one("livekit_webhooks_dropped_total", "counter",
         "Webhooks LiveKit reported dropping (the sum of numDropped).",
         std::to_string(m.livekit_webhooks_dropped.value()));
+  w.one("livekit_webhooks_refused_total", "counter",
+        "Requests to /v1/livekit/webhook refused with 401 (missing, bad or expired signature, "
+        "or a body that does not match it); the log shows only some of them.",
+        std::to_string(m.livekit_webhooks_refused.value()));
   return std::move(w.out);
 }
 

@@ -109,6 +109,7 @@ struct relay_metrics {
   std::array<counter, 4> resume_pages;       // by page_source
   counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
   counter livekit_webhooks_dropped;          // the sum of their numDropped
+  counter livekit_webhooks_refused;          // webhooks refused for their signature
 };
 
 /// The process's metrics.

@@ -256,6 +256,28 @@ test('tampered, unsigned and wrongly signed webhooks get 401 and change nothing'
   assert.equal((await participants(relay, key, hall)).sessions.length, 1);
 });
 
+// Finding 7 of the hostile-client probe: anyone could flood the log through refused
+// webhooks (one warning line each). Refusals are now logged first, then at most once
+// per interval with a count; /metrics counts every one.
+test('a flood of refused webhooks writes a bounded number of log lines and is counted', async (t) => {
+  // A relay of its own: its whole log is this test's.
+  const r = await startRelay({ args: LK_ARGS });
+  t.after(() => r.stop());
+  const N = 300;
+  for (let i = 0; i < N; i += 50) {
+    const batch = Array.from({ length: 50 }, () => postWebhook(r, '{"event":"room_started"}', 'Bearer garbage'));
+    for (const res of await Promise.all(batch)) assert.equal(res.status, 401);
+  }
+  await new Promise((res) => setTimeout(res, 100));
+  const lines = r.output().split('\n').filter((l) => l.includes('LiveKit webhook refused'));
+  // The first, plus one per 10 s interval should the burst straddle one.
+  assert.ok(lines.length >= 1 && lines.length <= 2, `${N} refusals wrote ${lines.length} log lines`);
+  assert.match(lines[0], /LiveKit webhook refused: webhook refused: /, 'what is logged still says why');
+  const text = await (await fetch(`${r.url}/metrics`)).text();
+  assert.equal(Number(text.match(/^relay_livekit_webhooks_refused_total (\d+)$/m)?.[1]), N,
+    'every refusal is counted in /metrics');
+});
+
 test('a repeated webhook id is ignored', async () => {
   const key = await hallKey(relay);
   const hall = await createHall(relay, key);
