@@ -35,6 +35,12 @@ export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
 
+# The libFuzzer targets (docs/fuzzing.md) in their own clang tree: each replays its seed
+# corpus, so a fixed crash that comes back fails here, then fuzzes for a few seconds.
+CC=clang CXX=clang++ scripts/build.sh build-fuzz -DRELAY_FUZZ=ON -DRELAY_BUILD_TESTS=OFF \
+  -DRELAY_BUILD_BENCHMARKS=OFF -DRELAY_SANITIZE=address,undefined
+ctest --test-dir build-fuzz --output-on-failure -j2 "$@"
+
 # The concurrency-heavy paths (actors, I/O shards, the store writer and its committer)
 # once more, under ThreadSanitizer: the real server with real WebSocket clients. A TSan
 # build needs a few seconds more to stop after heavy traffic (the release build stops in
