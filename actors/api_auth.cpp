@@ -8,6 +8,7 @@
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::auth::oauth_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::auth::oauth_config)
@@ -86,6 +87,18 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
               spdlog::warn("OAuth sign-in failed: {}", out.error);
               return fail(self, x, errc::unauthorized, "sign-in failed at the provider");
             }
+            // The provider's login becomes a name in URLs, mentions and whitelists: it
+            // must pass the same rule as everyone's. It is not logged (any bytes, any
+            // length); the provider id is enough to find the account.
+            if (!valid_login(out.user->login)) {
+              spdlog::warn(
+                  "OAuth sign-in refused: the provider's login for id {} ({} bytes) is "
+                  "not a valid login",
+                  out.user->id, out.user->login.size());
+              return fail(
+                  self, x, errc::unauthorized,
+                  "sign-in refused: the provider's login is not " + std::string{login_rule});
+            }
             storage::oauth_profile p{out.user->id, out.user->login, out.user->name,
                                      out.user->avatar_url, out.user->email};
             using R = storage::result<storage::user_row>;
@@ -103,20 +116,13 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
           });
 }
 
-bool valid_login(const std::string& s) {
-  if (s.empty() || s.size() > 39) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  return true;
-}
-
 void dev_login(self_ptr self, exchange_ptr x) {
   // Behind a proxy "loopback" means everyone the proxy serves: refused.
   if (!x->ctx.dev_login || x->req.proxied)
     return fail(self, x, errc::not_found, "dev sign-in is off");
   auto* login = x->req.param("login");
   if (!login || !valid_login(*login))
-    return fail(self, x, errc::bad_request, "login must be 1..39 of a-z A-Z 0-9 - _");
+    return fail(self, x, errc::bad_request, "login must be " + std::string{login_rule});
   using R = storage::result<storage::user_row>;
   store_call<R>(
       self, x->ctx.writer,

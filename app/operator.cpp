@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/ids.hpp"
+#include "core/login.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace relay {
@@ -26,15 +27,6 @@ int usage() {
   return 2;
 }
 
-bool valid_login(const std::string& s) {
-  if (s.empty() || s.size() > 39) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_'))
-      return false;
-  return true;
-}
-
 }  // namespace
 
 int run_operator_command(const config& cfg, const command_line& cmd) {
@@ -54,7 +46,7 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
   const auto& login = w[2];
   if (w[0] == "user" && w[1] == "add") {
     if (!valid_login(login)) {
-      std::cerr << "relay: a login is 1..39 of A-Z a-z 0-9 - _\n";
+      std::cerr << "relay: a login is " << login_rule << "\n";
       return 2;
     }
     auto r = db->create_user(login, sub_option(cmd, "name", login), sub_option(cmd, "email", ""));

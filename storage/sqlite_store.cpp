@@ -12,6 +12,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_statement.hpp"
 
@@ -354,15 +355,6 @@ bool valid_relay_id(std::string_view id) {
   });
 }
 
-/// Bot logins: 1..39 of A-Z a-z 0-9 - _
-bool valid_bot_login(std::string_view login) {
-  if (login.empty() || login.size() > 39) return false;
-  return std::all_of(login.begin(), login.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
-}
-
 bool is_constraint(int rc) {
   return (rc & 0xff) == SQLITE_CONSTRAINT;
 }
@@ -567,7 +559,10 @@ void sqlite_store::rollback() {
 result<user_row> sqlite_store::create_user(const std::string& login, const std::string& name,
                                            const std::string& email) {
   last_error_ = {};
-  if (login.empty()) return result<user_row>::fail(errc::missing_field, "login is empty");
+  if (!valid_login(login)) {
+    record(errc::bad_request, "a login is " + std::string{login_rule});
+    return result<user_row>::fail(last_error_.code, last_error_.message);
+  }
   user_row u;
   u.id = make_id("usr");
   u.login = login;
@@ -637,6 +632,11 @@ result<user_row> sqlite_store::upsert_oauth_user(const oauth_profile& p) {
     record(errc::missing_field, "github_id and login are required");
     return failed();
   }
+  // The provider's word is not trusted: its login goes into URLs, mentions and logs.
+  if (!valid_login(p.login)) {
+    record(errc::bad_request, "the provider's login is not " + std::string{login_rule});
+    return failed();
+  }
 
   if (auto known = fetch_user_by_github_id(p.github_id)) {
     // The login stays: it names the user in URLs, mentions and whitelists.
@@ -672,7 +672,7 @@ result<user_row> sqlite_store::upsert_oauth_user(const oauth_profile& p) {
     st.bind(p.login);
     const int rc = st.step();
     if (rc == SQLITE_ROW) {
-      u.login = p.login + "-" + std::to_string(p.github_id);
+      u.login = login_with_suffix(p.login, std::to_string(p.github_id));
     } else if (rc != SQLITE_DONE) {
       record("check login");
       return failed();
@@ -1886,8 +1886,8 @@ result<bot_row> sqlite_store::create_bot(const std::string& room_id, const std::
                                          const std::string& prefix) {
   last_error_ = {};
   auto failed = [this] { return result<bot_row>::fail(last_error_.code, last_error_.message); };
-  if (!valid_bot_login(login)) {
-    record(errc::bad_request, "bot login must be 1 to 39 characters of A-Z a-z 0-9 - _");
+  if (!valid_login(login)) {
+    record(errc::bad_request, "bot login must be " + std::string{login_rule});
     return failed();
   }
   bot_row b;

@@ -282,3 +282,30 @@ test('idle sockets are pinged and closed when they stay silent', async () => {
     await good.close();
   } finally { await idle.stop(); }
 });
+
+// -- logins (issue 19, finding 5) ---------------------------------------------------
+
+const meOf = async (base, res) => (await api(base, cookieValue(res, 'relay_session'), 'GET', '/api/me')).json;
+
+test('a login from the OAuth provider that breaks the rule is refused and stores nothing', async () => {
+  const saved = { ...profile };
+  try {
+    profile.id = 9001;
+    for (const hostile of ["x' OR 1=1 --", 'a'.repeat(5000), 'bad login', 'new\nline']) {
+      profile.login = hostile;
+      const { res } = await signIn('/');
+      const text = await res.text();
+      assert.equal(res.status, 401, text);
+      assert.match(text, /login/, 'the error says what was wrong');
+      assert.equal(cookieValue(res, 'relay_session'), undefined, 'nobody is signed in');
+    }
+    assert.ok(!relay.output().includes('a'.repeat(100)), 'the hostile login is not echoed into the log');
+    // Nothing was stored for github id 9001: signing in with a fine login creates it now.
+    profile.login = uniq('fine');
+    const { res } = await signIn('/');
+    assert.equal(res.status, 302, await res.text());
+    const me = await meOf(relay.url, res);
+    assert.equal(me.githubId, 9001);
+    assert.equal(me.login, profile.login);
+  } finally { Object.assign(profile, saved); }
+});
