@@ -8,6 +8,7 @@
 #include "actors/app_conn.hpp"
 #include "actors/store_call.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 #include "transport/codec/admin_codec.hpp"
 
 namespace relay::api {
@@ -166,7 +167,8 @@ void serve_relay_socket(self_ptr self, exchange_ptr x) {
 
 void serve_admin(self_ptr self, exchange_ptr x, const principal& who) {
   auto& admins = x->ctx.admins;
-  if (std::find(admins.begin(), admins.end(), who.user.login) == admins.end())
+  if (std::none_of(admins.begin(), admins.end(),
+                   [&](const std::string& a) { return same_login(a, who.user.login); }))
     return fail(self, x, errc::forbidden, "the agent relay admin API is for workspace admins");
   auto& path = x->req.path;
   auto& m = x->req.method;

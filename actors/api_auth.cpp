@@ -127,6 +127,7 @@ void dev_login(self_ptr self, exchange_ptr x) {
   store_call<R>(
       self, x->ctx.writer,
       [login = *login](storage::store& db) {
+        // "BOB" signs in as bob, as on GitHub: logins are identities without case.
         if (auto u = db.find_user_by_login(login)) return R::ok(*u);
         return db.create_user(login, login, "");
       },

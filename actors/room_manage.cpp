@@ -10,6 +10,7 @@
 #include "actors/store_call.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 #include "transport/codec/json_codec.hpp"
 #include "transport/codec/room_codec.hpp"
 
@@ -56,10 +57,8 @@ void resolve_logins(room_actor* self, std::vector<std::string> logins, Then then
       [logins, then, fail](std::vector<storage::user_row>& users) mutable {
         std::string unknown;
         for (auto& l : logins) {
-          bool found = std::any_of(users.begin(), users.end(), [&](auto& u) {
-            return std::equal(l.begin(), l.end(), u.login.begin(), u.login.end(),
-                              [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-          });
+          bool found = std::any_of(users.begin(), users.end(),
+                                   [&](auto& u) { return same_login(l, u.login); });
           if (!found) unknown += (unknown.empty() ? "" : ", ") + l;
         }
         if (!unknown.empty()) return fail(make_error(errc::not_found, "unknown login: " + unknown));

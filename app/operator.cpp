@@ -49,6 +49,12 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
       std::cerr << "relay: a login is " << login_rule << "\n";
       return 2;
     }
+    // Named here so the operator sees which spelling holds the login.
+    if (auto taken = db->find_user_by_login(login)) {
+      std::cerr << "relay: login " << login << " is taken by " << taken->login
+                << " (logins ignore case)\n";
+      return 1;
+    }
     auto r = db->create_user(login, sub_option(cmd, "name", login), sub_option(cmd, "email", ""));
     if (!r) {
       std::cerr << "relay: " << r.error.message << "\n";

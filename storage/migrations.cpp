@@ -1,12 +1,17 @@
 #include "storage/migrations.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 
 namespace relay::storage {
 
@@ -321,10 +326,89 @@ CREATE TABLE deleted_messages (
 ) WITHOUT ROWID;
 )sql";
 
+// Users whose logins differ only by case, oldest first within each login. Older builds
+// compared logins exactly in places, so a file may hold "bob" and a later "BOB".
+constexpr const char* sql_case_duplicates =
+    "SELECT u.id, u.login FROM users u"
+    " WHERE (SELECT count(*) FROM users v WHERE v.login = u.login COLLATE NOCASE) > 1"
+    " ORDER BY u.login COLLATE NOCASE, u.created_at, u.id";
+
+bool login_taken(sqlite3* db, const std::string& login) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM users WHERE login = ?1 COLLATE NOCASE", -1, &stmt,
+                         nullptr) != SQLITE_OK)
+    fail(db, "prepare login check");
+  sqlite3_bind_text(stmt, 1, login.data(), static_cast<int>(login.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, "check login");
+  return rc == SQLITE_ROW;
+}
+
+// Logs show a stored login as it is only when it is a valid one; older builds stored the
+// OAuth provider's login unchecked, and a log line must not carry its control bytes.
+std::string printable(const std::string& login) {
+  if (valid_login(login)) return login;
+  std::string out;
+  for (unsigned char c : login.substr(0, 64))
+    out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+  return "\"" + out + (login.size() > 64 ? "...\"" : "\"");
+}
+
+// Logins became identities without case (as on GitHub), so the unique index of migration
+// 9 needs at most one user per login in any case. The oldest user keeps it: it is the one
+// whitelists, mentions and links named first. Each later one gets the first free
+// "<login>-<n>" (n = 2, 3, ...); its rows hang off its id, so nothing else changes.
+void rename_case_duplicates(sqlite3* db) {
+  std::vector<std::pair<std::string, std::string>> dups;  // (id, login)
+  {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql_case_duplicates, -1, &stmt, nullptr) != SQLITE_OK)
+      fail(db, "prepare duplicate logins");
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+      dups.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
+                        reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) fail(db, "read duplicate logins");
+  }
+  sqlite3_stmt* rename = nullptr;
+  if (sqlite3_prepare_v2(db, "UPDATE users SET login = ?1 WHERE id = ?2", -1, &rename, nullptr) !=
+      SQLITE_OK)
+    fail(db, "prepare rename");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard{rename, &sqlite3_finalize};
+  for (std::size_t i = 0; i < dups.size(); ++i) {
+    const auto& [id, login] = dups[i];
+    if (i == 0 || !same_login(login, dups[i - 1].second)) continue;  // the oldest keeps it
+    std::string fresh;
+    for (int n = 2; fresh.empty() || login_taken(db, fresh); ++n)
+      fresh = login_with_suffix(login, std::to_string(n));
+    sqlite3_reset(rename);
+    sqlite3_bind_text(rename, 1, fresh.data(), static_cast<int>(fresh.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(rename, 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(rename) != SQLITE_DONE) fail(db, "rename user " + id);
+    spdlog::warn(
+        "schema migration 8: user {} renamed from {} to {}: an older user holds the same login "
+        "without case (docs/operations.md, \"Logins\")",
+        id, printable(login), fresh);
+  }
+}
+
+// Migration 8 is the rename above (its SQL is empty); 9 then makes a second spelling of a
+// login impossible, whoever writes the row. It replaces migration 2's plain index, which
+// served the same lookups.
+constexpr std::string_view migration_8 = "";
+constexpr std::string_view migration_9 = R"sql(
+DROP INDEX users_by_login_nocase;
+CREATE UNIQUE INDEX users_login_nocase ON users (login COLLATE NOCASE);
+)sql";
+
 const migration all_migrations[] = {
-    {1, migration_1, &seed_lobby}, {2, migration_2, nullptr}, {3, migration_3, nullptr},
-    {4, migration_4, nullptr},     {5, migration_5, nullptr}, {6, migration_6, nullptr},
-    {7, migration_7, nullptr},
+    {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
+    {3, migration_3, nullptr},     {4, migration_4, nullptr},
+    {5, migration_5, nullptr},     {6, migration_6, nullptr},
+    {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
+    {9, migration_9, nullptr},
 };
 
 }  // namespace

@@ -61,7 +61,9 @@ const std::string sql_rollback_to_write = "ROLLBACK TO relay_write";
 const std::string sql_insert_user =
     "INSERT INTO users (id, login, name, avatar_url, email, github_id, created_at)"
     " VALUES (?, ?, ?, '', ?, NULL, ?)";
-const std::string sql_user_by_login = user_cols + "FROM users u WHERE u.login = ?";
+// Logins are identities without case (core/login.hpp); the unique index on users.login
+// COLLATE NOCASE answers this.
+const std::string sql_user_by_login = user_cols + "FROM users u WHERE u.login = ? COLLATE NOCASE";
 const std::string sql_user_by_id = user_cols + "FROM users u WHERE u.id = ?";
 const std::string sql_user_by_github_id = user_cols + "FROM users u WHERE u.github_id = ?";
 const std::string sql_login_taken = "SELECT 1 FROM users WHERE login = ? COLLATE NOCASE LIMIT 1";
@@ -575,7 +577,7 @@ result<user_row> sqlite_store::create_user(const std::string& login, const std::
   const int rc = st.step();
   if (rc == SQLITE_DONE) return result<user_row>::ok(std::move(u));
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-    record(errc::conflict, "login is taken");
+    record(errc::conflict, "login " + login + " is taken (logins ignore case)");
   } else {
     record("create user");
   }

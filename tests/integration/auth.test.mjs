@@ -6,7 +6,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import net from 'node:net';
-import { startRelay, createUser, api, uniq, openWs, wsHandshakeStatus } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  startRelay, createUser, api, uniq, openWs, wsHandshakeStatus, relayCli, makeDataDir,
+} from './harness.mjs';
 import { startProvider } from './oauth_provider.mjs';
 
 const profile = { id: 4242, login: uniq('gh'), name: 'Octo Cat', avatar_url: 'https://avatars.example/4242', email: null };
@@ -283,9 +288,85 @@ test('idle sockets are pinged and closed when they stay silent', async () => {
   } finally { await idle.stop(); }
 });
 
-// -- logins (issue 19, finding 5) ---------------------------------------------------
+// -- logins are identities without case (issue 19, findings 2 and 5) -----------------
 
+const sqlite3Cli = spawnSync('sqlite3', ['-version']).status === 0;
+const sql = (dataDir, script) => {
+  const r = spawnSync('sqlite3', [join(dataDir, 'relay.db')], { input: script, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+};
 const meOf = async (base, res) => (await api(base, cookieValue(res, 'relay_session'), 'GET', '/api/me')).json;
+
+test('BOB signs in as the existing bob, on every path, and no second user appears', async () => {
+  const bob = uniq('bob').toLowerCase();
+  const BOB = bob.toUpperCase();
+  const first = await get(`${relay.url}/auth/dev?login=${bob}`);
+  assert.equal(first.status, 302);
+  const bobMe = await meOf(relay.url, first);
+  assert.equal(bobMe.login, bob);
+
+  // A room only bob may read: alice's, whitelist-only, bob on its whitelist.
+  const alice = await createUser(relay.dataDir, uniq('alice'));
+  const slug = uniq('gate').toLowerCase();
+  assert.equal((await api(relay.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Gate' })).status, 201);
+  assert.equal((await api(relay.url, alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: bob })).status, 201);
+  assert.equal((await api(relay.url, alice, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+
+  const upper = await get(`${relay.url}/auth/dev?login=${BOB}`);
+  assert.equal(upper.status, 302);
+  const upperMe = await meOf(relay.url, upper);
+  assert.equal(upperMe.id, bobMe.id, 'BOB is bob, not a second user reading his room');
+  assert.equal(upperMe.login, bob, 'the stored spelling is kept');
+
+  // The operator cannot make a second one either; a token for BOB is bob's.
+  await assert.rejects(relayCli(relay.dataDir, 'user', 'add', BOB), (e) => /taken/.test(e.stderr) && e.code === 1);
+  const token = (await relayCli(relay.dataDir, 'token', 'create', BOB)).trim();
+  assert.equal((await api(relay.url, token, 'GET', '/api/me')).json.id, bobMe.id);
+
+  // DMs, invites and mentions name bob in any case.
+  const dm = await api(relay.url, alice, 'POST', `/api/rooms/${slug}/dms`, { logins: [BOB] });
+  assert.equal(dm.status, 201, dm.text);
+});
+
+test('users an older build let differ only by case are renamed on upgrade and keep their rows', { skip: !sqlite3Cli && 'needs the sqlite3 CLI to build an old database' }, async () => {
+  const dataDir = makeDataDir();
+  const bob = uniq('bob').toLowerCase();
+  const BOB = bob.toUpperCase();
+  let r = await startRelay({ dataDir, args: ['--dev-login', 'on'] });
+  const bobToken = await createUser(dataDir, bob);
+  const alice = await createUser(dataDir, uniq('alice'));
+  const slug = uniq('gate').toLowerCase();
+  assert.equal((await api(r.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Gate' })).status, 201);
+  assert.equal((await api(r.url, alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: bob })).status, 201);
+  assert.equal((await api(r.url, alice, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+  await r.stop();
+
+  // What an older build allowed: a second user BOB, with a token, on schema version 7
+  // (whose index on logins was not unique).
+  const secret = `rlt_${randomBytes(32).toString('hex')}`;
+  const hash = createHash('sha256').update(secret).digest('hex');
+  sql(dataDir, `DROP INDEX IF EXISTS users_login_nocase;
+    CREATE INDEX IF NOT EXISTS users_by_login_nocase ON users (login COLLATE NOCASE);
+    INSERT INTO users (id, login, created_at) VALUES ('usr_case_dup', '${BOB}', ${Date.now() + 1000});
+    INSERT INTO tokens (id, user_id, name, hash, created_at) VALUES ('tok_case_dup', 'usr_case_dup', 'old', '${hash}', 1);
+    PRAGMA user_version = 7;`);
+
+  r = await startRelay({ dataDir, args: ['--dev-login', 'on'] });
+  try {
+    const renamed = await api(r.url, secret, 'GET', '/api/me');
+    assert.equal(renamed.status, 200, 'the later user keeps its token');
+    assert.equal(renamed.json.id, 'usr_case_dup');
+    assert.equal(renamed.json.login, `${BOB}-2`);
+    assert.equal((await api(r.url, secret, 'GET', `/api/rooms/${slug}`)).status, 403, "no longer on bob's whitelist");
+    assert.equal((await api(r.url, secret, 'GET', `/api/rooms/${slug}/messages`)).status, 403);
+    assert.equal((await api(r.url, bobToken, 'GET', `/api/rooms/${slug}`)).status, 200, 'bob still is');
+    const dev = await get(`${r.url}/auth/dev?login=${BOB}`);
+    assert.equal((await meOf(r.url, dev)).login, bob, 'BOB now signs in as the oldest, bob');
+    assert.match(r.output(), new RegExp(`usr_case_dup.*${BOB}-2`), 'the rename is logged');
+    assert.equal(sql(dataDir, `SELECT count(*) FROM users WHERE login = '${bob}' COLLATE NOCASE;`), '1');
+  } finally { await r.stop(); }
+});
 
 test('a login from the OAuth provider that breaks the rule is refused and stores nothing', async () => {
   const saved = { ...profile };

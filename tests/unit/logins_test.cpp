@@ -1,5 +1,6 @@
-// Logins (issue 19, finding 5): the one validator in core/, and the store refusing logins
-// that break it, the OAuth provider's included. Real SQLite files, no mocks.
+// Logins as identities without case (issue 19, findings 2 and 5): the one validator in
+// core/, the store's uniqueness and lookups, OAuth logins, and the migration that renames
+// users an older build let differ only by case. Real SQLite files, no mocks.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -104,6 +105,26 @@ class LoginStoreTest : public ::testing::Test {
   std::string path_;
 };
 
+TEST_F(LoginStoreTest, ALoginThatDiffersOnlyByCaseIsTheSameUser) {
+  auto s = open();
+  auto bob = s->create_user("bob", "Bob", "");
+  ASSERT_TRUE(bob) << bob.error.message;
+
+  // `relay user add BOB` and dev sign-in both go through these two calls.
+  auto found = s->find_user_by_login("BOB");
+  ASSERT_TRUE(found.has_value()) << "BOB must find bob";
+  EXPECT_EQ(found->id, bob.value->id);
+  EXPECT_EQ(found->login, "bob") << "the stored spelling is kept";
+  auto second = s->create_user("BOB", "Impostor", "");
+  EXPECT_FALSE(second);
+  EXPECT_EQ(second.error.code, errc::conflict);
+  EXPECT_EQ(count("SELECT count(*) FROM users"), 1);
+
+  // The database itself refuses a second spelling, whoever writes it.
+  EXPECT_NE(exec_rc("INSERT INTO users (id, login, created_at) VALUES ('usr_x', 'bOb', 1)"),
+            SQLITE_OK);
+}
+
 TEST_F(LoginStoreTest, InvalidLoginsAreRefusedAndStoreNothing) {
   auto s = open();
   for (const std::string& bad :
@@ -134,6 +155,86 @@ TEST_F(LoginStoreTest, OAuthLoginTakenByAnotherAccountGetsAValidSuffixedLogin) {
   auto b = s->upsert_oauth_user({42, "OCTO", "", "", ""});
   ASSERT_TRUE(b) << b.error.message;
   EXPECT_EQ(b.value->login, "OCTO-42");
+}
+
+// A database as a build before logins were unique without case could leave it: bob,
+// then BOB and Bob, each with messages, tokens, a membership and an access request, and
+// an unrelated bob-2 that takes the first free-looking name.
+TEST_F(LoginStoreTest, MigrationRenamesLaterCaseDuplicatesAndKeepsTheirRows) {
+  {
+    auto* db = raw();
+    for (const auto& m : storage::migrations()) {
+      if (m.version > 7) break;
+      const std::string sql{m.sql};
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << m.version;
+      if (m.seed != nullptr) m.seed(db);
+    }
+    std::string rows =
+        "INSERT INTO users (id, login, created_at) VALUES"
+        " ('usr_3', 'Bob', 30), ('usr_1', 'bob', 10), ('usr_2', 'BOB', 20),"
+        " ('usr_4', 'bob-2', 5), ('usr_5', 'alice', 1);"
+        "INSERT INTO channels (id, room_id, slug, created_at)"
+        " SELECT 'ch_1', id, 'general', 1 FROM rooms WHERE slug = 'lobby';"
+        "INSERT INTO whitelist (id, room_id, login, created_at)"
+        " SELECT 'wl_1', id, 'bob', 1 FROM rooms WHERE slug = 'lobby';";
+    for (const char* u : {"usr_1", "usr_2", "usr_3"}) {
+      const std::string id{u};
+      rows +=
+          "INSERT INTO messages (id, room_id, seq, author_id, content, created_at)"
+          " SELECT 'msg_" +
+          id + "', id, " + id.substr(4) + ", '" + id + "', 'hi from " + id +
+          "', 1 FROM rooms WHERE slug = 'lobby';"
+          "INSERT INTO tokens (id, user_id, hash, created_at) VALUES ('tok_" +
+          id + "', '" + id + "', '" + sha256_hex("secret-" + id) +
+          "', 1);"
+          "INSERT INTO channel_members (channel_id, user_id) VALUES ('ch_1', '" +
+          id +
+          "');"
+          "INSERT INTO access_requests (id, room_id, user_id, created_at)"
+          " SELECT 'ar_" +
+          id + "', id, '" + id + "', 1 FROM rooms WHERE slug = 'lobby';";
+    }
+    rows += "PRAGMA user_version = 7;";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, rows.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_close(db);
+  }
+
+  auto s = open();
+  EXPECT_EQ(count("PRAGMA user_version"), storage::latest_schema_version());
+  // The oldest keeps the login; the others get the first free valid one.
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_1'"), "bob");
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_2'"), "BOB-3");
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_3'"), "Bob-4");
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_4'"), "bob-2");
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_5'"), "alice");
+  EXPECT_EQ(count("SELECT count(*) FROM users"), 5);
+
+  // Nobody lost a row: everything still hangs off the same user ids.
+  for (const char* u : {"usr_1", "usr_2", "usr_3"}) {
+    const std::string id{u};
+    EXPECT_EQ(count("SELECT count(*) FROM messages WHERE author_id = '" + id + "'"), 1) << id;
+    EXPECT_EQ(count("SELECT count(*) FROM channel_members WHERE user_id = '" + id + "'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM access_requests WHERE user_id = '" + id + "'"), 1);
+    auto cred = s->find_credential(sha256_hex("secret-" + id));
+    ASSERT_TRUE(cred.has_value()) << id;
+    EXPECT_EQ(cred->user.id, id);
+  }
+  EXPECT_EQ(s->find_credential(sha256_hex("secret-usr_2"))->user.login, "BOB-3");
+
+  // The names now resolve to one user each.
+  EXPECT_EQ(s->find_user_by_login("BOB")->id, "usr_1");
+  EXPECT_EQ(s->find_user_by_login("bob-3")->id, "usr_2");
+  auto many = s->find_users_by_logins({"BOB", "bOb"});
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].id, "usr_1");
+  EXPECT_FALSE(s->create_user("BOB-4", "", ""));
+
+  // Reopening changes nothing.
+  s.reset();
+  s = open();
+  EXPECT_EQ(text("SELECT login FROM users WHERE id = 'usr_2'"), "BOB-3");
+  EXPECT_EQ(count("SELECT count(*) FROM users"), 5);
 }
 
 }  // namespace
