@@ -42,7 +42,10 @@ class recording_sink final : public client_sink {
     for (auto& h : held_) frames.push_back(json::parse(h->json).as_object());
     held_.clear();
   }
-  void close(std::uint16_t code, std::string) override { closed_with = code; }
+  void close(std::uint16_t code, std::string) override {
+    closed_with = code;
+    frames_at_close = frames.size();
+  }
   std::size_t headroom() const noexcept override { return room_for; }
 
   std::vector<json::object> of_type(std::string_view type) const {
@@ -54,6 +57,7 @@ class recording_sink final : public client_sink {
 
   std::vector<json::object> frames;
   std::uint16_t closed_with = 0;
+  std::size_t frames_at_close = 0;  // frames pushed before the close (a session sends no more)
   std::size_t room_for = std::size_t(-1);  // what headroom() reports: 0 = a full queue
 
  private:
@@ -249,6 +253,21 @@ TEST_F(room_actors, sends_past_the_connection_bucket_get_rate_limited_and_store_
   EXPECT_EQ(errors[0].at("clientMsgId").as_string(), "r3");
   EXPECT_EQ(stored_count(), 2);
   EXPECT_EQ(a->closed_with, 0) << "one refusal is not abuse";
+}
+
+// Issue 19, finding 4: a flood stored the burst, then the close went out before the
+// acks (the connection quit with the room's answers still on their way).
+TEST_F(room_actors, a_client_closed_for_flooding_gets_the_ack_of_every_stored_send_first) {
+  auto a = connect(alice, {}, 0.001, 5);
+  for (int i = 0; i < 100; ++i) send(0, "f" + std::to_string(i), "flood");
+  sched.run();
+  EXPECT_EQ(a->closed_with, 1008);
+  EXPECT_EQ(stored_count(), 5) << "the burst; nothing after the decision to close";
+  std::size_t acks = 0;
+  for (std::size_t i = 0; i < a->frames_at_close; ++i)
+    if (a->frames[i].at("type").as_string() == "ack") ++acks;
+  EXPECT_EQ(acks, 5u) << "each stored message is acked before the close";
+  EXPECT_EQ(a->frames.size(), a->frames_at_close) << "nothing is pushed after the close";
 }
 
 TEST_F(room_actors, resume_delivers_exactly_the_missed_messages) {
