@@ -8,6 +8,7 @@
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/log_limiter.hpp"
 #include "core/login.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::auth::oauth_outcome)
@@ -55,6 +56,18 @@ void begin_oauth(self_ptr self, exchange_ptr x) {
                                   "/auth", state_ms / 1000)}});
 }
 
+// Anyone can take a state cookie from /auth/github and send made-up codes to the
+// callback: a line per failure would let them fill the disk and bury real warnings.
+// The first is logged, then one line per interval with a count.
+void log_signin_failure(const std::string& why) {
+  static log_limiter limiter{10'000};
+  auto v = limiter.admit(now_ms());
+  if (!v.log) return;
+  if (v.suppressed == 0) return spdlog::warn("OAuth sign-in failed: {}", why);
+  spdlog::warn("OAuth sign-in failed: {} (and {} more failed since the last such line)", why,
+               v.suppressed);
+}
+
 // The provider round trip blocks on the network: it runs on its own thread.
 caf::behavior oauth_worker(caf::event_based_actor* self, int /*unused*/) {
   return {[self](job_atom, const auth::oauth_config& cfg, const std::string& code) {
@@ -84,7 +97,7 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
       .then(
           [self, x, next](auth::oauth_outcome& out) {
             if (!out.user) {
-              spdlog::warn("OAuth sign-in failed: {}", out.error);
+              log_signin_failure(out.error);
               return fail(self, x, errc::unauthorized, "sign-in failed at the provider");
             }
             // The provider's login becomes a name in URLs, mentions and whitelists: it
@@ -111,7 +124,7 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
                 [self, x](const error_info& e) { fail(self, x, e); });
           },
           [self, x](caf::error& err) {
-            spdlog::warn("OAuth sign-in failed: {}", to_string(err));
+            log_signin_failure(to_string(err));
             fail(self, x, errc::unavailable, "the sign-in provider did not answer");
           });
 }

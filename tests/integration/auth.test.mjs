@@ -390,3 +390,31 @@ test('a login from the OAuth provider that breaks the rule is refused and stores
     assert.equal(me.login, profile.login);
   } finally { Object.assign(profile, saved); }
 });
+
+// Anyone can take a state cookie from /auth/github and send made-up codes to the
+// callback: each failure must not be a log line of its own (issue 19, finding 7's kin).
+test('made-up codes at the callback write a bounded number of log lines', async (t) => {
+  // A relay of its own: its whole log is this test's.
+  const r = await startRelay({
+    args: [
+      '--oauth-client-id', 'cid-123', '--oauth-client-secret', 'csecret-456',
+      '--oauth-authorize-url', provider.authorizeUrl, '--oauth-token-url', provider.tokenUrl,
+      '--oauth-user-url', provider.userUrl,
+    ],
+  });
+  t.after(() => r.stop());
+  const start = await get(`${r.url}/auth/github?next=/`);
+  const state = new URL(start.headers.get('location')).searchParams.get('state');
+  const headers = { Cookie: `relay_oauth=${cookieValue(start, 'relay_oauth')}` };
+  const N = 200;
+  for (let i = 0; i < N; i += 50) {
+    const batch = Array.from({ length: 50 }, (_, j) =>
+      get(`${r.url}/auth/callback?code=made-up-${i + j}&state=${state}`, headers));
+    for (const res of await Promise.all(batch)) assert.equal(res.status, 401);
+  }
+  await new Promise((res) => setTimeout(res, 100));
+  const lines = r.output().split('\n').filter((l) => l.includes('OAuth sign-in failed'));
+  // The first, plus one per 10 s interval should the burst straddle one.
+  assert.ok(lines.length >= 1 && lines.length <= 2, `${N} failed sign-ins wrote ${lines.length} log lines`);
+  assert.match(lines[0], /OAuth sign-in failed: token exchange rejected/, 'what is logged still says why');
+});
