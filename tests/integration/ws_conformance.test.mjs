@@ -592,8 +592,8 @@ for (const ep of ENDPOINTS) {
         try { await c.closeNormally(); } finally { c.destroy(); }
       });
 
-      test('0.5 header values in any case are accepted (connection: UPGRADE, Upgrade: WebSocket)', async () => {
-        const c = await open({ headers: { Connection: 'UPGRADE', Upgrade: 'WebSocket' } });
+      test('0.5 header names and values in any case are accepted (connection: UPGRADE, upgrade: WebSocket)', async () => {
+        const c = await open({ headers: { Connection: null, connection: 'UPGRADE', Upgrade: null, upgrade: 'WebSocket' } });
         try { await c.closeNormally(); } finally { c.destroy(); }
       });
 
