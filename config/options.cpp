@@ -215,6 +215,9 @@ const std::vector<option_def>& table() {
       int_opt("idle_timeout_seconds", &config::idle_timeout_seconds, 90, 5, 86400,
               "a WebSocket that sends nothing (not even a pong) for this long is closed; Relay "
               "pings at half of it"),
+      int_opt("write_timeout_seconds", &config::write_timeout_seconds, 30, 1, 3600,
+              "a connection (HTTP, WebSocket or SSE) whose socket takes no byte of a pending "
+              "write for this long is closed"),
       url_opt("public_url", &config::public_url, "",
               "URL users reach Relay at, e.g. https://chat.example.com (OAuth redirects, Origin "
               "checks); empty = http://<listen>"),

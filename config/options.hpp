@@ -44,6 +44,7 @@ struct config {
       {{0, 0, "drop_ephemeral"}, {0, 0, "drop_ephemeral"}, {0, 0, "disconnect"}, {0, 0, "block"}}};
   std::int64_t handshake_timeout_seconds = 10;
   std::int64_t idle_timeout_seconds = 90;
+  std::int64_t write_timeout_seconds = 30;
 
   // -- identity and access ---------------------------------------------------------
   std::string public_url;       // "" = http://<listen>

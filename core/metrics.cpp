@@ -115,8 +115,9 @@ std::string render(const relay_metrics& m) {
   w.sample("frames_dropped_total", "reason=\"coalesced\"",
            std::to_string(m.dropped_coalesced.value()));
   w.labelled("slow_consumer_disconnects_total", "counter",
-             "Connections closed as slow consumers because their outbound queue passed its cap "
-             "(WebSocket: close 4008; SSE: the stream ends).",
+             "Connections closed as slow consumers: their outbound queue passed its cap "
+             "(WebSocket: close 4008; SSE: the stream ends) or their socket took nothing for "
+             "write_timeout_seconds.",
              "class", m.slow_consumer_closes, conn_class_names);
   w.one("deliveries_total", "counter", "Frames written to client sockets.",
         std::to_string(m.deliveries.value()));

@@ -1,5 +1,7 @@
 #include "transport/http_session.hpp"
 
+#include <array>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +11,7 @@
 
 #include "actors/connection.hpp"
 #include "transport/agent_protocols.hpp"
+#include "transport/codec/http_reader.hpp"
 #include "transport/codec/ws_codec.hpp"
 #include "transport/sse_session.hpp"
 #include "transport/ws_session.hpp"
@@ -31,24 +34,30 @@ std::vector<std::string> split_path(const boost::urls::url_view& u) {
 }
 
 // Picks Relay's two cookies out of a `Cookie` header.
-void read_cookies(beast::string_view header, http_request& r) {
-  while (!header.empty()) {
-    auto semi = header.find(';');
-    auto pair = header.substr(0, semi);
-    header = semi == beast::string_view::npos ? beast::string_view{} : header.substr(semi + 1);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    auto eq = pair.find('=');
-    if (eq == beast::string_view::npos) continue;
-    auto name = pair.substr(0, eq);
-    auto value = pair.substr(eq + 1);
-    if (name == "relay_session") r.session = std::string(value);
-    if (name == "relay_oauth") r.oauth_state = std::string(value);
-  }
+void read_cookies(std::string_view header, http_request& r) {
+  if (auto v = http_in::cookie_value(header, "relay_session")) r.session = std::string(*v);
+  if (auto v = http_in::cookie_value(header, "relay_oauth")) r.oauth_state = std::string(*v);
 }
+
+// A Sec-WebSocket-Key is the base64 of 16 bytes (RFC 6455 4.1): 22 characters and "==".
+bool valid_ws_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  for (char c : key.substr(0, 22))
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/') return false;
+  return true;
+}
+
+// Bytes asked of the socket per read; the buffer holds at most this beyond what the
+// reader may leave unparsed.
+constexpr std::size_t read_chunk = 16 * 1024;
 
 class http_session : public std::enable_shared_from_this<http_session> {
  public:
-  http_session(tcp::socket&& socket, session_env& env) : stream_(std::move(socket)), env_(env) {}
+  http_session(tcp::socket&& socket, session_env& env)
+      : stream_(std::move(socket)),
+        env_(env),
+        limits_{16 * 1024, static_cast<std::size_t>(env.cfg->max_body_bytes)},
+        buffer_(limits_.header_bytes + read_chunk) {}
 
   void start() {
     net::dispatch(stream_.get_executor(),
@@ -119,28 +128,55 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
  private:
+  // Reads the next request; the buffer may already hold it (pipelining).
   void read() {
-    parser_.emplace();
-    parser_->body_limit(static_cast<std::uint64_t>(env_.cfg->max_body_bytes));
-    parser_->header_limit(16 * 1024);
+    reader_.emplace(limits_);
     stream_.expires_after(std::chrono::seconds(env_.cfg->handshake_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+    parse();
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::body_limit) {
-      keep_alive_ = false;
-      return respond(
-          413, R"({"error":"request body is larger than the limit","code":"PAYLOAD_TOO_LARGE"})",
-          {});
+  void read_some() {
+    stream_.async_read_some(buffer_.prepare(read_chunk),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();  // EOF or timeout: nothing to answer
+                              self->buffer_.commit(n);
+                              self->parse();
+                            });
+  }
+
+  void parse() {
+    auto data = buffer_.data();
+    std::size_t used = 0;
+    auto v = reader_->feed({static_cast<const char*>(data.data()), data.size()}, used);
+    buffer_.consume(used);
+    switch (v) {
+      case http_in::verdict::more:
+        return read_some();
+      case http_in::verdict::done:
+        break;
+      case http_in::verdict::bad_request:
+        return refuse(400, R"({"error":"malformed HTTP request","code":"BAD_REQUEST"})");
+      case http_in::verdict::header_too_large:
+        return refuse(
+            431,
+            R"({"error":"request header is larger than the limit","code":"PAYLOAD_TOO_LARGE"})");
+      case http_in::verdict::too_large:
+        return refuse(
+            413, R"({"error":"request body is larger than the limit","code":"PAYLOAD_TOO_LARGE"})");
     }
-    if (ec) return close();  // EOF, timeout or garbage: nothing to answer
     stream_.expires_never();
-    auto req = parser_->release();
+    auto req = reader_->release();
+    reader_.reset();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     dispatch(std::move(req));
+  }
+
+  // What follows a refused request cannot be told apart from its rest: answer, then close.
+  void refuse(int status, std::string body) {
+    reader_.reset();
+    keep_alive_ = false;
+    respond(status, std::move(body), {});
   }
 
   void dispatch(http::request<http::string_body>&& req) {
@@ -164,7 +200,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto upgrade = req[http::field::upgrade];
     if (beast::iequals(upgrade, "websocket")) {
       auto key = req["Sec-WebSocket-Key"];
-      if (req.method() != http::verb::get || key.empty() || req["Sec-WebSocket-Version"] != "13") {
+      // RFC 6455 4.2.1: a GET with `Connection: Upgrade` (a token in a list, any case),
+      // version 13 and a well-formed key; anything else is not a handshake.
+      if (req.method() != http::verb::get || !valid_ws_key(key) ||
+          !http::token_list{req[http::field::connection]}.exists("upgrade") ||
+          req["Sec-WebSocket-Version"] != "13") {
         keep_alive_ = false;
         return respond(400, R"({"error":"bad WebSocket handshake","code":"BAD_REQUEST"})",
                        {{"Sec-WebSocket-Version", "13"}});
@@ -176,19 +216,47 @@ class http_session : public std::enable_shared_from_this<http_session> {
                       std::make_shared<responder>(shared_from_this()));
   }
 
+  using response_ptr = std::shared_ptr<http::response<http::string_body>>;
+  using serializer_ptr = std::shared_ptr<http::response_serializer<http::string_body>>;
+
   void write(http::response<http::string_body>&& res) {
     auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
-    http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp](beast::error_code ec, std::size_t) {
-                        if (ec || !sp->keep_alive()) return self->close();
-                        self->websocket_ = false;
-                        self->read();
-                      });
+    write_some(sp, std::make_shared<http::response_serializer<http::string_body>>(*sp));
   }
 
+  // A piece at a time, each with its own deadline: a client that reads slowly gets its
+  // whole answer, one that stops reading (pipelining requests into a closed receive
+  // window) loses the connection after write_timeout_seconds without progress.
+  void write_some(response_ptr sp, serializer_ptr sr) {
+    stream_.expires_after(std::chrono::seconds(env_.cfg->write_timeout_seconds));
+    http::async_write_some(stream_, *sr,
+                           [self = shared_from_this(), sp, sr](beast::error_code ec, std::size_t) {
+                             if (ec) return self->close();
+                             if (!sr->is_done()) return self->write_some(sp, sr);
+                             self->stream_.expires_never();
+                             if (!sp->keep_alive()) return self->close();
+                             self->websocket_ = false;
+                             self->read();
+                           });
+  }
+
+  // Half-closes, then reads and discards what the client is still sending for a short,
+  // bounded time (as nginx's lingering close does): closing a socket with unread bytes
+  // sends a reset, which destroys the answer (a 413, say) before the client reads it.
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || !stream_.socket().is_open()) return;
+    stream_.expires_after(std::chrono::seconds(2));
+    linger();
+  }
+
+  void linger() {
+    thread_local std::array<char, 16 * 1024> discard;
+    stream_.async_read_some(net::buffer(discard),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->linger();
+                            });
   }
 
   /// Hands API answers back onto this session's I/O thread.
@@ -218,8 +286,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   beast::tcp_stream stream_;
   session_env& env_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  http_in::limits limits_;
+  beast::flat_buffer buffer_;  // bounded: a request over the limits fails, never grows it
+  std::optional<http_in::reader> reader_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool websocket_ = false;

@@ -16,7 +16,8 @@ stream_session::stream_session(net::ip::tcp::socket&& s, session_env& env, std::
       queue_(limits_for(*env.cfg, cls)),
       id_(id),
       cls_(cls),
-      drains_(net::use_service<drain_queue>(socket_.get_executor().context())) {
+      drains_(net::use_service<drain_queue>(socket_.get_executor().context())),
+      stall_timer_(socket_.get_executor()) {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);  // writes try the socket first (write())
   metrics::get().connections[static_cast<std::size_t>(cls_)].add(1);
@@ -234,12 +235,31 @@ void stream_session::write_rest(std::size_t sent) {
   while (sent > 0 && sent >= it->size()) sent -= (it++)->size();
   it->operator+=(sent);
   bufs_.erase(bufs_.begin(), it);
-  net::async_write(socket_, bufs_, [self = shared_from_this()](auto ec, std::size_t) {
+  // One piece at a time so that each piece the socket takes restarts the stall timer.
+  watch_write();
+  socket_.async_write_some(bufs_, [self = shared_from_this()](auto ec, std::size_t n) {
     if (ec) {
       self->writing_ = false;
       return self->gone();
     }
+    if (n < net::buffer_size(self->bufs_)) return self->write_rest(n);
+    self->stall_timer_.cancel();
     if (self->written()) self->write();
+  });
+}
+
+void stream_session::watch_write() {
+  // A client that stops reading would otherwise hold its socket, and what is queued for
+  // it, for as long as it likes: the queue caps bound the bytes, not the time. Reading
+  // slowly is fine; taking nothing for write_timeout_seconds is not.
+  stall_timer_.expires_after(std::chrono::seconds(env_.cfg->write_timeout_seconds));
+  stall_timer_.async_wait([weak = weak_from_this()](auto ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->dead_) return;
+    spdlog::info("closing connection {}: its socket took nothing for {} s", self->id_,
+                 self->env_.cfg->write_timeout_seconds);
+    self->note_slow_close();
+    self->gone();
   });
 }
 

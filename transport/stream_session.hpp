@@ -11,6 +11,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <caf/actor.hpp>
 
 #include "actors/connection.hpp"
@@ -111,6 +112,8 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   void write();
   /// Writes the rest of a batch the socket took only `sent` bytes of, asynchronously.
   void write_rest(std::size_t sent);
+  /// Closes the socket unless the pending write makes progress within write_timeout.
+  void watch_write();
   /// Retires the written batch; true when more is queued and nothing is writing.
   bool written();
   /// Counts the frames of the finished write and their creation-to-write latency.
@@ -139,6 +142,7 @@ class stream_session : public client_sink, public std::enable_shared_from_this<s
   std::atomic<std::size_t> queued_bytes_{0};
   std::size_t reported_bytes_ = 0;  // this session's share of relay_queued_bytes
   caf::actor conn_;
+  boost::asio::steady_timer stall_timer_;  // armed only while a write waits on the socket
   std::vector<frame_ptr> held_;
   std::size_t held_bytes_ = 0;
   bool synced_ = false;

@@ -1,0 +1,156 @@
+// What a hostile or careless client found (issue 19), black-box against the real
+// binary: every byte read before Relay decides counts against a cap, and a client that
+// stops reading cannot hold its connection.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { startRelay, createUser, api, openWs, uniq, FAST_SEND_ARGS } from './harness.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) * 1024;
+}
+
+function connect(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: hostname, port: Number(port) }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/**
+ * Sends `head`, then `total` bytes made by `piece()` for as long as the server takes
+ * them, and resolves with what the server answered and how many bytes it took before
+ * answering.
+ */
+async function pushUntilAnswered(url, head, piece, total) {
+  const s = await connect(url);
+  let answer = '';
+  let answered = false;
+  let closed = false;
+  s.setEncoding('latin1');
+  s.on('data', (d) => { answer += d; if (answer.includes('\r\n\r\n')) answered = true; });
+  s.on('error', () => { closed = true; });
+  s.on('close', () => { closed = true; });
+  s.write(head);
+  let sent = 0;
+  while (sent < total && !answered && !closed) {
+    const p = piece();
+    sent += p.length;
+    if (!s.write(p)) {
+      await Promise.race([new Promise((r) => s.once('drain', r)), sleep(200)]);
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (!answered && !closed && Date.now() < deadline) await sleep(20);
+  // The server closes after a refused request.
+  while (!closed && Date.now() < deadline) await sleep(20);
+  s.destroy();
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0), answer, sent, closed };
+}
+
+describe('bounded input before a request is decided', () => {
+  let relay;
+  before(async () => { relay = await startRelay(); });
+  after(async () => { await relay.stop(); });
+
+  test('a 64 MB chunked trailer gets 413 after a few KiB, not 64 MB of memory', async () => {
+    const before = rssBytes(relay.proc.pid);
+    const head = 'POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n';
+    const line = `X-Pad: ${'t'.repeat(1000)}\r\n`.repeat(64);
+    const runs = await Promise.all([0, 1, 2, 3].map(
+      () => pushUntilAnswered(relay.url, head, () => line, 64 << 20)));
+    for (const r of runs) {
+      assert.equal(r.status, 413, r.answer.slice(0, 200));
+      assert.match(r.answer, /"code":"PAYLOAD_TOO_LARGE"/);
+      assert.ok(r.closed, 'the server closes the connection after refusing it');
+      assert.ok(r.sent < 16 << 20, `the server stopped taking bytes (took ${r.sent})`);
+    }
+    const grew = rssBytes(relay.proc.pid) - before;
+    assert.ok(grew < 24 << 20, `RSS grew by ${grew} bytes for four 64 MB trailers`);
+  });
+
+  test('a chunk extension of megabytes gets 413', async () => {
+    const head = 'POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;ext=';
+    const r = await pushUntilAnswered(relay.url, head, () => 'e'.repeat(65536), 16 << 20);
+    assert.equal(r.status, 413, r.answer.slice(0, 200));
+    assert.ok(r.sent < 8 << 20, `the server stopped taking bytes (took ${r.sent})`);
+  });
+
+  test('a head over 16 KiB gets 431, a malformed one 400', async () => {
+    const big = await pushUntilAnswered(relay.url, `GET /api/health HTTP/1.1\r\nX-Big: `,
+      () => 'a'.repeat(4096), 1 << 20);
+    assert.equal(big.status, 431, big.answer.slice(0, 200));
+    const bad = await pushUntilAnswered(relay.url, 'GET /api/health HTTP/1.1\r\nNo colon here\r\n\r\n',
+      () => '', 0);
+    assert.equal(bad.status, 400, bad.answer.slice(0, 200));
+    assert.match(bad.answer, /"code":"BAD_REQUEST"/);
+    // The server is fine afterwards.
+    assert.equal((await api(relay.url, null, 'GET', '/api/health')).status, 200);
+  });
+});
+
+describe('a client that stops reading', () => {
+  let relay;
+  let token;
+  before(async () => {
+    relay = await startRelay({
+      args: ['--write-timeout-seconds', '2', '--out-queue-bytes', String(1 << 30),
+        '--out-queue-frames', String(1 << 24), '--out-queue-burst', '1', ...FAST_SEND_ARGS],
+    });
+    token = await createUser(relay.dataDir, uniq('w'));
+    // ~400 KB per history page.
+    const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
+    await ws.next((f) => f.type === 'sync');
+    for (let i = 0; i < 100; i += 1) {
+      ws.send({ type: 'send', clientMsgId: `seed${i}`, content: `${i} ${'x'.repeat(3990)}`, channelId: null });
+    }
+    await ws.next((f) => f.type === 'ack' && f.clientMsgId === 'seed99', 20000);
+    await ws.close();
+  });
+  after(async () => { await relay.stop(); });
+
+  test('loses its HTTP connection once the socket takes nothing for write_timeout_seconds', async () => {
+    const s = await connect(relay.url);
+    s.pause();
+    const req = `GET /api/rooms/lobby/messages?limit=100 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`;
+    const n = 60; // ~24 MB of answers, far more than the socket buffers hold
+    s.write(req.repeat(n));
+    let ended = false;
+    s.on('close', () => { ended = true; });
+    s.on('error', () => { ended = true; });
+    await sleep(5000); // stalled for longer than the 2 s timeout
+    let received = 0;
+    s.on('data', (d) => { received += d.length; });
+    s.resume();
+    const deadline = Date.now() + 10000;
+    while (!ended && Date.now() < deadline) await sleep(50);
+    s.destroy();
+    assert.ok(ended, 'the server closed the stalled connection');
+    assert.ok(received < n * 400000, `only part of the ${n} answers was delivered (${received} bytes)`);
+  });
+
+  test('loses its WebSocket once the socket takes nothing for write_timeout_seconds', async () => {
+    const slow = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
+    await slow.next((f) => f.type === 'sync');
+    slow.ws._socket.pause(); // stop reading at the TCP level
+    const sender = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
+    await sender.next((f) => f.type === 'sync');
+    // ~16 MB to the slow socket, under its (raised) queue caps: only the stall can end it.
+    for (let i = 0; i < 4000; i += 1) {
+      sender.send({ type: 'send', clientMsgId: `s${i}`, content: `${i} ${'y'.repeat(3990)}`, channelId: null });
+    }
+    await sender.next((f) => f.type === 'ack' && f.clientMsgId === 's3999', 60000);
+    await sleep(5000);
+    slow.ws._socket.resume();
+    const closed = await Promise.race([slow.closed, sleep(10000).then(() => null)]);
+    assert.ok(closed, 'the stalled WebSocket was closed');
+    assert.equal(closed.code, 1006, 'closed without a close frame: nothing could be written');
+    assert.ok(sender.isOpen, 'the sender is unaffected');
+    await sender.close();
+  });
+});

@@ -1,0 +1,74 @@
+#pragma once
+
+// One HTTP/1.1 request read from bytes as they arrive, with Beast's parser configured the
+// way every Relay request is read. Kept free of I/O so the HTTP session and the fuzzer
+// run the very same code.
+//
+// Beast bounds the request head (header_limit) and the body (body_limit) but not what a
+// chunked body carries besides its data: a chunk-size line with a many-megabyte chunk
+// extension, or a trailer section of any size, is buffered whole before Beast parses it.
+// So the reader also holds (1) the bytes a caller must keep unparsed to `max_pending()`
+// and (2) everything that is not body (head, chunk framing, extensions, trailers) to a
+// fixed allowance: every byte a client sends before Relay decides what to do with the
+// request counts against a cap.
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace relay::http_in {
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// What one request may cost.
+struct limits {
+  std::size_t header_bytes = 16 * 1024;  ///< the head; also one chunk line, and the trailers
+  std::size_t body_bytes = 64 * 1024;    ///< the decoded body
+
+  /// Bytes besides the body a request may carry in all: its head and trailers, and chunk
+  /// framing as large as the body itself (a client that sends tiny chunks still fits).
+  std::size_t framing_bytes() const noexcept { return 2 * header_bytes + body_bytes; }
+};
+
+/// How far a request has come, and why it was refused.
+enum class verdict {
+  more,              ///< keep the unused bytes, append more, feed again
+  done,              ///< release() the request; unused bytes belong to what follows
+  bad_request,       ///< not HTTP/1.1 as RFC 9112 writes it (400)
+  header_too_large,  ///< the head is over `header_bytes` (431)
+  too_large,         ///< body, chunk framing or trailers over their caps (413)
+};
+
+class reader {
+ public:
+  explicit reader(const limits& l);
+
+  /// Parses as much of `data` as it can and sets `used` to the bytes it consumed; the
+  /// caller keeps `data.substr(used)` and offers it again with more appended. After any
+  /// verdict but `more`, the reader is finished.
+  verdict feed(std::string_view data, std::size_t& used);
+
+  /// Unconsumed bytes a caller ever needs to hold: a buffer this large, plus one read,
+  /// is enough for any request that fits the limits.
+  std::size_t max_pending() const noexcept { return limits_.header_bytes; }
+
+  /// The request, once feed() said `done`.
+  request release() { return parser_->release(); }
+
+ private:
+  verdict refuse(bool header_phase) const noexcept {
+    return header_phase ? verdict::header_too_large : verdict::too_large;
+  }
+
+  limits limits_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::size_t consumed_ = 0;
+};
+
+/// The value of cookie `name` in a `Cookie` header (RFC 6265 5.4: `a=1; b=2`), or nothing.
+std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name);
+
+}  // namespace relay::http_in
