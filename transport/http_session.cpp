@@ -200,10 +200,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto upgrade = req[http::field::upgrade];
     if (beast::iequals(upgrade, "websocket")) {
       auto key = req["Sec-WebSocket-Key"];
-      // RFC 6455 4.2.1: a GET with `Connection: Upgrade` (a token in a list, any case),
-      // version 13 and a well-formed key; anything else is not a handshake.
-      if (req.method() != http::verb::get || !valid_ws_key(key) ||
-          !http::token_list{req[http::field::connection]}.exists("upgrade") ||
+      // RFC 6455 4.2.1: an HTTP/1.1 GET with Host, `Connection: Upgrade` (a token in a
+      // list, any case), version 13 and a well-formed key; anything else is not one.
+      if (req.method() != http::verb::get || req.version() < 11 || req[http::field::host].empty() ||
+          !valid_ws_key(key) || !http::token_list{req[http::field::connection]}.exists("upgrade") ||
           req["Sec-WebSocket-Version"] != "13") {
         keep_alive_ = false;
         return respond(400, R"({"error":"bad WebSocket handshake","code":"BAD_REQUEST"})",

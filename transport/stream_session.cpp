@@ -5,6 +5,9 @@
 #include <boost/asio/write.hpp>
 #include <caf/all.hpp>
 
+#include "core/clock.hpp"
+#include "core/log_limiter.hpp"
+
 namespace relay {
 
 namespace net = boost::asio;
@@ -195,7 +198,10 @@ void stream_session::enqueue(out_item item, bool start_write) {
       metrics::get().dropped_coalesced.inc();
       break;
     case out_queue::verdict::overflow:
-      spdlog::info("closing slow consumer (connection {}, {} bytes queued)", id_, queue_.bytes());
+      static log_limiter limiter{10'000};
+      if (auto v = limiter.admit(now_ms()); v.log)
+        spdlog::info("closing slow consumer (connection {}, {} bytes queued; {} more since)", id_,
+                     queue_.bytes(), v.suppressed);
       queue_.truncate(writing_ ? batch_ : 0);  // a running write keeps its items
       note_queue_bytes();
       note_slow_close();
@@ -256,8 +262,11 @@ void stream_session::watch_write() {
   stall_timer_.async_wait([weak = weak_from_this()](auto ec) {
     auto self = weak.lock();
     if (ec || !self || self->dead_) return;
-    spdlog::info("closing connection {}: its socket took nothing for {} s", self->id_,
-                 self->env_.cfg->write_timeout_seconds);
+    // Any client can cause this line, once per connection it opens: rate limited.
+    static log_limiter limiter{10'000};
+    if (auto v = limiter.admit(now_ms()); v.log)
+      spdlog::info("closing connection {}: its socket took nothing for {} s ({} more since)",
+                   self->id_, self->env_.cfg->write_timeout_seconds, v.suppressed);
     self->note_slow_close();
     self->gone();
   });
