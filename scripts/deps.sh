@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(g++ cmake make pkg-config libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libsqlite3-dev libssl-dev libspdlog-dev libtomlplusplus-dev)
 test_pkgs=(libgtest-dev libbenchmark-dev libhiredis-dev libpqxx-dev nodejs npm redis-server
-  postgresql clang-format python3-websockets clang libclang-rt-14-dev)
+  postgresql clang-format python3-websockets clang libclang-rt-14-dev sqlite3)
 
 want=("${build_pkgs[@]}")
 [ "${1:-run}" = test ] && want+=("${test_pkgs[@]}")
