@@ -58,7 +58,9 @@ if [ "$record" = 1 ]; then
     echo
     echo "### $stamp: $limit_text per target"
     echo
-    echo "Machine: $machine. Command: \`scripts/fuzz.sh $args\` (each target under \`nice -n 10\`)."
+    tree=$(git rev-parse --short HEAD)
+    git diff --quiet HEAD -- core config auth transport/codec tests/fuzz || tree="$tree with uncommitted changes"
+    echo "Machine: $machine. Tree: $tree. Command: \`scripts/fuzz.sh $args\` (each target under \`nice -n 10\`)."
     echo
     echo "$header"
     echo "$rule"
@@ -77,7 +79,11 @@ run_one() {
   before=$(ls "$fz/artifacts" | grep -c "^$t-" || true)
   start=$(date +%s)
   set +e
-  nice -n 10 "$fz/${t}_fuzz" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  # ASan's allocator keeps what it freed, so RSS creeps up over millions of inputs; a
+  # smaller quarantine and a 4 GiB ceiling keep a long run from ending as an OOM that is
+  # not one. A single allocation over 2 GiB is still a finding.
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=64" \
+  nice -n 10 "$fz/${t}_fuzz" "${limit[@]}" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$fz/artifacts/$t-" "${dict[@]}" "$fz/work/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   set -e
