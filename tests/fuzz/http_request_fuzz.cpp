@@ -9,12 +9,11 @@
 // reader did not use, grown by one read at a time, a new reader after each request.
 // Checked: what the session must hold never exceeds max_pending() between reads (the cap
 // the 64 MB trailer walked past); no request costs more bytes than its caps
-// allow; an accepted request keeps its body within the cap; and reading the same bytes
-// all at once accepts the same requests (bytes split differently by TCP must not change
-// what Relay reads), and never calls a request the session accepted malformed.
+// allow; an accepted request keeps its head and body within their caps; and reading the
+// same bytes all at once accepts the same requests (bytes split differently by TCP must
+// not change what Relay reads), and never calls a request the session accepted malformed.
 
 #include <array>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -36,24 +35,6 @@ struct seen {
   unsigned version = 0;
   bool operator==(const seen&) const = default;
 };
-
-// Known findings, open (docs/fuzzing.md, tests/fuzz/findings/http_request/): Beast 1.81
-// applies header_limit to each put() on its own, to the request line and to the fields
-// it has not consumed yet, not to the head as a whole. So a head of up to twice
-// `header_bytes` is accepted when it arrives at once, and a longer one when it arrives
-// in pieces (what was consumed before no longer counts), bounded only by the reader's
-// framing allowance; and whether a head over the cap is refused depends on how TCP split
-// it. Until the reader counts the head itself, the target checks the bounds that do hold
-// (the framing allowance; a request read in pieces is read the same at once unless the
-// whole read refused it for a cap). FUZZ_KNOWN_BUGS=1 checks the documented contract.
-bool documented_contract() {
-  static const bool on = std::getenv("FUZZ_KNOWN_BUGS") != nullptr;
-  return on;
-}
-
-std::size_t head_allowance(const http_in::limits& lim) {
-  return documented_contract() ? lim.header_bytes : lim.framing_bytes();
-}
 
 // The fewest bytes the head of `r` took on the wire (white space around values trimmed).
 std::size_t head_bytes(const http_in::request& r) {
@@ -118,7 +99,7 @@ outcome replay(std::string_view wire, const http_in::limits& lim, std::uint32_t 
     // The head is capped. Trailers are capped too but Beast files them with the fields,
     // so only a request without Transfer-Encoding (no trailers possible) is measured.
     if (released.count(boost::beast::http::field::transfer_encoding) == 0)
-      FUZZ_CHECK(head_bytes(released) <= head_allowance(lim));
+      FUZZ_CHECK(head_bytes(released) <= lim.header_bytes);
     auto req = describe(std::move(released));
     FUZZ_CHECK(req.body.size() <= lim.body_bytes);
     FUZZ_CHECK(!req.method.empty() && (req.version == 10 || req.version == 11));
@@ -141,13 +122,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto session = replay(wire, lim, data[1] * 2654435761u + 1);
   const auto whole = replay(wire, lim, 0);
 
-  // Every request the session accepted is read the same from the bytes all at once
-  // (short of the known finding above: a cap the whole read applied and the session not).
-  const bool whole_capped =
-      whole.last == http_in::verdict::header_too_large || whole.last == http_in::verdict::too_large;
-  if (documented_contract() || !whole_capped)
-    FUZZ_CHECK(whole.requests.size() >= session.requests.size());
-  for (std::size_t i = 0; i < std::min(session.requests.size(), whole.requests.size()); ++i)
+  // Every request the session accepted is read the same from the bytes all at once.
+  FUZZ_CHECK(whole.requests.size() >= session.requests.size());
+  for (std::size_t i = 0; i < session.requests.size(); ++i)
     FUZZ_CHECK(whole.requests[i] == session.requests[i]);
   // What the session stopped at, the whole read did not accept as a request either...
   if (session.last != http_in::verdict::done && whole.requests.size() > session.requests.size())
