@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cmath>
 
 #include <boost/json.hpp>
 
@@ -43,13 +44,19 @@ error_info refused(std::string why) {
   return {errc::unauthorized, "webhook refused: " + std::move(why)};
 }
 
+// A time claim in seconds. Only values a JSON number holds exactly (|n| <= 2^53, what
+// LiveKit's JavaScript and Go SDKs write) count: a larger one, or a double such as 1e300,
+// has no int64 value (the conversion is undefined) or overflows `exp + leeway`.
 std::optional<std::int64_t> int_claim(const json::object& o, std::string_view key) {
+  constexpr std::int64_t max_exact = std::int64_t{1} << 53;
   auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
-  return std::nullopt;
+  std::optional<std::int64_t> n;
+  if (v->is_int64()) n = v->as_int64();
+  if (v->is_double() && std::abs(v->as_double()) <= static_cast<double>(max_exact))
+    n = static_cast<std::int64_t>(v->as_double());
+  if (n && (*n > max_exact || *n < -max_exact)) n.reset();
+  return n;
 }
 
 }  // namespace
@@ -92,10 +99,11 @@ error_info verify_webhook(const credentials& c, std::string_view authorization,
   if (!iss || !iss->is_string() || iss->as_string() != c.api_key)
     return refused("JWT issuer is not the LiveKit API key");
   auto exp = int_claim(*claims, "exp");
-  if (!exp) return refused("JWT has no exp");
+  if (!exp) return refused("JWT has no exp that is a time");
   if (now_s > *exp + clock_leeway_seconds) return refused("JWT has expired");
-  if (auto nbf = int_claim(*claims, "nbf"); nbf && now_s + clock_leeway_seconds < *nbf)
-    return refused("JWT is not valid yet");
+  auto nbf = int_claim(*claims, "nbf");
+  if (!nbf && claims->contains("nbf")) return refused("JWT has an nbf that is not a time");
+  if (nbf && now_s + clock_leeway_seconds < *nbf) return refused("JWT is not valid yet");
   auto* sha = claims->if_contains("sha256");
   if (!sha || !sha->is_string()) return refused("JWT has no sha256 claim");
   if (sha->as_string() != body_sha256(body)) return refused("body does not match its sha256");

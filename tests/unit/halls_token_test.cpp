@@ -136,6 +136,26 @@ TEST(livekit, webhook_is_refused_for_every_mismatch) {
   EXPECT_TRUE(refused("garbage", body, now_s));
 }
 
+// Found by fuzz.livekit_webhook: a signed exp or nbf of 1e300 was converted to int64
+// (undefined behaviour) and an exp of INT64_MAX overflowed `exp + leeway`. Times past
+// what a JSON number holds exactly are not times: refused, never computed with.
+TEST(livekit, webhook_times_out_of_range_are_refused_without_overflow) {
+  const std::string body = R"({"event":"participant_joined","id":"EV_1"})";
+  auto refused = [&](json::object extra) {
+    return lk::verify_webhook(creds, webhook_auth(body, std::move(extra)), body, now_s).code ==
+           errc::unauthorized;
+  };
+  EXPECT_TRUE(refused({{"exp", 1e300}}));
+  EXPECT_TRUE(refused({{"exp", -1e300}}));
+  EXPECT_TRUE(refused({{"exp", INT64_MAX}}));
+  EXPECT_TRUE(refused({{"exp", UINT64_MAX}}));
+  EXPECT_TRUE(refused({{"nbf", 1e300}}));
+  EXPECT_TRUE(refused({{"nbf", INT64_MIN}}));
+  EXPECT_TRUE(refused({{"nbf", "soon"}}));
+  // Times written as doubles within range still count, as LiveKit's SDKs may send them.
+  EXPECT_FALSE(refused({{"exp", static_cast<double>(now_s + 600)}}));
+}
+
 TEST(livekit, webhook_without_configured_credentials_is_unavailable_not_accepted) {
   const std::string body = "{}";
   auto e = lk::verify_webhook({"", ""}, webhook_auth(body), body, now_s);
