@@ -134,23 +134,53 @@ describe('a client that stops reading', () => {
     assert.ok(received < n * 400000, `only part of the ${n} answers was delivered (${received} bytes)`);
   });
 
+  // ~16 MB into the room, under the slow client's (raised) queue caps: only the stall
+  // can end its connection.
+  async function flood(prefix) {
+    const sender = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
+    await sender.next((f) => f.type === 'sync');
+    for (let i = 0; i < 4000; i += 1) {
+      sender.send({ type: 'send', clientMsgId: `${prefix}${i}`, content: `${i} ${'y'.repeat(3990)}`, channelId: null });
+    }
+    await sender.next((f) => f.type === 'ack' && f.clientMsgId === `${prefix}3999`, 60000);
+    return sender;
+  }
+
   test('loses its WebSocket once the socket takes nothing for write_timeout_seconds', async () => {
     const slow = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
     await slow.next((f) => f.type === 'sync');
     slow.ws._socket.pause(); // stop reading at the TCP level
-    const sender = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
-    await sender.next((f) => f.type === 'sync');
-    // ~16 MB to the slow socket, under its (raised) queue caps: only the stall can end it.
-    for (let i = 0; i < 4000; i += 1) {
-      sender.send({ type: 'send', clientMsgId: `s${i}`, content: `${i} ${'y'.repeat(3990)}`, channelId: null });
-    }
-    await sender.next((f) => f.type === 'ack' && f.clientMsgId === 's3999', 60000);
+    const sender = await flood('w');
     await sleep(5000);
     slow.ws._socket.resume();
     const closed = await Promise.race([slow.closed, sleep(10000).then(() => null)]);
     assert.ok(closed, 'the stalled WebSocket was closed');
     assert.equal(closed.code, 1006, 'closed without a close frame: nothing could be written');
     assert.ok(sender.isOpen, 'the sender is unaffected');
+    await sender.close();
+  });
+
+  test('loses its SSE stream once the socket takes nothing for write_timeout_seconds', async () => {
+    const s = await connect(relay.url);
+    let received = 0;
+    let ended = false;
+    s.on('data', (d) => { received += d.length; });
+    s.on('end', () => { ended = true; });
+    s.on('close', () => { ended = true; });
+    s.on('error', () => { ended = true; });
+    s.write(`GET /api/rooms/lobby/stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    const t0 = Date.now();
+    while (received === 0 && Date.now() - t0 < 10000) await sleep(20); // headers and the sync
+    assert.ok(received > 0, 'the stream started');
+    s.pause();
+    const sender = await flood('e');
+    await sleep(5000);
+    s.resume();
+    const deadline = Date.now() + 10000;
+    while (!ended && Date.now() < deadline) await sleep(50);
+    s.destroy();
+    assert.ok(ended, 'the stalled stream was closed');
+    assert.ok(received < 4000 * 4000, `only part of the stream was delivered (${received} bytes)`);
     await sender.close();
   });
 });
