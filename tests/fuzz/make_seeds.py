@@ -272,14 +272,11 @@ def livekit():
     # Claims the target signs itself ($SHA: the body's digest).
     put("livekit_webhook", "claims-joined",
         js({"iss": LK_KEY, "exp": now + 60, "sha256": "$SHA"}) + "\n" + joined)
-    # Open findings (docs/fuzzing.md): undefined behaviour in auth/livekit.cpp. They move
-    # into the corpus once that file range-checks exp and nbf.
-    put("livekit_webhook", "claims-exp-max",
-        '{"iss":"%s","exp":9223372036854775807,"sha256":"$SHA"}\n%s' % (LK_KEY, finished),
-        where="findings")
-    put("livekit_webhook", "claims-exp-huge-double",
-        '{"iss":"%s","exp":1e300,"nbf":-1e300,"sha256":"$SHA"}\n%s' % (LK_KEY, finished),
-        where="findings")
+    # Finding 2 (docs/fuzzing.md), fixed in 58ecfcc: undefined behaviour in auth/livekit.cpp.
+    put("livekit_webhook", "crash-claims-exp-max",
+        '{"iss":"%s","exp":9223372036854775807,"sha256":"$SHA"}\n%s' % (LK_KEY, finished))
+    put("livekit_webhook", "crash-claims-exp-huge-double",
+        '{"iss":"%s","exp":1e300,"nbf":-1e300,"sha256":"$SHA"}\n%s' % (LK_KEY, finished))
     put("livekit_webhook", "claims-exp-string", js({"iss": LK_KEY, "exp": "soon", "sha256": "$SHA"}) + "\n{}")
     put("livekit_webhook", "claims-wrong-iss", js({"iss": "other", "exp": now + 60, "sha256": "$SHA"}) + "\n{}")
     # Forgeries and malformed headers.
