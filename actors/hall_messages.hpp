@@ -1,18 +1,20 @@
 #pragma once
 
 // Message types of halls (docs/halls.md): what the REST handlers and the webhook
-// receiver send the hall directory and the hall actors, and what they answer.
+// receiver send the hall directory and the hall actors, and what they answer. The
+// decoded webhook (`livekit_event`) is a codec type (transport/codec/hall_types.hpp);
+// it becomes a message here.
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "storage/hall_rows.hpp"
+#include "transport/codec/hall_types.hpp"
 
 namespace relay {
 
@@ -24,19 +26,6 @@ using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 
 // -- messages (nouns) ---------------------------------------------------------------
-
-/// One LiveKit webhook, decoded (transport/codec/hall_codec). Times are unix ms.
-struct livekit_event {
-  std::string id;     // webhook id: a redelivery carries the same one
-  std::string event;  // participant_joined, participant_left, …
-  std::string room;   // room.name: the hall id
-  std::string identity;
-  std::string name;                       // participant.name
-  std::int64_t created_at = 0;            // when LiveKit emitted it
-  std::optional<std::int64_t> joined_at;  // participant.joinedAt, when LiveKit sent it
-  bool can_publish = false;               // participant.permission.canPublish
-  std::int64_t num_dropped = 0;           // webhooks LiveKit dropped before this one
-};
 
 /// The API key's workspace and mode: a hall answers only its own workspace and mode.
 struct hall_caller {

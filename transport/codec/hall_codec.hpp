@@ -9,10 +9,10 @@
 #include <variant>
 #include <vector>
 
-#include "actors/hall_messages.hpp"
 #include "core/billing.hpp"
 #include "core/error.hpp"
 #include "storage/hall_rows.hpp"
+#include "transport/codec/hall_types.hpp"
 
 namespace relay::codec::halls {
 
