@@ -1,8 +1,7 @@
 #pragma once
 
 // Message types and atoms exchanged between Relay's actors. They never leave the
-// process (other nodes get JSON over Redis), so they are allowed as unsafe types
-// instead of carrying serializers.
+// process, so they are allowed as unsafe types instead of carrying serializers.
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>

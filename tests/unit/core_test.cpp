@@ -1,10 +1,9 @@
-// Ids, times and text rules that every message passes through.
+// Ids, times and text: the core every module builds on.
 
 #include <set>
 
 #include <gtest/gtest.h>
 
-#include "actors/content_rules.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/text.hpp"
@@ -60,19 +59,4 @@ TEST(text, trim_and_length_count_code_points) {
   EXPECT_EQ(trim("\xE3\x80\x80hi\xC2\xA0"), "hi");  // ideographic space, no-break space
   EXPECT_EQ(trim("   "), "");
   EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80\xF0\x9F\x98\x80"), 2u);
-}
-
-TEST(content_rules, trims_and_limits_to_4000_characters) {
-  auto ok = check_content("  hello  ", 4000);
-  EXPECT_FALSE(ok.error);
-  EXPECT_EQ(ok.text, "hello");
-  std::string emoji;
-  for (int i = 0; i < 4000; ++i) emoji += "\xF0\x9F\x98\x80";
-  EXPECT_FALSE(check_content(emoji, 4000).error) << "4000 emoji are 4000 characters";
-  EXPECT_EQ(check_content(emoji + "x", 4000).error.code, errc::content_too_long);
-  EXPECT_FALSE(check_content(" " + std::string(4000, 'a') + " ", 4000).error);
-  EXPECT_EQ(check_content(" \t\n", 4000).error.code, errc::content_empty);
-  EXPECT_EQ(check_content("\xFF", 4000).error.code, errc::invalid_utf8);
-  EXPECT_EQ(bot_tag("yeeyee: hi"), "yee");
-  EXPECT_EQ(bot_tag("hi yeeyee:"), "");
 }
