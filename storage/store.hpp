@@ -26,8 +26,8 @@ struct result {
 /// scheduler threads) and operator commands call it. One instance per thread:
 /// implementations hold a connection and are not thread-safe.
 ///
-/// SQLite implements it (storage/sqlite_store). Writes happen inside `begin()`/`commit()` so the writer actor can
-/// group many operations into one transaction (one fsync).
+/// SQLite implements it (storage/sqlite_store). Writes happen inside `begin()`/`commit()` so the
+/// writer actor can group many operations into one transaction (one fsync).
 class store {
  public:
   virtual ~store() = default;
