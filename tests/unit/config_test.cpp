@@ -86,6 +86,24 @@ TEST(config, invalid_values_name_the_option) {
   EXPECT_NE(r.error.find("bogus"), std::string::npos) << r.error;
 }
 
+TEST(config, characters_the_toml_parser_fails_on_are_refused_with_their_line) {
+  // toml++ 3.3.0 reaches __builtin_unreachable on these (found by fuzz.config_toml):
+  // after a syntax error, at the start of a line, in a comment.
+  for (std::string text : {std::string("sync_messages = 9949'''9''=9\xC7\x85x\n"),
+                           std::string("data_dir = \"/d\"\n\xC3\xA9 = 1\n"),
+                           std::string("# caf\xC3\xA9\nsync_messages = 5\n")}) {
+    auto r = load({"--config", write_temp(text)});
+    EXPECT_FALSE(r.cfg) << text;
+    EXPECT_NE(r.error.find("line "), std::string::npos) << r.error;
+  }
+  // Other non-ASCII text (an em dash, a CJK character, an emoji) still loads.
+  auto r =
+      load({"--config",
+            write_temp("# \xE2\x80\x94 \xE6\x97\xA5\nsync_messages = 5 # \xF0\x9F\x98\x80\n")});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->sync_messages, 5);
+}
+
 TEST(config, per_class_queue_caps_are_zero_or_within_the_global_range) {
   // A cap below the global minimum would be accepted and then do nothing useful (an
   // empty queue takes any one frame): refuse it the same way as --out-queue-bytes.
