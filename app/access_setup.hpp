@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/api_request.hpp"
+#include "api/request.hpp"
 #include "config/options.hpp"
 
 namespace relay {

@@ -11,13 +11,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
-#include "actors/agent_hub.hpp"
-#include "actors/api_request.hpp"
-#include "actors/directory.hpp"
-#include "actors/hall_directory.hpp"
+#include "actors/agents/hub.hpp"
+#include "actors/chat/directory.hpp"
+#include "actors/halls/directory.hpp"
 #include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
+#include "api/request.hpp"
 #include "app/access_setup.hpp"
 #include "app/data_dir_lock.hpp"
 #include "app/memory_return.hpp"

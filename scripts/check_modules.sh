@@ -16,16 +16,19 @@ set -euo pipefail
 # -- the order: the one place it is declared ------------------------------------------
 # Lowest first. One level per line; modules on the same line sit beside each other and
 # may not include each other. A module is a folder; a file belongs to the longest module
-# folder that holds it (transport/codec/x.cpp is transport/codec, not transport). When a
-# folder moves (issue 20: protocol/, chat/, agents/, halls/), change it here.
+# folder that holds it (actors/chat/room.cpp is actors/chat, not actors). When a folder
+# moves, change it here.
 MODULES=$(
   cat <<'EOF'
 core             # ids, clock, text, errors, metrics, billing and rate rules
 config           # the option table
 storage          # the store interface, its rows, the SQLite implementation
 auth             # signing, JWT, OAuth, LiveKit tokens
-transport/codec  # wire codecs: pure functions over bytes, no CAF, no sockets
-actors           # the CAF actors, their messages and pure rules, the REST handlers
+protocol         # wire types and codecs: pure functions over bytes, no CAF, no sockets
+actors           # what every actor shares: message vocabulary, sinks, store actors, sessions
+actors/agents actors/halls  # the agent relay; video halls (beside: neither knows the other)
+actors/chat      # rooms, channels, chat sockets; mentions handed to the agent relay
+api              # the REST handlers
 transport        # the Beast edge: listener, HTTP, WebSocket and SSE sessions
 app              # main, operator commands
 EOF

@@ -59,7 +59,7 @@ if [ "$record" = 1 ]; then
     echo "### $stamp: $limit_text per target"
     echo
     tree=$(git rev-parse --short HEAD)
-    git diff --quiet HEAD -- core config auth transport/codec tests/fuzz || tree="$tree with uncommitted changes"
+    git diff --quiet HEAD -- core config auth protocol tests/fuzz || tree="$tree with uncommitted changes"
     echo "Machine: $machine. Tree: $tree. Command: \`scripts/fuzz.sh $args\` (each target under \`nice -n 10\`)."
     echo
     echo "$header"

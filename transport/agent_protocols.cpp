@@ -1,7 +1,7 @@
 #include "transport/agent_protocols.hpp"
 
-#include "actors/agent_messages.hpp"
-#include "transport/codec/agent_codec.hpp"
+#include "actors/agents/messages.hpp"
+#include "protocol/agent_codec.hpp"
 
 namespace relay {
 

@@ -9,10 +9,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
-#include "actors/connection.hpp"
+#include "actors/chat/connection.hpp"
+#include "protocol/http_reader.hpp"
+#include "protocol/ws_codec.hpp"
 #include "transport/agent_protocols.hpp"
-#include "transport/codec/http_reader.hpp"
-#include "transport/codec/ws_codec.hpp"
 #include "transport/sse_session.hpp"
 #include "transport/ws_session.hpp"
 

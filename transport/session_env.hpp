@@ -5,7 +5,7 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/api_request.hpp"
+#include "api/request.hpp"
 #include "config/options.hpp"
 
 namespace relay {

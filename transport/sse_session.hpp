@@ -4,7 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "actors/connection.hpp"
+#include "actors/chat/connection.hpp"
 #include "transport/session_env.hpp"
 
 namespace relay {

@@ -14,7 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/actor.hpp>
 
-#include "actors/connection.hpp"
+#include "actors/chat/connection.hpp"
 #include "transport/drain_queue.hpp"
 #include "transport/out_queue.hpp"
 #include "transport/session_env.hpp"

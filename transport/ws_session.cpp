@@ -9,8 +9,8 @@
 #include <caf/all.hpp>
 
 #include "core/text.hpp"
-#include "transport/codec/json_codec.hpp"
-#include "transport/codec/ws_codec.hpp"
+#include "protocol/json_codec.hpp"
+#include "protocol/ws_codec.hpp"
 #include "transport/stream_session.hpp"
 
 namespace relay {

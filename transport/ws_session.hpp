@@ -9,7 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-#include "actors/connection.hpp"
+#include "actors/chat/connection.hpp"
 #include "core/metrics.hpp"
 #include "transport/session_env.hpp"
 

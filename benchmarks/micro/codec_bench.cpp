@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/json_codec.hpp"
 #include "storage/rows.hpp"
-#include "transport/codec/json_codec.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// transport/codec/agent_codec and mention_codec: the text frames of the agent relay.
+// protocol/agent_codec and mention_codec: the text frames of the agent relay.
 // Apps send decode_app_frame's frames on /v1/ws/app, agents decode_agent_frame's on
 // /v1/ws/agent, and a room reads the relay's answers back with decode_relay_frame. The
 // input is one text frame, decoded by all three; the app decoder runs with the default
@@ -12,9 +12,9 @@
 #include <variant>
 
 #include "core/text.hpp"
+#include "protocol/agent_codec.hpp"
+#include "protocol/mention_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/agent_codec.hpp"
-#include "transport/codec/mention_codec.hpp"
 
 namespace agents = relay::codec::agents;
 namespace json = boost::json;

@@ -1,4 +1,4 @@
-// The `Cookie` header (transport/codec/http_reader cookie_value) and what Relay does with
+// The `Cookie` header (protocol/http_reader cookie_value) and what Relay does with
 // the value it finds: the session and OAuth-state cookies are checked with auth::verify
 // and looked up by sha256_hex. The input is a Cookie header as a client sends it.
 // Checked: a value found is a slice of the header that holds no ';' and follows
@@ -9,8 +9,8 @@
 
 #include "auth/signing.hpp"
 #include "core/ids.hpp"
+#include "protocol/http_reader.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/http_reader.hpp"
 
 namespace http_in = relay::http_in;
 

@@ -1,4 +1,4 @@
-// transport/codec/http_reader: one HTTP/1.1 request read as Relay's HTTP session reads it
+// protocol/http_reader: one HTTP/1.1 request read as Relay's HTTP session reads it
 // (Beast's parser with Relay's caps on the head, the body, chunk lines and extensions,
 // trailers and all framing). The input is two control bytes and then what a client
 // sends on one connection (possibly several pipelined requests):
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/http_reader.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/http_reader.hpp"
 
 namespace http_in = relay::http_in;
 

@@ -1,4 +1,4 @@
-// transport/codec/json_detail: parse_object, the one entry of every JSON decoder
+// protocol/json_detail: parse_object, the one entry of every JSON decoder
 // (UTF-8 check, depth limit, error mapping), and raw_member, the hand-written scanner
 // that cuts a member's text out of a frame so the agent relay can pass an app's payload
 // on byte for byte. raw_member trusts that the parser accepted its input, so that is the
@@ -12,8 +12,8 @@
 #include <variant>
 
 #include "core/text.hpp"
+#include "protocol/json_detail.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/json_detail.hpp"
 
 namespace detail = relay::codec::detail;
 namespace json = boost::json;

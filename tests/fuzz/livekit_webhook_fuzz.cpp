@@ -1,6 +1,6 @@
 // A LiveKit webhook as Relay reads it from POST /v1/livekit/webhook: the Authorization
 // header (an HS256 JWT: auth/jwt verify_hs256, auth/livekit verify_webhook) and the JSON
-// body (transport/codec/hall_codec decode_webhook). The input is the header value, a
+// body (protocol/hall_codec decode_webhook). The input is the header value, a
 // newline, then the body.
 //
 // A fuzzer cannot forge an HMAC, so the header is used twice: as sent (the token
@@ -19,8 +19,8 @@
 #include "auth/jwt.hpp"
 #include "auth/livekit.hpp"
 #include "auth/signing.hpp"
+#include "protocol/hall_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/hall_codec.hpp"
 
 namespace lk = relay::auth::livekit;
 namespace jwt = relay::auth::jwt;

@@ -1,4 +1,4 @@
-// The REST request bodies (transport/codec json_codec, room_codec, admin_codec,
+// The REST request bodies (protocol json_codec, room_codec, admin_codec,
 // hall_codec): every decoder a route hands a request body to, all run on each input.
 // Checked: a refusal has a code whose HTTP status is one Relay documents and an answer
 // body that is valid UTF-8 JSON; an accepted body keeps the limits its decoder states
@@ -11,11 +11,11 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "protocol/admin_codec.hpp"
+#include "protocol/hall_codec.hpp"
+#include "protocol/json_codec.hpp"
+#include "protocol/room_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/admin_codec.hpp"
-#include "transport/codec/hall_codec.hpp"
-#include "transport/codec/json_codec.hpp"
-#include "transport/codec/room_codec.hpp"
 
 namespace codec = relay::codec;
 namespace json = boost::json;

@@ -1,4 +1,4 @@
-// transport/codec/json_codec: what a chat client sends on its room socket
+// protocol/json_codec: what a chat client sends on its room socket
 // (decode_client_frame) and the `resume` it puts in the socket's URL (parse_resume, one
 // `<channelKey>:<seq>` per channel, split by split_event_id). The input is one text
 // frame; the same bytes are also tried as a resume list.
@@ -14,8 +14,8 @@
 #include "core/error.hpp"
 #include "core/stream_cursors.hpp"
 #include "core/text.hpp"
+#include "protocol/json_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/json_codec.hpp"
 
 namespace codec = relay::codec;
 

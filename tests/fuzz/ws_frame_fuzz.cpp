@@ -1,4 +1,4 @@
-// transport/codec/ws_codec: the RFC 6455 decoder every WebSocket byte from a client goes
+// protocol/ws_codec: the RFC 6455 decoder every WebSocket byte from a client goes
 // through (chat, app and agent sockets). The input is two control bytes and then the
 // wire bytes:
 //   byte 0: bits 0-2 pick the message cap (small caps reach the 1009 paths in short
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/text.hpp"
+#include "protocol/ws_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
-#include "transport/codec/ws_codec.hpp"
 
 namespace ws = relay::ws;
 

@@ -1,7 +1,7 @@
-// The access rules every path goes through (actors/access.hpp).
+// The access rules every path goes through (actors/chat/access.hpp).
 #include <gtest/gtest.h>
 
-#include "actors/access.hpp"
+#include "actors/chat/access.hpp"
 
 using namespace relay;
 

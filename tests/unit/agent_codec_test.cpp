@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "transport/codec/agent_codec.hpp"
+#include "protocol/agent_codec.hpp"
 
 namespace json = boost::json;
 using namespace relay::codec::agents;

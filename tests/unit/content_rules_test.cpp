@@ -1,6 +1,6 @@
 // What a message's content must be before it is stored: trimmed, 1..4000 characters,
 // UTF-8; and which bot a reply prefix tags it with.
-#include "actors/content_rules.hpp"
+#include "actors/chat/content_rules.hpp"
 
 #include <gtest/gtest.h>
 

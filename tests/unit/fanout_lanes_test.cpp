@@ -4,7 +4,7 @@
 
 #include <unordered_map>
 
-#include "actors/fanout_lanes.hpp"
+#include "actors/chat/fanout_lanes.hpp"
 
 using namespace relay;
 

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <caf/all.hpp>
 
-#include "actors/hall_directory.hpp"
+#include "actors/halls/directory.hpp"
 #include "actors/messages.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"

@@ -4,7 +4,7 @@
 
 #include <boost/json.hpp>
 
-#include "transport/codec/hall_codec.hpp"
+#include "protocol/hall_codec.hpp"
 
 using namespace relay;
 namespace hc = relay::codec::halls;

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/hall_state.hpp"
+#include "actors/halls/state.hpp"
 
 using namespace relay;
 

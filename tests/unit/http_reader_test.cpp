@@ -1,4 +1,4 @@
-#include "transport/codec/http_reader.hpp"
+#include "protocol/http_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "transport/codec/json_codec.hpp"
-#include "transport/codec/json_detail.hpp"
-#include "transport/codec/ws_codec.hpp"
+#include "protocol/json_codec.hpp"
+#include "protocol/json_detail.hpp"
+#include "protocol/ws_codec.hpp"
 
 namespace json = boost::json;
 using namespace relay;

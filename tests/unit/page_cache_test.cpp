@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "actors/page_cache.hpp"
+#include "actors/chat/page_cache.hpp"
 #include "actors/resume_page.hpp"
 
 using namespace relay;

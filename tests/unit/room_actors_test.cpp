@@ -12,8 +12,8 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
-#include "actors/connection.hpp"
-#include "actors/directory.hpp"
+#include "actors/chat/connection.hpp"
+#include "actors/chat/directory.hpp"
 #include "actors/messages.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"

@@ -1,4 +1,4 @@
-#include "transport/codec/ws_codec.hpp"
+#include "protocol/ws_codec.hpp"
 
 #include <gtest/gtest.h>
 

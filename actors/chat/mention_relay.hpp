@@ -1,0 +1,27 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/agents/messages.hpp"
+
+namespace relay {
+
+struct mention_params {
+  caf::actor hub;
+  caf::actor channel;  // where the answer is shown and posted
+  storage::room_row room;
+  storage::user_row bot;
+  std::string agent_id;
+  storage::message_row message;  // the mention
+};
+
+/// One @mention of an agent-bound bot, from event to answer. It plays the app's part
+/// of the agent relay for the room: the agent's tokens become `ai_token` frames for
+/// the channel's subscribers (ephemeral: shed first under backpressure), its reply is
+/// posted as a normal, durable message from the bot (idempotent on the event id), and
+/// `ai_reply` tells clients the bot is done (with `error` for AGENT_OFFLINE,
+/// AGENT_TIMEOUT …). While it runs the bot shows as typing.
+caf::actor spawn_mention_relay(caf::local_actor* parent, mention_params params);
+
+}  // namespace relay

@@ -1,0 +1,219 @@
+#include "actors/chat/room.hpp"
+
+#include "core/metrics.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/chat/channel.hpp"
+#include "actors/chat/content_rules.hpp"
+#include "actors/chat/room_state.hpp"
+#include "actors/store_call.hpp"
+#include "protocol/json_codec.hpp"
+
+namespace relay {
+
+void add_channel(room_actor* self, storage::channel_row row, access::member_set members, bool fresh,
+                 const frame_ptr& announce) {
+  auto& st = self->state;
+  channel_params cp{st.p.row.id,
+                    row,
+                    st.p.writer,
+                    st.p.readers,
+                    st.p.ring_messages,
+                    st.p.sync_messages,
+                    st.p.page_cache_bytes,
+                    fresh,
+                    caf::actor_cast<caf::actor>(self)};
+  auto a = spawn_channel(self, std::move(cp));
+  auto id = row.id;
+  auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
+  if (!fresh) return;
+  for (auto& [sink_id, sub] : st.subs) {
+    if (!can_see(entry, sub.who.user)) continue;
+    self->send(entry.actor, subscribe_atom::value, sub);
+    if (announce) sub.sink->push(announce);
+  }
+}
+
+namespace {
+
+write_outcome failure(errc c, std::string msg) {
+  write_outcome out;
+  out.error = make_error(c, std::move(msg));
+  return out;
+}
+
+std::vector<std::string> visible_ids(const room_state& st, const storage::user_row& u) {
+  std::vector<std::string> out;
+  for (auto& [id, ch] : st.channels)
+    if (can_see(ch, u)) out.push_back(id);
+  return out;
+}
+
+// A post starting with a registered bot's reply prefix is shown as that bot's reply
+// (`bot`: its login; the longest prefix wins). The built-in `yeeyee:` stays "yee".
+std::string registered_bot_tag(const room_state& st, std::string_view content) {
+  if (!bot_tag(content).empty()) return {};
+  const storage::bot_row* best = nullptr;
+  for (auto& b : st.bots)
+    if (!b.prefix.empty() && content.starts_with(b.prefix) &&
+        (!best || b.prefix.size() > best->prefix.size()))
+      best = &b;
+  return best ? best->user.login : std::string{};
+}
+
+// Sends a write to the store writer and, once it is committed, hands the changed
+// message to its channel (`Mirror` atom) to update the ring and broadcast.
+template <class Mirror, class... Ts>
+caf::typed_response_promise<write_outcome> write_and_mirror(room_actor* self, Mirror mirror,
+                                                            Ts&&... xs) {
+  auto rp = self->make_response_promise<write_outcome>();
+  self->request(self->state.p.writer, caf::infinite, std::forward<Ts>(xs)...)
+      .then(
+          [=](write_outcome& out) mutable {
+            auto it = self->state.channels.find(out.message.channel_id);
+            if (!out.error && it != self->state.channels.end())
+              self->send(it->second.actor, mirror, out.message);
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& err) mutable { rp.deliver(failure(errc::unavailable, to_string(err))); });
+  return rp;
+}
+
+// Everything the room needs before it serves anyone: channels with their members,
+// the whitelist and the owner's profile.
+struct room_load {
+  std::vector<storage::channel_row> channels;
+  std::vector<storage::channel_member_row> members;
+  std::vector<storage::whitelist_row> whitelist;
+  std::optional<storage::user_row> owner;
+  std::vector<storage::bot_row> bots;
+};
+
+void load(room_actor* self) {
+  auto box = std::make_shared<room_load>();
+  store_job job = [box, room = self->state.p.row](storage::store& db) {
+    box->channels = db.list_channels(room.id);
+    box->members = db.list_channel_members(room.id);
+    box->whitelist = db.list_whitelist(room.id);
+    box->bots = db.list_bots(room.id);
+    if (room.owner_id) box->owner = db.find_user(*room.owner_id);
+    if (db.last_error()) throw std::runtime_error(db.last_error().message);
+  };
+  // `await`: nothing else is handled until the room knows who may see what.
+  self->request(self->state.p.readers, caf::infinite, job_atom::value, std::move(job))
+      .await(
+          [self, box](bool ok) {
+            if (!ok) return self->quit(caf::make_error(caf::sec::runtime_error, "room load"));
+            auto& st = self->state;
+            std::map<std::string, access::member_set> members;
+            for (auto& m : box->members) members[m.channel_id].insert(m.user_id);
+            for (auto& r : box->channels) {
+              auto id = r.id;
+              add_channel(self, std::move(r), std::move(members[id]), false);
+            }
+            st.whitelist = std::move(box->whitelist);
+            st.bots = std::move(box->bots);
+            st.owner = std::move(box->owner);
+          },
+          [self](caf::error& err) { self->quit(err); });
+}
+
+caf::message_handler live_traffic(room_actor* self) {
+  return {
+      [=](join_atom, const subscription& sub, const caf::actor& conn) {
+        auto& st = self->state;
+        if (!can_enter(st, sub.who.user)) return -1;
+        st.subs[sub.sink->id()] = sub;
+        int n = 0;
+        for (auto& [id, ch] : st.channels) {
+          if (!can_see(ch, sub.who.user)) continue;
+          self->send(ch.actor, subscribe_atom::value, sub, conn);
+          ++n;
+        }
+        return n;
+      },
+      [=](leave_atom, std::uint64_t sink_id) {
+        auto& st = self->state;
+        st.subs.erase(sink_id);
+        for (auto& [id, ch] : st.channels) self->send(ch.actor, unsub_atom::value, sink_id);
+      },
+      [=](post_atom, post_request& req) -> caf::result<write_outcome> {
+        auto& st = self->state;
+        if (!can_enter(st, req.from.user))
+          return failure(errc::forbidden, "this room is whitelist-only");
+        auto* ch = visible_channel(st, req.channel_id, req.from.user);
+        if (!ch) return failure(errc::not_found, "no such channel in this room");
+        req.bot = registered_bot_tag(st, req.content);
+        self->delegate(ch->actor, post_atom::value, std::move(req));
+        return caf::delegated<write_outcome>{};
+      },
+      [=](edit_atom, edit_request& req) {
+        req.visible_channels = visible_ids(self->state, req.from.user);
+        return write_and_mirror(self, edit_atom::value, edit_atom::value, self->state.p.row.id,
+                                std::move(req));
+      },
+      [=](delete_atom, delete_request& req) {
+        req.visible_channels = visible_ids(self->state, req.from.user);
+        auto owner = self->state.p.row.owner_id.value_or("");
+        return write_and_mirror(self, delete_atom::value, delete_atom::value, self->state.p.row.id,
+                                std::move(owner), std::move(req));
+      },
+      [=](info_atom, const principal& who) {
+        auto& st = self->state;
+        room_info info{
+            st.p.row, st.owner, {}, can_enter(st, who.user), access::is_owner(st.p.row, who.user)};
+        if (!info.may_enter) return info;
+        for (auto& [id, ch] : st.channels) {
+          if (id.empty() || !can_see(ch, who.user)) continue;
+          info.channels.push_back(ch.row);
+          info.channels.back().member_count = static_cast<std::int64_t>(ch.members.size());
+        }
+        return info;
+      },
+      [=](typing_atom, const std::string& channel_id, const principal& who) {
+        auto* ch = visible_channel(self->state, channel_id, who.user);
+        if (ch) self->send(ch->actor, typing_atom::value, who);
+        return ch != nullptr;  // false: no such channel for this user (an error frame)
+      },
+  };
+}
+
+// Once a second a probe goes through the room's mailbox: its wait is what the backlog
+// in front of it costs, and the room counts what is still queued behind it.
+void probe_mailbox(room_actor* self) {
+  auto due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  self->delayed_send(self, std::chrono::seconds(1), sample_atom::value,
+                     static_cast<std::int64_t>(due.time_since_epoch().count()));
+}
+
+void probed(std::int64_t due) {
+  auto waited = std::chrono::steady_clock::now().time_since_epoch().count() - due;
+  std::chrono::steady_clock::duration d(std::max<std::int64_t>(waited, 0));
+  metrics::get().room_mailbox_wait.observe(std::chrono::duration<double>(d).count());
+}
+
+caf::behavior room(room_actor* self, room_params params) {
+  self->state.p = std::move(params);
+  add_channel(self, storage::channel_row{}, {}, false);
+  load(self);
+  probe_mailbox(self);
+  caf::message_handler sampling{[=](sample_atom, std::int64_t due) {
+    probed(due);
+    // Only the actor itself may count its mailbox (the count takes in what has arrived).
+    metrics::get().room_mailbox.observe(static_cast<double>(self->mailbox().size()));
+    probe_mailbox(self);
+  }};
+  return live_traffic(self)
+      .or_else(room_management(self))
+      .or_else(room_bots(self))
+      .or_else(sampling);
+}
+
+}  // namespace
+
+caf::actor spawn_room(caf::local_actor* parent, room_params params) {
+  return parent->spawn(room, std::move(params));
+}
+
+}  // namespace relay

@@ -1,0 +1,78 @@
+// The room's bots: registering them (owner only) and turning @mentions of
+// agent-bound bots into agent relay events.
+
+#include <cctype>
+
+#include "actors/chat/mention_relay.hpp"
+#include "actors/chat/room_state.hpp"
+#include "actors/store_call.hpp"
+
+namespace relay {
+
+namespace {
+
+bool login_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+
+// "@login" as a word, case-insensitively: "hi @Helper!" mentions helper, "@helpers" does not.
+bool mentions(const std::string& text, const std::string& login) {
+  for (auto at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1)) {
+    if (at > 0 && login_char(text[at - 1])) continue;
+    if (text.size() - at - 1 < login.size()) return false;
+    bool same = true;
+    for (std::size_t i = 0; i < login.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(text[at + 1 + i])) ==
+             std::tolower(static_cast<unsigned char>(login[i]));
+    auto end = at + 1 + login.size();
+    if (same && (end == text.size() || !login_char(text[end]))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+caf::message_handler room_bots(room_actor* self) {
+  using R = storage::result<storage::bot_row>;
+  return {
+      [=](bot_atom, const principal& who, storage::bot_row& req) {
+        auto rp = self->make_response_promise<R>();
+        auto& st = self->state;
+        if (!access::is_owner(st.p.row, who.user)) {
+          rp.deliver(R::fail(errc::forbidden, "only the room owner can add bots"));
+          return rp;
+        }
+        store_call<R>(
+            self, st.p.writer,
+            [room = st.p.row.id, req](storage::store& db) {
+              return db.create_bot(room, req.user.login, req.user.name, req.agent_id, req.prefix);
+            },
+            [self, rp](R& r) mutable {
+              if (r) self->state.bots.push_back(*r.value);
+              rp.deliver(std::move(r));
+            },
+            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+        return rp;
+      },
+      [=](bot_atom, list_atom, const principal& who) {
+        if (!can_enter(self->state, who.user)) return std::vector<storage::bot_row>{};
+        return self->state.bots;
+      },
+      [=](mention_atom, const storage::message_row& m) {
+        auto& st = self->state;
+        if (!st.p.agent_hub) return;
+        auto ch = st.channels.find(m.channel_id);
+        if (ch == st.channels.end()) return;
+        for (auto& b : st.bots) {
+          // A bot never answers itself, so two bots cannot loop on each other's replies
+          // through their own messages.
+          if (b.agent_id.empty() || m.author.id == b.user.id || !mentions(m.content, b.user.login))
+            continue;
+          spawn_mention_relay(self,
+                              {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id, m});
+        }
+      },
+  };
+}
+
+}  // namespace relay

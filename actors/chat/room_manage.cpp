@@ -1,0 +1,397 @@
+// The room's owner and membership operations. Every rule comes from actors/chat/access.hpp;
+// every write goes through the store writer and changes the room's memory only after
+// it has committed.
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/chat/room_state.hpp"
+#include "actors/store_call.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/login.hpp"
+#include "protocol/json_codec.hpp"
+#include "protocol/room_codec.hpp"
+
+namespace relay {
+
+namespace {
+
+template <class T>
+using promise = caf::typed_response_promise<storage::result<T>>;
+
+write_outcome failure(const error_info& e) {
+  write_outcome out;
+  out.error = e;
+  return out;
+}
+
+write_outcome failure(errc c, std::string msg) {
+  return failure(make_error(c, std::move(msg)));
+}
+
+// Handlers answer through a promise on every path, the refusals included.
+template <class T>
+caf::typed_response_promise<T> answer(room_actor* self, T value) {
+  auto rp = self->make_response_promise<T>();
+  rp.deliver(std::move(value));
+  return rp;
+}
+
+template <class T>
+caf::typed_response_promise<storage::result<T>> refused(room_actor* self, errc c, std::string msg) {
+  return answer(self, refuse<T>(c, std::move(msg)));
+}
+
+bool owns(const room_state& st, const principal& who) {
+  return access::is_owner(st.p.row, who.user);
+}
+
+// Resolves logins to users; fails naming the unknown ones.
+template <class Then, class Fail>
+void resolve_logins(room_actor* self, std::vector<std::string> logins, Then then, Fail fail) {
+  store_call<std::vector<storage::user_row>>(
+      self, self->state.p.readers,
+      [logins](storage::store& db) { return db.find_users_by_logins(logins); },
+      [logins, then, fail](std::vector<storage::user_row>& users) mutable {
+        std::string unknown;
+        for (auto& l : logins) {
+          bool found = std::any_of(users.begin(), users.end(),
+                                   [&](auto& u) { return same_login(l, u.login); });
+          if (!found) unknown += (unknown.empty() ? "" : ", ") + l;
+        }
+        if (!unknown.empty()) return fail(make_error(errc::not_found, "unknown login: " + unknown));
+        then(users);
+      },
+      fail);
+}
+
+// Creates the channel row and its members, then brings it to life in the room.
+void create_and_announce(room_actor* self, caf::typed_response_promise<write_outcome> rp,
+                         storage::channel_row row, access::member_set members, bool direct) {
+  std::vector<std::string> ids(members.begin(), members.end());
+  store_call<storage::result<storage::channel_row>>(
+      self, self->state.p.writer,
+      [row, ids](storage::store& db) { return db.create_channel(row, ids); },
+      [self, rp, members, direct](storage::result<storage::channel_row>& r) mutable {
+        if (!r) {
+          rp.deliver(failure(r.error));
+          return;
+        }
+        auto ch = *r.value;
+        ch.member_count = static_cast<std::int64_t>(members.size());
+        auto f = make_frame(direct ? codec::encode_direct_created(ch)
+                                   : codec::encode_channel_created(ch));
+        add_channel(self, ch, std::move(members), true, f);
+        write_outcome out;
+        out.channel = std::move(ch);
+        rp.deliver(std::move(out));
+      },
+      [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
+}
+
+caf::typed_response_promise<write_outcome> create_channel(room_actor* self, channel_request& req) {
+  auto& st = self->state;
+  if (!st.p.row.owner_id)
+    return answer(
+        self, failure(errc::forbidden, "the lobby has no owner: channels cannot be created in it"));
+  if (!access::may_create_channel(st.p.row, req.from.user))
+    return answer(self, failure(errc::forbidden, "only the room owner can create channels"));
+  if (req.row.visibility == "personal" && !req.invite_logins.empty())
+    return answer(self, failure(errc::bad_request, "a personal channel has no invitees"));
+  req.row.room_id = st.p.row.id;
+  auto rp = self->make_response_promise<write_outcome>();
+  access::member_set members{req.from.user.id};
+  resolve_logins(
+      self, req.invite_logins,
+      [self, rp, row = req.row, members](std::vector<storage::user_row>& users) mutable {
+        for (auto& u : users) members.insert(u.id);
+        create_and_announce(self, rp, std::move(row), std::move(members), false);
+      },
+      [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
+  return rp;
+}
+
+caf::typed_response_promise<write_outcome> open_dm(room_actor* self, dm_request& req) {
+  auto& st = self->state;
+  if (!can_enter(st, req.from.user))
+    return answer(self, failure(errc::forbidden, "this room is whitelist-only"));
+  if (req.logins.empty() || req.logins.size() > 16)
+    return answer(self, failure(errc::bad_request, "logins must name 1..16 people"));
+  auto rp = self->make_response_promise<write_outcome>();
+  resolve_logins(
+      self, req.logins,
+      [self, rp, from = req.from](std::vector<storage::user_row>& users) mutable {
+        auto& st = self->state;
+        std::vector<storage::user_row> parties{from.user};
+        for (auto& u : users)
+          if (u.id != from.user.id) parties.push_back(u);
+        if (parties.size() < 2) {
+          rp.deliver(failure(errc::bad_request, "a DM needs someone besides you"));
+          return;
+        }
+        for (auto& u : parties)
+          if (!can_enter(st, u)) {
+            rp.deliver(failure(errc::forbidden, u.login + " has no access to this room"));
+            return;
+          }
+        std::sort(parties.begin(), parties.end(),
+                  [](auto& a, auto& b) { return a.login < b.login; });
+        std::vector<std::string> ids;
+        std::string name;
+        for (auto& u : parties) {
+          ids.push_back(u.id);
+          name += (name.empty() ? "" : ", ") + u.login;
+        }
+        std::sort(ids.begin(), ids.end());
+        std::string key;
+        for (auto& id : ids) key += id + ",";
+        // The slug is a function of the parties, so the store's unique (room, slug)
+        // makes "created once, reused after" hold even across nodes.
+        auto slug = "dm-" + sha256_hex(key).substr(0, 24);
+        for (auto& [id, ch] : st.channels)
+          if (ch.row.slug == slug) {
+            write_outcome out;
+            out.channel = ch.row;
+            out.channel->member_count = static_cast<std::int64_t>(ch.members.size());
+            out.duplicate = true;
+            {
+              rp.deliver(std::move(out));
+              return;
+            }
+          }
+        storage::channel_row row;
+        row.id = make_id("ch");
+        row.room_id = st.p.row.id;
+        row.slug = slug;
+        row.name = name;
+        row.visibility = "dm";
+        row.created_by = from.user.id;
+        row.created_at = now_ms();
+        create_and_announce(self, rp, std::move(row), {ids.begin(), ids.end()}, true);
+      },
+      [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
+  return rp;
+}
+
+caf::typed_response_promise<write_outcome> delete_channel(room_actor* self, const principal& who,
+                                                          const std::string& channel_id) {
+  auto& st = self->state;
+  if (channel_id.empty())
+    return answer(self, failure(errc::bad_request, "the room-wide thread cannot be deleted"));
+  auto* ch = visible_channel(st, channel_id, who.user);
+  if (!ch || !can_enter(st, who.user))
+    return answer(self, failure(errc::not_found, "no such channel"));
+  if (!access::may_delete_channel(st.p.row, ch->row, who.user))
+    return answer(self, failure(errc::forbidden,
+                                "only the room owner or the channel's creator can delete it"));
+  auto rp = self->make_response_promise<write_outcome>();
+  store_call<bool>(
+      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id); },
+      [self, rp, channel_id](bool deleted) mutable {
+        auto& st = self->state;
+        auto it = st.channels.find(channel_id);
+        if (!deleted || it == st.channels.end()) {
+          rp.deliver(failure(errc::not_found, "no such channel"));
+          return;
+        }
+        auto f = make_frame(codec::encode_channel_deleted(channel_id));
+        for (auto& [id, sub] : st.subs)
+          if (can_see(it->second, sub.who.user)) sub.sink->push(f);
+        write_outcome out;
+        out.channel = it->second.row;
+        // Unlinked first: the channel's exit must not take the room down with it.
+        self->unlink_from(it->second.actor);
+        self->send_exit(it->second.actor, caf::exit_reason::user_shutdown);
+        st.channels.erase(it);
+        rp.deliver(std::move(out));
+      },
+      [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
+  return rp;
+}
+
+caf::typed_response_promise<storage::result<storage::room_row>> update_room(
+    room_actor* self, const principal& who, storage::room_patch& patch) {
+  using R = storage::result<storage::room_row>;
+  auto& st = self->state;
+  if (!st.p.row.owner_id)
+    return refused<storage::room_row>(self, errc::forbidden, "the lobby has no owner");
+  if (!owns(st, who))
+    return refused<storage::room_row>(self, errc::forbidden, "only the owner can do this");
+  auto rp = self->make_response_promise<R>();
+  store_call<R>(
+      self, st.p.writer,
+      [id = st.p.row.id, patch](storage::store& db) { return db.update_room(id, patch); },
+      [self, rp](R& r) mutable {
+        if (r) {
+          auto& st = self->state;
+          st.p.row = *r.value;
+          auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
+          for (auto& [id, sub] : st.subs) sub.sink->push(f);
+          // Gating a room shuts out whoever is no longer let in, at once.
+          std::erase_if(st.subs, [&](auto& kv) {
+            if (can_enter(st, kv.second.who.user)) return false;
+            for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
+            kv.second.sink->close(1008, "this room is now whitelist-only");
+            return true;
+          });
+        }
+        rp.deliver(std::move(r));
+      },
+      [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+  return rp;
+}
+
+// Runs an owner-only store call and answers its result.
+template <class T, class F, class After>
+caf::typed_response_promise<storage::result<T>> owner_call(room_actor* self, const principal& who,
+                                                           const caf::actor& store, F fn,
+                                                           After after) {
+  using R = storage::result<T>;
+  if (!owns(self->state, who))
+    return refused<T>(self, errc::forbidden, "only the room owner can do this");
+  auto rp = self->make_response_promise<R>();
+  store_call<R>(
+      self, store, std::move(fn),
+      [rp, after](R& r) mutable {
+        if (r) after(*r.value);
+        rp.deliver(std::move(r));
+      },
+      [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+  return rp;
+}
+
+// A decision and the whitelist it leaves behind, read in the same transaction.
+struct decision {
+  storage::access_request_row request;
+  std::vector<storage::whitelist_row> whitelist;
+};
+
+}  // namespace
+
+caf::message_handler room_management(room_actor* self) {
+  using wl_list = std::vector<storage::whitelist_row>;
+  using requests = std::vector<storage::access_request_row>;
+  return {
+      [=](create_atom, channel_request& req) { return create_channel(self, req); },
+      [=](dm_atom, dm_request& req) { return open_dm(self, req); },
+      [=](delete_atom, channels_atom, const principal& who, const std::string& channel_id) {
+        return delete_channel(self, who, channel_id);
+      },
+      [=](update_atom, const principal& who, storage::room_patch& patch) {
+        return update_room(self, who, patch);
+      },
+      [=](whitelist_atom, const principal& who) {
+        if (!owns(self->state, who)) return refused<wl_list>(self, errc::forbidden, "owner only");
+        return answer(self, storage::result<wl_list>::ok(self->state.whitelist));
+      },
+      [=](whitelist_atom, add_atom, const principal& who, storage::whitelist_row& row) {
+        row.room_id = self->state.p.row.id;
+        row.added_by = who.user.id;
+        return owner_call<storage::whitelist_row>(
+            self, who, self->state.p.writer,
+            [row](storage::store& db) { return db.add_whitelist(row); },
+            [self](const storage::whitelist_row& w) { self->state.whitelist.push_back(w); });
+      },
+      [=](whitelist_atom, remove_atom, const principal& who, const std::string& entry_id) {
+        return owner_call<storage::whitelist_row>(
+            self, who, self->state.p.writer,
+            [room = self->state.p.row.id, entry_id](storage::store& db) {
+              auto gone = db.remove_whitelist(room, entry_id);
+              if (!gone)
+                return storage::result<storage::whitelist_row>::fail(errc::not_found,
+                                                                     "no such whitelist entry");
+              return storage::result<storage::whitelist_row>::ok(*gone);
+            },
+            // Existing sessions run out; only new joins are refused.
+            [self](const storage::whitelist_row& w) {
+              std::erase_if(self->state.whitelist, [&](auto& e) { return e.id == w.id; });
+            });
+      },
+      [=](access_atom, const principal& who, const std::string& note) {
+        using R = storage::result<storage::access_request_row>;
+        auto& st = self->state;
+        if (!st.p.row.owner_id || !st.p.row.whitelist_only)
+          return refused<storage::access_request_row>(self, errc::conflict,
+                                                      "this room is open: no request needed");
+        if (can_enter(st, who.user))
+          return refused<storage::access_request_row>(self, errc::conflict,
+                                                      "you already have access");
+        auto rp = self->make_response_promise<R>();
+        storage::access_request_row row;
+        row.room_id = st.p.row.id;
+        row.user_id = who.user.id;
+        row.login = who.user.login;
+        row.note = note;
+        row.state = "pending";
+        store_call<R>(
+            self, st.p.writer,
+            [row, owner = *st.p.row.owner_id, slug = st.p.row.slug](storage::store& db) {
+              auto r = db.create_access_request(row);
+              if (r) {
+                // The owner's notification is written in the same transaction.
+                storage::notification_row n;
+                n.user_id = owner;
+                n.kind = "access_request";
+                n.room_id = row.room_id;
+                n.ref_id = r.value->id;
+                n.body = codec::encode_access_notification(slug, *r.value);
+                db.create_notification(n);
+              }
+              return r;
+            },
+            [rp](R& r) mutable { rp.deliver(std::move(r)); },
+            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+        return rp;
+      },
+      [=](access_atom, list_atom, const principal& who) {
+        return owner_call<requests>(
+            self, who, self->state.p.readers,
+            [room = self->state.p.row.id](storage::store& db) {
+              return storage::result<requests>::ok(db.list_access_requests(room, "pending"));
+            },
+            [](const requests&) {});
+      },
+      [=](access_atom, decide_atom, const principal& who, const std::string& id, bool approve) {
+        using R = storage::result<storage::access_request_row>;
+        if (!owns(self->state, who))
+          return refused<storage::access_request_row>(self, errc::forbidden, "owner only");
+        auto rp = self->make_response_promise<R>();
+        store_call<storage::result<decision>>(
+            self, self->state.p.writer,
+            [room = self->state.p.row.id, id, approve, by = who.user.id](storage::store& db) {
+              auto r = db.decide_access_request(room, id, approve, by, now_ms());
+              if (!r) return storage::result<decision>::fail(r.error.code, r.error.message);
+              return storage::result<decision>::ok(decision{*r.value, db.list_whitelist(room)});
+            },
+            [self, rp](storage::result<decision>& r) mutable {
+              if (!r) {
+                rp.deliver(R::fail(r.error.code, r.error.message));
+                return;
+              }
+              self->state.whitelist = std::move(r.value->whitelist);
+              rp.deliver(R::ok(std::move(r.value->request)));
+            },
+            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+        return rp;
+      },
+      [=](members_atom, const principal& who) {
+        using users = std::vector<storage::user_row>;
+        using R = storage::result<users>;
+        if (!can_enter(self->state, who.user))
+          return refused<users>(self, errc::forbidden, "whitelist-only");
+        auto rp = self->make_response_promise<R>();
+        store_call<R>(
+            self, self->state.p.readers,
+            [room = self->state.p.row.id](storage::store& db) {
+              return R::ok(db.list_room_members(room));
+            },
+            [rp](R& r) mutable { rp.deliver(std::move(r)); },
+            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+        return rp;
+      },
+  };
+}
+
+}  // namespace relay

@@ -1,0 +1,80 @@
+// The caller's own things: API tokens and notifications.
+
+#include "actors/store_call.hpp"
+#include "api/common.hpp"
+#include "core/ids.hpp"
+#include "core/text.hpp"
+#include "protocol/room_codec.hpp"
+
+namespace relay::api {
+
+namespace {
+
+void create_token(self_ptr self, exchange_ptr x, const principal& who) {
+  auto body = codec::decode_token_body(x->req.body.empty() ? "{}" : x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  auto name = std::string{trim(std::get<codec::token_body>(body).name)};
+  if (name.empty()) name = "api";
+  if (utf8_length(name) > 80)
+    return fail(self, x, errc::bad_request, "name must be at most 80 characters");
+  // The secret is shown once, in this response; only its hash is stored.
+  auto secret = "rlt_" + random_hex(32);
+  self->request(x->ctx.writer, caf::infinite, token_atom::value, create_atom::value, who.user.id,
+                std::move(name), sha256_hex(secret))
+      .then(
+          [self, x, secret](token_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            ok(self, x, codec::encode_new_token(out.token, secret), 201);
+          },
+          on_fail(self, x));
+}
+
+void list_tokens(self_ptr self, exchange_ptr x, const principal& who) {
+  self->request(x->ctx.readers, caf::infinite, tokens_atom::value, who.user.id)
+      .then([self,
+             x](std::vector<storage::token_row>& ts) { ok(self, x, codec::encode_token_list(ts)); },
+            on_fail(self, x));
+}
+
+void revoke_token(self_ptr self, exchange_ptr x, const principal& who, std::string id) {
+  self->request(x->ctx.writer, caf::infinite, token_atom::value, revoke_atom::value, who.user.id,
+                id)
+      .then(
+          [self, x, id](token_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            // Committed: end the sockets this token opened, not only its next request.
+            self->send(x->ctx.registry, revoke_atom::value, id);
+            ok(self, x, R"({"ok":true})");
+          },
+          on_fail(self, x));
+}
+
+}  // namespace
+
+void serve_tokens(self_ptr self, exchange_ptr x, const principal& who) {
+  auto& path = x->req.path;
+  auto& m = x->req.method;
+  if (path.size() == 2) {
+    if (m == "GET") return list_tokens(self, x, who);
+    if (m == "POST") return create_token(self, x, who);
+    return wrong_method(self, x, "GET, POST");
+  }
+  if (path.size() == 3) {
+    if (m == "DELETE") return revoke_token(self, x, who, path[2]);
+    return wrong_method(self, x, "DELETE");
+  }
+  fail(self, x, errc::not_found, "no such endpoint");
+}
+
+void serve_notifications(self_ptr self, exchange_ptr x, const principal& who) {
+  if (x->req.method != "GET") return wrong_method(self, x, "GET");
+  store_call<std::vector<storage::notification_row>>(
+      self, x->ctx.readers,
+      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },
+      [self, x](std::vector<storage::notification_row>& ns) {
+        ok(self, x, codec::encode_notifications(ns));
+      },
+      [self, x](const error_info& e) { fail(self, x, e); });
+}
+
+}  // namespace relay::api

@@ -1,0 +1,116 @@
+#pragma once
+
+// What the REST handlers share: the exchange being served, error answers, and the
+// room lookup. Each handler file serves one group of routes of docs/api.md.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "api/request.hpp"
+#include "protocol/json_codec.hpp"
+
+namespace relay::api {
+
+using self_ptr = caf::event_based_actor*;
+
+struct exchange {
+  api_context ctx;
+  http_request req;
+  responder_ptr out;
+};
+using exchange_ptr = std::shared_ptr<exchange>;
+
+/// Answers `{error, code}` with the code's status, and ends the request actor.
+inline void fail(self_ptr self, const exchange_ptr& x, const error_info& e, header_list h = {}) {
+  if (e.code == errc::rate_limited && h.empty()) h.emplace_back("Retry-After", "1");
+  x->out->respond(http_status(e.code), codec::encode_error_body(e), std::move(h));
+  self->quit();
+}
+
+inline void fail(self_ptr self, const exchange_ptr& x, errc code, std::string msg) {
+  fail(self, x, error_info{code, std::move(msg)});
+}
+
+/// Answers 200 (or `status`) with a JSON body and ends the request actor.
+inline void ok(self_ptr self, const exchange_ptr& x, std::string body, int status = 200,
+               header_list h = {}) {
+  x->out->respond(status, std::move(body), std::move(h));
+  self->quit();
+}
+
+inline void wrong_method(self_ptr self, const exchange_ptr& x, const char* allow) {
+  error_info e{errc::method_not_allowed, std::string("allowed: ") + allow};
+  x->out->respond(405, codec::encode_error_body(e), {{"Allow", allow}});
+  self->quit();
+}
+
+/// Every store/actor failure ends the exchange with 503 instead of leaving the client hanging.
+inline auto on_fail(self_ptr self, exchange_ptr x) {
+  return [self, x](caf::error& err) {
+    spdlog::warn("request failed: {}", to_string(err));
+    fail(self, x, errc::unavailable, "service unavailable");
+  };
+}
+
+/// Answers a `storage::result<T>` from an actor: the encoded value or its error.
+template <class T, class Encode>
+auto answer_result(self_ptr self, exchange_ptr x, Encode encode, int status = 200) {
+  return [self, x, encode, status](storage::result<T>& r) {
+    if (!r) return fail(self, x, r.error);
+    ok(self, x, encode(*r.value), status);
+  };
+}
+
+/// Runs `next(room)` with the room actor for `slug`, or answers 404.
+template <class F>
+void with_room(self_ptr self, exchange_ptr x, const std::string& slug, F next) {
+  self->request(x->ctx.directory, caf::infinite, room_atom::value, slug)
+      .then(
+          [self, x, next](caf::actor& room) mutable {
+            if (!room) return fail(self, x, errc::not_found, "no such room");
+            next(room);
+          },
+          on_fail(self, x));
+}
+
+// Route groups, each in its own file.
+void serve_auth(self_ptr self, exchange_ptr x);                          // /auth/*
+void serve_tokens(self_ptr self, exchange_ptr x, const principal& who);  // /api/tokens
+void serve_rooms(self_ptr self, exchange_ptr x, const principal& who);   // /api/rooms…
+void serve_notifications(self_ptr self, exchange_ptr x, const principal& who);
+/// /api/rooms/:slug/{whitelist,access-requests}…, once the room is known.
+void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                       const room_info& info);
+/// /api/rooms/:slug/messages…
+void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                    const room_info& info);
+
+/// /v1/ws/agent and /v1/ws/app (their own tokens).
+void serve_relay_socket(self_ptr self, exchange_ptr x);
+/// /v1/halls…, /v1/usage (hall API keys) and /v1/livekit/webhook (LiveKit's signature).
+void serve_halls(self_ptr self, exchange_ptr x);
+/// True for the first path segments after /v1 that serve_halls answers.
+bool is_hall_route(const std::string& segment);
+/// /v1/agents and /v1/apps, for signed-in admins.
+void serve_admin(self_ptr self, exchange_ptr x, const principal& who);
+
+/// Adds to `resume` where the client is in the visible channels it does not name (new
+/// since it left, or an SSE id's other channels; actors/chat/resume_guess.hpp), read on a
+/// store reader, then calls `then`. A store error leaves `resume` as named.
+void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info, cursor_map resume,
+                     std::function<void(cursor_map)> then);
+
+/// Same-origin check for requests authenticated by cookie (CSRF and cross-site
+/// WebSocket hijacking): true when there is no Origin or it is allowed.
+bool origin_allowed(const api_context& ctx, const std::string& origin);
+
+/// Sets a fresh session cookie for `user_id` and answers with a 302 to `next`.
+void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
+                   const std::string& next);
+
+}  // namespace relay::api

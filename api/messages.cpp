@@ -1,0 +1,140 @@
+// /api/rooms/:slug/messages: history (only channels the caller can see), posting
+// (same fan-out and ack semantics as the socket, same per-user send limit), edits
+// and deletes.
+
+#include <charconv>
+#include <limits>
+
+#include "actors/chat/content_rules.hpp"
+#include "api/common.hpp"
+#include "core/clock.hpp"
+
+namespace relay::api {
+
+namespace {
+
+std::optional<std::int64_t> int_param(const exchange_ptr& x, const std::string& key, bool& bad) {
+  auto* v = x->req.param(key);
+  if (!v) return std::nullopt;
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  // More digits than an int64 holds is still a number: a limit that large is capped
+  // like any other, a seq that large is past every message.
+  if (ec == std::errc::result_out_of_range && p == v->data() + v->size() && v->front() != '-')
+    return std::numeric_limits<std::int64_t>::max();
+  if (ec != std::errc{} || p != v->data() + v->size()) {
+    bad = true;
+    return std::nullopt;
+  }
+  return n;
+}
+
+void answer_outcome(self_ptr self, const exchange_ptr& x, const write_outcome& out, int status,
+                    std::string body) {
+  if (out.error) return fail(self, x, out.error);
+  ok(self, x, std::move(body), status);
+}
+
+void list_messages(self_ptr self, exchange_ptr x, const room_info& info) {
+  storage::message_query q;
+  q.room_id = info.room.id;
+  bool bad = false;
+  if (auto* ch = x->req.param("channelId")) q.channel_id = codec::channel_from_wire(*ch);
+  if (auto* t = x->req.param("beforeCreatedAt")) {
+    q.before_created_at = parse_iso8601(*t);
+    if (!q.before_created_at) bad = true;
+  }
+  if (auto* id = x->req.param("beforeId")) q.before_id = *id;
+  q.after_seq = int_param(x, "afterSeq", bad);
+  auto limit = int_param(x, "limit", bad).value_or(20);
+  if (bad || limit < 1)
+    return fail(self, x, errc::bad_request, "invalid query: limit, afterSeq or beforeCreatedAt");
+  if (q.after_seq && !q.channel_id)
+    return fail(self, x, errc::bad_request, "afterSeq needs channelId");
+  // `info.channels` holds only what the caller can see: hidden and unknown are both 404,
+  // and "everything" means the room-wide thread plus the visible channels.
+  std::vector<std::string> visible{""};
+  for (auto& c : info.channels) visible.push_back(c.id);
+  if (q.channel_id) {
+    if (std::find(visible.begin(), visible.end(), *q.channel_id) == visible.end())
+      return fail(self, x, errc::not_found, "no such channel");
+  } else {
+    q.channel_ids = std::move(visible);
+  }
+  // One extra row tells whether another page exists.
+  auto page_size = static_cast<std::size_t>(std::min<std::int64_t>(limit, 100));
+  q.limit = static_cast<int>(page_size) + 1;
+  self->request(x->ctx.readers, caf::infinite, list_atom::value, q)
+      .then(
+          [self, x, page_size,
+           by_seq = q.after_seq.has_value()](std::vector<storage::message_row>& ms) {
+            bool more = ms.size() > page_size;
+            if (more) ms.resize(page_size);
+            ok(self, x, codec::encode_message_page(ms, more, by_seq));
+          },
+          on_fail(self, x));
+}
+
+void post_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+  auto body = codec::decode_post_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  auto& b = std::get<codec::post_body>(body);
+  auto checked = check_content(b.content, x->ctx.max_content_chars);
+  if (checked.error) return fail(self, x, checked.error);
+  if (x->ctx.user_sends)
+    if (auto wait = x->ctx.user_sends->take(who.user.id, now_ms()))
+      return fail(self, x, make_error(errc::rate_limited, "sending too fast; slow down"),
+                  {{"Retry-After", std::to_string((wait + 999) / 1000)}});
+  post_request req{
+      who, std::move(b.channel_id), std::move(b.client_msg_id), std::move(checked.text), {}};
+  self->request(room, caf::infinite, post_atom::value, std::move(req))
+      .then(
+          [self, x](write_outcome& out) {
+            answer_outcome(self, x, out, out.duplicate ? 200 : 201,
+                           out.error ? "" : codec::encode_message(out.message));
+          },
+          on_fail(self, x));
+}
+
+void edit_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                  std::string id) {
+  auto body = codec::decode_edit_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  auto checked = check_content(std::get<codec::edit_body>(body).content, x->ctx.max_content_chars);
+  if (checked.error) return fail(self, x, checked.error);
+  self->request(room, caf::infinite, edit_atom::value,
+                edit_request{who, std::move(id), std::move(checked.text), {}})
+      .then(
+          [self, x](write_outcome& out) {
+            answer_outcome(self, x, out, 200, out.error ? "" : codec::encode_message(out.message));
+          },
+          on_fail(self, x));
+}
+
+void delete_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                    std::string id) {
+  self->request(room, caf::infinite, delete_atom::value, delete_request{who, std::move(id), {}})
+      .then([self, x](write_outcome& out) { answer_outcome(self, x, out, 200, R"({"ok":true})"); },
+            on_fail(self, x));
+}
+
+}  // namespace
+
+void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                    const room_info& info) {
+  auto& path = x->req.path;
+  auto& m = x->req.method;
+  if (path.size() == 4) {
+    if (m == "GET") return list_messages(self, x, info);
+    if (m == "POST") return post_message(self, x, who, room);
+    return wrong_method(self, x, "GET, POST");
+  }
+  if (path.size() == 5) {
+    if (m == "PATCH") return edit_message(self, x, who, room, path[4]);
+    if (m == "DELETE") return delete_message(self, x, who, room, path[4]);
+    return wrong_method(self, x, "PATCH, DELETE");
+  }
+  fail(self, x, errc::not_found, "no such endpoint");
+}
+
+}  // namespace relay::api

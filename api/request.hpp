@@ -1,0 +1,55 @@
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/http_exchange.hpp"
+#include "auth/livekit.hpp"
+#include "auth/oauth.hpp"
+#include "core/rate_limit.hpp"
+#include "core/stream_cursors.hpp"
+
+namespace relay {
+
+struct api_context {
+  caf::actor directory;
+  caf::actor writer;
+  caf::actor readers;
+  caf::actor registry;
+  std::size_t max_content_chars = 4000;
+
+  // -- identity and access ------------------------------------------------------
+  std::string secret;                           // signs session and OAuth-state cookies
+  std::string public_url;                       // e.g. http://127.0.0.1:8080 (no trailing /)
+  std::vector<std::string> allowed_origins;     // for cookie-authenticated requests
+  bool secure_cookies = false;                  // public URL is https
+  std::optional<auth::oauth_config> oauth;      // none: sign-in with GitHub is off
+  bool dev_login = false;                       // effective: configured on and loopback-only
+  std::shared_ptr<keyed_limiter> user_sends;    // per-user send bucket, shared process-wide
+  std::shared_ptr<byte_budget> resume_budget;   // bytes/s all paged resumes share
+  std::shared_ptr<stream_cursors> sse_cursors;  // what SSE streams wrote, for their reconnects
+  std::int64_t max_connections_per_user = 32;
+
+  // -- agent relay -------------------------------------------------------------------
+  caf::actor agent_hub;
+  std::vector<std::string> admins;            // logins allowed on the /v1 admin API
+  std::shared_ptr<keyed_limiter> app_events;  // per-app event bucket
+
+  // -- halls (docs/halls.md) ---------------------------------------------------------
+  caf::actor halls;                    // the hall directory
+  auth::livekit::credentials livekit;  // empty: joins and webhooks answer 503
+  std::string livekit_url;             // handed to clients with their join token
+  std::int64_t hall_token_ttl_seconds = 600;
+};
+
+/// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies
+/// the rules, asks the room or the store, and answers through the responder. Lives
+/// for one request; room streams are handed to the responder as `stream(...)`.
+void spawn_api_request(caf::actor_system& sys, const api_context& ctx, http_request req,
+                       responder_ptr out);
+
+}  // namespace relay

@@ -1,0 +1,283 @@
+// /api/rooms: creating rooms, their settings, channels, DMs and members. The room
+// actor applies the rules (actors/chat/access.hpp); this file checks input and maps
+// outcomes to HTTP.
+
+#include "actors/chat/access.hpp"
+#include "actors/chat/resume_guess.hpp"
+#include "actors/store_call.hpp"
+#include "api/common.hpp"
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/text.hpp"
+#include "protocol/room_codec.hpp"
+
+namespace relay::api {
+
+namespace {
+
+std::optional<error_info> check_room_slug(const std::string& slug) {
+  if (!access::valid_slug(slug))
+    return make_error(errc::bad_request, "slug must be 1..64 of a-z 0-9 - _");
+  if (access::reserved_room_slug(slug))
+    return make_error(errc::conflict, "slug '" + slug + "' is reserved");
+  return std::nullopt;
+}
+
+void create_room(self_ptr self, exchange_ptr x, const principal& who) {
+  auto body = codec::decode_room_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  auto& b = std::get<codec::room_body>(body);
+  if (auto e = check_room_slug(b.slug)) return fail(self, x, *e);
+  storage::room_row row;
+  row.created_at = now_ms();
+  row.id = make_id("room", row.created_at);
+  row.slug = b.slug;
+  row.display_name = b.display_name;
+  row.description = b.description;
+  row.accent_colors = b.accent_colors;
+  row.owner_id = who.user.id;
+  using R = storage::result<storage::room_row>;
+  store_call<R>(
+      self, x->ctx.writer, [row](storage::store& db) { return db.create_room(row); },
+      [self, x, owner = who.user](R& r) {
+        if (!r)
+          return fail(self, x,
+                      r.error.code == errc::conflict ? make_error(errc::conflict, "slug is taken")
+                                                     : r.error);
+        ok(self, x, codec::encode_room(*r.value, owner), 201);
+      },
+      [self, x](const error_info& e) { fail(self, x, e); });
+}
+
+void update_room(self_ptr self, exchange_ptr x, const principal& who, const room_info& info,
+                 storage::room_patch patch) {
+  if (patch.slug && *patch.slug != info.room.slug)
+    if (auto e = check_room_slug(*patch.slug)) return fail(self, x, *e);
+  using R = storage::result<storage::room_row>;
+  self->request(x->ctx.directory, caf::infinite, update_atom::value, info.room.slug, who,
+                std::move(patch))
+      .then(
+          [self, x, owner = info.owner](R& r) {
+            if (!r) return fail(self, x, r.error);
+            ok(self, x, codec::encode_room(*r.value, owner));
+          },
+          on_fail(self, x));
+}
+
+void create_channel(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+  auto body = codec::decode_channel_create(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  auto b = std::get<codec::channel_create_body>(std::move(body));
+  auto name = std::string{trim(b.name)};
+  if (name.empty() || utf8_length(name) > 80)
+    return fail(self, x, errc::bad_request, "name must be 1..80 characters");
+  if (!access::valid_slug(b.slug))
+    return fail(self, x, errc::bad_request, "slug must be 1..64 of a-z 0-9 - _");
+  if (!access::valid_visibility(b.visibility))
+    return fail(self, x, errc::bad_request,
+                "visibility must be public, private, group or personal");
+  channel_request req;
+  req.from = who;
+  req.row.created_at = now_ms();
+  req.row.id = make_id("ch", req.row.created_at);
+  req.row.slug = b.slug;
+  req.row.name = name;
+  req.row.visibility = b.visibility;
+  req.row.created_by = who.user.id;
+  req.invite_logins = std::move(b.invite_logins);
+  self->request(room, caf::infinite, create_atom::value, std::move(req))
+      .then(
+          [self, x](write_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            ok(self, x, codec::encode_channel(*out.channel, out.channel->member_count), 201);
+          },
+          on_fail(self, x));
+}
+
+void open_dm(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+  auto body = codec::decode_dm_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  self->request(room, caf::infinite, dm_atom::value,
+                dm_request{who, std::get<std::vector<std::string>>(std::move(body))})
+      .then(
+          [self, x](write_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            ok(self, x, codec::encode_channel(*out.channel, out.channel->member_count),
+               out.duplicate ? 200 : 201);
+          },
+          on_fail(self, x));
+}
+
+void delete_channel(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                    const std::string& id) {
+  self->request(room, caf::infinite, delete_atom::value, channels_atom::value, who, id)
+      .then(
+          [self, x](write_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            ok(self, x, R"({"ok":true})");
+          },
+          on_fail(self, x));
+}
+
+void start_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+                  std::map<std::string, std::int64_t> resume, std::string cursor_key) {
+  self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
+      .then(
+          [self, x, who, resume, room, cursor_key](int open) mutable {
+            if (open >= x->ctx.max_connections_per_user)
+              return fail(self, x, errc::rate_limited, "too many open connections for this user");
+            x->out->stream(room, std::move(who), std::move(resume), cursor_key);
+            self->quit();
+          },
+          on_fail(self, x));
+}
+
+void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+                 const room_info& info) {
+  std::map<std::string, std::int64_t> resume;
+  std::string last = x->req.last_event_id;
+  if (auto* q = x->req.param("lastEventId")) last = *q;
+  // The room's id, not its slug: a renamed room keeps its streams' logs.
+  auto cursor_key = info.room.id + '/' + who.user.id;
+  if (last.empty()) return start_stream(self, x, who, room, {}, cursor_key);
+  auto parsed = codec::parse_resume(last);
+  if (!parsed) return fail(self, x, errc::bad_request, "malformed Last-Event-ID");
+  resume = std::move(*parsed);
+  auto& book = x->ctx.sse_cursors;
+  if (!book || resume.size() != 1) return start_stream(self, x, who, room, resume, cursor_key);
+  // An event id names one channel; what the stream wrote before it says where the
+  // client is in every other channel.
+  if (auto have = book->find(cursor_key, last, now_ms())) {
+    resume.clear();
+    for (auto& [channel, seq] : *have) resume[codec::channel_from_wire(channel)] = seq;
+    return start_stream(self, x, who, room, resume, cursor_key);
+  }
+  complete_resume(self, x, info, std::move(resume), [=](cursor_map resume) mutable {
+    start_stream(self, x, who, room, std::move(resume), cursor_key);
+  });
+}
+
+// Routes /api/rooms/:slug/… once the caller's view of the room is known.
+void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+                 room_info& info) {
+  auto& path = x->req.path;
+  auto& m = x->req.method;
+  auto n = path.size();
+  auto part = n > 3 ? path[3] : std::string{};
+  // Anyone signed in may ask to be let in; everything else needs room access.
+  if (part == "access-requests" && n == 4 && m == "POST")
+    return serve_room_access(self, x, who, room, info);
+  if (!info.may_enter) return fail(self, x, errc::forbidden, "this room is whitelist-only");
+  if (n == 3) {
+    if (m == "GET") return ok(self, x, codec::encode_room(info.room, info.owner));
+    if (m == "PATCH") {
+      auto patch = codec::decode_room_patch(x->req.body);
+      if (auto* e = std::get_if<error_info>(&patch)) return fail(self, x, *e);
+      return update_room(self, x, who, info, std::get<storage::room_patch>(std::move(patch)));
+    }
+    return wrong_method(self, x, "GET, PATCH");
+  }
+  if (n == 4 && part == "whitelist-mode") {
+    if (m != "PUT") return wrong_method(self, x, "PUT");
+    auto enabled = codec::decode_whitelist_mode(x->req.body);
+    if (auto* e = std::get_if<error_info>(&enabled)) return fail(self, x, *e);
+    storage::room_patch patch;
+    patch.whitelist_only = std::get<bool>(enabled);
+    return update_room(self, x, who, info, std::move(patch));
+  }
+  if (n == 4 && part == "channels") {
+    if (m == "GET") return ok(self, x, codec::encode_channel_list(info.channels));
+    if (m == "POST") return create_channel(self, x, who, room);
+    return wrong_method(self, x, "GET, POST");
+  }
+  if (n == 5 && part == "channels") {
+    if (m == "DELETE") return delete_channel(self, x, who, room, path[4]);
+    return wrong_method(self, x, "DELETE");
+  }
+  if (n == 4 && part == "dms") {
+    if (m == "POST") return open_dm(self, x, who, room);
+    return wrong_method(self, x, "POST");
+  }
+  if (n == 4 && part == "members") {
+    if (m != "GET") return wrong_method(self, x, "GET");
+    self->request(room, caf::infinite, members_atom::value, who)
+        .then(answer_result<std::vector<storage::user_row>>(self, x, codec::encode_members),
+              on_fail(self, x));
+    return;
+  }
+  if (n == 4 && part == "bots") {
+    if (m == "GET") {
+      self->request(room, caf::infinite, bot_atom::value, list_atom::value, who)
+          .then([self,
+                 x](std::vector<storage::bot_row>& bots) { ok(self, x, codec::encode_bots(bots)); },
+                on_fail(self, x));
+      return;
+    }
+    if (m == "POST") {
+      auto body = codec::decode_bot_body(x->req.body);
+      if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+      self->request(room, caf::infinite, bot_atom::value, who,
+                    std::get<storage::bot_row>(std::move(body)))
+          .then(answer_result<storage::bot_row>(self, x, codec::encode_bot, 201), on_fail(self, x));
+      return;
+    }
+    return wrong_method(self, x, "GET, POST");
+  }
+  if (n == 4 && part == "typing") {
+    if (m != "POST") return wrong_method(self, x, "POST");
+    auto channel = codec::decode_typing_body(x->req.body);
+    if (auto* e = std::get_if<error_info>(&channel)) return fail(self, x, *e);
+    self->request(room, caf::infinite, typing_atom::value, std::get<std::string>(channel), who)
+        .then(
+            [self, x](bool shown) {
+              if (!shown) return fail(self, x, errc::not_found, "no such channel");
+              ok(self, x, R"({"ok":true})");
+            },
+            on_fail(self, x));
+    return;
+  }
+  if (part == "messages") return serve_messages(self, x, who, room, info);
+  if (part == "whitelist" || part == "access-requests")
+    return serve_room_access(self, x, who, room, info);
+  if (n == 4 && part == "stream") {
+    if (m != "GET") return wrong_method(self, x, "GET");
+    return open_stream(self, x, who, room, info);
+  }
+  fail(self, x, errc::not_found, "no such endpoint");
+}
+
+}  // namespace
+
+void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info, cursor_map resume,
+                     std::function<void(cursor_map)> then) {
+  std::vector<std::string> others;
+  if (!resume.count("")) others.push_back("");  // the room-wide thread
+  for (auto& ch : info.channels)
+    if (!resume.count(ch.id)) others.push_back(ch.id);
+  if (others.empty()) return then(std::move(resume));
+  store_call<cursor_map>(
+      self, x->ctx.readers,
+      [room_id = info.room.id, named = resume, others](storage::store& db) {
+        return guess_cursors(db, room_id, named, others);
+      },
+      [=](cursor_map& guessed) mutable {
+        for (auto& [c, s] : guessed) resume.emplace(c, s);
+        then(std::move(resume));
+      },
+      [=](const error_info&) mutable { then(std::move(resume)); });
+}
+
+void serve_rooms(self_ptr self, exchange_ptr x, const principal& who) {
+  auto& path = x->req.path;
+  if (path.size() == 2) {
+    if (x->req.method == "POST") return create_room(self, x, who);
+    return wrong_method(self, x, "POST");
+  }
+  with_room(self, x, path[2], [self, x, who](caf::actor room) {
+    self->request(room, caf::infinite, info_atom::value, who)
+        .then([self, x, who, room](room_info& info) { room_routes(self, x, who, room, info); },
+              on_fail(self, x));
+  });
+}
+
+}  // namespace relay::api

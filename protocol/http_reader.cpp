@@ -1,0 +1,66 @@
+#include "protocol/http_reader.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace relay::http_in {
+
+namespace http = boost::beast::http;
+
+reader::reader(const limits& l) : limits_(l) {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(l.header_bytes));
+  parser_->body_limit(static_cast<std::uint64_t>(l.body_bytes));
+  // Not eager until the head is read: put() then stops right after the head, so the
+  // bytes it took are the head's (feed() counts them itself), and only then reads on.
+  parser_->eager(false);
+}
+
+verdict reader::feed(std::string_view data, std::size_t& used) {
+  used = 0;
+  while (!parser_->is_done()) {
+    const bool header_phase = !parser_->is_header_done();
+    boost::beast::error_code ec;
+    auto n = parser_->put(boost::asio::buffer(data.data() + used, data.size() - used), ec);
+    used += n;
+    consumed_ += n;
+    if (header_phase) {
+      // Beast applies header_limit to each put() on its own, to the request line and to
+      // the fields not yet consumed, so a head that arrives in pieces (or whole, up to
+      // twice the limit) would pass it: the reader counts the head itself.
+      if (consumed_ > limits_.header_bytes) return verdict::header_too_large;
+      if (parser_->is_header_done()) parser_->eager(true);
+    }
+    const std::size_t body = parser_->get().body().size();
+    if (consumed_ - body > limits_.framing_bytes()) return verdict::too_large;
+    if (ec == http::error::need_more) {
+      // The parser takes a line or a section only once it is whole; what it waits for
+      // (the rest of the head, a chunk line with its extensions, the trailers) must fit.
+      const std::size_t waiting = data.size() - used;
+      if (header_phase ? consumed_ + waiting > limits_.header_bytes : waiting > max_pending())
+        return refuse(header_phase);
+      return verdict::more;
+    }
+    if (ec == http::error::header_limit) return refuse(header_phase);
+    if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
+      return verdict::too_large;
+    if (ec) return verdict::bad_request;
+    if (used == data.size() && !parser_->is_done()) return verdict::more;
+  }
+  return verdict::done;
+}
+
+std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (pair.substr(0, eq) == name) return pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace relay::http_in
