@@ -1,7 +1,9 @@
 #include "protocol/http_reader.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 
 namespace relay::http_in {
 
@@ -29,7 +31,10 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
       // the fields not yet consumed, so a head that arrives in pieces (or whole, up to
       // twice the limit) would pass it: the reader counts the head itself.
       if (consumed_ > limits_.header_bytes) return verdict::header_too_large;
-      if (parser_->is_header_done()) parser_->eager(true);
+      if (parser_->is_header_done()) {
+        if (auto v = check_transfer_coding(); v != verdict::more) return v;
+        parser_->eager(true);
+      }
     }
     const std::size_t body = parser_->get().body().size();
     if (consumed_ - body > limits_.framing_bytes()) return verdict::too_large;
@@ -48,6 +53,30 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
     if (used == data.size() && !parser_->is_done()) return verdict::more;
   }
   return verdict::done;
+}
+
+verdict reader::check_transfer_coding() const {
+  const auto& head = parser_->get();
+  auto fields = head.equal_range(http::field::transfer_encoding);
+  if (fields.first == fields.second) return verdict::more;
+  // Only HTTP/1.1 frames a body by transfer coding (RFC 9112 6.1: a 1.0 request with one
+  // is faulty).
+  if (head.version() < 11) return verdict::bad_request;
+  std::size_t codings = 0, chunked = 0;
+  bool last_is_chunked = false;
+  for (auto f = fields.first; f != fields.second; ++f) {
+    for (auto coding : http::token_list{f->value()}) {
+      ++codings;
+      last_is_chunked = boost::beast::iequals(coding, "chunked");
+      if (last_is_chunked) ++chunked;
+    }
+  }
+  // The body's length is known only when chunked is applied once, last; anything else
+  // must be refused with 400 and the connection closed (6.3).
+  if (codings == 0 || !last_is_chunked || chunked > 1) return verdict::bad_request;
+  // Chunked over a coding Relay cannot undo: framed, but not readable.
+  if (codings > 1) return verdict::not_implemented;
+  return verdict::more;
 }
 
 std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {

@@ -40,6 +40,7 @@ enum class verdict {
   bad_request,       ///< not HTTP/1.1 as RFC 9112 writes it (400)
   header_too_large,  ///< the head is over `header_bytes` (431)
   too_large,         ///< body, chunk framing or trailers over their caps (413)
+  not_implemented,   ///< a transfer coding other than chunked, e.g. `gzip, chunked` (501)
 };
 
 class reader {
@@ -59,6 +60,12 @@ class reader {
   request release() { return parser_->release(); }
 
  private:
+  /// RFC 9112 6.1 and 6.3 on a request's Transfer-Encoding, once its head is read: Beast
+  /// only notices `chunked` as the last coding and otherwise reads no body at all, so
+  /// `Transfer-Encoding: gzip` would end the request at its head and the body would be
+  /// read as the next request (smuggling behind a proxy that honours the coding).
+  verdict check_transfer_coding() const;
+
   verdict refuse(bool header_phase) const noexcept {
     return header_phase ? verdict::header_too_large : verdict::too_large;
   }

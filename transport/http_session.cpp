@@ -163,6 +163,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
       case http_in::verdict::too_large:
         return refuse(
             413, R"({"error":"request body is larger than the limit","code":"PAYLOAD_TOO_LARGE"})");
+      case http_in::verdict::not_implemented:
+        return refuse(
+            501,
+            R"({"error":"transfer codings other than chunked are not supported","code":"NOT_IMPLEMENTED"})");
     }
     stream_.expires_never();
     auto req = reader_->release();

@@ -149,6 +149,46 @@ TEST(http_reader, malformed_requests_are_400) {
   }
 }
 
+// RFC 9112 6.3: a request body is framed by chunked, applied once and last, or by
+// Content-Length. Beast alone reads `Transfer-Encoding: gzip` as a request without a body,
+// and its body as the next request.
+TEST(http_reader, a_transfer_coding_that_is_not_chunked_last_is_400_and_smuggles_nothing) {
+  const std::string smuggled = "GET /api/admin HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (std::string te : {"gzip", "chunked, gzip", "identity", "chunked, chunked", ","}) {
+    SCOPED_TRACE(te);
+    auto o = read_every_chunking(
+        "POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te + "\r\n\r\n" + smuggled);
+    EXPECT_EQ(o.v, verdict::bad_request);
+    EXPECT_EQ(o.rest, "");
+  }
+  // The same, split over two fields.
+  EXPECT_EQ(read_every_chunking("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                                "Transfer-Encoding: gzip\r\n\r\n" +
+                                smuggled)
+                .v,
+            verdict::bad_request);
+  // HTTP/1.0 has no transfer codings.
+  EXPECT_EQ(read_every_chunking("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "5\r\nhello\r\n0\r\n\r\n")
+                .v,
+            verdict::bad_request);
+}
+
+TEST(http_reader, chunked_over_another_coding_is_501) {
+  for (std::string head : {"Transfer-Encoding: gzip, chunked\r\n",
+                           "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"}) {
+    SCOPED_TRACE(head);
+    auto o = read_every_chunking("POST / HTTP/1.1\r\nHost: x\r\n" + head +
+                                 "\r\n5\r\nhello\r\n0\r\n\r\n");
+    EXPECT_EQ(o.v, verdict::not_implemented);
+  }
+  // Coding names are case-insensitive: this one is plain chunked.
+  auto o = read_every_chunking(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(o.v, verdict::done);
+  EXPECT_EQ(o.body, "hello");
+}
+
 TEST(http_reader, cookie_value_finds_a_cookie_among_others) {
   EXPECT_EQ(cookie_value("a=1; relay_session=s.v; b=2", "relay_session"), "s.v");
   EXPECT_EQ(cookie_value("relay_session=", "relay_session"), "");
