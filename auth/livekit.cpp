@@ -8,37 +8,13 @@
 #include <boost/json.hpp>
 
 #include "auth/jwt.hpp"
+#include "core/base64.hpp"
 
 namespace relay::auth::livekit {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string base64_std(std::string_view bytes) {
-  static constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return std::uint32_t{static_cast<unsigned char>(bytes[k])}; };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    for (int s : {18, 12, 6, 0}) out += alphabet[(n >> s) & 63];
-  }
-  if (bytes.size() - i == 1) {
-    const std::uint32_t n = byte(i) << 16;
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (bytes.size() - i == 2) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += alphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 error_info refused(std::string why) {
   return {errc::unauthorized, "webhook refused: " + std::move(why)};
@@ -65,7 +41,7 @@ std::string body_sha256(std::string_view body) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   EVP_Digest(body.data(), body.size(), md.data(), &len, EVP_sha256(), nullptr);
-  return base64_std(std::string_view(reinterpret_cast<const char*>(md.data()), len));
+  return base64::encode(std::string_view(reinterpret_cast<const char*>(md.data()), len));
 }
 
 std::string mint_join_token(const credentials& c, const join_grant& g) {

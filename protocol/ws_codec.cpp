@@ -1,5 +1,6 @@
 #include "protocol/ws_codec.hpp"
 
+#include "core/base64.hpp"
 #include "core/text.hpp"
 
 #include <openssl/evp.h>
@@ -93,9 +94,7 @@ std::string accept_key(std::string_view client_key) {
     // Only possible when the OpenSSL configuration forbids SHA-1; nothing sane to send.
     throw std::runtime_error("ws::accept_key: SHA-1 digest unavailable");
   }
-  unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  const int b64_len = EVP_EncodeBlock(b64, digest, static_cast<int>(digest_len));
-  return std::string(reinterpret_cast<const char*>(b64), static_cast<std::size_t>(b64_len));
+  return base64::encode(std::string_view(reinterpret_cast<const char*>(digest), digest_len));
 }
 
 decoder::decoder(std::size_t max_message_bytes, bool skip_oversized) noexcept

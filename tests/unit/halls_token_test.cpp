@@ -7,6 +7,7 @@
 #include "auth/jwt.hpp"
 #include "auth/livekit.hpp"
 #include "auth/signing.hpp"
+#include "core/base64.hpp"
 
 using namespace relay;
 namespace json = boost::json;
@@ -51,7 +52,7 @@ std::string webhook_auth(const std::string& body, json::object extra = {},
 
 TEST(jwt, signs_and_verifies_hs256) {
   auto token = auth::jwt::sign_hs256("k", R"({"a":1})");
-  EXPECT_EQ(*auth::base64url_decode(part(token, 0)), R"({"alg":"HS256","typ":"JWT"})");
+  EXPECT_EQ(*base64::decode_url(part(token, 0)), R"({"alg":"HS256","typ":"JWT"})");
   auto v = auth::jwt::verify_hs256("k", token);
   ASSERT_TRUE(std::holds_alternative<std::string>(v));
   EXPECT_EQ(std::get<std::string>(v), R"({"a":1})");
@@ -60,12 +61,12 @@ TEST(jwt, signs_and_verifies_hs256) {
 TEST(jwt, refuses_a_wrong_key_a_changed_payload_and_other_algorithms) {
   auto token = auth::jwt::sign_hs256("k", R"({"a":1})");
   EXPECT_TRUE(std::holds_alternative<error_info>(auth::jwt::verify_hs256("other", token)));
-  auto forged = part(token, 0) + "." + auth::base64url(R"({"a":2})") + "." + part(token, 2);
+  auto forged = part(token, 0) + "." + base64::encode_url(R"({"a":2})") + "." + part(token, 2);
   EXPECT_TRUE(std::holds_alternative<error_info>(auth::jwt::verify_hs256("k", forged)));
-  auto none = auth::base64url(R"({"alg":"none"})") + "." + part(token, 1) + ".";
+  auto none = base64::encode_url(R"({"alg":"none"})") + "." + part(token, 1) + ".";
   EXPECT_TRUE(std::holds_alternative<error_info>(auth::jwt::verify_hs256("k", none)));
-  auto none_signed = auth::base64url(R"({"alg":"none"})") + "." + part(token, 1);
-  none_signed += "." + auth::base64url(auth::hmac_sha256("k", none_signed));
+  auto none_signed = base64::encode_url(R"({"alg":"none"})") + "." + part(token, 1);
+  none_signed += "." + base64::encode_url(auth::hmac_sha256("k", none_signed));
   EXPECT_TRUE(std::holds_alternative<error_info>(auth::jwt::verify_hs256("k", none_signed)));
   for (std::string bad : {"", "a", "a.b", "a.b.c.d", "..", "!!.!!.!!"})
     EXPECT_TRUE(std::holds_alternative<error_info>(auth::jwt::verify_hs256("k", bad))) << bad;
