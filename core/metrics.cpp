@@ -39,6 +39,11 @@ relay_metrics& get() {
   return m;
 }
 
+family::family(registry& r, const char* name, const char* type, const char* help)
+    : name_(name), type_(type), help_(help) {
+  r.add(*this);
+}
+
 namespace {
 
 // Shortest text that reads back as the same double: 0.0001, not 0.00010000000000000001.
@@ -48,113 +53,51 @@ std::string num(double v) {
   return ec == std::errc{} ? std::string(buf, end) : std::string("NaN");
 }
 
-struct writer {
-  std::string out;
-
-  void head(const char* name, const char* type, const char* help) {
-    out += "# HELP relay_";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE relay_";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-  }
-  void sample(const char* name, const std::string& labels, const std::string& value) {
-    out += "relay_";
-    out += name;
-    if (!labels.empty()) out += "{" + labels + "}";
-    out += ' ';
-    out += value;
-    out += '\n';
-  }
-  void one(const char* name, const char* type, const char* help, const std::string& value) {
-    head(name, type, help);
-    sample(name, {}, value);
-  }
-  template <class Array, class Names>
-  void labelled(const char* name, const char* type, const char* help, const char* label,
-                const Array& a, const Names& names) {
-    head(name, type, help);
-    for (std::size_t i = 0; i < a.size(); ++i)
-      sample(name, std::string(label) + "=\"" + names[i] + "\"", std::to_string(a[i].value()));
-  }
-  void hist(const char* name, const char* help, const histogram& h) {
-    head(name, "histogram", help);
-    std::string bucket = std::string(name) + "_bucket";
-    std::uint64_t cum = 0;
-    for (std::size_t i = 0; i < h.bounds().size(); ++i) {
-      cum += h.bucket(i);
-      sample(bucket.c_str(), "le=\"" + num(h.bounds()[i]) + "\"", std::to_string(cum));
-    }
-    cum += h.bucket(h.bounds().size());
-    sample(bucket.c_str(), "le=\"+Inf\"", std::to_string(cum));
-    sample((std::string(name) + "_sum").c_str(), {}, num(h.sum()));
-    // The count is the +Inf bucket, read once, so the two always agree.
-    sample((std::string(name) + "_count").c_str(), {}, std::to_string(cum));
-  }
-};
-
 }  // namespace
 
+void detail::write_sample(std::string& out, std::string_view name, std::string_view labels,
+                          std::string_view value) {
+  out += "relay_";
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+void histogram_family::write_samples(std::string& out) const {
+  const std::string bucket = std::string(name()) + "_bucket";
+  std::uint64_t cum = 0;
+  for (std::size_t i = 0; i < bounds().size(); ++i) {
+    cum += this->bucket(i);
+    detail::write_sample(out, bucket, "le=\"" + num(bounds()[i]) + "\"", std::to_string(cum));
+  }
+  cum += this->bucket(bounds().size());
+  detail::write_sample(out, bucket, "le=\"+Inf\"", std::to_string(cum));
+  detail::write_sample(out, std::string(name()) + "_sum", {}, num(sum()));
+  // The count is the +Inf bucket, read once, so the two always agree.
+  detail::write_sample(out, std::string(name()) + "_count", {}, std::to_string(cum));
+}
+
 std::string render(const relay_metrics& m) {
-  writer w;
-  w.labelled("connections", "gauge", "Open client connections by class.", "class", m.connections,
-             conn_class_names);
-  w.labelled("queued_bytes", "gauge", "Bytes waiting in outbound queues, by connection class.",
-             "class", m.queued_bytes, conn_class_names);
-  w.hist("queue_frames", "Outbound queue depth in frames, sampled at each socket write.",
-         m.queue_frames);
-  w.hist("queue_bytes_sampled", "Outbound queue depth in bytes, sampled at each socket write.",
-         m.queue_bytes);
-  w.head("frames_dropped_total", "counter", "Frames not delivered to a slow client, by reason.");
-  w.sample("frames_dropped_total", "reason=\"ephemeral\"",
-           std::to_string(m.dropped_ephemeral.value()));
-  w.sample("frames_dropped_total", "reason=\"coalesced\"",
-           std::to_string(m.dropped_coalesced.value()));
-  w.labelled("slow_consumer_disconnects_total", "counter",
-             "Connections closed as slow consumers: their outbound queue passed its cap "
-             "(WebSocket: close 4008; SSE: the stream ends) or their socket took nothing for "
-             "write_timeout_seconds.",
-             "class", m.slow_consumer_closes, conn_class_names);
-  w.one("deliveries_total", "counter", "Frames written to client sockets.",
-        std::to_string(m.deliveries.value()));
-  w.hist("delivery_latency_seconds",
-         "From a frame's creation (for a message: its channel's fan-out, which may precede the "
-         "commit) to its write to a client socket.",
-         m.delivery_seconds);
-  w.hist("ack_latency_seconds", "From a send frame's arrival to its ack (after the commit).",
-         m.ack_seconds);
-  w.hist("store_batch_size", "Writes per store transaction (group commit).", m.store_batch);
-  w.hist("store_commit_seconds", "Duration of a store transaction, commit included.",
-         m.store_commit_seconds);
-  w.labelled("agent_events_total", "counter", "Agent relay events by how they ended.", "outcome",
-             m.agent_events, outcome_names);
-  w.one("agent_tokens_total", "counter", "Tokens relayed from agents to apps.",
-        std::to_string(m.agent_tokens.value()));
-  w.hist("room_mailbox_wait_seconds",
-         "Time a probe waits in a room actor's mailbox before the room handles it, sampled per "
-         "room every second: a room that falls behind shows here first.",
-         m.room_mailbox_wait);
-  w.hist("room_mailbox_messages",
-         "Messages waiting in a room actor's mailbox, sampled per room every second.",
-         m.room_mailbox);
-  w.labelled("resume_pages_total", "counter",
-             "Pages of missed messages served to resuming clients, by where they came from.",
-             "source", m.resume_pages, page_source_names);
-  w.one("livekit_webhooks_reporting_drops_total", "counter",
-        "LiveKit webhooks that said LiveKit had dropped earlier ones (numDropped > 0).",
-        std::to_string(m.livekit_webhooks_reporting_drops.value()));
-  w.one("livekit_webhooks_dropped_total", "counter",
-        "Webhooks LiveKit reported dropping (the sum of numDropped).",
-        std::to_string(m.livekit_webhooks_dropped.value()));
-  w.one("livekit_webhooks_refused_total", "counter",
-        "Requests to /v1/livekit/webhook refused with 401 (missing, bad or expired signature, "
-        "or a body that does not match it); the log shows only some of them.",
-        std::to_string(m.livekit_webhooks_refused.value()));
-  return std::move(w.out);
+  std::string out;
+  for (const family* f : m.families.families()) {
+    out += "# HELP relay_";
+    out += f->name();
+    out += ' ';
+    out += f->help();
+    out += "\n# TYPE relay_";
+    out += f->name();
+    out += ' ';
+    out += f->type();
+    out += '\n';
+    f->write_samples(out);
+  }
+  return out;
 }
 
 }  // namespace relay::metrics

@@ -3,6 +3,10 @@
 // Process-wide metrics, rendered at /metrics in the Prometheus text format
 // (docs/metrics.md). Every update is one relaxed atomic operation on a fixed object,
 // so the hot paths (a frame written, a token relayed) can afford them.
+//
+// Each metric is declared once, in relay_metrics, with its name, help and labels; it
+// adds itself to the struct's registry when constructed, and /metrics is rendered from
+// that registry in declaration order. Adding a metric is one member.
 
 #include <array>
 #include <atomic>
@@ -10,12 +14,14 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace relay::metrics {
 
 class counter {
  public:
+  static constexpr const char* type_name = "counter";
   void inc(std::uint64_t n = 1) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
   std::uint64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
 
@@ -25,6 +31,7 @@ class counter {
 
 class gauge {
  public:
+  static constexpr const char* type_name = "gauge";
   void add(std::int64_t n) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
   void set(std::int64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
   std::int64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
@@ -85,31 +92,189 @@ inline constexpr std::array<const char*, 6> outcome_names{"reply",   "agent_erro
 enum class page_source : std::uint8_t { ring, cache, shared, store };
 inline constexpr std::array<const char*, 4> page_source_names{"ring", "cache", "shared", "store"};
 
+// -- registration ---------------------------------------------------------------
+
+class registry;
+
+/// One metric family as /metrics shows it: `# HELP`, `# TYPE`, then its samples. It
+/// adds itself to `r` on construction; `name` is without the `relay_` prefix.
+class family {
+ public:
+  family(registry& r, const char* name, const char* type, const char* help);
+  family(const family&) = delete;
+  family& operator=(const family&) = delete;
+
+  const char* name() const noexcept { return name_; }
+  const char* type() const noexcept { return type_; }
+  const char* help() const noexcept { return help_; }
+  /// Appends the sample lines (not the HELP and TYPE lines).
+  virtual void write_samples(std::string& out) const = 0;
+
+ protected:
+  ~family() = default;
+
+ private:
+  const char* name_;
+  const char* type_;
+  const char* help_;
+};
+
+/// The families of one relay_metrics, in the order they were declared.
+class registry {
+ public:
+  registry() = default;
+  registry(const registry&) = delete;
+  registry& operator=(const registry&) = delete;
+
+  void add(const family& f) { families_.push_back(&f); }
+  const std::vector<const family*>& families() const noexcept { return families_; }
+
+ private:
+  std::vector<const family*> families_;
+};
+
+namespace detail {
+/// `relay_<name>{<labels>} <value>\n`; no braces when `labels` is empty.
+void write_sample(std::string& out, std::string_view name, std::string_view labels,
+                  std::string_view value);
+}  // namespace detail
+
+/// One counter or gauge without labels.
+template <class Value>
+class single final : public Value, public family {
+ public:
+  single(registry& r, const char* name, const char* help)
+      : family(r, name, Value::type_name, help) {}
+  void write_samples(std::string& out) const override {
+    detail::write_sample(out, name(), {}, std::to_string(this->value()));
+  }
+};
+
+/// One counter or gauge per value of a label, indexed by that label's enum.
+template <class Value, std::size_t N>
+class labelled final : public family {
+ public:
+  labelled(registry& r, const char* name, const char* help, const char* label,
+           const std::array<const char*, N>& label_values)
+      : family(r, name, Value::type_name, help), label_(label), label_values_(label_values) {}
+
+  Value& operator[](std::size_t i) noexcept { return values_[i]; }
+  const Value& operator[](std::size_t i) const noexcept { return values_[i]; }
+  auto begin() noexcept { return values_.begin(); }
+  auto end() noexcept { return values_.end(); }
+  auto begin() const noexcept { return values_.begin(); }
+  auto end() const noexcept { return values_.end(); }
+  static constexpr std::size_t size() noexcept { return N; }
+
+  void write_samples(std::string& out) const override {
+    for (std::size_t i = 0; i < N; ++i)
+      detail::write_sample(out, name(), std::string(label_) + "=\"" + label_values_[i] + "\"",
+                           std::to_string(values_[i].value()));
+  }
+
+ private:
+  std::array<Value, N> values_;
+  const char* label_;
+  const std::array<const char*, N>& label_values_;
+};
+
+/// A histogram with its fixed bounds: `_bucket{le=…}` per bound and +Inf, `_sum`, `_count`.
+class histogram_family final : public histogram, public family {
+ public:
+  histogram_family(registry& r, const char* name, const char* help,
+                   std::initializer_list<double> bounds)
+      : histogram(bounds), family(r, name, "histogram", help) {}
+  void write_samples(std::string& out) const override;
+};
+
+// -- the metrics -----------------------------------------------------------------
+
+/// Why a frame was not delivered to a slow client.
+enum class drop_reason : std::uint8_t { ephemeral, coalesced };
+inline constexpr std::array<const char*, 2> drop_reason_names{"ephemeral", "coalesced"};
+
+/// Every metric of the process, declared once each. The order here is the order of
+/// /metrics; `families` comes first because every member below adds itself to it.
 struct relay_metrics {
-  std::array<gauge, 4> connections;   // open, by class
-  std::array<gauge, 4> queued_bytes;  // bytes waiting in outbound queues, by class
-  std::array<counter, 4> slow_consumer_closes;
-  histogram queue_frames{1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384};
-  histogram queue_bytes{256, 1024, 4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20};
-  counter dropped_ephemeral;
-  counter dropped_coalesced;
-  counter deliveries;  // frames written to sockets
-  histogram delivery_seconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                             0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
-  histogram ack_seconds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-  histogram store_batch{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
-  histogram store_commit_seconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                 0.01,   0.025,   0.05,   0.1,   0.25,   1};
-  std::array<counter, 6> agent_events;  // by outcome
-  counter agent_tokens;                 // tokens relayed to apps
-  // How long a probe waits in a room actor's mailbox, each room every second.
-  histogram room_mailbox_wait{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
-  // Messages queued in a room actor's mailbox behind that probe.
-  histogram room_mailbox{0, 1, 4, 16, 64, 256, 1024, 4096, 16384};
-  std::array<counter, 4> resume_pages;       // by page_source
-  counter livekit_webhooks_reporting_drops;  // LiveKit webhooks with numDropped > 0
-  counter livekit_webhooks_dropped;          // the sum of their numDropped
-  counter livekit_webhooks_refused;          // webhooks refused for their signature
+  registry families;
+
+  labelled<gauge, 4> connections{families, "connections", "Open client connections by class.",
+                                 "class", conn_class_names};
+  labelled<gauge, 4> queued_bytes{families, "queued_bytes",
+                                  "Bytes waiting in outbound queues, by connection class.", "class",
+                                  conn_class_names};
+  histogram_family queue_frames{families,
+                                "queue_frames",
+                                "Outbound queue depth in frames, sampled at each socket write.",
+                                {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384}};
+  histogram_family queue_bytes{families,
+                               "queue_bytes_sampled",
+                               "Outbound queue depth in bytes, sampled at each socket write.",
+                               {256, 1024, 4096, 16384, 65536, 262144, 1 << 20, 4 << 20, 16 << 20}};
+  labelled<counter, 2> frames_dropped{families, "frames_dropped_total",
+                                      "Frames not delivered to a slow client, by reason.", "reason",
+                                      drop_reason_names};
+  labelled<counter, 4> slow_consumer_closes{
+      families, "slow_consumer_disconnects_total",
+      "Connections closed as slow consumers: their outbound queue passed its cap "
+      "(WebSocket: close 4008; SSE: the stream ends) or their socket took nothing for "
+      "write_timeout_seconds.",
+      "class", conn_class_names};
+  single<counter> deliveries{families, "deliveries_total", "Frames written to client sockets."};
+  histogram_family delivery_seconds{
+      families,
+      "delivery_latency_seconds",
+      "From a frame's creation (for a message: its channel's fan-out, which may precede the "
+      "commit) to its write to a client socket.",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
+  histogram_family ack_seconds{
+      families,
+      "ack_latency_seconds",
+      "From a send frame's arrival to its ack (after the commit).",
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
+  histogram_family store_batch{families,
+                               "store_batch_size",
+                               "Writes per store transaction (group commit).",
+                               {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
+  histogram_family store_commit_seconds{
+      families,
+      "store_commit_seconds",
+      "Duration of a store transaction, commit included.",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+  labelled<counter, 6> agent_events{families, "agent_events_total",
+                                    "Agent relay events by how they ended.", "outcome",
+                                    outcome_names};
+  single<counter> agent_tokens{families, "agent_tokens_total",
+                               "Tokens relayed from agents to apps."};
+  histogram_family room_mailbox_wait{
+      families,
+      "room_mailbox_wait_seconds",
+      "Time a probe waits in a room actor's mailbox before the room handles it, sampled per "
+      "room every second: a room that falls behind shows here first.",
+      {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5}};
+  histogram_family room_mailbox{
+      families,
+      "room_mailbox_messages",
+      "Messages waiting in a room actor's mailbox, sampled per room every second.",
+      {0, 1, 4, 16, 64, 256, 1024, 4096, 16384}};
+  labelled<counter, 4> resume_pages{
+      families, "resume_pages_total",
+      "Pages of missed messages served to resuming clients, by where they came from.", "source",
+      page_source_names};
+  single<counter> livekit_webhooks_reporting_drops{
+      families, "livekit_webhooks_reporting_drops_total",
+      "LiveKit webhooks that said LiveKit had dropped earlier ones (numDropped > 0)."};
+  single<counter> livekit_webhooks_dropped{
+      families, "livekit_webhooks_dropped_total",
+      "Webhooks LiveKit reported dropping (the sum of numDropped)."};
+  single<counter> livekit_webhooks_refused{
+      families, "livekit_webhooks_refused_total",
+      "Requests to /v1/livekit/webhook refused with 401 (missing, bad or expired signature, "
+      "or a body that does not match it); the log shows only some of them."};
+
+  // The names the write path has always used for the two reasons.
+  counter& dropped_ephemeral = frames_dropped[static_cast<std::size_t>(drop_reason::ephemeral)];
+  counter& dropped_coalesced = frames_dropped[static_cast<std::size_t>(drop_reason::coalesced)];
 };
 
 /// The process's metrics.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -68,6 +69,39 @@ TEST(Metrics, ConcurrentUpdatesAreAllCounted) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(m.deliveries.value(), 40000u);
   EXPECT_EQ(m.delivery_seconds.count(), 40000u);
+}
+
+TEST(Metrics, EveryFamilyIsRegisteredOnceWithHelpAndType) {
+  metrics::relay_metrics m;
+  const auto text = metrics::render(m);
+  std::set<std::string> names;
+  for (const auto* f : m.families.families()) {
+    EXPECT_TRUE(names.insert(f->name()).second) << f->name() << " is declared twice";
+    const std::string name = std::string("relay_") + f->name();
+    EXPECT_NE(
+        text.find("# HELP " + name + " " + f->help() + "\n# TYPE " + name + " " + f->type() + "\n"),
+        std::string::npos)
+        << name;
+  }
+  EXPECT_EQ(names.size(), 19u);  // docs/metrics.md lists each of them
+}
+
+TEST(Metrics, ADeclaredMetricRendersItself) {
+  // What adding a metric takes: one member in a struct with a registry.
+  struct extra {
+    metrics::registry families;
+    metrics::single<metrics::gauge> temperature{families, "temperature", "How warm it is."};
+    metrics::labelled<metrics::counter, 2> drops{families, "drops_total", "Drops by reason.",
+                                                 "reason", metrics::drop_reason_names};
+  } e;
+  e.temperature.set(-3);
+  e.drops[1].inc(2);
+  std::string out;
+  for (const auto* f : e.families.families()) f->write_samples(out);
+  EXPECT_EQ(out,
+            "relay_temperature -3\n"
+            "relay_drops_total{reason=\"ephemeral\"} 0\n"
+            "relay_drops_total{reason=\"coalesced\"} 2\n");
 }
 
 }  // namespace
