@@ -8,6 +8,7 @@
 #include <functional>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 
 namespace relay {
 
@@ -105,6 +106,7 @@ std::vector<option_def> with_queue_options(std::vector<option_def> defs) {
       "(close 4008 at the cap)",
       "block (stop reading the agent until the app catches up) or disconnect (close 4008 at "
       "the cap)"};
+  static const char* policy_default[] = {"drop_ephemeral", "drop_ephemeral", "disconnect", "block"};
   for (std::size_t i = 0; i < 4; ++i) {
     std::string n = names[i];
     auto flag = [](std::string s) {
@@ -132,8 +134,7 @@ std::vector<option_def> with_queue_options(std::vector<option_def> defs) {
     bool app = n == "app";
     defs.push_back(
         {{policy, flag(policy), env(policy), app ? "block|disconnect" : "drop_ephemeral|disconnect",
-          config{}.queues[i].policy,
-          std::string("what a slow ") + what[i] + " does: " + policy_help[i]},
+          policy_default[i], std::string("what a slow ") + what[i] + " does: " + policy_help[i]},
          [i, app](config& c, const std::string& v) {
            return app ? set_enum(c.queues[i].policy, v, {"block", "disconnect"})
                       : set_enum(c.queues[i].policy, v, {"drop_ephemeral", "disconnect"});
@@ -340,7 +341,9 @@ std::size_t toml_hazard_line(std::string_view t) {
   return 0;
 }
 
-std::string load_file(config& c, const std::string& path) {
+}  // namespace
+
+std::string load_config_file(config& c, const std::string& path) {
   toml::table tbl;
   std::ifstream in(path, std::ios::binary);
   if (!in) return "cannot read config file " + path;
@@ -374,7 +377,13 @@ std::string load_file(config& c, const std::string& path) {
   return {};
 }
 
-}  // namespace
+config::config() {
+  // A default its own option refuses is a mistake in the table; the config test builds
+  // one, so it never reaches a server.
+  for (auto& d : table())
+    if (auto e = d.set(*this, d.info.default_value); !e.empty())
+      throw std::logic_error("default of option '" + d.info.name + "': " + e);
+}
 
 const std::vector<option_info>& options() {
   static const std::vector<option_info> infos = [] {
@@ -383,6 +392,13 @@ const std::vector<option_info>& options() {
     return v;
   }();
   return infos;
+}
+
+std::string set_option(config& c, const option_info& o, const std::string& value,
+                       const std::string& source) {
+  for (auto& d : table())
+    if (d.info.name == o.name) return apply(c, d, value, source.c_str());
+  return "unknown option '" + o.name + "'";
 }
 
 load_result load_config(int argc, char** argv) {
@@ -397,7 +413,7 @@ load_result load_config(int argc, char** argv) {
     if (args[i].rfind("--config=", 0) == 0) file = args[i].substr(9);
   }
   if (!file.empty())
-    if (auto e = load_file(c, file); !e.empty()) {
+    if (auto e = load_config_file(c, file); !e.empty()) {
       res.error = e;
       return res;
     }

@@ -9,75 +9,81 @@
 
 namespace relay {
 
-/// Every runtime setting of Relay. Declared once, with bounds and help, in the
-/// table in options.cpp; `relay --help` and config/relay.example.toml mirror it.
+/// Every runtime setting of Relay. Declared once, with its default, bounds and help, in
+/// the table in options.cpp; `relay --help` and config/relay.example.toml mirror it.
+/// The fields hold no defaults of their own: the constructor applies the table's, so
+/// the two cannot disagree.
 struct config {
-  std::string listen_host = "127.0.0.1";
-  std::uint16_t listen_port = 8080;
-  std::string data_dir = "./var";
-  std::string log_level = "info";
-  std::int64_t io_threads = 1;
-  std::int64_t actor_threads = 0;  // 0: CAF's default, max(cores, 4)
-  std::int64_t reader_threads = 2;
-  std::string sqlite_synchronous = "full";
-  std::int64_t max_frame_bytes = 64 * 1024;
-  std::int64_t max_body_bytes = 64 * 1024;
-  std::int64_t max_content_chars = 4000;
-  std::int64_t sync_messages = 20;
-  std::int64_t ring_messages = 256;
-  std::int64_t resume_cache_bytes = 4 << 20;
-  std::int64_t resume_page_messages = 256;
-  std::int64_t resume_page_bytes = 256 * 1024;
-  std::int64_t resume_rate_bytes = 32 << 20;
-  std::int64_t sse_ping_seconds = 20;
-  std::int64_t out_queue_bytes = 1024 * 1024;
-  std::int64_t out_queue_frames = 8192;
-  std::int64_t out_queue_burst = 4;
+  /// Every field at its option's default.
+  config();
+  bool operator==(const config&) const = default;
+
+  std::string listen_host;
+  std::uint16_t listen_port{};
+  std::string data_dir;
+  std::string log_level;
+  std::int64_t io_threads{};
+  std::int64_t actor_threads{};  // 0: CAF's default, max(cores, 4)
+  std::int64_t reader_threads{};
+  std::string sqlite_synchronous;
+  std::int64_t max_frame_bytes{};
+  std::int64_t max_body_bytes{};
+  std::int64_t max_content_chars{};
+  std::int64_t sync_messages{};
+  std::int64_t ring_messages{};
+  std::int64_t resume_cache_bytes{};
+  std::int64_t resume_page_messages{};
+  std::int64_t resume_page_bytes{};
+  std::int64_t resume_rate_bytes{};
+  std::int64_t sse_ping_seconds{};
+  std::int64_t out_queue_bytes{};
+  std::int64_t out_queue_frames{};
+  std::int64_t out_queue_burst{};
   // Per connection class (ws, sse, agent, app: metrics::conn_class order); 0 = the
   // out_queue_* caps above.
   struct queue_class {
-    std::int64_t bytes = 0;
-    std::int64_t frames = 0;
+    std::int64_t bytes{};
+    std::int64_t frames{};
     std::string policy;  // drop_ephemeral | disconnect | block (app only)
+    bool operator==(const queue_class&) const = default;
   };
-  std::array<queue_class, 4> queues{
-      {{0, 0, "drop_ephemeral"}, {0, 0, "drop_ephemeral"}, {0, 0, "disconnect"}, {0, 0, "block"}}};
-  std::int64_t handshake_timeout_seconds = 10;
-  std::int64_t idle_timeout_seconds = 90;
-  std::int64_t write_timeout_seconds = 30;
+  std::array<queue_class, 4> queues;
+  std::int64_t handshake_timeout_seconds{};
+  std::int64_t idle_timeout_seconds{};
+  std::int64_t write_timeout_seconds{};
 
   // -- identity and access ---------------------------------------------------------
   std::string public_url;       // "" = http://<listen>
   std::string allowed_origins;  // comma-separated; "" = the public URL's origin
   std::string secret;           // signs cookies; "" = generated into <data_dir>/secret
-  std::string oauth_authorize_url = "https://github.com/login/oauth/authorize";
-  std::string oauth_token_url = "https://github.com/login/oauth/access_token";
-  std::string oauth_user_url = "https://api.github.com/user";
+  std::string oauth_authorize_url;
+  std::string oauth_token_url;
+  std::string oauth_user_url;
   std::string oauth_client_id;  // "" = OAuth sign-in off
   std::string oauth_client_secret;
-  std::string dev_login = "off";  // on | off; on only while listening on loopback
+  std::string dev_login;  // on | off; on only while listening on loopback
 
   // -- abuse limits ---------------------------------------------------------------------
-  std::int64_t send_rate = 10;  // messages a second per connection
-  std::int64_t send_burst = 20;
-  std::int64_t user_send_rate = 20;  // messages a second per user, all connections and REST
-  std::int64_t user_send_burst = 40;
-  std::int64_t max_connections_per_user = 32;
+  std::int64_t send_rate{};  // messages a second per connection
+  std::int64_t send_burst{};
+  std::int64_t user_send_rate{};  // messages a second per user, all connections and REST
+  std::int64_t user_send_burst{};
+  std::int64_t max_connections_per_user{};
 
   // -- agent relay ------------------------------------------------------------------------
   std::string admins;  // comma-separated logins that may use the /v1 admin API
-  std::int64_t agent_timeout_seconds = 120;
-  std::int64_t agent_idle_seconds = 30;
-  std::int64_t agent_replay_seconds = 30;       // finished events stay resumable this long
-  std::int64_t agent_resume_grace_seconds = 0;  // an orphaned event waits this long
-  std::int64_t app_event_rate = 50;             // events a second per app
-  std::int64_t app_event_burst = 100;
+  std::int64_t agent_timeout_seconds{};
+  std::int64_t agent_idle_seconds{};
+  std::int64_t agent_replay_seconds{};        // finished events stay resumable this long
+  std::int64_t agent_resume_grace_seconds{};  // an orphaned event waits this long
+  std::int64_t app_event_rate{};              // events a second per app
+  std::int64_t app_event_burst{};
 
   // -- halls (docs/halls.md) -----------------------------------------------------------
   std::string livekit_url;         // handed to clients, e.g. wss://my-project.livekit.cloud
   std::string livekit_api_key;     // `iss` of join tokens and of LiveKit's webhooks
   std::string livekit_api_secret;  // signs join tokens, verifies webhooks
-  std::int64_t hall_token_ttl_seconds = 600;
+  std::int64_t hall_token_ttl_seconds{};
 };
 
 /// One option: how it is named everywhere and what it accepts.
@@ -92,6 +98,14 @@ struct option_info {
 
 /// The option table, in the order `--help` lists it.
 const std::vector<option_info>& options();
+
+/// Sets `o` in `c` from its text `value` (as a flag, variable or file gives it). Returns
+/// "" when the value is accepted, else why not, naming the option and `source`.
+std::string set_option(config& c, const option_info& o, const std::string& value,
+                       const std::string& source);
+
+/// Sets the options a TOML file holds. Returns "" or why the file was refused.
+std::string load_config_file(config& c, const std::string& path);
 
 /// What the command line asked for besides options: the operator subcommand and its
 /// positional words (e.g. {"user","add","alice"}) and sub-options (`--name`).

@@ -40,6 +40,34 @@ TEST(config, defaults_match_the_documented_ones) {
   EXPECT_EQ(r.cfg->max_content_chars, 4000);
 }
 
+TEST(config, the_struct_takes_every_default_from_the_option_table) {
+  // A config built field by field from the table's default texts, through the flags,
+  // equals a default-constructed one: no field keeps a default of its own.
+  std::vector<std::string> args;
+  for (auto& o : options()) args.push_back(o.flag + "=" + o.default_value);
+  auto r = load(args);
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(*r.cfg, config{});
+  // And a value other than the default shows up as a difference (operator== sees it).
+  config other;
+  other.queues[3].policy = "disconnect";
+  EXPECT_NE(other, config{});
+}
+
+TEST(config, example_file_states_the_table_defaults) {
+  std::ifstream in(std::string(RELAY_SOURCE_DIR) + "/config/relay.example.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (auto& o : options()) {
+    const auto value = o.kind == "integer" ? o.default_value : "\"" + o.default_value + "\"";
+    EXPECT_NE(text.str().find("\n" + o.name + " = " + value), std::string::npos)
+        << o.name << " = " << value << " is not what config/relay.example.toml says";
+  }
+  auto r = load({"--config", std::string(RELAY_SOURCE_DIR) + "/config/relay.example.toml"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(*r.cfg, config{});
+}
+
 TEST(config, example_file_lists_every_option_and_loads_cleanly) {
   std::ifstream in(std::string(RELAY_SOURCE_DIR) + "/config/relay.example.toml");
   std::stringstream text;
