@@ -1,0 +1,90 @@
+// REST calls of docs/api.md. The session is the HttpOnly `relay_session` cookie, so the
+// client never sees a credential: every call is same-origin with credentials included.
+
+import type { Channel, Me, Message, MessagePage, PageCursor, Room, User } from './types';
+
+/** A refused call, with Relay's `{error, code}` and the HTTP status. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    init.headers = { 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'Relay cannot be reached');
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: a proxy's error page */ }
+  if (!res.ok) {
+    const e = (json ?? {}) as { error?: string; code?: string };
+    throw new ApiError(res.status, e.code ?? 'HTTP_' + res.status, e.error ?? res.statusText);
+  }
+  return json as T;
+}
+
+const room = (slug: string) => `/api/rooms/${encodeURIComponent(slug)}`;
+
+/** The signed-in user, or null (GET /api/me answers 401 with `null`). */
+export async function getMe(): Promise<Me | null> {
+  try {
+    return await call<Me>('GET', '/api/me');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export const logout = () => call<{ ok: true }>('POST', '/auth/logout');
+
+export const getRoom = (slug: string) => call<Room>('GET', room(slug));
+export const createRoom = (slug: string, displayName: string) =>
+  call<Room>('POST', '/api/rooms', { slug, displayName });
+
+export const listChannels = (slug: string) =>
+  call<{ channels: Channel[] }>('GET', `${room(slug)}/channels`).then((r) => r.channels);
+export const listMembers = (slug: string) =>
+  call<{ members: User[] }>('GET', `${room(slug)}/members`).then((r) => r.members);
+
+/** One keyset page of a channel's history, newest first. */
+export function listMessages(slug: string, channelKey: string, before: PageCursor | null, limit = 50) {
+  const q = new URLSearchParams({ channelId: channelKey, limit: String(limit) });
+  if (before) {
+    q.set('beforeCreatedAt', before.beforeCreatedAt);
+    q.set('beforeId', before.beforeId);
+  }
+  return call<MessagePage>('GET', `${room(slug)}/messages?${q}`);
+}
+
+export const editMessage = (slug: string, id: string, content: string) =>
+  call<Message>('PATCH', `${room(slug)}/messages/${encodeURIComponent(id)}`, { content });
+export const deleteMessage = (slug: string, id: string) =>
+  call<{ ok: true }>('DELETE', `${room(slug)}/messages/${encodeURIComponent(id)}`);
+
+/**
+ * Which sign-in methods this Relay offers. No endpoint says so (see docs/web.md), so the
+ * client asks the two sign-in routes themselves: each answers 404 when it is off. A
+ * `/auth/dev` without a login is refused with 400 and signs nobody in; `/auth/github`
+ * is only asked with `redirect: 'manual'`, and an opaque redirect means it is on.
+ */
+export async function signInMethods(): Promise<{ dev: boolean; github: boolean }> {
+  const probe = async (path: string) => {
+    try {
+      const res = await fetch(path, { redirect: 'manual', credentials: 'same-origin' });
+      return res.type === 'opaqueredirect' || (res.status !== 404 && res.status !== 0);
+    } catch {
+      return false;
+    }
+  };
+  const [dev, github] = await Promise.all([probe('/auth/dev'), probe('/auth/github?next=/')]);
+  return { dev, github };
+}

@@ -1,0 +1,52 @@
+// One channel: header, history (with what is still pending), who is typing, composer.
+
+import { useCallback, useEffect } from 'preact/hooks';
+import type { Pending, RoomSession, RoomState } from '../session';
+import { useStore } from '../state';
+import type { ChannelKey, Me, Room } from '../types';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+
+interface Props {
+  session: RoomSession;
+  me: Me;
+  room: Room;
+  channelKey: ChannelKey;
+  label: string;
+  isDm: boolean;
+}
+
+const NO_PENDING: Pending[] = [];
+
+export function ChannelView({ session, me, room, channelKey, label, isDm }: Props) {
+  const timeline = useStore(session.store, useCallback((s: RoomState) => s.timelines[channelKey], [channelKey]));
+  const pendingAll = useStore(session.store, useCallback((s: RoomState) => s.pending, []));
+  const typing = useStore(session.store, useCallback((s: RoomState) => s.typing[channelKey], [channelKey]));
+  const streams = useStore(session.store, useCallback((s: RoomState) => s.streams, []));
+  const pending = pendingAll.length ? pendingAll.filter((p) => p.key === channelKey) : NO_PENDING;
+
+  useEffect(() => { void session.open(channelKey); }, [session, channelKey]);
+  // Reading the channel while messages arrive keeps its unread count at zero.
+  useEffect(() => { session.markRead(channelKey); }, [timeline]);
+
+  const title = isDm ? `@${label}` : `#${label}`;
+  const typists = Object.values(typing ?? {}).map((t) => t.user.name || t.user.login);
+  const live = Object.values(streams).filter((s) => s.key === channelKey);
+
+  return (
+    <section class="channel" aria-label={title}>
+      <header class="channel-head">
+        <h1>{title}</h1>
+        {room.description && <p class="description">{room.description}</p>}
+      </header>
+      <MessageList session={session} me={me} room={room} label={title} timeline={timeline}
+                   pending={pending} streams={live} channelKey={channelKey} />
+      <p class="typing" aria-live="polite">
+        {typists.length === 1 ? `${typists[0]} is typing…`
+          : typists.length > 1 ? `${typists.slice(0, 3).join(', ')} are typing…` : ''}
+      </p>
+      <Composer label={`Message ${title}`} onSend={(text) => session.send(channelKey, text)}
+                onTyping={() => session.typing(channelKey)} />
+    </section>
+  );
+}

@@ -1,0 +1,115 @@
+// One row of the history. The same component draws a send that is still pending and
+// the stored message it becomes, so the promotion on `ack` changes the row in place.
+
+import { useState } from 'preact/hooks';
+import { Markdown } from '../markdown';
+import type { AiStream, Pending, RoomSession } from '../session';
+import type { Me, Message } from '../types';
+import { Avatar } from './Avatar';
+
+interface Props {
+  me: Me;
+  session: RoomSession;
+  /** The stored message; absent while the send has not come back from Relay. */
+  message?: Message | undefined;
+  /** Our own send not yet acked (with or without its stored message). */
+  pending?: Pending | undefined;
+  canDelete?: boolean;
+  /** Same author as the row above, shortly before: the name is not repeated. */
+  continued?: boolean;
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function MessageItem({ me, session, message, pending, canDelete = false, continued = false }: Props) {
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const author = message?.author ?? me;
+  const content = message?.content ?? pending?.content ?? '';
+  const mine = author.id === me.id;
+  const state = pending ? pending.state : 'sent';
+  const when = message ? new Date(message.createdAt) : null;
+
+  const act = async (fn: () => Promise<void>) => {
+    setError(null);
+    try { await fn(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
+  };
+
+  return (
+    <li class={`msg ${state}${continued && !pending ? ' continued' : ''}${message?.bot ? ' bot' : ''}`}
+        data-state={state} data-id={message?.id} aria-busy={state === 'sending'}>
+      {!continued || pending ? <Avatar user={author} /> : <span class="avatar-gap" />}
+      <div class="body">
+        {(!continued || pending) && (
+          <div class="meta">
+            <span class="author">{author.name || author.login}</span>
+            {message?.bot && <span class="tag">bot</span>}
+            {when && <time dateTime={message!.createdAt} title={dateFmt.format(when)}>{timeFmt.format(when)}</time>}
+          </div>
+        )}
+        {editing && message ? (
+          <EditBox initial={content} onCancel={() => setEditing(false)}
+                   onSave={(text) => act(async () => { await session.edit(message.id, text); setEditing(false); })} />
+        ) : (
+          <div class="content"><Markdown text={content} />
+            {message?.editedAt && <span class="edited"> (edited)</span>}
+          </div>
+        )}
+        {state === 'sending' && <span class="status">Sending…</span>}
+        {state === 'failed' && pending && (
+          <span class="status failed" role="alert">
+            Not sent{pending.error ? `: ${pending.error}` : ''}.{' '}
+            <button type="button" onClick={() => session.retry(pending.clientMsgId)}>Retry</button>{' '}
+            <button type="button" onClick={() => session.discard(pending.clientMsgId)}>Discard</button>
+          </span>
+        )}
+        {error && <p class="error" role="alert">{error}</p>}
+      </div>
+      {message && !pending && !editing && (mine || canDelete) && (
+        <div class="actions">
+          {mine && <button type="button" onClick={() => setEditing(true)} aria-label="Edit message">Edit</button>}
+          {canDelete && (
+            <button type="button" aria-label="Delete message"
+                    onClick={() => { if (confirm('Delete this message?')) void act(() => session.remove(message)); }}>
+              Delete
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
+
+function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: string) => void; onCancel: () => void }) {
+  const [text, setText] = useState(initial);
+  return (
+    <form class="edit" onSubmit={(e) => { e.preventDefault(); if (text.trim()) onSave(text); }}>
+      <textarea aria-label="Edit message" value={text} autoFocus rows={Math.min(8, text.split('\n').length + 1)}
+                onInput={(e) => setText(e.currentTarget.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape') onCancel();
+                  else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+                    e.preventDefault();
+                    if (text.trim()) onSave(text);
+                  }
+                }} />
+      <button type="submit">Save</button>
+      <button type="button" onClick={onCancel}>Cancel</button>
+    </form>
+  );
+}
+
+/** An agent's answer while it streams in, or its error. */
+export function StreamItem({ stream }: { stream: AiStream }) {
+  return (
+    <li class={`msg bot streaming${stream.error ? ' failed' : ''}`} aria-busy={!stream.error}>
+      <Avatar user={stream.bot} />
+      <div class="body">
+        <div class="meta"><span class="author">{stream.bot.name || stream.bot.login}</span><span class="tag">bot</span></div>
+        <div class="content">{stream.text}{!stream.error && <span class="cursor" aria-hidden="true">▍</span>}</div>
+        {stream.error && <span class="status failed" role="alert">The agent did not answer: {stream.error}</span>}
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,93 @@
+// The history as a `log`: oldest at the top, newest at the bottom, pending sends last.
+// Scrolling near the top pages in older messages without the view jumping; a reader at
+// the bottom stays at the bottom as messages arrive.
+
+import { useLayoutEffect, useRef } from 'preact/hooks';
+import type { AiStream, Pending, RoomSession } from '../session';
+import type { Timeline } from '../timeline';
+import type { ChannelKey, Me, Message, Room } from '../types';
+import { MessageItem, StreamItem } from './MessageItem';
+
+interface Props {
+  session: RoomSession;
+  me: Me;
+  room: Room;
+  label: string;
+  timeline: Timeline | undefined;
+  pending: Pending[];
+  streams: AiStream[];
+  channelKey: ChannelKey;
+}
+
+const NEAR_TOP_PX = 120;
+const NEAR_BOTTOM_PX = 60;
+
+export function MessageList({ session, me, room, label, timeline, pending, streams, channelKey }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const lastHeight = useRef(0);
+  const firstId = useRef<string | undefined>(undefined);
+
+  const messages = timeline?.messages ?? [];
+  const shownIds = new Set(messages.map((m) => m.id));
+  // A pending send is its own row until its `message` frame gives it a place by seq.
+  const loose = pending.filter((p) => !p.echoedId || !shownIds.has(p.echoedId));
+  const pendingById = new Map(pending.filter((p) => p.echoedId).map((p) => [p.echoedId!, p]));
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const newFirst = messages[0]?.id;
+    if (firstId.current !== undefined && newFirst !== firstId.current && !atBottom.current) {
+      // Older messages went in above: keep what the reader was looking at in place.
+      el.scrollTop += el.scrollHeight - lastHeight.current;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    firstId.current = newFirst;
+    lastHeight.current = el.scrollHeight;
+    // A first page shorter than the view shows no scrollbar to scroll up with.
+    if (timeline?.hasOlder && el.scrollHeight <= el.clientHeight) void session.loadOlder(channelKey);
+  });
+
+  const onScroll = () => {
+    const el = box.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    lastHeight.current = el.scrollHeight;
+    if (el.scrollTop < NEAR_TOP_PX && timeline?.hasOlder) void session.loadOlder(channelKey);
+  };
+
+  const isOwner = room.owner?.id === me.id;
+  const item = (m: Message, prev: Message | undefined) => (
+    <MessageItem key={itemKey(m)} message={m} me={me} session={session}
+                 pending={pendingById.get(m.id)} canDelete={m.author.id === me.id || isOwner}
+                 continued={prev !== undefined && prev.author.id === m.author.id
+                   && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000} />
+  );
+
+  return (
+    <div class="messages" ref={box} onScroll={onScroll} role="log" aria-label={`Messages in ${label}`}
+         aria-busy={!timeline?.loaded} tabIndex={0}>
+      {timeline?.loadingOlder && <p class="older" aria-busy="true">Loading older messages…</p>}
+      {timeline?.loaded && !timeline.hasOlder && <p class="older">This is the start of {label}.</p>}
+      {/* One flat list, so a row that moves from pending to stored keeps its element. */}
+      <ol>
+        {[
+          ...messages.map((m, i) => item(m, messages[i - 1])),
+          ...loose.map((p) => <MessageItem key={`${me.id}:${p.clientMsgId}`} pending={p} me={me} session={session} />),
+          ...streams.map((s) => <StreamItem key={`ai:${s.eventId}`} stream={s} />),
+        ]}
+      </ol>
+      {!timeline?.loaded && <p class="loading" aria-busy="true">Loading…</p>}
+    </div>
+  );
+}
+
+/**
+ * One key for a sent message across its life: pending (clientMsgId) and then stored
+ * (id). Keyed alike, the row Preact already drew is promoted in place, not redrawn.
+ */
+function itemKey(m: Message): string {
+  return m.clientMsgId ? `${m.author.id}:${m.clientMsgId}` : m.id;
+}

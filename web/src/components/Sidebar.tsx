@@ -1,0 +1,96 @@
+// Rooms (the lobby, then those visited), the current room's channels and its DMs, with
+// unread counts.
+
+import { useCallback, useState } from 'preact/hooks';
+import * as api from '../api';
+import { channelLabel } from '../labels';
+import type { RoomLink } from '../rooms';
+import { href, navigate, onLinkClick, type Route } from '../router';
+import type { RoomSession, RoomState } from '../session';
+import { useStore } from '../state';
+import { ROOM_THREAD, type Channel, type Me } from '../types';
+
+interface Props {
+  me: Me;
+  session: RoomSession;
+  rooms: RoomLink[];
+  current: Route;
+  channels: Channel[];
+}
+
+const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name);
+
+export function Sidebar({ me, session, rooms, current, channels }: Props) {
+  const seqs = useStore(session.store, useCallback((s: RoomState) => s.seqs, []));
+  const readSeqs = useStore(session.store, useCallback((s: RoomState) => s.readSeqs, []));
+  const unread = (key: string) => Math.max(0, (seqs[key] ?? 0) - (readSeqs[key] ?? seqs[key] ?? 0));
+
+  const listed = channels.filter((c) => c.visibility !== 'dm').sort(byName);
+  const dms = channels.filter((c) => c.visibility === 'dm').sort(byName);
+  const others = rooms.filter((r) => r.slug !== 'lobby');
+
+  const item = (label: string, to: string, active: boolean, count: number, prefix: string) => (
+    <li key={to}>
+      <a href={to} onClick={onLinkClick} aria-current={active ? 'page' : undefined} class={count ? 'unread' : undefined}>
+        <span class="prefix" aria-hidden="true">{prefix}</span>
+        <span class="label">{label}</span>
+        {count > 0 && <span class="badge" aria-label={`${count} unread`}>{count > 99 ? '99+' : count}</span>}
+      </a>
+    </li>
+  );
+
+  return (
+    <nav id="sidebar" class="sidebar" aria-label="Rooms and channels">
+      <h2>Rooms</h2>
+      <ul>
+        {item('Lobby', href('lobby'), current.room === 'lobby', 0, '⌂')}
+        {others.map((r) => item(r.displayName || r.slug, href(r.slug), current.room === r.slug, 0, '▪'))}
+      </ul>
+      <NewRoom />
+      <h2>Channels</h2>
+      <ul>
+        {item('general', href(current.room), current.channel === null, current.channel === null ? 0 : unread(ROOM_THREAD), '#')}
+        {listed.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
+          current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : '🔒'))}
+      </ul>
+      {dms.length > 0 && (
+        <>
+          <h2>Direct messages</h2>
+          <ul>
+            {dms.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
+              current.channel === c.slug ? 0 : unread(c.id), '@'))}
+          </ul>
+        </>
+      )}
+    </nav>
+  );
+}
+
+function NewRoom() {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!open) return <button type="button" class="link" onClick={() => setOpen(true)}>+ New room</button>;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const name = String(form.get('name') ?? '').trim();
+    const slug = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+    try {
+      const room = await api.createRoom(slug, name);
+      setOpen(false);
+      navigate(href(room.slug));
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <form class="new-room" onSubmit={submit}>
+      <label for="new-room-name">Room name</label>
+      <input id="new-room-name" name="name" required maxLength={64} autoFocus
+             onKeyDown={(e) => { if (e.key === 'Escape') setOpen(false); }} />
+      {error && <p role="alert" class="error">{error}</p>}
+      <button type="submit">Create</button>
+      <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+    </form>
+  );
+}

@@ -1,0 +1,109 @@
+// The signed-in layout: sidebar, the open channel, and the room session behind both.
+// One room is open at a time; switching rooms closes the old socket.
+
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import * as api from '../api';
+import { channelLabel } from '../labels';
+import { rememberRoom, visitedRooms, type RoomLink } from '../rooms';
+import { href, navigate, parse, usePath } from '../router';
+import { RoomSession, type RoomState } from '../session';
+import { useStore } from '../state';
+import { ROOM_THREAD, type Me, type Room } from '../types';
+import { ChannelView } from './ChannelView';
+import { Sidebar } from './Sidebar';
+
+const HEX = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/**
+ * The room's accent colours as custom properties. Only hex colours are taken: the
+ * values are the room owner's text, and anything else (url(), var(), expressions) is
+ * dropped rather than handed to CSS.
+ */
+function accentStyle(room: Room | null): Record<string, string> {
+  const [a, b] = (room?.accentColors ?? []).filter((c) => HEX.test(c));
+  const style: Record<string, string> = {};
+  if (a) style['--accent'] = a;
+  if (b ?? a) style['--accent-2'] = (b ?? a)!;
+  return style;
+}
+
+export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void }) {
+  const path = usePath();
+  const route = parse(path);
+  const [rooms, setRooms] = useState<RoomLink[]>(() => visitedRooms(me.id));
+  const [navOpen, setNavOpen] = useState(false);
+
+  useEffect(() => {
+    if (path === '/' || !path.startsWith('/r/')) navigate(href('lobby'), true);
+  }, [path]);
+
+  const session = useMemo(() => new RoomSession(route.room, me), [route.room, me]);
+  useEffect(() => {
+    void session.start();
+    return () => session.stop();
+  }, [session]);
+
+  const room = useStore(session.store, useCallback((s: RoomState) => s.room, []));
+  const channels = useStore(session.store, useCallback((s: RoomState) => s.channels, []));
+  const problem = useStore(session.store, useCallback((s: RoomState) => s.problem, []));
+  const status = useStore(session.store, useCallback((s: RoomState) => s.status, []));
+
+  useEffect(() => {
+    if (room) setRooms(rememberRoom(me.id, { slug: room.slug, displayName: room.displayName }));
+  }, [room?.slug, room?.displayName]);
+
+  useEffect(() => {
+    if (problem?.kind === 'signed-out') onSignedOut();
+  }, [problem]);
+
+  useEffect(() => setNavOpen(false), [path]);
+
+  const channel = route.channel ? channels.find((c) => c.slug === route.channel) ?? null : null;
+  const key = channel ? channel.id : ROOM_THREAD;
+  const channelMissing = route.channel !== null && room !== null && !channel;
+
+  useEffect(() => {
+    document.title = room ? `${channel ? channelLabel(channel, me) : 'general'} · ${room.displayName} · Relay` : 'Relay';
+  }, [room, channel]);
+
+  const signOut = async () => {
+    try { await api.logout(); } finally {
+      session.stop();
+      onSignedOut();
+    }
+  };
+
+  return (
+    <div class={`workspace${navOpen ? ' nav-open' : ''}`} style={accentStyle(room)}>
+      <header class="topbar">
+        <button type="button" class="nav-toggle" aria-expanded={navOpen} aria-controls="sidebar"
+                onClick={() => setNavOpen(!navOpen)}>Menu</button>
+        <span class="brand">{room?.displayName ?? route.room}</span>
+        {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
+        <span class="me">{me.name || me.login}</span>
+        <button type="button" onClick={signOut}>Sign out</button>
+      </header>
+      <Sidebar me={me} session={session} rooms={rooms} current={route} channels={channels} />
+      <main class="main">
+        {problem && problem.kind !== 'signed-out' ? (
+          <section class="problem" role="alert">
+            <h2>{problem.kind === 'forbidden' ? 'This room is members only'
+              : problem.kind === 'not-found' ? 'Not found' : 'Something went wrong'}</h2>
+            <p>{problem.text}</p>
+            <a href={href('lobby')} onClick={(e) => { e.preventDefault(); navigate(href('lobby')); }}>Back to the lobby</a>
+          </section>
+        ) : channelMissing ? (
+          <section class="problem" role="alert">
+            <h2>No such channel</h2>
+            <p>#{route.channel} does not exist in {room.displayName}, or you are not one of its members.</p>
+          </section>
+        ) : room ? (
+          <ChannelView key={`${room.slug}/${key}`} session={session} me={me} room={room}
+                       channelKey={key} label={channelLabel(channel, me)} isDm={channel?.visibility === 'dm'} />
+        ) : (
+          <p class="loading" aria-busy="true">Loading…</p>
+        )}
+      </main>
+    </div>
+  );
+}

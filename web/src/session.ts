@@ -1,0 +1,418 @@
+// One open room: its REST data, its socket, and what the user has sent but Relay has not
+// yet confirmed. Every server frame is applied here; components only read `store`.
+
+import * as api from './api';
+import { ApiError } from './api';
+import { RoomSocket, type SocketStatus } from './socket';
+import { Store } from './state';
+import * as tl from './timeline';
+import {
+  channelIdOf, channelKey, type Channel, type ChannelKey, type Me, type Message, type Room,
+  type ServerFrame, type User,
+} from './types';
+
+/** A message typed here and not yet acked by Relay. */
+export interface Pending {
+  clientMsgId: string;
+  key: ChannelKey;
+  content: string;
+  state: 'sending' | 'failed';
+  error?: string;
+  /** Relay's id once the `message` frame for it came back (before the ack). */
+  echoedId?: string;
+  sentAt: number;
+}
+
+export interface Typist {
+  user: User;
+  until: number;
+}
+
+/** An agent's answer while it streams in (`ai_token`), or how it failed (`ai_reply`). */
+export interface AiStream {
+  eventId: string;
+  key: ChannelKey;
+  bot: User;
+  text: string;
+  error?: string;
+}
+
+export type Problem =
+  | { kind: 'signed-out' }
+  | { kind: 'forbidden'; text: string }
+  | { kind: 'not-found'; text: string }
+  | { kind: 'error'; text: string };
+
+export interface RoomState {
+  slug: string;
+  room: Room | null;
+  channels: Channel[];
+  status: SocketStatus;
+  problem: Problem | null;
+  timelines: Record<ChannelKey, tl.Timeline>;
+  /** The highest seq seen per channel: what a reconnect resumes from. */
+  seqs: Record<ChannelKey, number>;
+  /** Per channel, the seq the user has seen (kept in localStorage): unread = seqs - this. */
+  readSeqs: Record<ChannelKey, number>;
+  pending: Pending[];
+  typing: Record<ChannelKey, Record<string, Typist>>;
+  streams: Record<string, AiStream>;
+}
+
+const TYPING_SHOWN_MS = 5000;
+const TYPING_SEND_EVERY_MS = 3000;
+// A send the socket took but Relay has not acked in this long is shown as failed, with
+// retry (the retry reuses its clientMsgId, so a late success is not doubled).
+const ACK_TIMEOUT_MS = 15000;
+
+const readKey = (slug: string) => `relay.read.${slug}`;
+
+function newClientMsgId(): string {
+  const rand = crypto.getRandomValues(new Uint32Array(2));
+  return `web_${Date.now().toString(36)}_${rand[0]!.toString(36)}${rand[1]!.toString(36)}`;
+}
+
+export class RoomSession {
+  readonly store: Store<RoomState>;
+  private socket: RoomSocket;
+  private lastTypingSent = 0;
+  private typingTimer: ReturnType<typeof setInterval> | undefined;
+  private ackTimer: ReturnType<typeof setInterval> | undefined;
+  private checkingRefusal = false;
+
+  constructor(readonly slug: string, readonly me: Me) {
+    let readSeqs: Record<string, number> = {};
+    try { readSeqs = JSON.parse(localStorage.getItem(readKey(slug)) ?? '{}') as Record<string, number>; } catch { /* fresh */ }
+    this.store = new Store<RoomState>({
+      slug, room: null, channels: [], status: 'connecting', problem: null,
+      timelines: {}, seqs: {}, readSeqs, pending: [], typing: {}, streams: {},
+    });
+    this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
+      frame: (f) => this.apply(f),
+      status: (status) => this.set({ status }),
+      synced: () => this.resendPending(),
+      fatal: () => void this.diagnose(),
+      refused: () => void this.diagnose(),
+    });
+  }
+
+  // -- lifecycle ---------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    try {
+      const [room, channels] = await Promise.all([api.getRoom(this.slug), api.listChannels(this.slug)]);
+      this.set({ room, channels });
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.socket.start();
+    this.ackTimer = setInterval(() => this.expireUnacked(), 1000);
+  }
+
+  stop(): void {
+    this.socket.stop();
+    clearInterval(this.typingTimer);
+    clearInterval(this.ackTimer);
+  }
+
+  /** Forces a reconnect, as a network drop would. */
+  reconnect(): void {
+    this.socket.reconnectNow();
+  }
+
+  // -- reading -----------------------------------------------------------------------
+
+  /** Opens a channel's view: the newest page once, then live frames keep it current. */
+  async open(key: ChannelKey): Promise<void> {
+    this.markRead(key);
+    if (this.store.get().timelines[key]?.loaded) return;
+    this.updateTimeline(key, (t) => t);
+    try {
+      const page = await api.listMessages(this.slug, key, null);
+      this.updateTimeline(key, (t) => tl.addPage(t, page.messages, page.next !== null));
+      this.markRead(key);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Loads the page before the oldest message held (scroll-up). */
+  async loadOlder(key: ChannelKey): Promise<void> {
+    const t = this.store.get().timelines[key];
+    if (!t || !t.hasOlder || t.loadingOlder) return;
+    this.updateTimeline(key, (x) => ({ ...x, loadingOlder: true }));
+    try {
+      const page = await api.listMessages(this.slug, key, tl.olderCursor(t));
+      this.updateTimeline(key, (x) => tl.addPage(x, page.messages, page.next !== null));
+    } catch (e) {
+      this.updateTimeline(key, (x) => ({ ...x, loadingOlder: false }));
+      this.fail(e);
+    }
+  }
+
+  markRead(key: ChannelKey): void {
+    const s = this.store.get();
+    const seq = s.seqs[key] ?? 0;
+    if ((s.readSeqs[key] ?? -1) >= seq) return;
+    const readSeqs = { ...s.readSeqs, [key]: seq };
+    this.set({ readSeqs });
+    try { localStorage.setItem(readKey(this.slug), JSON.stringify(readSeqs)); } catch { /* private mode */ }
+  }
+
+  // -- writing -----------------------------------------------------------------------
+
+  /** Shows the message at once as pending and sends it; the ack promotes it in place. */
+  send(key: ChannelKey, content: string): void {
+    const p: Pending = { clientMsgId: newClientMsgId(), key, content, state: 'sending', sentAt: Date.now() };
+    this.store.update((s) => ({ ...s, pending: [...s.pending, p] }));
+    this.transmit(p);
+  }
+
+  /** Sends a failed message again under the same clientMsgId: Relay stores it at most once. */
+  retry(clientMsgId: string): void {
+    const p = this.findPending(clientMsgId);
+    if (!p) return;
+    const again: Pending = { ...p, state: 'sending', sentAt: Date.now() };
+    delete again.error;
+    this.replacePending(again);
+    this.transmit(again);
+  }
+
+  discard(clientMsgId: string): void {
+    this.store.update((s) => ({ ...s, pending: s.pending.filter((p) => p.clientMsgId !== clientMsgId) }));
+  }
+
+  async edit(messageId: string, content: string): Promise<void> {
+    const m = await api.editMessage(this.slug, messageId, content);
+    this.updateTimeline(channelKey(m.channelId), (t) => tl.replace(t, m));
+  }
+
+  async remove(message: Message): Promise<void> {
+    await api.deleteMessage(this.slug, message.id);
+    this.updateTimeline(channelKey(message.channelId), (t) => tl.remove(t, message.id));
+  }
+
+  /** Tells the others the user is typing, at most every few seconds. */
+  typing(key: ChannelKey): void {
+    const now = Date.now();
+    if (now - this.lastTypingSent < TYPING_SEND_EVERY_MS) return;
+    if (this.socket.send({ type: 'typing', channelId: channelIdOf(key) })) this.lastTypingSent = now;
+  }
+
+  private transmit(p: Pending): void {
+    // Not connected: it stays `sending` and goes out once the socket has resumed.
+    this.socket.send({ type: 'send', clientMsgId: p.clientMsgId, content: p.content, channelId: channelIdOf(p.key) });
+  }
+
+  private resendPending(): void {
+    for (const p of this.store.get().pending) {
+      if (p.state !== 'sending') continue;
+      this.replacePending({ ...p, sentAt: Date.now() });
+      this.transmit(p);
+    }
+  }
+
+  private expireUnacked(): void {
+    if (!this.socket.isOpen) return; // offline: they wait for the reconnect instead
+    const now = Date.now();
+    for (const p of this.store.get().pending) {
+      if (p.state === 'sending' && now - p.sentAt > ACK_TIMEOUT_MS)
+        this.replacePending({ ...p, state: 'failed', error: 'Not confirmed by the server' });
+    }
+  }
+
+  // -- frames ------------------------------------------------------------------------
+
+  private apply(f: ServerFrame): void {
+    switch (f.type) {
+      case 'sync': {
+        this.store.update((s) => {
+          const seqs = { ...s.seqs };
+          for (const [k, v] of Object.entries(f.seqs)) seqs[k] = Math.max(seqs[k] ?? 0, v);
+          // A channel seen for the first time starts read: its past is not "unread".
+          const readSeqs = { ...s.readSeqs };
+          for (const [k, v] of Object.entries(f.seqs)) if (readSeqs[k] === undefined) readSeqs[k] = v;
+          return { ...s, seqs, readSeqs };
+        });
+        for (const m of f.messages) this.receive(m);
+        return;
+      }
+      case 'message':
+        this.receive(f.message);
+        return;
+      case 'ack':
+        this.acked(f.clientMsgId, f.serverId, f.seq, f.createdAt);
+        return;
+      case 'error':
+        if (f.clientMsgId) {
+          const p = this.findPending(f.clientMsgId);
+          if (p) {
+            const failed: Pending = { ...p, state: 'failed', error: f.error };
+            delete failed.echoedId;
+            this.replacePending(failed);
+          }
+        }
+        return;
+      case 'message_updated':
+        this.updateTimeline(channelKey(f.message.channelId), (t) => tl.replace(t, f.message), false);
+        return;
+      case 'message_deleted':
+        this.updateTimeline(channelKey(f.channelId), (t) => tl.remove(t, f.messageId), false);
+        return;
+      case 'channel_created':
+      case 'direct_created':
+        this.store.update((s) => s.channels.some((c) => c.id === f.channel.id)
+          ? s : { ...s, channels: [...s.channels, f.channel] });
+        return;
+      case 'channel_deleted':
+        this.store.update((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== f.channelId) }));
+        return;
+      case 'typing':
+        if (f.user.id !== this.me.id) this.someoneTyping(channelKey(f.channelId), f.user);
+        return;
+      case 'branding':
+        this.set({ room: f.room });
+        return;
+      case 'ai_token':
+        this.store.update((s) => {
+          const cur = s.streams[f.eventId] ?? { eventId: f.eventId, key: channelKey(f.channelId), bot: f.bot, text: '' };
+          return { ...s, streams: { ...s.streams, [f.eventId]: { ...cur, text: cur.text + f.token } } };
+        });
+        return;
+      case 'ai_reply':
+        this.store.update((s) => {
+          const streams = { ...s.streams };
+          if (f.error) {
+            const cur = streams[f.eventId] ?? { eventId: f.eventId, key: channelKey(f.channelId), bot: f.bot, text: '' };
+            streams[f.eventId] = { ...cur, error: f.error.error };
+          } else {
+            delete streams[f.eventId]; // the reply itself arrives as a message
+          }
+          return { ...s, streams };
+        });
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  private receive(m: Message): void {
+    const key = channelKey(m.channelId);
+    this.store.update((s) => {
+      const seqs = { ...s.seqs, [key]: Math.max(s.seqs[key] ?? 0, m.seq) };
+      let pending = s.pending;
+      if (m.author.id === this.me.id && m.clientMsgId) {
+        // Our own send coming back: it now has its place (seq) in the channel.
+        pending = s.pending.map((p) => p.clientMsgId === m.clientMsgId ? { ...p, echoedId: m.id } : p);
+      }
+      const typing = s.typing[key]?.[m.author.id] ? withoutTypist(s.typing, key, m.author.id) : s.typing;
+      const t = s.timelines[key];
+      const timelines = t ? { ...s.timelines, [key]: tl.trim(tl.merge(t, [m])) } : s.timelines;
+      return { ...s, seqs, pending, typing, timelines };
+    });
+  }
+
+  private acked(clientMsgId: string, serverId: string, seq: number, createdAt: string): void {
+    const p = this.findPending(clientMsgId);
+    if (!p) return;
+    this.store.update((s) => {
+      const pending = s.pending.filter((x) => x.clientMsgId !== clientMsgId);
+      const t = s.timelines[p.key];
+      if (!t || t.messages.some((m) => m.id === serverId)) return { ...s, pending };
+      // Acked without its `message` frame (it went to a socket that dropped): the ack
+      // says all the server would, so the message is built here rather than refetched.
+      const m: Message = {
+        id: serverId, roomId: s.room?.id ?? '', channelId: channelIdOf(p.key), seq,
+        author: { id: this.me.id, login: this.me.login, name: this.me.name, avatarUrl: this.me.avatarUrl },
+        content: p.content, clientMsgId, createdAt, editedAt: null, reactions: {}, threadId: null, bot: null,
+      };
+      return { ...s, pending, timelines: { ...s.timelines, [p.key]: tl.merge(t, [m]) } };
+    });
+  }
+
+  private someoneTyping(key: ChannelKey, user: User): void {
+    this.store.update((s) => ({
+      ...s,
+      typing: { ...s.typing, [key]: { ...s.typing[key], [user.id]: { user, until: Date.now() + TYPING_SHOWN_MS } } },
+    }));
+    if (this.typingTimer === undefined) this.typingTimer = setInterval(() => this.pruneTyping(), 1000);
+  }
+
+  private pruneTyping(): void {
+    const now = Date.now();
+    let any = false;
+    this.store.update((s) => {
+      let typing = s.typing;
+      for (const [key, typists] of Object.entries(s.typing)) {
+        for (const [id, t] of Object.entries(typists)) {
+          if (t.until <= now) typing = withoutTypist(typing, key, id);
+          else any = true;
+        }
+      }
+      return typing === s.typing ? s : { ...s, typing };
+    });
+    if (!any) {
+      clearInterval(this.typingTimer);
+      this.typingTimer = undefined;
+    }
+  }
+
+  // -- failures ----------------------------------------------------------------------
+
+  /** The socket was refused or closed for policy: REST tells whether and why. */
+  private async diagnose(): Promise<void> {
+    if (this.checkingRefusal) return;
+    this.checkingRefusal = true;
+    try {
+      await api.getRoom(this.slug);
+      // The room answers: the refusal was transient (a restart); the socket keeps trying.
+    } catch (e) {
+      if (e instanceof ApiError && e.status !== 0 && e.status < 500) {
+        this.socket.stop();
+        this.fail(e);
+      }
+    } finally {
+      this.checkingRefusal = false;
+    }
+  }
+
+  private fail(e: unknown): void {
+    let problem: Problem;
+    if (e instanceof ApiError && e.status === 401) problem = { kind: 'signed-out' };
+    else if (e instanceof ApiError && e.status === 403) problem = { kind: 'forbidden', text: e.message };
+    else if (e instanceof ApiError && e.status === 404) problem = { kind: 'not-found', text: e.message };
+    else problem = { kind: 'error', text: e instanceof Error ? e.message : String(e) };
+    this.set({ problem });
+  }
+
+  // -- helpers -----------------------------------------------------------------------
+
+  private set(patch: Partial<RoomState>): void {
+    this.store.update((s) => ({ ...s, ...patch }));
+  }
+
+  /** `create`: make the timeline if the channel has none yet (only opened channels do). */
+  private updateTimeline(key: ChannelKey, fn: (t: tl.Timeline) => tl.Timeline, create = true): void {
+    this.store.update((s) => {
+      const cur = s.timelines[key];
+      if (!cur && !create) return s;
+      const next = fn(cur ?? tl.emptyTimeline());
+      return next === cur ? s : { ...s, timelines: { ...s.timelines, [key]: next } };
+    });
+  }
+
+  private findPending(clientMsgId: string): Pending | undefined {
+    return this.store.get().pending.find((p) => p.clientMsgId === clientMsgId);
+  }
+
+  private replacePending(p: Pending): void {
+    this.store.update((s) => ({ ...s, pending: s.pending.map((x) => (x.clientMsgId === p.clientMsgId ? p : x)) }));
+  }
+}
+
+function withoutTypist(typing: RoomState['typing'], key: ChannelKey, userId: string): RoomState['typing'] {
+  const inChannel = { ...typing[key] };
+  delete inChannel[userId];
+  return { ...typing, [key]: inChannel };
+}

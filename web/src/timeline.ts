@@ -1,0 +1,77 @@
+// A channel's messages as the client holds them: a contiguous run of the newest
+// messages, ascending by seq, each id once. Pure functions, so every way a message
+// arrives (history page, live frame, resume sync, ack) goes through the same merge.
+
+import type { Message, PageCursor } from './types';
+
+export interface Timeline {
+  /** Ascending by seq; no id twice. */
+  messages: Message[];
+  /** Whether the server has messages older than messages[0]. */
+  hasOlder: boolean;
+  /** The newest page has arrived (until then live messages are kept, not shown alone). */
+  loaded: boolean;
+  loadingOlder: boolean;
+}
+
+/** Upper bound of messages kept per channel: older ones are dropped and paged in again. */
+export const MAX_KEPT = 600;
+
+export const emptyTimeline = (): Timeline => ({
+  messages: [], hasOlder: false, loaded: false, loadingOlder: false,
+});
+
+/** Adds or replaces messages (matched by id), keeping seq order. */
+export function merge(t: Timeline, incoming: readonly Message[]): Timeline {
+  if (incoming.length === 0) return t;
+  const byId = new Map(t.messages.map((m) => [m.id, m] as const));
+  let appendOnly = true;
+  const last = t.messages[t.messages.length - 1];
+  let tail = last ? last.seq : -Infinity;
+  for (const m of incoming) {
+    if (byId.has(m.id) || m.seq <= tail) appendOnly = false;
+    else tail = m.seq;
+    byId.set(m.id, m);
+  }
+  // The common case (a live message newer than all we hold) keeps the array's order.
+  const messages = appendOnly
+    ? [...t.messages, ...incoming]
+    : [...byId.values()].sort((a, b) => a.seq - b.seq);
+  return { ...t, messages };
+}
+
+/**
+ * Applies a history page (the newest, or the one before messages[0]); `olderExists` is
+ * whether the page came with a `next` cursor.
+ */
+export function addPage(t: Timeline, page: readonly Message[], olderExists: boolean): Timeline {
+  return { ...merge(t, page), loaded: true, loadingOlder: false, hasOlder: olderExists };
+}
+
+export function remove(t: Timeline, messageId: string): Timeline {
+  const messages = t.messages.filter((m) => m.id !== messageId);
+  return messages.length === t.messages.length ? t : { ...t, messages };
+}
+
+export function replace(t: Timeline, message: Message): Timeline {
+  const i = t.messages.findIndex((m) => m.id === message.id);
+  if (i < 0) return t;
+  const messages = t.messages.slice();
+  messages[i] = message;
+  return { ...t, messages };
+}
+
+/**
+ * Keeps the newest MAX_KEPT messages, so a busy channel left open does not grow without
+ * bound; what is dropped can be paged in again from the oldest message kept.
+ */
+export function trim(t: Timeline): Timeline {
+  if (t.messages.length <= MAX_KEPT) return t;
+  return { ...t, messages: t.messages.slice(-MAX_KEPT), hasOlder: true };
+}
+
+/** The keyset cursor for the page before the oldest message held (exclusive). */
+export function olderCursor(t: Timeline): PageCursor | null {
+  const first = t.messages[0];
+  return first ? { beforeCreatedAt: first.createdAt, beforeId: first.id } : null;
+}

@@ -1,0 +1,91 @@
+// The objects and frames of docs/api.md, as the client reads them.
+
+export interface User {
+  id: string;
+  login: string;
+  name: string;
+  avatarUrl: string;
+}
+
+export interface Me extends User {
+  githubId: number | null;
+  email: string | null;
+}
+
+export interface Room {
+  id: string;
+  slug: string;
+  displayName: string;
+  description: string;
+  accentColors: string[];
+  avatarUrl: string;
+  owner: User | null;
+  settings: { whitelistOnly: boolean };
+  createdAt: string;
+}
+
+export type Visibility = 'public' | 'private' | 'group' | 'personal' | 'dm';
+
+export interface Channel {
+  id: string;
+  slug: string;
+  name: string;
+  visibility: Visibility;
+  memberCount: number;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Message {
+  id: string;
+  roomId: string;
+  channelId: string | null;
+  seq: number;
+  author: User;
+  content: string;
+  clientMsgId: string | null;
+  createdAt: string;
+  editedAt: string | null;
+  reactions: Record<string, string[]>;
+  threadId: string | null;
+  bot: string | null;
+}
+
+/** Keyset cursor of GET /messages (newest first). */
+export interface PageCursor {
+  beforeCreatedAt: string;
+  beforeId: string;
+}
+
+export interface MessagePage {
+  messages: Message[];
+  next: PageCursor | null;
+}
+
+/** `__lobby` names the room-wide thread wherever a channel id is a key (docs/api.md). */
+export const ROOM_THREAD = '__lobby';
+export type ChannelKey = string;
+export const channelKey = (channelId: string | null): ChannelKey => channelId ?? ROOM_THREAD;
+export const channelIdOf = (key: ChannelKey): string | null => (key === ROOM_THREAD ? null : key);
+
+export type ServerFrame =
+  | { type: 'sync'; messages: Message[]; seqs: Record<string, number> }
+  | { type: 'message'; clientMsgId: string | null; message: Message }
+  | { type: 'ack'; clientMsgId: string; serverId: string; createdAt: string; seq: number }
+  | { type: 'error'; clientMsgId?: string; error: string; code: string }
+  | { type: 'message_updated'; message: Message }
+  | { type: 'message_deleted'; messageId: string; channelId: string | null }
+  | { type: 'channel_created'; channel: Channel }
+  | { type: 'channel_deleted'; channelId: string }
+  | { type: 'direct_created'; channel: Channel }
+  | { type: 'typing'; channelId: string | null; user: User }
+  | { type: 'branding'; room: Room }
+  | { type: 'ai_token'; channelId: string | null; eventId: string; bot: User; token: string; seq: number }
+  | { type: 'ai_reply'; channelId: string | null; eventId: string; bot: User; messageId?: string;
+      error?: { error: string; code: string } }
+  | { type: 'pong' };
+
+export type ClientFrame =
+  | { type: 'send'; clientMsgId: string; content: string; channelId: string | null }
+  | { type: 'typing'; channelId: string | null }
+  | { type: 'ping' };

@@ -1,0 +1,30 @@
+import { defineConfig, type ProxyOptions } from 'vite';
+
+// Where `npm run dev` and `vite preview` forward the API: a running Relay
+// (`make run` listens on 127.0.0.1:8080). The browser suite sets RELAY_URL to the
+// server it started.
+const relay = process.env.RELAY_URL ?? 'http://127.0.0.1:8080';
+const apiPaths = ['/api', '/auth', '/v1', '/metrics'];
+
+function proxyTo(rewriteOrigin: boolean): Record<string, ProxyOptions> {
+  const options: ProxyOptions = { target: relay, ws: true };
+  // Relay refuses cookie sessions from origins it does not allow (docs/api.md). The dev
+  // server is another origin than Relay's own; rather than make every developer pass
+  // --allowed-origins, it presents its requests as Relay's. The preview server does not:
+  // the browser suite starts Relay with --allowed-origins so the check stays real.
+  if (rewriteOrigin) {
+    options.configure = (proxy) => {
+      const origin = new URL(relay).origin;
+      proxy.on('proxyReq', (req) => { if (req.getHeader('origin')) req.setHeader('origin', origin); });
+      proxy.on('proxyReqWs', (req) => { if (req.getHeader('origin')) req.setHeader('origin', origin); });
+    };
+  }
+  return Object.fromEntries(apiPaths.map((p) => [p, options]));
+}
+
+export default defineConfig({
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  build: { target: 'es2022', assetsDir: 'assets' },
+  server: { proxy: proxyTo(true) },
+  preview: { proxy: proxyTo(false) },
+});
