@@ -165,6 +165,7 @@ export class RoomSession {
   /** Shows the message at once as pending and sends it; the ack promotes it in place. */
   send(key: ChannelKey, content: string): void {
     const p: Pending = { clientMsgId: newClientMsgId(), key, content, state: 'sending', sentAt: Date.now() };
+    this.lastTypingSent = 0; // the next keystroke starts a new burst: tell the others again
     this.store.update((s) => ({ ...s, pending: [...s.pending, p] }));
     this.transmit(p);
   }

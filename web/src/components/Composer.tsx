@@ -1,7 +1,7 @@
 // The message box: Enter sends, Shift+Enter starts a new line (and so does Enter while
 // an input method is composing, which needs Enter to confirm its text).
 
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 const MAX_CHARS = 4000; // docs/api.md: content is 1..4000 code points
 
@@ -16,6 +16,8 @@ export function Composer({ label, onSend, onTyping }: Props) {
   const box = useRef<HTMLTextAreaElement>(null);
   const length = [...text.trim()].length;
   const tooLong = length > MAX_CHARS;
+  // Opening a channel puts the cursor in its composer (`autofocus` only works on load).
+  useEffect(() => box.current?.focus(), []);
 
   const send = () => {
     const content = text.trim();
@@ -28,7 +30,7 @@ export function Composer({ label, onSend, onTyping }: Props) {
   return (
     <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
       <textarea ref={box} aria-label={label} placeholder={label} rows={Math.min(8, text.split('\n').length)}
-                value={text} autoFocus aria-invalid={tooLong}
+                value={text} aria-invalid={tooLong}
                 onInput={(e) => { setText(e.currentTarget.value); if (e.currentTarget.value) onTyping(); }}
                 onKeyDown={(e) => {
                   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

@@ -1,7 +1,7 @@
 // One row of the history. The same component draws a send that is still pending and
 // the stored message it becomes, so the promotion on `ack` changes the row in place.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { Markdown } from '../markdown';
 import type { AiStream, Pending, RoomSession } from '../session';
 import type { Me, Message } from '../types';
@@ -25,6 +25,13 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeSt
 export function MessageItem({ me, session, message, pending, canDelete = false, continued = false }: Props) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  // Closing the editor gives the keyboard back where it was, not to <body>.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   const author = message?.author ?? me;
   const content = message?.content ?? pending?.content ?? '';
   const mine = author.id === me.id;
@@ -68,7 +75,7 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
       </div>
       {message && !pending && !editing && (mine || canDelete) && (
         <div class="actions">
-          {mine && <button type="button" onClick={() => setEditing(true)} aria-label="Edit message">Edit</button>}
+          {mine && <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-label="Edit message">Edit</button>}
           {canDelete && (
             <button type="button" aria-label="Delete message"
                     onClick={() => { if (confirm('Delete this message?')) void act(() => session.remove(message)); }}>
@@ -83,9 +90,15 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
 
 function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial);
+  const box = useRef<HTMLTextAreaElement>(null);
+  // `autofocus` only counts on page load; a box opened later is focused by hand.
+  useEffect(() => {
+    const el = box.current;
+    if (el) { el.focus(); el.setSelectionRange(el.value.length, el.value.length); }
+  }, []);
   return (
     <form class="edit" onSubmit={(e) => { e.preventDefault(); if (text.trim()) onSave(text); }}>
-      <textarea aria-label="Edit message" value={text} autoFocus rows={Math.min(8, text.split('\n').length + 1)}
+      <textarea ref={box} aria-label="Edit message" value={text} rows={Math.min(8, text.split('\n').length + 1)}
                 onInput={(e) => setText(e.currentTarget.value)}
                 onKeyDown={(e) => {
                   if (e.key === 'Escape') onCancel();

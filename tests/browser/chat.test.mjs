@@ -1,0 +1,297 @@
+// The browser client end to end: Debian's Chromium (playwright-core) against the real
+// relay binary, serving web/dist as tests/browser/harness.mjs says. Each test is a thing
+// a user relies on; screenshots of the main screens go to tests/browser/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  api, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, FAST_SEND_ARGS,
+} from './harness.mjs';
+
+let stack;
+let browser;
+const pages = [];
+
+before(async () => {
+  stack = await startStack({ args: FAST_SEND_ARGS });
+  browser = await launchBrowser();
+});
+after(async () => {
+  for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught error in any page');
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function open(login, path) {
+  const page = await signedInPage(browser, stack.base, login, path);
+  pages.push(page);
+  return page;
+}
+
+const composer = (page) => page.getByRole('textbox', { name: /^Message / });
+const log = (page) => page.getByRole('log');
+const row = (page, text) => log(page).locator('li.msg', { hasText: text });
+
+/** A token for `login` (created by the dev sign-in or here), for REST checks and setup. */
+async function tokenFor(login) {
+  const out = await relayCli(stack.relay.dataDir, 'token', 'create', login);
+  return out.trim();
+}
+
+async function history(token, slug, channelId = '__lobby') {
+  const r = await api(stack.relay.url, token, 'GET', `/api/rooms/${slug}/messages?channelId=${channelId}&limit=100`);
+  assert.equal(r.status, 200, r.text);
+  return r.json.messages;
+}
+
+test('signed out, / shows the sign-in page; the dev form signs in by keyboard and lands on the deep link', async () => {
+  const login = uniq('kb');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  pages.push(page);
+  await page.goto(`${stack.base}/r/lobby`);
+  const field = page.getByRole('textbox', { name: /Login name/ });
+  await field.waitFor();
+  await screenshot(page, 'sign-in');
+  assert.equal(await page.getByRole('link', { name: 'Sign in with GitHub' }).count(), 0,
+    'no GitHub link when OAuth is not configured');
+  await page.keyboard.type(login); // the field has focus on load
+  await page.keyboard.press('Enter');
+  await composer(page).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/r/lobby');
+  assert.equal(await composer(page).getAttribute('aria-label'), 'Message #general');
+});
+
+test('two users chat live both ways', async () => {
+  const slug = uniq('room');
+  const owner = await createUser(stack.relay.dataDir, uniq('own'));
+  const r = await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Live room' });
+  assert.equal(r.status, 201, r.text);
+  const alice = await open(uniq('alice'), `/r/${slug}`);
+  const bob = await open(uniq('bob'), `/r/${slug}`);
+
+  await composer(alice).fill('hello from alice');
+  await composer(alice).press('Enter');
+  await row(bob, 'hello from alice').waitFor();
+
+  await composer(bob).fill('hi alice, bob here');
+  await composer(bob).press('Enter');
+  await row(alice, 'hi alice, bob here').waitFor();
+  await screenshot(alice, 'room-live');
+
+  // Typing shows on the other side.
+  await composer(alice).pressSequentially('typ');
+  await bob.getByText(/is typing/).waitFor();
+  assert.equal(await row(alice, 'hello from alice').count(), 1);
+  assert.equal(await row(bob, 'hi alice, bob here').count(), 1);
+});
+
+test('a send shows at once as pending and is promoted in place on ack, stored once', async () => {
+  const login = uniq('opt');
+  const page = await open(login, '/r/lobby');
+  // Hold Relay's acks for this page until released, to see the pending state.
+  let releaseAcks;
+  const held = new Promise((r) => { releaseAcks = r; });
+  await page.routeWebSocket(/\/api\/ws\/rooms\//, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage(async (data) => {
+      if (JSON.parse(data).type === 'ack') await held;
+      ws.send(data);
+    });
+  });
+  await page.reload();
+  await composer(page).waitFor();
+
+  const text = `optimistic ${uniq('m')}`;
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  const item = row(page, text);
+  await item.waitFor();
+  assert.equal(await item.getAttribute('data-state'), 'sending', 'shown before Relay confirms');
+  await item.evaluate((el) => { el.dataset.marker = 'same-element'; });
+
+  releaseAcks();
+  await page.locator('li.msg[data-state="sent"]', { hasText: text }).waitFor();
+  assert.equal(await item.count(), 1, 'one row, never a duplicate');
+  assert.equal(await item.getAttribute('data-marker'), 'same-element', 'the pending row itself was promoted');
+  const stored = (await history(await tokenFor(login), 'lobby')).filter((m) => m.content === text);
+  assert.equal(stored.length, 1);
+  assert.equal(await item.getAttribute('data-id'), stored[0].id);
+});
+
+test('a send whose ack is lost shows Retry; the retry reuses its clientMsgId and nothing is doubled', async () => {
+  const login = uniq('retry');
+  const page = await open(login, '/r/lobby');
+  const sends = [];
+  let failFirst = true;
+  await page.routeWebSocket(/\/api\/ws\/rooms\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((data) => {
+      const f = JSON.parse(data);
+      if (f.type === 'send') sends.push(f);
+      server.send(data);
+    });
+    server.onMessage((data) => {
+      const f = JSON.parse(data);
+      // Relay stores the first send, but the client hears only an error for it.
+      if (failFirst && f.clientMsgId && sends.length === 1 && (f.type === 'ack' || f.type === 'message')) {
+        if (f.type === 'ack') {
+          failFirst = false;
+          ws.send(JSON.stringify({ type: 'error', clientMsgId: f.clientMsgId, error: 'lost in transit', code: 'UNAVAILABLE' }));
+        }
+        return;
+      }
+      ws.send(data);
+    });
+  });
+  await page.reload();
+  await composer(page).waitFor();
+
+  const text = `retry me ${uniq('m')}`;
+  await composer(page).fill(text);
+  await composer(page).press('Enter');
+  await row(page, text).getByRole('button', { name: 'Retry' }).click();
+  await page.locator('li.msg[data-state="sent"]', { hasText: text }).waitFor();
+  assert.equal(sends.length, 2);
+  assert.equal(sends[1].clientMsgId, sends[0].clientMsgId, 'the retry is the same message to Relay');
+  assert.equal(await row(page, text).count(), 1);
+  const stored = (await history(await tokenFor(login), 'lobby')).filter((m) => m.content === text);
+  assert.equal(stored.length, 1, 'stored once');
+});
+
+test('a dropped socket reconnects with ?resume= and shows what was missed exactly once', async () => {
+  const slug = uniq('resume');
+  const ownerLogin = uniq('own');
+  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Resume' })).status, 201);
+  const page = await open(uniq('reader'), `/r/${slug}`);
+  const urls = [];
+  const sockets = [];
+  await page.routeWebSocket(/\/api\/ws\/rooms\//, (ws) => {
+    urls.push(ws.url());
+    sockets.push(ws);
+    ws.connectToServer();
+  });
+  await page.reload();
+  await composer(page).waitFor();
+  const post = (content) => api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+    { content, channelId: null, clientMsgId: uniq('c') });
+  await post('before the drop');
+  await row(page, 'before the drop').waitFor();
+
+  await sockets.at(-1).close({ code: 1012, reason: 'test: network drop' });
+  for (let i = 1; i <= 3; i++) assert.equal((await post(`missed ${i}`)).status, 201);
+  for (let i = 1; i <= 3; i++) await row(page, `missed ${i}`).waitFor();
+  await post('after the drop');
+  await row(page, 'after the drop').waitFor();
+
+  assert.ok(urls.length >= 2, 'it reconnected');
+  assert.match(decodeURIComponent(urls.at(-1)), /\?resume=__lobby:\d+/);
+  const ids = await log(page).locator('li.msg').evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.equal(new Set(ids).size, ids.length, 'no message twice');
+  assert.equal(ids.length, 5);
+});
+
+test('reload keeps history and the deep link; scrolling up pages in older messages', async () => {
+  const slug = uniq('hist');
+  const ownerLogin = uniq('own');
+  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'History' })).status, 201);
+  const ch = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'plans', slug: 'plans', visibility: 'public' });
+  assert.equal(ch.status, 201, ch.text);
+  for (let i = 1; i <= 120; i++) {
+    const r = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+      { content: `history ${String(i).padStart(3, '0')}`, channelId: ch.json.id });
+    assert.equal(r.status, 201, r.text);
+  }
+  const page = await signedInPage(browser, stack.base, ownerLogin, `/r/${slug}/plans`);
+  pages.push(page);
+  await row(page, 'history 120').waitFor();
+  assert.equal(await composer(page).getAttribute('aria-label'), 'Message #plans');
+  const first = await log(page).locator('li.msg').count();
+  assert.ok(first < 120, `one page, not the whole channel (${first} rows)`);
+
+  await page.reload();
+  await row(page, 'history 120').waitFor();
+  assert.equal(new URL(page.url()).pathname, `/r/${slug}/plans`);
+
+  // Scroll to the top until the first message is in; each step pages in one more page.
+  for (let i = 0; i < 10 && (await row(page, 'history 001').count()) === 0; i++) {
+    await log(page).evaluate((el) => { el.scrollTop = 0; });
+    await page.waitForTimeout(200);
+  }
+  await row(page, 'history 001').waitFor();
+  await page.getByText(/This is the start of #plans/).waitFor();
+  const ids = await log(page).locator('li.msg').evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.equal(ids.length, 120);
+  assert.equal(new Set(ids).size, 120);
+});
+
+test('HTML in a message, a display name and room branding renders as text; nothing runs', async () => {
+  const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+  const evilLogin = uniq('evil');
+  await relayCli(stack.relay.dataDir, 'user', 'add', evilLogin, '--name', `<b id="xssname">Eve</b>${payload}`);
+  const evilToken = await tokenFor(evilLogin);
+  const slug = uniq('xss');
+  const made = await api(stack.relay.url, evilToken, 'POST', '/api/rooms',
+    { slug, displayName: '<i id="xssroom">R</i><img src=x onerror="window.__xss=4">', accentColors: ['red;background:url(/x)'] });
+  assert.equal(made.status, 201, made.text);
+  const patched = await api(stack.relay.url, evilToken, 'PATCH', `/api/rooms/${slug}`, { description: `desc ${payload}` });
+  assert.equal(patched.status, 200, patched.text);
+
+  const evil = await open(evilLogin, `/r/${slug}`);
+  const content = `look ${payload} [x](javascript:window.__xss=3) **bold**`;
+  await composer(evil).fill(content);
+  await composer(evil).press('Enter');
+  const reader = await open(uniq('reader'), `/r/${slug}`);
+  await log(reader).locator('li.msg[data-state="sent"]', { hasText: 'look' }).waitFor();
+  await screenshot(reader, 'xss-as-text');
+
+  for (const page of [evil, reader]) {
+    assert.equal(await page.evaluate(() => window.__xss), undefined, 'no script ran');
+    assert.equal(await page.locator('#xssname, #xssroom, .messages img, .messages script').count(), 0, 'no element injected');
+    const text = await log(page).innerText();
+    assert.ok(text.includes(payload), 'the content is shown as typed');
+    assert.ok(text.includes('<b id="xssname">Eve</b>'), 'the name is shown as typed');
+    assert.equal(await log(page).locator('a[href^="javascript:"]').count(), 0);
+    assert.equal(await log(page).locator('strong', { hasText: 'bold' }).count(), 1, 'markdown still renders');
+    assert.ok((await page.locator('.topbar').innerText()).includes('<i id="xssroom">R</i><img src=x'));
+    assert.ok((await page.locator('.channel-head').innerText()).includes(`desc ${payload}`));
+    const accent = await page.locator('.workspace').evaluate((el) => el.style.getPropertyValue('--accent'));
+    assert.equal(accent, '', 'a colour that is not one is not handed to CSS');
+  }
+});
+
+test('keyboard only: Enter sends, Shift+Enter is a newline; the list is a log', async () => {
+  const login = uniq('keys');
+  const page = await open(login, '/r/lobby');
+  const box = composer(page);
+  assert.ok(await box.evaluate((el) => el === document.activeElement), 'the composer has focus');
+  await page.keyboard.type('first line');
+  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.type('second line');
+  await page.keyboard.press('Enter');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'second line' }).waitFor();
+  assert.equal(await box.inputValue(), '', 'the composer is cleared');
+  const stored = (await history(await tokenFor(login), 'lobby')).filter((m) => m.author.login === login);
+  assert.equal(stored.length, 1);
+  assert.equal(stored[0].content, 'first line\nsecond line');
+  assert.equal(await page.getByRole('log', { name: 'Messages in #general' }).count(), 1);
+
+  // Edit the own message from the keyboard: back from the composer over Delete to Edit.
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Edit message');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('edited by keyboard');
+  await page.keyboard.press('Enter');
+  await row(page, 'edited by keyboard').getByText('(edited)').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Edit message',
+    'the keyboard is back on the Edit button');
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(page, 'lobby-dark');
+});

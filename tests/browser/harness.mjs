@@ -1,0 +1,124 @@
+// Browser harness: the real relay binary (tests/integration/harness.mjs starts it), the
+// built client (web/dist) and Debian's Chromium driven by playwright-core.
+//
+// Who serves the client is one switch, RELAY_WEB_SERVE:
+//   preview (default)  Vite's preview server serves web/dist and proxies the API
+//                      (/api, /auth, /v1, /metrics, WebSocket upgrades too) to Relay;
+//   relay              Relay serves web/dist itself (`--web-root`), no proxy.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRelay } from '../integration/harness.mjs';
+
+export { api, createUser, relayCli, uniq, FAST_SEND_ARGS } from '../integration/harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB_DIR = join(here, '..', '..', 'web');
+export const DIST = join(WEB_DIR, 'dist');
+export const SHOTS = process.env.RELAY_SCREENSHOTS ?? join(here, 'screenshots');
+export const SERVE = process.env.RELAY_WEB_SERVE ?? 'preview';
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+// playwright-core is the client's dev dependency (web/package.json), not the root's.
+const requireWeb = createRequire(join(WEB_DIR, 'package.json'));
+const { chromium } = requireWeb('playwright-core');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+/** Resolves once `port` accepts connections; rejects after `ms`. */
+async function waitForPort(port, ms, proc) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null) throw new Error(`vite preview exited with ${proc.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port} after ${ms} ms`);
+}
+
+/**
+ * Starts Relay (dev sign-in on) and whatever serves the client; returns
+ * {relay, base, stop}. `base` is the URL a user opens.
+ */
+export async function startStack({ args = [] } = {}) {
+  if (!existsSync(join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html is missing: run \`npm ci --prefix web && npm run build --prefix web\``);
+  }
+  const common = ['--dev-login', 'on', ...args];
+  if (SERVE === 'relay') {
+    const relay = await startRelay({ args: [...common, '--web-root', DIST] });
+    return { relay, base: relay.url, stop: () => relay.stop() };
+  }
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // The browser's origin is the preview server's: Relay must accept it for cookie sessions.
+  const relay = await startRelay({ args: [...common, '--allowed-origins', base] });
+  const vite = spawn(join(WEB_DIR, 'node_modules', '.bin', 'vite'),
+    ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    { cwd: WEB_DIR, env: { ...process.env, RELAY_URL: relay.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  vite.stdout.on('data', (d) => { out += d; });
+  vite.stderr.on('data', (d) => { out += d; });
+  process.on('exit', () => vite.kill('SIGKILL'));
+  try {
+    await waitForPort(port, 15000, vite);
+  } catch (e) {
+    vite.kill('SIGKILL');
+    await relay.stop();
+    throw new Error(`${e.message}\n${out}`);
+  }
+  return {
+    relay,
+    base,
+    async stop() {
+      vite.kill('SIGTERM');
+      await relay.stop();
+    },
+  };
+}
+
+// The flags this machine's Chromium needs headless with no network beyond loopback
+// (docs/web.md): without the background-networking ones it keeps dialing out.
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/deps.sh test)`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A new browser context signed in as `login` through the dev sign-in (a full-page
+ * navigation, as a user would), opened at `path`. Records page errors and every dialog.
+ */
+export async function signedInPage(browser, base, login, path = '/r/lobby') {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.goto(`${base}/auth/dev?login=${encodeURIComponent(login)}&next=${encodeURIComponent(path)}`);
+  await page.getByRole('textbox', { name: /^Message / }).waitFor();
+  return page;
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
