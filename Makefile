@@ -1,8 +1,12 @@
 # The two commands of the README. Both install what is missing (Debian 12) first.
-.PHONY: run test build format bench
+.PHONY: run test build format bench web
 
-run:            ## build and start Relay on http://127.0.0.1:8080 (SQLite under ./var)
+run: web        ## build and start Relay on http://127.0.0.1:8080 (SQLite under ./var)
 	@scripts/run.sh $(ARGS)
+
+web:            ## build the browser client into web/dist (Node and npm installed if missing)
+	@scripts/deps.sh run
+	@scripts/web.sh
 
 test:           ## build under ASan+UBSan, start throwaway Redis + Postgres, run every test
 	@scripts/test.sh

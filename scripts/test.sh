@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
 npm ci --no-audit --no-fund --loglevel=error
+scripts/web.sh
 scripts/build.sh build-asan -DRELAY_SANITIZE=address,undefined -DRELAY_BUILD_BENCHMARKS=OFF
 
 tmp=$(mktemp -d /tmp/relay-test.XXXXXX)
