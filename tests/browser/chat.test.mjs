@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  api, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, FAST_SEND_ARGS,
+  api, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
 } from './harness.mjs';
 
 let stack;
@@ -16,7 +16,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught error in any page');
+  for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught error or CSP refusal in any page');
   await browser?.close();
   await stack?.stop();
 });
@@ -46,9 +46,7 @@ async function history(token, slug, channelId = '__lobby') {
 test('signed out, / shows the sign-in page; the dev form signs in by keyboard and lands on the deep link', async () => {
   const login = uniq('kb');
   const context = await browser.newContext();
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e));
+  const page = watchErrors(await context.newPage());
   pages.push(page);
   await page.goto(`${stack.base}/r/lobby`);
   const field = page.getByRole('textbox', { name: /Login name/ });

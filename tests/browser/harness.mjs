@@ -111,10 +111,19 @@ export async function launchBrowser() {
 export async function signedInPage(browser, base, login, path = '/r/lobby') {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e));
+  watchErrors(page);
   await page.goto(`${base}/auth/dev?login=${encodeURIComponent(login)}&next=${encodeURIComponent(path)}`);
   await page.getByRole('textbox', { name: /^Message / }).waitFor();
+  return page;
+}
+
+/** Collects uncaught errors and CSP refusals in `page.errors`: a test expects none. */
+export function watchErrors(page) {
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) page.errors.push(new Error(m.text()));
+  });
   return page;
 }
 
