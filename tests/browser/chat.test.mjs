@@ -16,9 +16,11 @@ before(async () => {
   browser = await launchBrowser();
 });
 after(async () => {
-  for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught error or CSP refusal in any page');
+  const errors = pages.flatMap((p) => p.errors.map((e) => e.message));
+  // Stop everything first: a failed assertion must not leave Chromium and Relay running.
   await browser?.close();
   await stack?.stop();
+  assert.deepEqual(errors, [], 'no uncaught error or CSP refusal in any page');
 });
 
 async function open(login, path) {
@@ -88,14 +90,17 @@ test('two users chat live both ways', async () => {
 test('a send shows at once as pending and is promoted in place on ack, stored once', async () => {
   const login = uniq('opt');
   const page = await open(login, '/r/lobby');
-  // Hold Relay's acks for this page until released, to see the pending state.
+  // Hold Relay's answers to our send (its `message` echo and the `ack`) until released,
+  // to see the pending state; they are then delivered in the order Relay sent them.
   let releaseAcks;
   const held = new Promise((r) => { releaseAcks = r; });
   await page.routeWebSocket(/\/api\/ws\/rooms\//, (ws) => {
     const server = ws.connectToServer();
-    server.onMessage(async (data) => {
-      if (JSON.parse(data).type === 'ack') await held;
-      ws.send(data);
+    let queue = Promise.resolve();
+    server.onMessage((data) => {
+      const f = JSON.parse(data);
+      const ours = f.type === 'ack' || (f.type === 'message' && f.message.author.login === login);
+      queue = queue.then(async () => { if (ours) await held; ws.send(data); });
     });
   });
   await page.reload();
