@@ -29,6 +29,23 @@ async function open(login, path) {
   return page;
 }
 
+/** A test that, when it fails, leaves a screenshot of each page it opened (failed-N-M.png). */
+let failures = 0;
+function uiTest(name, fn) {
+  test(name, async (t) => {
+    const first = pages.length;
+    try {
+      await fn(t);
+    } catch (e) {
+      failures += 1;
+      for (const [i, p] of pages.slice(first).entries()) {
+        await screenshot(p, `failed-${failures}-${i}`).catch(() => {});
+      }
+      throw e;
+    }
+  });
+}
+
 const composer = (page) => page.getByRole('textbox', { name: /^Message / });
 const log = (page) => page.getByRole('log');
 const row = (page, text) => log(page).locator('li.msg', { hasText: text });
@@ -45,7 +62,7 @@ async function history(token, slug, channelId = '__lobby') {
   return r.json.messages;
 }
 
-test('signed out, / shows the sign-in page; the dev form signs in by keyboard and lands on the deep link', async () => {
+uiTest('signed out, / shows the sign-in page; the dev form signs in by keyboard and lands on the deep link', async () => {
   const login = uniq('kb');
   const context = await browser.newContext();
   const page = watchErrors(await context.newPage());
@@ -63,7 +80,7 @@ test('signed out, / shows the sign-in page; the dev form signs in by keyboard an
   assert.equal(await composer(page).getAttribute('aria-label'), 'Message #general');
 });
 
-test('two users chat live both ways', async () => {
+uiTest('two users chat live both ways', async () => {
   const slug = uniq('room');
   const owner = await createUser(stack.relay.dataDir, uniq('own'));
   const r = await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Live room' });
@@ -87,7 +104,7 @@ test('two users chat live both ways', async () => {
   assert.equal(await row(bob, 'hi alice, bob here').count(), 1);
 });
 
-test('a send shows at once as pending and is promoted in place on ack, stored once', async () => {
+uiTest('a send shows at once as pending and is promoted in place on ack, stored once', async () => {
   const login = uniq('opt');
   const page = await open(login, '/r/lobby');
   // Hold Relay's answers to our send (its `message` echo and the `ack`) until released,
@@ -123,7 +140,7 @@ test('a send shows at once as pending and is promoted in place on ack, stored on
   assert.equal(await item.getAttribute('data-id'), stored[0].id);
 });
 
-test('a send whose ack is lost shows Retry; the retry reuses its clientMsgId and nothing is doubled', async () => {
+uiTest('a send whose ack is lost shows Retry; the retry reuses its clientMsgId and nothing is doubled', async () => {
   const login = uniq('retry');
   const page = await open(login, '/r/lobby');
   const sends = [];
@@ -163,7 +180,7 @@ test('a send whose ack is lost shows Retry; the retry reuses its clientMsgId and
   assert.equal(stored.length, 1, 'stored once');
 });
 
-test('a dropped socket reconnects with ?resume= and shows what was missed exactly once', async () => {
+uiTest('a dropped socket reconnects with ?resume= and shows what was missed exactly once', async () => {
   const slug = uniq('resume');
   const ownerLogin = uniq('own');
   const owner = await createUser(stack.relay.dataDir, ownerLogin);
@@ -196,7 +213,7 @@ test('a dropped socket reconnects with ?resume= and shows what was missed exactl
   assert.equal(ids.length, 5);
 });
 
-test('reload keeps history and the deep link; scrolling up pages in older messages', async () => {
+uiTest('reload keeps history and the deep link; scrolling up pages in older messages', async () => {
   const slug = uniq('hist');
   const ownerLogin = uniq('own');
   const owner = await createUser(stack.relay.dataDir, ownerLogin);
@@ -232,7 +249,7 @@ test('reload keeps history and the deep link; scrolling up pages in older messag
   assert.equal(new Set(ids).size, 120);
 });
 
-test('HTML in a message, a display name and room branding renders as text; nothing runs', async () => {
+uiTest('HTML in a message, a display name and room branding renders as text; nothing runs', async () => {
   const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
   const evilLogin = uniq('evil');
   await relayCli(stack.relay.dataDir, 'user', 'add', evilLogin, '--name', `<b id="xssname">Eve</b>${payload}`);
@@ -267,11 +284,13 @@ test('HTML in a message, a display name and room branding renders as text; nothi
   }
 });
 
-test('keyboard only: Enter sends, Shift+Enter is a newline; the list is a log', async () => {
+uiTest('keyboard only: Enter sends, Shift+Enter is a newline; the list is a log', async () => {
   const login = uniq('keys');
   const page = await open(login, '/r/lobby');
   const box = composer(page);
-  assert.ok(await box.evaluate((el) => el === document.activeElement), 'the composer has focus');
+  // The composer takes focus on its own: no click is needed to start typing.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Message #general',
+    null, { timeout: 2000 });
   await page.keyboard.type('first line');
   await page.keyboard.press('Shift+Enter');
   await page.keyboard.type('second line');

@@ -1,7 +1,7 @@
 // The message box: Enter sends, Shift+Enter starts a new line (and so does Enter while
 // an input method is composing, which needs Enter to confirm its text).
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 const MAX_CHARS = 4000; // docs/api.md: content is 1..4000 code points
 
@@ -17,7 +17,7 @@ export function Composer({ label, onSend, onTyping }: Props) {
   const length = [...text.trim()].length;
   const tooLong = length > MAX_CHARS;
   // Opening a channel puts the cursor in its composer (`autofocus` only works on load).
-  useEffect(() => box.current?.focus(), []);
+  useLayoutEffect(() => box.current?.focus(), []);
 
   const send = () => {
     const content = text.trim();
