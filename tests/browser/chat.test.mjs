@@ -317,3 +317,73 @@ uiTest('keyboard only: Enter sends, Shift+Enter is a newline; the list is a log'
   await page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(page, 'lobby-dark');
 });
+
+uiTest('private channels and DMs show for their members only, live as they are created', async () => {
+  const slug = uniq('priv');
+  const ownerLogin = uniq('own');
+  const memberLogin = uniq('mem');
+  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  await createUser(stack.relay.dataDir, memberLogin);
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Private' })).status, 201);
+  const secret = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'secret plans', slug: 'secret', visibility: 'private', inviteLogins: [memberLogin] });
+  assert.equal(secret.status, 201, secret.text);
+  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/dms`, { logins: [memberLogin] })).status, 201);
+
+  const member = await open(memberLogin, `/r/${slug}`);
+  const outsider = await open(uniq('out'), `/r/${slug}`);
+  const nav = (page) => page.getByRole('navigation', { name: 'Rooms and channels' });
+  await nav(member).getByRole('link', { name: /secret plans/ }).waitFor();
+  await nav(member).getByRole('link', { name: ownerLogin }).waitFor(); // the DM, by the other's name
+  assert.equal(await nav(outsider).getByRole('link', { name: /secret plans/ }).count(), 0);
+  assert.equal(await nav(outsider).getByRole('link', { name: ownerLogin }).count(), 0);
+
+  const later = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'later', slug: 'later', visibility: 'private', inviteLogins: [memberLogin] });
+  assert.equal(later.status, 201, later.text);
+  await nav(member).getByRole('link', { name: /later/ }).waitFor();
+  await screenshot(member, 'sidebar-private-and-dm');
+
+  await nav(member).getByRole('link', { name: /secret plans/ }).click();
+  await composer(member).waitFor();
+  assert.equal(await composer(member).getAttribute('aria-label'), 'Message #secret plans');
+  assert.equal(new URL(member.url()).pathname, `/r/${slug}/secret`);
+
+  await outsider.goto(`${stack.base}/r/${slug}/secret`);
+  await outsider.getByRole('alert').getByText('No such channel').waitFor();
+  assert.equal(await nav(outsider).getByRole('link', { name: /later/ }).count(), 0, 'not even live');
+});
+
+uiTest('signing out ends the session and shows the sign-in page, also after a reload', async () => {
+  const page = await open(uniq('bye'), '/r/lobby');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('textbox', { name: /Login name/ }).waitFor();
+  await page.reload();
+  await page.getByRole('textbox', { name: /Login name/ }).waitFor();
+  assert.equal(await page.evaluate(async () => (await fetch('/api/me')).status), 401);
+});
+
+uiTest('a members-only room offers a request for access instead of an error; once approved it opens', async () => {
+  const slug = uniq('gated');
+  const owner = await createUser(stack.relay.dataDir, uniq('own'));
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Gated' })).status, 201);
+  assert.equal((await api(stack.relay.url, owner, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+  const login = uniq('asker');
+  const context = await browser.newContext();
+  const page = watchErrors(await context.newPage());
+  pages.push(page);
+  await page.goto(`${stack.base}/auth/dev?login=${login}&next=/r/${slug}`);
+  await page.getByRole('heading', { name: 'This room is members only' }).waitFor();
+  await page.getByRole('textbox', { name: /note for the owner/ }).fill('I build the backend');
+  await page.getByRole('button', { name: 'Request access' }).click();
+  await page.getByRole('status').getByText('Request sent.').waitFor();
+  await screenshot(page, 'request-access');
+
+  const pending = await api(stack.relay.url, owner, 'GET', `/api/rooms/${slug}/access-requests`);
+  const mine = pending.json.requests.find((r) => r.user.login === login);
+  assert.ok(mine, 'the owner sees the request');
+  assert.equal(mine.note, 'I build the backend');
+  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/access-requests/${mine.id}/approve`)).status, 200);
+  await page.reload();
+  await composer(page).waitFor();
+});

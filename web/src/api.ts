@@ -50,6 +50,10 @@ export const getRoom = (slug: string) => call<Room>('GET', room(slug));
 export const createRoom = (slug: string, displayName: string) =>
   call<Room>('POST', '/api/rooms', { slug, displayName });
 
+/** Asks a gated room's owner to let the caller in (409: open room, already in, or pending). */
+export const requestAccess = (slug: string, note: string) =>
+  call<{ id: string; state: string }>('POST', `${room(slug)}/access-requests`, note ? { note } : {});
+
 export const listChannels = (slug: string) =>
   call<{ channels: Channel[] }>('GET', `${room(slug)}/channels`).then((r) => r.channels);
 export const listMembers = (slug: string) =>

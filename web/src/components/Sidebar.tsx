@@ -1,6 +1,7 @@
 // Rooms (the lobby, then those visited), the current room's channels and its DMs, with
 // unread counts.
 
+import type { ComponentChildren } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import * as api from '../api';
 import { channelLabel } from '../labels';
@@ -29,7 +30,7 @@ export function Sidebar({ me, session, rooms, current, channels }: Props) {
   const dms = channels.filter((c) => c.visibility === 'dm').sort(byName);
   const others = rooms.filter((r) => r.slug !== 'lobby');
 
-  const item = (label: string, to: string, active: boolean, count: number, prefix: string) => (
+  const item = (label: string, to: string, active: boolean, count: number, prefix: ComponentChildren) => (
     <li key={to}>
       <a href={to} onClick={onLinkClick} aria-current={active ? 'page' : undefined} class={count ? 'unread' : undefined}>
         <span class="prefix" aria-hidden="true">{prefix}</span>
@@ -51,7 +52,7 @@ export function Sidebar({ me, session, rooms, current, channels }: Props) {
       <ul>
         {item('general', href(current.room), current.channel === null, current.channel === null ? 0 : unread(ROOM_THREAD), '#')}
         {listed.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
-          current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : '🔒'))}
+          current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : <Lock />))}
       </ul>
       {dms.length > 0 && (
         <>
@@ -92,5 +93,14 @@ function NewRoom() {
       <button type="submit">Create</button>
       <button type="button" onClick={() => setOpen(false)}>Cancel</button>
     </form>
+  );
+}
+
+/** Drawn, not an emoji: headless and minimal systems often have no emoji font. */
+function Lock() {
+  return (
+    <svg width="11" height="12" viewBox="0 0 11 12" fill="currentColor" aria-label="private" role="img">
+      <path d="M2.5 5V3.5a3 3 0 0 1 6 0V5H10v7H1V5h1.5Zm1.5 0h3V3.5a1.5 1.5 0 0 0-3 0V5Z" />
+    </svg>
   );
 }

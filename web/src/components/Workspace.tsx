@@ -5,10 +5,11 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api';
 import { channelLabel } from '../labels';
 import { rememberRoom, visitedRooms, type RoomLink } from '../rooms';
-import { href, navigate, parse, usePath } from '../router';
+import { href, navigate, onLinkClick, parse, usePath } from '../router';
 import { RoomSession, type RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Me, type Room } from '../types';
+import { AccessRequest } from './AccessRequest';
 import { ChannelView } from './ChannelView';
 import { Sidebar } from './Sidebar';
 
@@ -86,11 +87,14 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
       <Sidebar me={me} session={session} rooms={rooms} current={route} channels={channels} />
       <main class="main">
         {problem && problem.kind !== 'signed-out' ? (
-          <section class="problem" role="alert">
-            <h2>{problem.kind === 'forbidden' ? 'This room is members only'
-              : problem.kind === 'not-found' ? 'Not found' : 'Something went wrong'}</h2>
-            <p>{problem.text}</p>
-            <a href={href('lobby')} onClick={(e) => { e.preventDefault(); navigate(href('lobby')); }}>Back to the lobby</a>
+          <section class="problem">
+            <div role="alert">
+              <h2>{problem.kind === 'forbidden' ? 'This room is members only'
+                : problem.kind === 'not-found' ? 'Not found' : 'Something went wrong'}</h2>
+              <p>{problem.text}</p>
+            </div>
+            {problem.kind === 'forbidden' && <AccessRequest slug={route.room} />}
+            <a href={href('lobby')} onClick={onLinkClick}>Back to the lobby</a>
           </section>
         ) : channelMissing ? (
           <section class="problem" role="alert">
