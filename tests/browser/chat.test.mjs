@@ -387,3 +387,25 @@ uiTest('a members-only room offers a request for access instead of an error; onc
   await page.reload();
   await composer(page).waitFor();
 });
+
+uiTest('sends around a Relay restart are shown pending, re-sent on reconnect and stored exactly once', async () => {
+  const login = uniq('restart');
+  const page = await open(login, '/r/lobby');
+  // One send goes out as Relay stops (it may or may not be acked first), one while it is down.
+  await composer(page).fill('sent as it stops');
+  await composer(page).press('Enter');
+  await stack.stopRelay();
+  await page.getByRole('status').getByText('Reconnecting…').waitFor();
+  await composer(page).fill('sent while it is down');
+  await composer(page).press('Enter');
+  assert.equal(await row(page, 'sent while it is down').getAttribute('data-state'), 'sending');
+  await screenshot(page, 'reconnecting');
+
+  await stack.restartRelay();
+  for (const text of ['sent as it stops', 'sent while it is down']) {
+    await page.locator('li.msg[data-state="sent"]', { hasText: text }).waitFor({ timeout: 20000 });
+    assert.equal(await row(page, text).count(), 1, `${text}: one row`);
+  }
+  const stored = (await history(await tokenFor(login), 'lobby')).filter((m) => m.author.login === login);
+  assert.deepEqual(stored.map((m) => m.content).sort(), ['sent as it stops', 'sent while it is down']);
+});

@@ -53,24 +53,40 @@ async function waitForPort(port, ms, proc) {
 
 /**
  * Starts Relay (dev sign-in on) and whatever serves the client; returns
- * {relay, base, stop}. `base` is the URL a user opens.
+ * {relay, base, stop, stopRelay, restartRelay}. `base` is the URL a user opens.
  */
 export async function startStack({ args = [] } = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`npm ci --prefix web && npm run build --prefix web\``);
   }
-  const common = ['--dev-login', 'on', ...args];
+  // A fixed port (the last --listen wins), so a restarted Relay is where the client was.
+  const relayPort = await freePort();
+  const common = ['--dev-login', 'on', ...args, '--listen', `127.0.0.1:${relayPort}`];
+  const stack = {
+    relay: null,
+    base: '',
+    relayArgs: common,
+    /** Stops Relay (SIGTERM, graceful) and leaves its data directory for restartRelay(). */
+    async stopRelay() { await stack.relay.stop(); },
+    async restartRelay() {
+      stack.relay = await startRelay({ dataDir: stack.relay.dataDir, args: stack.relayArgs });
+    },
+    async stop() { await stack.relay.stop(); },
+  };
   if (SERVE === 'relay') {
-    const relay = await startRelay({ args: [...common, '--web-root', DIST] });
-    return { relay, base: relay.url, stop: () => relay.stop() };
+    stack.relayArgs = [...common, '--web-root', DIST];
+    stack.relay = await startRelay({ args: stack.relayArgs });
+    stack.base = stack.relay.url;
+    return stack;
   }
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  stack.base = `http://127.0.0.1:${port}`;
   // The browser's origin is the preview server's: Relay must accept it for cookie sessions.
-  const relay = await startRelay({ args: [...common, '--allowed-origins', base] });
+  stack.relayArgs = [...common, '--allowed-origins', stack.base];
+  stack.relay = await startRelay({ args: stack.relayArgs });
   const vite = spawn(join(WEB_DIR, 'node_modules', '.bin', 'vite'),
     ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    { cwd: WEB_DIR, env: { ...process.env, RELAY_URL: relay.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    { cwd: WEB_DIR, env: { ...process.env, RELAY_URL: stack.relay.url }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   vite.stdout.on('data', (d) => { out += d; });
   vite.stderr.on('data', (d) => { out += d; });
@@ -79,17 +95,14 @@ export async function startStack({ args = [] } = {}) {
     await waitForPort(port, 15000, vite);
   } catch (e) {
     vite.kill('SIGKILL');
-    await relay.stop();
+    await stack.relay.stop();
     throw new Error(`${e.message}\n${out}`);
   }
-  return {
-    relay,
-    base,
-    async stop() {
-      vite.kill('SIGTERM');
-      await relay.stop();
-    },
+  stack.stop = async () => {
+    vite.kill('SIGTERM');
+    await stack.relay.stop();
   };
+  return stack;
 }
 
 // The flags this machine's Chromium needs headless with no network beyond loopback
