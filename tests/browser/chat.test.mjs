@@ -102,6 +102,19 @@ uiTest('two users chat live both ways', async () => {
   await bob.getByText(/is typing/).waitFor();
   assert.equal(await row(alice, 'hello from alice').count(), 1);
   assert.equal(await row(bob, 'hi alice, bob here').count(), 1);
+
+  // Edits and deletes reach the other side live; only one's own messages offer them.
+  assert.equal(await row(alice, 'hi alice, bob here').getByRole('button', { name: 'Edit message' }).count(), 0);
+  await row(alice, 'hello from alice').hover();
+  await row(alice, 'hello from alice').getByRole('button', { name: 'Edit message' }).click();
+  await alice.getByRole('textbox', { name: 'Edit message' }).fill('hello from alice, edited');
+  await alice.getByRole('button', { name: 'Save' }).click();
+  await row(bob, 'hello from alice, edited').getByText('(edited)').waitFor();
+  alice.once('dialog', (d) => d.accept());
+  await row(alice, 'hello from alice, edited').hover();
+  await row(alice, 'hello from alice, edited').getByRole('button', { name: 'Delete message' }).click();
+  await row(bob, 'hello from alice').waitFor({ state: 'detached' });
+  assert.equal(await row(alice, 'hello from alice').count(), 0);
 });
 
 uiTest('a send shows at once as pending and is promoted in place on ack, stored once', async () => {
@@ -316,6 +329,15 @@ uiTest('keyboard only: Enter sends, Shift+Enter is a newline; the list is a log'
 
   await page.emulateMedia({ colorScheme: 'dark' });
   await screenshot(page, 'lobby-dark');
+
+  // A phone: the sidebar is a drawer behind the Menu button, the composer still there.
+  await page.setViewportSize({ width: 360, height: 740 });
+  assert.ok(await composer(page).isVisible());
+  assert.equal(await page.getByRole('navigation', { name: 'Rooms and channels' }).isVisible(), false);
+  await screenshot(page, 'phone');
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('navigation', { name: 'Rooms and channels' }).waitFor();
+  await screenshot(page, 'phone-menu');
 });
 
 uiTest('private channels and DMs show for their members only, live as they are created', async () => {
@@ -342,12 +364,18 @@ uiTest('private channels and DMs show for their members only, live as they are c
     { name: 'later', slug: 'later', visibility: 'private', inviteLogins: [memberLogin] });
   assert.equal(later.status, 201, later.text);
   await nav(member).getByRole('link', { name: /later/ }).waitFor();
+  // A message in a channel the member is not looking at counts as unread there.
+  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+    { content: 'psst', channelId: secret.json.id })).status, 201);
+  await nav(member).getByRole('link', { name: /secret plans/ }).getByLabel('1 unread').waitFor();
   await screenshot(member, 'sidebar-private-and-dm');
 
   await nav(member).getByRole('link', { name: /secret plans/ }).click();
   await composer(member).waitFor();
   assert.equal(await composer(member).getAttribute('aria-label'), 'Message #secret plans');
   assert.equal(new URL(member.url()).pathname, `/r/${slug}/secret`);
+  await row(member, 'psst').waitFor();
+  assert.equal(await nav(member).getByLabel('1 unread').count(), 0, 'read once opened');
 
   await outsider.goto(`${stack.base}/r/${slug}/secret`);
   await outsider.getByRole('alert').getByText('No such channel').waitFor();
