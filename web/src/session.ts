@@ -263,8 +263,12 @@ export class RoomSession {
         return;
       case 'channel_created':
       case 'direct_created':
-        this.store.update((s) => s.channels.some((c) => c.id === f.channel.id)
-          ? s : { ...s, channels: [...s.channels, f.channel] });
+        this.store.update((s) => s.channels.some((c) => c.id === f.channel.id) ? s : {
+          ...s,
+          channels: [...s.channels, f.channel],
+          // Born while we watch: its every message is news.
+          readSeqs: { ...s.readSeqs, [f.channel.id]: s.readSeqs[f.channel.id] ?? 0 },
+        });
         return;
       case 'channel_deleted':
         this.store.update((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== f.channelId) }));
@@ -367,7 +371,9 @@ export class RoomSession {
     this.checkingRefusal = true;
     try {
       await api.getRoom(this.slug);
-      // The room answers: the refusal was transient (a restart); the socket keeps trying.
+      // The room answers: the refusal was transient (a restart, a connection over the
+      // per-user cap, a rate-limit close). Keep trying, with backoff.
+      this.socket.retry();
     } catch (e) {
       if (e instanceof ApiError && e.status !== 0 && e.status < 500) {
         this.socket.stop();

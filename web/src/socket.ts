@@ -29,6 +29,8 @@ export class RoomSocket {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Closed with a fatal code and not retrying until the caller says so. */
+  private halted = false;
   private everOpened = false;
 
   /**
@@ -57,6 +59,15 @@ export class RoomSocket {
     if (this.ws?.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  /** After a fatal close the caller found harmless (the room still answers): try again, with backoff. */
+  retry(): void {
+    if (this.stopped || !this.halted) return;
+    this.halted = false;
+    // Not at once: whatever made Relay close with 1008 may still hold for a moment.
+    this.attempt = Math.max(this.attempt, 3);
+    this.schedule();
   }
 
   get isOpen(): boolean {
@@ -103,6 +114,7 @@ export class RoomSocket {
       this.ws = null;
       if (this.stopped) return;
       if (FATAL_CODES.has(ev.code)) {
+        this.halted = true;
         this.on.status('closed');
         this.on.fatal({ code: ev.code, reason: ev.reason });
         return;
@@ -115,6 +127,7 @@ export class RoomSocket {
   }
 
   private schedule(): void {
+    clearTimeout(this.timer);
     this.on.status('reconnecting');
     const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)] ?? 15000;
     this.attempt += 1;

@@ -81,6 +81,7 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
                 onClick={() => setNavOpen(!navOpen)}>Menu</button>
         <span class="brand">{room?.displayName ?? route.room}</span>
         {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
+        {status === 'closed' && !problem && <span class="conn" role="status">Disconnected</span>}
         <span class="me">{me.name || me.login}</span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
