@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  api, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
+  api, axeViolations, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
 } from './harness.mjs';
 
 let stack;
@@ -436,4 +436,43 @@ uiTest('sends around a Relay restart are shown pending, re-sent on reconnect and
   }
   const stored = (await history(await tokenFor(login), 'lobby')).filter((m) => m.author.login === login);
   assert.deepEqual(stored.map((m) => m.content).sort(), ['sent as it stops', 'sent while it is down']);
+});
+
+uiTest('axe-core finds no serious or critical violation on the main screens, light and dark', async () => {
+  const context = await browser.newContext();
+  const signin = watchErrors(await context.newPage());
+  pages.push(signin);
+  await signin.goto(`${stack.base}/`);
+  await signin.getByRole('textbox', { name: /Login name/ }).waitFor();
+  const found = { 'sign-in': await axeViolations(signin) };
+
+  const slug = uniq('axe');
+  const ownerLogin = uniq('own');
+  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Axe' })).status, 201);
+  const ch = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`, { name: 'team', slug: 'team', visibility: 'private' });
+  assert.equal(ch.status, 201, ch.text);
+  for (const content of ['plain words', '**bold** and `code` and https://example.com', '```\ncode block\n```']) {
+    await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content, channelId: null });
+  }
+  await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content: 'unread', channelId: ch.json.id });
+  const page = await open(ownerLogin, `/r/${slug}`);
+  await row(page, 'plain words').waitFor();
+  await composer(page).fill('a draft');
+  found.room = await axeViolations(page);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  found['room, dark'] = await axeViolations(page);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.getByRole('button', { name: 'Menu' }).click();
+  found['phone menu, dark'] = await axeViolations(page);
+
+  const gated = uniq('gate');
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug: gated, displayName: 'G' })).status, 201);
+  assert.equal((await api(stack.relay.url, owner, 'PUT', `/api/rooms/${gated}/whitelist-mode`, { enabled: true })).status, 200);
+  const outsider = await open(uniq('out'), '/r/lobby');
+  await outsider.goto(`${stack.base}/r/${gated}`);
+  await outsider.getByRole('button', { name: 'Request access' }).waitFor();
+  found['request access'] = await axeViolations(outsider);
+
+  assert.deepEqual(found, { 'sign-in': [], room: [], 'room, dark': [], 'phone menu, dark': [], 'request access': [] });
 });

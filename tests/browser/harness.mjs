@@ -6,7 +6,7 @@
 //                      (/api, /auth, /v1, /metrics, WebSocket upgrades too) to Relay;
 //   relay              Relay serves web/dist itself (`--web-root`), no proxy.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
@@ -138,6 +138,21 @@ export function watchErrors(page) {
     if (/Content Security Policy/i.test(m.text())) page.errors.push(new Error(m.text()));
   });
   return page;
+}
+
+let axeSource;
+/**
+ * Runs axe-core in the page; returns the serious and critical violations as
+ * "rule: target" strings. Evaluated over the DevTools protocol, which the page's CSP
+ * does not govern, so the check needs no hole in the policy.
+ */
+export async function axeViolations(page) {
+  axeSource ??= readFileSync(requireWeb.resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${axeSource}\n;0`);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
 }
 
 export async function screenshot(page, name) {
