@@ -3,6 +3,8 @@
 // a user relies on; screenshots of the main screens go to tests/browser/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   api, axeViolations, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
 } from './harness.mjs';
@@ -475,4 +477,42 @@ uiTest('axe-core finds no serious or critical violation on the main screens, lig
   found['request access'] = await axeViolations(outsider);
 
   assert.deepEqual(found, { 'sign-in': [], room: [], 'room, dark': [], 'phone menu, dark': [], 'request access': [] });
+});
+
+uiTest("an agent's answer streams in word by word, then stays as the bot's message", async () => {
+  const agentId = uniq('echo');
+  const agentToken = (await relayCli(stack.relay.dataDir, 'agent', 'add', agentId, '--name', 'Echo')).trim();
+  const agent = spawn(process.execPath, [fileURLToPath(new URL('../../examples/echo-agent.mjs', import.meta.url))], {
+    env: { ...process.env, RELAY_URL: stack.relay.wsUrl, RELAY_AGENT_TOKEN: agentToken, ECHO_TOKEN_DELAY_MS: '120' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the echo agent did not connect')), 10000);
+      agent.stderr.on('data', (d) => { if (/connected to/.test(String(d))) { clearTimeout(timer); resolve(); } });
+    });
+    const slug = uniq('ai');
+    const ownerLogin = uniq('own');
+    const owner = await createUser(stack.relay.dataDir, ownerLogin);
+    assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'AI' })).status, 201);
+    const bot = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/bots`, { login: uniq('helper'), name: 'Helper', agentId });
+    assert.equal(bot.status, 201, bot.text);
+
+    const page = await open(ownerLogin, `/r/${slug}`);
+    await composer(page).fill(`@${bot.json.login} please echo these several words back`);
+    await composer(page).press('Enter');
+    const streaming = log(page).locator('li.streaming');
+    await streaming.waitFor();
+    const seen = new Set();
+    while ((await streaming.count()) > 0 && seen.size < 3) {
+      seen.add(await streaming.innerText().catch(() => ''));
+      await page.waitForTimeout(60);
+    }
+    assert.ok(seen.size >= 3, `the answer grew in steps (${seen.size} distinct states seen)`);
+    await screenshot(page, 'agent-streaming');
+    await log(page).locator('li.msg.bot[data-id]', { hasText: 'several' }).waitFor({ timeout: 20000 });
+    await streaming.waitFor({ state: 'detached' });
+  } finally {
+    agent.kill('SIGTERM');
+  }
 });

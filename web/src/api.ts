@@ -56,6 +56,9 @@ export const requestAccess = (slug: string, note: string) =>
 
 export const listChannels = (slug: string) =>
   call<{ channels: Channel[] }>('GET', `${room(slug)}/channels`).then((r) => r.channels);
+/** The room's bot users (registered with POST /bots): their messages are bot replies. */
+export const listBots = (slug: string) =>
+  call<{ bots: { login: string }[] }>('GET', `${room(slug)}/bots`).then((r) => r.bots);
 export const listMembers = (slug: string) =>
   call<{ members: User[] }>('GET', `${room(slug)}/members`).then((r) => r.members);
 

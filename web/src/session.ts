@@ -47,6 +47,8 @@ export interface RoomState {
   slug: string;
   room: Room | null;
   channels: Channel[];
+  /** Logins of the room's registered bots, lower-cased (logins have no case). */
+  botLogins: ReadonlySet<string>;
   status: SocketStatus;
   problem: Problem | null;
   timelines: Record<ChannelKey, tl.Timeline>;
@@ -84,7 +86,7 @@ export class RoomSession {
     let readSeqs: Record<string, number> = {};
     try { readSeqs = JSON.parse(localStorage.getItem(readKey(slug)) ?? '{}') as Record<string, number>; } catch { /* fresh */ }
     this.store = new Store<RoomState>({
-      slug, room: null, channels: [], status: 'connecting', problem: null,
+      slug, room: null, channels: [], botLogins: new Set(), status: 'connecting', problem: null,
       timelines: {}, seqs: {}, readSeqs, pending: [], typing: {}, streams: {},
     });
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
@@ -107,6 +109,11 @@ export class RoomSession {
       return;
     }
     this.socket.start();
+    // Only for looks (bot replies are marked): a failure here costs nothing else.
+    api.listBots(this.slug).then(
+      (bots) => this.set({ botLogins: new Set(bots.map((b) => b.login.toLowerCase())) }),
+      () => {},
+    );
     this.ackTimer = setInterval(() => this.expireUnacked(), 1000);
   }
 

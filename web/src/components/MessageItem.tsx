@@ -15,6 +15,8 @@ interface Props {
   /** Our own send not yet acked (with or without its stored message). */
   pending?: Pending | undefined;
   canDelete?: boolean;
+  /** Written by a bot: `yeeyee:` content, a bot's reply prefix, or a registered bot user. */
+  isBot?: boolean;
   /** Same author as the row above, shortly before: the name is not repeated. */
   continued?: boolean;
 }
@@ -22,7 +24,7 @@ interface Props {
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-export function MessageItem({ me, session, message, pending, canDelete = false, continued = false }: Props) {
+export function MessageItem({ me, session, message, pending, canDelete = false, isBot = false, continued = false }: Props) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const editButton = useRef<HTMLButtonElement>(null);
@@ -44,14 +46,14 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
   };
 
   return (
-    <li class={`msg ${state}${continued && !pending ? ' continued' : ''}${message?.bot ? ' bot' : ''}`}
+    <li class={`msg ${state}${continued && !pending ? ' continued' : ''}${isBot ? ' bot' : ''}`}
         data-state={state} data-id={message?.id} aria-busy={state === 'sending'}>
       {!continued || pending ? <Avatar user={author} /> : <span class="avatar-gap" />}
       <div class="body">
         {(!continued || pending) && (
           <div class="meta">
             <span class="author">{author.name || author.login}</span>
-            {message?.bot && <span class="tag">bot</span>}
+            {isBot && <span class="tag">bot</span>}
             {when && <time dateTime={message!.createdAt} title={dateFmt.format(when)}>{timeFmt.format(when)}</time>}
           </div>
         )}

@@ -3,7 +3,8 @@
 // the bottom stays at the bottom as messages arrive.
 
 import { useLayoutEffect, useRef } from 'preact/hooks';
-import type { AiStream, Pending, RoomSession } from '../session';
+import type { AiStream, Pending, RoomSession, RoomState } from '../session';
+import { useStore } from '../state';
 import type { Timeline } from '../timeline';
 import type { ChannelKey, Me, Message, Room } from '../types';
 import { MessageItem, StreamItem } from './MessageItem';
@@ -19,6 +20,7 @@ interface Props {
   channelKey: ChannelKey;
 }
 
+const selectBots = (s: RoomState) => s.botLogins;
 const NEAR_TOP_PX = 120;
 const NEAR_BOTTOM_PX = 60;
 
@@ -59,9 +61,11 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
   };
 
   const isOwner = room.owner?.id === me.id;
+  const botLogins = useStore(session.store, selectBots);
   const item = (m: Message, prev: Message | undefined) => (
     <MessageItem key={itemKey(m)} message={m} me={me} session={session}
                  pending={pendingById.get(m.id)} canDelete={m.author.id === me.id || isOwner}
+                 isBot={m.bot !== null || botLogins.has(m.author.login.toLowerCase())}
                  continued={prev !== undefined && prev.author.id === m.author.id
                    && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000} />
   );
