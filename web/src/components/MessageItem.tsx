@@ -1,7 +1,7 @@
 // One row of the history. The same component draws a send that is still pending and
 // the stored message it becomes, so the promotion on `ack` changes the row in place.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Markdown } from '../markdown';
 import type { AiStream, Pending, RoomSession } from '../session';
 import type { Me, Message } from '../types';
@@ -30,7 +30,7 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
   const editButton = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
   // Closing the editor gives the keyboard back where it was, not to <body>.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (wasEditing.current && !editing) editButton.current?.focus();
     wasEditing.current = editing;
   }, [editing]);
@@ -93,8 +93,9 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
 function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial);
   const box = useRef<HTMLTextAreaElement>(null);
-  // `autofocus` only counts on page load; a box opened later is focused by hand.
-  useEffect(() => {
+  // `autofocus` only counts on page load; a box opened later is focused by hand, before
+  // the first paint, or the first keys typed after Enter on Edit land elsewhere.
+  useLayoutEffect(() => {
     const el = box.current;
     if (el) { el.focus(); el.setSelectionRange(el.value.length, el.value.length); }
   }, []);
