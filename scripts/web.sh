@@ -8,5 +8,5 @@ cd "$(dirname "$0")/../web"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
-npm run build --silent >/dev/null
+npm run build --silent
 echo "relay: browser client built into web/dist" >&2

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   api, axeViolations, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
 } from './harness.mjs';
+import { startProvider } from '../integration/oauth_provider.mjs';
 
 let stack;
 let browser;
@@ -514,5 +515,28 @@ uiTest("an agent's answer streams in word by word, then stays as the bot's messa
     await streaming.waitFor({ state: 'detached' });
   } finally {
     agent.kill('SIGTERM');
+  }
+});
+
+uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto the deep link', async () => {
+  const user = { id: 777, login: uniq('gh'), name: 'Octo <b>Cat</b>', avatar_url: '', email: null };
+  const provider = await startProvider({ clientId: 'cid-web', clientSecret: 'secret-web', user });
+  const oauth = await startStack({
+    args: ['--oauth-client-id', 'cid-web', '--oauth-client-secret', 'secret-web',
+      '--oauth-authorize-url', provider.authorizeUrl, '--oauth-token-url', provider.tokenUrl,
+      '--oauth-user-url', provider.userUrl],
+  });
+  try {
+    const page = watchErrors(await (await browser.newContext()).newPage());
+    pages.push(page);
+    await page.goto(`${oauth.base}/r/lobby`);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await composer(page).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/r/lobby', 'back where the user was going');
+    assert.equal(await page.locator('.topbar .me').innerText(), 'Octo <b>Cat</b>');
+    assert.ok(provider.requests.some((r) => r.path.startsWith('/user')), 'Relay fetched the profile');
+  } finally {
+    await oauth.stop();
+    await provider.close();
   }
 });

@@ -81,8 +81,9 @@ export async function startStack({ args = [] } = {}) {
   }
   const port = await freePort();
   stack.base = `http://127.0.0.1:${port}`;
-  // The browser's origin is the preview server's: Relay must accept it for cookie sessions.
-  stack.relayArgs = [...common, '--allowed-origins', stack.base];
+  // What users open is the preview server: that is Relay's public URL (its Origin check
+  // for cookie sessions, the OAuth callback), as behind any reverse proxy.
+  stack.relayArgs = [...common, '--public-url', stack.base];
   stack.relay = await startRelay({ args: stack.relayArgs });
   const vite = spawn(join(WEB_DIR, 'node_modules', '.bin', 'vite'),
     ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
