@@ -100,6 +100,9 @@ outcome replay(std::string_view wire, const http_in::limits& lim, std::uint32_t 
     // so only a request without Transfer-Encoding (no trailers possible) is measured.
     if (released.count(boost::beast::http::field::transfer_encoding) == 0)
       FUZZ_CHECK(head_bytes(released) <= lim.header_bytes);
+    // A transfer coding is accepted only as one chunked, last, in HTTP/1.1 (RFC 9112 6.3).
+    else
+      FUZZ_CHECK(released.chunked() && released.version() == 11);
     auto req = describe(std::move(released));
     FUZZ_CHECK(req.body.size() <= lim.body_bytes);
     FUZZ_CHECK(!req.method.empty() && (req.version == 10 || req.version == 11));
