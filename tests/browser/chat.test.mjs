@@ -540,3 +540,29 @@ uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto t
     await provider.close();
   }
 });
+
+uiTest('a user creates a room from the sidebar and, as its owner, a private channel in it', async () => {
+  const page = await open(uniq('maker'), '/r/lobby');
+  assert.equal(await page.getByRole('button', { name: '+ New channel' }).count(), 0, 'nobody owns the lobby');
+  const name = `Design ${uniq('t')}`;
+  await page.getByRole('button', { name: '+ New room' }).click();
+  await page.keyboard.type(name); // the field has focus
+  await page.keyboard.press('Enter');
+  await page.locator('.topbar .brand', { hasText: name }).waitFor();
+  const slug = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-');
+  assert.equal(new URL(page.url()).pathname, `/r/${slug}`);
+
+  await page.getByRole('button', { name: '+ New channel' }).click();
+  await page.keyboard.type('Road map');
+  await page.getByRole('checkbox', { name: 'Private' }).check();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(`**/r/${slug}/road-map`);
+  assert.equal(await composer(page).getAttribute('aria-label'), 'Message #Road map');
+  await composer(page).fill('first in the road map');
+  await composer(page).press('Enter');
+  await page.locator('li.msg[data-state="sent"]', { hasText: 'first in the road map' }).waitFor();
+
+  const other = await open(uniq('other'), `/r/${slug}`);
+  await other.getByRole('link', { name: 'general' }).waitFor();
+  assert.equal(await other.getByRole('link', { name: /Road map/ }).count(), 0, 'private: not for the others');
+});

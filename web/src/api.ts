@@ -54,6 +54,9 @@ export const createRoom = (slug: string, displayName: string) =>
 export const requestAccess = (slug: string, note: string) =>
   call<{ id: string; state: string }>('POST', `${room(slug)}/access-requests`, note ? { note } : {});
 
+export const createChannel = (slug: string, name: string, channelSlug: string, visibility: 'public' | 'private') =>
+  call<Channel>('POST', `${room(slug)}/channels`, { name, slug: channelSlug, visibility });
+
 export const listChannels = (slug: string) =>
   call<{ channels: Channel[] }>('GET', `${room(slug)}/channels`).then((r) => r.channels);
 /** The room's bot users (registered with POST /bots): their messages are bot replies. */

@@ -4,6 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import * as api from '../api';
+import { useAutoFocus } from '../focus';
 import { channelLabel } from '../labels';
 import type { RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, type Route } from '../router';
@@ -14,14 +15,21 @@ import { ROOM_THREAD, type Channel, type Me } from '../types';
 interface Props {
   me: Me;
   session: RoomSession;
+  /** The current room's owner may create channels in it (never in the lobby). */
+  isOwner: boolean;
   rooms: RoomLink[];
   current: Route;
   channels: Channel[];
 }
 
+/** A slug Relay accepts (1..64 of a-z 0-9 - _) made from what the user typed. */
+export function slugify(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
+}
+
 const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name);
 
-export function Sidebar({ me, session, rooms, current, channels }: Props) {
+export function Sidebar({ me, session, isOwner, rooms, current, channels }: Props) {
   const seqs = useStore(session.store, useCallback((s: RoomState) => s.seqs, []));
   const readSeqs = useStore(session.store, useCallback((s: RoomState) => s.readSeqs, []));
   const unread = (key: string) => Math.max(0, (seqs[key] ?? 0) - (readSeqs[key] ?? seqs[key] ?? 0));
@@ -54,6 +62,7 @@ export function Sidebar({ me, session, rooms, current, channels }: Props) {
         {listed.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
           current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : <Lock />))}
       </ul>
+      {isOwner && <NewChannel session={session} />}
       {dms.length > 0 && (
         <>
           <h2>Direct messages</h2>
@@ -69,16 +78,20 @@ export function Sidebar({ me, session, rooms, current, channels }: Props) {
 
 function NewRoom() {
   const [open, setOpen] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   if (!open) return <button type="button" class="link" onClick={() => setOpen(true)}>+ New room</button>;
+  return <NewRoomForm onClose={() => setOpen(false)} />;
+}
+
+function NewRoomForm({ onClose }: { onClose: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const first = useAutoFocus<HTMLInputElement>();
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const name = String(form.get('name') ?? '').trim();
-    const slug = name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64);
     try {
-      const room = await api.createRoom(slug, name);
-      setOpen(false);
+      const room = await api.createRoom(slugify(name), name);
+      onClose();
       navigate(href(room.slug));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -87,11 +100,11 @@ function NewRoom() {
   return (
     <form class="new-room" onSubmit={submit}>
       <label for="new-room-name">Room name</label>
-      <input id="new-room-name" name="name" required maxLength={64} autoFocus
-             onKeyDown={(e) => { if (e.key === 'Escape') setOpen(false); }} />
+      <input id="new-room-name" name="name" required maxLength={64} ref={first}
+             onKeyDown={(e) => { if (e.key === 'Escape') onClose(); }} />
       {error && <p role="alert" class="error">{error}</p>}
       <button type="submit">Create</button>
-      <button type="button" onClick={() => setOpen(false)}>Cancel</button>
+      <button type="button" onClick={onClose}>Cancel</button>
     </form>
   );
 }
@@ -102,5 +115,40 @@ function Lock() {
     <svg width="11" height="12" viewBox="0 0 11 12" fill="currentColor" aria-label="private" role="img">
       <path d="M2.5 5V3.5a3 3 0 0 1 6 0V5H10v7H1V5h1.5Zm1.5 0h3V3.5a1.5 1.5 0 0 0-3 0V5Z" />
     </svg>
+  );
+}
+
+function NewChannel({ session }: { session: RoomSession }) {
+  const [open, setOpen] = useState(false);
+  if (!open) return <button type="button" class="link" onClick={() => setOpen(true)}>+ New channel</button>;
+  return <NewChannelForm session={session} onClose={() => setOpen(false)} />;
+}
+
+function NewChannelForm({ session, onClose }: { session: RoomSession; onClose: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const first = useAutoFocus<HTMLInputElement>();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const name = String(form.get('name') ?? '').trim();
+    const visibility = form.get('visibility') === 'private' ? 'private' : 'public';
+    try {
+      const channel = await api.createChannel(session.slug, name, slugify(name), visibility);
+      onClose();
+      navigate(href(session.slug, channel.slug));
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <form class="new-room" onSubmit={submit}>
+      <label for="new-channel-name">Channel name</label>
+      <input id="new-channel-name" name="name" required maxLength={64} ref={first}
+             onKeyDown={(e) => { if (e.key === 'Escape') onClose(); }} />
+      <label class="check"><input type="checkbox" name="visibility" value="private" /> Private</label>
+      {error && <p role="alert" class="error">{error}</p>}
+      <button type="submit">Create</button>
+      <button type="button" onClick={onClose}>Cancel</button>
+    </form>
   );
 }

@@ -85,7 +85,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
         <span class="me">{me.name || me.login}</span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
-      <Sidebar me={me} session={session} rooms={rooms} current={route} channels={channels} />
+      <Sidebar me={me} session={session} rooms={rooms} current={route} channels={channels}
+               isOwner={room !== null && room.slug !== 'lobby' && room.owner?.id === me.id} />
       <main class="main">
         {problem && problem.kind !== 'signed-out' ? (
           <section class="problem">
