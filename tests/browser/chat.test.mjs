@@ -566,3 +566,26 @@ uiTest('a user creates a room from the sidebar and, as its owner, a private chan
   await other.getByRole('link', { name: 'general' }).waitFor();
   assert.equal(await other.getByRole('link', { name: /Road map/ }).count(), 0, 'private: not for the others');
 });
+
+uiTest('a DM starts from the member list and shows up live, with its unread count, for the other person', async () => {
+  const slug = uniq('dm');
+  const ownerLogin = uniq('own');
+  const bobLogin = uniq('bob');
+  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'DMs' })).status, 201);
+  const ownerPage = await open(ownerLogin, `/r/${slug}`);
+  const bob = await open(bobLogin, `/r/${slug}`);
+
+  await bob.getByText('People').click();
+  await bob.getByRole('button', { name: `Message ${ownerLogin}` }).click();
+  await bob.waitForURL(new RegExp(`/r/${slug}/dm-`));
+  assert.equal(await composer(bob).getAttribute('aria-label'), `Message @${ownerLogin}`);
+  await composer(bob).fill('hello in private');
+  await composer(bob).press('Enter');
+  await bob.locator('li.msg[data-state="sent"]', { hasText: 'hello in private' }).waitFor();
+
+  const dmLink = ownerPage.getByRole('navigation', { name: 'Rooms and channels' }).getByRole('link', { name: new RegExp(bobLogin) });
+  await dmLink.getByLabel('1 unread').waitFor();
+  await dmLink.click();
+  await row(ownerPage, 'hello in private').waitFor();
+});

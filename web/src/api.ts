@@ -57,6 +57,10 @@ export const requestAccess = (slug: string, note: string) =>
 export const createChannel = (slug: string, name: string, channelSlug: string, visibility: 'public' | 'private') =>
   call<Channel>('POST', `${room(slug)}/channels`, { name, slug: channelSlug, visibility });
 
+/** The DM channel of the caller and these people (created once, then the same one). */
+export const openDm = (slug: string, logins: string[]) =>
+  call<Channel>('POST', `${room(slug)}/dms`, { logins });
+
 export const listChannels = (slug: string) =>
   call<{ channels: Channel[] }>('GET', `${room(slug)}/channels`).then((r) => r.channels);
 /** The room's bot users (registered with POST /bots): their messages are bot replies. */

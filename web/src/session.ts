@@ -167,6 +167,15 @@ export class RoomSession {
     try { localStorage.setItem(readKey(this.slug), JSON.stringify(readSeqs)); } catch { /* private mode */ }
   }
 
+  /** A channel this client made (a DM, a new channel): shown before its frame arrives. */
+  addChannel(channel: Channel): void {
+    this.store.update((s) => s.channels.some((c) => c.id === channel.id) ? s : {
+      ...s,
+      channels: [...s.channels, channel],
+      readSeqs: { ...s.readSeqs, [channel.id]: s.readSeqs[channel.id] ?? 0 },
+    });
+  }
+
   // -- writing -----------------------------------------------------------------------
 
   /** Shows the message at once as pending and sends it; the ack promotes it in place. */

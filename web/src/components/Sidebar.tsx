@@ -6,6 +6,7 @@ import { useCallback, useState } from 'preact/hooks';
 import * as api from '../api';
 import { useAutoFocus } from '../focus';
 import { channelLabel } from '../labels';
+import { People } from './People';
 import type { RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, type Route } from '../router';
 import type { RoomSession, RoomState } from '../session';
@@ -63,6 +64,7 @@ export function Sidebar({ me, session, isOwner, rooms, current, channels }: Prop
           current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : <Lock />))}
       </ul>
       {isOwner && <NewChannel session={session} />}
+      <People session={session} me={me} />
       {dms.length > 0 && (
         <>
           <h2>Direct messages</h2>
