@@ -67,6 +67,8 @@ const TYPING_SEND_EVERY_MS = 3000;
 // retry (the retry reuses its clientMsgId, so a late success is not doubled).
 const ACK_TIMEOUT_MS = 15000;
 
+const FIRST_SYNC_WAIT_MS = 2000;
+
 const readKey = (slug: string) => `relay.read.${slug}`;
 
 function newClientMsgId(): string {
@@ -81,6 +83,9 @@ export class RoomSession {
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
   private checkingRefusal = false;
+  private markSynced: () => void = () => {};
+  /** Settles at the socket's first `sync`: history is fetched after it (see open()). */
+  private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
 
   constructor(readonly slug: string, readonly me: Me) {
     let readSeqs: Record<string, number> = {};
@@ -92,7 +97,7 @@ export class RoomSession {
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
       status: (status) => this.set({ status }),
-      synced: () => this.resendPending(),
+      synced: () => { this.markSynced(); this.resendPending(); },
       fatal: () => void this.diagnose(),
       refused: () => void this.diagnose(),
     });
@@ -135,6 +140,10 @@ export class RoomSession {
     this.markRead(key);
     if (this.store.get().timelines[key]?.loaded) return;
     this.updateTimeline(key, (t) => t);
+    // The page is asked for once the socket is live, so no message can fall between the
+    // two: older ones are in the page, newer ones arrive as frames. A socket that does
+    // not come up soon does not hold the history back.
+    await Promise.race([this.firstSync, new Promise((r) => setTimeout(r, FIRST_SYNC_WAIT_MS))]);
     try {
       const page = await api.listMessages(this.slug, key, null);
       this.updateTimeline(key, (t) => tl.addPage(t, page.messages, page.next !== null));
