@@ -102,3 +102,36 @@ export async function signInMethods(): Promise<{ dev: boolean; github: boolean }
   const [dev, github] = await Promise.all([probe('/auth/dev'), probe('/auth/github?next=/')]);
   return { dev, github };
 }
+
+// Room owner (docs/api.md "REST", "Access control").
+export interface Branding { slug?: string; displayName?: string; description?: string; accentColors?: string[]; avatarUrl?: string }
+export const patchRoom = (slug: string, b: Branding) => call<Room>('PATCH', room(slug), b);
+export const setWhitelistMode = (slug: string, enabled: boolean) =>
+  call<Room>('PUT', `${room(slug)}/whitelist-mode`, { enabled });
+export interface WhitelistEntry { id: string; login: string | null; email: string | null; note: string; createdAt: string }
+export const listWhitelist = (slug: string) =>
+  call<{ entries: WhitelistEntry[] }>('GET', `${room(slug)}/whitelist`).then((r) => r.entries);
+export const addWhitelist = (slug: string, entry: { login: string } | { email: string }) =>
+  call<WhitelistEntry>('POST', `${room(slug)}/whitelist`, entry);
+export const removeWhitelist = (slug: string, id: string) =>
+  call<{ ok: true }>('DELETE', `${room(slug)}/whitelist/${encodeURIComponent(id)}`);
+export interface AccessRequestRow { id: string; user: { id: string; login: string }; note: string; state: string; createdAt: string }
+export const listAccessRequests = (slug: string) =>
+  call<{ requests: AccessRequestRow[] }>('GET', `${room(slug)}/access-requests`).then((r) => r.requests);
+export const decideAccessRequest = (slug: string, id: string, decision: 'approve' | 'deny') =>
+  call<AccessRequestRow>('POST', `${room(slug)}/access-requests/${encodeURIComponent(id)}/${decision}`);
+export interface Bot { id: string; login: string; name: string; agentId: string | null; prefix: string | null; createdAt: string }
+export const listBotsFull = (slug: string) =>
+  call<{ bots: Bot[] }>('GET', `${room(slug)}/bots`).then((r) => r.bots);
+export const createBot = (slug: string, b: { login: string; name?: string; agentId?: string; prefix?: string }) =>
+  call<Bot>('POST', `${room(slug)}/bots`, b);
+
+// Account.
+export interface Notification { id: string; kind: string; roomId: string; refId: string; data: Record<string, unknown>; state: string; createdAt: string }
+export const listNotifications = () =>
+  call<{ notifications: Notification[] }>('GET', '/api/notifications').then((r) => r.notifications);
+export interface ApiToken { id: string; name: string; createdAt: string; revokedAt: string | null }
+export const listTokens = () => call<{ tokens: ApiToken[] }>('GET', '/api/tokens').then((r) => r.tokens);
+export const createToken = (name: string) =>
+  call<ApiToken & { token: string }>('POST', '/api/tokens', name ? { name } : {});
+export const revokeToken = (id: string) => call<{ ok: true }>('DELETE', `/api/tokens/${encodeURIComponent(id)}`);

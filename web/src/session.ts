@@ -220,6 +220,20 @@ export class RoomSession {
   }
 
   /** Tells the others the user is typing, at most every few seconds. */
+  private membersAsked: { at: number; list: Promise<User[]> } | null = null;
+  /**
+   * The room's members, for `@` completion: asked once, then again at most every 30 s
+   * (someone who just joined can be completed without a reload).
+   */
+  members(): Promise<User[]> {
+    const now = Date.now();
+    if (!this.membersAsked || now - this.membersAsked.at > 30_000) {
+      const list = api.listMembers(this.slug).catch(() => [] as User[]);
+      this.membersAsked = { at: now, list };
+    }
+    return this.membersAsked.list;
+  }
+
   typing(key: ChannelKey): void {
     const now = Date.now();
     if (now - this.lastTypingSent < TYPING_SEND_EVERY_MS) return;

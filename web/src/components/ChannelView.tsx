@@ -46,7 +46,7 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
           : typists.length > 1 ? `${typists.slice(0, 3).join(', ')} are typing…` : ''}
       </p>
       <Composer label={`Message ${title}`} onSend={(text) => session.send(channelKey, text)}
-                onTyping={() => session.typing(channelKey)} />
+                onTyping={() => session.typing(channelKey)} members={() => session.members()} />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { Markdown } from '../markdown';
 import type { AiStream, Pending, RoomSession } from '../session';
 import type { Me, Message } from '../types';
 import { Avatar } from './Avatar';
+import { Confirm } from './Dialog';
 
 interface Props {
   me: Me;
@@ -27,6 +28,7 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeSt
 export function MessageItem({ me, session, message, pending, canDelete = false, isBot = false, continued = false }: Props) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [asking, setAsking] = useState(false);
   const editButton = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
   // Closing the editor gives the keyboard back where it was, not to <body>.
@@ -80,12 +82,14 @@ export function MessageItem({ me, session, message, pending, canDelete = false, 
           {mine && <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-label="Edit message">Edit</button>}
           {canDelete && (
             <button type="button" aria-label="Delete message"
-                    onClick={() => { if (confirm('Delete this message?')) void act(() => session.remove(message)); }}>
+                    onClick={() => setAsking(true)}>
               Delete
             </button>
           )}
         </div>
       )}
+      {asking && message && <Confirm text="Delete this message?" action="Delete" onClose={() => setAsking(false)}
+                                     onConfirm={() => void act(() => session.remove(message))} />}
     </li>
   );
 }

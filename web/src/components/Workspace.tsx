@@ -13,6 +13,12 @@ import { AccessRequest } from './AccessRequest';
 import { ChannelView } from './ChannelView';
 import { Sidebar } from './Sidebar';
 
+type Panel = 'settings' | 'account' | null;
+/** The settings screens, fetched the first time one is opened (not in the first load). */
+const loadPanels = () => Promise.all([import('./RoomSettings'), import('./Account')])
+  .then(([r, a]) => ({ RoomSettings: r.RoomSettings, Account: a.Account }));
+type Panels = Awaited<ReturnType<typeof loadPanels>>;
+
 const HEX = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
 /**
@@ -33,6 +39,12 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
   const route = parse(path);
   const [rooms, setRooms] = useState<RoomLink[]>(() => visitedRooms(me.id));
   const [navOpen, setNavOpen] = useState(false);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [panels, setPanels] = useState<Panels | null>(null);
+  const openPanel = (p: Panel) => {
+    setPanel(p);
+    if (!panels) loadPanels().then(setPanels, () => setPanel(null));
+  };
 
   useEffect(() => {
     if (path === '/' || !path.startsWith('/r/')) navigate(href('lobby'), true);
@@ -53,6 +65,12 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
     if (room) setRooms(rememberRoom(me.id, { slug: room.slug, displayName: room.displayName }));
   }, [room?.slug, room?.displayName]);
 
+  // The owner renamed the room (a `branding` frame with a new slug): follow it, since the
+  // old address no longer opens it.
+  useEffect(() => {
+    if (room && room.slug !== route.room) navigate(href(room.slug, route.channel), true);
+  }, [room?.slug]);
+
   useEffect(() => {
     if (problem?.kind === 'signed-out') onSignedOut();
   }, [problem]);
@@ -66,6 +84,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
   useEffect(() => {
     document.title = room ? `${channel ? channelLabel(channel, me) : 'general'} · ${room.displayName} · Relay` : 'Relay';
   }, [room, channel]);
+
+  const isOwner = room !== null && room.slug !== 'lobby' && room.owner?.id === me.id;
 
   const signOut = async () => {
     try { await api.logout(); } finally {
@@ -82,11 +102,14 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
         <span class="brand">{room?.displayName ?? route.room}</span>
         {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
         {status === 'closed' && !problem && <span class="conn" role="status">Disconnected</span>}
-        <span class="me">{me.name || me.login}</span>
+        {isOwner && <button type="button" onClick={() => openPanel('settings')}>Room settings</button>}
+        <button type="button" class="me" onClick={() => openPanel('account')} aria-label={`Account: ${me.name || me.login}`}>
+          {me.name || me.login}
+        </button>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
       <Sidebar me={me} session={session} rooms={rooms} current={route} channels={channels}
-               isOwner={room !== null && room.slug !== 'lobby' && room.owner?.id === me.id} />
+               isOwner={isOwner} />
       <main class="main">
         {problem && problem.kind !== 'signed-out' ? (
           <section class="problem">
@@ -110,6 +133,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
           <p class="loading" aria-busy="true">Loading…</p>
         )}
       </main>
+      {panel === 'settings' && panels && room && isOwner && <panels.RoomSettings room={room} onClose={() => setPanel(null)} />}
+      {panel === 'account' && panels && <panels.Account me={me} onClose={() => setPanel(null)} />}
     </div>
   );
 }
