@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (loaded.cmd.help) {
-    std::cout << relay::help_text();
+    std::cout << loaded.cmd.usage;  // relay's, or the command's (`relay user add --help`)
     return 0;
   }
   if (loaded.cmd.version) {

@@ -3,7 +3,6 @@
 #include <toml++/toml.h>
 
 #include <charconv>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -294,12 +293,6 @@ const std::vector<option_def>& table() {
   return defs;
 }
 
-const option_def* find_by_flag(std::string_view flag) {
-  for (auto& d : table())
-    if (d.info.flag == flag) return &d;
-  return nullptr;
-}
-
 std::string apply(config& c, const option_def& d, const std::string& value, const char* source) {
   auto why = d.set(c, value);
   if (why.empty()) return {};
@@ -399,105 +392,6 @@ std::string set_option(config& c, const option_info& o, const std::string& value
   for (auto& d : table())
     if (d.info.name == o.name) return apply(c, d, value, source.c_str());
   return "unknown option '" + o.name + "'";
-}
-
-load_result load_config(int argc, char** argv) {
-  load_result res;
-  config c;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  // The config file comes first so environment and flags override it.
-  std::string file;
-  if (auto* env = std::getenv("RELAY_CONFIG")) file = env;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--config" && i + 1 < args.size()) file = args[i + 1];
-    if (args[i].rfind("--config=", 0) == 0) file = args[i].substr(9);
-  }
-  if (!file.empty())
-    if (auto e = load_config_file(c, file); !e.empty()) {
-      res.error = e;
-      return res;
-    }
-  for (auto& d : table())
-    if (auto* env = std::getenv(d.info.env.c_str()))
-      if (auto e = apply(c, d, env, d.info.env.c_str()); !e.empty()) {
-        res.error = e;
-        return res;
-      }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto& a = args[i];
-    if (a == "--help" || a == "-h") {
-      res.cmd.help = true;
-      continue;
-    }
-    if (a == "--version") {
-      res.cmd.version = true;
-      continue;
-    }
-    if (a.rfind("--", 0) != 0) {
-      res.cmd.words.push_back(a);
-      continue;
-    }
-    std::string flag = a, value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      flag = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    // `hallkey create … --test` is the one sub-option that is a switch.
-    if (!has_value && flag == "--test" && !res.cmd.words.empty()) {
-      value = "true";
-      has_value = true;
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size()) {
-        res.error = "option " + flag + " needs a value";
-        return res;
-      }
-      value = args[++i];
-    }
-    if (flag == "--config") continue;
-    if (auto* d = find_by_flag(flag)) {
-      if (auto e = apply(c, *d, value, flag.c_str()); !e.empty()) {
-        res.error = e;
-        return res;
-      }
-    } else if (!res.cmd.words.empty()) {
-      // Options after a subcommand word belong to the subcommand (e.g. `user add x --name X`).
-      res.cmd.sub_options.emplace_back(flag.substr(2), value);
-    } else {
-      res.error = "unknown option " + flag + " (see relay --help)";
-      return res;
-    }
-  }
-  res.cfg = c;
-  return res;
-}
-
-std::string help_text() {
-  std::ostringstream os;
-  os << "Usage: relay [OPTIONS]                       start the server\n"
-        "       relay [OPTIONS] user add LOGIN [--name NAME] [--email EMAIL]\n"
-        "       relay [OPTIONS] token create LOGIN [--name LABEL]   prints an rlt_ API token\n"
-        "       relay [OPTIONS] agent add AGENT_ID [--name N] [--description D]   prints rla_…\n"
-        "       relay [OPTIONS] agent rotate AGENT_ID                             prints rla_…\n"
-        "       relay [OPTIONS] app add APP_ID [--name N] [--allow A[,B…]]        prints rlk_…\n"
-        "       relay [OPTIONS] app allow APP_ID --agents A[,B…]\n"
-        "       relay [OPTIONS] hallkey create --plan starter|growth [--test]  prints "
-        "relay_live_…\n"
-        "\n"
-        "Every option can also be set in a TOML file (--config FILE or RELAY_CONFIG;\n"
-        "see config/relay.example.toml) or in its environment variable.\n"
-        "Precedence: flag > environment > file > default.\n\nOptions:\n";
-  os << "  --config FILE\n      TOML configuration file [env RELAY_CONFIG]\n";
-  for (auto& o : options()) {
-    os << "  " << o.flag << " "
-       << (o.kind == "integer"  ? "N"
-           : o.kind == "string" ? "VALUE"
-                                : o.kind)
-       << "\n      " << o.help << " [default " << o.default_value << ", env " << o.env << "]\n";
-  }
-  return os.str();
 }
 
 }  // namespace relay

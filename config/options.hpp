@@ -107,18 +107,22 @@ std::string set_option(config& c, const option_info& o, const std::string& value
 /// Sets the options a TOML file holds. Returns "" or why the file was refused.
 std::string load_config_file(config& c, const std::string& path);
 
-/// What the command line asked for besides options: the operator subcommand and its
-/// positional words (e.g. {"user","add","alice"}) and sub-options (`--name`).
+/// What the command line asked for besides options: the operator command's words
+/// (e.g. {"user","add","alice"}) and its own options (`--name`), as the command table in
+/// config/command_line.cpp declares them; or help (with its text) or the version.
 struct command_line {
   std::vector<std::string> words;
   std::vector<std::pair<std::string, std::string>> sub_options;
   bool help = false;
+  std::string usage;  // with help: the help of the command named, or of relay
   bool version = false;
 };
 
-/// Loads defaults, then the TOML file (`--config FILE` or `RELAY_CONFIG`), then
-/// `RELAY_…` environment variables, then flags. Returns an error message naming
-/// the offending option instead of a config when a value is invalid.
+/// Parses the command line (CLI11; config/command_line.cpp), then loads defaults, the
+/// TOML file (`--config FILE` or `RELAY_CONFIG`), `RELAY_…` environment variables and
+/// flags, in that order. Returns an error message naming the offending option or word
+/// instead of a config when something is invalid; with --help or --version, the
+/// defaults.
 struct load_result {
   std::optional<config> cfg;
   command_line cmd;
@@ -126,7 +130,7 @@ struct load_result {
 };
 load_result load_config(int argc, char** argv);
 
-/// Text of `relay --help`.
+/// Text of `relay --help`: every option with its default and variable, and the commands.
 std::string help_text();
 
 }  // namespace relay

@@ -168,3 +168,74 @@ TEST(config, help_lists_every_flag_and_env_var) {
     EXPECT_NE(h.find(o.env), std::string::npos) << o.env;
   }
 }
+
+// -- the command line (CLI11) ------------------------------------------------------------
+
+TEST(config, each_command_has_its_own_options_and_relay_options_may_follow_it) {
+  auto r = load({"token", "create", "alice", "--name=ci", "--data-dir", "/d"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->data_dir, "/d");
+  EXPECT_EQ(r.cmd.words, (std::vector<std::string>{"token", "create", "alice"}));
+  ASSERT_EQ(r.cmd.sub_options.size(), 1u);
+  EXPECT_EQ(r.cmd.sub_options[0], (std::pair<std::string, std::string>{"name", "ci"}));
+
+  r = load({"hallkey", "create", "--plan", "growth", "--test"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cmd.words, (std::vector<std::string>{"hallkey", "create"}));
+  EXPECT_EQ(r.cmd.sub_options, (std::vector<std::pair<std::string, std::string>>{
+                                   {"plan", "growth"}, {"test", "true"}}));
+
+  // Another command's option, or an option no command has, is refused with its name.
+  r = load({"user", "add", "alice", "--plan", "starter"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("unknown option --plan"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("relay user add --help"), std::string::npos) << r.error;
+}
+
+TEST(config, a_command_without_what_it_needs_is_refused_with_a_pointer_to_its_help) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"user", "add"},
+                                        {"user"},
+                                        {"hallkey", "create"},
+                                        {"hallkey", "create", "--plan", "gold"},
+                                        {"user", "add", "alice", "bob"},
+                                        {"frobnicate"},
+                                        {"--no-such-option", "1"},
+                                        {"--sync-messages"}}) {
+    auto r = load(args);
+    EXPECT_FALSE(r.cfg) << args.front();
+    EXPECT_NE(r.error.find("--help)"), std::string::npos) << r.error;
+  }
+  EXPECT_NE(load({"frobnicate"}).error.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(load({"--sync-messages"}).error.find("option --sync-messages needs a value"),
+            std::string::npos);
+  EXPECT_NE(load({"user", "add"}).error.find("LOGIN is required"), std::string::npos);
+}
+
+TEST(config, an_empty_value_after_the_equals_sign_is_the_empty_value) {
+  auto file = write_temp("public_url = \"https://chat.example.com\"\n");
+  auto r = load({"--config", file, "--public-url=", "--sync-messages", "5"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->public_url, "");
+  EXPECT_EQ(r.cfg->sync_messages, 5);
+  r = load({"--sync-messages", "5", "--sync-messages=6"});  // the last one counts
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->sync_messages, 6);
+}
+
+TEST(config, help_is_the_help_of_the_command_asked_about) {
+  auto r = load({"--help"});
+  ASSERT_TRUE(r.cmd.help);
+  EXPECT_EQ(r.cmd.usage, help_text());
+  EXPECT_NE(r.cmd.usage.find("relay [OPTIONS] hallkey create --plan starter|growth [--test]"),
+            std::string::npos)
+      << r.cmd.usage;
+  r = load({"--data-dir", "/d", "user", "add", "-h"});
+  ASSERT_TRUE(r.cmd.help);
+  EXPECT_NE(r.cmd.usage.find("Usage: relay user add [OPTIONS] LOGIN"), std::string::npos)
+      << r.cmd.usage;
+  EXPECT_NE(r.cmd.usage.find("--email EMAIL"), std::string::npos) << r.cmd.usage;
+  EXPECT_EQ(r.cmd.usage.find("--sync-messages"), std::string::npos) << r.cmd.usage;
+  r = load({"--version"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_TRUE(r.cmd.version);
+}
