@@ -9,7 +9,7 @@ namespace relay {
 /// drop its monitors, or every closed connection leaks its actor.
 template <class Self, class... Handles>
 void quit_unwatching(Self* self, const Handles&... watched) {
-  (self->demonitor(watched), ...);
+  (self->demonitor(watched.address()), ...);  // typed handles have no demonitor overload
   self->quit();
 }
 

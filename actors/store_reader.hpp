@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
@@ -27,5 +29,11 @@ namespace relay {
 /// `dedicated_threads = false` is for deterministic tests only.
 caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n,
                                bool dedicated_threads = true);
+
+/// How long an actor waits for a read it can fail cleanly (it answers an error, and the
+/// next use reads again). A reader's query takes milliseconds; one that has not answered
+/// in this long is wedged (a lock held by an operator command, a dying disk), and whoever
+/// waits on it — a room loading, every lookup of a slug — should not wait with it.
+inline constexpr std::chrono::seconds store_read_timeout{30};
 
 }  // namespace relay

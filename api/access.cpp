@@ -5,7 +5,7 @@
 
 namespace relay::api {
 
-void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                        const room_info&) {
   auto& path = x->req.path;
   auto& m = x->req.method;
@@ -14,14 +14,14 @@ void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf:
   using arq = storage::access_request_row;
   if (path[3] == "whitelist" && n == 4) {
     if (m == "GET") {
-      self->request(room, caf::infinite, whitelist_atom::value, who)
+      self->request(room, in_time(x), whitelist_atom::value, who)
           .then(answer_result<std::vector<wl>>(self, x, codec::encode_whitelist), on_fail(self, x));
       return;
     }
     if (m == "POST") {
       auto body = codec::decode_whitelist_body(x->req.body);
       if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
-      self->request(room, caf::infinite, whitelist_atom::value, add_atom::value, who,
+      self->request(room, in_time(x), whitelist_atom::value, add_atom::value, who,
                     std::get<wl>(std::move(body)))
           .then(answer_result<wl>(self, x, codec::encode_whitelist_entry, 201), on_fail(self, x));
       return;
@@ -30,14 +30,14 @@ void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf:
   }
   if (path[3] == "whitelist" && n == 5) {
     if (m != "DELETE") return wrong_method(self, x, "DELETE");
-    self->request(room, caf::infinite, whitelist_atom::value, remove_atom::value, who, path[4])
+    self->request(room, in_time(x), whitelist_atom::value, remove_atom::value, who, path[4])
         .then(answer_result<wl>(self, x, [](const wl&) { return std::string(R"({"ok":true})"); }),
               on_fail(self, x));
     return;
   }
   if (path[3] == "access-requests" && n == 4) {
     if (m == "GET") {
-      self->request(room, caf::infinite, access_atom::value, list_atom::value, who)
+      self->request(room, in_time(x), access_atom::value, list_atom::value, who)
           .then(answer_result<std::vector<arq>>(self, x, codec::encode_access_requests),
                 on_fail(self, x));
       return;
@@ -45,7 +45,7 @@ void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf:
     if (m == "POST") {
       auto note = codec::decode_access_request_body(x->req.body);
       if (auto* e = std::get_if<error_info>(&note)) return fail(self, x, *e);
-      self->request(room, caf::infinite, access_atom::value, who, std::get<std::string>(note))
+      self->request(room, in_time(x), access_atom::value, who, std::get<std::string>(note))
           .then(answer_result<arq>(self, x, codec::encode_access_request, 201), on_fail(self, x));
       return;
     }
@@ -53,7 +53,7 @@ void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf:
   }
   if (path[3] == "access-requests" && n == 6 && (path[5] == "approve" || path[5] == "deny")) {
     if (m != "POST") return wrong_method(self, x, "POST");
-    self->request(room, caf::infinite, access_atom::value, decide_atom::value, who, path[4],
+    self->request(room, in_time(x), access_atom::value, decide_atom::value, who, path[4],
                   path[5] == "approve")
         .then(answer_result<arq>(self, x, codec::encode_access_request), on_fail(self, x));
     return;

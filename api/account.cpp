@@ -19,7 +19,7 @@ void create_token(self_ptr self, exchange_ptr x, const principal& who) {
     return fail(self, x, errc::bad_request, "name must be at most 80 characters");
   // The secret is shown once, in this response; only its hash is stored.
   auto secret = "rlt_" + random_hex(32);
-  self->request(x->ctx.writer, caf::infinite, token_atom::value, create_atom::value, who.user.id,
+  self->request(x->ctx.writer, in_time(x), token_atom::value, create_atom::value, who.user.id,
                 std::move(name), sha256_hex(secret))
       .then(
           [self, x, secret](token_outcome& out) {
@@ -30,15 +30,14 @@ void create_token(self_ptr self, exchange_ptr x, const principal& who) {
 }
 
 void list_tokens(self_ptr self, exchange_ptr x, const principal& who) {
-  self->request(x->ctx.readers, caf::infinite, tokens_atom::value, who.user.id)
+  self->request(x->ctx.readers, in_time(x), tokens_atom::value, who.user.id)
       .then([self,
              x](std::vector<storage::token_row>& ts) { ok(self, x, codec::encode_token_list(ts)); },
             on_fail(self, x));
 }
 
 void revoke_token(self_ptr self, exchange_ptr x, const principal& who, std::string id) {
-  self->request(x->ctx.writer, caf::infinite, token_atom::value, revoke_atom::value, who.user.id,
-                id)
+  self->request(x->ctx.writer, in_time(x), token_atom::value, revoke_atom::value, who.user.id, id)
       .then(
           [self, x, id](token_outcome& out) {
             if (out.error) return fail(self, x, out.error);
@@ -69,7 +68,7 @@ void serve_tokens(self_ptr self, exchange_ptr x, const principal& who) {
 void serve_notifications(self_ptr self, exchange_ptr x, const principal& who) {
   if (x->req.method != "GET") return wrong_method(self, x, "GET");
   store_call<std::vector<storage::notification_row>>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },
       [self, x](std::vector<storage::notification_row>& ns) {
         ok(self, x, codec::encode_notifications(ns));

@@ -23,7 +23,7 @@ void open_agent_socket(self_ptr self, exchange_ptr x) {
   if (x->req.bearer.rfind("rla_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed agent token (Bearer rla_…)");
   store_call<std::optional<storage::agent_row>>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
         return db.find_agent_by_token_hash(hash);
       },
@@ -44,7 +44,7 @@ void open_app_socket(self_ptr self, exchange_ptr x) {
   if (x->req.bearer.rfind("rlk_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed app token (Bearer rlk_…)");
   store_call<std::optional<storage::app_row>>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
         return db.find_app_by_token_hash(hash);
       },
@@ -68,7 +68,7 @@ void create_agent(self_ptr self, exchange_ptr x) {
   auto token = "rla_" + random_hex(32);
   using R = storage::result<storage::agent_row>;
   store_call<R>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [row, hash = sha256_hex(token)](storage::store& db) { return db.create_agent(row, hash); },
       [self, x, token](R& r) {
         if (!r) return fail(self, x, r.error);
@@ -79,9 +79,9 @@ void create_agent(self_ptr self, exchange_ptr x) {
 
 void list_agents(self_ptr self, exchange_ptr x) {
   store_call<std::vector<storage::agent_row>>(
-      self, x->ctx.readers, [](storage::store& db) { return db.list_agents(); },
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents(); },
       [self, x](std::vector<storage::agent_row>& rows) {
-        self->request(x->ctx.agent_hub, caf::infinite, agents::discover_atom::value)
+        self->request(x->ctx.agent_hub, in_time(x), agents::discover_atom::value)
             .then(
                 [self, x, rows](std::vector<codec::agents::agent_status>& live) {
                   std::vector<bool> online;
@@ -99,7 +99,7 @@ void list_agents(self_ptr self, exchange_ptr x) {
 void rotate_agent(self_ptr self, exchange_ptr x, const std::string& agent_id) {
   auto token = "rla_" + random_hex(32);
   store_call<bool>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [agent_id, hash = sha256_hex(token)](storage::store& db) {
         return db.rotate_agent_token(agent_id, hash);
       },
@@ -119,7 +119,7 @@ void create_app(self_ptr self, exchange_ptr x) {
   auto token = "rlk_" + row.app_id + "_" + random_hex(32);
   using R = storage::result<storage::app_row>;
   store_call<R>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [row, hash = sha256_hex(token)](storage::store& db) { return db.create_app(row, hash); },
       [self, x, token](R& r) {
         if (!r) return fail(self, x, r.error);
@@ -130,7 +130,7 @@ void create_app(self_ptr self, exchange_ptr x) {
 
 void list_apps(self_ptr self, exchange_ptr x) {
   store_call<std::vector<storage::app_row>>(
-      self, x->ctx.readers, [](storage::store& db) { return db.list_apps(); },
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps(); },
       [self, x](std::vector<storage::app_row>& apps) {
         ok(self, x, codec::admin::encode_app_list(apps));
       },
@@ -142,7 +142,7 @@ void set_allowlist(self_ptr self, exchange_ptr x, const std::string& app_id) {
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   using R = storage::result<storage::app_row>;
   store_call<R>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [app_id, ids = std::get<std::vector<std::string>>(std::move(body))](storage::store& db) {
         return db.set_allowlist(app_id, ids);
       },

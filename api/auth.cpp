@@ -116,7 +116,8 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
                                      out.user->avatar_url, out.user->email};
             using R = storage::result<storage::user_row>;
             store_call<R>(
-                self, x->ctx.writer, [p](storage::store& db) { return db.upsert_oauth_user(p); },
+                self, in_time(x), x->ctx.writer,
+                [p](storage::store& db) { return db.upsert_oauth_user(p); },
                 [self, x, next](R& r) {
                   if (!r) return fail(self, x, r.error);
                   start_session(self, x, r.value->id, next);
@@ -138,7 +139,7 @@ void dev_login(self_ptr self, exchange_ptr x) {
     return fail(self, x, errc::bad_request, "login must be " + std::string{login_rule});
   using R = storage::result<storage::user_row>;
   store_call<R>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [login = *login](storage::store& db) {
         // "BOB" signs in as bob, as on GitHub: logins are identities without case.
         if (auto u = db.find_user_by_login(login)) return R::ok(*u);
@@ -160,7 +161,7 @@ void logout(self_ptr self, exchange_ptr x) {
   // The session row is revoked too: a copied cookie stops working, and sockets it
   // opened are closed.
   store_call<std::string>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [hash = sha256_hex(*raw)](storage::store& db) {
         auto cred = db.find_credential(hash);
         if (!cred) return std::string{};
@@ -180,7 +181,7 @@ void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
                    const std::string& next) {
   auto raw = "rls_" + random_hex(32);
   store_call<storage::token_row>(
-      self, x->ctx.writer,
+      self, in_time(x), x->ctx.writer,
       [user_id, hash = sha256_hex(raw)](storage::store& db) {
         return db.create_token(user_id, "session", hash, "session", now_ms() + session_ms);
       },

@@ -3,6 +3,8 @@
 // What the REST handlers share: the exchange being served, error answers, and the
 // room lookup. Each handler file serves one group of routes of docs/api.md.
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,8 +24,18 @@ struct exchange {
   api_context ctx;
   http_request req;
   responder_ptr out;
+  std::chrono::steady_clock::time_point deadline;  // arrival + ctx.request_timeout
 };
 using exchange_ptr = std::shared_ptr<exchange>;
+
+/// The timeout for a request the handler sends on behalf of this exchange: what is left
+/// of its deadline (at least 1 ms). An actor that is overloaded, stuck or gone without a
+/// down message then costs the client a 503 at the deadline, never a hanging request.
+inline caf::duration in_time(const exchange_ptr& x) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      x->deadline - std::chrono::steady_clock::now());
+  return caf::duration{std::max(left, std::chrono::milliseconds(1))};
+}
 
 /// Answers `{error, code}` with the code's status, and ends the request actor.
 inline void fail(self_ptr self, const exchange_ptr& x, const error_info& e, header_list h = {}) {
@@ -49,10 +61,14 @@ inline void wrong_method(self_ptr self, const exchange_ptr& x, const char* allow
   self->quit();
 }
 
-/// Every store/actor failure ends the exchange with 503 instead of leaving the client hanging.
+/// Every store/actor failure ends the exchange with 503 instead of leaving the client
+/// hanging; a request past the exchange's deadline (`in_time`) says so.
 inline auto on_fail(self_ptr self, exchange_ptr x) {
   return [self, x](caf::error& err) {
     spdlog::warn("request failed: {}", to_string(err));
+    if (err == caf::sec::request_timeout)
+      return fail(self, x, error_info{errc::unavailable, "no answer in time, try again"},
+                  {{"Retry-After", "1"}});
     fail(self, x, errc::unavailable, "service unavailable");
   };
 }
@@ -69,9 +85,9 @@ auto answer_result(self_ptr self, exchange_ptr x, Encode encode, int status = 20
 /// Runs `next(room)` with the room actor for `slug`, or answers 404.
 template <class F>
 void with_room(self_ptr self, exchange_ptr x, const std::string& slug, F next) {
-  self->request(x->ctx.directory, caf::infinite, room_atom::value, slug)
+  self->request(x->ctx.directory, in_time(x), room_atom::value, slug)
       .then(
-          [self, x, next](caf::actor& room) mutable {
+          [self, x, next](room_actor& room) mutable {
             if (!room) return fail(self, x, errc::not_found, "no such room");
             next(room);
           },
@@ -84,10 +100,10 @@ void serve_tokens(self_ptr self, exchange_ptr x, const principal& who);  // /api
 void serve_rooms(self_ptr self, exchange_ptr x, const principal& who);   // /api/rooms…
 void serve_notifications(self_ptr self, exchange_ptr x, const principal& who);
 /// /api/rooms/:slug/{whitelist,access-requests}…, once the room is known.
-void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                        const room_info& info);
 /// /api/rooms/:slug/messages…
-void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void serve_messages(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                     const room_info& info);
 
 /// /v1/ws/agent and /v1/ws/app (their own tokens).

@@ -31,7 +31,7 @@ void with_key(self_ptr self, exchange_ptr x, F next) {
     return fail(self, x, errc::unauthorized,
                 "missing or malformed hall API key (Bearer relay_live_… or relay_test_…)");
   store_call<std::optional<key_row>>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(key)](storage::store& db) { return db.find_hall_key(hash); },
       [self, x, next](std::optional<key_row>& k) mutable {
         if (!k) return fail(self, x, errc::unauthorized, "unknown hall API key");
@@ -42,9 +42,9 @@ void with_key(self_ptr self, exchange_ptr x, F next) {
 
 template <class F>
 void with_hall(self_ptr self, exchange_ptr x, const std::string& hall_id, F next) {
-  self->request(x->ctx.halls, caf::infinite, hall_atom::value, hall_id)
+  self->request(x->ctx.halls, in_time(x), hall_atom::value, hall_id)
       .then(
-          [self, x, next](caf::actor& hall) mutable {
+          [self, x, next](hall_actor& hall) mutable {
             if (!hall) return fail(self, x, errc::not_found, "no such hall");
             next(hall);
           },
@@ -53,8 +53,8 @@ void with_hall(self_ptr self, exchange_ptr x, const std::string& hall_id, F next
 
 /// Asks the hall and answers with `encode(reply)`, or the hall's error.
 template <class Encode, class... Ts>
-void ask_hall(self_ptr self, exchange_ptr x, const caf::actor& hall, Encode encode, Ts&&... xs) {
-  self->request(hall, caf::infinite, std::forward<Ts>(xs)...)
+void ask_hall(self_ptr self, exchange_ptr x, const hall_actor& hall, Encode encode, Ts&&... xs) {
+  self->request(hall, in_time(x), std::forward<Ts>(xs)...)
       .then(
           [self, x, encode](hall_reply& r) {
             if (r.error) return fail(self, x, r.error);
@@ -72,7 +72,7 @@ void create_hall(self_ptr self, exchange_ptr x, const key_row& k) {
   row.test_mode = k.test_mode;
   using R = storage::result<storage::hall_row>;
   store_call<R>(
-      self, x->ctx.writer, [row](storage::store& db) { return db.create_hall(row); },
+      self, in_time(x), x->ctx.writer, [row](storage::store& db) { return db.create_hall(row); },
       [self, x](R& r) {
         if (!r) return fail(self, x, r.error);
         ok(self, x, hc::encode_hall(*r.value, {}), 201);
@@ -80,7 +80,7 @@ void create_hall(self_ptr self, exchange_ptr x, const key_row& k) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void join_hall(self_ptr self, exchange_ptr x, const key_row& k, const caf::actor& hall) {
+void join_hall(self_ptr self, exchange_ptr x, const key_row& k, const hall_actor& hall) {
   auto body = hc::decode_join(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto grant = std::get<storage::hall_grant_row>(std::move(body));
@@ -88,7 +88,7 @@ void join_hall(self_ptr self, exchange_ptr x, const key_row& k, const caf::actor
   if (ctx.livekit.api_key.empty() || ctx.livekit.api_secret.empty() || ctx.livekit_url.empty())
     return fail(self, x, errc::unavailable,
                 "LiveKit is not configured (livekit_url, livekit_api_key, livekit_api_secret)");
-  self->request(hall, caf::infinite, join_atom::value, caller_of(k), grant)
+  self->request(hall, in_time(x), join_atom::value, caller_of(k), grant)
       .then(
           [self, x, k, grant](hall_reply& r) {
             if (r.error) return fail(self, x, r.error);
@@ -116,7 +116,7 @@ void usage(self_ptr self, exchange_ptr x, const key_row& k) {
     return fail(self, x, errc::bad_request, "period must be YYYY-MM, e.g. 2026-05");
   auto plan = billing::parse_plan(k.plan).value_or(billing::plan::starter);
   store_call<std::int64_t>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [k, period](storage::store& db) {
         return db.hall_usage_minutes(k.workspace_id, k.test_mode, period);
       },
@@ -164,12 +164,12 @@ void receive_webhook(self_ptr self, exchange_ptr x) {
     metrics::get().livekit_webhooks_dropped.inc(static_cast<std::uint64_t>(ev.num_dropped));
   }
   if (ev.room.empty()) return ok(self, x, hc::encode_webhook_status("ignored"));
-  self->request(x->ctx.halls, caf::infinite, hall_atom::value, ev.room)
+  self->request(x->ctx.halls, in_time(x), hall_atom::value, ev.room)
       .then(
-          [self, x, ev](caf::actor& hall) {
+          [self, x, ev](hall_actor& hall) {
             // Rooms Relay did not create share the LiveKit project; they are not ours.
             if (!hall) return ok(self, x, hc::encode_webhook_status("ignored"));
-            self->request(hall, caf::infinite, webhook_atom::value, ev)
+            self->request(hall, in_time(x), webhook_atom::value, ev)
                 .then(
                     [self, x](webhook_reply& r) {
                       if (r.error) return fail(self, x, r.error);
@@ -198,7 +198,7 @@ void serve_keyed(self_ptr self, exchange_ptr x, const key_row& k) {
     return fail(self, x, errc::not_found, "no such endpoint");
   const char* allow = sub == "" || sub == "participants" ? "GET" : "POST";
   if (m != allow) return wrong_method(self, x, allow);
-  with_hall(self, x, path[2], [self, x, k, sub](caf::actor hall) {
+  with_hall(self, x, path[2], [self, x, k, sub](hall_actor hall) {
     auto who = caller_of(k);
     if (sub == "join") return join_hall(self, x, k, hall);
     if (sub == "close")

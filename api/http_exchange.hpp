@@ -10,6 +10,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/chat/fwd.hpp"
 #include "actors/messages.hpp"
 
 namespace relay {
@@ -53,7 +54,7 @@ class http_responder {
   /// Turns the connection into a live room stream (WebSocket when the request was an
   /// upgrade, else SSE) and spawns its connection actor. An SSE stream logs what it
   /// writes under `cursor_key` (api_context::sse_cursors) for its reconnect.
-  virtual void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+  virtual void stream(room_actor room, principal who, std::map<std::string, std::int64_t> resume,
                       std::string cursor_key) = 0;
 
   /// Upgrades to an agent relay WebSocket (the request must be an upgrade); `spawn`

@@ -64,7 +64,7 @@ void list_messages(self_ptr self, exchange_ptr x, const room_info& info) {
   // One extra row tells whether another page exists.
   auto page_size = static_cast<std::size_t>(std::min<std::int64_t>(limit, 100));
   q.limit = static_cast<int>(page_size) + 1;
-  self->request(x->ctx.readers, caf::infinite, list_atom::value, q)
+  self->request(x->ctx.readers, in_time(x), list_atom::value, q)
       .then(
           [self, x, page_size,
            by_seq = q.after_seq.has_value()](std::vector<storage::message_row>& ms) {
@@ -75,7 +75,7 @@ void list_messages(self_ptr self, exchange_ptr x, const room_info& info) {
           on_fail(self, x));
 }
 
-void post_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+void post_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
   auto body = codec::decode_post_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto& b = std::get<codec::post_body>(body);
@@ -87,7 +87,7 @@ void post_message(self_ptr self, exchange_ptr x, const principal& who, caf::acto
                   {{"Retry-After", std::to_string((wait + 999) / 1000)}});
   post_request req{
       who, std::move(b.channel_id), std::move(b.client_msg_id), std::move(checked.text), {}};
-  self->request(room, caf::infinite, post_atom::value, std::move(req))
+  self->request(room, in_time(x), post_atom::value, std::move(req))
       .then(
           [self, x](write_outcome& out) {
             answer_outcome(self, x, out, out.duplicate ? 200 : 201,
@@ -96,13 +96,13 @@ void post_message(self_ptr self, exchange_ptr x, const principal& who, caf::acto
           on_fail(self, x));
 }
 
-void edit_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void edit_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                   std::string id) {
   auto body = codec::decode_edit_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto checked = check_content(std::get<codec::edit_body>(body).content, x->ctx.max_content_chars);
   if (checked.error) return fail(self, x, checked.error);
-  self->request(room, caf::infinite, edit_atom::value,
+  self->request(room, in_time(x), edit_atom::value,
                 edit_request{who, std::move(id), std::move(checked.text), {}})
       .then(
           [self, x](write_outcome& out) {
@@ -111,16 +111,16 @@ void edit_message(self_ptr self, exchange_ptr x, const principal& who, caf::acto
           on_fail(self, x));
 }
 
-void delete_message(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void delete_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                     std::string id) {
-  self->request(room, caf::infinite, delete_atom::value, delete_request{who, std::move(id), {}})
+  self->request(room, in_time(x), delete_atom::value, delete_request{who, std::move(id), {}})
       .then([self, x](write_outcome& out) { answer_outcome(self, x, out, 200, R"({"ok":true})"); },
             on_fail(self, x));
 }
 
 }  // namespace
 
-void serve_messages(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void serve_messages(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                     const room_info& info) {
   auto& path = x->req.path;
   auto& m = x->req.method;

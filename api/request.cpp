@@ -45,8 +45,8 @@ void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string
     if (!parsed) return fail(self, x, errc::bad_request, "malformed resume");
     resume = std::move(*parsed);
   }
-  auto open = [self, x, who](caf::actor room, cursor_map resume) mutable {
-    self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
+  auto open = [self, x, who](room_actor room, cursor_map resume) mutable {
+    self->request(x->ctx.registry, in_time(x), count_atom::value, who.user.id)
         .then(
             [self, x, who, resume, room](int open) mutable {
               if (open >= x->ctx.max_connections_per_user)
@@ -56,8 +56,8 @@ void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string
             },
             on_fail(self, x));
   };
-  with_room(self, x, slug, [self, x, who, resume, open](caf::actor room) mutable {
-    self->request(room, caf::infinite, info_atom::value, who)
+  with_room(self, x, slug, [self, x, who, resume, open](room_actor room) mutable {
+    self->request(room, in_time(x), info_atom::value, who)
         .then(
             [self, x, resume, room, open](room_info& info) mutable {
               if (!info.may_enter)
@@ -141,7 +141,7 @@ void serve(self_ptr self, exchange_ptr x) {
     return fail(self, x, errc::forbidden, "a cookie WebSocket upgrade needs an allowed Origin");
   auto hash = token_hash(x->ctx, token);
   if (!hash) return unauthorized(self, x, "invalid or expired session");
-  self->request(x->ctx.readers, caf::infinite, auth_atom::value, *hash)
+  self->request(x->ctx.readers, in_time(x), auth_atom::value, *hash)
       .then(
           [self, x, via_cookie](std::optional<storage::credential>& cred) {
             if (!cred) return unauthorized(self, x, "invalid, expired or revoked token");
@@ -157,7 +157,8 @@ void serve(self_ptr self, exchange_ptr x) {
 
 void spawn_api_request(caf::actor_system& sys, const api_context& ctx, http_request req,
                        responder_ptr out) {
-  auto x = std::make_shared<api::exchange>(api::exchange{ctx, std::move(req), std::move(out)});
+  auto x = std::make_shared<api::exchange>(api::exchange{
+      ctx, std::move(req), std::move(out), std::chrono::steady_clock::now() + ctx.request_timeout});
   // Passed as an argument: CAF 0.17 binds a null reference (UB) for argument-less spawns.
   sys.spawn(api::serve, std::move(x));
 }

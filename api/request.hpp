@@ -3,10 +3,14 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "actors/agents/fwd.hpp"
+#include "actors/chat/fwd.hpp"
+#include "actors/halls/fwd.hpp"
 #include "api/http_exchange.hpp"
 #include "auth/livekit.hpp"
 #include "auth/oauth.hpp"
@@ -16,7 +20,7 @@
 namespace relay {
 
 struct api_context {
-  caf::actor directory;
+  room_directory_actor directory;
   caf::actor writer;
   caf::actor readers;
   caf::actor registry;
@@ -33,14 +37,18 @@ struct api_context {
   std::shared_ptr<byte_budget> resume_budget;   // bytes/s all paged resumes share
   std::shared_ptr<stream_cursors> sse_cursors;  // what SSE streams wrote, for their reconnects
   std::int64_t max_connections_per_user = 32;
+  // Every actor request a REST handler sends is bounded by what is left of this, counted
+  // from the request's arrival: far above a commit's fsync under load, far below a client
+  // giving up. Past it the client gets 503 with Retry-After.
+  std::chrono::milliseconds request_timeout{10'000};
 
   // -- agent relay -------------------------------------------------------------------
-  caf::actor agent_hub;
+  agents::hub_actor agent_hub;
   std::vector<std::string> admins;            // logins allowed on the /v1 admin API
   std::shared_ptr<keyed_limiter> app_events;  // per-app event bucket
 
   // -- halls (docs/halls.md) ---------------------------------------------------------
-  caf::actor halls;                    // the hall directory
+  hall_directory_actor halls;          // the hall directory
   auth::livekit::credentials livekit;  // empty: joins and webhooks answer 503
   std::string livekit_url;             // handed to clients with their join token
   std::int64_t hall_token_ttl_seconds = 600;

@@ -38,7 +38,7 @@ void create_room(self_ptr self, exchange_ptr x, const principal& who) {
   row.owner_id = who.user.id;
   using R = storage::result<storage::room_row>;
   store_call<R>(
-      self, x->ctx.writer, [row](storage::store& db) { return db.create_room(row); },
+      self, in_time(x), x->ctx.writer, [row](storage::store& db) { return db.create_room(row); },
       [self, x, owner = who.user](R& r) {
         if (!r)
           return fail(self, x,
@@ -54,7 +54,7 @@ void update_room(self_ptr self, exchange_ptr x, const principal& who, const room
   if (patch.slug && *patch.slug != info.room.slug)
     if (auto e = check_room_slug(*patch.slug)) return fail(self, x, *e);
   using R = storage::result<storage::room_row>;
-  self->request(x->ctx.directory, caf::infinite, update_atom::value, info.room.slug, who,
+  self->request(x->ctx.directory, in_time(x), update_atom::value, info.room.slug, who,
                 std::move(patch))
       .then(
           [self, x, owner = info.owner](R& r) {
@@ -64,7 +64,7 @@ void update_room(self_ptr self, exchange_ptr x, const principal& who, const room
           on_fail(self, x));
 }
 
-void create_channel(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+void create_channel(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
   auto body = codec::decode_channel_create(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto b = std::get<codec::channel_create_body>(std::move(body));
@@ -85,7 +85,7 @@ void create_channel(self_ptr self, exchange_ptr x, const principal& who, caf::ac
   req.row.visibility = b.visibility;
   req.row.created_by = who.user.id;
   req.invite_logins = std::move(b.invite_logins);
-  self->request(room, caf::infinite, create_atom::value, std::move(req))
+  self->request(room, in_time(x), create_atom::value, std::move(req))
       .then(
           [self, x](write_outcome& out) {
             if (out.error) return fail(self, x, out.error);
@@ -94,10 +94,10 @@ void create_channel(self_ptr self, exchange_ptr x, const principal& who, caf::ac
           on_fail(self, x));
 }
 
-void open_dm(self_ptr self, exchange_ptr x, const principal& who, caf::actor room) {
+void open_dm(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
   auto body = codec::decode_dm_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
-  self->request(room, caf::infinite, dm_atom::value,
+  self->request(room, in_time(x), dm_atom::value,
                 dm_request{who, std::get<std::vector<std::string>>(std::move(body))})
       .then(
           [self, x](write_outcome& out) {
@@ -108,9 +108,9 @@ void open_dm(self_ptr self, exchange_ptr x, const principal& who, caf::actor roo
           on_fail(self, x));
 }
 
-void delete_channel(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void delete_channel(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                     const std::string& id) {
-  self->request(room, caf::infinite, delete_atom::value, channels_atom::value, who, id)
+  self->request(room, in_time(x), delete_atom::value, channels_atom::value, who, id)
       .then(
           [self, x](write_outcome& out) {
             if (out.error) return fail(self, x, out.error);
@@ -119,9 +119,9 @@ void delete_channel(self_ptr self, exchange_ptr x, const principal& who, caf::ac
           on_fail(self, x));
 }
 
-void start_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+void start_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
                   std::map<std::string, std::int64_t> resume, std::string cursor_key) {
-  self->request(x->ctx.registry, caf::infinite, count_atom::value, who.user.id)
+  self->request(x->ctx.registry, in_time(x), count_atom::value, who.user.id)
       .then(
           [self, x, who, resume, room, cursor_key](int open) mutable {
             if (open >= x->ctx.max_connections_per_user)
@@ -132,7 +132,7 @@ void start_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
           on_fail(self, x));
 }
 
-void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
+void open_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
                  const room_info& info) {
   std::map<std::string, std::int64_t> resume;
   std::string last = x->req.last_event_id;
@@ -158,7 +158,7 @@ void open_stream(self_ptr self, exchange_ptr x, principal who, caf::actor room,
 }
 
 // Routes /api/rooms/:slug/… once the caller's view of the room is known.
-void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor room,
+void room_routes(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
                  room_info& info) {
   auto& path = x->req.path;
   auto& m = x->req.method;
@@ -200,14 +200,14 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
   }
   if (n == 4 && part == "members") {
     if (m != "GET") return wrong_method(self, x, "GET");
-    self->request(room, caf::infinite, members_atom::value, who)
+    self->request(room, in_time(x), members_atom::value, who)
         .then(answer_result<std::vector<storage::user_row>>(self, x, codec::encode_members),
               on_fail(self, x));
     return;
   }
   if (n == 4 && part == "bots") {
     if (m == "GET") {
-      self->request(room, caf::infinite, bot_atom::value, list_atom::value, who)
+      self->request(room, in_time(x), bot_atom::value, list_atom::value, who)
           .then([self,
                  x](std::vector<storage::bot_row>& bots) { ok(self, x, codec::encode_bots(bots)); },
                 on_fail(self, x));
@@ -216,7 +216,7 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
     if (m == "POST") {
       auto body = codec::decode_bot_body(x->req.body);
       if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
-      self->request(room, caf::infinite, bot_atom::value, who,
+      self->request(room, in_time(x), bot_atom::value, who,
                     std::get<storage::bot_row>(std::move(body)))
           .then(answer_result<storage::bot_row>(self, x, codec::encode_bot, 201), on_fail(self, x));
       return;
@@ -227,7 +227,7 @@ void room_routes(self_ptr self, exchange_ptr x, const principal& who, caf::actor
     if (m != "POST") return wrong_method(self, x, "POST");
     auto channel = codec::decode_typing_body(x->req.body);
     if (auto* e = std::get_if<error_info>(&channel)) return fail(self, x, *e);
-    self->request(room, caf::infinite, typing_atom::value, std::get<std::string>(channel), who)
+    self->request(room, in_time(x), typing_atom::value, std::get<std::string>(channel), who)
         .then(
             [self, x](bool shown) {
               if (!shown) return fail(self, x, errc::not_found, "no such channel");
@@ -256,7 +256,7 @@ void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info
     if (!resume.count(ch.id)) others.push_back(ch.id);
   if (others.empty()) return then(std::move(resume));
   store_call<cursor_map>(
-      self, x->ctx.readers,
+      self, in_time(x), x->ctx.readers,
       [room_id = info.room.id, named = resume, others](storage::store& db) {
         return guess_cursors(db, room_id, named, others);
       },
@@ -273,8 +273,8 @@ void serve_rooms(self_ptr self, exchange_ptr x, const principal& who) {
     if (x->req.method == "POST") return create_room(self, x, who);
     return wrong_method(self, x, "POST");
   }
-  with_room(self, x, path[2], [self, x, who](caf::actor room) {
-    self->request(room, caf::infinite, info_atom::value, who)
+  with_room(self, x, path[2], [self, x, who](room_actor room) {
+    self->request(room, in_time(x), info_atom::value, who)
         .then([self, x, who, room](room_info& info) { room_routes(self, x, who, room, info); },
               on_fail(self, x));
   });

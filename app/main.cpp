@@ -84,6 +84,13 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.livekit_url = cfg.livekit_url;
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
+  // The handles have different interfaces (typed or not); an exit message suits each.
+  auto stop_actors = [&] {
+    auto stop = [](const auto&... a) {
+      (caf::anon_send_exit(a, caf::exit_reason::user_shutdown), ...);
+    };
+    stop(directory, hub, halls, readers, writer, registry);
+  };
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
   try {
@@ -91,14 +98,12 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   } catch (const std::exception& e) {
     std::cerr << "relay: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
               << e.what() << "\n";
-    for (auto& a : {directory, hub, halls, readers, writer, registry})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    stop_actors();
     return 1;
   }
   if (auto e = configure_access(srv.api(), cfg, port); !e.empty()) {
     std::cerr << "relay: " << e << "\n";
-    for (auto& a : {directory, hub, halls, readers, writer, registry})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    stop_actors();
     return 1;
   }
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;

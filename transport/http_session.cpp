@@ -97,7 +97,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
                      kind == relay_socket::agent ? agent_ws_protocol() : app_ws_protocol(), spawn);
   }
 
-  void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+  void stream(room_actor room, principal who, std::map<std::string, std::int64_t> resume,
               std::string cursor_key) {
     auto id = env_.next_sink_id++;
     connection_params cp{nullptr,
@@ -277,7 +277,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
         s->upgrade(kind, std::move(spawn));
       });
     }
-    void stream(caf::actor room, principal who, std::map<std::string, std::int64_t> resume,
+    void stream(room_actor room, principal who, std::map<std::string, std::int64_t> resume,
                 std::string cursor_key) override {
       net::post(s_->stream_.get_executor(),
                 [s = s_, room = std::move(room), who = std::move(who), resume = std::move(resume),

@@ -3,14 +3,14 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/agents/messages.hpp"
+#include "actors/agents/fwd.hpp"
 
 namespace relay {
 
 struct agent_conn_params {
   sink_ptr sink;
   storage::agent_row agent;
-  caf::actor hub;
+  agents::hub_actor hub;
   caf::actor writer;       // records last_seen and events served
   caf::actor readers;      // re-checks the token (rotations by the operator command)
   std::string token_hash;  // of the token the socket opened with

@@ -54,6 +54,8 @@ void on_event(app_conn_actor* self, ca::app_event& e) {
   auto id = ev.event_id;
   auto agent = ev.agent_id;
   ++st.routing;
+  // No timeout: the hub decides from memory at once; this socket watches it, and a hub
+  // that is gone answers with an error.
   self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))
       .then(
           [self, id](agents::route& r) {
@@ -73,6 +75,7 @@ void on_event(app_conn_actor* self, ca::app_event& e) {
 void on_resume(app_conn_actor* self, ca::app_resume& r) {
   auto& st = self->state;
   auto id = r.event_id;
+  // No timeout: the hub or the event's session answers from memory at once.
   self->request(st.p.hub, caf::infinite, agents::resume_atom::value, r.event_id, r.after_seq,
                 st.p.app.app_id, st.p.sink, caf::actor_cast<caf::actor>(self))
       .then(
@@ -94,6 +97,8 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
         if constexpr (std::is_same_v<T, ca::app_event>) {
           on_event(self, f);
         } else if constexpr (std::is_same_v<T, ca::app_discover>) {
+          // No timeout here: the hub bounds its store read (store_read_timeout) and
+          // answers an empty list when it fails.
           self->request(self->state.p.hub, caf::infinite, agents::discover_atom::value)
               .then(
                   [self](std::vector<ca::agent_status>& list) {

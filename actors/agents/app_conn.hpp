@@ -5,7 +5,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "actors/agents/messages.hpp"
+#include "actors/agents/fwd.hpp"
 #include "core/rate_limit.hpp"
 
 namespace relay {
@@ -13,7 +13,7 @@ namespace relay {
 struct app_conn_params {
   sink_ptr sink;
   storage::app_row app;
-  caf::actor hub;
+  agents::hub_actor hub;
   std::shared_ptr<keyed_limiter> events;  // per-app event bucket, shared by its sockets
   caf::actor readers;                     // re-reads the app (allowlist changes)
   std::string token_hash;                 // of the token the socket opened with

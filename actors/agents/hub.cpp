@@ -7,6 +7,7 @@
 
 #include "actors/agents/session.hpp"
 #include "actors/store_call.hpp"
+#include "actors/store_reader.hpp"
 
 namespace relay {
 
@@ -36,9 +37,9 @@ struct hub_state {
   static inline const char* name = "agent_hub";
 };
 
-using hub_actor = caf::stateful_actor<hub_state>;
+using hub_self = agents::hub_actor::stateful_pointer<hub_state>;
 
-caf::behavior hub(hub_actor* self, agent_hub_params params) {
+agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
   self->state.p = std::move(params);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -58,12 +59,15 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
     std::erase_if(st.resumable, [&](auto& kv) { return kv.second.address() == em.source; });
     if (n == 0 && em.reason != caf::exit_reason::normal) self->quit(em.reason);
   });
+  // Sockets and sessions are private to this module and not typed; a typed actor's
+  // `send` refuses an untyped receiver, so messages to them go by `unsafe_send_as`, which
+  // is the same send (this actor as the sender, same order) without the static check.
   return {
       [=](join_atom, const storage::agent_row& agent, const caf::actor& conn) {
         auto& st = self->state;
         // Documented rule: the newest socket of an agent wins; the older one is closed.
         if (auto it = st.online.find(agent.agent_id); it != st.online.end() && it->second != conn)
-          self->send(it->second, leave_atom::value);
+          caf::unsafe_send_as(self, it->second, leave_atom::value);
         st.online[agent.agent_id] = conn;
         st.agent_of[conn.address()] = agent.agent_id;
         self->monitor(conn);
@@ -99,7 +103,8 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
           ev.app->push(
               make_frame(codec::agents::encode_accepted(ev.event_id, ev.agent_id, ev.session_key)));
         }
-        self->send(entry.actor, agents::event_atom::value, std::move(ev), on->second);
+        caf::unsafe_send_as(self, entry.actor, agents::event_atom::value, std::move(ev),
+                            on->second);
         return {"", "", entry.actor};
       },
       [=](agents::resume_atom, std::string& event_id, std::int64_t after, std::string& app_id,
@@ -131,8 +136,10 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
       [=](agents::discover_atom) {
         using list = std::vector<codec::agents::agent_status>;
         auto rp = self->make_response_promise<list>();
+        // Bounded: the app's `discover` waits on this answer (empty when the read fails).
         store_call<std::vector<storage::agent_row>>(
-            self, self->state.p.readers, [](storage::store& db) { return db.list_agents(); },
+            self, store_read_timeout, self->state.p.readers,
+            [](storage::store& db) { return db.list_agents(); },
             [self, rp](std::vector<storage::agent_row>& rows) mutable {
               list out;
               for (auto& r : rows)
@@ -145,14 +152,14 @@ caf::behavior hub(hub_actor* self, agent_hub_params params) {
       },
       [=](revoke_atom, const std::string& agent_id) {
         if (auto it = self->state.online.find(agent_id); it != self->state.online.end())
-          self->send(it->second, revoke_atom::value);
+          caf::unsafe_send_as(self, it->second, revoke_atom::value);
       },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_agent_hub(caf::actor_system& sys, agent_hub_params params) {
+agents::hub_actor spawn_agent_hub(caf::actor_system& sys, agent_hub_params params) {
   return sys.spawn(hub, std::move(params));
 }
 

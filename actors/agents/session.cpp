@@ -35,7 +35,7 @@ struct ended_event {
 struct session_state {
   std::string key;
   agents::event_limits limits;
-  caf::actor hub;
+  agents::hub_actor hub;
   std::unordered_map<std::string, inflight> events;
   std::unordered_map<std::string, ended_event> ended;
   std::deque<std::string> expiry;  // ended events, oldest first
@@ -59,6 +59,7 @@ void maybe_retire(session_actor* self) {
   auto& st = self->state;
   if (st.retiring || !st.events.empty() || !st.ended.empty() || !st.paused.empty()) return;
   st.retiring = true;
+  // No timeout: the hub answers from memory at once, and it is linked to this session.
   self->request(st.hub, caf::infinite, agents::retire_atom::value, st.key, st.received)
       .then([self](bool ok) {
         if (ok) return self->quit();
@@ -207,7 +208,7 @@ agents::route resume(session_actor* self, const std::string& id, std::int64_t af
 }
 
 caf::behavior session(session_actor* self, std::string key, agents::event_limits limits,
-                      caf::actor hub) {
+                      agents::hub_actor hub) {
   self->state.key = std::move(key);
   self->state.limits = limits;
   self->state.hub = std::move(hub);
@@ -323,7 +324,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
 caf::actor spawn_agent_session(caf::local_actor* parent, std::string key,
                                agents::event_limits limits) {
   return parent->spawn<caf::linked>(session, std::move(key), limits,
-                                    caf::actor_cast<caf::actor>(parent));
+                                    caf::actor_cast<agents::hub_actor>(parent));  // the hub
 }
 
 }  // namespace relay

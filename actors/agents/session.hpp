@@ -5,7 +5,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/agents/messages.hpp"
+#include "actors/agents/fwd.hpp"
 
 namespace relay {
 

@@ -11,6 +11,7 @@
 #include "actors/chat/fanout_lanes.hpp"
 #include "actors/chat/page_cache.hpp"
 #include "actors/messages.hpp"
+#include "actors/store_reader.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/metrics.hpp"
@@ -60,7 +61,7 @@ struct channel_state {
   static inline const char* name = "channel";
 };
 
-using channel_actor = caf::stateful_actor<channel_state>;
+using channel_self = channel_actor::stateful_pointer<channel_state>;
 
 void remember(channel_state& st, storage::message_row m) {
   st.ring.push_back(std::move(m));
@@ -72,7 +73,7 @@ void remember(channel_state& st, storage::message_row m) {
 
 // A new message, in seq order: into the ring and out to the live subscribers (those
 // catching up will page up to it).
-void fan_out(channel_actor* self, const storage::message_row& m) {
+void fan_out(channel_self self, const storage::message_row& m) {
   auto& st = self->state;
   st.last_seq = m.seq;
   auto f = message_frame(m);
@@ -87,7 +88,7 @@ void broadcast(channel_state& st, const frame_ptr& f) {
 }
 
 // A message shown before its commit whose batch then rolled back: clients drop it.
-void retract(channel_actor* self, const std::string& id) {
+void retract(channel_self self, const std::string& id) {
   auto& st = self->state;
   auto it = std::find_if(st.ring.begin(), st.ring.end(), [&](auto& r) { return r.id == id; });
   if (it == st.ring.end()) return;
@@ -108,7 +109,7 @@ std::optional<std::vector<storage::message_row>> from_ring(const channel_state& 
 }
 
 // The actor's clock (the test coordinator's in tests), in ms: when pages were last read.
-std::int64_t clock_ms(channel_actor* self) {
+std::int64_t clock_ms(channel_self self) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              self->clock().now().time_since_epoch())
       .count();
@@ -119,7 +120,7 @@ void count_page(metrics::page_source source) {
 }
 
 // Expires idle pages now and then while any are cached.
-void sweep_later(channel_actor* self) {
+void sweep_later(channel_self self) {
   auto& st = self->state;
   if (st.sweep_due || st.pages.empty()) return;
   st.sweep_due = true;
@@ -128,7 +129,7 @@ void sweep_later(channel_actor* self) {
 
 // The page after `after` (up to what is durable) for a resume: from the page cache, or
 // from one store read that everyone asking for the same page meanwhile shares.
-void load_page(channel_actor* self, std::int64_t after, resume_page page, std::size_t budget,
+void load_page(channel_self self, std::int64_t after, resume_page page, std::size_t budget,
                std::function<void(caf::expected<page_cache::page>)> done) {
   auto& st = self->state;
   auto upto = st.durable_seq;
@@ -142,8 +143,8 @@ void load_page(channel_actor* self, std::int64_t after, resume_page page, std::s
   if (waiting.size() > 1) return count_page(metrics::page_source::shared);
   count_page(metrics::page_source::store);
   auto edits = st.edits;
-  self->request(st.p.readers, caf::infinite, load_atom::value, st.p.room_id, st.p.row.id, after,
-                upto, page.messages, page.bytes)
+  self->request(st.p.readers, store_read_timeout, load_atom::value, st.p.room_id, st.p.row.id,
+                after, upto, page.messages, page.bytes)
       .then(
           [=](std::vector<storage::message_row>& ms) {
             auto& st = self->state;
@@ -170,7 +171,7 @@ void load_page(channel_actor* self, std::int64_t after, resume_page page, std::s
           });
 }
 
-void send_snapshot(channel_actor* self, const subscription& sub, const caf::actor& conn) {
+void send_snapshot(channel_self self, const subscription& sub, const caf::actor& conn) {
   auto& st = self->state;
   auto sink_id = sub.sink->id();
   subscriber entry{sub.sink, sub.who.user.id};
@@ -192,19 +193,22 @@ void send_snapshot(channel_actor* self, const subscription& sub, const caf::acto
               [=](caf::expected<page_cache::page> p) mutable {
                 if (p) snap.messages = std::move(p->rows);
                 snap.more = true;
-                self->send(conn, snapshot_atom::value, std::move(snap));
+                caf::unsafe_send_as(self, conn, snapshot_atom::value, std::move(snap));
               });
     return;
   }
   (snap.more ? st.catching : st.subs)[sink_id] = std::move(entry);
   if (!snap.more) st.lanes.invalidate();
-  self->send(conn, snapshot_atom::value, std::move(snap));
+  // The connection is not typed (it is private to this module), which a typed actor's
+  // `send` refuses: `unsafe_send_as` is the same send without the static check, and
+  // keeps this channel as the sender, which is how the connection learns its handle.
+  caf::unsafe_send_as(self, conn, snapshot_atom::value, std::move(snap));
 }
 
 // The next page for a subscriber catching up after `after`. Once the rest fits in one
 // page and the ring holds it, the channel pushes it itself and makes the subscriber
 // live in the same step, so no message falls between the pages and the live fan-out.
-caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, std::int64_t after,
+caf::result<catchup_page> next_page(channel_self self, std::uint64_t sink_id, std::int64_t after,
                                     resume_page page) {
   auto& st = self->state;
   auto it = st.catching.find(sink_id);
@@ -234,7 +238,7 @@ caf::result<catchup_page> next_page(channel_actor* self, std::uint64_t sink_id, 
   return rp;
 }
 
-caf::behavior channel(channel_actor* self, channel_params params) {
+channel_actor::behavior_type channel(channel_self self, channel_params params) {
   self->state.p = std::move(params);
   auto& st = self->state;
   st.pages = page_cache{static_cast<std::size_t>(st.p.page_cache_bytes)};
@@ -243,7 +247,7 @@ caf::behavior channel(channel_actor* self, channel_params params) {
   } else {
     // Nothing else is handled until the ring is loaded, so the first subscriber
     // already sees the channel's recent history.
-    self->request(st.p.readers, caf::infinite, tail_atom::value, st.p.room_id, st.p.row.id,
+    self->request(st.p.readers, store_read_timeout, tail_atom::value, st.p.room_id, st.p.row.id,
                   st.p.ring_messages)
         .await(
             [self](channel_snapshot& snap) {
@@ -291,7 +295,9 @@ caf::behavior channel(channel_actor* self, channel_params params) {
         m.bot = req.bot.empty() ? bot_tag(m.content) : std::move(req.bot);
         auto id = m.id;
         // Writer messages (early `applied`, then replies) arrive in seq order, so
-        // fan-out follows seq order.
+        // fan-out follows seq order. No timeout: the writer answers every append once
+        // its batch committed or rolled back; a timeout would retract a message that
+        // still commits.
         self->request(self->state.p.writer, caf::infinite, append_atom::value, std::move(m))
             .then(
                 [=](write_outcome& out) mutable {
@@ -352,7 +358,7 @@ frame_ptr message_frame(const storage::message_row& m) {
   return make_frame(codec::encode_message_frame(m), codec::event_id(m.channel_id, m.seq));
 }
 
-caf::actor spawn_channel(caf::local_actor* parent, channel_params params) {
+channel_actor spawn_channel(caf::local_actor* parent, channel_params params) {
   return parent->spawn<caf::linked>(channel, std::move(params));
 }
 

@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/chat/fwd.hpp"
 #include "actors/sink.hpp"
 #include "storage/rows.hpp"
 
@@ -19,27 +20,17 @@ struct channel_params {
   int sync_messages = 20;
   std::int64_t page_cache_bytes = 0;  // store pages kept for resumes (0: none)
   bool fresh = false;                 // just created: nothing to load from the store
-  caf::actor room;                    // told about committed messages that mention someone
+  room_actor room;                    // told about committed messages that mention someone
 };
 
 /// One channel of a room (or the room-wide thread): the point of order for its
 /// messages. It forwards posts to the store writer, and once a message is durable
 /// keeps it in a ring of recent messages and fans it out, encoded once, to every
-/// subscriber's sink.
-///
-///  * `(subscribe_atom, subscription, caf::actor conn)`: adds the sink and sends
-///    `(snapshot_atom, channel_snapshot)` to `conn` (tail, or what a resume missed)
-///  * `(subscribe_atom, subscription)`: adds the sink without a snapshot
-///  * `(unsub_atom, uint64_t sink_id)`
-///  * `(post_atom, post_request)` -> `write_outcome` (after commit)
-///  * `(edit_atom, storage::message_row)`, `(delete_atom, storage::message_row)`:
-///    a committed edit or delete to mirror in the ring and broadcast
-///  * `(typing_atom, principal)`: ephemeral typing event to everyone else
-///  * `(broadcast_atom, frame_ptr)`: a frame for every subscriber (e.g. `ai_token`)
+/// subscriber's sink. What it accepts and answers is `channel_actor` (actors/chat/fwd.hpp).
 ///
 /// A committed message containing '@' is also sent to the room as
 /// `(mention_atom, storage::message_row)`.
-caf::actor spawn_channel(caf::local_actor* parent, channel_params params);
+channel_actor spawn_channel(caf::local_actor* parent, channel_params params);
 
 /// A committed message as its `message` frame (SSE id `<channel>:<seq>`), whether it
 /// goes out live or in a resume page.

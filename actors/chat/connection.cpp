@@ -26,10 +26,10 @@ struct connection_state {
   std::optional<token_bucket> sends;
   int refused_in_a_row = 0;
   int snapshots_expected = -1;  // unknown until the room answers the join
-  std::vector<std::pair<channel_snapshot, caf::actor>> snapshots;
+  std::vector<std::pair<channel_snapshot, channel_actor>> snapshots;
   bool synced = false;
   // Channels whose resume is still being paged: the channel and the last seq sent.
-  std::map<std::string, std::pair<caf::actor, std::int64_t>> catching;
+  std::map<std::string, std::pair<channel_actor, std::int64_t>> catching;
   bool paging = false;            // a page request is out
   std::size_t sync_reserved = 0;  // resume budget taken for the sync's first pages
   int posting = 0;                // sends handed to the room, not answered yet
@@ -73,6 +73,8 @@ void page_resume(connection_actor* self) {
   };
   st.paging = true;
   auto& [channel_id, cursor] = *st.catching.begin();
+  // No timeout: the channel answers from memory or after a read it bounds itself
+  // (store_read_timeout); it dies with the room, which this connection watches.
   self->request(cursor.first, caf::infinite, catchup_atom::value, st.p.sink->id(), cursor.second,
                 st.p.page)
       .then(
@@ -198,6 +200,9 @@ void handle_send(connection_actor* self, codec::client_send& s) {
   post_request req{
       self->state.p.who, std::move(s.channel_id), s.client_msg_id, std::move(checked.text), {}};
   ++self->state.posting;
+  // No timeout: the ack means "committed", so the answer waits for the writer's commit,
+  // which always answers (committed or rolled back); a room that dies answers with an
+  // error. A timeout would tell the client "failed" for a message that then commits.
   self->request(self->state.p.room, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self, id = s.client_msg_id,
@@ -231,6 +236,7 @@ void join(connection_actor* self) {
     st.sync_reserved = bytes;
   }
   subscription sub{st.p.sink, st.p.who, st.p.resume, st.p.page};
+  // No timeout: the room answers from memory once loaded, and its load is bounded.
   self->request(st.p.room, caf::infinite, join_atom::value, std::move(sub),
                 caf::actor_cast<caf::actor>(self))
       .then(
@@ -251,6 +257,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
   auto& st = self->state;
   st.sends.emplace(st.p.send_rate, st.p.send_burst);
   join(self);
+  // No timeout: the registry answers from memory at once.
   if (st.p.registry)
     self->request(st.p.registry, caf::infinite, register_atom::value, st.p.who.token_id,
                   st.p.who.user.id, caf::actor_cast<caf::actor>(self))
@@ -269,7 +276,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
   return {
       [=](snapshot_atom, channel_snapshot& snap) {
         self->state.snapshots.emplace_back(std::move(snap),
-                                           caf::actor_cast<caf::actor>(self->current_sender()));
+                                           caf::actor_cast<channel_actor>(self->current_sender()));
         maybe_sync(self);
       },
       [=](catchup_atom) { page_resume(self); },
@@ -285,6 +292,7 @@ caf::behavior connection(connection_actor* self, connection_params params) {
               if constexpr (std::is_same_v<T, codec::client_send>) {
                 handle_send(self, frame);
               } else if constexpr (std::is_same_v<T, codec::client_typing>) {
+                // No timeout: the room answers from memory at once.
                 self->request(self->state.p.room, caf::infinite, typing_atom::value,
                               frame.channel_id, self->state.p.who)
                     .then(

@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/chat/fwd.hpp"
 #include "actors/messages.hpp"
 #include "core/rate_limit.hpp"
 #include "protocol/json_codec.hpp"
@@ -15,7 +16,7 @@ namespace relay {
 
 struct connection_params {
   sink_ptr sink;
-  caf::actor room;
+  room_actor room;
   principal who;
   std::map<std::string, std::int64_t> resume;
   std::size_t max_content_chars = 4000;

@@ -8,6 +8,7 @@
 
 #include "actors/chat/room.hpp"
 #include "actors/messages.hpp"
+#include "actors/store_reader.hpp"
 
 namespace relay {
 
@@ -15,21 +16,21 @@ namespace {
 
 struct directory_state {
   directory_params p;
-  std::unordered_map<std::string, caf::actor> rooms;
+  std::unordered_map<std::string, room_actor> rooms;
   // Lookups waiting for the same slug's store read, so a room is spawned once.
-  std::unordered_map<std::string, std::vector<caf::typed_response_promise<caf::actor>>> pending;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<room_actor>>> pending;
   static inline const char* name = "directory";
 };
 
-using directory_actor = caf::stateful_actor<directory_state>;
+using directory_self = room_directory_actor::stateful_pointer<directory_state>;
 
-void resolve(directory_actor* self, const std::string& slug, const caf::actor& room) {
+void resolve(directory_self self, const std::string& slug, const room_actor& room) {
   auto waiting = std::move(self->state.pending[slug]);
   self->state.pending.erase(slug);
   for (auto& rp : waiting) rp.deliver(room);
 }
 
-caf::behavior directory(directory_actor* self, directory_params params) {
+room_directory_actor::behavior_type directory(directory_self self, directory_params params) {
   self->state.p = std::move(params);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A room that died (e.g. its store read failed) is respawned on next use.
@@ -48,7 +49,9 @@ caf::behavior directory(directory_actor* self, directory_params params) {
         if (it == self->state.rooms.end()) return R::fail(errc::not_found, "no such room");
         auto rp = self->make_response_promise<R>();
         // `await`: no lookup may resolve the new slug (spawning a second actor for the
-        // same room) or the old one before the rename is committed and re-keyed.
+        // same room) or the old one before the rename is committed and re-keyed. No
+        // timeout: the room answers once the writer has committed or rolled back, and
+        // re-keying on a guess would split a room in two.
         self->request(it->second, caf::infinite, update_atom::value, who, std::move(patch))
             .await(
                 [=](R& r) mutable {
@@ -66,17 +69,17 @@ caf::behavior directory(directory_actor* self, directory_params params) {
                 });
         return rp;
       },
-      [=](room_atom, const std::string& slug) -> caf::result<caf::actor> {
+      [=](room_atom, const std::string& slug) -> caf::result<room_actor> {
         auto& st = self->state;
         if (auto it = st.rooms.find(slug); it != st.rooms.end()) return it->second;
-        auto rp = self->make_response_promise<caf::actor>();
+        auto rp = self->make_response_promise<room_actor>();
         auto& waiting = st.pending[slug];
         waiting.push_back(rp);
         if (waiting.size() > 1) return rp;
-        self->request(st.p.readers, caf::infinite, room_atom::value, slug)
+        self->request(st.p.readers, store_read_timeout, room_atom::value, slug)
             .then(
                 [=](std::optional<storage::room_row>& row) {
-                  if (!row) return resolve(self, slug, caf::actor{});
+                  if (!row) return resolve(self, slug, room_actor{});
                   auto& st = self->state;
                   room_params rp{std::move(*row),    st.p.writer,        st.p.readers,
                                  st.p.ring_messages, st.p.sync_messages, st.p.page_cache_bytes,
@@ -88,7 +91,7 @@ caf::behavior directory(directory_actor* self, directory_params params) {
                 },
                 [=](caf::error& err) {
                   spdlog::error("room lookup failed: {}", to_string(err));
-                  resolve(self, slug, caf::actor{});
+                  resolve(self, slug, room_actor{});
                 });
         return rp;
       },
@@ -97,7 +100,7 @@ caf::behavior directory(directory_actor* self, directory_params params) {
 
 }  // namespace
 
-caf::actor spawn_directory(caf::actor_system& sys, directory_params params) {
+room_directory_actor spawn_directory(caf::actor_system& sys, directory_params params) {
   return sys.spawn(directory, std::move(params));
 }
 

@@ -3,6 +3,9 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/agents/fwd.hpp"
+#include "actors/chat/fwd.hpp"
+
 namespace relay {
 
 struct directory_params {
@@ -11,15 +14,12 @@ struct directory_params {
   int ring_messages = 256;
   int sync_messages = 20;
   std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
-  caf::actor agent_hub;               // for rooms' agent-bound bots; may be invalid
+  agents::hub_actor agent_hub;        // for rooms' agent-bound bots; may be invalid
 };
 
-/// Maps room slugs to room actors, spawning a room on first use.
-///
-///  * `(room_atom, std::string slug)` -> `caf::actor` (invalid handle: no such room)
-///  * `(update_atom, std::string slug, principal, storage::room_patch)` ->
-///    `storage::result<storage::room_row>`: the room applies it (owner only) and the
-///    directory re-keys a renamed room before serving another lookup
-caf::actor spawn_directory(caf::actor_system& sys, directory_params params);
+/// Maps room slugs to room actors, spawning a room on first use (one store read per
+/// slug; concurrent lookups wait on the same read). Its messages: `room_directory_actor`
+/// (actors/chat/fwd.hpp).
+room_directory_actor spawn_directory(caf::actor_system& sys, directory_params params);
 
 }  // namespace relay

@@ -62,6 +62,8 @@ void post_reply(mention_actor* self, const std::string& text) {
   auto& p = self->state.p;
   principal bot{p.bot, {}, false};
   post_request req{bot, p.message.channel_id, self->state.event_id, text.empty() ? "…" : text, {}};
+  // No timeout: a post is answered once its batch commits or rolls back (a timeout would
+  // report a failure for a reply that still commits); a channel that goes away stops us.
   self->request(p.channel, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self](write_outcome& out) {
@@ -92,6 +94,8 @@ caf::behavior mention(mention_actor* self, mention_params params) {
   self->set_down_handler([self](caf::down_msg&) { stop(self); });
   // The bot "is typing" while the agent thinks.
   self->send(st.p.channel, typing_atom::value, principal{st.p.bot, {}, false});
+  // No timeout: the hub answers the route from memory at once; the event's own deadline
+  // (event_limits) bounds the agent.
   self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))
       .then(
           [self](agents::route& r) {

@@ -3,13 +3,14 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "actors/agents/messages.hpp"
+#include "actors/agents/fwd.hpp"
+#include "actors/chat/fwd.hpp"
 
 namespace relay {
 
 struct mention_params {
-  caf::actor hub;
-  caf::actor channel;  // where the answer is shown and posted
+  agents::hub_actor hub;
+  channel_actor channel;  // where the answer is shown and posted
   storage::room_row room;
   storage::user_row bot;
   std::string agent_id;

@@ -8,11 +8,12 @@
 #include "actors/chat/content_rules.hpp"
 #include "actors/chat/room_state.hpp"
 #include "actors/store_call.hpp"
+#include "actors/store_reader.hpp"
 #include "protocol/json_codec.hpp"
 
 namespace relay {
 
-void add_channel(room_actor* self, storage::channel_row row, access::member_set members, bool fresh,
+void add_channel(room_self self, storage::channel_row row, access::member_set members, bool fresh,
                  const frame_ptr& announce) {
   auto& st = self->state;
   channel_params cp{st.p.row.id,
@@ -23,7 +24,7 @@ void add_channel(room_actor* self, storage::channel_row row, access::member_set 
                     st.p.sync_messages,
                     st.p.page_cache_bytes,
                     fresh,
-                    caf::actor_cast<caf::actor>(self)};
+                    self};
   auto a = spawn_channel(self, std::move(cp));
   auto id = row.id;
   auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
@@ -65,9 +66,11 @@ std::string registered_bot_tag(const room_state& st, std::string_view content) {
 // Sends a write to the store writer and, once it is committed, hands the changed
 // message to its channel (`Mirror` atom) to update the ring and broadcast.
 template <class Mirror, class... Ts>
-caf::typed_response_promise<write_outcome> write_and_mirror(room_actor* self, Mirror mirror,
+caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirror mirror,
                                                             Ts&&... xs) {
   auto rp = self->make_response_promise<write_outcome>();
+  // No timeout: the writer answers every write once its batch has committed or rolled
+  // back; a timeout would report a failure for a change that still commits.
   self->request(self->state.p.writer, caf::infinite, std::forward<Ts>(xs)...)
       .then(
           [=](write_outcome& out) mutable {
@@ -90,7 +93,7 @@ struct room_load {
   std::vector<storage::bot_row> bots;
 };
 
-void load(room_actor* self) {
+void load(room_self self) {
   auto box = std::make_shared<room_load>();
   store_job job = [box, room = self->state.p.row](storage::store& db) {
     box->channels = db.list_channels(room.id);
@@ -100,8 +103,10 @@ void load(room_actor* self) {
     if (room.owner_id) box->owner = db.find_user(*room.owner_id);
     if (db.last_error()) throw std::runtime_error(db.last_error().message);
   };
-  // `await`: nothing else is handled until the room knows who may see what.
-  self->request(self->state.p.readers, caf::infinite, job_atom::value, std::move(job))
+  // `await`: nothing else is handled until the room knows who may see what. A read that
+  // does not come ends the room (as a failed one does): the directory spawns a new one on
+  // the next lookup.
+  self->request(self->state.p.readers, store_read_timeout, job_atom::value, std::move(job))
       .await(
           [self, box](bool ok) {
             if (!ok) return self->quit(caf::make_error(caf::sec::runtime_error, "room load"));
@@ -119,7 +124,21 @@ void load(room_actor* self) {
           [self](caf::error& err) { self->quit(err); });
 }
 
-caf::message_handler live_traffic(room_actor* self) {
+// Once a second a probe goes through the room's mailbox: its wait is what the backlog
+// in front of it costs, and the room counts what is still queued behind it.
+void probe_mailbox(room_self self) {
+  auto due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  self->delayed_send(self, std::chrono::seconds(1), sample_atom::value,
+                     static_cast<std::int64_t>(due.time_since_epoch().count()));
+}
+
+void probed(std::int64_t due) {
+  auto waited = std::chrono::steady_clock::now().time_since_epoch().count() - due;
+  std::chrono::steady_clock::duration d(std::max<std::int64_t>(waited, 0));
+  metrics::get().room_mailbox_wait.observe(std::chrono::duration<double>(d).count());
+}
+
+room_traffic_actor::behavior_type live_traffic(room_self self) {
   return {
       [=](join_atom, const subscription& sub, const caf::actor& conn) {
         auto& st = self->state;
@@ -176,43 +195,31 @@ caf::message_handler live_traffic(room_actor* self) {
         if (ch) self->send(ch->actor, typing_atom::value, who);
         return ch != nullptr;  // false: no such channel for this user (an error frame)
       },
+      [=](sample_atom, std::int64_t due) {
+        probed(due);
+        // Only the actor itself may count its mailbox (the count takes in what has arrived).
+        metrics::get().room_mailbox.observe(static_cast<double>(self->mailbox().size()));
+        probe_mailbox(self);
+      },
   };
 }
 
-// Once a second a probe goes through the room's mailbox: its wait is what the backlog
-// in front of it costs, and the room counts what is still queued behind it.
-void probe_mailbox(room_actor* self) {
-  auto due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  self->delayed_send(self, std::chrono::seconds(1), sample_atom::value,
-                     static_cast<std::int64_t>(due.time_since_epoch().count()));
-}
-
-void probed(std::int64_t due) {
-  auto waited = std::chrono::steady_clock::now().time_since_epoch().count() - due;
-  std::chrono::steady_clock::duration d(std::max<std::int64_t>(waited, 0));
-  metrics::get().room_mailbox_wait.observe(std::chrono::duration<double>(d).count());
-}
-
-caf::behavior room(room_actor* self, room_params params) {
+room_actor::behavior_type room(room_self self, room_params params) {
   self->state.p = std::move(params);
   add_channel(self, storage::channel_row{}, {}, false);
   load(self);
   probe_mailbox(self);
-  caf::message_handler sampling{[=](sample_atom, std::int64_t due) {
-    probed(due);
-    // Only the actor itself may count its mailbox (the count takes in what has arrived).
-    metrics::get().room_mailbox.observe(static_cast<double>(self->mailbox().size()));
-    probe_mailbox(self);
-  }};
-  return live_traffic(self)
-      .or_else(room_management(self))
-      .or_else(room_bots(self))
-      .or_else(sampling);
+  // Each part is checked against its own interface in its own file; `room_actor` is
+  // exactly the three together (fwd.hpp), so joining them cannot miss a message.
+  auto part = [](auto bhvr) { return caf::message_handler{bhvr.unbox().as_behavior_impl()}; };
+  auto all =
+      part(live_traffic(self)).or_else(part(room_management(self))).or_else(part(room_bots(self)));
+  return {room_actor::behavior_type::unsafe_init{}, std::move(all)};
 }
 
 }  // namespace
 
-caf::actor spawn_room(caf::local_actor* parent, room_params params) {
+room_actor spawn_room(caf::local_actor* parent, room_params params) {
   return parent->spawn(room, std::move(params));
 }
 

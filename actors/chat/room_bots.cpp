@@ -32,7 +32,7 @@ bool mentions(const std::string& text, const std::string& login) {
 
 }  // namespace
 
-caf::message_handler room_bots(room_actor* self) {
+room_bots_actor::behavior_type room_bots(room_self self) {
   using R = storage::result<storage::bot_row>;
   return {
       [=](bot_atom, const principal& who, storage::bot_row& req) {

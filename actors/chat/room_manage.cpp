@@ -33,14 +33,14 @@ write_outcome failure(errc c, std::string msg) {
 
 // Handlers answer through a promise on every path, the refusals included.
 template <class T>
-caf::typed_response_promise<T> answer(room_actor* self, T value) {
+caf::typed_response_promise<T> answer(room_self self, T value) {
   auto rp = self->make_response_promise<T>();
   rp.deliver(std::move(value));
   return rp;
 }
 
 template <class T>
-caf::typed_response_promise<storage::result<T>> refused(room_actor* self, errc c, std::string msg) {
+caf::typed_response_promise<storage::result<T>> refused(room_self self, errc c, std::string msg) {
   return answer(self, refuse<T>(c, std::move(msg)));
 }
 
@@ -50,7 +50,7 @@ bool owns(const room_state& st, const principal& who) {
 
 // Resolves logins to users; fails naming the unknown ones.
 template <class Then, class Fail>
-void resolve_logins(room_actor* self, std::vector<std::string> logins, Then then, Fail fail) {
+void resolve_logins(room_self self, std::vector<std::string> logins, Then then, Fail fail) {
   store_call<std::vector<storage::user_row>>(
       self, self->state.p.readers,
       [logins](storage::store& db) { return db.find_users_by_logins(logins); },
@@ -68,7 +68,7 @@ void resolve_logins(room_actor* self, std::vector<std::string> logins, Then then
 }
 
 // Creates the channel row and its members, then brings it to life in the room.
-void create_and_announce(room_actor* self, caf::typed_response_promise<write_outcome> rp,
+void create_and_announce(room_self self, caf::typed_response_promise<write_outcome> rp,
                          storage::channel_row row, access::member_set members, bool direct) {
   std::vector<std::string> ids(members.begin(), members.end());
   store_call<storage::result<storage::channel_row>>(
@@ -91,7 +91,7 @@ void create_and_announce(room_actor* self, caf::typed_response_promise<write_out
       [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
 }
 
-caf::typed_response_promise<write_outcome> create_channel(room_actor* self, channel_request& req) {
+caf::typed_response_promise<write_outcome> create_channel(room_self self, channel_request& req) {
   auto& st = self->state;
   if (!st.p.row.owner_id)
     return answer(
@@ -113,7 +113,7 @@ caf::typed_response_promise<write_outcome> create_channel(room_actor* self, chan
   return rp;
 }
 
-caf::typed_response_promise<write_outcome> open_dm(room_actor* self, dm_request& req) {
+caf::typed_response_promise<write_outcome> open_dm(room_self self, dm_request& req) {
   auto& st = self->state;
   if (!can_enter(st, req.from.user))
     return answer(self, failure(errc::forbidden, "this room is whitelist-only"));
@@ -175,7 +175,7 @@ caf::typed_response_promise<write_outcome> open_dm(room_actor* self, dm_request&
   return rp;
 }
 
-caf::typed_response_promise<write_outcome> delete_channel(room_actor* self, const principal& who,
+caf::typed_response_promise<write_outcome> delete_channel(room_self self, const principal& who,
                                                           const std::string& channel_id) {
   auto& st = self->state;
   if (channel_id.empty())
@@ -212,7 +212,7 @@ caf::typed_response_promise<write_outcome> delete_channel(room_actor* self, cons
 }
 
 caf::typed_response_promise<storage::result<storage::room_row>> update_room(
-    room_actor* self, const principal& who, storage::room_patch& patch) {
+    room_self self, const principal& who, storage::room_patch& patch) {
   using R = storage::result<storage::room_row>;
   auto& st = self->state;
   if (!st.p.row.owner_id)
@@ -245,7 +245,7 @@ caf::typed_response_promise<storage::result<storage::room_row>> update_room(
 
 // Runs an owner-only store call and answers its result.
 template <class T, class F, class After>
-caf::typed_response_promise<storage::result<T>> owner_call(room_actor* self, const principal& who,
+caf::typed_response_promise<storage::result<T>> owner_call(room_self self, const principal& who,
                                                            const caf::actor& store, F fn,
                                                            After after) {
   using R = storage::result<T>;
@@ -270,7 +270,7 @@ struct decision {
 
 }  // namespace
 
-caf::message_handler room_management(room_actor* self) {
+room_manage_actor::behavior_type room_management(room_self self) {
   using wl_list = std::vector<storage::whitelist_row>;
   using requests = std::vector<storage::access_request_row>;
   return {

@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "actors/chat/access.hpp"
+#include "actors/chat/fwd.hpp"
 #include "actors/chat/room.hpp"
 #include "actors/messages.hpp"
 
@@ -21,7 +22,7 @@ namespace relay {
 
 struct channel_entry {
   storage::channel_row row;
-  caf::actor actor;
+  channel_actor actor;
   access::member_set members;
 };
 
@@ -35,7 +36,8 @@ struct room_state {
   static inline const char* name = "room";
 };
 
-using room_actor = caf::stateful_actor<room_state>;
+/// The room actor itself (`room_actor` is its handle).
+using room_self = room_actor::stateful_pointer<room_state>;
 
 inline bool can_enter(const room_state& st, const storage::user_row& u) {
   return access::may_enter(st.p.row, st.whitelist, u);
@@ -60,13 +62,13 @@ storage::result<T> refuse(errc code, std::string msg) {
 
 /// Spawns the channel's actor and subscribes every connected client who can see it,
 /// pushing `announce` (if any) to them.
-void add_channel(room_actor* self, storage::channel_row row, access::member_set members, bool fresh,
+void add_channel(room_self self, storage::channel_row row, access::member_set members, bool fresh,
                  const frame_ptr& announce = nullptr);
 
 /// The behaviour for owner and membership operations (room_manage.cpp).
-caf::message_handler room_management(room_actor* self);
+room_manage_actor::behavior_type room_management(room_self self);
 
 /// The behaviour for bots and @mentions of agents (room_bots.cpp).
-caf::message_handler room_bots(room_actor* self);
+room_bots_actor::behavior_type room_bots(room_self self);
 
 }  // namespace relay

@@ -9,6 +9,7 @@
 #include "actors/halls/hall.hpp"
 #include "actors/messages.hpp"
 #include "actors/store_call.hpp"
+#include "actors/store_reader.hpp"
 
 namespace relay {
 
@@ -16,17 +17,17 @@ namespace {
 
 struct hall_directory_state {
   hall_directory_params p;
-  std::unordered_map<std::string, caf::actor> halls;
+  std::unordered_map<std::string, hall_actor> halls;
   // Lookups waiting for the same hall's store read, so a hall is spawned once.
-  std::unordered_map<std::string, std::vector<caf::typed_response_promise<caf::actor>>> pending;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<hall_actor>>> pending;
   hall_metrics metrics;
   static inline const char* name = "hall_directory";
 };
 
-using hall_directory_actor = caf::stateful_actor<hall_directory_state>;
+using hall_directory_self = hall_directory_actor::stateful_pointer<hall_directory_state>;
 
 template <class Answer>
-void resolve(hall_directory_actor* self, const std::string& id, const Answer& answer) {
+void resolve(hall_directory_self self, const std::string& id, const Answer& answer) {
   auto waiting = std::move(self->state.pending[id]);
   self->state.pending.erase(id);
   for (auto& rp : waiting) rp.deliver(answer);
@@ -38,7 +39,8 @@ bool plausible_hall_id(const std::string& id) {
   return id.size() > 2 && id.size() <= 64 && id.rfind("h_", 0) == 0;
 }
 
-caf::behavior hall_directory(hall_directory_actor* self, hall_directory_params params) {
+hall_directory_actor::behavior_type hall_directory(hall_directory_self self,
+                                                   hall_directory_params params) {
   self->state.p = std::move(params);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A hall that died is reloaded from the store on next use.
@@ -49,18 +51,19 @@ caf::behavior hall_directory(hall_directory_actor* self, hall_directory_params p
     self->quit(em.reason);
   });
   return {
-      [=](hall_atom, const std::string& id) -> caf::result<caf::actor> {
+      [=](hall_atom, const std::string& id) -> caf::result<hall_actor> {
         auto& st = self->state;
         if (auto it = st.halls.find(id); it != st.halls.end()) return it->second;
-        if (!plausible_hall_id(id)) return caf::actor{};
-        auto rp = self->make_response_promise<caf::actor>();
+        if (!plausible_hall_id(id)) return hall_actor{};
+        auto rp = self->make_response_promise<hall_actor>();
         auto& waiting = st.pending[id];
         waiting.push_back(rp);
         if (waiting.size() > 1) return rp;
         store_call<std::optional<storage::hall_snapshot>>(
-            self, st.p.readers, [id](storage::store& db) { return db.load_hall(id); },
+            self, store_read_timeout, st.p.readers,
+            [id](storage::store& db) { return db.load_hall(id); },
             [=](std::optional<storage::hall_snapshot>& snap) {
-              if (!snap) return resolve(self, id, caf::actor{});
+              if (!snap) return resolve(self, id, hall_actor{});
               auto hall = spawn_hall(self, {std::move(*snap), self->state.p.writer});
               self->monitor(hall);
               self->state.halls[id] = hall;
@@ -83,7 +86,7 @@ caf::behavior hall_directory(hall_directory_actor* self, hall_directory_params p
 
 }  // namespace
 
-caf::actor spawn_hall_directory(caf::actor_system& sys, hall_directory_params params) {
+hall_directory_actor spawn_hall_directory(caf::actor_system& sys, hall_directory_params params) {
   return sys.spawn(hall_directory, std::move(params));
 }
 

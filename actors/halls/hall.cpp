@@ -19,10 +19,10 @@ struct hall_actor_state {
   static inline const char* name = "hall";
 };
 
-using hall_actor = caf::stateful_actor<hall_actor_state>;
+using hall_self = hall_actor::stateful_pointer<hall_actor_state>;
 using applied = storage::result<bool>;
 
-hall_reply view(hall_actor* self) {
+hall_reply view(hall_self self) {
   return {{}, self->state.s.hall, self->state.s.sessions};
 }
 
@@ -30,7 +30,7 @@ hall_reply refusal(errc code, std::string why) {
   return {{code, std::move(why)}, {}, {}};
 }
 
-bool owns(hall_actor* self, const hall_caller& c) {
+bool owns(hall_self self, const hall_caller& c) {
   auto& h = self->state.s.hall;
   return h.workspace_id == c.workspace_id && h.test_mode == c.test_mode;
 }
@@ -38,11 +38,13 @@ bool owns(hall_actor* self, const hall_caller& c) {
 // Commits `change` through the writer. `await` holds every other message of this hall
 // until the answer is in, so no decision is made on state the store has not accepted.
 template <class Done>
-void commit(hall_actor* self, storage::hall_change change, Done done) {
+void commit(hall_self self, storage::hall_change change, Done done) {
   auto box = std::make_shared<applied>();
   store_job job = [box, change = std::move(change)](storage::store& db) {
     *box = db.apply_hall_change(change);
   };
+  // No timeout: the writer answers once the change has committed or rolled back, and the
+  // hall must not apply (or drop) a change on a guess about the commit.
   self->request(self->state.writer, caf::infinite, job_atom::value, std::move(job))
       .await(
           [box, done](bool committed) mutable {
@@ -57,7 +59,7 @@ void commit(hall_actor* self, storage::hall_change change, Done done) {
           });
 }
 
-caf::behavior hall(hall_actor* self, hall_params params) {
+hall_actor::behavior_type hall(hall_self self, hall_params params) {
   self->state.s = hall_state::from(std::move(params.snapshot));
   self->state.writer = std::move(params.writer);
   if (auto open = self->state.s.open_count(); open > 0)
@@ -145,7 +147,7 @@ caf::behavior hall(hall_actor* self, hall_params params) {
 
 }  // namespace
 
-caf::actor spawn_hall(caf::local_actor* parent, hall_params params) {
+hall_actor spawn_hall(caf::local_actor* parent, hall_params params) {
   return parent->spawn(hall, std::move(params));
 }
 

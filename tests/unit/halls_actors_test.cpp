@@ -47,19 +47,19 @@ class halls_actors : public ::testing::Test {
   }
 
   ~halls_actors() override {
-    for (auto& a : {halls, readers, writer})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
+    for (auto& a : {readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
   /// One request, run to completion; the answer (or a default T when none came).
-  template <class T, class... Ts>
-  T ask(const caf::actor& dest, Ts... xs) {
+  template <class T, class Handle, class... Ts>
+  T ask(const Handle& dest, Ts... xs) {
     T out{};
     // The handle goes in as an argument: CAF 0.17 binds a null reference for
     // argument-less spawns.
     sys.spawn(
-        [&](caf::event_based_actor* s, caf::actor d) {
+        [&](caf::event_based_actor* s, Handle d) {
           s->request(d, caf::infinite, xs...).then([&](T& r) { out = std::move(r); });
         },
         dest);
@@ -67,7 +67,7 @@ class halls_actors : public ::testing::Test {
     return out;
   }
 
-  caf::actor hall() { return ask<caf::actor>(halls, hall_atom::value, hall_id); }
+  hall_actor hall() { return ask<hall_actor>(halls, hall_atom::value, hall_id); }
 
   std::string webhook(const char* kind, const char* who, std::int64_t at, std::string id) {
     livekit_event e;
@@ -89,7 +89,8 @@ class halls_actors : public ::testing::Test {
   store_factory open;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  caf::actor writer, readers, halls;
+  caf::actor writer, readers;
+  hall_directory_actor halls;
   hall_caller owner;
   std::string hall_id;
 };
@@ -98,8 +99,8 @@ class halls_actors : public ::testing::Test {
 
 TEST_F(halls_actors, unknown_and_foreign_ids_find_no_hall) {
   EXPECT_FALSE(
-      ask<caf::actor>(halls, hall_atom::value, std::string{"h_01ZZZZZZZZZZZZZZZZZZZZZZZZ"}));
-  EXPECT_FALSE(ask<caf::actor>(halls, hall_atom::value, std::string{"another-apps-room"}));
+      ask<hall_actor>(halls, hall_atom::value, std::string{"h_01ZZZZZZZZZZZZZZZZZZZZZZZZ"}));
+  EXPECT_FALSE(ask<hall_actor>(halls, hall_atom::value, std::string{"another-apps-room"}));
   ASSERT_TRUE(hall());
   EXPECT_EQ(hall(), hall()) << "one actor per hall";
 }

@@ -78,7 +78,7 @@ class room_actors : public ::testing::Test {
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
     readers = spawn_store_readers(sys, open, 2, false);
-    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, caf::actor{}});
+    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}});
     sched.run();
     storage::sqlite_store db{db_path};
     alice = principal{*db.create_user("alice", "Alice", "").value, "tok_alice"};
@@ -88,19 +88,19 @@ class room_actors : public ::testing::Test {
   ~room_actors() override {
     for (auto& c : connections) caf::anon_send(c, close_atom::value);
     sched.run();
-    for (auto& a : {directory, readers, writer})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
+    for (auto& a : {readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
-  caf::actor lobby() {
-    caf::actor room;
+  room_actor lobby() {
+    room_actor room;
     // The handle goes in as an argument: CAF 0.17 binds a null reference for
     // argument-less spawns, which UBSan rightly rejects.
     sys.spawn(
-        [&](caf::event_based_actor* s, caf::actor dir) {
+        [&](caf::event_based_actor* s, room_directory_actor dir) {
           s->request(dir, caf::infinite, room_atom::value, std::string{"lobby"})
-              .then([&](caf::actor& r) { room = r; });
+              .then([&](room_actor& r) { room = r; });
         },
         directory);
     sched.run();
@@ -142,7 +142,8 @@ class room_actors : public ::testing::Test {
   store_factory open;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  caf::actor writer, readers, directory;
+  caf::actor writer, readers;
+  room_directory_actor directory;
   std::vector<caf::actor> connections;
   principal alice, bob;
   std::uint64_t next_id = 1;
@@ -430,7 +431,7 @@ TEST_F(room_actors, resumes_after_the_first_share_its_store_pages_and_see_later_
   };
   auto room = lobby();
   sys.spawn(
-      [&](caf::event_based_actor* s, caf::actor r) {
+      [&](caf::event_based_actor* s, room_actor r) {
         s->send(r, edit_atom::value, edit_request{alice, id_of(5), "edited", {}});
         s->send(r, delete_atom::value, delete_request{alice, id_of(6), {}});
       },

@@ -1,0 +1,104 @@
+#pragma once
+
+// The chat actors' interfaces: what the room directory, a room and a channel accept and
+// answer. A caller in another module (api/, transport/, app/) holds one of these handles,
+// so the compiler checks every message it sends and every reply it expects; an actor's
+// behaviour is checked against the same list, so a message nobody handles does not compile.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace relay {
+
+// -- channel ------------------------------------------------------------------------
+
+/// One channel of a room (or the room-wide thread): the point of order for its
+/// messages (actors/chat/channel.hpp).
+using channel_actor = caf::typed_actor<
+    // A client joins: the sink is added and `conn` is sent `(snapshot_atom,
+    // channel_snapshot)` (the tail, or what its resume missed).
+    caf::reacts_to<subscribe_atom, subscription, caf::actor>,
+    // A client already in the room gets a channel it may now see: no snapshot.
+    caf::reacts_to<subscribe_atom, subscription>, caf::reacts_to<unsub_atom, std::uint64_t>,
+    // The next page of a resume for sink `id` after seq `after`.
+    caf::replies_to<catchup_atom, std::uint64_t, std::int64_t, resume_page>::with<catchup_page>,
+    // From the store writer: inserted, not yet committed (fanned out before the commit).
+    caf::reacts_to<applied_atom, storage::message_row>,
+    // Answered once the writer's batch has committed (or rolled back).
+    caf::replies_to<post_atom, post_request>::with<write_outcome>,
+    // A committed edit or delete to mirror in the ring and broadcast.
+    caf::reacts_to<edit_atom, storage::message_row>,
+    caf::reacts_to<delete_atom, storage::message_row>,
+    // Ephemeral: a typing event for everyone else, a frame for every subscriber.
+    caf::reacts_to<typing_atom, principal>, caf::reacts_to<broadcast_atom, frame_ptr>,
+    // Its own timer: drop resume pages nobody asked for in a while.
+    caf::reacts_to<sweep_atom>>;
+
+// -- room ---------------------------------------------------------------------------
+
+/// What connections and REST handlers send a room about its live traffic (room.cpp).
+using room_traffic_actor = caf::typed_actor<
+    // -> channels that will each send `conn` a snapshot; -1: not allowed in.
+    caf::replies_to<join_atom, subscription, caf::actor>::with<int>,
+    caf::reacts_to<leave_atom, std::uint64_t>,
+    caf::replies_to<post_atom, post_request>::with<write_outcome>,
+    caf::replies_to<edit_atom, edit_request>::with<write_outcome>,
+    caf::replies_to<delete_atom, delete_request>::with<write_outcome>,
+    // The room as this caller may see it.
+    caf::replies_to<info_atom, principal>::with<room_info>,
+    // false: the caller sees no such channel.
+    caf::replies_to<typing_atom, std::string, principal>::with<bool>,
+    // Its own mailbox probe, once a second (metrics).
+    caf::reacts_to<sample_atom, std::int64_t>>;
+
+/// Owner and membership operations (room_manage.cpp); refusals are values, not errors.
+using room_manage_actor = caf::typed_actor<
+    caf::replies_to<create_atom, channel_request>::with<write_outcome>,
+    caf::replies_to<dm_atom, dm_request>::with<write_outcome>,
+    caf::replies_to<delete_atom, channels_atom, principal, std::string>::with<write_outcome>,
+    caf::replies_to<update_atom, principal,
+                    storage::room_patch>::with<storage::result<storage::room_row>>,
+    caf::replies_to<whitelist_atom,
+                    principal>::with<storage::result<std::vector<storage::whitelist_row>>>,
+    caf::replies_to<whitelist_atom, add_atom, principal,
+                    storage::whitelist_row>::with<storage::result<storage::whitelist_row>>,
+    caf::replies_to<whitelist_atom, remove_atom, principal,
+                    std::string>::with<storage::result<storage::whitelist_row>>,
+    caf::replies_to<access_atom, principal,
+                    std::string>::with<storage::result<storage::access_request_row>>,
+    caf::replies_to<access_atom, list_atom,
+                    principal>::with<storage::result<std::vector<storage::access_request_row>>>,
+    // (id, approve)
+    caf::replies_to<access_atom, decide_atom, principal, std::string,
+                    bool>::with<storage::result<storage::access_request_row>>,
+    caf::replies_to<members_atom,
+                    principal>::with<storage::result<std::vector<storage::user_row>>>>;
+
+/// Bots (room_bots.cpp): registering one (owner only), listing them, and a committed
+/// message from a channel that may @mention an agent-bound bot.
+using room_bots_actor = caf::typed_actor<
+    caf::replies_to<bot_atom, principal, storage::bot_row>::with<storage::result<storage::bot_row>>,
+    caf::replies_to<bot_atom, list_atom, principal>::with<std::vector<storage::bot_row>>,
+    caf::reacts_to<mention_atom, storage::message_row>>;
+
+/// A room (actors/chat/room.hpp): the three parts, each checked in its own file.
+using room_actor = room_traffic_actor::extend_with<room_manage_actor, room_bots_actor>;
+
+// -- room directory -----------------------------------------------------------------
+
+/// Maps room slugs to rooms (actors/chat/directory.hpp).
+using room_directory_actor = caf::typed_actor<
+    // An invalid handle: no such room.
+    caf::replies_to<room_atom, std::string>::with<room_actor>,
+    // (slug, caller, patch): the room applies it (owner only) and the directory re-keys a
+    // renamed room before it serves another lookup.
+    caf::replies_to<update_atom, std::string, principal,
+                    storage::room_patch>::with<storage::result<storage::room_row>>>;
+
+}  // namespace relay
