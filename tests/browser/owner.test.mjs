@@ -65,6 +65,16 @@ test('the owner brands the room live for members, gates it and approves a reques
   await dialog.getByRole('list', { name: 'Whitelist' }).getByText(memberLogin).waitFor();
   await member.reload();
   await composer(member).waitFor();
+
+  // A new address: the owner's page and the member's follow it (the old one opens nothing).
+  const renamed = uniq('moved');
+  await dialog.getByLabel('Address (slug)').fill(renamed);
+  await dialog.getByRole('button', { name: 'Save branding' }).click();
+  await page.waitForURL(`**/r/${renamed}`);
+  await member.waitForURL(`**/r/${renamed}`);
+  await composer(member).fill('still here');
+  await member.keyboard.press('Enter');
+  await page.getByRole('log').locator('li.msg', { hasText: 'still here' }).waitFor();
 });
 
 test('an API token is shown once with a copy button, listed, and revoked for real', async () => {

@@ -113,8 +113,13 @@ function Access({ room }: { room: Room }) {
       <label class="check">
         <input type="checkbox" checked={gated}
                onChange={(e) => {
+                 // Shown at once (a re-render before Relay answers must not flip the box
+                 // back), then set to what Relay says, the old value if it refused.
                  const on = e.currentTarget.checked;
-                 void run(async () => { const r = await api.setWhitelistMode(slug, on); setGated(r.settings.whitelistOnly); });
+                 setGated(on);
+                 void run(async () => {
+                   try { setGated((await api.setWhitelistMode(slug, on)).settings.whitelistOnly); } catch (err) { setGated(!on); throw err; }
+                 });
                }} />
         Members only (whitelist mode)
       </label>
