@@ -100,7 +100,7 @@ test('an API token is shown once with a copy button, listed, and revoked for rea
   assert.equal((await api(stack.relay.url, secret, 'GET', '/api/me')).status, 401);
 });
 
-test('@ completes a member\'s login by keyboard', async () => {
+test('@ completes a member\'s login by keyboard; a delete is confirmed in a dialog that Escape closes', async () => {
   // Members are, among others, those who spoke: two candidates speak in the lobby.
   const other = uniq('zed');
   for (const login of [other, other + 'x']) {
@@ -125,5 +125,22 @@ test('@ completes a member\'s login by keyboard', async () => {
   await page.keyboard.press('Escape');
   await list.waitFor({ state: 'detached' });
   await page.keyboard.press('Enter');
-  await page.getByRole('log').locator('li.msg', { hasText: `ping @${other} and @zed` }).waitFor();
+  const sent = page.getByRole('log').locator('li.msg', { hasText: `ping @${other} and @zed` });
+  await sent.waitFor();
+
+  // Delete asks in an alertdialog; Escape answers "no": the message stays, the keyboard
+  // is back on Delete.
+  await sent.hover();
+  await sent.getByRole('button', { name: 'Delete message' }).click();
+  const ask = page.getByRole('alertdialog', { name: 'Delete this message?' });
+  await ask.waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'delete confirmation');
+  await page.keyboard.press('Escape');
+  await ask.waitFor({ state: 'detached' });
+  assert.equal(await sent.count(), 1);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Delete message');
+  // Asked again, and answered yes this time.
+  await page.keyboard.press('Enter');
+  await ask.getByRole('button', { name: 'Delete' }).click();
+  await sent.waitFor({ state: 'detached' });
 });
