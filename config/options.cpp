@@ -242,6 +242,15 @@ const std::vector<option_def>& table() {
        [](config& c, const std::string& v) {
          return set_enum(c.dev_login, v, {"on", "off"});
        }},
+      {{"web_root", "--web-root", "RELAY_WEB_ROOT", "string", "web/dist",
+        "directory of the built browser client, served at every GET path outside the API; "
+        "relative to the working directory (make run starts Relay in the checkout). Read on "
+        "each request: until it holds index.html, / answers 503 saying the client is not built"},
+       [](config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty (a directory; it need not exist yet)";
+         c.web_root = v;
+         return {};
+       }},
       int_opt("send_rate", &config::send_rate, 10, 1, 100000,
               "messages a second one connection may send (token bucket)"),
       int_opt("send_burst", &config::send_burst, 20, 1, 100000,

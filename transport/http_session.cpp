@@ -84,6 +84,18 @@ class http_session : public std::enable_shared_from_this<http_session> {
     write(std::move(res));
   }
 
+  // A file of the browser client, or its error; on this thread, no actor involved.
+  void respond_web(web::reply r) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version_};
+    res.set(http::field::server, "relay");
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive_);
+    // Set by hand, not by prepare_payload(): a HEAD answer has the GET's length and no body.
+    if (r.status != 304) res.content_length(r.content_length);
+    if (r.body) res.body() = *r.body;
+    write(std::move(res));
+  }
+
   void upgrade(relay_socket kind, std::function<caf::actor(sink_ptr)> spawn) {
     if (!websocket_)
       return respond(400, R"({"error":"expected a WebSocket upgrade","code":"INVALID_EVENT"})", {});
@@ -189,6 +201,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto target = boost::urls::parse_origin_form(req.target());
     if (!target)
       return respond(400, R"({"error":"malformed request target","code":"BAD_REQUEST"})", {});
+    // Every GET and HEAD outside the API serves the browser client (transport/web_root.hpp);
+    // a WebSocket upgrade there goes on to the API's 404.
+    if ((req.method() == http::verb::get || req.method() == http::verb::head) && env_.web &&
+        !beast::iequals(req[http::field::upgrade], "websocket") &&
+        web::web_root::serves(target->encoded_path()))
+      return respond_web(env_.web->serve(target->encoded_path(), req.method() == http::verb::head,
+                                         req[http::field::accept_encoding],
+                                         req[http::field::if_none_match]));
     r.path = split_path(*target);
     for (auto p : target->params()) r.query.emplace(p.key, p.value);
     auto auth = req[http::field::authorization];

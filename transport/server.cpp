@@ -87,6 +87,17 @@ std::uint16_t server::listen(const std::string& host, std::uint16_t port) {
 }
 
 void server::run() {
+  // Here, not in the constructor: the public URL (the CSP's socket origin) may be set
+  // between listen() and run().
+  auto& env = impl_->env;
+  env.web = std::make_shared<web::web_root>(impl_->cfg.web_root, env.api.public_url);
+  if (env.web->built())
+    spdlog::info("serving the browser client from {}", env.web->root());
+  else
+    spdlog::warn(
+        "no browser client in {} (no index.html): / answers 503 until it is built "
+        "(make web)",
+        env.web->root());
   std::vector<std::thread> extra;
   auto& shards = impl_->shards;
   for (std::size_t i = 1; i < shards.size(); ++i)

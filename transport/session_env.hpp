@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include <caf/actor_system.hpp>
 
 #include "api/request.hpp"
 #include "config/options.hpp"
+#include "transport/web_root.hpp"
 
 namespace relay {
 
@@ -15,6 +17,7 @@ struct session_env {
   caf::actor_system* sys = nullptr;
   const config* cfg = nullptr;
   api_context api;
+  std::shared_ptr<web::web_root> web;  // the browser client's files, set before run()
   std::atomic<std::uint64_t> next_sink_id{1};
 };
 
