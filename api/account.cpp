@@ -1,16 +1,15 @@
 // The caller's own things: API tokens and notifications.
 
 #include "actors/store_call.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "core/ids.hpp"
 #include "core/text.hpp"
 #include "protocol/room_codec.hpp"
 
 namespace relay::api {
 
-namespace {
-
-void create_token(self_ptr self, exchange_ptr x, const principal& who) {
+void create_token(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
   auto body = codec::decode_token_body(x->req.body.empty() ? "{}" : x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto name = std::string{trim(std::get<codec::token_body>(body).name)};
@@ -29,14 +28,17 @@ void create_token(self_ptr self, exchange_ptr x, const principal& who) {
           on_fail(self, x));
 }
 
-void list_tokens(self_ptr self, exchange_ptr x, const principal& who) {
+void list_tokens(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
   self->request(x->ctx.readers, in_time(x), tokens_atom::value, who.user.id)
       .then([self,
              x](std::vector<storage::token_row>& ts) { ok(self, x, codec::encode_token_list(ts)); },
             on_fail(self, x));
 }
 
-void revoke_token(self_ptr self, exchange_ptr x, const principal& who, std::string id) {
+void revoke_token(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  std::string id = c.args["id"];
   self->request(x->ctx.writer, in_time(x), token_atom::value, revoke_atom::value, who.user.id, id)
       .then(
           [self, x, id](token_outcome& out) {
@@ -48,25 +50,8 @@ void revoke_token(self_ptr self, exchange_ptr x, const principal& who, std::stri
           on_fail(self, x));
 }
 
-}  // namespace
-
-void serve_tokens(self_ptr self, exchange_ptr x, const principal& who) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  if (path.size() == 2) {
-    if (m == "GET") return list_tokens(self, x, who);
-    if (m == "POST") return create_token(self, x, who);
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (path.size() == 3) {
-    if (m == "DELETE") return revoke_token(self, x, who, path[2]);
-    return wrong_method(self, x, "DELETE");
-  }
-  fail(self, x, errc::not_found, "no such endpoint");
-}
-
-void serve_notifications(self_ptr self, exchange_ptr x, const principal& who) {
-  if (x->req.method != "GET") return wrong_method(self, x, "GET");
+void list_notifications(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
   store_call<std::vector<storage::notification_row>>(
       self, in_time(x), x->ctx.readers,
       [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },

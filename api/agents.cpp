@@ -6,7 +6,7 @@
 #include "actors/agents/agent_conn.hpp"
 #include "actors/agents/app_conn.hpp"
 #include "actors/store_call.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "core/ids.hpp"
 #include "core/login.hpp"
 #include "protocol/admin_codec.hpp"
@@ -19,7 +19,9 @@ void refuse_socket(self_ptr self, const exchange_ptr& x, const char* why) {
   fail(self, x, errc::unauthorized, why);
 }
 
-void open_agent_socket(self_ptr self, exchange_ptr x) {
+}  // namespace
+
+void open_agent_socket(self_ptr self, exchange_ptr x, const caller&) {
   if (x->req.bearer.rfind("rla_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed agent token (Bearer rla_…)");
   store_call<std::optional<storage::agent_row>>(
@@ -40,7 +42,7 @@ void open_agent_socket(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void open_app_socket(self_ptr self, exchange_ptr x) {
+void open_app_socket(self_ptr self, exchange_ptr x, const caller&) {
   if (x->req.bearer.rfind("rlk_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed app token (Bearer rlk_…)");
   store_call<std::optional<storage::app_row>>(
@@ -61,7 +63,7 @@ void open_app_socket(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void create_agent(self_ptr self, exchange_ptr x) {
+void create_agent(self_ptr self, exchange_ptr x, const caller&) {
   auto body = codec::admin::decode_agent_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto row = std::get<storage::agent_row>(std::move(body));
@@ -77,7 +79,7 @@ void create_agent(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void list_agents(self_ptr self, exchange_ptr x) {
+void list_agents(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::vector<storage::agent_row>>(
       self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents(); },
       [self, x](std::vector<storage::agent_row>& rows) {
@@ -96,7 +98,8 @@ void list_agents(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void rotate_agent(self_ptr self, exchange_ptr x, const std::string& agent_id) {
+void rotate_agent_token(self_ptr self, exchange_ptr x, const caller& c) {
+  std::string agent_id = c.args["id"];
   auto token = "rla_" + random_hex(32);
   store_call<bool>(
       self, in_time(x), x->ctx.writer,
@@ -112,7 +115,7 @@ void rotate_agent(self_ptr self, exchange_ptr x, const std::string& agent_id) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void create_app(self_ptr self, exchange_ptr x) {
+void create_app(self_ptr self, exchange_ptr x, const caller&) {
   auto body = codec::admin::decode_app_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto row = std::get<storage::app_row>(std::move(body));
@@ -128,7 +131,7 @@ void create_app(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void list_apps(self_ptr self, exchange_ptr x) {
+void list_apps(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::vector<storage::app_row>>(
       self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps(); },
       [self, x](std::vector<storage::app_row>& apps) {
@@ -137,7 +140,8 @@ void list_apps(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void set_allowlist(self_ptr self, exchange_ptr x, const std::string& app_id) {
+void set_app_allowlist(self_ptr self, exchange_ptr x, const caller& c) {
+  std::string app_id = c.args["id"];
   auto body = codec::admin::decode_allowlist_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   using R = storage::result<storage::app_row>;
@@ -156,42 +160,9 @@ void set_allowlist(self_ptr self, exchange_ptr x, const std::string& app_id) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-}  // namespace
-
-void serve_relay_socket(self_ptr self, exchange_ptr x) {
-  auto& path = x->req.path;
-  if (path.size() == 3 && path[2] == "agent") return open_agent_socket(self, x);
-  if (path.size() == 3 && path[2] == "app") return open_app_socket(self, x);
-  fail(self, x, errc::not_found, "no such endpoint");
-}
-
-void serve_admin(self_ptr self, exchange_ptr x, const principal& who) {
-  auto& admins = x->ctx.admins;
-  if (std::none_of(admins.begin(), admins.end(),
-                   [&](const std::string& a) { return same_login(a, who.user.login); }))
-    return fail(self, x, errc::forbidden, "the agent relay admin API is for workspace admins");
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  auto n = path.size();
-  if (n == 2 && path[1] == "agents") {
-    if (m == "POST") return create_agent(self, x);
-    if (m == "GET") return list_agents(self, x);
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (n == 4 && path[1] == "agents" && path[3] == "rotate-token") {
-    if (m == "POST") return rotate_agent(self, x, path[2]);
-    return wrong_method(self, x, "POST");
-  }
-  if (n == 2 && path[1] == "apps") {
-    if (m == "POST") return create_app(self, x);
-    if (m == "GET") return list_apps(self, x);
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (n == 4 && path[1] == "apps" && path[3] == "allowlist") {
-    if (m == "PUT") return set_allowlist(self, x, path[2]);
-    return wrong_method(self, x, "PUT");
-  }
-  fail(self, x, errc::not_found, "no such endpoint");
+bool is_admin(const api_context& ctx, const std::string& login) {
+  return std::any_of(ctx.admins.begin(), ctx.admins.end(),
+                     [&](const std::string& a) { return same_login(a, login); });
 }
 
 }  // namespace relay::api

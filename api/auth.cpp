@@ -3,7 +3,7 @@
 // whose secret travels in the signed `relay_session` cookie.
 
 #include "actors/store_call.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "auth/oauth.hpp"
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
@@ -46,7 +46,9 @@ void redirect(self_ptr self, const exchange_ptr& x, const std::string& to, heade
   ok(self, x, "", 302, std::move(h));
 }
 
-void begin_oauth(self_ptr self, exchange_ptr x) {
+}  // namespace
+
+void begin_oauth(self_ptr self, exchange_ptr x, const caller&) {
   if (!x->ctx.oauth) return fail(self, x, errc::not_found, "sign-in with GitHub is not configured");
   auto state = random_hex(16);
   auto next = safe_next(x->req.param("next"));
@@ -55,6 +57,8 @@ void begin_oauth(self_ptr self, exchange_ptr x) {
            {{"Set-Cookie", cookie(x->ctx, "relay_oauth", auth::sign(x->ctx.secret, payload),
                                   "/auth", state_ms / 1000)}});
 }
+
+namespace {
 
 // Anyone can take a state cookie from /auth/github and send made-up codes to the
 // callback: a line per failure would let them fill the disk and bury real warnings.
@@ -76,7 +80,9 @@ caf::behavior oauth_worker(caf::event_based_actor* self, int /*unused*/) {
   }};
 }
 
-void finish_oauth(self_ptr self, exchange_ptr x) {
+}  // namespace
+
+void finish_oauth(self_ptr self, exchange_ptr x, const caller&) {
   if (!x->ctx.oauth) return fail(self, x, errc::not_found, "sign-in with GitHub is not configured");
   auto* code = x->req.param("code");
   auto* state = x->req.param("state");
@@ -130,7 +136,7 @@ void finish_oauth(self_ptr self, exchange_ptr x) {
           });
 }
 
-void dev_login(self_ptr self, exchange_ptr x) {
+void dev_login(self_ptr self, exchange_ptr x, const caller&) {
   // Behind a proxy "loopback" means everyone the proxy serves: refused.
   if (!x->ctx.dev_login || x->req.proxied)
     return fail(self, x, errc::not_found, "dev sign-in is off");
@@ -152,7 +158,7 @@ void dev_login(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void logout(self_ptr self, exchange_ptr x) {
+void logout(self_ptr self, exchange_ptr x, const caller&) {
   auto clear = header_list{{"Set-Cookie", cookie(x->ctx, "relay_session", "", "/", 0)}};
   if (!origin_allowed(x->ctx, x->req.origin))
     return fail(self, x, errc::forbidden, "cross-site request refused (Origin not allowed)");
@@ -175,8 +181,6 @@ void logout(self_ptr self, exchange_ptr x) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-}  // namespace
-
 void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
                    const std::string& next) {
   auto raw = "rls_" + random_hex(32);
@@ -193,17 +197,6 @@ void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
                   {"Set-Cookie", cookie(x->ctx, "relay_oauth", "", "/auth", 0)}});
       },
       [self, x](const error_info& e) { fail(self, x, e); });
-}
-
-void serve_auth(self_ptr self, exchange_ptr x) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  auto what = path.size() == 2 ? path[1] : std::string{};
-  if (what == "github") return m == "GET" ? begin_oauth(self, x) : wrong_method(self, x, "GET");
-  if (what == "callback") return m == "GET" ? finish_oauth(self, x) : wrong_method(self, x, "GET");
-  if (what == "dev") return m == "GET" ? dev_login(self, x) : wrong_method(self, x, "GET");
-  if (what == "logout") return m == "POST" ? logout(self, x) : wrong_method(self, x, "POST");
-  fail(self, x, errc::not_found, "no such endpoint");
 }
 
 }  // namespace relay::api

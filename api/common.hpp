@@ -1,7 +1,7 @@
 #pragma once
 
 // What the REST handlers share: the exchange being served, error answers, and the
-// room lookup. Each handler file serves one group of routes of docs/api.md.
+// room lookup. Each handler file serves one group of routes (api/routes.cpp).
 
 #include <algorithm>
 #include <chrono>
@@ -55,8 +55,9 @@ inline void ok(self_ptr self, const exchange_ptr& x, std::string body, int statu
   self->quit();
 }
 
-inline void wrong_method(self_ptr self, const exchange_ptr& x, const char* allow) {
-  error_info e{errc::method_not_allowed, std::string("allowed: ") + allow};
+/// Answers 405 with `Allow` (the path's methods, from the route table).
+inline void wrong_method(self_ptr self, const exchange_ptr& x, const std::string& allow) {
+  error_info e{errc::method_not_allowed, "allowed: " + allow};
   x->out->respond(405, codec::encode_error_body(e), {{"Allow", allow}});
   self->quit();
 }
@@ -94,26 +95,7 @@ void with_room(self_ptr self, exchange_ptr x, const std::string& slug, F next) {
           on_fail(self, x));
 }
 
-// Route groups, each in its own file.
-void serve_auth(self_ptr self, exchange_ptr x);                          // /auth/*
-void serve_tokens(self_ptr self, exchange_ptr x, const principal& who);  // /api/tokens
-void serve_rooms(self_ptr self, exchange_ptr x, const principal& who);   // /api/rooms…
-void serve_notifications(self_ptr self, exchange_ptr x, const principal& who);
-/// /api/rooms/:slug/{whitelist,access-requests}…, once the room is known.
-void serve_room_access(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                       const room_info& info);
-/// /api/rooms/:slug/messages…
-void serve_messages(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                    const room_info& info);
-
-/// /v1/ws/agent and /v1/ws/app (their own tokens).
-void serve_relay_socket(self_ptr self, exchange_ptr x);
-/// /v1/halls…, /v1/usage (hall API keys) and /v1/livekit/webhook (LiveKit's signature).
-void serve_halls(self_ptr self, exchange_ptr x);
-/// True for the first path segments after /v1 that serve_halls answers.
-bool is_hall_route(const std::string& segment);
-/// /v1/agents and /v1/apps, for signed-in admins.
-void serve_admin(self_ptr self, exchange_ptr x, const principal& who);
+// The handlers, one per route of the table, are in api/handlers.hpp.
 
 /// Adds to `resume` where the client is in the visible channels it does not name (new
 /// since it left, or an SSE id's other channels; actors/chat/resume_guess.hpp), read on a

@@ -4,7 +4,7 @@
 
 #include "actors/halls/messages.hpp"
 #include "actors/store_call.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "auth/livekit.hpp"
 #include "core/billing.hpp"
 #include "core/clock.hpp"
@@ -24,8 +24,10 @@ hall_caller caller_of(const key_row& k) {
   return {k.workspace_id, k.test_mode};
 }
 
-template <class F>
-void with_key(self_ptr self, exchange_ptr x, F next) {
+}  // namespace
+
+void with_hall_key(self_ptr self, exchange_ptr x,
+                   std::function<void(const storage::hall_key_row&)> next) {
   auto& key = x->req.bearer;
   if (key.rfind("relay_live_", 0) != 0 && key.rfind("relay_test_", 0) != 0)
     return fail(self, x, errc::unauthorized,
@@ -39,6 +41,8 @@ void with_key(self_ptr self, exchange_ptr x, F next) {
       },
       [self, x](const error_info& e) { fail(self, x, e); });
 }
+
+namespace {
 
 template <class F>
 void with_hall(self_ptr self, exchange_ptr x, const std::string& hall_id, F next) {
@@ -63,7 +67,10 @@ void ask_hall(self_ptr self, exchange_ptr x, const hall_actor& hall, Encode enco
           on_fail(self, x));
 }
 
-void create_hall(self_ptr self, exchange_ptr x, const key_row& k) {
+}  // namespace
+
+void create_hall(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& k = c.key;
   auto body = hc::decode_create_hall(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto row = std::get<storage::hall_row>(std::move(body));
@@ -80,7 +87,9 @@ void create_hall(self_ptr self, exchange_ptr x, const key_row& k) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void join_hall(self_ptr self, exchange_ptr x, const key_row& k, const hall_actor& hall) {
+namespace {
+
+void grant_join(self_ptr self, exchange_ptr x, const key_row& k, const hall_actor& hall) {
   auto body = hc::decode_join(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto grant = std::get<storage::hall_grant_row>(std::move(body));
@@ -109,7 +118,10 @@ void join_hall(self_ptr self, exchange_ptr x, const key_row& k, const hall_actor
           on_fail(self, x));
 }
 
-void usage(self_ptr self, exchange_ptr x, const key_row& k) {
+}  // namespace
+
+void hall_usage(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& k = c.key;
   std::string period = billing::period_of(now_ms());
   if (auto* p = x->req.param("period")) period = *p;
   if (!billing::valid_period(period))
@@ -128,6 +140,8 @@ void usage(self_ptr self, exchange_ptr x, const key_row& k) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
+namespace {
+
 // Anyone can post to the webhook URL: a line per refusal would let them fill the disk
 // and bury real warnings. The first is logged, then one line per interval with a count;
 // /metrics counts every refusal.
@@ -142,8 +156,9 @@ void log_refusal(const error_info& e, std::int64_t now) {
                e.message, v.suppressed);
 }
 
-void receive_webhook(self_ptr self, exchange_ptr x) {
-  if (x->req.method != "POST") return wrong_method(self, x, "POST");
+}  // namespace
+
+void receive_livekit_webhook(self_ptr self, exchange_ptr x, const caller&) {
   const auto now = now_ms();
   if (auto e = auth::livekit::verify_webhook(x->ctx.livekit, x->req.authorization, x->req.body,
                                              now / 1000)) {
@@ -180,55 +195,34 @@ void receive_webhook(self_ptr self, exchange_ptr x) {
           on_fail(self, x));
 }
 
-void serve_keyed(self_ptr self, exchange_ptr x, const key_row& k) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  const auto n = path.size();
-  if (path[1] == "usage" && n == 2) {
-    if (m != "GET") return wrong_method(self, x, "GET");
-    return usage(self, x, k);
-  }
-  if (path[1] != "halls" || n > 4) return fail(self, x, errc::not_found, "no such endpoint");
-  if (n == 2) {
-    if (m != "POST") return wrong_method(self, x, "POST");
-    return create_hall(self, x, k);
-  }
-  const std::string sub = n == 4 ? path[3] : "";
-  if (sub != "" && sub != "join" && sub != "close" && sub != "participants")
-    return fail(self, x, errc::not_found, "no such endpoint");
-  const char* allow = sub == "" || sub == "participants" ? "GET" : "POST";
-  if (m != allow) return wrong_method(self, x, allow);
-  with_hall(self, x, path[2], [self, x, k, sub](hall_actor hall) {
-    auto who = caller_of(k);
-    if (sub == "join") return join_hall(self, x, k, hall);
-    if (sub == "close")
-      return ask_hall(
-          self, x, hall, [](hall_reply& r) { return hc::encode_hall(r.hall, r.sessions); },
-          close_atom::value, who, now_ms());
-    if (sub == "participants")
-      return ask_hall(
-          self, x, hall,
-          [](hall_reply& r) { return hc::encode_participants(r.hall.id, r.sessions, now_ms()); },
-          info_atom::value, who);
+void get_hall(self_ptr self, exchange_ptr x, const caller& c) {
+  with_hall(self, x, c.args["hall_id"], [self, x, who = caller_of(c.key)](hall_actor hall) {
     ask_hall(
         self, x, hall, [](hall_reply& r) { return hc::encode_hall(r.hall, r.sessions); },
         info_atom::value, who);
   });
 }
 
-}  // namespace
-
-bool is_hall_route(const std::string& segment) {
-  return segment == "halls" || segment == "usage" || segment == "livekit";
+void join_hall(self_ptr self, exchange_ptr x, const caller& c) {
+  with_hall(self, x, c.args["hall_id"],
+            [self, x, k = c.key](hall_actor hall) { grant_join(self, x, k, hall); });
 }
 
-void serve_halls(self_ptr self, exchange_ptr x) {
-  auto& path = x->req.path;
-  if (path[1] == "livekit") {
-    if (path.size() == 3 && path[2] == "webhook") return receive_webhook(self, x);
-    return fail(self, x, errc::not_found, "no such endpoint");
-  }
-  with_key(self, x, [self, x](const key_row& k) { serve_keyed(self, x, k); });
+void close_hall(self_ptr self, exchange_ptr x, const caller& c) {
+  with_hall(self, x, c.args["hall_id"], [self, x, who = caller_of(c.key)](hall_actor hall) {
+    ask_hall(
+        self, x, hall, [](hall_reply& r) { return hc::encode_hall(r.hall, r.sessions); },
+        close_atom::value, who, now_ms());
+  });
+}
+
+void list_hall_participants(self_ptr self, exchange_ptr x, const caller& c) {
+  with_hall(self, x, c.args["hall_id"], [self, x, who = caller_of(c.key)](hall_actor hall) {
+    ask_hall(
+        self, x, hall,
+        [](hall_reply& r) { return hc::encode_participants(r.hall.id, r.sessions, now_ms()); },
+        info_atom::value, who);
+  });
 }
 
 }  // namespace relay::api

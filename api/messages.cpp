@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "actors/chat/content_rules.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "core/clock.hpp"
 
 namespace relay::api {
@@ -35,7 +35,10 @@ void answer_outcome(self_ptr self, const exchange_ptr& x, const write_outcome& o
   ok(self, x, std::move(body), status);
 }
 
-void list_messages(self_ptr self, exchange_ptr x, const room_info& info) {
+}  // namespace
+
+void list_messages(self_ptr self, exchange_ptr x, const caller& call) {
+  auto& info = call.info;
   storage::message_query q;
   q.room_id = info.room.id;
   bool bad = false;
@@ -75,7 +78,9 @@ void list_messages(self_ptr self, exchange_ptr x, const room_info& info) {
           on_fail(self, x));
 }
 
-void post_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
+void post_message(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
   auto body = codec::decode_post_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto& b = std::get<codec::post_body>(body);
@@ -96,8 +101,10 @@ void post_message(self_ptr self, exchange_ptr x, const principal& who, room_acto
           on_fail(self, x));
 }
 
-void edit_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                  std::string id) {
+void edit_message(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
+  std::string id = c.args["id"];
   auto body = codec::decode_edit_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto checked = check_content(std::get<codec::edit_body>(body).content, x->ctx.max_content_chars);
@@ -111,30 +118,13 @@ void edit_message(self_ptr self, exchange_ptr x, const principal& who, room_acto
           on_fail(self, x));
 }
 
-void delete_message(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                    std::string id) {
+void delete_message(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
+  std::string id = c.args["id"];
   self->request(room, in_time(x), delete_atom::value, delete_request{who, std::move(id), {}})
       .then([self, x](write_outcome& out) { answer_outcome(self, x, out, 200, R"({"ok":true})"); },
             on_fail(self, x));
-}
-
-}  // namespace
-
-void serve_messages(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                    const room_info& info) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  if (path.size() == 4) {
-    if (m == "GET") return list_messages(self, x, info);
-    if (m == "POST") return post_message(self, x, who, room);
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (path.size() == 5) {
-    if (m == "PATCH") return edit_message(self, x, who, room, path[4]);
-    if (m == "DELETE") return delete_message(self, x, who, room, path[4]);
-    return wrong_method(self, x, "PATCH, DELETE");
-  }
-  fail(self, x, errc::not_found, "no such endpoint");
 }
 
 }  // namespace relay::api

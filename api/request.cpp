@@ -3,6 +3,7 @@
 #include "core/metrics.hpp"
 
 #include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -35,97 +36,15 @@ std::optional<std::string> token_hash(const api_context& ctx, const std::string&
   return sha256_hex(token);
 }
 
-// Opens the room's socket once every visible channel has a place to resume from: the
-// channels `resume` leaves out (new since the client left) resume from shortly before
-// the newest message it names (resume_guess.hpp), not live.
-void open_socket(self_ptr self, exchange_ptr x, principal who, const std::string& slug) {
-  cursor_map resume;
-  if (auto* r = x->req.param("resume")) {
-    auto parsed = codec::parse_resume(*r);
-    if (!parsed) return fail(self, x, errc::bad_request, "malformed resume");
-    resume = std::move(*parsed);
-  }
-  auto open = [self, x, who](room_actor room, cursor_map resume) mutable {
-    self->request(x->ctx.registry, in_time(x), count_atom::value, who.user.id)
-        .then(
-            [self, x, who, resume, room](int open) mutable {
-              if (open >= x->ctx.max_connections_per_user)
-                return fail(self, x, errc::rate_limited, "too many open connections for this user");
-              x->out->stream(room, std::move(who), std::move(resume), {});
-              self->quit();
-            },
-            on_fail(self, x));
-  };
-  with_room(self, x, slug, [self, x, who, resume, open](room_actor room) mutable {
-    self->request(room, in_time(x), info_atom::value, who)
-        .then(
-            [self, x, resume, room, open](room_info& info) mutable {
-              if (!info.may_enter)
-                return fail(self, x, errc::forbidden, "this room is whitelist-only");
-              if (resume.empty()) return open(room, {});
-              complete_resume(self, x, info, std::move(resume),
-                              [=](cursor_map resume) mutable { open(room, std::move(resume)); });
-            },
-            on_fail(self, x));
-  });
-}
-
-void authenticated(self_ptr self, exchange_ptr x, principal who) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  if (path[0] == "v1") return serve_admin(self, x, who);
-  if (path.size() >= 2 && path[1] == "tokens") return serve_tokens(self, x, who);
-  if (path.size() == 2 && path[1] == "notifications") return serve_notifications(self, x, who);
-  if (is_me(x)) {
-    if (m != "GET") return wrong_method(self, x, "GET");
-    return ok(self, x, codec::encode_user(who.user));
-  }
-  if (path.size() >= 2 && path[1] == "rooms") {
-    // The SSE stream is a room route but opens like a socket (Last-Event-ID resume).
-    return serve_rooms(self, x, who);
-  }
-  if (path.size() == 4 && path[1] == "ws" && path[2] == "rooms") {
-    if (!x->req.websocket) return fail(self, x, errc::bad_request, "expected a WebSocket upgrade");
-    return open_socket(self, x, std::move(who), path[3]);
-  }
-  fail(self, x, errc::not_found, "no such endpoint");
-}
-
-void health(self_ptr self, exchange_ptr x) {
-  self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
-      .then(
-          [self, x](bool up) {
-            ok(self, x, codec::encode_health(up, now_ms(), up ? "ok" : "fail"), up ? 200 : 503);
-          },
-          [self, x](caf::error&) {
-            ok(self, x, codec::encode_health(false, now_ms(), "fail"), 503);
-          });
-}
-
 void unauthorized(self_ptr self, const exchange_ptr& x, const char* why) {
   if (is_me(x)) return ok(self, x, "null", 401);
   fail(self, x, errc::unauthorized, why);
 }
 
-// Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.
-void serve_metrics(self_ptr self, const exchange_ptr& x) {
-  if (x->req.method != "GET" && x->req.method != "HEAD") return wrong_method(self, x, "GET");
-  ok(self, x, metrics::render(metrics::get()), 200,
-     {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
-}
-
-void serve(self_ptr self, exchange_ptr x) {
-  auto& path = x->req.path;
-  if (!path.empty() && path[0] == "auth") return serve_auth(self, x);
-  if (path.size() >= 2 && path[0] == "v1" && path[1] == "ws") return serve_relay_socket(self, x);
-  if (path.size() == 1 && path[0] == "metrics") return serve_metrics(self, x);
-  if (path.size() >= 2 && path[0] == "v1" && is_hall_route(path[1])) return serve_halls(self, x);
-  if (path.empty() || (path[0] != "api" && path[0] != "v1"))
-    return fail(self, x, errc::not_found, "no such endpoint");
-  if (path.size() == 2 && path[1] == "health") {
-    if (x->req.method != "GET" && x->req.method != "HEAD") return wrong_method(self, x, "GET");
-    return health(self, x);
-  }
+// Runs `next` with the user the request's credentials name (docs/api.md,
+// "Authentication"), or answers 401 / 403.
+template <class F>
+void sign_in(self_ptr self, exchange_ptr x, F next) {
   // A bearer token wins over the cookie: scripts may run in a signed-in browser.
   bool via_cookie = x->req.bearer.empty();
   const auto& token = via_cookie ? x->req.session : x->req.bearer;
@@ -143,15 +62,131 @@ void serve(self_ptr self, exchange_ptr x) {
   if (!hash) return unauthorized(self, x, "invalid or expired session");
   self->request(x->ctx.readers, in_time(x), auth_atom::value, *hash)
       .then(
-          [self, x, via_cookie](std::optional<storage::credential>& cred) {
+          [self, x, via_cookie, next](std::optional<storage::credential>& cred) mutable {
             if (!cred) return unauthorized(self, x, "invalid, expired or revoked token");
-            authenticated(self, x,
-                          principal{std::move(cred->user), std::move(cred->token_id), via_cookie});
+            next(principal{std::move(cred->user), std::move(cred->token_id), via_cookie});
           },
           on_fail(self, x));
 }
 
+bool is_room_route(const route& r) {
+  return r.who == route_access::room_visitor || r.who == route_access::room_member ||
+         r.who == route_access::room_owner;
+}
+
+// Room routes: the room of `:slug` must exist, and let the caller in unless the route
+// is for asking to be let in. The room actor applies the owner rule and every rule
+// about one channel or message itself (actors/chat/access.cpp).
+void enter_room(self_ptr self, exchange_ptr x, const route* r, caller c) {
+  auto slug = c.args["slug"];
+  with_room(self, x, slug, [self, x, r, c = std::move(c)](room_actor room) mutable {
+    self->request(room, in_time(x), info_atom::value, c.who)
+        .then(
+            [self, x, r, c, room](room_info& info) mutable {
+              if (r->who != route_access::room_visitor && !info.may_enter)
+                return fail(self, x, errc::forbidden, "this room is whitelist-only");
+              c.room = std::move(room);
+              c.info = std::move(info);
+              r->serve(self, x, c);
+            },
+            on_fail(self, x));
+  });
+}
+
+void signed_in(self_ptr self, exchange_ptr x, const route* r, caller c) {
+  if (r->who == route_access::admin && !is_admin(x->ctx, c.who.user.login))
+    return fail(self, x, errc::forbidden, "the agent relay admin API is for workspace admins");
+  if (r->kind == route_kind::websocket && !x->req.websocket)
+    return fail(self, x, errc::bad_request, "expected a WebSocket upgrade");
+  if (is_room_route(*r)) return enter_room(self, x, r, std::move(c));
+  r->serve(self, x, c);
+}
+
+// Applies the route's access check (api/routes.hpp), then runs its handler.
+void admit(self_ptr self, exchange_ptr x, const route* r, caller c) {
+  switch (r->who) {
+    case route_access::anonymous:
+    case route_access::agent_token:  // these three: the handler checks
+    case route_access::app_token:
+    case route_access::livekit_signature:
+      return r->serve(self, x, c);
+    case route_access::hall_key:
+      return with_hall_key(self, x, [self, x, r, c](const storage::hall_key_row& k) mutable {
+        c.key = k;
+        r->serve(self, x, c);
+      });
+    case route_access::signed_in:
+    case route_access::room_visitor:
+    case route_access::room_member:
+    case route_access::room_owner:
+    case route_access::admin:
+      return sign_in(self, x, [self, x, r, c](principal who) mutable {
+        c.who = std::move(who);
+        signed_in(self, x, r, std::move(c));
+      });
+  }
+}
+
+// Every request starts here: 404 and 405 come from the route table, then its check.
+void serve(self_ptr self, exchange_ptr x) {
+  auto m = match(x->req.method, x->req.path);
+  if (!m.found) {
+    if (m.allow.empty()) return fail(self, x, errc::not_found, "no such endpoint");
+    return wrong_method(self, x, m.allow);
+  }
+  caller c;
+  c.args = std::move(m.args);
+  admit(self, x, m.found, std::move(c));
+}
+
 }  // namespace
+
+void health(self_ptr self, exchange_ptr x, const caller&) {
+  self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
+      .then(
+          [self, x](bool up) {
+            ok(self, x, codec::encode_health(up, now_ms(), up ? "ok" : "fail"), up ? 200 : 503);
+          },
+          [self, x](caf::error&) {
+            ok(self, x, codec::encode_health(false, now_ms(), "fail"), 503);
+          });
+}
+
+// Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.
+void serve_metrics(self_ptr self, exchange_ptr x, const caller&) {
+  ok(self, x, metrics::render(metrics::get()), 200,
+     {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
+}
+
+void get_me(self_ptr self, exchange_ptr x, const caller& c) {
+  ok(self, x, codec::encode_user(c.who.user));
+}
+
+// Opens the room's socket once every visible channel has a place to resume from: the
+// channels `resume` leaves out (new since the client left) resume from shortly before
+// the newest message it names (resume_guess.hpp), not live.
+void open_room_socket(self_ptr self, exchange_ptr x, const caller& c) {
+  cursor_map resume;
+  if (auto* r = x->req.param("resume")) {
+    auto parsed = codec::parse_resume(*r);
+    if (!parsed) return fail(self, x, errc::bad_request, "malformed resume");
+    resume = std::move(*parsed);
+  }
+  auto open = [self, x, who = c.who, room = c.room](cursor_map resume) mutable {
+    self->request(x->ctx.registry, in_time(x), count_atom::value, who.user.id)
+        .then(
+            [self, x, who, resume, room](int open) mutable {
+              if (open >= x->ctx.max_connections_per_user)
+                return fail(self, x, errc::rate_limited, "too many open connections for this user");
+              x->out->stream(room, std::move(who), std::move(resume), {});
+              self->quit();
+            },
+            on_fail(self, x));
+  };
+  if (resume.empty()) return open({});
+  complete_resume(self, x, c.info, std::move(resume),
+                  [open](cursor_map resume) mutable { open(std::move(resume)); });
+}
 
 }  // namespace api
 

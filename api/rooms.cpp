@@ -5,7 +5,7 @@
 #include "actors/chat/access.hpp"
 #include "actors/chat/resume_guess.hpp"
 #include "actors/store_call.hpp"
-#include "api/common.hpp"
+#include "api/handlers.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/text.hpp"
@@ -23,7 +23,10 @@ std::optional<error_info> check_room_slug(const std::string& slug) {
   return std::nullopt;
 }
 
-void create_room(self_ptr self, exchange_ptr x, const principal& who) {
+}  // namespace
+
+void create_room(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
   auto body = codec::decode_room_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto& b = std::get<codec::room_body>(body);
@@ -49,8 +52,11 @@ void create_room(self_ptr self, exchange_ptr x, const principal& who) {
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
-void update_room(self_ptr self, exchange_ptr x, const principal& who, const room_info& info,
-                 storage::room_patch patch) {
+namespace {
+
+// The directory applies a change of settings: a new slug re-keys the room.
+void patch_room(self_ptr self, exchange_ptr x, const principal& who, const room_info& info,
+                storage::room_patch patch) {
   if (patch.slug && *patch.slug != info.room.slug)
     if (auto e = check_room_slug(*patch.slug)) return fail(self, x, *e);
   using R = storage::result<storage::room_row>;
@@ -64,7 +70,33 @@ void update_room(self_ptr self, exchange_ptr x, const principal& who, const room
           on_fail(self, x));
 }
 
-void create_channel(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
+}  // namespace
+
+void get_room(self_ptr self, exchange_ptr x, const caller& c) {
+  ok(self, x, codec::encode_room(c.info.room, c.info.owner));
+}
+
+void update_room(self_ptr self, exchange_ptr x, const caller& c) {
+  auto patch = codec::decode_room_patch(x->req.body);
+  if (auto* e = std::get_if<error_info>(&patch)) return fail(self, x, *e);
+  patch_room(self, x, c.who, c.info, std::get<storage::room_patch>(std::move(patch)));
+}
+
+void set_whitelist_mode(self_ptr self, exchange_ptr x, const caller& c) {
+  auto enabled = codec::decode_whitelist_mode(x->req.body);
+  if (auto* e = std::get_if<error_info>(&enabled)) return fail(self, x, *e);
+  storage::room_patch patch;
+  patch.whitelist_only = std::get<bool>(enabled);
+  patch_room(self, x, c.who, c.info, std::move(patch));
+}
+
+void list_channels(self_ptr self, exchange_ptr x, const caller& c) {
+  ok(self, x, codec::encode_channel_list(c.info.channels));
+}
+
+void create_channel(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
   auto body = codec::decode_channel_create(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto b = std::get<codec::channel_create_body>(std::move(body));
@@ -94,7 +126,9 @@ void create_channel(self_ptr self, exchange_ptr x, const principal& who, room_ac
           on_fail(self, x));
 }
 
-void open_dm(self_ptr self, exchange_ptr x, const principal& who, room_actor room) {
+void open_dm(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
   auto body = codec::decode_dm_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   self->request(room, in_time(x), dm_atom::value,
@@ -108,9 +142,8 @@ void open_dm(self_ptr self, exchange_ptr x, const principal& who, room_actor roo
           on_fail(self, x));
 }
 
-void delete_channel(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                    const std::string& id) {
-  self->request(room, in_time(x), delete_atom::value, channels_atom::value, who, id)
+void delete_channel(self_ptr self, exchange_ptr x, const caller& c) {
+  self->request(c.room, in_time(x), delete_atom::value, channels_atom::value, c.who, c.args["id"])
       .then(
           [self, x](write_outcome& out) {
             if (out.error) return fail(self, x, out.error);
@@ -118,6 +151,41 @@ void delete_channel(self_ptr self, exchange_ptr x, const principal& who, room_ac
           },
           on_fail(self, x));
 }
+
+void list_members(self_ptr self, exchange_ptr x, const caller& c) {
+  self->request(c.room, in_time(x), members_atom::value, c.who)
+      .then(answer_result<std::vector<storage::user_row>>(self, x, codec::encode_members),
+            on_fail(self, x));
+}
+
+void list_bots(self_ptr self, exchange_ptr x, const caller& c) {
+  self->request(c.room, in_time(x), bot_atom::value, list_atom::value, c.who)
+      .then(
+          [self, x](std::vector<storage::bot_row>& bots) { ok(self, x, codec::encode_bots(bots)); },
+          on_fail(self, x));
+}
+
+void add_bot(self_ptr self, exchange_ptr x, const caller& c) {
+  auto body = codec::decode_bot_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
+  self->request(c.room, in_time(x), bot_atom::value, c.who,
+                std::get<storage::bot_row>(std::move(body)))
+      .then(answer_result<storage::bot_row>(self, x, codec::encode_bot, 201), on_fail(self, x));
+}
+
+void send_typing(self_ptr self, exchange_ptr x, const caller& c) {
+  auto channel = codec::decode_typing_body(x->req.body);
+  if (auto* e = std::get_if<error_info>(&channel)) return fail(self, x, *e);
+  self->request(c.room, in_time(x), typing_atom::value, std::get<std::string>(channel), c.who)
+      .then(
+          [self, x](bool shown) {
+            if (!shown) return fail(self, x, errc::not_found, "no such channel");
+            ok(self, x, R"({"ok":true})");
+          },
+          on_fail(self, x));
+}
+
+namespace {
 
 void start_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
                   std::map<std::string, std::int64_t> resume, std::string cursor_key) {
@@ -132,8 +200,13 @@ void start_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
           on_fail(self, x));
 }
 
-void open_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
-                 const room_info& info) {
+}  // namespace
+
+// The SSE stream opens like a socket, resuming from Last-Event-ID.
+void open_room_stream(self_ptr self, exchange_ptr x, const caller& c) {
+  auto& who = c.who;
+  auto& room = c.room;
+  auto& info = c.info;
   std::map<std::string, std::int64_t> resume;
   std::string last = x->req.last_event_id;
   if (auto* q = x->req.param("lastEventId")) last = *q;
@@ -157,97 +230,6 @@ void open_stream(self_ptr self, exchange_ptr x, principal who, room_actor room,
   });
 }
 
-// Routes /api/rooms/:slug/… once the caller's view of the room is known.
-void room_routes(self_ptr self, exchange_ptr x, const principal& who, room_actor room,
-                 room_info& info) {
-  auto& path = x->req.path;
-  auto& m = x->req.method;
-  auto n = path.size();
-  auto part = n > 3 ? path[3] : std::string{};
-  // Anyone signed in may ask to be let in; everything else needs room access.
-  if (part == "access-requests" && n == 4 && m == "POST")
-    return serve_room_access(self, x, who, room, info);
-  if (!info.may_enter) return fail(self, x, errc::forbidden, "this room is whitelist-only");
-  if (n == 3) {
-    if (m == "GET") return ok(self, x, codec::encode_room(info.room, info.owner));
-    if (m == "PATCH") {
-      auto patch = codec::decode_room_patch(x->req.body);
-      if (auto* e = std::get_if<error_info>(&patch)) return fail(self, x, *e);
-      return update_room(self, x, who, info, std::get<storage::room_patch>(std::move(patch)));
-    }
-    return wrong_method(self, x, "GET, PATCH");
-  }
-  if (n == 4 && part == "whitelist-mode") {
-    if (m != "PUT") return wrong_method(self, x, "PUT");
-    auto enabled = codec::decode_whitelist_mode(x->req.body);
-    if (auto* e = std::get_if<error_info>(&enabled)) return fail(self, x, *e);
-    storage::room_patch patch;
-    patch.whitelist_only = std::get<bool>(enabled);
-    return update_room(self, x, who, info, std::move(patch));
-  }
-  if (n == 4 && part == "channels") {
-    if (m == "GET") return ok(self, x, codec::encode_channel_list(info.channels));
-    if (m == "POST") return create_channel(self, x, who, room);
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (n == 5 && part == "channels") {
-    if (m == "DELETE") return delete_channel(self, x, who, room, path[4]);
-    return wrong_method(self, x, "DELETE");
-  }
-  if (n == 4 && part == "dms") {
-    if (m == "POST") return open_dm(self, x, who, room);
-    return wrong_method(self, x, "POST");
-  }
-  if (n == 4 && part == "members") {
-    if (m != "GET") return wrong_method(self, x, "GET");
-    self->request(room, in_time(x), members_atom::value, who)
-        .then(answer_result<std::vector<storage::user_row>>(self, x, codec::encode_members),
-              on_fail(self, x));
-    return;
-  }
-  if (n == 4 && part == "bots") {
-    if (m == "GET") {
-      self->request(room, in_time(x), bot_atom::value, list_atom::value, who)
-          .then([self,
-                 x](std::vector<storage::bot_row>& bots) { ok(self, x, codec::encode_bots(bots)); },
-                on_fail(self, x));
-      return;
-    }
-    if (m == "POST") {
-      auto body = codec::decode_bot_body(x->req.body);
-      if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
-      self->request(room, in_time(x), bot_atom::value, who,
-                    std::get<storage::bot_row>(std::move(body)))
-          .then(answer_result<storage::bot_row>(self, x, codec::encode_bot, 201), on_fail(self, x));
-      return;
-    }
-    return wrong_method(self, x, "GET, POST");
-  }
-  if (n == 4 && part == "typing") {
-    if (m != "POST") return wrong_method(self, x, "POST");
-    auto channel = codec::decode_typing_body(x->req.body);
-    if (auto* e = std::get_if<error_info>(&channel)) return fail(self, x, *e);
-    self->request(room, in_time(x), typing_atom::value, std::get<std::string>(channel), who)
-        .then(
-            [self, x](bool shown) {
-              if (!shown) return fail(self, x, errc::not_found, "no such channel");
-              ok(self, x, R"({"ok":true})");
-            },
-            on_fail(self, x));
-    return;
-  }
-  if (part == "messages") return serve_messages(self, x, who, room, info);
-  if (part == "whitelist" || part == "access-requests")
-    return serve_room_access(self, x, who, room, info);
-  if (n == 4 && part == "stream") {
-    if (m != "GET") return wrong_method(self, x, "GET");
-    return open_stream(self, x, who, room, info);
-  }
-  fail(self, x, errc::not_found, "no such endpoint");
-}
-
-}  // namespace
-
 void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info, cursor_map resume,
                      std::function<void(cursor_map)> then) {
   std::vector<std::string> others;
@@ -265,19 +247,6 @@ void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info
         then(std::move(resume));
       },
       [=](const error_info&) mutable { then(std::move(resume)); });
-}
-
-void serve_rooms(self_ptr self, exchange_ptr x, const principal& who) {
-  auto& path = x->req.path;
-  if (path.size() == 2) {
-    if (x->req.method == "POST") return create_room(self, x, who);
-    return wrong_method(self, x, "POST");
-  }
-  with_room(self, x, path[2], [self, x, who](room_actor room) {
-    self->request(room, in_time(x), info_atom::value, who)
-        .then([self, x, who, room](room_info& info) { room_routes(self, x, who, room, info); },
-              on_fail(self, x));
-  });
 }
 
 }  // namespace relay::api
