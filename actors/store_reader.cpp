@@ -19,6 +19,8 @@ struct reader_state {
 
 using reader_actor = caf::stateful_actor<reader_state>;
 
+using storage::found;  // nullopt when absent; a failed read throws for guarded()
+
 // A failed read answers an error instead of killing the reader: the pool keeps serving.
 template <class F>
 auto guarded(F f) -> caf::result<decltype(f())> {
@@ -35,24 +37,24 @@ caf::behavior reader(reader_actor* self, store_factory open) {
   auto& db = *self->state.db;
   return {
       [&db](auth_atom, const std::string& hash) {
-        return guarded([&] { return db.find_credential(hash); });
+        return guarded([&] { return found(db.find_credential(hash)); });
       },
       [&db](tokens_atom, const std::string& user_id) {
-        return guarded([&] { return db.list_tokens(user_id); });
+        return guarded([&] { return db.list_tokens(user_id).value(); });
       },
       [&db](info_atom, const std::string& user_id) {
-        return guarded([&] { return db.find_user(user_id); });
+        return guarded([&] { return found(db.find_user(user_id)); });
       },
       [&db](room_atom, const std::string& slug) {
-        return guarded([&] { return db.find_room_by_slug(slug); });
+        return guarded([&] { return found(db.find_room_by_slug(slug)); });
       },
       [&db](channels_atom, const std::string& room_id) {
-        return guarded([&] { return db.list_channels(room_id); });
+        return guarded([&] { return db.list_channels(room_id).value(); });
       },
       [&db](tail_atom, const std::string& room_id, const std::string& channel_id, int n) {
         return guarded([&] {
-          return channel_snapshot{channel_id, db.last_seq(room_id, channel_id),
-                                  db.tail(room_id, channel_id, n)};
+          return channel_snapshot{channel_id, db.last_seq(room_id, channel_id).value(),
+                                  db.tail(room_id, channel_id, n).value()};
         });
       },
       [&db](load_atom, const std::string& room_id, const std::string& channel_id,
@@ -73,7 +75,7 @@ caf::behavior reader(reader_actor* self, store_factory open) {
           for (auto cursor = after; cursor < upto;) {
             q.after_seq = cursor;
             q.limit = static_cast<int>(std::min<std::size_t>(storage::max_query_rows, chunk));
-            auto rows = db.list_messages(q);
+            auto rows = db.list_messages(q).value();
             if (rows.empty()) break;
             for (auto& m : rows) {
               bytes += page_cost(m);
@@ -92,7 +94,7 @@ caf::behavior reader(reader_actor* self, store_factory open) {
         });
       },
       [&db](list_atom, const storage::message_query& q) {
-        return guarded([&] { return db.list_messages(q); });
+        return guarded([&] { return db.list_messages(q).value(); });
       },
       [&db](job_atom, store_job& job) {
         return guarded([&] {

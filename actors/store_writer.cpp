@@ -113,8 +113,8 @@ void flush(writer_actor* self);
 void commit(writer_actor* self) {
   auto& st = self->state;
   if (!st.committer) {
-    st.db->commit();
-    return settle(self, st.db->last_error() ? st.db->last_error().message : std::string{});
+    auto done = st.db->commit();
+    return settle(self, done ? std::string{} : done.error().message);
   }
   self->request(st.committer, caf::infinite, flush_atom::value)
       .then(
@@ -136,31 +136,25 @@ void flush(writer_actor* self) {
   st.in_commit = std::move(st.batch);
   st.batch.clear();
 
-  // Store calls report failures through last_error(); any of them fails the batch.
-  std::string failure;
+  // A store call that fails (storage/expected.hpp: failed, not a refusal like conflict)
+  // aborts the transaction, whether or not the write that made it looks at its result:
+  // the calls after it fail at once and the commit rolls the whole batch back and
+  // returns the failure, so no write of the batch is acknowledged.
   st.started = std::chrono::steady_clock::now();
-  auto check = [&] {
-    if (failure.empty() && st.db->last_error()) failure = st.db->last_error().message;
-  };
-  st.db->begin();
-  check();
-  for (auto& w : st.in_commit) {
-    if (!failure.empty()) break;
-    w.run(*st.db);
-    if (st.db->last_error().code == errc::internal || st.db->last_error().code == errc::unavailable)
-      check();
+  if (auto began = st.db->begin(); !began) {
+    st.db->rollback();
+    return settle(self, began.error().message);
   }
-  if (failure.empty()) return commit(self);
-  st.db->rollback();
-  settle(self, std::move(failure));
+  for (auto& w : st.in_commit) w.run(*st.db);
+  commit(self);
 }
 
 // Owns COMMIT for the writer: the only blocking call (fsync) is made here.
 caf::behavior committer(caf::event_based_actor*, std::shared_ptr<storage::store> db) {
   return {
       [db](flush_atom) {
-        db->commit();
-        return db->last_error() ? db->last_error().message : std::string{};
+        auto done = db->commit();
+        return done ? std::string{} : done.error().message;
       },
   };
 }
@@ -174,7 +168,7 @@ std::optional<storage::message_row> message_in_room(storage::store& db, const st
   if (!m || m->room_id != room_id) return std::nullopt;
   if (std::find(visible.begin(), visible.end(), m->channel_id) == visible.end())
     return std::nullopt;
-  return m;
+  return std::move(m).to_optional();
 }
 
 // Appends `msg`; when its seq was reserved by an earlier commit, shows it to `notify`
@@ -185,10 +179,12 @@ write_outcome append(writer_actor* self, storage::store& db, storage::new_messag
   auto key = msg.room_id + '\n' + msg.channel_id;
   if (auto f = st.floor.find(key); f != st.floor.end()) msg.seq_floor = f->second;
   auto r = db.append_message(msg);
-  write_outcome out{{}, std::move(r.message), r.duplicate, std::nullopt};
-  if (db.last_error() || r.duplicate) return out;
+  // A failed append is answered by its batch failing (the failure aborted it).
+  if (!r) return write_outcome{};
+  write_outcome out{{}, std::move(r->message), r->duplicate, std::nullopt};
+  if (r->duplicate) return out;
   auto& pending = st.batch_reserved[key];
-  pending = std::max(pending, r.reserved);
+  pending = std::max(pending, r->reserved);
   auto committed = st.reserved.find(key);
   if (notify && committed != st.reserved.end() && out.message.seq <= committed->second) {
     self->send(notify, applied_atom::value, out.message);
@@ -202,9 +198,8 @@ caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread)
   if (commit_thread)
     self->state.committer = self->spawn<caf::detached + caf::linked>(committer, self->state.db);
   // Seqs reserved before a crash may have been seen by clients: continue above them.
-  self->state.db->skip_reserved_seqs();
-  if (self->state.db->last_error())
-    spdlog::error("store: cannot skip reserved seqs: {}", self->state.db->last_error().message);
+  if (auto skipped = self->state.db->skip_reserved_seqs(); !skipped)
+    spdlog::error("store: cannot skip reserved seqs: {}", skipped.error().message);
   return {
       [=](append_atom, storage::new_message& msg) {
         auto notify = caf::actor_cast<caf::actor>(self->current_sender());
@@ -252,9 +247,9 @@ caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread)
           write_outcome out;
           auto r = db.create_channel(row);
           if (!r)
-            out.error = r.error;
+            out.error = r.error();
           else
-            out.channel = std::move(*r.value);
+            out.channel = std::move(*r);
           return out;
         });
       },
@@ -264,7 +259,9 @@ caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread)
             self,
             [user_id = std::move(user_id), name = std::move(name),
              hash = std::move(hash)](storage::store& db) {
-              return token_outcome{{}, db.create_token(user_id, name, hash)};
+              auto token = db.create_token(user_id, name, hash);
+              if (!token) return token_outcome{token.error(), {}};
+              return token_outcome{{}, std::move(*token)};
             },
             failed);
       },

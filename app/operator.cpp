@@ -54,10 +54,10 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
     }
     auto r = db->create_user(login, sub_option(cmd, "name", login), sub_option(cmd, "email", ""));
     if (!r) {
-      std::cerr << "relay: " << r.error.message << "\n";
+      std::cerr << "relay: " << r.error().message << "\n";
       return 1;
     }
-    std::cout << r.value->id << "\n";
+    std::cout << r->id << "\n";
     return 0;
   }
   if (w[0] == "token" && w[1] == "create") {
@@ -69,7 +69,10 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
     }
     // 32 random bytes: the secret is shown once; only its hash is stored.
     auto token = "rlt_" + random_hex(32);
-    db->create_token(user->id, sub_option(cmd, "name", "cli"), sha256_hex(token));
+    if (auto t = db->create_token(user->id, sub_option(cmd, "name", "cli"), sha256_hex(token)); !t) {
+      std::cerr << "relay: " << t.error().message << "\n";
+      return 1;
+    }
     std::cout << token << "\n";
     return 0;
   }

@@ -47,13 +47,14 @@ int run_agent_command(storage::store& db, const command_line& cmd) {
     row.description = option(cmd, "description", "");
     auto token = "rla_" + random_hex(32);
     auto r = db.create_agent(row, sha256_hex(token));
-    if (!r) return failed(r.error);
+    if (!r) return failed(r.error());
     std::cout << token << "\n";
     return 0;
   }
   if (w[0] == "agent" && w[1] == "rotate") {
     auto token = "rla_" + random_hex(32);
-    if (!db.rotate_agent_token(id, sha256_hex(token))) {
+    if (auto r = db.rotate_agent_token(id, sha256_hex(token)); !r) {
+      if (!r.not_found()) return failed(r.error());
       std::cerr << "relay: no agent '" << id << "'\n";
       return 1;
     }
@@ -67,14 +68,14 @@ int run_agent_command(storage::store& db, const command_line& cmd) {
     row.allowlist = split_ids(option(cmd, "allow", ""));
     auto token = "rlk_" + id + "_" + random_hex(32);
     auto r = db.create_app(row, sha256_hex(token));
-    if (!r) return failed(r.error);
+    if (!r) return failed(r.error());
     std::cout << token << "\n";
     return 0;
   }
   if (w[0] == "app" && w[1] == "allow") {
     auto r = db.set_allowlist(id, split_ids(option(cmd, "agents", "")));
-    if (!r) return failed(r.error);
-    for (auto& a : r.value->allowlist) std::cout << a << "\n";
+    if (!r) return failed(r.error());
+    for (auto& a : r->allowlist) std::cout << a << "\n";
     return 0;
   }
   return -1;

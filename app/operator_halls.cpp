@@ -30,10 +30,10 @@ int run_hall_command(storage::store& db, const command_line& cmd) {
   auto key = std::string(test_mode ? "relay_test_" : "relay_live_") + random_hex(32);
   auto r = db.create_hall_key(plan, test_mode, sha256_hex(key));
   if (!r) {
-    std::cerr << "relay: " << r.error.message << "\n";
+    std::cerr << "relay: " << r.error().message << "\n";
     return 1;
   }
-  std::cerr << "relay: workspace " << r.value->workspace_id << " on the " << plan << " plan"
+  std::cerr << "relay: workspace " << r->workspace_id << " on the " << plan << " plan"
             << (test_mode ? " (test key: usage is tracked, never billed)" : "") << "\n";
   std::cout << key << "\n";
   return 0;

@@ -103,7 +103,7 @@ void check_token(agent_conn_actor* self) {
   store_call<std::optional<storage::agent_row>>(
       self, self->state.p.readers,
       [hash = self->state.p.token_hash](storage::store& db) {
-        return db.find_agent_by_token_hash(hash);
+        return storage::found(db.find_agent_by_token_hash(hash));
       },
       [self](std::optional<storage::agent_row>& row) {
         if (!row || row->agent_id != self->state.p.agent.agent_id)

@@ -141,7 +141,7 @@ void reread_app(app_conn_actor* self) {
   store_call<std::optional<storage::app_row>>(
       self, self->state.p.readers,
       [hash = self->state.p.token_hash](storage::store& db) {
-        return db.find_app_by_token_hash(hash);
+        return storage::found(db.find_app_by_token_hash(hash));
       },
       [self](std::optional<storage::app_row>& row) {
         auto& st = self->state;

@@ -139,7 +139,7 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
         // Bounded: the app's `discover` waits on this answer (empty when the read fails).
         store_call<std::vector<storage::agent_row>>(
             self, store_read_timeout, self->state.p.readers,
-            [](storage::store& db) { return db.list_agents(); },
+            [](storage::store& db) { return db.list_agents().value(); },
             [self, rp](std::vector<storage::agent_row>& rows) mutable {
               list out;
               for (auto& r : rows)

@@ -14,7 +14,7 @@ cursor_map guess_cursors(storage::store& db, const std::string& room_id, const c
     q.channel_id = channel;
     q.after_seq = seq - 1;
     q.limit = 1;
-    auto at = db.list_messages(q);
+    auto at = db.list_messages(q).value();  // run by a reader: a failure fails the job
     if (at.empty() || at.front().seq != seq) continue;
     anchor = std::max(anchor.value_or(at.front().created_at), at.front().created_at);
   }
@@ -26,7 +26,7 @@ cursor_map guess_cursors(storage::store& db, const std::string& room_id, const c
     before.channel_id = c;
     before.before_created_at = *anchor - resume_guess_window_ms;
     before.limit = 1;
-    auto rows = db.list_messages(before);
+    auto rows = db.list_messages(before).value();
     out[c] = rows.empty() ? 0 : rows.front().seq;
   }
   return out;

@@ -96,12 +96,16 @@ struct room_load {
 void load(room_self self) {
   auto box = std::make_shared<room_load>();
   store_job job = [box, room = self->state.p.row](storage::store& db) {
-    box->channels = db.list_channels(room.id);
-    box->members = db.list_channel_members(room.id);
-    box->whitelist = db.list_whitelist(room.id);
-    box->bots = db.list_bots(room.id);
-    if (room.owner_id) box->owner = db.find_user(*room.owner_id);
-    if (db.last_error()) throw std::runtime_error(db.last_error().message);
+    // value() throws on a failed read, which fails the job.
+    box->channels = db.list_channels(room.id).value();
+    box->members = db.list_channel_members(room.id).value();
+    box->whitelist = db.list_whitelist(room.id).value();
+    box->bots = db.list_bots(room.id).value();
+    if (room.owner_id) {
+      auto owner = db.find_user(*room.owner_id);
+      if (!owner && !owner.not_found()) throw std::runtime_error(owner.error().message);
+      box->owner = std::move(owner).to_optional();
+    }
   };
   // `await`: nothing else is handled until the room knows who may see what. A read that
   // does not come ends the room (as a failed one does): the directory spawns a new one on

@@ -53,7 +53,7 @@ template <class Then, class Fail>
 void resolve_logins(room_self self, std::vector<std::string> logins, Then then, Fail fail) {
   store_call<std::vector<storage::user_row>>(
       self, self->state.p.readers,
-      [logins](storage::store& db) { return db.find_users_by_logins(logins); },
+      [logins](storage::store& db) { return db.find_users_by_logins(logins).value(); },
       [logins, then, fail](std::vector<storage::user_row>& users) mutable {
         std::string unknown;
         for (auto& l : logins) {
@@ -188,7 +188,7 @@ caf::typed_response_promise<write_outcome> delete_channel(room_self self, const 
                                 "only the room owner or the channel's creator can delete it"));
   auto rp = self->make_response_promise<write_outcome>();
   store_call<bool>(
-      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id); },
+      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id).has_value(); },
       [self, rp, channel_id](bool deleted) mutable {
         auto& st = self->state;
         auto it = st.channels.find(channel_id);
@@ -335,8 +335,8 @@ room_manage_actor::behavior_type room_management(room_self self) {
                 n.user_id = owner;
                 n.kind = "access_request";
                 n.room_id = row.room_id;
-                n.ref_id = r.value->id;
-                n.body = codec::encode_access_notification(slug, *r.value);
+                n.ref_id = r->id;
+                n.body = codec::encode_access_notification(slug, *r);
                 db.create_notification(n);
               }
               return r;
@@ -349,7 +349,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
         return owner_call<requests>(
             self, who, self->state.p.readers,
             [room = self->state.p.row.id](storage::store& db) {
-              return storage::result<requests>::ok(db.list_access_requests(room, "pending"));
+              return storage::result<requests>{db.list_access_requests(room, "pending")};
             },
             [](const requests&) {});
       },
@@ -362,8 +362,10 @@ room_manage_actor::behavior_type room_management(room_self self) {
             self, self->state.p.writer,
             [room = self->state.p.row.id, id, approve, by = who.user.id](storage::store& db) {
               auto r = db.decide_access_request(room, id, approve, by, now_ms());
-              if (!r) return storage::result<decision>::fail(r.error.code, r.error.message);
-              return storage::result<decision>::ok(decision{*r.value, db.list_whitelist(room)});
+              if (!r) return storage::result<decision>::fail(r.error().code, r.error().message);
+              // A failed read aborts the batch, which then answers the failure.
+              return storage::result<decision>::ok(
+                  decision{*r, db.list_whitelist(room).value_or(wl_list{})});
             },
             [self, rp](storage::result<decision>& r) mutable {
               if (!r) {
@@ -385,7 +387,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
         store_call<R>(
             self, self->state.p.readers,
             [room = self->state.p.row.id](storage::store& db) {
-              return R::ok(db.list_room_members(room));
+              return R{db.list_room_members(room)};
             },
             [rp](R& r) mutable { rp.deliver(std::move(r)); },
             [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });

@@ -61,7 +61,7 @@ hall_directory_actor::behavior_type hall_directory(hall_directory_self self,
         if (waiting.size() > 1) return rp;
         store_call<std::optional<storage::hall_snapshot>>(
             self, store_read_timeout, st.p.readers,
-            [id](storage::store& db) { return db.load_hall(id); },
+            [id](storage::store& db) { return storage::found(db.load_hall(id)); },
             [=](std::optional<storage::hall_snapshot>& snap) {
               if (!snap) return resolve(self, id, hall_actor{});
               auto hall = spawn_hall(self, {std::move(*snap), self->state.p.writer});

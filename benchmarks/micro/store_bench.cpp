@@ -26,8 +26,8 @@ struct store_fixture {
     // "normal" keeps the commits between batches cheap; the appends are the same SQL.
     store = std::make_unique<sqlite_store>((dir / "relay.db").string(), false, "normal");
     auto u = store->create_user("bench", "Bench User", "bench@example.com");
-    if (!u) throw std::runtime_error(u.error.message);
-    author = u.value->id;
+    if (!u) throw std::runtime_error(u.error().message);
+    author = u->id;
     room = store->find_room_by_slug("lobby")->id;
   }
   ~store_fixture() {
@@ -63,7 +63,7 @@ void BM_AppendMessage(benchmark::State& state) {
   for (auto _ : state) {
     auto m = f.message(with_client_id ? "c" + std::to_string(n) : std::string{});
     auto r = f.store->append_message(m);
-    if (f.store->last_error()) state.SkipWithError(f.store->last_error().message.c_str());
+    if (!r) state.SkipWithError(r.error().message.c_str());
     benchmark::DoNotOptimize(r);
     if (++n % batch == 0) {
       state.PauseTiming();
@@ -93,7 +93,7 @@ void BM_ReadResumePage(benchmark::State& state) {
   for (auto _ : state) {
     q.after_seq = after;
     auto page = f.store->list_messages(q);
-    if (page.size() != static_cast<std::size_t>(q.limit)) state.SkipWithError("short page");
+    if (!page || page->size() != static_cast<std::size_t>(q.limit)) state.SkipWithError("short page");
     after = (after + q.limit) % (total - q.limit);
     benchmark::DoNotOptimize(page);
   }

@@ -1,6 +1,6 @@
 #pragma once
 
-// What the deterministic actor suites share: a throwaway data directory and CAF's
+// What the deterministic actor suites share: a throwaway data directory (temp_dir.hpp) and CAF's
 // test coordinator (messages run only when the test says so).
 
 #include <cstdlib>
@@ -10,16 +10,9 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
 
-namespace relay::test_support {
+#include "temp_dir.hpp"
 
-struct temp_dir {
-  temp_dir() {
-    char tmpl[] = "/tmp/relay-actors-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+namespace relay::test_support {
 
 inline caf::actor_system_config& testing_config() {
   static caf::actor_system_config cfg = [] {

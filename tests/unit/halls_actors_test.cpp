@@ -37,13 +37,13 @@ class halls_actors : public ::testing::Test {
     halls = spawn_hall_directory(sys, {writer, readers});
     sched.run();
     storage::sqlite_store db{db_path};
-    auto k = *db.create_hall_key("starter", false, sha256_hex("relay_live_a")).value;
+    auto k = *db.create_hall_key("starter", false, sha256_hex("relay_live_a"));
     owner = {k.workspace_id, false};
     storage::hall_row h;
     h.id = make_id("h");
     h.workspace_id = k.workspace_id;
     h.name = "Standup";
-    hall_id = db.create_hall(h).value->id;
+    hall_id = db.create_hall(h)->id;
   }
 
   ~halls_actors() override {
@@ -81,7 +81,7 @@ class halls_actors : public ::testing::Test {
 
   std::int64_t used(const std::string& period) {
     storage::sqlite_store db{db_path};
-    return db.hall_usage_minutes(owner.workspace_id, false, period);
+    return db.hall_usage_minutes(owner.workspace_id, false, period).value();
   }
 
   temp_dir dir;

@@ -81,8 +81,8 @@ class room_actors : public ::testing::Test {
     directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}});
     sched.run();
     storage::sqlite_store db{db_path};
-    alice = principal{*db.create_user("alice", "Alice", "").value, "tok_alice"};
-    bob = principal{*db.create_user("bob", "Bob", "").value, "tok_bob"};
+    alice = principal{*db.create_user("alice", "Alice", ""), "tok_alice"};
+    bob = principal{*db.create_user("bob", "Bob", ""), "tok_bob"};
   }
 
   ~room_actors() override {
@@ -134,7 +134,7 @@ class room_actors : public ::testing::Test {
     storage::message_query q;
     q.room_id = db.find_room_by_slug("lobby")->id;
     q.limit = 100;
-    return static_cast<std::int64_t>(db.list_messages(q).size());
+    return static_cast<std::int64_t>(db.list_messages(q).value().size());
   }
 
   temp_dir dir;

@@ -26,7 +26,7 @@ class store_writer : public ::testing::Test {
     db_path = storage::sqlite_store::db_path(dir.path);
     storage::sqlite_store db{db_path};
     room_id = db.find_room_by_slug("lobby")->id;
-    alice = db.create_user("alice", "Alice", "").value->id;
+    alice = db.create_user("alice", "Alice", "")->id;
   }
 
   storage::new_message post(const std::string& text, const std::string& client_id = "") {
@@ -108,10 +108,10 @@ TEST_F(store_writer, EveryAppendIsAckedAfterItsCommitIncludingThoseArrivingMidCo
 
   // The writer stopped cleanly, so its seq reservation was released: no gap follows.
   storage::sqlite_store db{db_path};
-  db.skip_reserved_seqs();
+  ASSERT_TRUE(db.skip_reserved_seqs());
   auto next = db.append_message(post("after restart"));
-  ASSERT_FALSE(db.last_error()) << db.last_error().message;
-  EXPECT_EQ(next.message.seq, n + 1);
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->message.seq, n + 1);
 }
 
 }  // namespace

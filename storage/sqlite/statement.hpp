@@ -1,6 +1,6 @@
 #pragma once
 
-// The prepared-statement wrapper shared by the SQLite store's source files.
+// The prepared-statement wrapper shared by the SQLite store's areas (storage/sqlite/).
 
 #include <sqlite3.h>
 
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/handles.hpp"
 
 namespace relay::storage::detail {
 

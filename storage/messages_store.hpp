@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/expected.hpp"
+#include "storage/rows.hpp"
+
+namespace relay::storage {
+
+/// Messages and the per-channel sequence numbers the store assigns to them.
+class messages_store {
+ public:
+  virtual ~messages_store() = default;
+
+  /// Assigns the next seq in the message's channel (above `seq_floor`) and reserves a
+  /// block of seqs ahead of it, or returns the stored original when (author_id,
+  /// client_msg_id) exists. Nothing is stored when it fails. Call inside a transaction.
+  virtual expected<append_result> append_message(const new_message& msg) = 0;
+  virtual expected<message_row> find_message(const std::string& id) = 0;
+  /// Sets content and edited_at. `not_found` for an unknown id. Call inside a transaction.
+  virtual expected<message_row> edit_message(const std::string& id, const std::string& content,
+                                             std::int64_t edited_at) = 0;
+  /// Deletes the row; returns what was deleted. Call inside a transaction.
+  virtual expected<message_row> delete_message(const std::string& id) = 0;
+
+  virtual expected<std::vector<message_row>> list_messages(const message_query& q) = 0;
+  /// The newest `n` messages of a channel, oldest first.
+  virtual expected<std::vector<message_row>> tail(const std::string& room_id,
+                                                  const std::string& channel_id, int n) = 0;
+  /// Highest seq in a channel, 0 when empty.
+  virtual expected<std::int64_t> last_seq(const std::string& room_id,
+                                          const std::string& channel_id) = 0;
+  /// Called by the writer when it starts: every channel continues above its reserved
+  /// seqs, which clients may have seen before a crash (see append_result::reserved).
+  virtual expected<void> skip_reserved_seqs() = 0;
+  /// Called by the writer when it stops cleanly with every seq it handed out
+  /// committed: the next start continues without a gap.
+  virtual expected<void> release_reserved_seqs() = 0;
+};
+
+}  // namespace relay::storage
