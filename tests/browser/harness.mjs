@@ -2,9 +2,10 @@
 // built client (web/dist) and Debian's Chromium driven by playwright-core.
 //
 // Who serves the client is one switch, RELAY_WEB_SERVE:
-//   preview (default)  Vite's preview server serves web/dist and proxies the API
-//                      (/api, /auth, /v1, /metrics, WebSocket upgrades too) to Relay;
-//   relay              Relay serves web/dist itself (`--web-root`), no proxy.
+//   relay (default)    Relay serves web/dist itself (`--web-root`), no proxy: as deployed;
+//   preview            Vite's preview server serves web/dist and proxies the API
+//                      (/api, /auth, /v1, /metrics, WebSocket upgrades too) to Relay,
+//                      to tell a client bug from one in Relay's serving.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const WEB_DIR = join(here, '..', '..', 'web');
 export const DIST = join(WEB_DIR, 'dist');
 export const SHOTS = process.env.RELAY_SCREENSHOTS ?? join(here, 'screenshots');
-export const SERVE = process.env.RELAY_WEB_SERVE ?? 'preview';
+export const SERVE = process.env.RELAY_WEB_SERVE ?? 'relay';
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 // playwright-core is the client's dev dependency (web/package.json), not the root's.
