@@ -54,7 +54,7 @@ void list_notifications(self_ptr self, exchange_ptr x, const caller& c) {
   auto& who = c.who;
   store_call<std::vector<storage::notification_row>>(
       self, in_time(x), x->ctx.readers,
-      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },
+      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100).value(); },
       [self, x](std::vector<storage::notification_row>& ns) {
         ok(self, x, codec::encode_notifications(ns));
       },

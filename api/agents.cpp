@@ -27,7 +27,7 @@ void open_agent_socket(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::optional<storage::agent_row>>(
       self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
-        return db.find_agent_by_token_hash(hash);
+        return storage::found(db.find_agent_by_token_hash(hash));
       },
       [self, x](std::optional<storage::agent_row>& agent) {
         if (!agent) return refuse_socket(self, x, "unknown or rotated agent token");
@@ -48,7 +48,7 @@ void open_app_socket(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::optional<storage::app_row>>(
       self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
-        return db.find_app_by_token_hash(hash);
+        return storage::found(db.find_app_by_token_hash(hash));
       },
       [self, x](std::optional<storage::app_row>& app) {
         if (!app) return refuse_socket(self, x, "unknown app token");
@@ -81,7 +81,7 @@ void create_agent(self_ptr self, exchange_ptr x, const caller&) {
 
 void list_agents(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::vector<storage::agent_row>>(
-      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents(); },
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents().value(); },
       [self, x](std::vector<storage::agent_row>& rows) {
         self->request(x->ctx.agent_hub, in_time(x), agents::discover_atom::value)
             .then(
@@ -104,7 +104,7 @@ void rotate_agent_token(self_ptr self, exchange_ptr x, const caller& c) {
   store_call<bool>(
       self, in_time(x), x->ctx.writer,
       [agent_id, hash = sha256_hex(token)](storage::store& db) {
-        return db.rotate_agent_token(agent_id, hash);
+        return db.rotate_agent_token(agent_id, hash).has_value();
       },
       [self, x, agent_id, token](bool rotated) {
         if (!rotated) return fail(self, x, errc::not_found, "no such agent");
@@ -133,7 +133,7 @@ void create_app(self_ptr self, exchange_ptr x, const caller&) {
 
 void list_apps(self_ptr self, exchange_ptr x, const caller&) {
   store_call<std::vector<storage::app_row>>(
-      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps(); },
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps().value(); },
       [self, x](std::vector<storage::app_row>& apps) {
         ok(self, x, codec::admin::encode_app_list(apps));
       },

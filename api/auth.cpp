@@ -149,7 +149,7 @@ void dev_login(self_ptr self, exchange_ptr x, const caller&) {
       [login = *login](storage::store& db) {
         // "BOB" signs in as bob, as on GitHub: logins are identities without case.
         if (auto u = db.find_user_by_login(login)) return R::ok(*u);
-        return db.create_user(login, login, "");
+        return R{db.create_user(login, login, "")};
       },
       [self, x, next = safe_next(x->req.param("next"))](R& r) {
         if (!r) return fail(self, x, r.error);
@@ -187,7 +187,9 @@ void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
   store_call<storage::token_row>(
       self, in_time(x), x->ctx.writer,
       [user_id, hash = sha256_hex(raw)](storage::store& db) {
-        return db.create_token(user_id, "session", hash, "session", now_ms() + session_ms);
+        // A failure aborts the batch, which then answers it; the empty row is never seen.
+        return db.create_token(user_id, "session", hash, "session", now_ms() + session_ms)
+            .value_or(storage::token_row{});
       },
       [self, x, raw, next](storage::token_row& t) {
         if (t.id.empty()) return fail(self, x, errc::unavailable, "could not start a session");

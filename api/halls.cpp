@@ -34,7 +34,7 @@ void with_hall_key(self_ptr self, exchange_ptr x,
                 "missing or malformed hall API key (Bearer relay_live_… or relay_test_…)");
   store_call<std::optional<key_row>>(
       self, in_time(x), x->ctx.readers,
-      [hash = sha256_hex(key)](storage::store& db) { return db.find_hall_key(hash); },
+      [hash = sha256_hex(key)](storage::store& db) { return storage::found(db.find_hall_key(hash)); },
       [self, x, next](std::optional<key_row>& k) mutable {
         if (!k) return fail(self, x, errc::unauthorized, "unknown hall API key");
         next(*k);
@@ -130,7 +130,7 @@ void hall_usage(self_ptr self, exchange_ptr x, const caller& c) {
   store_call<std::int64_t>(
       self, in_time(x), x->ctx.readers,
       [k, period](storage::store& db) {
-        return db.hall_usage_minutes(k.workspace_id, k.test_mode, period);
+        return db.hall_usage_minutes(k.workspace_id, k.test_mode, period).value();
       },
       [self, x, k, period, plan](std::int64_t& used) {
         ok(self, x,
