@@ -63,10 +63,15 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
   });
   live.add(proc);
   let expectExit = false;
+  let diedOnItsOwn = false;
   proc.once('exit', (code, signal) => {
     live.delete(proc);
-    // A server that dies on its own is the finding: show why (sanitizer reports, logs).
-    if (!expectExit) console.error(`relay exited unexpectedly (code ${code}, signal ${signal})\n${output}`);
+    // A server that dies on its own is the finding: show why (sanitizer reports, logs),
+    // and stop() fails the test with it.
+    if (!expectExit) {
+      diedOnItsOwn = true;
+      console.error(`relay exited unexpectedly (code ${code}, signal ${signal})\n${output}`);
+    }
   });
   let output = '';
   proc.stderr.setEncoding('utf8');
@@ -101,6 +106,9 @@ export async function startRelay({ dataDir, env = {}, args = [], startTimeoutMs 
      * within 5 s and reported no sanitizer finding (the suite runs an ASan+UBSan build).
      */
     async stop() {
+      if (diedOnItsOwn) {
+        throw new Error(`relay had exited on its own (code ${proc.exitCode}, signal ${proc.signalCode})\n${output}`);
+      }
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       expectExit = true;
       proc.kill('SIGTERM');
@@ -167,6 +175,15 @@ class Inbox {
     this.all = [];      // everything ever received, in order
     this.pending = [];  // not yet consumed by next()
     this.waiters = [];
+    this.closedWith = null; // set once the connection is gone: nothing more will arrive
+  }
+  /** The connection ended: whoever still waits learns it now rather than at the timeout. */
+  close(why) {
+    this.closedWith = why;
+    for (const w of this.waiters.splice(0)) w.fail(new Error(`${this.label}: closed (${why}) before a matching item; last: ${this.tail()}`));
+  }
+  tail() {
+    return this.all.slice(-5).map((x) => JSON.stringify(x).slice(0, 300)).join('\n');
   }
   push(item) {
     this.all.push(item);
@@ -183,14 +200,17 @@ class Inbox {
   next(predicate = () => true, timeoutMs = TIMEOUT) {
     const idx = this.pending.findIndex(predicate);
     if (idx >= 0) return Promise.resolve(this.pending.splice(idx, 1)[0]);
+    if (this.closedWith) {
+      return Promise.reject(new Error(`${this.label}: closed (${this.closedWith}) before a matching item; last: ${this.tail()}`));
+    }
     return new Promise((resolve, reject) => {
       const w = { predicate, resolve };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        const tail = this.all.slice(-5).map((x) => JSON.stringify(x).slice(0, 300));
-        reject(new Error(`${this.label}: no matching item within ${timeoutMs} ms; last: ${tail.join('\n')}`));
+        reject(new Error(`${this.label}: no matching item within ${timeoutMs} ms; last: ${this.tail()}`));
       }, timeoutMs);
       w.resolve = (item) => { clearTimeout(timer); resolve(item); };
+      w.fail = (err) => { clearTimeout(timer); reject(err); };
       this.waiters.push(w);
     });
   }
@@ -221,6 +241,7 @@ export function openWs(url, token, query) {
     get isOpen() { return ws.readyState === WebSocket.OPEN; },
     closed: new Promise((resolve) => ws.once('close', (code, reason) => {
       wrapper.closeInfo = { code, reason: reason.toString() };
+      inbox.close(`code ${code}${reason.length ? `, "${reason}"` : ''}`);
       resolve(wrapper.closeInfo);
     })),
     close() {
