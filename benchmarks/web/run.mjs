@@ -77,6 +77,14 @@ function machine() {
   };
 }
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+/** Busy and total jiffies of all CPUs (/proc/stat), to say how busy the machine was. */
+const cpuTimes = () => {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + f[4];
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+};
+const cpuAtStart = cpuTimes();
 
 // ---- seeding through the API, as any client writes -----------------------------------
 
@@ -153,6 +161,18 @@ function probe(target) {
       for (const e of list.getEntries()) p.longtasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   } catch { /* no longtask support: reported as such */ p.longtasks = null; }
+  // The room's socket: created, open, first frame (the `sync`), for the breakdown.
+  p.sockets = [];
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      const t = { created: performance.now(), open: null, firstFrame: null };
+      p.sockets.push(t);
+      this.addEventListener('open', () => { t.open = performance.now(); });
+      this.addEventListener('message', () => { t.firstFrame ??= performance.now(); });
+    }
+  };
   const find = () => {
     if (p.target.start) {
       const el = document.querySelector('.messages p.older');
@@ -208,6 +228,7 @@ async function timedOpen(context, base, path, target, slug) {
     const calls = performance.getEntriesByType('resource')
       .filter((e) => new URL(e.name).pathname.startsWith('/api/'))
       .map((e) => `${new URL(e.name).pathname.replace(/^\/api\/rooms\/[^/]+/, '…')} ${Math.round(e.startTime)}-${Math.round(e.responseEnd)}`);
+    for (const w of p.sockets) calls.push(`ws ${Math.round(w.created)}-${Math.round(w.open)}, sync ${Math.round(w.firstFrame)}`);
     return {
       dom: p.dom, frame: p.frame, inView: p.inView, calls,
       longtasks: p.longtasks,
@@ -442,6 +463,11 @@ try {
 }
 result.errors = errors;
 result.loadavg_end = loadavg();
+{
+  const c = cpuTimes();
+  // Everything: this run's Relay, Chromium and Node, and whatever else the machine ran.
+  result.machine_busy_pct = Math.round((100 * (c.busy - cpuAtStart.busy)) / (c.total - cpuAtStart.total));
+}
 mkdirSync(dirname(RESULTS), { recursive: true });
 writeFileSync(RESULTS, JSON.stringify(result, null, 1) + '\n');
 
@@ -453,7 +479,7 @@ const B = result.big_channel;
 const V = result.live;
 const ms = (s) => `${s.median} [${s.min}-${s.max}]`;
 console.log(`
-machine: ${result.machine.nproc} cores, ${result.machine.cpu}, load ${result.loadavg_start.join(' ')} -> ${result.loadavg_end.join(' ')}; ${result.machine.chromium}; ${result.machine.relay} (${result.machine.relayVersion}), HEAD ${result.machine.head}
+machine: ${result.machine.nproc} cores, ${result.machine.cpu}, load ${result.loadavg_start.join(' ')} -> ${result.loadavg_end.join(' ')}, CPUs ${result.machine_busy_pct} % busy over the run (everything); ${result.machine.chromium}; ${result.machine.relay} (${result.machine.relayVersion}), HEAD ${result.machine.head}
 results: ${relative(ROOT, RESULTS)}
 
 | what | measured | target | |
