@@ -8,7 +8,8 @@
 //   lobby          navigation -> the lobby's newest message on screen, warm
 //                  cache (median of WARM_LOADS) and cold (fresh context)      <= 300 ms
 //   big channel    a channel of BIG_MESSAGES (100,000) messages opens as fast
-//                  as an empty one, with exactly one history request
+//                  as an empty one (and one of 60), with exactly one history
+//                  request
 //   live           LIVE_RATE (20) messages/s from another client for
 //                  LIVE_SECONDS (60), after 600 at 100/s that fill the list to
 //                  the client's cap of 600 rows: no long task > 50 ms, JS heap
@@ -338,6 +339,7 @@ try {
   };
   const big = await channel('big');
   await channel('empty');
+  const small = await channel('small');
   const bigNewest = `big newest ${stamp}`;
   log(`seeding ${BIG} messages`);
   const rate = await seed(wsBase, seeders, slug, big.id, BIG - 1, content, bigNewest);
@@ -345,15 +347,20 @@ try {
   r = await api(stack.relay.url, owner, 'GET', `/api/rooms/${slug}/messages?channelId=${big.id}&limit=1`);
   if (r.json?.messages?.[0]?.content !== bigNewest) throw new Error(`newest of big is ${r.text.slice(0, 200)}`);
   log(`seeded at ${Math.round(rate)} msgs/s`);
+  // One page's worth and a little more (the page is 50): the rows #big shows, without the 100,000 behind.
+  const smallNewest = `small newest ${stamp}`;
+  await seed(wsBase, seeders, slug, small.id, 59, content, smallNewest, 4);
   await timedOpen(warm, base, `/r/${slug}/empty`, { start: true }, slug); // the room once, warm
 
   const bigRuns = [];
+  const smallRuns = [];
   const emptyRuns = [];
-  for (let i = 0; i < WARM; i++) { // interleaved, so a disturbance hits both alike
+  for (let i = 0; i < WARM; i++) { // interleaved, so a disturbance hits all alike
     bigRuns.push(await timedOpen(warm, base, `/r/${slug}/big`, { text: bigNewest }, slug));
+    smallRuns.push(await timedOpen(warm, base, `/r/${slug}/small`, { text: smallNewest }, slug));
     emptyRuns.push(await timedOpen(warm, base, `/r/${slug}/empty`, { start: true }, slug));
   }
-  errors.push(...bigRuns.flatMap((x) => x.errors), ...emptyRuns.flatMap((x) => x.errors));
+  errors.push(...[...bigRuns, ...smallRuns, ...emptyRuns].flatMap((x) => x.errors));
 
   // In the app: a tab on #empty follows the sidebar link to #big (no reload).
   const switches = [];
@@ -380,10 +387,11 @@ try {
   result.big_channel = {
     messages: BIG, seed_msgs_per_s: Math.round(rate),
     open_big: { ...summary(bigRuns), runs: bigRuns.map(brief) },
+    open_small: { ...summary(smallRuns), runs: smallRuns.map(brief) },
     open_empty: { ...summary(emptyRuns), runs: emptyRuns.map(brief) },
     switch_empty_to_big: summary(switches),
   };
-  log('big channel', JSON.stringify({ big: result.big_channel.open_big.frame_ms, empty: result.big_channel.open_empty.frame_ms, sw: result.big_channel.switch_empty_to_big.frame_ms }));
+  log('big channel', JSON.stringify({ big: result.big_channel.open_big.frame_ms, small: result.big_channel.open_small.frame_ms, empty: result.big_channel.open_empty.frame_ms, sw: result.big_channel.switch_empty_to_big.frame_ms }));
 
   // Live: another client sends LIVE_RATE messages/s to the lobby for LIVE_SECONDS. First
   // FILL messages at 100/s bring the list to the client's cap (600 rows), so the minute
@@ -488,6 +496,7 @@ results: ${relative(ROOT, RESULTS)}
 | lobby, newest message on screen, warm (ms, median [min-max] of ${WARM}) | DOM ${ms(L.warm.dom_ms)}, frame ${ms(L.warm.frame_ms)} | <= 300 ms | ${ok(L.warm.frame_ms.median <= 300)} |
 | lobby, cold: fresh context (ms, ${COLD} runs) | DOM ${ms(L.cold.dom_ms)}, frame ${ms(L.cold.frame_ms)} | <= 300 ms | ${ok(L.cold.frame_ms.max <= 300)} |
 | open #big (${B.messages} messages), warm | frame ${ms(B.open_big.frame_ms)}; history requests ${B.open_big.history_requests.join(',')} | as #empty; 1 request | ${ok(B.open_big.history_requests.join() === '1')} |
+| open #small (60 messages), warm | frame ${ms(B.open_small.frame_ms)}; history requests ${B.open_small.history_requests.join(',')} | | |
 | open #empty, warm | frame ${ms(B.open_empty.frame_ms)}; history requests ${B.open_empty.history_requests.join(',')} | | |
 | #empty -> #big in the app | frame ${ms(B.switch_empty_to_big.frame_ms)}; history requests ${B.switch_empty_to_big.history_requests.join(',')} | | |
 | live ${V.rate}/s for ${V.seconds} s: long tasks > 50 ms | ${V.longtask_count} (longest ${V.longest_task_ms} ms) | 0 | ${ok(V.longtask_count === 0)} |
