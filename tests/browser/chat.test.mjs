@@ -1,36 +1,17 @@
 // The browser client end to end: Debian's Chromium (playwright-core) against the real
 // relay binary, serving web/dist as tests/browser/harness.mjs says. Each test is a thing
 // a user relies on; screenshots of the main screens go to tests/browser/screenshots/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  api, axeViolations, createUser, launchBrowser, relayCli, screenshot, signedInPage, startStack, uniq, watchErrors, FAST_SEND_ARGS,
+  api, axeViolations, browserSuite, composer, createUser, relayCli, screenshot, startStack, uniq, FAST_SEND_ARGS,
 } from './harness.mjs';
 import { startProvider } from '../integration/oauth_provider.mjs';
 
-let stack;
-let browser;
-const pages = [];
-
-before(async () => {
-  stack = await startStack({ args: FAST_SEND_ARGS });
-  browser = await launchBrowser();
-});
-after(async () => {
-  const errors = pages.flatMap((p) => p.errors.map((e) => e.message));
-  // Stop everything first: a failed assertion must not leave Chromium and Relay running.
-  await browser?.close();
-  await stack?.stop();
-  assert.deepEqual(errors, [], 'no uncaught error or CSP refusal in any page');
-});
-
-async function open(login, path) {
-  const page = await signedInPage(browser, stack.base, login, path);
-  pages.push(page);
-  return page;
-}
+const suite = browserSuite({ args: FAST_SEND_ARGS });
+const { open, pages } = suite;
 
 /** A test that, when it fails, leaves a screenshot of each page it opened (failed-N-M.png). */
 let failures = 0;
@@ -49,28 +30,25 @@ function uiTest(name, fn) {
   });
 }
 
-const composer = (page) => page.getByRole('textbox', { name: /^Message / });
 const log = (page) => page.getByRole('log');
 const row = (page, text) => log(page).locator('li.msg', { hasText: text });
 
 /** A token for `login` (created by the dev sign-in or here), for REST checks and setup. */
 async function tokenFor(login) {
-  const out = await relayCli(stack.relay.dataDir, 'token', 'create', login);
+  const out = await relayCli(suite.stack.relay.dataDir, 'token', 'create', login);
   return out.trim();
 }
 
 async function history(token, slug, channelId = '__lobby') {
-  const r = await api(stack.relay.url, token, 'GET', `/api/rooms/${slug}/messages?channelId=${channelId}&limit=100`);
+  const r = await api(suite.stack.relay.url, token, 'GET', `/api/rooms/${slug}/messages?channelId=${channelId}&limit=100`);
   assert.equal(r.status, 200, r.text);
   return r.json.messages;
 }
 
 uiTest('signed out, / shows the sign-in page; the dev form signs in by keyboard and lands on the deep link', async () => {
   const login = uniq('kb');
-  const context = await browser.newContext();
-  const page = watchErrors(await context.newPage());
-  pages.push(page);
-  await page.goto(`${stack.base}/r/lobby`);
+  const page = await suite.blankPage();
+  await page.goto(`${suite.stack.base}/r/lobby`);
   const field = page.getByRole('textbox', { name: /Login name/ });
   await field.waitFor();
   await screenshot(page, 'sign-in');
@@ -85,8 +63,8 @@ uiTest('signed out, / shows the sign-in page; the dev form signs in by keyboard 
 
 uiTest('two users chat live both ways', async () => {
   const slug = uniq('room');
-  const owner = await createUser(stack.relay.dataDir, uniq('own'));
-  const r = await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Live room' });
+  const owner = await createUser(suite.stack.relay.dataDir, uniq('own'));
+  const r = await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Live room' });
   assert.equal(r.status, 201, r.text);
   const alice = await open(uniq('alice'), `/r/${slug}`);
   const bob = await open(uniq('bob'), `/r/${slug}`);
@@ -201,8 +179,8 @@ uiTest('a send whose ack is lost shows Retry; the retry reuses its clientMsgId a
 uiTest('a dropped socket reconnects with ?resume= and shows what was missed exactly once', async () => {
   const slug = uniq('resume');
   const ownerLogin = uniq('own');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Resume' })).status, 201);
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Resume' })).status, 201);
   const page = await open(uniq('reader'), `/r/${slug}`);
   const urls = [];
   const sockets = [];
@@ -213,7 +191,7 @@ uiTest('a dropped socket reconnects with ?resume= and shows what was missed exac
   });
   await page.reload();
   await composer(page).waitFor();
-  const post = (content) => api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+  const post = (content) => api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
     { content, channelId: null, clientMsgId: uniq('c') });
   await post('before the drop');
   await row(page, 'before the drop').waitFor();
@@ -234,18 +212,17 @@ uiTest('a dropped socket reconnects with ?resume= and shows what was missed exac
 uiTest('reload keeps history and the deep link; scrolling up pages in older messages', async () => {
   const slug = uniq('hist');
   const ownerLogin = uniq('own');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'History' })).status, 201);
-  const ch = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'History' })).status, 201);
+  const ch = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
     { name: 'plans', slug: 'plans', visibility: 'public' });
   assert.equal(ch.status, 201, ch.text);
   for (let i = 1; i <= 120; i++) {
-    const r = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+    const r = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
       { content: `history ${String(i).padStart(3, '0')}`, channelId: ch.json.id });
     assert.equal(r.status, 201, r.text);
   }
-  const page = await signedInPage(browser, stack.base, ownerLogin, `/r/${slug}/plans`);
-  pages.push(page);
+  const page = await open(ownerLogin, `/r/${slug}/plans`);
   await row(page, 'history 120').waitFor();
   assert.equal(await composer(page).getAttribute('aria-label'), 'Message #plans');
   const first = await log(page).locator('li.msg').count();
@@ -270,13 +247,13 @@ uiTest('reload keeps history and the deep link; scrolling up pages in older mess
 uiTest('HTML in a message, a display name and room branding renders as text; nothing runs', async () => {
   const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
   const evilLogin = uniq('evil');
-  await relayCli(stack.relay.dataDir, 'user', 'add', evilLogin, '--name', `<b id="xssname">Eve</b>${payload}`);
+  await relayCli(suite.stack.relay.dataDir, 'user', 'add', evilLogin, '--name', `<b id="xssname">Eve</b>${payload}`);
   const evilToken = await tokenFor(evilLogin);
   const slug = uniq('xss');
-  const made = await api(stack.relay.url, evilToken, 'POST', '/api/rooms',
+  const made = await api(suite.stack.relay.url, evilToken, 'POST', '/api/rooms',
     { slug, displayName: '<i id="xssroom">R</i><img src=x onerror="window.__xss=4">', accentColors: ['red;background:url(/x)'] });
   assert.equal(made.status, 201, made.text);
-  const patched = await api(stack.relay.url, evilToken, 'PATCH', `/api/rooms/${slug}`, { description: `desc ${payload}` });
+  const patched = await api(suite.stack.relay.url, evilToken, 'PATCH', `/api/rooms/${slug}`, { description: `desc ${payload}` });
   assert.equal(patched.status, 200, patched.text);
 
   const evil = await open(evilLogin, `/r/${slug}`);
@@ -349,13 +326,13 @@ uiTest('private channels and DMs show for their members only, live as they are c
   const slug = uniq('priv');
   const ownerLogin = uniq('own');
   const memberLogin = uniq('mem');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
-  await createUser(stack.relay.dataDir, memberLogin);
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Private' })).status, 201);
-  const secret = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  await createUser(suite.stack.relay.dataDir, memberLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Private' })).status, 201);
+  const secret = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
     { name: 'secret plans', slug: 'secret', visibility: 'private', inviteLogins: [memberLogin] });
   assert.equal(secret.status, 201, secret.text);
-  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/dms`, { logins: [memberLogin] })).status, 201);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/dms`, { logins: [memberLogin] })).status, 201);
 
   const member = await open(memberLogin, `/r/${slug}`);
   const outsider = await open(uniq('out'), `/r/${slug}`);
@@ -365,12 +342,12 @@ uiTest('private channels and DMs show for their members only, live as they are c
   assert.equal(await nav(outsider).getByRole('link', { name: /secret plans/ }).count(), 0);
   assert.equal(await nav(outsider).getByRole('link', { name: ownerLogin }).count(), 0);
 
-  const later = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
+  const later = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`,
     { name: 'later', slug: 'later', visibility: 'private', inviteLogins: [memberLogin] });
   assert.equal(later.status, 201, later.text);
   await nav(member).getByRole('link', { name: /later/ }).waitFor();
   // A message in a channel the member is not looking at counts as unread there.
-  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`,
     { content: 'psst', channelId: secret.json.id })).status, 201);
   await nav(member).getByRole('link', { name: /secret plans/ }).getByLabel('1 unread').waitFor();
   await screenshot(member, 'sidebar-private-and-dm');
@@ -382,7 +359,7 @@ uiTest('private channels and DMs show for their members only, live as they are c
   await row(member, 'psst').waitFor();
   assert.equal(await nav(member).getByLabel('1 unread').count(), 0, 'read once opened');
 
-  await outsider.goto(`${stack.base}/r/${slug}/secret`);
+  await outsider.goto(`${suite.stack.base}/r/${slug}/secret`);
   await outsider.getByRole('alert').getByText('No such channel').waitFor();
   assert.equal(await nav(outsider).getByRole('link', { name: /later/ }).count(), 0, 'not even live');
 });
@@ -398,12 +375,12 @@ uiTest('signing out ends the session and shows the sign-in page, also after a re
 
 uiTest('a members-only room offers a request for access instead of an error; once approved it opens', async () => {
   const slug = uniq('gated');
-  const owner = await createUser(stack.relay.dataDir, uniq('own'));
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Gated' })).status, 201);
+  const owner = await createUser(suite.stack.relay.dataDir, uniq('own'));
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Gated' })).status, 201);
   const login = uniq('asker');
   const page = await open(login, `/r/${slug}`);
   // Gating the room closes the asker's socket (1008): the page finds out why and says so.
-  assert.equal((await api(stack.relay.url, owner, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+  assert.equal((await api(suite.stack.relay.url, owner, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
   await page.getByRole('heading', { name: 'This room is members only' }).waitFor();
   await page.reload();
   await page.getByRole('heading', { name: 'This room is members only' }).waitFor();
@@ -412,11 +389,11 @@ uiTest('a members-only room offers a request for access instead of an error; onc
   await page.getByRole('status').getByText('Request sent.').waitFor();
   await screenshot(page, 'request-access');
 
-  const pending = await api(stack.relay.url, owner, 'GET', `/api/rooms/${slug}/access-requests`);
+  const pending = await api(suite.stack.relay.url, owner, 'GET', `/api/rooms/${slug}/access-requests`);
   const mine = pending.json.requests.find((r) => r.user.login === login);
   assert.ok(mine, 'the owner sees the request');
   assert.equal(mine.note, 'I build the backend');
-  assert.equal((await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/access-requests/${mine.id}/approve`)).status, 200);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/access-requests/${mine.id}/approve`)).status, 200);
   await page.reload();
   await composer(page).waitFor();
 });
@@ -427,14 +404,14 @@ uiTest('sends around a Relay restart are shown pending, re-sent on reconnect and
   // One send goes out as Relay stops (it may or may not be acked first), one while it is down.
   await composer(page).fill('sent as it stops');
   await composer(page).press('Enter');
-  await stack.stopRelay();
+  await suite.stack.stopRelay();
   await page.getByRole('status').getByText('Reconnecting…').waitFor();
   await composer(page).fill('sent while it is down');
   await composer(page).press('Enter');
   assert.equal(await row(page, 'sent while it is down').getAttribute('data-state'), 'sending');
   await screenshot(page, 'reconnecting');
 
-  await stack.restartRelay();
+  await suite.stack.restartRelay();
   for (const text of ['sent as it stops', 'sent while it is down']) {
     await page.locator('li.msg[data-state="sent"]', { hasText: text }).waitFor({ timeout: 20000 });
     assert.equal(await row(page, text).count(), 1, `${text}: one row`);
@@ -444,23 +421,21 @@ uiTest('sends around a Relay restart are shown pending, re-sent on reconnect and
 });
 
 uiTest('axe-core finds no serious or critical violation on the main screens, light and dark', async () => {
-  const context = await browser.newContext();
-  const signin = watchErrors(await context.newPage());
-  pages.push(signin);
-  await signin.goto(`${stack.base}/`);
+  const signin = await suite.blankPage();
+  await signin.goto(`${suite.stack.base}/`);
   await signin.getByRole('textbox', { name: /Login name/ }).waitFor();
   const found = { 'sign-in': await axeViolations(signin) };
 
   const slug = uniq('axe');
   const ownerLogin = uniq('own');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Axe' })).status, 201);
-  const ch = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`, { name: 'team', slug: 'team', visibility: 'private' });
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Axe' })).status, 201);
+  const ch = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/channels`, { name: 'team', slug: 'team', visibility: 'private' });
   assert.equal(ch.status, 201, ch.text);
   for (const content of ['plain words', '**bold** and `code` and https://example.com', '```\ncode block\n```']) {
-    await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content, channelId: null });
+    await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content, channelId: null });
   }
-  await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content: 'unread', channelId: ch.json.id });
+  await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/messages`, { content: 'unread', channelId: ch.json.id });
   const page = await open(ownerLogin, `/r/${slug}`);
   await row(page, 'plain words').waitFor();
   await composer(page).fill('a draft');
@@ -472,10 +447,10 @@ uiTest('axe-core finds no serious or critical violation on the main screens, lig
   found['phone menu, dark'] = await axeViolations(page);
 
   const gated = uniq('gate');
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug: gated, displayName: 'G' })).status, 201);
-  assert.equal((await api(stack.relay.url, owner, 'PUT', `/api/rooms/${gated}/whitelist-mode`, { enabled: true })).status, 200);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug: gated, displayName: 'G' })).status, 201);
+  assert.equal((await api(suite.stack.relay.url, owner, 'PUT', `/api/rooms/${gated}/whitelist-mode`, { enabled: true })).status, 200);
   const outsider = await open(uniq('out'), '/r/lobby');
-  await outsider.goto(`${stack.base}/r/${gated}`);
+  await outsider.goto(`${suite.stack.base}/r/${gated}`);
   await outsider.getByRole('button', { name: 'Request access' }).waitFor();
   found['request access'] = await axeViolations(outsider);
 
@@ -484,9 +459,9 @@ uiTest('axe-core finds no serious or critical violation on the main screens, lig
 
 uiTest("an agent's answer streams in word by word, then stays as the bot's message", async () => {
   const agentId = uniq('echo');
-  const agentToken = (await relayCli(stack.relay.dataDir, 'agent', 'add', agentId, '--name', 'Echo')).trim();
+  const agentToken = (await relayCli(suite.stack.relay.dataDir, 'agent', 'add', agentId, '--name', 'Echo')).trim();
   const agent = spawn(process.execPath, [fileURLToPath(new URL('../../examples/echo-agent.mjs', import.meta.url))], {
-    env: { ...process.env, RELAY_URL: stack.relay.wsUrl, RELAY_AGENT_TOKEN: agentToken, ECHO_TOKEN_DELAY_MS: '120' },
+    env: { ...process.env, RELAY_URL: suite.stack.relay.wsUrl, RELAY_AGENT_TOKEN: agentToken, ECHO_TOKEN_DELAY_MS: '120' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   try {
@@ -496,9 +471,9 @@ uiTest("an agent's answer streams in word by word, then stays as the bot's messa
     });
     const slug = uniq('ai');
     const ownerLogin = uniq('own');
-    const owner = await createUser(stack.relay.dataDir, ownerLogin);
-    assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'AI' })).status, 201);
-    const bot = await api(stack.relay.url, owner, 'POST', `/api/rooms/${slug}/bots`, { login: uniq('helper'), name: 'Helper', agentId });
+    const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+    assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'AI' })).status, 201);
+    const bot = await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/bots`, { login: uniq('helper'), name: 'Helper', agentId });
     assert.equal(bot.status, 201, bot.text);
 
     const page = await open(ownerLogin, `/r/${slug}`);
@@ -529,8 +504,7 @@ uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto t
       '--oauth-user-url', provider.userUrl],
   });
   try {
-    const page = watchErrors(await (await browser.newContext()).newPage());
-    pages.push(page);
+    const page = await suite.blankPage();
     await page.goto(`${oauth.base}/r/lobby`);
     await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
     await composer(page).waitFor();
@@ -573,8 +547,8 @@ uiTest('a DM starts from the member list and shows up live, with its unread coun
   const slug = uniq('dm');
   const ownerLogin = uniq('own');
   const bobLogin = uniq('bob');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'DMs' })).status, 201);
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'DMs' })).status, 201);
   const ownerPage = await open(ownerLogin, `/r/${slug}`);
   const bob = await open(bobLogin, `/r/${slug}`);
 

@@ -6,11 +6,13 @@
 //   preview            Vite's preview server serves web/dist and proxies the API
 //                      (/api, /auth, /v1, /metrics, WebSocket upgrades too) to Relay,
 //                      to tell a client bug from one in Relay's serving.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startRelay } from '../integration/harness.mjs';
 
@@ -160,4 +162,47 @@ export async function axeViolations(page) {
 export async function screenshot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** The message box of a room or channel page. */
+export const composer = (page) => page.getByRole('textbox', { name: /^Message / });
+
+/**
+ * What every browser suite sets up: a `before` hook that starts the stack (with `args`
+ * for Relay) and Chromium, and an `after` hook that stops both and then checks that no
+ * page the suite opened had an uncaught error or a CSP refusal. Returns the suite, whose
+ * `stack` and `browser` are there once `before` ran; `open` and `blankPage` give pages
+ * that the final check covers (a page made otherwise goes through `track`).
+ */
+export function browserSuite({ args = [] } = {}) {
+  const suite = {
+    stack: null,
+    browser: null,
+    pages: [],
+    track(page) {
+      suite.pages.push(page);
+      return page;
+    },
+    /** A new context signed in as `login`, opened at `path` (signedInPage). */
+    async open(login, path) {
+      return suite.track(await signedInPage(suite.browser, suite.stack.base, login, path));
+    },
+    /** A page of a new context that is not signed in. */
+    async blankPage() {
+      const context = await suite.browser.newContext();
+      return suite.track(watchErrors(await context.newPage()));
+    },
+  };
+  before(async () => {
+    suite.stack = await startStack({ args });
+    suite.browser = await launchBrowser();
+  });
+  after(async () => {
+    const errors = suite.pages.flatMap((p) => p.errors.map((e) => e.message));
+    // Stop everything first: a failed assertion must not leave Chromium and Relay running.
+    await suite.browser?.close();
+    await suite.stack?.stop();
+    assert.deepEqual(errors, [], 'no uncaught error or CSP refusal in any page');
+  });
+  return suite;
 }

@@ -2,37 +2,18 @@
 // member, whitelist mode, an access request approved from the dialog), API tokens
 // (shown once, revoked for real), `@` completion by keyboard, and axe on these screens.
 // The requester's side of access requests is in chat.test.mjs.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, axeViolations, createUser, launchBrowser, screenshot, signedInPage, startStack, uniq } from './harness.mjs';
+import { api, axeViolations, browserSuite, composer, createUser, screenshot, uniq } from './harness.mjs';
 
-let stack;
-let browser;
-const pages = [];
-
-before(async () => {
-  stack = await startStack();
-  browser = await launchBrowser();
-});
-after(async () => {
-  const errors = pages.flatMap((p) => p.errors.map((e) => e.message));
-  await browser?.close();
-  await stack?.stop();
-  assert.deepEqual(errors, [], 'no uncaught error or CSP refusal in any page');
-});
-
-async function open(login, path) {
-  const page = await signedInPage(browser, stack.base, login, path);
-  pages.push(page);
-  return page;
-}
-const composer = (page) => page.getByRole('textbox', { name: /^Message / });
+const suite = browserSuite();
+const { open } = suite;
 
 test('the owner brands the room live for members, gates it and approves a request from the settings dialog', async () => {
   const ownerLogin = uniq('own');
-  const owner = await createUser(stack.relay.dataDir, ownerLogin);
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
   const slug = uniq('team');
-  assert.equal((await api(stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Team' })).status, 201);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Team' })).status, 201);
   const memberLogin = uniq('mem');
   const member = await open(memberLogin, `/r/${slug}`);
   const page = await open(ownerLogin, `/r/${slug}`);
@@ -52,7 +33,7 @@ test('the owner brands the room live for members, gates it and approves a reques
   // Members only: the member is shut out and asks to come back.
   await dialog.getByRole('checkbox', { name: /Members only/ }).check();
   await member.getByRole('heading', { name: 'This room is members only' }).waitFor();
-  const room = await api(stack.relay.url, owner, 'GET', `/api/rooms/${slug}`);
+  const room = await api(suite.stack.relay.url, owner, 'GET', `/api/rooms/${slug}`);
   assert.equal(room.json.settings.whitelistOnly, true);
   await member.getByRole('button', { name: 'Request access' }).click();
   await member.getByRole('status').getByText('Request sent.').waitFor();
@@ -86,7 +67,7 @@ test('an API token is shown once with a copy button, listed, and revoked for rea
   const secret = await dialog.getByLabel(/New token/).inputValue();
   assert.match(secret, /^rlt_/);
   await dialog.getByRole('button', { name: 'Copy' }).waitFor();
-  assert.equal((await api(stack.relay.url, secret, 'GET', '/api/me')).status, 200);
+  assert.equal((await api(suite.stack.relay.url, secret, 'GET', '/api/me')).status, 200);
   assert.deepEqual(await axeViolations(page), [], 'account');
 
   // Closed and opened again: listed by name, the secret is nowhere on the page.
@@ -97,15 +78,15 @@ test('an API token is shown once with a copy button, listed, and revoked for rea
   assert.equal((await page.content()).includes(secret), false, 'the token is shown only once');
   await dialog.getByRole('button', { name: 'Revoke ci' }).click();
   await dialog.getByRole('button', { name: 'Revoke ci' }).waitFor({ state: 'detached' });
-  assert.equal((await api(stack.relay.url, secret, 'GET', '/api/me')).status, 401);
+  assert.equal((await api(suite.stack.relay.url, secret, 'GET', '/api/me')).status, 401);
 });
 
 test('@ completes a member\'s login by keyboard; a delete is confirmed in a dialog that Escape closes', async () => {
   // Members are, among others, those who spoke: two candidates speak in the lobby.
   const other = uniq('zed');
   for (const login of [other, other + 'x']) {
-    const token = await createUser(stack.relay.dataDir, login);
-    const sent = await api(stack.relay.url, token, 'POST', '/api/rooms/lobby/messages', { content: `hi from ${login}`, channelId: null });
+    const token = await createUser(suite.stack.relay.dataDir, login);
+    const sent = await api(suite.stack.relay.url, token, 'POST', '/api/rooms/lobby/messages', { content: `hi from ${login}`, channelId: null });
     assert.equal(sent.status, 201);
   }
   const page = await open(uniq('at'), '/r/lobby');
