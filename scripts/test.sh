@@ -33,7 +33,7 @@ as_pg "$pg_bin/pg_ctl -D $tmp/pg -w -l $tmp/pg/log -o '-p $pg_port -k $tmp/pg -c
 export RELAY_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 export RELAY_TEST_POSTGRES_URL="postgresql://relay@127.0.0.1:$pg_port/postgres"
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
 ctest --test-dir build-asan --output-on-failure -j2 "$@"
 
 # The libFuzzer targets (docs/fuzzing.md) in their own clang tree: each replays its seed
