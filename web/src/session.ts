@@ -158,9 +158,13 @@ export class RoomSession {
     const t = this.store.get().timelines[key];
     if (!t || !t.hasOlder || t.loadingOlder) return;
     this.updateTimeline(key, (x) => ({ ...x, loadingOlder: true }));
+    const oldest = t.messages[0]?.id;
     try {
       const page = await api.listMessages(this.slug, key, tl.olderCursor(t));
-      this.updateTimeline(key, (x) => tl.addPage(x, page.messages, page.next !== null));
+      // Trimmed meanwhile (timeline.ts): the page would leave a gap above what is held.
+      // Dropped; scrolling up asks again from the oldest message now held.
+      this.updateTimeline(key, (x) => x.messages[0]?.id !== oldest ? { ...x, loadingOlder: false }
+        : tl.addPage(x, page.messages, page.next !== null));
     } catch (e) {
       this.updateTimeline(key, (x) => ({ ...x, loadingOlder: false }));
       this.fail(e);
