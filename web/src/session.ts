@@ -71,6 +71,25 @@ const FIRST_SYNC_WAIT_MS = 2000;
 
 const readKey = (slug: string) => `relay.read.${slug}`;
 
+/** Messages kept for channels whose view is not open yet (see `unopened`). */
+const UNOPENED_KEPT = 50;
+
+/** The REST calls of the room the page was opened on, asked with `/api/me` (main.tsx). */
+let prefetched: { slug: string; room: Promise<Room>; channels: Promise<Channel[]> } | null = null;
+
+/**
+ * Asks for a room and its channels before it is known who is signed in: for nobody, two
+ * 401s go unused; for everyone else the room is one round trip nearer.
+ */
+export function prefetchRoom(slug: string): void {
+  const room = api.getRoom(slug);
+  const channels = api.listChannels(slug);
+  // Reported by the session that takes them, if one does.
+  room.catch(() => {});
+  channels.catch(() => {});
+  prefetched = { slug, room, channels };
+}
+
 function newClientMsgId(): string {
   const rand = crypto.getRandomValues(new Uint32Array(2));
   return `web_${Date.now().toString(36)}_${rand[0]!.toString(36)}${rand[1]!.toString(36)}`;
@@ -86,6 +105,15 @@ export class RoomSession {
   private markSynced: () => void = () => {};
   /** Settles at the socket's first `sync`: history is fetched after it (see open()). */
   private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
+  /**
+   * The newest messages of channels with no timeline yet: the socket opens alongside the
+   * room's REST calls, so its `sync` often comes before the channel's view opens, which
+   * then starts from these instead of waiting for its history page.
+   */
+  private unopened: Message[] = [];
+  /** The channel list has come (REST); until then, deletions by frame are noted here. */
+  private listed = false;
+  private deletedEarly = new Set<string>();
 
   constructor(readonly slug: string, readonly me: Me) {
     let readSeqs: Record<string, number> = {};
@@ -105,14 +133,13 @@ export class RoomSession {
 
   // -- lifecycle ---------------------------------------------------------------------
 
+  /**
+   * The room's REST calls (made already if main.tsx prefetched them) and its socket, at
+   * once: nothing in the socket's frames needs the REST answers first.
+   */
   async start(): Promise<void> {
-    try {
-      const [room, channels] = await Promise.all([api.getRoom(this.slug), api.listChannels(this.slug)]);
-      this.set({ room, channels });
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
+    const early = prefetched?.slug === this.slug ? prefetched : null;
+    prefetched = null;
     this.socket.start();
     // Only for looks (bot replies are marked): a failure here costs nothing else.
     api.listBots(this.slug).then(
@@ -120,6 +147,26 @@ export class RoomSession {
       () => {},
     );
     this.ackTimer = setInterval(() => this.expireUnacked(), 1000);
+    try {
+      const [room, channels] = await Promise.all([
+        early?.room ?? api.getRoom(this.slug), early?.channels ?? api.listChannels(this.slug),
+      ]);
+      // Frames that came first are newer than these answers, so they win: a `branding`'s
+      // room, channels created or deleted meanwhile.
+      this.listed = true;
+      this.store.update((s) => ({
+        ...s,
+        room: s.room ?? room,
+        channels: [
+          ...channels.filter((c) => !this.deletedEarly.has(c.id)),
+          ...s.channels.filter((c) => !channels.some((x) => x.id === c.id)),
+        ],
+      }));
+    } catch (e) {
+      // As before the socket opened alongside: a room that cannot be shown is not followed.
+      this.socket.stop();
+      this.fail(e);
+    }
   }
 
   stop(): void {
@@ -139,7 +186,9 @@ export class RoomSession {
   async open(key: ChannelKey): Promise<void> {
     this.markRead(key);
     if (this.store.get().timelines[key]?.loaded) return;
-    this.updateTimeline(key, (t) => t);
+    const held = this.unopened.filter((m) => channelKey(m.channelId) === key);
+    if (held.length) this.unopened = this.unopened.filter((m) => channelKey(m.channelId) !== key);
+    this.updateTimeline(key, (t) => tl.merge(t, held));
     // The page is asked for once the socket is live, so no message can fall between the
     // two: older ones are in the page, newer ones arrive as frames. A socket that does
     // not come up soon does not hold the history back.
@@ -314,6 +363,7 @@ export class RoomSession {
         });
         return;
       case 'channel_deleted':
+        if (!this.listed) this.deletedEarly.add(f.channelId);
         this.store.update((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== f.channelId) }));
         return;
       case 'typing':
@@ -347,6 +397,10 @@ export class RoomSession {
 
   private receive(m: Message): void {
     const key = channelKey(m.channelId);
+    if (!this.store.get().timelines[key]) {
+      this.unopened.push(m);
+      if (this.unopened.length > UNOPENED_KEPT) this.unopened.shift();
+    }
     this.store.update((s) => {
       const seqs = { ...s.seqs, [key]: Math.max(s.seqs[key] ?? 0, m.seq) };
       let pending = s.pending;

@@ -1,7 +1,7 @@
 // The signed-in layout: sidebar, the open channel, and the room session behind both.
 // One room is open at a time; switching rooms closes the old socket.
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api';
 import { channelLabel } from '../labels';
 import { rememberRoom, visitedRooms, type RoomLink } from '../rooms';
@@ -51,7 +51,9 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
   }, [path]);
 
   const session = useMemo(() => new RoomSession(route.room, me), [route.room, me]);
-  useEffect(() => {
+  // Before the first paint, not after it (useEffect): the socket is on the way to the
+  // first rows.
+  useLayoutEffect(() => {
     void session.start();
     return () => session.stop();
   }, [session]);
