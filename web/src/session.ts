@@ -90,6 +90,26 @@ export function prefetchRoom(slug: string): void {
   prefetched = { slug, room, channels };
 }
 
+let early: RoomSession | null = null;
+
+/**
+ * Opens the room the address names (its socket, and takes its REST calls) as soon as
+ * `GET /api/me` says who is signed in, before anything is rendered (main.tsx).
+ */
+export function openEarly(slug: string, me: Me): void {
+  early = new RoomSession(slug, me);
+  void early.start();
+}
+
+/** The session openEarly made for this room and user, once; another is closed. */
+export function takeEarly(slug: string, me: Me): RoomSession | null {
+  const s = early;
+  early = null;
+  if (s && s.slug === slug && s.me === me) return s;
+  s?.stop();
+  return null;
+}
+
 function newClientMsgId(): string {
   const rand = crypto.getRandomValues(new Uint32Array(2));
   return `web_${Date.now().toString(36)}_${rand[0]!.toString(36)}${rand[1]!.toString(36)}`;
@@ -102,6 +122,7 @@ export class RoomSession {
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
   private checkingRefusal = false;
+  private started = false;
   private markSynced: () => void = () => {};
   /** Settles at the socket's first `sync`: history is fetched after it (see open()). */
   private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
@@ -138,6 +159,8 @@ export class RoomSession {
    * once: nothing in the socket's frames needs the REST answers first.
    */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     const early = prefetched?.slug === this.slug ? prefetched : null;
     prefetched = null;
     this.socket.start();

@@ -6,7 +6,7 @@ import * as api from '../api';
 import { channelLabel } from '../labels';
 import { rememberRoom, visitedRooms, type RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, parse, usePath } from '../router';
-import { RoomSession, type RoomState } from '../session';
+import { RoomSession, takeEarly, type RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Me, type Room } from '../types';
 import { AccessRequest } from './AccessRequest';
@@ -50,9 +50,10 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
     if (path === '/' || !path.startsWith('/r/')) navigate(href('lobby'), true);
   }, [path]);
 
-  const session = useMemo(() => new RoomSession(route.room, me), [route.room, me]);
+  // The first one was opened by main.tsx already, as soon as `me` was known.
+  const session = useMemo(() => takeEarly(route.room, me) ?? new RoomSession(route.room, me), [route.room, me]);
   // Before the first paint, not after it (useEffect): the socket is on the way to the
-  // first rows.
+  // first rows. (Idempotent: main.tsx started the first room's session already.)
   useLayoutEffect(() => {
     void session.start();
     return () => session.stop();
