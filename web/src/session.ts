@@ -68,6 +68,10 @@ const TYPING_SEND_EVERY_MS = 3000;
 const ACK_TIMEOUT_MS = 15000;
 
 const FIRST_SYNC_WAIT_MS = 2000;
+const PAGE_RETRY_MS = 3000;
+
+/** A failure that says nothing about the request: no answer, or Relay (re)starting. */
+const passing = (e: unknown) => e instanceof ApiError && (e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504);
 
 const readKey = (slug: string) => `relay.read.${slug}`;
 
@@ -135,6 +139,8 @@ export class RoomSession {
   /** The channel list has come (REST); until then, deletions by frame are noted here. */
   private listed = false;
   private deletedEarly = new Set<string>();
+  /** Views whose newest page failed for a passing reason: asked again (retryPages). */
+  private pageAgain = new Set<ChannelKey>();
 
   constructor(readonly slug: string, readonly me: Me) {
     let readSeqs: Record<string, number> = {};
@@ -146,7 +152,7 @@ export class RoomSession {
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
       status: (status) => this.set({ status }),
-      synced: () => { this.markSynced(); this.resendPending(); },
+      synced: () => { this.markSynced(); this.resendPending(); this.retryPages(); },
       fatal: () => void this.diagnose(),
       refused: () => void this.diagnose(),
     });
@@ -194,6 +200,7 @@ export class RoomSession {
 
   stop(): void {
     this.socket.stop();
+    this.pageAgain.clear();
     clearInterval(this.typingTimer);
     clearInterval(this.ackTimer);
   }
@@ -221,8 +228,18 @@ export class RoomSession {
       this.updateTimeline(key, (t) => tl.addPage(t, page.messages, page.next !== null));
       this.markRead(key);
     } catch (e) {
-      this.fail(e);
+      if (!passing(e)) { this.fail(e); return; }
+      // Relay restarting (503) or out of reach: the view keeps what it holds and asks
+      // again once the socket has synced anew, or in a few seconds.
+      this.pageAgain.add(key);
+      setTimeout(() => this.retryPages(), PAGE_RETRY_MS);
     }
+  }
+
+  private retryPages(): void {
+    const keys = [...this.pageAgain];
+    this.pageAgain.clear();
+    for (const key of keys) void this.open(key);
   }
 
   /** Loads the page before the oldest message held (scroll-up). */
@@ -239,7 +256,7 @@ export class RoomSession {
         : tl.addPage(x, page.messages, page.next !== null));
     } catch (e) {
       this.updateTimeline(key, (x) => ({ ...x, loadingOlder: false }));
-      this.fail(e);
+      if (!passing(e)) this.fail(e); // else scrolling up asks again
     }
   }
 
