@@ -12,7 +12,8 @@
 //                  request
 //   live           LIVE_RATE (20) messages/s from another client for
 //                  LIVE_SECONDS (60), after 600 at 100/s that fill the list to
-//                  the client's cap of 600 rows: no long task > 50 ms, JS heap
+//                  the client's cap (650 rows; trimmed to 600 past 700, so the
+//                  minute holds a dozen trims): no long task > 50 ms, JS heap
 //                  and DOM nodes flat
 //
 // Times are taken in the page (performance.now(), whose origin is the navigation's
@@ -402,7 +403,8 @@ try {
   log('big channel', JSON.stringify({ big: result.big_channel.open_big.frame_ms, small: result.big_channel.open_small.frame_ms, empty: result.big_channel.open_empty.frame_ms, sw: result.big_channel.switch_empty_to_big.frame_ms }));
 
   // Live: another client sends LIVE_RATE messages/s to the lobby for LIVE_SECONDS. First
-  // FILL messages at 100/s bring the list to the client's cap (600 rows), so the minute
+  // FILL messages at 100/s bring the list to the client's cap (650 rows: it holds up to
+  // 700 and then drops back to 600; one row per message past 600 before), so the minute
   // measured starts and ends with a full list and "flat" compares like with like.
   const page = watchErrors(await warm.newPage());
   await page.addInitScript(probe, { text: newest });
@@ -509,8 +511,8 @@ results: ${relative(ROOT, RESULTS)}
 | #empty -> #big in the app | frame ${ms(B.switch_empty_to_big.frame_ms)}, history in place ${ms(B.switch_empty_to_big.loaded_ms)}; history requests ${B.switch_empty_to_big.history_requests.join(',')} | | |
 | live ${V.rate}/s for ${V.seconds} s: long tasks > 50 ms | ${V.longtask_count} (longest ${V.longest_task_ms} ms) | 0 | ${ok(V.longtask_count === 0)} |
 | live: JS heap used after GC, start -> end | ${V.start.heap_used_mb} -> ${V.end.heap_used_mb} MB (${V.end_before_gc.heap_used_mb} before GC; ${V.before_fill.heap_used_mb} with 50 rows) | flat | ${ok(V.end.heap_used_mb <= V.start.heap_used_mb * 1.1)} |
-| live: DOM elements / message rows, start -> end | ${V.start.elements} / ${V.start.rows} -> ${V.end.elements} / ${V.end.rows} (${V.before_fill.elements} / ${V.before_fill.rows} before the fill) | flat (<= 600 rows) | ${ok(V.end.rows <= 600 && V.end.elements <= V.start.elements * 1.05)} |
-| live: main thread per message (task, script, layout, style ms) | filling to 600: ${Object.values(V.main_thread_ms_per_message.fill).join(', ')}; at 600: ${Object.values(V.main_thread_ms_per_message.live).join(', ')} | | |
+| live: DOM elements / message rows, start -> end | ${V.start.elements} / ${V.start.rows} -> ${V.end.elements} / ${V.end.rows} (${V.before_fill.elements} / ${V.before_fill.rows} before the fill) | flat (<= 700 rows: trimmed back to 600 past 700) | ${ok(V.end.rows <= 700 && V.end.elements <= V.start.elements * 1.05)} |
+| live: main thread per message (task, script, layout, style ms) | filling: ${Object.values(V.main_thread_ms_per_message.fill).join(', ')}; at the cap (600-700 rows): ${Object.values(V.main_thread_ms_per_message.live).join(', ')} | | |
 
 errors in pages: ${errors.length ? errors.join('; ') : 'none'}
 `);

@@ -68,8 +68,51 @@ const TYPING_SEND_EVERY_MS = 3000;
 const ACK_TIMEOUT_MS = 15000;
 
 const FIRST_SYNC_WAIT_MS = 2000;
+const PAGE_RETRY_MS = 3000;
+
+/** A failure that says nothing about the request: no answer, or Relay (re)starting. */
+const passing = (e: unknown) => e instanceof ApiError && (e.status === 0 || e.status === 502 || e.status === 503 || e.status === 504);
 
 const readKey = (slug: string) => `relay.read.${slug}`;
+
+/** Messages kept for channels whose view is not open yet (see `unopened`). */
+const UNOPENED_KEPT = 50;
+
+/** The REST calls of the room the page was opened on, asked with `/api/me` (main.tsx). */
+let prefetched: { slug: string; room: Promise<Room>; channels: Promise<Channel[]> } | null = null;
+
+/**
+ * Asks for a room and its channels before it is known who is signed in: for nobody, two
+ * 401s go unused; for everyone else the room is one round trip nearer.
+ */
+export function prefetchRoom(slug: string): void {
+  const room = api.getRoom(slug);
+  const channels = api.listChannels(slug);
+  // Reported by the session that takes them, if one does.
+  room.catch(() => {});
+  channels.catch(() => {});
+  prefetched = { slug, room, channels };
+}
+
+let early: RoomSession | null = null;
+
+/**
+ * Opens the room the address names (its socket, and takes its REST calls) as soon as
+ * `GET /api/me` says who is signed in, before anything is rendered (main.tsx).
+ */
+export function openEarly(slug: string, me: Me): void {
+  early = new RoomSession(slug, me);
+  void early.start();
+}
+
+/** The session openEarly made for this room and user, once; another is closed. */
+export function takeEarly(slug: string, me: Me): RoomSession | null {
+  const s = early;
+  early = null;
+  if (s && s.slug === slug && s.me === me) return s;
+  s?.stop();
+  return null;
+}
 
 function newClientMsgId(): string {
   const rand = crypto.getRandomValues(new Uint32Array(2));
@@ -83,9 +126,21 @@ export class RoomSession {
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
   private checkingRefusal = false;
+  private started = false;
   private markSynced: () => void = () => {};
   /** Settles at the socket's first `sync`: history is fetched after it (see open()). */
   private readonly firstSync = new Promise<void>((resolve) => { this.markSynced = resolve; });
+  /**
+   * The newest messages of channels with no timeline yet: the socket opens alongside the
+   * room's REST calls, so its `sync` often comes before the channel's view opens, which
+   * then starts from these instead of waiting for its history page.
+   */
+  private unopened: Message[] = [];
+  /** The channel list has come (REST); until then, deletions by frame are noted here. */
+  private listed = false;
+  private deletedEarly = new Set<string>();
+  /** Views whose newest page failed for a passing reason: asked again (retryPages). */
+  private pageAgain = new Set<ChannelKey>();
 
   constructor(readonly slug: string, readonly me: Me) {
     let readSeqs: Record<string, number> = {};
@@ -97,7 +152,7 @@ export class RoomSession {
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
       status: (status) => this.set({ status }),
-      synced: () => { this.markSynced(); this.resendPending(); },
+      synced: () => { this.markSynced(); this.resendPending(); this.retryPages(); },
       fatal: () => void this.diagnose(),
       refused: () => void this.diagnose(),
     });
@@ -105,14 +160,15 @@ export class RoomSession {
 
   // -- lifecycle ---------------------------------------------------------------------
 
+  /**
+   * The room's REST calls (made already if main.tsx prefetched them) and its socket, at
+   * once: nothing in the socket's frames needs the REST answers first.
+   */
   async start(): Promise<void> {
-    try {
-      const [room, channels] = await Promise.all([api.getRoom(this.slug), api.listChannels(this.slug)]);
-      this.set({ room, channels });
-    } catch (e) {
-      this.fail(e);
-      return;
-    }
+    if (this.started) return;
+    this.started = true;
+    const early = prefetched?.slug === this.slug ? prefetched : null;
+    prefetched = null;
     this.socket.start();
     // Only for looks (bot replies are marked): a failure here costs nothing else.
     api.listBots(this.slug).then(
@@ -120,10 +176,31 @@ export class RoomSession {
       () => {},
     );
     this.ackTimer = setInterval(() => this.expireUnacked(), 1000);
+    try {
+      const [room, channels] = await Promise.all([
+        early?.room ?? api.getRoom(this.slug), early?.channels ?? api.listChannels(this.slug),
+      ]);
+      // Frames that came first are newer than these answers, so they win: a `branding`'s
+      // room, channels created or deleted meanwhile.
+      this.listed = true;
+      this.store.update((s) => ({
+        ...s,
+        room: s.room ?? room,
+        channels: [
+          ...channels.filter((c) => !this.deletedEarly.has(c.id)),
+          ...s.channels.filter((c) => !channels.some((x) => x.id === c.id)),
+        ],
+      }));
+    } catch (e) {
+      // As before the socket opened alongside: a room that cannot be shown is not followed.
+      this.socket.stop();
+      this.fail(e);
+    }
   }
 
   stop(): void {
     this.socket.stop();
+    this.pageAgain.clear();
     clearInterval(this.typingTimer);
     clearInterval(this.ackTimer);
   }
@@ -139,7 +216,9 @@ export class RoomSession {
   async open(key: ChannelKey): Promise<void> {
     this.markRead(key);
     if (this.store.get().timelines[key]?.loaded) return;
-    this.updateTimeline(key, (t) => t);
+    const held = this.unopened.filter((m) => channelKey(m.channelId) === key);
+    if (held.length) this.unopened = this.unopened.filter((m) => channelKey(m.channelId) !== key);
+    this.updateTimeline(key, (t) => tl.merge(t, held));
     // The page is asked for once the socket is live, so no message can fall between the
     // two: older ones are in the page, newer ones arrive as frames. A socket that does
     // not come up soon does not hold the history back.
@@ -149,8 +228,18 @@ export class RoomSession {
       this.updateTimeline(key, (t) => tl.addPage(t, page.messages, page.next !== null));
       this.markRead(key);
     } catch (e) {
-      this.fail(e);
+      if (!passing(e)) { this.fail(e); return; }
+      // Relay restarting (503) or out of reach: the view keeps what it holds and asks
+      // again once the socket has synced anew, or in a few seconds.
+      this.pageAgain.add(key);
+      setTimeout(() => this.retryPages(), PAGE_RETRY_MS);
     }
+  }
+
+  private retryPages(): void {
+    const keys = [...this.pageAgain];
+    this.pageAgain.clear();
+    for (const key of keys) void this.open(key);
   }
 
   /** Loads the page before the oldest message held (scroll-up). */
@@ -158,12 +247,16 @@ export class RoomSession {
     const t = this.store.get().timelines[key];
     if (!t || !t.hasOlder || t.loadingOlder) return;
     this.updateTimeline(key, (x) => ({ ...x, loadingOlder: true }));
+    const oldest = t.messages[0]?.id;
     try {
       const page = await api.listMessages(this.slug, key, tl.olderCursor(t));
-      this.updateTimeline(key, (x) => tl.addPage(x, page.messages, page.next !== null));
+      // Trimmed meanwhile (timeline.ts): the page would leave a gap above what is held.
+      // Dropped; scrolling up asks again from the oldest message now held.
+      this.updateTimeline(key, (x) => x.messages[0]?.id !== oldest ? { ...x, loadingOlder: false }
+        : tl.addPage(x, page.messages, page.next !== null));
     } catch (e) {
       this.updateTimeline(key, (x) => ({ ...x, loadingOlder: false }));
-      this.fail(e);
+      if (!passing(e)) this.fail(e); // else scrolling up asks again
     }
   }
 
@@ -310,6 +403,7 @@ export class RoomSession {
         });
         return;
       case 'channel_deleted':
+        if (!this.listed) this.deletedEarly.add(f.channelId);
         this.store.update((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== f.channelId) }));
         return;
       case 'typing':
@@ -343,6 +437,10 @@ export class RoomSession {
 
   private receive(m: Message): void {
     const key = channelKey(m.channelId);
+    if (!this.store.get().timelines[key]) {
+      this.unopened.push(m);
+      if (this.unopened.length > UNOPENED_KEPT) this.unopened.shift();
+    }
     this.store.update((s) => {
       const seqs = { ...s.seqs, [key]: Math.max(s.seqs[key] ?? 0, m.seq) };
       let pending = s.pending;

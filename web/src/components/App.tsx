@@ -1,18 +1,18 @@
 // Top level: who is signed in decides between the sign-in page and the workspace.
 
 import { useEffect, useState } from 'preact/hooks';
-import * as api from '../api';
 import type { Me } from '../types';
 import { SignIn } from './SignIn';
 import { Workspace } from './Workspace';
 
-export function App() {
+/** `me`: GET /api/me, asked by main.tsx as the page loads. */
+export function App({ me: asked }: { me: Promise<Me | null> }) {
   // undefined: still asking; null: signed out.
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    api.getMe().then(setMe, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    asked.then(setMe, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, []);
 
   if (error) {

@@ -1,6 +1,6 @@
 // One channel: header, history (with what is still pending), who is typing, composer.
 
-import { useCallback, useEffect } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect } from 'preact/hooks';
 import type { Pending, RoomSession, RoomState } from '../session';
 import { useStore } from '../state';
 import type { ChannelKey, Me, Room } from '../types';
@@ -25,7 +25,8 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
   const streams = useStore(session.store, useCallback((s: RoomState) => s.streams, []));
   const pending = pendingAll.length ? pendingAll.filter((p) => p.key === channelKey) : NO_PENDING;
 
-  useEffect(() => { void session.open(channelKey); }, [session, channelKey]);
+  // Before the first paint: the rows the session already holds are drawn in that paint.
+  useLayoutEffect(() => { void session.open(channelKey); }, [session, channelKey]);
   // Reading the channel while messages arrive keeps its unread count at zero.
   useEffect(() => { session.markRead(channelKey); }, [timeline]);
 

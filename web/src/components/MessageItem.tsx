@@ -3,6 +3,7 @@
 
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Markdown } from '../markdown';
+import { memo } from '../memo';
 import type { AiStream, Pending, RoomSession } from '../session';
 import type { Me, Message } from '../types';
 import { Avatar } from './Avatar';
@@ -25,7 +26,15 @@ interface Props {
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-export function MessageItem({ me, session, message, pending, canDelete = false, isBot = false, continued = false }: Props) {
+/**
+ * Memoized: a new message re-renders the list, and without this every row with it (with
+ * 600 rows, most of the 20-25 ms each live message cost; benchmarks/RESULTS.md). The
+ * list hands each row props that keep their identity while the row does not change: the
+ * same message object, `me`, `session`, booleans.
+ */
+export const MessageItem = memo(MessageRow);
+
+function MessageRow({ me, session, message, pending, canDelete = false, isBot = false, continued = false }: Props) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);

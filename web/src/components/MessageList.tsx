@@ -26,30 +26,61 @@ const NEAR_BOTTOM_PX = 60;
 
 export function MessageList({ session, me, room, label, timeline, pending, streams, channelKey }: Props) {
   const box = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLOListElement>(null);
   const atBottom = useRef(true);
   const lastHeight = useRef(0);
   const firstId = useRef<string | undefined>(undefined);
+  /** The first row in view and its distance from the log's top, while not at the bottom. */
+  const anchor = useRef<{ row: Element; top: number } | null>(null);
 
   const messages = timeline?.messages ?? [];
-  const shownIds = new Set(messages.map((m) => m.id));
   // A pending send is its own row until its `message` frame gives it a place by seq.
-  const loose = pending.filter((p) => !p.echoedId || !shownIds.has(p.echoedId));
-  const pendingById = new Map(pending.filter((p) => p.echoedId).map((p) => [p.echoedId!, p]));
+  let loose = pending;
+  let pendingById: Map<string, Pending> | undefined;
+  if (pending.length) {
+    const shownIds = new Set(messages.map((m) => m.id));
+    loose = pending.filter((p) => !p.echoedId || !shownIds.has(p.echoedId));
+    pendingById = new Map(pending.filter((p) => p.echoedId).map((p) => [p.echoedId!, p]));
+  }
+
+  // What the reader looks at stays in place whatever changes above it: older pages going
+  // in, the oldest rows trimmed (timeline.ts), both in one render. The browser's own
+  // scroll anchoring is off (`overflow-anchor: none` in layout.css), so it is done once.
+  const noteAnchor = (el: HTMLDivElement) => {
+    anchor.current = null;
+    if (atBottom.current) return;
+    const rows = list.current?.children;
+    if (!rows?.length) return;
+    const top = el.getBoundingClientRect().top;
+    let lo = 0;
+    let hi = rows.length - 1;
+    while (lo < hi) { // the first row whose bottom is below the log's top
+      const mid = (lo + hi) >> 1;
+      if (rows[mid]!.getBoundingClientRect().bottom > top) hi = mid; else lo = mid + 1;
+    }
+    anchor.current = { row: rows[lo]!, top: rows[lo]!.getBoundingClientRect().top - top };
+  };
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
     const newFirst = messages[0]?.id;
-    if (firstId.current !== undefined && newFirst !== firstId.current && !atBottom.current) {
-      // Older messages went in above: keep what the reader was looking at in place.
-      el.scrollTop += el.scrollHeight - lastHeight.current;
-    } else if (atBottom.current) {
+    const a = anchor.current;
+    if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
+    } else if (a?.row.isConnected) {
+      el.scrollTop += a.row.getBoundingClientRect().top - el.getBoundingClientRect().top - a.top;
+    } else if (firstId.current !== undefined && newFirst !== firstId.current) {
+      // The row in view was trimmed away: keep the offset from the bottom instead.
+      el.scrollTop += el.scrollHeight - lastHeight.current;
     }
     firstId.current = newFirst;
     lastHeight.current = el.scrollHeight;
-    // A first page shorter than the view shows no scrollbar to scroll up with.
-    if (timeline?.hasOlder && el.scrollHeight <= el.clientHeight) void session.loadOlder(channelKey);
+    noteAnchor(el);
+    // A first page shorter than the view shows no scrollbar to scroll up with; a reader
+    // still at the top after a render (a page dropped by loadOlder) wants the page too.
+    if (timeline?.hasOlder && (el.scrollHeight <= el.clientHeight || (!atBottom.current && el.scrollTop < NEAR_TOP_PX)))
+      void session.loadOlder(channelKey);
   });
 
   const onScroll = () => {
@@ -57,6 +88,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
     lastHeight.current = el.scrollHeight;
+    noteAnchor(el);
     if (el.scrollTop < NEAR_TOP_PX && timeline?.hasOlder) void session.loadOlder(channelKey);
   };
 
@@ -64,7 +96,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
   const botLogins = useStore(session.store, selectBots);
   const item = (m: Message, prev: Message | undefined) => (
     <MessageItem key={itemKey(m)} message={m} me={me} session={session}
-                 pending={pendingById.get(m.id)} canDelete={m.author.id === me.id || isOwner}
+                 pending={pendingById?.get(m.id)} canDelete={m.author.id === me.id || isOwner}
                  isBot={m.bot !== null || botLogins.has(m.author.login.toLowerCase())}
                  continued={prev !== undefined && prev.author.id === m.author.id
                    && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000} />
@@ -76,7 +108,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
       {timeline?.loadingOlder && <p class="older" aria-busy="true">Loading older messages…</p>}
       {timeline?.loaded && !timeline.hasOlder && <p class="older">This is the start of {label}.</p>}
       {/* One flat list, so a row that moves from pending to stored keeps its element. */}
-      <ol>
+      <ol ref={list}>
         {[
           ...messages.map((m, i) => item(m, messages[i - 1])),
           ...loose.map((p) => <MessageItem key={`${me.id}:${p.clientMsgId}`} pending={p} me={me} session={session} />),

@@ -1,12 +1,12 @@
 // The signed-in layout: sidebar, the open channel, and the room session behind both.
 // One room is open at a time; switching rooms closes the old socket.
 
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import * as api from '../api';
 import { channelLabel } from '../labels';
 import { rememberRoom, visitedRooms, type RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, parse, usePath } from '../router';
-import { RoomSession, type RoomState } from '../session';
+import { RoomSession, takeEarly, type RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Me, type Room } from '../types';
 import { AccessRequest } from './AccessRequest';
@@ -50,8 +50,11 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
     if (path === '/' || !path.startsWith('/r/')) navigate(href('lobby'), true);
   }, [path]);
 
-  const session = useMemo(() => new RoomSession(route.room, me), [route.room, me]);
-  useEffect(() => {
+  // The first one was opened by main.tsx already, as soon as `me` was known.
+  const session = useMemo(() => takeEarly(route.room, me) ?? new RoomSession(route.room, me), [route.room, me]);
+  // Before the first paint, not after it (useEffect): the socket is on the way to the
+  // first rows. (Idempotent: main.tsx started the first room's session already.)
+  useLayoutEffect(() => {
     void session.start();
     return () => session.stop();
   }, [session]);
