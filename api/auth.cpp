@@ -188,7 +188,9 @@ void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
       self, in_time(x), x->ctx.writer,
       [user_id, hash = sha256_hex(raw)](storage::store& db) {
         // A failure aborts the batch, which then answers it; the empty row is never seen.
-        return db.create_token(user_id, "session", hash, "session", now_ms() + session_ms)
+        return db
+            .create_token(user_id, "session", hash, storage::token_kind::session,
+                          now_ms() + session_ms)
             .value_or(storage::token_row{});
       },
       [self, x, raw, next](storage::token_row& t) {

@@ -34,7 +34,9 @@ void with_hall_key(self_ptr self, exchange_ptr x,
                 "missing or malformed hall API key (Bearer relay_live_… or relay_test_…)");
   store_call<std::optional<key_row>>(
       self, in_time(x), x->ctx.readers,
-      [hash = sha256_hex(key)](storage::store& db) { return storage::found(db.find_hall_key(hash)); },
+      [hash = sha256_hex(key)](storage::store& db) {
+        return storage::found(db.find_hall_key(hash));
+      },
       [self, x, next](std::optional<key_row>& k) mutable {
         if (!k) return fail(self, x, errc::unauthorized, "unknown hall API key");
         next(*k);
@@ -105,7 +107,7 @@ void grant_join(self_ptr self, exchange_ptr x, const key_row& k, const hall_acto
             g.identity = grant.participant_id;
             g.name = grant.display_name;
             g.room = r.hall.id;
-            g.can_publish = grant.role == "publisher";
+            g.can_publish = grant.role == storage::hall_role::publisher;
             g.metadata = hc::encode_token_metadata(grant.role, k.workspace_id);
             g.jti = random_hex(16);
             g.now_s = now_ms() / 1000;

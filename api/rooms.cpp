@@ -105,7 +105,8 @@ void create_channel(self_ptr self, exchange_ptr x, const caller& c) {
     return fail(self, x, errc::bad_request, "name must be 1..80 characters");
   if (!access::valid_slug(b.slug))
     return fail(self, x, errc::bad_request, "slug must be 1..64 of a-z 0-9 - _");
-  if (!access::valid_visibility(b.visibility))
+  const auto visibility = storage::parse_channel_visibility(b.visibility);
+  if (!visibility || !access::valid_visibility(*visibility))
     return fail(self, x, errc::bad_request,
                 "visibility must be public, private, group or personal");
   channel_request req;
@@ -114,7 +115,7 @@ void create_channel(self_ptr self, exchange_ptr x, const caller& c) {
   req.row.id = make_id("ch", req.row.created_at);
   req.row.slug = b.slug;
   req.row.name = name;
-  req.row.visibility = b.visibility;
+  req.row.visibility = *visibility;
   req.row.created_by = who.user.id;
   req.invite_logins = std::move(b.invite_logins);
   self->request(room, in_time(x), create_atom::value, std::move(req))

@@ -98,7 +98,7 @@ caf::typed_response_promise<write_outcome> create_channel(room_self self, channe
         self, failure(errc::forbidden, "the lobby has no owner: channels cannot be created in it"));
   if (!access::may_create_channel(st.p.row, req.from.user))
     return answer(self, failure(errc::forbidden, "only the room owner can create channels"));
-  if (req.row.visibility == "personal" && !req.invite_logins.empty())
+  if (req.row.visibility == storage::channel_visibility::personal && !req.invite_logins.empty())
     return answer(self, failure(errc::bad_request, "a personal channel has no invitees"));
   req.row.room_id = st.p.row.id;
   auto rp = self->make_response_promise<write_outcome>();
@@ -166,7 +166,7 @@ caf::typed_response_promise<write_outcome> open_dm(room_self self, dm_request& r
         row.room_id = st.p.row.id;
         row.slug = slug;
         row.name = name;
-        row.visibility = "dm";
+        row.visibility = storage::channel_visibility::dm;
         row.created_by = from.user.id;
         row.created_at = now_ms();
         create_and_announce(self, rp, std::move(row), {ids.begin(), ids.end()}, true);
@@ -188,7 +188,8 @@ caf::typed_response_promise<write_outcome> delete_channel(room_self self, const 
                                 "only the room owner or the channel's creator can delete it"));
   auto rp = self->make_response_promise<write_outcome>();
   store_call<bool>(
-      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id).has_value(); },
+      self, st.p.writer,
+      [channel_id](storage::store& db) { return db.delete_channel(channel_id).has_value(); },
       [self, rp, channel_id](bool deleted) mutable {
         auto& st = self->state;
         auto it = st.channels.find(channel_id);
@@ -324,7 +325,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
         row.user_id = who.user.id;
         row.login = who.user.login;
         row.note = note;
-        row.state = "pending";
+        row.state = storage::request_state::pending;
         store_call<R>(
             self, st.p.writer,
             [row, owner = *st.p.row.owner_id, slug = st.p.row.slug](storage::store& db) {
@@ -349,7 +350,8 @@ room_manage_actor::behavior_type room_management(room_self self) {
         return owner_call<requests>(
             self, who, self->state.p.readers,
             [room = self->state.p.row.id](storage::store& db) {
-              return storage::result<requests>{db.list_access_requests(room, "pending")};
+              return storage::result<requests>{
+                  db.list_access_requests(room, storage::request_state::pending)};
             },
             [](const requests&) {});
       },

@@ -137,7 +137,7 @@ TEST_F(halls_actors, closing_ends_open_sessions_and_refuses_joins) {
   ASSERT_FALSE(closed.error) << closed.error.message;
   EXPECT_EQ(closed.hall.status, "closed");
   EXPECT_EQ(used("2026-05"), 5);
-  storage::hall_grant_row g{"", "u3", "Cy", "publisher", 0};
+  storage::hall_grant_row g{"", "u3", "Cy", storage::hall_role::publisher, 0};
   auto refused = ask<hall_reply>(hall(), join_atom::value, owner, g);
   EXPECT_EQ(refused.error.code, errc::hall_closed);
   EXPECT_EQ(http_status(refused.error.code), 409);
@@ -147,7 +147,7 @@ TEST_F(halls_actors, closing_ends_open_sessions_and_refuses_joins) {
 }
 
 TEST_F(halls_actors, another_workspace_or_mode_is_not_found) {
-  storage::hall_grant_row g{"", "u1", "Ada", "publisher", 0};
+  storage::hall_grant_row g{"", "u1", "Ada", storage::hall_role::publisher, 0};
   EXPECT_EQ(ask<hall_reply>(hall(), join_atom::value, hall_caller{"ws_other", false}, g).error.code,
             errc::not_found);
   EXPECT_EQ(
