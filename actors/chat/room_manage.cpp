@@ -237,9 +237,10 @@ caf::typed_response_promise<storage::expected<storage::room_row>> update_room(
 }
 
 // Runs an owner-only store call and answers its result.
-template <class T, class F, class After>
+// `store` is the writer or the reader pool.
+template <class T, class Store, class F, class After>
 caf::typed_response_promise<storage::expected<T>> owner_call(room_self self, const principal& who,
-                                                             const caf::actor& store, F fn,
+                                                             const Store& store, F fn,
                                                              After after) {
   using R = storage::expected<T>;
   if (!owns(self->state, who))

@@ -16,7 +16,7 @@ namespace {
 
 struct hall_actor_state {
   hall_state s;
-  caf::actor writer;
+  store_writer_actor writer;
   static inline const char* name = "hall";
 };
 

@@ -48,7 +48,8 @@ class halls_actors : public ::testing::Test {
 
   ~halls_actors() override {
     caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
-    for (auto& a : {readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -89,7 +90,8 @@ class halls_actors : public ::testing::Test {
   store_factory open;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  caf::actor writer, readers;
+  store_writer_actor writer;
+  caf::actor readers;
   hall_directory_actor halls;
   hall_caller owner;
   std::string hall_id;
