@@ -26,6 +26,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/login.hpp"
+#include "sqlite_peek.hpp"
 #include "storage/migrations.hpp"
 #include "temp_dir.hpp"
 
@@ -48,44 +49,9 @@ struct store_backend {
   std::function<std::string(const std::string& path, const std::string& sql)> exec;
 };
 
-std::string sqlite_text(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-  std::string v;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
-    v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
-
-std::int64_t sqlite_scalar(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-  std::int64_t v = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
-
-std::string sqlite_exec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "cannot open " + path;
-  }
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string out = rc == SQLITE_OK ? "" : (err != nullptr ? err : "error");
-  sqlite3_free(err);
-  sqlite3_close(db);
-  return out;
-}
+using test_support::sqlite_exec;
+using test_support::sqlite_scalar;
+using test_support::sqlite_text;
 
 const store_backend sqlite_backend{
     "sqlite",
