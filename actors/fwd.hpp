@@ -1,9 +1,19 @@
 #pragma once
 
+// What every actor module shares about the store actors: how a store connection is
+// opened, and the store writer's interface. Rooms, channels, halls, agent sockets and
+// the REST handlers hold the writer's handle, so the compiler checks what they send it
+// and what they expect back.
+
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
 
 namespace relay {
 
@@ -16,5 +26,25 @@ struct config;
 
 /// Opens a store connection; called once per storage actor (each owns its own).
 using store_factory = std::function<std::unique_ptr<storage::store>()>;
+
+/// The single writer of the store (actors/store_writer.hpp). Every reply comes once the
+/// transaction holding the write has committed or rolled back.
+using store_writer_actor = caf::typed_actor<
+    // A channel's post; the channel may also get `(applied_atom, message_row)` first.
+    caf::replies_to<append_atom, storage::new_message>::with<write_outcome>,
+    // (room_id, request)
+    caf::replies_to<edit_atom, std::string, edit_request>::with<write_outcome>,
+    // (room_id, room_owner_id, request)
+    caf::replies_to<delete_atom, std::string, std::string, delete_request>::with<write_outcome>,
+    caf::replies_to<create_atom, storage::channel_row>::with<write_outcome>,
+    // (user_id, name, token_hash)
+    caf::replies_to<token_atom, create_atom, std::string, std::string,
+                    std::string>::with<token_outcome>,
+    // (user_id, token_id)
+    caf::replies_to<token_atom, revoke_atom, std::string, std::string>::with<token_outcome>,
+    // true: committed; false: the batch rolled back.
+    caf::replies_to<job_atom, store_job>::with<bool>,
+    // The writer's own: it sends this to itself to run the queued batch.
+    caf::reacts_to<flush_atom>>;
 
 }  // namespace relay

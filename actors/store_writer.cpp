@@ -53,11 +53,11 @@ struct writer_state {
   static inline const char* name = "store_writer";
 };
 
-using writer_actor = caf::stateful_actor<writer_state>;
+using writer_self = store_writer_actor::stateful_pointer<writer_state>;
 
 // Queues `run` for the next commit and answers its result (or `failed`) afterwards.
 template <class T, class F>
-caf::typed_response_promise<T> enqueue(writer_actor* self, F run, T failed) {
+caf::typed_response_promise<T> enqueue(writer_self self, F run, T failed) {
   auto rp = self->make_response_promise<T>();
   auto result = std::make_shared<T>();
   self->state.batch.push_back(
@@ -74,14 +74,14 @@ caf::typed_response_promise<T> enqueue(writer_actor* self, F run, T failed) {
 }
 
 caf::typed_response_promise<write_outcome> enqueue(
-    writer_actor* self, std::function<write_outcome(storage::store&)> run) {
+    writer_self self, std::function<write_outcome(storage::store&)> run) {
   write_outcome failed;
   failed.error = make_error(errc::unavailable, "storage unavailable");
   return enqueue<write_outcome>(self, std::move(run), std::move(failed));
 }
 
 // The second half of a flush, once COMMIT has run (or the batch failed before it).
-void settle(writer_actor* self, std::string failure) {
+void settle(writer_self self, std::string failure) {
   auto& st = self->state;
   auto batch = std::move(st.in_commit);
   st.in_commit.clear();
@@ -108,9 +108,9 @@ void settle(writer_actor* self, std::string failure) {
   for (auto& w : batch) w.finish(failure.empty());
 }
 
-void flush(writer_actor* self);
+void flush(writer_self self);
 
-void commit(writer_actor* self) {
+void commit(writer_self self) {
   auto& st = self->state;
   if (!st.committer) {
     auto done = st.db->commit();
@@ -128,7 +128,7 @@ void commit(writer_actor* self) {
           });
 }
 
-void flush(writer_actor* self) {
+void flush(writer_self self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   // What arrives during a commit waits for it and then goes in the next batch.
@@ -173,7 +173,7 @@ std::optional<storage::message_row> message_in_room(storage::store& db, const st
 
 // Appends `msg`; when its seq was reserved by an earlier commit, shows it to `notify`
 // (the channel) right away.
-write_outcome append(writer_actor* self, storage::store& db, storage::new_message& msg,
+write_outcome append(writer_self self, storage::store& db, storage::new_message& msg,
                      const caf::actor& notify) {
   auto& st = self->state;
   auto key = msg.room_id + '\n' + msg.channel_id;
@@ -187,13 +187,14 @@ write_outcome append(writer_actor* self, storage::store& db, storage::new_messag
   pending = std::max(pending, r->reserved);
   auto committed = st.reserved.find(key);
   if (notify && committed != st.reserved.end() && out.message.seq <= committed->second) {
-    self->send(notify, applied_atom::value, out.message);
+    // The requester's handle is untyped, which a typed actor may not send() to.
+    caf::unsafe_send_as(self, notify, applied_atom::value, out.message);
     st.batch_shown[key] = out.message.seq;
   }
   return out;
 }
 
-caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread) {
+store_writer_actor::behavior_type writer(writer_self self, store_factory open, bool commit_thread) {
   self->state.db = open();
   if (commit_thread)
     self->state.committer = self->spawn<caf::detached + caf::linked>(committer, self->state.db);
@@ -293,7 +294,8 @@ caf::behavior writer(writer_actor* self, store_factory open, bool commit_thread)
 
 }  // namespace
 
-caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open, bool commit_thread) {
+store_writer_actor spawn_store_writer(caf::actor_system& sys, store_factory open,
+                                      bool commit_thread) {
   return sys.spawn(writer, std::move(open), commit_thread);
 }
 

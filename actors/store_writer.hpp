@@ -11,17 +11,9 @@ namespace relay {
 /// a post and its live fan-out stay on the actor workers; only COMMIT (the fsync) runs
 /// on a thread of its own, and what arrives meanwhile joins the next batch.
 ///
-/// It answers
-///  * `(append_atom, storage::new_message)` -> `write_outcome`
-///  * `(edit_atom, std::string room_id, edit_request)` -> `write_outcome`
-///  * `(delete_atom, std::string room_id, std::string room_owner_id, delete_request)` ->
-///  `write_outcome`
-///  * `(create_atom, storage::channel_row)` -> `write_outcome` (with `channel`)
-///  * `(token_atom, create_atom, user_id, name, token_hash)` -> `token_outcome`
-///  * `(token_atom, revoke_atom, user_id, token_id)` -> `token_outcome` (`not_found`
-///    when the token is not the user's or already revoked)
-///  * `(job_atom, store_job)` -> `bool` committed (false: the batch rolled back)
-/// and replies only after the transaction holding the write has committed.
+/// Its messages are `store_writer_actor`'s (actors/fwd.hpp); it replies only after the
+/// transaction holding the write has committed. A token revocation answers `not_found`
+/// when the token is not the user's or already revoked.
 ///
 /// An appended message whose seq the channel had already reserved in a committed
 /// transaction is also sent to the requester as `(applied_atom, storage::message_row)`
@@ -31,7 +23,7 @@ namespace relay {
 /// request that reaches the mailbox before a commit starts joins that transaction,
 /// so a burst of N sends costs one fsync, not N.
 /// `commit_thread = false` commits inline, for deterministic tests only.
-caf::actor spawn_store_writer(caf::actor_system& sys, store_factory open,
-                              bool commit_thread = true);
+store_writer_actor spawn_store_writer(caf::actor_system& sys, store_factory open,
+                                      bool commit_thread = true);
 
 }  // namespace relay

@@ -52,9 +52,9 @@ void revoke_token(self_ptr self, exchange_ptr x, const caller& c) {
 
 void list_notifications(self_ptr self, exchange_ptr x, const caller& c) {
   auto& who = c.who;
-  store_call<std::vector<storage::notification_row>>(
+  store_call(
       self, in_time(x), x->ctx.readers,
-      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100).value(); },
+      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },
       [self, x](std::vector<storage::notification_row>& ns) {
         ok(self, x, codec::encode_notifications(ns));
       },

@@ -24,10 +24,10 @@ void refuse_socket(self_ptr self, const exchange_ptr& x, const char* why) {
 void open_agent_socket(self_ptr self, exchange_ptr x, const caller&) {
   if (x->req.bearer.rfind("rla_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed agent token (Bearer rla_…)");
-  store_call<std::optional<storage::agent_row>>(
+  store_call(
       self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
-        return storage::found(db.find_agent_by_token_hash(hash));
+        return storage::maybe(db.find_agent_by_token_hash(hash));
       },
       [self, x](std::optional<storage::agent_row>& agent) {
         if (!agent) return refuse_socket(self, x, "unknown or rotated agent token");
@@ -45,10 +45,10 @@ void open_agent_socket(self_ptr self, exchange_ptr x, const caller&) {
 void open_app_socket(self_ptr self, exchange_ptr x, const caller&) {
   if (x->req.bearer.rfind("rlk_", 0) != 0)
     return refuse_socket(self, x, "missing or malformed app token (Bearer rlk_…)");
-  store_call<std::optional<storage::app_row>>(
+  store_call(
       self, in_time(x), x->ctx.readers,
       [hash = sha256_hex(x->req.bearer)](storage::store& db) {
-        return storage::found(db.find_app_by_token_hash(hash));
+        return storage::maybe(db.find_app_by_token_hash(hash));
       },
       [self, x](std::optional<storage::app_row>& app) {
         if (!app) return refuse_socket(self, x, "unknown app token");
@@ -68,20 +68,18 @@ void create_agent(self_ptr self, exchange_ptr x, const caller&) {
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto row = std::get<storage::agent_row>(std::move(body));
   auto token = "rla_" + random_hex(32);
-  using R = storage::result<storage::agent_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [row, hash = sha256_hex(token)](storage::store& db) { return db.create_agent(row, hash); },
-      [self, x, token](R& r) {
-        if (!r) return fail(self, x, r.error);
-        ok(self, x, codec::admin::encode_new_agent(r.value->agent_id, token), 201);
+      [self, x, token](storage::agent_row& agent) {
+        ok(self, x, codec::admin::encode_new_agent(agent.agent_id, token), 201);
       },
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
 void list_agents(self_ptr self, exchange_ptr x, const caller&) {
-  store_call<std::vector<storage::agent_row>>(
-      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents().value(); },
+  store_call(
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_agents(); },
       [self, x](std::vector<storage::agent_row>& rows) {
         self->request(x->ctx.agent_hub, in_time(x), agents::discover_atom::value)
             .then(
@@ -101,13 +99,12 @@ void list_agents(self_ptr self, exchange_ptr x, const caller&) {
 void rotate_agent_token(self_ptr self, exchange_ptr x, const caller& c) {
   std::string agent_id = c.args["id"];
   auto token = "rla_" + random_hex(32);
-  store_call<bool>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [agent_id, hash = sha256_hex(token)](storage::store& db) {
-        return db.rotate_agent_token(agent_id, hash).has_value();
+        return db.rotate_agent_token(agent_id, hash);
       },
-      [self, x, agent_id, token](bool rotated) {
-        if (!rotated) return fail(self, x, errc::not_found, "no such agent");
+      [self, x, agent_id, token]() {
         // Committed: the old token's socket goes now, not at its next reconnect.
         self->send(x->ctx.agent_hub, revoke_atom::value, agent_id);
         ok(self, x, codec::admin::encode_new_agent(agent_id, token));
@@ -120,20 +117,18 @@ void create_app(self_ptr self, exchange_ptr x, const caller&) {
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
   auto row = std::get<storage::app_row>(std::move(body));
   auto token = "rlk_" + row.app_id + "_" + random_hex(32);
-  using R = storage::result<storage::app_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [row, hash = sha256_hex(token)](storage::store& db) { return db.create_app(row, hash); },
-      [self, x, token](R& r) {
-        if (!r) return fail(self, x, r.error);
-        ok(self, x, codec::admin::encode_new_app(r.value->app_id, token), 201);
+      [self, x, token](storage::app_row& app) {
+        ok(self, x, codec::admin::encode_new_app(app.app_id, token), 201);
       },
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
 void list_apps(self_ptr self, exchange_ptr x, const caller&) {
-  store_call<std::vector<storage::app_row>>(
-      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps().value(); },
+  store_call(
+      self, in_time(x), x->ctx.readers, [](storage::store& db) { return db.list_apps(); },
       [self, x](std::vector<storage::app_row>& apps) {
         ok(self, x, codec::admin::encode_app_list(apps));
       },
@@ -144,18 +139,15 @@ void set_app_allowlist(self_ptr self, exchange_ptr x, const caller& c) {
   std::string app_id = c.args["id"];
   auto body = codec::admin::decode_allowlist_body(x->req.body);
   if (auto* e = std::get_if<error_info>(&body)) return fail(self, x, *e);
-  using R = storage::result<storage::app_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [app_id, ids = std::get<std::vector<std::string>>(std::move(body))](storage::store& db) {
         return db.set_allowlist(app_id, ids);
       },
-      [self, x](R& r) {
-        if (!r) return fail(self, x, r.error);
+      [self, x](storage::app_row& app) {
         // Takes effect for the app's next event, on every socket it has open.
-        self->send(x->ctx.agent_hub, agents::allow_atom::value, r.value->app_id,
-                   r.value->allowlist);
-        ok(self, x, codec::admin::encode_app(*r.value));
+        self->send(x->ctx.agent_hub, agents::allow_atom::value, app.app_id, app.allowlist);
+        ok(self, x, codec::admin::encode_app(app));
       },
       [self, x](const error_info& e) { fail(self, x, e); });
 }

@@ -120,14 +120,10 @@ void finish_oauth(self_ptr self, exchange_ptr x, const caller&) {
             }
             storage::oauth_profile p{out.user->id, out.user->login, out.user->name,
                                      out.user->avatar_url, out.user->email};
-            using R = storage::result<storage::user_row>;
-            store_call<R>(
+            store_call(
                 self, in_time(x), x->ctx.writer,
                 [p](storage::store& db) { return db.upsert_oauth_user(p); },
-                [self, x, next](R& r) {
-                  if (!r) return fail(self, x, r.error);
-                  start_session(self, x, r.value->id, next);
-                },
+                [self, x, next](storage::user_row& user) { start_session(self, x, user.id, next); },
                 [self, x](const error_info& e) { fail(self, x, e); });
           },
           [self, x](caf::error& err) {
@@ -143,17 +139,16 @@ void dev_login(self_ptr self, exchange_ptr x, const caller&) {
   auto* login = x->req.param("login");
   if (!login || !valid_login(*login))
     return fail(self, x, errc::bad_request, "login must be " + std::string{login_rule});
-  using R = storage::result<storage::user_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [login = *login](storage::store& db) {
         // "BOB" signs in as bob, as on GitHub: logins are identities without case.
-        if (auto u = db.find_user_by_login(login)) return R::ok(*u);
-        return R{db.create_user(login, login, "")};
+        auto user = db.find_user_by_login(login);
+        if (!user.not_found()) return user;
+        return db.create_user(login, login, "");
       },
-      [self, x, next = safe_next(x->req.param("next"))](R& r) {
-        if (!r) return fail(self, x, r.error);
-        start_session(self, x, r.value->id, next);
+      [self, x, next = safe_next(x->req.param("next"))](storage::user_row& user) {
+        start_session(self, x, user.id, next);
       },
       [self, x](const error_info& e) { fail(self, x, e); });
 }
@@ -166,12 +161,15 @@ void logout(self_ptr self, exchange_ptr x, const caller&) {
   if (!raw) return ok(self, x, R"({"ok":true})", 200, clear);
   // The session row is revoked too: a copied cookie stops working, and sockets it
   // opened are closed.
-  store_call<std::string>(
+  store_call(
       self, in_time(x), x->ctx.writer,
-      [hash = sha256_hex(*raw)](storage::store& db) {
+      [hash = sha256_hex(*raw)](storage::store& db) -> storage::expected<std::string> {
+        // A session that is gone already (revoked, expired) has nothing left to end.
         auto cred = db.find_credential(hash);
-        if (!cred) return std::string{};
-        db.revoke_token(cred->user.id, cred->token_id);
+        if (cred.not_found()) return std::string{};
+        if (!cred) return cred.error();
+        if (auto revoked = db.revoke_token(cred->user.id, cred->token_id); revoked.failed())
+          return revoked.error();
         return cred->token_id;
       },
       [self, x, clear](std::string& token_id) {
@@ -184,21 +182,23 @@ void logout(self_ptr self, exchange_ptr x, const caller&) {
 void start_session(self_ptr self, exchange_ptr x, const std::string& user_id,
                    const std::string& next) {
   auto raw = "rls_" + random_hex(32);
-  store_call<storage::token_row>(
+  store_call(
       self, in_time(x), x->ctx.writer,
       [user_id, hash = sha256_hex(raw)](storage::store& db) {
-        // A failure aborts the batch, which then answers it; the empty row is never seen.
-        return db.create_token(user_id, "session", hash, "session", now_ms() + session_ms)
-            .value_or(storage::token_row{});
+        return db.create_token(user_id, "session", hash, storage::token_kind::session,
+                               now_ms() + session_ms);
       },
-      [self, x, raw, next](storage::token_row& t) {
-        if (t.id.empty()) return fail(self, x, errc::unavailable, "could not start a session");
+      [self, x, raw, next](storage::token_row&) {
         redirect(self, x, next,
                  {{"Set-Cookie", cookie(x->ctx, "relay_session", auth::sign(x->ctx.secret, raw),
                                         "/", session_ms / 1000)},
                   {"Set-Cookie", cookie(x->ctx, "relay_oauth", "", "/auth", 0)}});
       },
-      [self, x](const error_info& e) { fail(self, x, e); });
+      [self, x](const error_info& e) {
+        // The user was found or made just before; a refusal now is ours, not the caller's.
+        if (e.code == errc::unavailable) return fail(self, x, e);
+        fail(self, x, errc::unavailable, "could not start a session");
+      });
 }
 
 }  // namespace relay::api

@@ -74,12 +74,12 @@ inline auto on_fail(self_ptr self, exchange_ptr x) {
   };
 }
 
-/// Answers a `storage::result<T>` from an actor: the encoded value or its error.
+/// Answers a `storage::expected<T>` from an actor: the encoded value or its error.
 template <class T, class Encode>
 auto answer_result(self_ptr self, exchange_ptr x, Encode encode, int status = 200) {
-  return [self, x, encode, status](storage::result<T>& r) {
-    if (!r) return fail(self, x, r.error);
-    ok(self, x, encode(*r.value), status);
+  return [self, x, encode, status](storage::expected<T>& r) {
+    if (!r) return fail(self, x, r.error());
+    ok(self, x, encode(*r), status);
   };
 }
 

@@ -32,9 +32,11 @@ void with_hall_key(self_ptr self, exchange_ptr x,
   if (key.rfind("relay_live_", 0) != 0 && key.rfind("relay_test_", 0) != 0)
     return fail(self, x, errc::unauthorized,
                 "missing or malformed hall API key (Bearer relay_live_… or relay_test_…)");
-  store_call<std::optional<key_row>>(
+  store_call(
       self, in_time(x), x->ctx.readers,
-      [hash = sha256_hex(key)](storage::store& db) { return storage::found(db.find_hall_key(hash)); },
+      [hash = sha256_hex(key)](storage::store& db) {
+        return storage::maybe(db.find_hall_key(hash));
+      },
       [self, x, next](std::optional<key_row>& k) mutable {
         if (!k) return fail(self, x, errc::unauthorized, "unknown hall API key");
         next(*k);
@@ -77,13 +79,9 @@ void create_hall(self_ptr self, exchange_ptr x, const caller& c) {
   row.id = make_id("h");
   row.workspace_id = k.workspace_id;
   row.test_mode = k.test_mode;
-  using R = storage::result<storage::hall_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer, [row](storage::store& db) { return db.create_hall(row); },
-      [self, x](R& r) {
-        if (!r) return fail(self, x, r.error);
-        ok(self, x, hc::encode_hall(*r.value, {}), 201);
-      },
+      [self, x](storage::hall_row& hall) { ok(self, x, hc::encode_hall(hall, {}), 201); },
       [self, x](const error_info& e) { fail(self, x, e); });
 }
 
@@ -105,7 +103,7 @@ void grant_join(self_ptr self, exchange_ptr x, const key_row& k, const hall_acto
             g.identity = grant.participant_id;
             g.name = grant.display_name;
             g.room = r.hall.id;
-            g.can_publish = grant.role == "publisher";
+            g.can_publish = grant.role == storage::hall_role::publisher;
             g.metadata = hc::encode_token_metadata(grant.role, k.workspace_id);
             g.jti = random_hex(16);
             g.now_s = now_ms() / 1000;
@@ -127,10 +125,10 @@ void hall_usage(self_ptr self, exchange_ptr x, const caller& c) {
   if (!billing::valid_period(period))
     return fail(self, x, errc::bad_request, "period must be YYYY-MM, e.g. 2026-05");
   auto plan = billing::parse_plan(k.plan).value_or(billing::plan::starter);
-  store_call<std::int64_t>(
+  store_call(
       self, in_time(x), x->ctx.readers,
       [k, period](storage::store& db) {
-        return db.hall_usage_minutes(k.workspace_id, k.test_mode, period).value();
+        return db.hall_usage_minutes(k.workspace_id, k.test_mode, period);
       },
       [self, x, k, period, plan](std::int64_t& used) {
         ok(self, x,

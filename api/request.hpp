@@ -10,6 +10,7 @@
 
 #include "actors/agents/fwd.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/fwd.hpp"
 #include "actors/halls/fwd.hpp"
 #include "api/http_exchange.hpp"
 #include "auth/livekit.hpp"
@@ -21,7 +22,7 @@ namespace relay {
 
 struct api_context {
   room_directory_actor directory;
-  caf::actor writer;
+  store_writer_actor writer;
   caf::actor readers;
   caf::actor registry;
   std::size_t max_content_chars = 4000;

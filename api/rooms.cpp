@@ -39,17 +39,14 @@ void create_room(self_ptr self, exchange_ptr x, const caller& c) {
   row.description = b.description;
   row.accent_colors = b.accent_colors;
   row.owner_id = who.user.id;
-  using R = storage::result<storage::room_row>;
-  store_call<R>(
+  store_call(
       self, in_time(x), x->ctx.writer, [row](storage::store& db) { return db.create_room(row); },
-      [self, x, owner = who.user](R& r) {
-        if (!r)
-          return fail(self, x,
-                      r.error.code == errc::conflict ? make_error(errc::conflict, "slug is taken")
-                                                     : r.error);
-        ok(self, x, codec::encode_room(*r.value, owner), 201);
+      [self, x, owner = who.user](storage::room_row& room) {
+        ok(self, x, codec::encode_room(room, owner), 201);
       },
-      [self, x](const error_info& e) { fail(self, x, e); });
+      [self, x](const error_info& e) {
+        fail(self, x, e.code == errc::conflict ? make_error(errc::conflict, "slug is taken") : e);
+      });
 }
 
 namespace {
@@ -59,13 +56,13 @@ void patch_room(self_ptr self, exchange_ptr x, const principal& who, const room_
                 storage::room_patch patch) {
   if (patch.slug && *patch.slug != info.room.slug)
     if (auto e = check_room_slug(*patch.slug)) return fail(self, x, *e);
-  using R = storage::result<storage::room_row>;
+  using R = storage::expected<storage::room_row>;
   self->request(x->ctx.directory, in_time(x), update_atom::value, info.room.slug, who,
                 std::move(patch))
       .then(
           [self, x, owner = info.owner](R& r) {
-            if (!r) return fail(self, x, r.error);
-            ok(self, x, codec::encode_room(*r.value, owner));
+            if (!r) return fail(self, x, r.error());
+            ok(self, x, codec::encode_room(*r, owner));
           },
           on_fail(self, x));
 }
@@ -105,7 +102,8 @@ void create_channel(self_ptr self, exchange_ptr x, const caller& c) {
     return fail(self, x, errc::bad_request, "name must be 1..80 characters");
   if (!access::valid_slug(b.slug))
     return fail(self, x, errc::bad_request, "slug must be 1..64 of a-z 0-9 - _");
-  if (!access::valid_visibility(b.visibility))
+  const auto visibility = storage::parse_channel_visibility(b.visibility);
+  if (!visibility || !access::valid_visibility(*visibility))
     return fail(self, x, errc::bad_request,
                 "visibility must be public, private, group or personal");
   channel_request req;
@@ -114,7 +112,7 @@ void create_channel(self_ptr self, exchange_ptr x, const caller& c) {
   req.row.id = make_id("ch", req.row.created_at);
   req.row.slug = b.slug;
   req.row.name = name;
-  req.row.visibility = b.visibility;
+  req.row.visibility = *visibility;
   req.row.created_by = who.user.id;
   req.invite_logins = std::move(b.invite_logins);
   self->request(room, in_time(x), create_atom::value, std::move(req))
@@ -237,7 +235,7 @@ void complete_resume(self_ptr self, const exchange_ptr& x, const room_info& info
   for (auto& ch : info.channels)
     if (!resume.count(ch.id)) others.push_back(ch.id);
   if (others.empty()) return then(std::move(resume));
-  store_call<cursor_map>(
+  store_call(
       self, in_time(x), x->ctx.readers,
       [room_id = info.room.id, named = resume, others](storage::store& db) {
         return guess_cursors(db, room_id, named, others);

@@ -77,7 +77,7 @@ json::value time_or_null(const std::optional<std::int64_t>& t) {
 json::object session_json(const storage::hall_session_row& s) {
   return {{"participant_id", s.participant_id},
           {"display_name", s.display_name},
-          {"role", s.role},
+          {"role", storage::to_string(s.role)},
           {"joined_at", time_or_null(s.joined_at)}};
 }
 
@@ -104,9 +104,11 @@ std::variant<storage::hall_grant_row, error_info> decode_join(std::string_view t
   storage::hall_grant_row g;
   if (auto e = read_required(o, "participant_id", g.participant_id, max_id_chars)) return *e;
   if (auto e = read_required(o, "display_name", g.display_name, max_name_chars)) return *e;
-  if (auto e = read_string(o, "role", g.role, true, true)) return *e;
-  if (g.role != "publisher" && g.role != "subscriber")
-    return bad(errc::invalid_role, "role must be \"publisher\" or \"subscriber\"");
+  std::string role;
+  if (auto e = read_string(o, "role", role, true, true)) return *e;
+  const auto parsed_role = storage::parse_hall_role(role);
+  if (!parsed_role) return bad(errc::invalid_role, "role must be \"publisher\" or \"subscriber\"");
+  g.role = *parsed_role;
   return g;
 }
 
@@ -217,8 +219,9 @@ std::string encode_usage(const std::string& period, billing::plan plan, bool tes
   return body + ",\"overage_cost_usd\":" + billing::format_usd(u.overage_micro_usd) + "}";
 }
 
-std::string encode_token_metadata(const std::string& role, const std::string& workspace_id) {
-  return serialize(json::object{{"role", role}, {"workspace_id", workspace_id}});
+std::string encode_token_metadata(storage::hall_role role, const std::string& workspace_id) {
+  return serialize(
+      json::object{{"role", storage::to_string(role)}, {"workspace_id", workspace_id}});
 }
 
 std::string encode_webhook_status(const std::string& status) {

@@ -53,7 +53,7 @@ std::string encode_usage(const std::string& period, billing::plan plan, bool tes
                          const billing::usage& u);
 
 /// The join token's `metadata` (opaque to LiveKit): `{role, workspace_id}`.
-std::string encode_token_metadata(const std::string& role, const std::string& workspace_id);
+std::string encode_token_metadata(storage::hall_role role, const std::string& workspace_id);
 
 /// `{status}`: applied | duplicate | ignored.
 std::string encode_webhook_status(const std::string& status);

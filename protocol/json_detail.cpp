@@ -167,7 +167,7 @@ json::object channel_json(const storage::channel_row& c, std::int64_t members) {
   return {{"id", c.id},
           {"slug", c.slug},
           {"name", c.name},
-          {"visibility", c.visibility},
+          {"visibility", storage::to_string(c.visibility)},
           {"memberCount", members},
           {"createdBy", c.created_by},
           {"createdAt", format_iso8601(c.created_at)}};

@@ -61,7 +61,7 @@ json::object access_request_json(const storage::access_request_row& r) {
           {"roomId", r.room_id},
           {"user", json::object{{"id", r.user_id}, {"login", r.login}}},
           {"note", r.note},
-          {"state", r.state},
+          {"state", storage::to_string(r.state)},
           {"createdAt", format_iso8601(r.created_at)},
           {"decidedAt", nullable_time(r.decided_at)}};
 }

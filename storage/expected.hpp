@@ -83,6 +83,8 @@ class expected {
 template <>
 class expected<void> {
  public:
+  using value_type = void;
+
   expected() = default;
   expected(error_info error) : error_{std::move(error)} {}  // NOLINT
 
@@ -99,32 +101,28 @@ class expected<void> {
 };
 
 /// The value, or nullopt when the row is not found. Any other error throws
-/// std::logic_error: for reads run as jobs by the store readers, which answer a job that
-/// throws with an error, so a failed read never looks like an absent row.
+/// std::logic_error: for the store readers' own handlers, which answer a read that
+/// throws with an error, so a failed read never looks like an absent row. Store jobs
+/// (actors/store_call.hpp) use maybe() instead.
 template <class T>
 std::optional<T> found(expected<T> r) {
   if (r.not_found()) return std::nullopt;
   return std::move(r).value();
 }
 
-/// A store outcome as an actor hands it on in a message (a room answering a REST request):
-/// the same value-or-error as `expected<T>`, with public fields. Built from the
-/// `expected<T>` of a store call, or with ok() / fail() by an actor's own checks.
+/// The value, nullopt when the row is not found, or any other error: for a caller to whom
+/// an absent row is an answer (a token that no longer exists) but a failure is not.
 template <class T>
-struct result {
-  std::optional<T> value;
-  error_info error;
+expected<std::optional<T>> maybe(expected<T> r) {
+  if (r) return std::optional<T>{std::move(*r)};
+  if (r.not_found()) return std::optional<T>{};
+  return r.error();
+}
 
-  result() = default;
-  result(std::optional<T> v, error_info e) : value{std::move(v)}, error{std::move(e)} {}
-  result(expected<T> e)  // NOLINT: a store call's outcome is handed on as it is
-      : error{e.error()} {
-    if (e) value = std::move(*e);
-  }
-
-  static result ok(T v) { return {std::move(v), {}}; }
-  static result fail(errc c, std::string msg) { return {std::nullopt, {c, std::move(msg)}}; }
-  explicit operator bool() const noexcept { return value.has_value(); }
-};
+/// True for `expected<T>`: what store calls return.
+template <class T>
+inline constexpr bool is_expected = false;
+template <class T>
+inline constexpr bool is_expected<expected<T>> = true;
 
 }  // namespace relay::storage

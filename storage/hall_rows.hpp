@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/kinds.hpp"
+
 namespace relay::storage {
 
 /// A hall API key (`relay_live_…` / `relay_test_…`, stored as its SHA-256) and the
@@ -36,7 +38,7 @@ struct hall_grant_row {
   std::string hall_id;
   std::string participant_id;
   std::string display_name;
-  std::string role;  // publisher | subscriber
+  hall_role role = hall_role::subscriber;
   std::int64_t granted_at = 0;
 };
 
@@ -48,7 +50,7 @@ struct hall_session_row {
   std::string hall_id;
   std::string participant_id;
   std::string display_name;
-  std::string role;
+  hall_role role = hall_role::subscriber;
   std::optional<std::int64_t> joined_at;  // unix ms
   std::optional<std::int64_t> left_at;    // unix ms; empty while open
   std::int64_t minutes = 0;               // set once both ends are known

@@ -52,9 +52,9 @@ class rooms_store {
 
   /// `conflict` when the user already has a pending request for the room.
   virtual expected<access_request_row> create_access_request(const access_request_row& row) = 0;
-  /// Requests of a room in `state` ("" = all), oldest first, requester login joined.
+  /// Requests of a room in `state` (nullopt = all), oldest first, requester login joined.
   virtual expected<std::vector<access_request_row>> list_access_requests(
-      const std::string& room_id, const std::string& state) = 0;
+      const std::string& room_id, std::optional<request_state> state) = 0;
   /// Marks a pending request approved or denied; approving also whitelists the
   /// requester's login, both in one savepoint. `not_found` for an unknown id or another
   /// room's; `conflict` when it is no longer pending. Returns the updated request.

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/kinds.hpp"
+
 namespace relay::storage {
 
 /// The room-wide thread of a room has no channel; it is stored with this channel id
@@ -30,7 +32,7 @@ struct token_row {
   std::string name;
   std::int64_t created_at = 0;
   std::optional<std::int64_t> revoked_at;
-  std::string kind = "api";                // api | session
+  token_kind kind = token_kind::api;
   std::optional<std::int64_t> expires_at;  // unix ms; sessions expire, API tokens do not
 };
 
@@ -67,7 +69,7 @@ struct channel_row {
   std::string room_id;
   std::string slug;
   std::string name;
-  std::string visibility;  // public | private | group | personal | dm
+  channel_visibility visibility = channel_visibility::public_;
   std::string created_by;  // usr_…
   std::int64_t created_at = 0;
   std::int64_t member_count = 0;  // not stored: the room fills it in for listings
@@ -96,7 +98,7 @@ struct access_request_row {
   std::string user_id;
   std::string login;  // the requester's, joined in on reads
   std::string note;
-  std::string state;  // pending | approved | denied
+  request_state state = request_state::pending;
   std::int64_t created_at = 0;
   std::optional<std::int64_t> decided_at;
   std::string decided_by;

@@ -34,16 +34,16 @@ class users_store {
 
   // -- tokens and sessions ----------------------------------------------------------
 
-  /// Stores only `token_hash` (hex SHA-256 of the secret). `kind` is "api" or "session".
+  /// Stores only `token_hash` (hex SHA-256 of the secret).
   virtual expected<token_row> create_token(
       const std::string& user_id, const std::string& name, const std::string& token_hash,
-      const std::string& kind = "api", std::optional<std::int64_t> expires_at = std::nullopt) = 0;
+      token_kind kind = token_kind::api, std::optional<std::int64_t> expires_at = std::nullopt) = 0;
   /// The user owning a live (not revoked, not expired) token with this hash.
   virtual expected<user_row> find_user_by_token_hash(const std::string& token_hash) = 0;
   /// Same, with the token's id (so revoking it can end the sessions it opened).
   /// Expired tokens (expires_at <= now) are not found.
   virtual expected<credential> find_credential(const std::string& token_hash) = 0;
-  /// The user's API tokens (kind "api" only; sessions are not listed).
+  /// The user's API tokens (`token_kind::api` only; sessions are not listed).
   virtual expected<std::vector<token_row>> list_tokens(const std::string& user_id) = 0;
   /// Revokes a token of either kind. `not_found` when it does not exist, is revoked
   /// already or belongs to someone else.

@@ -29,13 +29,13 @@ void push(agent_conn_actor* self, std::string json) {
 }
 
 void record(agent_conn_actor* self, std::int64_t served) {
-  store_call<bool>(
+  // Best effort: a lost touch only makes "last seen" older.
+  store_call(
       self, self->state.p.writer,
       [id = self->state.p.agent.agent_id, served](storage::store& db) {
-        db.touch_agent(id, now_ms(), served);
-        return true;
+        return db.touch_agent(id, now_ms(), served);
       },
-      [](bool) {}, [](const error_info&) {});
+      [] {}, [](const error_info&) {});
 }
 
 // The session of a frame's event, forgotten when the frame ends the event.
@@ -100,10 +100,10 @@ void schedule_check(agent_conn_actor* self) {
 
 // A token rotated by the operator command no longer finds this agent.
 void check_token(agent_conn_actor* self) {
-  store_call<std::optional<storage::agent_row>>(
+  store_call(
       self, self->state.p.readers,
       [hash = self->state.p.token_hash](storage::store& db) {
-        return storage::found(db.find_agent_by_token_hash(hash));
+        return storage::maybe(db.find_agent_by_token_hash(hash));
       },
       [self](std::optional<storage::agent_row>& row) {
         if (!row || row->agent_id != self->state.p.agent.agent_id)

@@ -4,6 +4,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/agents/fwd.hpp"
+#include "actors/fwd.hpp"
 
 namespace relay {
 
@@ -11,9 +12,9 @@ struct agent_conn_params {
   sink_ptr sink;
   storage::agent_row agent;
   agents::hub_actor hub;
-  caf::actor writer;       // records last_seen and events served
-  caf::actor readers;      // re-checks the token (rotations by the operator command)
-  std::string token_hash;  // of the token the socket opened with
+  store_writer_actor writer;  // records last_seen and events served
+  caf::actor readers;         // re-checks the token (rotations by the operator command)
+  std::string token_hash;     // of the token the socket opened with
 };
 
 /// One agent's WebSocket (`/v1/ws/agent`). Delivers events handed over by sessions,

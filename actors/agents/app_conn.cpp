@@ -138,10 +138,10 @@ void schedule_check(app_conn_actor* self) {
 
 // Picks up allowlist changes made by the operator command (another process).
 void reread_app(app_conn_actor* self) {
-  store_call<std::optional<storage::app_row>>(
+  store_call(
       self, self->state.p.readers,
       [hash = self->state.p.token_hash](storage::store& db) {
-        return storage::found(db.find_app_by_token_hash(hash));
+        return storage::maybe(db.find_app_by_token_hash(hash));
       },
       [self](std::optional<storage::app_row>& row) {
         auto& st = self->state;

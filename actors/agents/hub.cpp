@@ -137,9 +137,9 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
         using list = std::vector<codec::agents::agent_status>;
         auto rp = self->make_response_promise<list>();
         // Bounded: the app's `discover` waits on this answer (empty when the read fails).
-        store_call<std::vector<storage::agent_row>>(
+        store_call(
             self, store_read_timeout, self->state.p.readers,
-            [](storage::store& db) { return db.list_agents().value(); },
+            [](storage::store& db) { return db.list_agents(); },
             [self, rp](std::vector<storage::agent_row>& rows) mutable {
               list out;
               for (auto& r : rows)

@@ -37,7 +37,7 @@ bool may_enter(const storage::room_row& room, const std::vector<storage::whiteli
 
 bool may_see(const storage::channel_row& channel, const member_set& members,
              const storage::user_row& user) {
-  if (channel.id.empty() || channel.visibility == "public") return true;
+  if (channel.id.empty() || channel.visibility == storage::channel_visibility::public_) return true;
   return members.count(user.id) > 0;
 }
 
@@ -50,8 +50,8 @@ bool may_delete_channel(const storage::room_row& room, const storage::channel_ro
   return is_owner(room, user) || (!user.id.empty() && channel.created_by == user.id);
 }
 
-bool valid_visibility(const std::string& v) {
-  return v == "public" || v == "private" || v == "group" || v == "personal";
+bool valid_visibility(storage::channel_visibility v) {
+  return v != storage::channel_visibility::dm;
 }
 
 bool reserved_room_slug(const std::string& slug) {

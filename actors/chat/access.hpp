@@ -36,7 +36,8 @@ bool may_create_channel(const storage::room_row& room, const storage::user_row& 
 bool may_delete_channel(const storage::room_row& room, const storage::channel_row& channel,
                         const storage::user_row& user);
 
-bool valid_visibility(const std::string& v);  // public | private | group | personal
+/// A visibility a channel may be created with: any but `dm` (DMs are opened with /dms).
+bool valid_visibility(storage::channel_visibility v);
 
 /// Slugs a room may not take: they name the lobby or collide with routes.
 bool reserved_room_slug(const std::string& slug);

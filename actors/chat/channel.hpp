@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/chat/fwd.hpp"
+#include "actors/fwd.hpp"
 #include "actors/sink.hpp"
 #include "storage/rows.hpp"
 
@@ -14,7 +15,7 @@ namespace relay {
 struct channel_params {
   std::string room_id;
   storage::channel_row row;  // row.id "" = the room-wide thread
-  caf::actor writer;
+  store_writer_actor writer;
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;

@@ -43,10 +43,10 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
   });
   return {
       [=](update_atom, const std::string& slug, const principal& who,
-          storage::room_patch& patch) -> caf::result<storage::result<storage::room_row>> {
-        using R = storage::result<storage::room_row>;
+          storage::room_patch& patch) -> caf::result<storage::expected<storage::room_row>> {
+        using R = storage::expected<storage::room_row>;
         auto it = self->state.rooms.find(slug);
-        if (it == self->state.rooms.end()) return R::fail(errc::not_found, "no such room");
+        if (it == self->state.rooms.end()) return R{make_error(errc::not_found, "no such room")};
         auto rp = self->make_response_promise<R>();
         // `await`: no lookup may resolve the new slug (spawning a second actor for the
         // same room) or the old one before the rename is committed and re-keyed. No
@@ -56,16 +56,16 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
             .await(
                 [=](R& r) mutable {
                   auto& rooms = self->state.rooms;
-                  if (r && r.value->slug != slug) {
+                  if (r && r->slug != slug) {
                     if (auto old = rooms.find(slug); old != rooms.end()) {
-                      rooms[r.value->slug] = old->second;
+                      rooms[r->slug] = old->second;
                       rooms.erase(slug);
                     }
                   }
                   rp.deliver(std::move(r));
                 },
                 [=](caf::error& err) mutable {
-                  rp.deliver(R::fail(errc::unavailable, to_string(err)));
+                  rp.deliver(R{make_error(errc::unavailable, to_string(err))});
                 });
         return rp;
       },

@@ -5,11 +5,12 @@
 
 #include "actors/agents/fwd.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/fwd.hpp"
 
 namespace relay {
 
 struct directory_params {
-  caf::actor writer;
+  store_writer_actor writer;
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;

@@ -63,27 +63,28 @@ using room_manage_actor = caf::typed_actor<
     caf::replies_to<dm_atom, dm_request>::with<write_outcome>,
     caf::replies_to<delete_atom, channels_atom, principal, std::string>::with<write_outcome>,
     caf::replies_to<update_atom, principal,
-                    storage::room_patch>::with<storage::result<storage::room_row>>,
+                    storage::room_patch>::with<storage::expected<storage::room_row>>,
     caf::replies_to<whitelist_atom,
-                    principal>::with<storage::result<std::vector<storage::whitelist_row>>>,
+                    principal>::with<storage::expected<std::vector<storage::whitelist_row>>>,
     caf::replies_to<whitelist_atom, add_atom, principal,
-                    storage::whitelist_row>::with<storage::result<storage::whitelist_row>>,
+                    storage::whitelist_row>::with<storage::expected<storage::whitelist_row>>,
     caf::replies_to<whitelist_atom, remove_atom, principal,
-                    std::string>::with<storage::result<storage::whitelist_row>>,
+                    std::string>::with<storage::expected<storage::whitelist_row>>,
     caf::replies_to<access_atom, principal,
-                    std::string>::with<storage::result<storage::access_request_row>>,
+                    std::string>::with<storage::expected<storage::access_request_row>>,
     caf::replies_to<access_atom, list_atom,
-                    principal>::with<storage::result<std::vector<storage::access_request_row>>>,
+                    principal>::with<storage::expected<std::vector<storage::access_request_row>>>,
     // (id, approve)
     caf::replies_to<access_atom, decide_atom, principal, std::string,
-                    bool>::with<storage::result<storage::access_request_row>>,
+                    bool>::with<storage::expected<storage::access_request_row>>,
     caf::replies_to<members_atom,
-                    principal>::with<storage::result<std::vector<storage::user_row>>>>;
+                    principal>::with<storage::expected<std::vector<storage::user_row>>>>;
 
 /// Bots (room_bots.cpp): registering one (owner only), listing them, and a committed
 /// message from a channel that may @mention an agent-bound bot.
 using room_bots_actor = caf::typed_actor<
-    caf::replies_to<bot_atom, principal, storage::bot_row>::with<storage::result<storage::bot_row>>,
+    caf::replies_to<bot_atom, principal,
+                    storage::bot_row>::with<storage::expected<storage::bot_row>>,
     caf::replies_to<bot_atom, list_atom, principal>::with<std::vector<storage::bot_row>>,
     caf::reacts_to<mention_atom, storage::message_row>>;
 
@@ -99,6 +100,6 @@ using room_directory_actor = caf::typed_actor<
     // (slug, caller, patch): the room applies it (owner only) and the directory re-keys a
     // renamed room before it serves another lookup.
     caf::replies_to<update_atom, std::string, principal,
-                    storage::room_patch>::with<storage::result<storage::room_row>>>;
+                    storage::room_patch>::with<storage::expected<storage::room_row>>>;
 
 }  // namespace relay

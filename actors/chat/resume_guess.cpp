@@ -4,8 +4,9 @@
 
 namespace relay {
 
-cursor_map guess_cursors(storage::store& db, const std::string& room_id, const cursor_map& named,
-                         const std::vector<std::string>& others) {
+storage::expected<cursor_map> guess_cursors(storage::store& db, const std::string& room_id,
+                                            const cursor_map& named,
+                                            const std::vector<std::string>& others) {
   std::optional<std::int64_t> anchor;
   for (auto& [channel, seq] : named) {
     if (seq <= 0) continue;
@@ -14,9 +15,10 @@ cursor_map guess_cursors(storage::store& db, const std::string& room_id, const c
     q.channel_id = channel;
     q.after_seq = seq - 1;
     q.limit = 1;
-    auto at = db.list_messages(q).value();  // run by a reader: a failure fails the job
-    if (at.empty() || at.front().seq != seq) continue;
-    anchor = std::max(anchor.value_or(at.front().created_at), at.front().created_at);
+    auto at = db.list_messages(q);
+    if (!at) return at.error();
+    if (at->empty() || at->front().seq != seq) continue;
+    anchor = std::max(anchor.value_or(at->front().created_at), at->front().created_at);
   }
   cursor_map out;
   if (!anchor) return out;
@@ -26,8 +28,9 @@ cursor_map guess_cursors(storage::store& db, const std::string& room_id, const c
     before.channel_id = c;
     before.before_created_at = *anchor - resume_guess_window_ms;
     before.limit = 1;
-    auto rows = db.list_messages(before).value();
-    out[c] = rows.empty() ? 0 : rows.front().seq;
+    auto rows = db.list_messages(before);
+    if (!rows) return rows.error();
+    out[c] = rows->empty() ? 0 : rows->front().seq;
   }
   return out;
 }

@@ -20,8 +20,10 @@ inline constexpr std::int64_t resume_guess_window_ms = 5000;
 
 /// For each of `others`: its last message created `resume_guess_window_ms` before the
 /// newest message `named` points at (0: from its first). Empty when none of the named
-/// messages is in the store (nothing to anchor on: those channels start live).
-cursor_map guess_cursors(storage::store& db, const std::string& room_id, const cursor_map& named,
-                         const std::vector<std::string>& others);
+/// messages is in the store (nothing to anchor on: those channels start live); the
+/// store's error when a read fails.
+storage::expected<cursor_map> guess_cursors(storage::store& db, const std::string& room_id,
+                                            const cursor_map& named,
+                                            const std::vector<std::string>& others);
 
 }  // namespace relay

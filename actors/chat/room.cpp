@@ -91,21 +91,26 @@ struct room_load {
   std::vector<storage::whitelist_row> whitelist;
   std::optional<storage::user_row> owner;
   std::vector<storage::bot_row> bots;
+  error_info failure;  // the first read that failed, if one did
 };
 
 void load(room_self self) {
   auto box = std::make_shared<room_load>();
   store_job job = [box, room = self->state.p.row](storage::store& db) {
-    // value() throws on a failed read, which fails the job.
-    box->channels = db.list_channels(room.id).value();
-    box->members = db.list_channel_members(room.id).value();
-    box->whitelist = db.list_whitelist(room.id).value();
-    box->bots = db.list_bots(room.id).value();
-    if (room.owner_id) {
-      auto owner = db.find_user(*room.owner_id);
-      if (!owner && !owner.not_found()) throw std::runtime_error(owner.error().message);
-      box->owner = std::move(owner).to_optional();
-    }
+    // Each read lands in its field or stops the load with its error.
+    auto read = [&box](auto r, auto& into) {
+      if (!r)
+        box->failure = r.error();
+      else
+        into = std::move(*r);
+      return !box->failure;
+    };
+    if (!read(db.list_channels(room.id), box->channels) ||
+        !read(db.list_channel_members(room.id), box->members) ||
+        !read(db.list_whitelist(room.id), box->whitelist) ||
+        !read(db.list_bots(room.id), box->bots))
+      return;
+    if (room.owner_id) read(storage::maybe(db.find_user(*room.owner_id)), box->owner);
   };
   // `await`: nothing else is handled until the room knows who may see what. A read that
   // does not come ends the room (as a failed one does): the directory spawns a new one on
@@ -114,6 +119,8 @@ void load(room_self self) {
       .await(
           [self, box](bool ok) {
             if (!ok) return self->quit(caf::make_error(caf::sec::runtime_error, "room load"));
+            if (box->failure)
+              return self->quit(caf::make_error(caf::sec::runtime_error, box->failure.message));
             auto& st = self->state;
             std::map<std::string, access::member_set> members;
             for (auto& m : box->members) members[m.channel_id].insert(m.user_id);

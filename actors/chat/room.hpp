@@ -5,6 +5,7 @@
 
 #include "actors/agents/fwd.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/fwd.hpp"
 #include "storage/rows.hpp"
 
 namespace relay {
@@ -13,7 +14,7 @@ struct config;
 
 struct room_params {
   storage::room_row row;
-  caf::actor writer;
+  store_writer_actor writer;
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;

@@ -33,25 +33,25 @@ bool mentions(const std::string& text, const std::string& login) {
 }  // namespace
 
 room_bots_actor::behavior_type room_bots(room_self self) {
-  using R = storage::result<storage::bot_row>;
+  using R = storage::expected<storage::bot_row>;
   return {
       [=](bot_atom, const principal& who, storage::bot_row& req) {
         auto rp = self->make_response_promise<R>();
         auto& st = self->state;
         if (!access::is_owner(st.p.row, who.user)) {
-          rp.deliver(R::fail(errc::forbidden, "only the room owner can add bots"));
+          rp.deliver(R{make_error(errc::forbidden, "only the room owner can add bots")});
           return rp;
         }
-        store_call<R>(
+        store_call(
             self, st.p.writer,
             [room = st.p.row.id, req](storage::store& db) {
               return db.create_bot(room, req.user.login, req.user.name, req.agent_id, req.prefix);
             },
-            [self, rp](R& r) mutable {
-              if (r) self->state.bots.push_back(*r.value);
-              rp.deliver(std::move(r));
+            [self, rp](storage::bot_row& bot) mutable {
+              self->state.bots.push_back(bot);
+              rp.deliver(R{std::move(bot)});
             },
-            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+            [rp](const error_info& e) mutable { rp.deliver(R{e}); });
         return rp;
       },
       [=](bot_atom, list_atom, const principal& who) {

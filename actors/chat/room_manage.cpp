@@ -19,7 +19,7 @@ namespace relay {
 namespace {
 
 template <class T>
-using promise = caf::typed_response_promise<storage::result<T>>;
+using promise = caf::typed_response_promise<storage::expected<T>>;
 
 write_outcome failure(const error_info& e) {
   write_outcome out;
@@ -40,7 +40,7 @@ caf::typed_response_promise<T> answer(room_self self, T value) {
 }
 
 template <class T>
-caf::typed_response_promise<storage::result<T>> refused(room_self self, errc c, std::string msg) {
+caf::typed_response_promise<storage::expected<T>> refused(room_self self, errc c, std::string msg) {
   return answer(self, refuse<T>(c, std::move(msg)));
 }
 
@@ -51,9 +51,9 @@ bool owns(const room_state& st, const principal& who) {
 // Resolves logins to users; fails naming the unknown ones.
 template <class Then, class Fail>
 void resolve_logins(room_self self, std::vector<std::string> logins, Then then, Fail fail) {
-  store_call<std::vector<storage::user_row>>(
+  store_call(
       self, self->state.p.readers,
-      [logins](storage::store& db) { return db.find_users_by_logins(logins).value(); },
+      [logins](storage::store& db) { return db.find_users_by_logins(logins); },
       [logins, then, fail](std::vector<storage::user_row>& users) mutable {
         std::string unknown;
         for (auto& l : logins) {
@@ -71,15 +71,10 @@ void resolve_logins(room_self self, std::vector<std::string> logins, Then then, 
 void create_and_announce(room_self self, caf::typed_response_promise<write_outcome> rp,
                          storage::channel_row row, access::member_set members, bool direct) {
   std::vector<std::string> ids(members.begin(), members.end());
-  store_call<storage::result<storage::channel_row>>(
+  store_call(
       self, self->state.p.writer,
       [row, ids](storage::store& db) { return db.create_channel(row, ids); },
-      [self, rp, members, direct](storage::result<storage::channel_row>& r) mutable {
-        if (!r) {
-          rp.deliver(failure(r.error));
-          return;
-        }
-        auto ch = *r.value;
+      [self, rp, members, direct](storage::channel_row& ch) mutable {
         ch.member_count = static_cast<std::int64_t>(members.size());
         auto f = make_frame(direct ? codec::encode_direct_created(ch)
                                    : codec::encode_channel_created(ch));
@@ -98,7 +93,7 @@ caf::typed_response_promise<write_outcome> create_channel(room_self self, channe
         self, failure(errc::forbidden, "the lobby has no owner: channels cannot be created in it"));
   if (!access::may_create_channel(st.p.row, req.from.user))
     return answer(self, failure(errc::forbidden, "only the room owner can create channels"));
-  if (req.row.visibility == "personal" && !req.invite_logins.empty())
+  if (req.row.visibility == storage::channel_visibility::personal && !req.invite_logins.empty())
     return answer(self, failure(errc::bad_request, "a personal channel has no invitees"));
   req.row.room_id = st.p.row.id;
   auto rp = self->make_response_promise<write_outcome>();
@@ -166,7 +161,7 @@ caf::typed_response_promise<write_outcome> open_dm(room_self self, dm_request& r
         row.room_id = st.p.row.id;
         row.slug = slug;
         row.name = name;
-        row.visibility = "dm";
+        row.visibility = storage::channel_visibility::dm;
         row.created_by = from.user.id;
         row.created_at = now_ms();
         create_and_announce(self, rp, std::move(row), {ids.begin(), ids.end()}, true);
@@ -187,12 +182,12 @@ caf::typed_response_promise<write_outcome> delete_channel(room_self self, const 
     return answer(self, failure(errc::forbidden,
                                 "only the room owner or the channel's creator can delete it"));
   auto rp = self->make_response_promise<write_outcome>();
-  store_call<bool>(
-      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id).has_value(); },
-      [self, rp, channel_id](bool deleted) mutable {
+  store_call(
+      self, st.p.writer, [channel_id](storage::store& db) { return db.delete_channel(channel_id); },
+      [self, rp, channel_id]() mutable {
         auto& st = self->state;
         auto it = st.channels.find(channel_id);
-        if (!deleted || it == st.channels.end()) {
+        if (it == st.channels.end()) {
           rp.deliver(failure(errc::not_found, "no such channel"));
           return;
         }
@@ -211,54 +206,53 @@ caf::typed_response_promise<write_outcome> delete_channel(room_self self, const 
   return rp;
 }
 
-caf::typed_response_promise<storage::result<storage::room_row>> update_room(
+caf::typed_response_promise<storage::expected<storage::room_row>> update_room(
     room_self self, const principal& who, storage::room_patch& patch) {
-  using R = storage::result<storage::room_row>;
+  using R = storage::expected<storage::room_row>;
   auto& st = self->state;
   if (!st.p.row.owner_id)
     return refused<storage::room_row>(self, errc::forbidden, "the lobby has no owner");
   if (!owns(st, who))
     return refused<storage::room_row>(self, errc::forbidden, "only the owner can do this");
   auto rp = self->make_response_promise<R>();
-  store_call<R>(
+  store_call(
       self, st.p.writer,
       [id = st.p.row.id, patch](storage::store& db) { return db.update_room(id, patch); },
-      [self, rp](R& r) mutable {
-        if (r) {
-          auto& st = self->state;
-          st.p.row = *r.value;
-          auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
-          for (auto& [id, sub] : st.subs) sub.sink->push(f);
-          // Gating a room shuts out whoever is no longer let in, at once.
-          std::erase_if(st.subs, [&](auto& kv) {
-            if (can_enter(st, kv.second.who.user)) return false;
-            for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
-            kv.second.sink->close(1008, "this room is now whitelist-only");
-            return true;
-          });
-        }
-        rp.deliver(std::move(r));
+      [self, rp](storage::room_row& row) mutable {
+        auto& st = self->state;
+        st.p.row = row;
+        auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
+        for (auto& [id, sub] : st.subs) sub.sink->push(f);
+        // Gating a room shuts out whoever is no longer let in, at once.
+        std::erase_if(st.subs, [&](auto& kv) {
+          if (can_enter(st, kv.second.who.user)) return false;
+          for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
+          kv.second.sink->close(1008, "this room is now whitelist-only");
+          return true;
+        });
+        rp.deliver(R{std::move(row)});
       },
-      [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+      [rp](const error_info& e) mutable { rp.deliver(R{e}); });
   return rp;
 }
 
 // Runs an owner-only store call and answers its result.
-template <class T, class F, class After>
-caf::typed_response_promise<storage::result<T>> owner_call(room_self self, const principal& who,
-                                                           const caf::actor& store, F fn,
-                                                           After after) {
-  using R = storage::result<T>;
+// `store` is the writer or the reader pool.
+template <class T, class Store, class F, class After>
+caf::typed_response_promise<storage::expected<T>> owner_call(room_self self, const principal& who,
+                                                             const Store& store, F fn,
+                                                             After after) {
+  using R = storage::expected<T>;
   if (!owns(self->state, who))
     return refused<T>(self, errc::forbidden, "only the room owner can do this");
   auto rp = self->make_response_promise<R>();
-  store_call<R>(
+  store_call(
       self, store, std::move(fn),
-      [rp, after](R& r) mutable {
-        if (r) after(*r.value);
-        rp.deliver(std::move(r));
+      [rp, after](T& value) mutable {
+        after(value);
+        rp.deliver(R{std::move(value)});
       },
-      [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+      [rp](const error_info& e) mutable { rp.deliver(R{e}); });
   return rp;
 }
 
@@ -284,7 +278,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
       },
       [=](whitelist_atom, const principal& who) {
         if (!owns(self->state, who)) return refused<wl_list>(self, errc::forbidden, "owner only");
-        return answer(self, storage::result<wl_list>::ok(self->state.whitelist));
+        return answer(self, storage::expected<wl_list>{self->state.whitelist});
       },
       [=](whitelist_atom, add_atom, const principal& who, storage::whitelist_row& row) {
         row.room_id = self->state.p.row.id;
@@ -298,11 +292,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
         return owner_call<storage::whitelist_row>(
             self, who, self->state.p.writer,
             [room = self->state.p.row.id, entry_id](storage::store& db) {
-              auto gone = db.remove_whitelist(room, entry_id);
-              if (!gone)
-                return storage::result<storage::whitelist_row>::fail(errc::not_found,
-                                                                     "no such whitelist entry");
-              return storage::result<storage::whitelist_row>::ok(*gone);
+              return db.remove_whitelist(room, entry_id);
             },
             // Existing sessions run out; only new joins are refused.
             [self](const storage::whitelist_row& w) {
@@ -310,7 +300,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
             });
       },
       [=](access_atom, const principal& who, const std::string& note) {
-        using R = storage::result<storage::access_request_row>;
+        using R = storage::expected<storage::access_request_row>;
         auto& st = self->state;
         if (!st.p.row.owner_id || !st.p.row.whitelist_only)
           return refused<storage::access_request_row>(self, errc::conflict,
@@ -324,8 +314,8 @@ room_manage_actor::behavior_type room_management(room_self self) {
         row.user_id = who.user.id;
         row.login = who.user.login;
         row.note = note;
-        row.state = "pending";
-        store_call<R>(
+        row.state = storage::request_state::pending;
+        store_call(
             self, st.p.writer,
             [row, owner = *st.p.row.owner_id, slug = st.p.row.slug](storage::store& db) {
               auto r = db.create_access_request(row);
@@ -337,60 +327,58 @@ room_manage_actor::behavior_type room_management(room_self self) {
                 n.room_id = row.room_id;
                 n.ref_id = r->id;
                 n.body = codec::encode_access_notification(slug, *r);
-                db.create_notification(n);
+                // A failure aborts the batch, which then answers it.
+                if (auto made = db.create_notification(n); made.failed()) return R{made.error()};
               }
               return r;
             },
-            [rp](R& r) mutable { rp.deliver(std::move(r)); },
-            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+            [rp](storage::access_request_row& r) mutable { rp.deliver(R{std::move(r)}); },
+            [rp](const error_info& e) mutable { rp.deliver(R{e}); });
         return rp;
       },
       [=](access_atom, list_atom, const principal& who) {
         return owner_call<requests>(
             self, who, self->state.p.readers,
             [room = self->state.p.row.id](storage::store& db) {
-              return storage::result<requests>{db.list_access_requests(room, "pending")};
+              return db.list_access_requests(room, storage::request_state::pending);
             },
             [](const requests&) {});
       },
       [=](access_atom, decide_atom, const principal& who, const std::string& id, bool approve) {
-        using R = storage::result<storage::access_request_row>;
+        using R = storage::expected<storage::access_request_row>;
         if (!owns(self->state, who))
           return refused<storage::access_request_row>(self, errc::forbidden, "owner only");
         auto rp = self->make_response_promise<R>();
-        store_call<storage::result<decision>>(
+        store_call(
             self, self->state.p.writer,
-            [room = self->state.p.row.id, id, approve, by = who.user.id](storage::store& db) {
+            [room = self->state.p.row.id, id, approve,
+             by = who.user.id](storage::store& db) -> storage::expected<decision> {
               auto r = db.decide_access_request(room, id, approve, by, now_ms());
-              if (!r) return storage::result<decision>::fail(r.error().code, r.error().message);
-              // A failed read aborts the batch, which then answers the failure.
-              return storage::result<decision>::ok(
-                  decision{*r, db.list_whitelist(room).value_or(wl_list{})});
+              if (!r) return r.error();
+              auto whitelist = db.list_whitelist(room);
+              if (!whitelist) return whitelist.error();
+              return decision{std::move(*r), std::move(*whitelist)};
             },
-            [self, rp](storage::result<decision>& r) mutable {
-              if (!r) {
-                rp.deliver(R::fail(r.error.code, r.error.message));
-                return;
-              }
-              self->state.whitelist = std::move(r.value->whitelist);
-              rp.deliver(R::ok(std::move(r.value->request)));
+            [self, rp](decision& d) mutable {
+              self->state.whitelist = std::move(d.whitelist);
+              rp.deliver(R{std::move(d.request)});
             },
-            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+            [rp](const error_info& e) mutable { rp.deliver(R{e}); });
         return rp;
       },
       [=](members_atom, const principal& who) {
         using users = std::vector<storage::user_row>;
-        using R = storage::result<users>;
+        using R = storage::expected<users>;
         if (!can_enter(self->state, who.user))
           return refused<users>(self, errc::forbidden, "whitelist-only");
         auto rp = self->make_response_promise<R>();
-        store_call<R>(
+        store_call(
             self, self->state.p.readers,
             [room = self->state.p.row.id](storage::store& db) {
-              return R{db.list_room_members(room)};
+              return db.list_room_members(room);
             },
-            [rp](R& r) mutable { rp.deliver(std::move(r)); },
-            [rp](const error_info& e) mutable { rp.deliver(R::fail(e.code, e.message)); });
+            [rp](users& members) mutable { rp.deliver(R{std::move(members)}); },
+            [rp](const error_info& e) mutable { rp.deliver(R{e}); });
         return rp;
       },
   };

@@ -56,8 +56,8 @@ inline channel_entry* visible_channel(room_state& st, const std::string& id,
 }
 
 template <class T>
-storage::result<T> refuse(errc code, std::string msg) {
-  return storage::result<T>::fail(code, std::move(msg));
+storage::expected<T> refuse(errc code, std::string msg) {
+  return make_error(code, std::move(msg));
 }
 
 /// Spawns the channel's actor and subscribes every connected client who can see it,

@@ -59,9 +59,9 @@ hall_directory_actor::behavior_type hall_directory(hall_directory_self self,
         auto& waiting = st.pending[id];
         waiting.push_back(rp);
         if (waiting.size() > 1) return rp;
-        store_call<std::optional<storage::hall_snapshot>>(
+        store_call(
             self, store_read_timeout, st.p.readers,
-            [id](storage::store& db) { return storage::found(db.load_hall(id)); },
+            [id](storage::store& db) { return storage::maybe(db.load_hall(id)); },
             [=](std::optional<storage::hall_snapshot>& snap) {
               if (!snap) return resolve(self, id, hall_actor{});
               auto hall = spawn_hall(self, {std::move(*snap), self->state.p.writer});

@@ -3,12 +3,13 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/fwd.hpp"
 #include "actors/halls/fwd.hpp"
 
 namespace relay {
 
 struct hall_directory_params {
-  caf::actor writer;
+  store_writer_actor writer;
   caf::actor readers;
 };
 

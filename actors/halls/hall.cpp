@@ -1,6 +1,7 @@
 #include "actors/halls/hall.hpp"
 
 #include <memory>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -15,12 +16,12 @@ namespace {
 
 struct hall_actor_state {
   hall_state s;
-  caf::actor writer;
+  store_writer_actor writer;
   static inline const char* name = "hall";
 };
 
 using hall_self = hall_actor::stateful_pointer<hall_actor_state>;
-using applied = storage::result<bool>;
+using applied = storage::expected<bool>;
 
 hall_reply view(hall_self self) {
   return {{}, self->state.s.hall, self->state.s.sessions};
@@ -39,23 +40,23 @@ bool owns(hall_self self, const hall_caller& c) {
 // until the answer is in, so no decision is made on state the store has not accepted.
 template <class Done>
 void commit(hall_self self, storage::hall_change change, Done done) {
-  auto box = std::make_shared<applied>();
+  auto box = std::make_shared<std::optional<applied>>();
   store_job job = [box, change = std::move(change)](storage::store& db) {
-    *box = db.apply_hall_change(change);
+    box->emplace(db.apply_hall_change(change));
   };
   // No timeout: the writer answers once the change has committed or rolled back, and the
   // hall must not apply (or drop) a change on a guess about the commit.
   self->request(self->state.writer, caf::infinite, job_atom::value, std::move(job))
       .await(
           [box, done](bool committed) mutable {
-            if (!committed) {
-              done(applied::fail(errc::unavailable, "storage unavailable"));
+            if (!committed || !box->has_value()) {
+              done(applied{make_error(errc::unavailable, "storage unavailable")});
               return;
             }
-            done(*box);
+            done(**box);
           },
           [done](caf::error& err) mutable {
-            done(applied::fail(errc::unavailable, "storage unavailable: " + to_string(err)));
+            done(applied{make_error(errc::unavailable, "storage unavailable: " + to_string(err))});
           });
 }
 
@@ -87,7 +88,7 @@ hall_actor::behavior_type hall(hall_self self, hall_params params) {
         auto rp = self->make_response_promise<hall_reply>();
         commit(self, std::move(change), [=](const applied& r) mutable {
           if (!r) {
-            rp.deliver(hall_reply{r.error, {}, {}});
+            rp.deliver(hall_reply{r.error(), {}, {}});
             return;
           }
           self->state.s.grants[grant.participant_id] = grant;
@@ -106,7 +107,7 @@ hall_actor::behavior_type hall(hall_self self, hall_params params) {
         auto rp = self->make_response_promise<hall_reply>();
         commit(self, change, [=](const applied& r) mutable {
           if (!r) {
-            rp.deliver(hall_reply{r.error, {}, {}});
+            rp.deliver(hall_reply{r.error(), {}, {}});
             return;
           }
           auto& st = self->state.s;
@@ -129,11 +130,11 @@ hall_actor::behavior_type hall(hall_self self, hall_params params) {
         commit(self, change, [=](const applied& r) mutable {
           if (!r) {
             spdlog::warn("hall {}: webhook {} not applied: {}", change.hall_id, e.id,
-                         r.error.message);
-            rp.deliver(webhook_reply{r.error, {}});
+                         r.error().message);
+            rp.deliver(webhook_reply{r.error(), {}});
             return;
           }
-          if (!*r.value) {
+          if (!*r) {
             rp.deliver(webhook_reply{{}, "duplicate"});
             return;
           }

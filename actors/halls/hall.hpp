@@ -3,6 +3,7 @@
 #include <caf/actor.hpp>
 #include <caf/local_actor.hpp>
 
+#include "actors/fwd.hpp"
 #include "actors/halls/fwd.hpp"
 #include "storage/hall_rows.hpp"
 
@@ -10,7 +11,7 @@ namespace relay {
 
 struct hall_params {
   storage::hall_snapshot snapshot;  // as the store has it: open sessions are recovered
-  caf::actor writer;
+  store_writer_actor writer;
 };
 
 /// One hall: the point of order for its participants' sessions. Every change is

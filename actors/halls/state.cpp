@@ -32,7 +32,7 @@ hall_session_row new_session(const hall_state& st, const livekit_event& e) {
     // Joined with a token Relay did not mint (same LiveKit project): still billed, in
     // the role its LiveKit permissions give it (the contract knows only these two).
     s.display_name = e.name.empty() ? e.identity : e.name;
-    s.role = e.can_publish ? "publisher" : "subscriber";
+    s.role = e.can_publish ? storage::hall_role::publisher : storage::hall_role::subscriber;
   }
   return s;
 }

@@ -175,17 +175,24 @@ expected<hall_snapshot> halls::load_hall(const std::string& hall_id) {
     if (!st) return db_.failure("list hall grants");
     st.bind(hall_id);
     int rc;
-    while ((rc = st.step()) == SQLITE_ROW)
-      snap.grants.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.int64(4)});
+    while ((rc = st.step()) == SQLITE_ROW) {
+      auto role = parse_hall_role(st.text(3));
+      if (!role)
+        return db_.fail(errc::internal, "a grant of hall " + hall_id + " has an unknown role");
+      snap.grants.push_back({st.text(0), st.text(1), st.text(2), *role, st.int64(4)});
+    }
     if (rc != SQLITE_DONE) return db_.failure("list hall grants");
   }
   auto st = db_.prepare(sql_list_sessions);
   if (!st) return db_.failure("list hall sessions");
   st.bind(hall_id);
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW)
-    snap.sessions.push_back({st.text(0), st.text(1), st.text(2), st.text(3), st.text(4),
-                             st.opt_int64(5), st.opt_int64(6), st.int64(7)});
+  while ((rc = st.step()) == SQLITE_ROW) {
+    auto role = parse_hall_role(st.text(4));
+    if (!role) return db_.fail(errc::internal, "session " + st.text(0) + " has an unknown role");
+    snap.sessions.push_back({st.text(0), st.text(1), st.text(2), st.text(3), *role, st.opt_int64(5),
+                             st.opt_int64(6), st.int64(7)});
+  }
   if (rc != SQLITE_DONE) return db_.failure("list hall sessions");
   return snap;
 }
@@ -211,7 +218,11 @@ expected<void> halls::write_hall_session(const hall_row& hall, const hall_sessio
   {
     auto st = db_.prepare(sql_upsert_session);
     if (!st) return db_.failure("write hall session");
-    st.bind(s.id).bind(s.hall_id).bind(s.participant_id).bind(s.display_name).bind(s.role);
+    st.bind(s.id)
+        .bind(s.hall_id)
+        .bind(s.participant_id)
+        .bind(s.display_name)
+        .bind(to_string(s.role));
     s.joined_at ? st.bind(*s.joined_at) : st.bind_null();
     s.left_at ? st.bind(*s.left_at) : st.bind_null();
     st.bind(s.minutes).bind_text_or_null(period);
@@ -258,7 +269,8 @@ expected<bool> halls::apply_hall_change(const hall_change& change) {
     auto& g = *change.grant;
     auto st = db_.prepare(sql_upsert_grant);
     if (!st) return db_.failure("write hall grant");
-    st.bind(g.hall_id).bind(g.participant_id).bind(g.display_name).bind(g.role).bind(g.granted_at);
+    st.bind(g.hall_id).bind(g.participant_id).bind(g.display_name).bind(to_string(g.role));
+    st.bind(g.granted_at);
     if (st.step() != SQLITE_DONE) return db_.failure("write hall grant");
   }
   for (auto& s : change.sessions)

@@ -130,14 +130,16 @@ whitelist_row read_whitelist(const statement& st) {
   return w;
 }
 
-access_request_row read_access_request(const statement& st) {
+expected<access_request_row> read_access_request(const statement& st, database& db) {
   access_request_row r;
   r.id = st.text(0);
   r.room_id = st.text(1);
   r.user_id = st.text(2);
   r.login = st.text(3);
   r.note = st.text(4);
-  r.state = st.text(5);
+  auto state = parse_request_state(st.text(5));
+  if (!state) return db.fail(errc::internal, "access request " + r.id + " has an unknown state");
+  r.state = *state;
   r.created_at = st.int64(6);
   r.decided_at = st.opt_int64(7);
   r.decided_by = st.text(8);
@@ -235,7 +237,10 @@ expected<std::vector<channel_row>> rooms::list_channels(const std::string& room_
     c.room_id = st.text(1);
     c.slug = st.text(2);
     c.name = st.text(3);
-    c.visibility = st.text(4);
+    auto visibility = parse_channel_visibility(st.text(4));
+    if (!visibility)
+      return db_.fail(errc::internal, "channel " + c.id + " has an unknown visibility");
+    c.visibility = *visibility;
     c.created_by = st.text(5);
     c.created_at = st.int64(6);
     out.push_back(std::move(c));
@@ -255,7 +260,8 @@ expected<channel_row> rooms::create_channel(const channel_row& row,
   {
     auto st = db_.prepare(sql_insert_channel);
     if (!st) return db_.failure("create channel");
-    st.bind(c.id).bind(c.room_id).bind(c.slug).bind(c.name).bind(c.visibility).bind(c.created_by);
+    st.bind(c.id).bind(c.room_id).bind(c.slug).bind(c.name).bind(to_string(c.visibility));
+    st.bind(c.created_by);
     st.bind(c.created_at);
     const int rc = st.step();
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -385,7 +391,7 @@ expected<access_request_row> rooms::find_access_request(const std::string& id) {
   if (!st) return db_.failure("find access request");
   st.bind(id);
   const int rc = st.step();
-  if (rc == SQLITE_ROW) return read_access_request(st);
+  if (rc == SQLITE_ROW) return read_access_request(st, db_);
   if (rc != SQLITE_DONE) return db_.failure("find access request");
   return make_error(errc::not_found, "no such access request");
 }
@@ -411,16 +417,19 @@ expected<access_request_row> rooms::create_access_request(const access_request_r
   return stored;
 }
 
-expected<std::vector<access_request_row>> rooms::list_access_requests(const std::string& room_id,
-                                                                      const std::string& state) {
+expected<std::vector<access_request_row>> rooms::list_access_requests(
+    const std::string& room_id, std::optional<request_state> state) {
   std::vector<access_request_row> out;
-  auto st =
-      db_.prepare(state.empty() ? sql_list_access_requests : sql_list_access_requests_in_state);
+  auto st = db_.prepare(state ? sql_list_access_requests_in_state : sql_list_access_requests);
   if (!st) return db_.failure("list access requests");
   st.bind(room_id);
-  if (!state.empty()) st.bind(state);
+  if (state) st.bind(to_string(*state));
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_access_request(st));
+  while ((rc = st.step()) == SQLITE_ROW) {
+    auto r = read_access_request(st, db_);
+    if (!r) return r.error();
+    out.push_back(std::move(*r));
+  }
   if (rc != SQLITE_DONE) return db_.failure("list access requests");
   return out;
 }
@@ -439,7 +448,9 @@ expected<access_request_row> rooms::decide_access_request(const std::string& roo
   {
     auto st = db_.prepare(sql_decide_access_request);
     if (!st) return db_.failure("decide access request");
-    st.bind(approve ? "approved" : "denied").bind(decided_at).bind(decided_by);
+    st.bind(to_string(approve ? request_state::approved : request_state::denied))
+        .bind(decided_at)
+        .bind(decided_by);
     st.bind(request_id).bind(room_id);
     if (st.step() != SQLITE_DONE) return db_.failure("decide access request");
   }
@@ -449,7 +460,8 @@ expected<access_request_row> rooms::decide_access_request(const std::string& roo
     if (existing.failed()) return existing.error();
     if (!existing || existing->room_id != room_id)
       return make_error(errc::not_found, "no such access request");
-    return make_error(errc::conflict, "access request is already " + existing->state);
+    return make_error(errc::conflict,
+                      "access request is already " + std::string{to_string(existing->state)});
   }
 
   auto decided = find_access_request(request_id);

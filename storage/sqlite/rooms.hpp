@@ -31,8 +31,8 @@ class rooms : public virtual rooms_store {
                                            const std::string& entry_id) override;
 
   expected<access_request_row> create_access_request(const access_request_row& row) override;
-  expected<std::vector<access_request_row>> list_access_requests(const std::string& room_id,
-                                                                 const std::string& state) override;
+  expected<std::vector<access_request_row>> list_access_requests(
+      const std::string& room_id, std::optional<request_state> state) override;
   expected<access_request_row> decide_access_request(const std::string& room_id,
                                                      const std::string& request_id, bool approve,
                                                      const std::string& decided_by,

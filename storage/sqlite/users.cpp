@@ -230,11 +230,8 @@ expected<std::vector<user_row>> users::find_users_by_logins(
 // -- tokens and sessions ------------------------------------------------------------
 
 expected<token_row> users::create_token(const std::string& user_id, const std::string& name,
-                                        const std::string& token_hash, const std::string& kind,
+                                        const std::string& token_hash, token_kind kind,
                                         std::optional<std::int64_t> expires_at) {
-  if (kind != "api" && kind != "session")
-    return make_error(errc::bad_request,
-                      "token kind must be \"api\" or \"session\", got \"" + kind + "\"");
   token_row t;
   t.id = make_id("tok");
   t.user_id = user_id;
@@ -244,7 +241,12 @@ expected<token_row> users::create_token(const std::string& user_id, const std::s
   t.expires_at = expires_at;
   auto st = db_.prepare(sql_insert_token);
   if (!st) return db_.failure("create token");
-  st.bind(t.id).bind(t.user_id).bind(t.name).bind(token_hash).bind(t.created_at).bind(t.kind);
+  st.bind(t.id)
+      .bind(t.user_id)
+      .bind(t.name)
+      .bind(token_hash)
+      .bind(t.created_at)
+      .bind(to_string(t.kind));
   if (expires_at)
     st.bind(*expires_at);
   else
@@ -282,7 +284,9 @@ expected<std::vector<token_row>> users::list_tokens(const std::string& user_id) 
     t.name = st.text(2);
     t.created_at = st.int64(3);
     t.revoked_at = st.opt_int64(4);
-    t.kind = st.text(5);
+    auto kind = parse_token_kind(st.text(5));
+    if (!kind) return db_.fail(errc::internal, "token " + t.id + " has an unknown kind");
+    t.kind = *kind;
     t.expires_at = st.opt_int64(6);
     out.push_back(std::move(t));
   }

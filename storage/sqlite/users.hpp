@@ -22,7 +22,7 @@ class users : public virtual users_store {
       const std::vector<std::string>& logins) override;
 
   expected<token_row> create_token(const std::string& user_id, const std::string& name,
-                                   const std::string& token_hash, const std::string& kind = "api",
+                                   const std::string& token_hash, token_kind kind = token_kind::api,
                                    std::optional<std::int64_t> expires_at = std::nullopt) override;
   expected<user_row> find_user_by_token_hash(const std::string& token_hash) override;
   expected<credential> find_credential(const std::string& token_hash) override;

@@ -126,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   expect(codec::halls::decode_join(text), [&](const relay::storage::hall_grant_row& g) {
     accepted();
-    FUZZ_CHECK(g.role == "publisher" || g.role == "subscriber");
+    FUZZ_CHECK(g.role == relay::storage::hall_role::publisher ||
+               g.role == relay::storage::hall_role::subscriber);
     FUZZ_CHECK(!g.participant_id.empty() && utf8_length(g.participant_id) <= 256);
     FUZZ_CHECK(!g.display_name.empty() && utf8_length(g.display_name) <= 200);
   });

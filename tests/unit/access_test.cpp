@@ -56,15 +56,17 @@ TEST(access, public_channels_and_the_room_thread_are_seen_by_all_others_by_membe
   storage::channel_row thread;  // id "" = the room-wide thread
   storage::channel_row pub;
   pub.id = "ch_p";
-  pub.visibility = "public";
+  pub.visibility = storage::channel_visibility::public_;
   EXPECT_TRUE(access::may_see(thread, {}, u));
   EXPECT_TRUE(access::may_see(pub, {}, u));
-  for (auto v : {"private", "group", "personal", "dm"}) {
+  using storage::channel_visibility;
+  for (auto v : {channel_visibility::private_, channel_visibility::group,
+                 channel_visibility::personal, channel_visibility::dm}) {
     storage::channel_row c;
     c.id = "ch_x";
     c.visibility = v;
-    EXPECT_FALSE(access::may_see(c, {"usr_other"}, u)) << v;
-    EXPECT_TRUE(access::may_see(c, {"usr_u"}, u)) << v;
+    EXPECT_FALSE(access::may_see(c, {"usr_other"}, u)) << to_string(v);
+    EXPECT_TRUE(access::may_see(c, {"usr_u"}, u)) << to_string(v);
   }
 }
 
@@ -94,6 +96,7 @@ TEST(access, slugs_and_visibilities) {
   EXPECT_TRUE(access::reserved_room_slug("lobby"));
   EXPECT_TRUE(access::reserved_room_slug("auth"));
   EXPECT_FALSE(access::reserved_room_slug("lobbyist"));
-  EXPECT_TRUE(access::valid_visibility("group"));
-  EXPECT_FALSE(access::valid_visibility("dm")) << "DMs are opened with /dms, not created";
+  EXPECT_TRUE(access::valid_visibility(storage::channel_visibility::group));
+  EXPECT_FALSE(access::valid_visibility(storage::channel_visibility::dm))
+      << "DMs are opened with /dms, not created";
 }

@@ -58,7 +58,7 @@ caf::behavior silent_reader(caf::stateful_actor<silent_state>* self, std::string
 
 room_directory_actor::behavior_type silent_directory(
     room_directory_actor::stateful_pointer<silent_state> self, std::string /*name*/) {
-  using renamed = storage::result<storage::room_row>;
+  using renamed = storage::expected<storage::room_row>;
   return {
       [=](room_atom, const std::string&) -> caf::result<room_actor> {
         self->state.held.push_back(self->make_response_promise());

@@ -48,7 +48,8 @@ class halls_actors : public ::testing::Test {
 
   ~halls_actors() override {
     caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
-    for (auto& a : {readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -89,7 +90,8 @@ class halls_actors : public ::testing::Test {
   store_factory open;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  caf::actor writer, readers;
+  store_writer_actor writer;
+  caf::actor readers;
   hall_directory_actor halls;
   hall_caller owner;
   std::string hall_id;
@@ -137,7 +139,7 @@ TEST_F(halls_actors, closing_ends_open_sessions_and_refuses_joins) {
   ASSERT_FALSE(closed.error) << closed.error.message;
   EXPECT_EQ(closed.hall.status, "closed");
   EXPECT_EQ(used("2026-05"), 5);
-  storage::hall_grant_row g{"", "u3", "Cy", "publisher", 0};
+  storage::hall_grant_row g{"", "u3", "Cy", storage::hall_role::publisher, 0};
   auto refused = ask<hall_reply>(hall(), join_atom::value, owner, g);
   EXPECT_EQ(refused.error.code, errc::hall_closed);
   EXPECT_EQ(http_status(refused.error.code), 409);
@@ -147,7 +149,7 @@ TEST_F(halls_actors, closing_ends_open_sessions_and_refuses_joins) {
 }
 
 TEST_F(halls_actors, another_workspace_or_mode_is_not_found) {
-  storage::hall_grant_row g{"", "u1", "Ada", "publisher", 0};
+  storage::hall_grant_row g{"", "u1", "Ada", storage::hall_role::publisher, 0};
   EXPECT_EQ(ask<hall_reply>(hall(), join_atom::value, hall_caller{"ws_other", false}, g).error.code,
             errc::not_found);
   EXPECT_EQ(

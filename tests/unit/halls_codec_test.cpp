@@ -46,7 +46,7 @@ TEST(halls_codec, create_hall_needs_a_name) {
 TEST(halls_codec, join_needs_every_field_and_a_known_role) {
   auto ok = hc::decode_join(R"({"participant_id":"u1","display_name":"Ada","role":"publisher"})");
   ASSERT_TRUE(std::holds_alternative<storage::hall_grant_row>(ok));
-  EXPECT_EQ(std::get<storage::hall_grant_row>(ok).role, "publisher");
+  EXPECT_EQ(std::get<storage::hall_grant_row>(ok).role, storage::hall_role::publisher);
   EXPECT_EQ(error_of(hc::decode_join(R"({"display_name":"Ada","role":"publisher"})")).code,
             errc::missing_field);
   EXPECT_EQ(error_of(hc::decode_join(R"({"participant_id":"u1","role":"publisher"})")).code,
@@ -163,9 +163,10 @@ TEST(halls_codec, usage_cost_is_an_exact_decimal) {
 
 TEST(halls_codec, participants_list_complete_and_open_sessions) {
   std::vector<storage::hall_session_row> sessions = {
-      {"hs_1", "h_1", "u1", "Ada", "publisher", 0, 61000, 2},
-      {"hs_2", "h_1", "u2", "Bob", "subscriber", 0, std::nullopt, 0},
-      {"hs_3", "h_1", "u3", "Cy", "subscriber", std::nullopt, 5000, 0},  // waits for its join
+      {"hs_1", "h_1", "u1", "Ada", storage::hall_role::publisher, 0, 61000, 2},
+      {"hs_2", "h_1", "u2", "Bob", storage::hall_role::subscriber, 0, std::nullopt, 0},
+      {"hs_3", "h_1", "u3", "Cy", storage::hall_role::subscriber, std::nullopt, 5000,
+       0},  // waits for its join
   };
   auto o = json::parse(hc::encode_participants("h_1", sessions, 30000)).as_object();
   auto& list = o.at("sessions").as_array();

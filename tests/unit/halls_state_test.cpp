@@ -15,7 +15,7 @@ hall_state open_hall() {
   storage::hall_snapshot snap;
   snap.hall.id = "h_1";
   snap.hall.workspace_id = "ws_1";
-  snap.grants.push_back({"h_1", "u1", "Ada", "publisher", t0});
+  snap.grants.push_back({"h_1", "u1", "Ada", storage::hall_role::publisher, t0});
   return hall_state::from(snap);
 }
 
@@ -52,7 +52,7 @@ TEST(halls_state, join_then_leave_is_one_session_with_livekits_times) {
   auto opened = feed(s, ev("participant_joined", "u1", t0));
   ASSERT_EQ(opened.size(), 1u);
   EXPECT_EQ(opened[0].display_name, "Ada") << "named by the join grant";
-  EXPECT_EQ(opened[0].role, "publisher");
+  EXPECT_EQ(opened[0].role, storage::hall_role::publisher);
   EXPECT_EQ(s.open_count(), 1u);
   auto closed = feed(s, ev("participant_left", "u1", t0 + 61000));
   ASSERT_EQ(closed.size(), 1u);
@@ -91,7 +91,8 @@ TEST(halls_state, a_leave_without_a_join_time_waits_for_its_join) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].id, waiting[0].id);
   EXPECT_EQ(done[0].minutes, 2);
-  EXPECT_EQ(done[0].role, "subscriber") << "no grant, no LiveKit publish permission";
+  EXPECT_EQ(done[0].role, storage::hall_role::subscriber)
+      << "no grant, no LiveKit publish permission";
   EXPECT_EQ(s.open_count(), 0u);
   EXPECT_EQ(billed(s), 2);
 }
@@ -194,7 +195,9 @@ TEST(halls_state, a_participant_relay_did_not_admit_gets_its_livekit_role) {
   pub.can_publish = true;
   auto rows = feed(s, pub);
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].role, "publisher");
-  EXPECT_EQ(feed(s, ev("participant_joined", "viewer", t0))[0].role, "subscriber");
-  EXPECT_EQ(feed(s, ev("participant_joined", "u1", t0))[0].role, "publisher") << "its grant";
+  EXPECT_EQ(rows[0].role, storage::hall_role::publisher);
+  EXPECT_EQ(feed(s, ev("participant_joined", "viewer", t0))[0].role,
+            storage::hall_role::subscriber);
+  EXPECT_EQ(feed(s, ev("participant_joined", "u1", t0))[0].role, storage::hall_role::publisher)
+      << "its grant";
 }

@@ -12,6 +12,7 @@
 
 #include "core/ids.hpp"
 #include "core/login.hpp"
+#include "sqlite_peek.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_store.hpp"
 #include "temp_dir.hpp"
@@ -84,17 +85,7 @@ class LoginMigrationTest : public test_support::temp_dir_test {
     return rc;
   }
 
-  std::string text(const std::string& sql) const {
-    auto* db = raw();
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-    std::string v;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
-      v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-  }
+  std::string text(const std::string& sql) const { return test_support::sqlite_text(path_, sql); }
 
   std::int64_t count(const std::string& sql) const { return std::stoll("0" + text(sql)); }
 

@@ -89,7 +89,8 @@ class room_actors : public ::testing::Test {
     for (auto& c : connections) caf::anon_send(c, close_atom::value);
     sched.run();
     caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
-    for (auto& a : {readers, writer}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     sched.run();
   }
 
@@ -142,7 +143,8 @@ class room_actors : public ::testing::Test {
   store_factory open;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
-  caf::actor writer, readers;
+  store_writer_actor writer;
+  caf::actor readers;
   room_directory_actor directory;
   std::vector<caf::actor> connections;
   principal alice, bob;
