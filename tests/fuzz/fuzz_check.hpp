@@ -23,4 +23,16 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
 
+/// Inputs made of two parts (a header line, then a body): split at the first newline;
+/// without one, all of it is the first part.
+struct two_parts {
+  std::string_view first;
+  std::string_view rest;
+};
+inline two_parts split_first_line(std::string_view input) {
+  const auto nl = input.find('\n');
+  if (nl == std::string_view::npos) return {input, {}};
+  return {input.substr(0, nl), input.substr(nl + 1)};
+}
+
 }  // namespace relay::fuzz

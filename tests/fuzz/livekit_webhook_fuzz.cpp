@@ -46,10 +46,7 @@ void check_accepted(std::string_view token, std::string_view body) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = relay::fuzz::as_text(data, size);
-  const auto nl = input.find('\n');
-  const auto header = input.substr(0, nl);
-  const auto body = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+  const auto [header, body] = relay::fuzz::split_first_line(relay::fuzz::as_text(data, size));
 
   // 1. The header as sent.
   if (!lk::verify_webhook(creds, header, body, now_s)) {

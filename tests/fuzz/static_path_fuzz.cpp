@@ -71,10 +71,7 @@ void check_file(const web::path_decision& d) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = relay::fuzz::as_text(data, size);
-  const auto nl = input.find('\n');
-  const auto path = input.substr(0, nl);
-  const auto header = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+  const auto [path, header] = relay::fuzz::split_first_line(relay::fuzz::as_text(data, size));
 
   auto d = web::decide_path(path);
   switch (d.what) {
