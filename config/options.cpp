@@ -368,9 +368,12 @@ std::string load_config_file(config& c, const std::string& path) {
       if (def.info.name == key.str()) d = &def;
     if (!d) return "unknown option '" + std::string(key.str()) + "' in " + path;
     std::string value;
-    if (auto s = node.value<std::string>())
+    // Exact types only: value<std::int64_t>() also converts a float, and toml++ 3.3 casts
+    // one past the range of int64 without a check (undefined behaviour; found by
+    // tests/fuzz/config_toml with `max_body_bytes = 9999999999999999990.99`).
+    if (auto s = node.value_exact<std::string>())
       value = *s;
-    else if (auto i = node.value<std::int64_t>())
+    else if (auto i = node.value_exact<std::int64_t>())
       value = std::to_string(*i);
     else
       return "option '" + d->info.name + "' in " + path + " must be a string or an integer";

@@ -132,6 +132,22 @@ TEST(config, characters_the_toml_parser_fails_on_are_refused_with_their_line) {
   EXPECT_EQ(r.cfg->sync_messages, 5);
 }
 
+TEST(config, a_float_or_other_toml_type_is_refused_as_not_a_string_or_integer) {
+  // toml++ converted a float to int64 without a range check (undefined behaviour past
+  // 2^63; found by fuzz.config_toml): a number option takes an integer, as documented.
+  for (std::string text :
+       {std::string("max_body_bytes = 9999999999999999990.99\n"),
+        std::string("sync_messages = 5.0\n"), std::string("sync_messages = true\n"),
+        std::string("sync_messages = [5]\n")}) {
+    auto r = load({"--config", write_temp(text)});
+    EXPECT_FALSE(r.cfg) << text;
+    EXPECT_NE(r.error.find("must be a string or an integer"), std::string::npos) << r.error;
+  }
+  auto r = load({"--config", write_temp("sync_messages = 5\ndata_dir = \"/d\"\n")});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->sync_messages, 5);
+}
+
 TEST(config, per_class_queue_caps_are_zero_or_within_the_global_range) {
   // A cap below the global minimum would be accepted and then do nothing useful (an
   // empty queue takes any one frame): refuse it the same way as --out-queue-bytes.
