@@ -298,6 +298,43 @@ const std::vector<option_def>& table() {
               "LiveKit API secret: signs join tokens and verifies webhooks (keep it private)"),
       int_opt("hall_token_ttl_seconds", &config::hall_token_ttl_seconds, 600, 10, 86400,
               "lifetime of a hall join token (LiveKit only checks it when the client connects)"),
+      {{"redis_url", "--redis-url", "RELAY_REDIS_URL", "string", "",
+        "redis://HOST[:PORT][/DB] shared by the nodes of a cluster (with postgres_url); empty = "
+        "one node"},
+       [](config& c, const std::string& v) -> std::string {
+         if (!v.empty() && (v.rfind("redis://", 0) != 0 || v.size() == 8))
+           return "expected a redis://HOST[:PORT][/DB] URL, got '" + v + "'";
+         c.redis_url = v;
+         return {};
+       }},
+      {{"postgres_url", "--postgres-url", "RELAY_POSTGRES_URL", "string", "",
+        "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB: the archive of old messages on one node, "
+        "the store of record with redis_url; empty = SQLite only"},
+       [](config& c, const std::string& v) -> std::string {
+         if (!v.empty() && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0)
+           return "expected a postgresql:// URL, got '" + v + "'";
+         c.postgres_url = v;
+         return {};
+       }},
+      int_opt("postgres_pool", &config::postgres_pool, 4, 1, 64,
+              "connections each node opens to Postgres"),
+      {{"archive_after", "--archive-after", "RELAY_ARCHIVE_AFTER", "duration", "90d",
+        "with postgres_url and no redis_url: messages older than this move from SQLite to "
+        "Postgres (a number with s, m, h or d; at least 1s)"},
+       [](config& c, const std::string& v) -> std::string {
+         std::int64_t n = 0;
+         const std::string digits = v.empty() ? v : v.substr(0, v.size() - 1);
+         const char unit = v.empty() ? '\0' : v.back();
+         const std::int64_t scale = unit == 's'   ? 1
+                                    : unit == 'm' ? 60
+                                    : unit == 'h' ? 3600
+                                    : unit == 'd' ? 86400
+                                                  : 0;
+         if (scale == 0 || !set_int(n, digits, 1, std::int64_t{36500} * 86400 / scale).empty())
+           return "expected a duration of at least 1s such as 90d, 12h, 30m or 1s, got '" + v + "'";
+         c.archive_after_seconds = n * scale;
+         return {};
+       }},
   });
   return defs;
 }

@@ -85,6 +85,12 @@ struct config {
   std::string livekit_api_key;     // `iss` of join tokens and of LiveKit's webhooks
   std::string livekit_api_secret;  // signs join tokens, verifies webhooks
   std::int64_t hall_token_ttl_seconds{};
+
+  // -- cluster and archive (docs/operations.md) -----------------------------------------
+  std::string redis_url;     // "" = one node: fan-out stays in the process
+  std::string postgres_url;  // "" = SQLite only; with redis_url the store of record
+  std::int64_t postgres_pool{};
+  std::int64_t archive_after_seconds{};  // messages older than this move to Postgres
 };
 
 /// One option: how it is named everywhere and what it accepts.

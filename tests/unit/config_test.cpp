@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -166,6 +168,36 @@ TEST(config, per_class_queue_caps_are_zero_or_within_the_global_range) {
   EXPECT_EQ(r.cfg->queues[1].bytes, 4096);
   EXPECT_EQ(r.cfg->queues[3].frames, 16);
   EXPECT_EQ(r.cfg->out_queue_burst, 1);
+}
+
+TEST(config, archive_after_takes_a_duration_with_a_unit_of_at_least_a_second) {
+  auto r = load({});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->archive_after_seconds, 90 * 86400);
+  for (auto [text, seconds] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"1s", 1}, {"30m", 1800}, {"12h", 43200}, {"7d", 604800}}) {
+    r = load({"--archive-after", text});
+    ASSERT_TRUE(r.cfg) << text << ": " << r.error;
+    EXPECT_EQ(r.cfg->archive_after_seconds, seconds) << text;
+  }
+  for (auto bad : {"0s", "90", "d", "", "+1d", "1.5h", "1w", "99999999999999d"}) {
+    r = load({"--archive-after", bad});
+    EXPECT_FALSE(r.cfg) << bad;
+    EXPECT_NE(r.error.find("'archive_after'"), std::string::npos) << r.error;
+  }
+}
+
+TEST(config, store_urls_must_name_their_engine) {
+  auto r = load({"--redis-url", "redis://127.0.0.1:6379", "--postgres-url",
+                 "postgresql://relay@127.0.0.1:5432/relay"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->redis_url, "redis://127.0.0.1:6379");
+  r = load({"--redis-url", "http://127.0.0.1:6379"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'redis_url'"), std::string::npos) << r.error;
+  r = load({"--postgres-url", "mysql://x"});
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("'postgres_url'"), std::string::npos) << r.error;
 }
 
 TEST(config, operator_words_and_their_options_are_kept_apart) {
