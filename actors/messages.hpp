@@ -25,6 +25,7 @@ namespace relay {
 
 using access_atom = caf::atom_constant<caf::atom("access")>;
 using add_atom = caf::atom_constant<caf::atom("add")>;
+using archive_atom = caf::atom_constant<caf::atom("archive")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using decide_atom = caf::atom_constant<caf::atom("decide")>;
 using dm_atom = caf::atom_constant<caf::atom("dm")>;
@@ -106,6 +107,13 @@ struct write_outcome {
   std::optional<storage::channel_row> channel;  // for channel creation
 };
 
+/// What one archive pass did (actors/archiver.hpp).
+struct archive_report {
+  std::int64_t moved = 0;    // messages that left SQLite for the archive
+  std::int64_t dropped = 0;  // archived copies of messages deleted meanwhile, removed
+  std::string error;         // why the pass stopped early; "" when it ran to the end
+};
+
 /// Edits and deletes carry the channels the caller can see (filled in by the room), so
 /// the writer answers `not_found` for a message in a channel hidden from them.
 struct edit_request {
@@ -184,6 +192,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
     relay::storage::expected<std::vector<relay::storage::access_request_row>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::expected<std::vector<relay::storage::user_row>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::store_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::archive_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::room_patch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::whitelist_row)

@@ -6,7 +6,9 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "storage/postgres/archive.hpp"
 #include "storage/store.hpp"
+#include "storage/tiered_reads.hpp"
 
 namespace relay {
 
@@ -14,6 +16,8 @@ namespace {
 
 struct reader_state {
   std::unique_ptr<storage::store> db;
+  std::unique_ptr<storage::postgres::archive> archive;  // null without one
+  std::unique_ptr<storage::tiered_reads> messages;
   static inline const char* name = "store_reader";
 };
 
@@ -32,9 +36,14 @@ auto guarded(F f) -> caf::result<decltype(f())> {
   }
 }
 
-caf::behavior reader(reader_actor* self, store_factory open) {
-  self->state.db = open();
-  auto& db = *self->state.db;
+caf::behavior reader(reader_actor* self, store_factory open, archive_factory open_archive) {
+  auto& st = self->state;
+  st.db = open();
+  if (open_archive) st.archive = open_archive();
+  st.messages = std::make_unique<storage::tiered_reads>(*st.db, st.archive.get());
+  auto& db = *st.db;
+  auto& messages = *st.messages;
+  auto* archive = st.archive.get();
   return {
       [&db](auth_atom, const std::string& hash) {
         return guarded([&] { return found(db.find_credential(hash)); });
@@ -51,15 +60,16 @@ caf::behavior reader(reader_actor* self, store_factory open) {
       [&db](channels_atom, const std::string& room_id) {
         return guarded([&] { return db.list_channels(room_id).value(); });
       },
-      [&db](tail_atom, const std::string& room_id, const std::string& channel_id, int n) {
+      [&db, &messages](tail_atom, const std::string& room_id, const std::string& channel_id,
+                       int n) {
         return guarded([&] {
           return channel_snapshot{channel_id, db.last_seq(room_id, channel_id).value(),
-                                  db.tail(room_id, channel_id, n).value()};
+                                  messages.tail(room_id, channel_id, n).value()};
         });
       },
-      [&db](load_atom, const std::string& room_id, const std::string& channel_id,
-            std::int64_t after, std::int64_t upto, std::size_t max_messages,
-            std::size_t max_bytes) {
+      [&messages](load_atom, const std::string& room_id, const std::string& channel_id,
+                  std::int64_t after, std::int64_t upto, std::size_t max_messages,
+                  std::size_t max_bytes) {
         return guarded([&] {
           std::vector<storage::message_row> out;
           storage::message_query q;
@@ -75,7 +85,7 @@ caf::behavior reader(reader_actor* self, store_factory open) {
           for (auto cursor = after; cursor < upto;) {
             q.after_seq = cursor;
             q.limit = static_cast<int>(std::min<std::size_t>(storage::max_query_rows, chunk));
-            auto rows = db.list_messages(q).value();
+            auto rows = messages.list_messages(q).value();
             if (rows.empty()) break;
             for (auto& m : rows) {
               bytes += page_cost(m);
@@ -93,8 +103,8 @@ caf::behavior reader(reader_actor* self, store_factory open) {
           return out;
         });
       },
-      [&db](list_atom, const storage::message_query& q) {
-        return guarded([&] { return db.list_messages(q).value(); });
+      [&messages](list_atom, const storage::message_query& q) {
+        return guarded([&] { return messages.list_messages(q).value(); });
       },
       [&db](job_atom, store_job& job) {
         return guarded([&] {
@@ -103,15 +113,20 @@ caf::behavior reader(reader_actor* self, store_factory open) {
         });
       },
       [&db](health_atom) { return guarded([&] { return db.healthy(); }); },
+      [archive](health_atom, archive_atom) -> std::string {
+        if (!archive) return "off";
+        return archive->healthy() ? "ok" : "fail";
+      },
   };
 }
 
 }  // namespace
 
 caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n,
-                               bool dedicated_threads) {
-  auto factory = [&sys, open, dedicated_threads] {
-    return dedicated_threads ? sys.spawn<caf::detached>(reader, open) : sys.spawn(reader, open);
+                               archive_factory open_archive, bool dedicated_threads) {
+  auto factory = [&sys, open, open_archive, dedicated_threads] {
+    return dedicated_threads ? sys.spawn<caf::detached>(reader, open, open_archive)
+                             : sys.spawn(reader, open, open_archive);
   };
   return caf::actor_pool::make(sys.dummy_execution_unit(), n, factory,
                                caf::actor_pool::round_robin());

@@ -25,10 +25,13 @@ namespace relay {
 ///      (seqs in (after, upto], ascending, the oldest that fit the limits; at least one)
 ///  * `(list_atom, storage::message_query)` -> `std::vector<storage::message_row>`
 ///  * `(health_atom)` -> `bool`
+///  * `(health_atom, archive_atom)` -> `std::string`: "ok", "fail" or "off" (no archive)
 ///  * `(job_atom, store_job)` -> `bool` (runs the job on one reader's connection)
+/// With `open_archive`, each reader also holds a connection to the Postgres archive and
+/// the message reads (tail, load, list) fall through to it (storage/tiered_reads.hpp).
 /// `dedicated_threads = false` is for deterministic tests only.
 caf::actor spawn_store_readers(caf::actor_system& sys, store_factory open, std::size_t n,
-                               bool dedicated_threads = true);
+                               archive_factory open_archive = {}, bool dedicated_threads = true);
 
 /// How long an actor waits for a read it can fail cleanly (it answers an error, and the
 /// next use reads again). A reader's query takes milliseconds; one that has not answered

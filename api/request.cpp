@@ -142,14 +142,24 @@ void serve(self_ptr self, exchange_ptr x) {
 }  // namespace
 
 void health(self_ptr self, exchange_ptr x, const caller&) {
+  auto fail = [self, x](const std::string& sqlite, const std::string& postgres) {
+    ok(self, x, codec::encode_health(false, now_ms(), sqlite, postgres), 503);
+  };
   self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
       .then(
-          [self, x](bool up) {
-            ok(self, x, codec::encode_health(up, now_ms(), up ? "ok" : "fail"), up ? 200 : 503);
+          [self, x, fail](bool up) {
+            // The archive's check: "off" without one; a failing one fails the whole.
+            self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value,
+                          archive_atom::value)
+                .then(
+                    [self, x, up](const std::string& postgres) {
+                      const bool all = up && postgres != "fail";
+                      ok(self, x, codec::encode_health(all, now_ms(), up ? "ok" : "fail", postgres),
+                         all ? 200 : 503);
+                    },
+                    [fail, up](caf::error&) { fail(up ? "ok" : "fail", "fail"); });
           },
-          [self, x](caf::error&) {
-            ok(self, x, codec::encode_health(false, now_ms(), "fail"), 503);
-          });
+          [fail](caf::error&) { fail("fail", "fail"); });
 }
 
 // Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.

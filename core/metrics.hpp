@@ -241,6 +241,18 @@ struct relay_metrics {
       "store_commit_seconds",
       "Duration of a store transaction, commit included.",
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+  single<counter> archive_messages{
+      families, "archive_messages_total",
+      "Messages moved from SQLite to the Postgres archive (docs/operations.md, \"Archive\")."};
+  histogram_family archive_batch_seconds{
+      families,
+      "archive_batch_seconds",
+      "Duration of one archive batch: read in SQLite, store in Postgres, forget in SQLite.",
+      {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}};
+  single<counter> archive_failures{
+      families, "archive_failures_total",
+      "Archive passes that stopped on an error (Postgres down, a failed write); the next "
+      "pass retries where it stopped."};
   labelled<counter, 6> agent_events{families, "agent_events_total",
                                     "Agent relay events by how they ended.", "outcome",
                                     outcome_names};

@@ -81,7 +81,8 @@ std::string encode_error_body(const error_info& e);
 /// `{id, name, createdAt, revokedAt}`; the secret only in `encode_new_token`.
 std::string encode_token_list(const std::vector<storage::token_row>& ts);
 std::string encode_new_token(const storage::token_row& t, const std::string& secret);
-std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite);
+std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite,
+                          std::string_view postgres = "off");
 
 // -- server -> client frames ----------------------------------------------------------
 

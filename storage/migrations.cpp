@@ -403,12 +403,41 @@ DROP INDEX users_by_login_nocase;
 CREATE UNIQUE INDEX users_login_nocase ON users (login COLLATE NOCASE);
 )sql";
 
+// Tiered storage (storage/archive_source.hpp): per channel, the seq up to which the
+// Postgres archive may hold messages; the client ids of archived messages, so a retried
+// send is still answered as a duplicate; and what a batch forgot but has not settled in
+// the archive yet. The time index finds the messages old enough to move.
+constexpr std::string_view migration_10 = R"sql(
+CREATE TABLE archived_upto (
+  room_id     TEXT NOT NULL,
+  channel_id  TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  PRIMARY KEY (room_id, channel_id)
+) WITHOUT ROWID;
+CREATE TABLE archived_client_ids (
+  author_id      TEXT NOT NULL,
+  client_msg_id  TEXT NOT NULL,
+  id             TEXT NOT NULL,
+  room_id        TEXT NOT NULL,
+  channel_id     TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  created_at     INTEGER NOT NULL,
+  bot            TEXT,
+  PRIMARY KEY (author_id, client_msg_id)
+) WITHOUT ROWID;
+CREATE TABLE archive_settling (
+  id    TEXT PRIMARY KEY NOT NULL,
+  gone  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX messages_by_time ON messages (created_at, id);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
     {5, migration_5, nullptr},     {6, migration_6, nullptr},
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
-    {9, migration_9, nullptr},
+    {9, migration_9, nullptr},     {10, migration_10, nullptr},
 };
 
 }  // namespace

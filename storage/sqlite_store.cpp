@@ -12,7 +12,8 @@ sqlite_store::sqlite_store(const std::string& path, bool read_only, const std::s
       sqlite::rooms{db},
       sqlite::messages{db},
       sqlite::agents{db},
-      sqlite::halls{db} {}
+      sqlite::halls{db},
+      sqlite::archiving{db} {}
 
 sqlite_store::~sqlite_store() = default;
 

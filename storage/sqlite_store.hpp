@@ -3,6 +3,7 @@
 #include <string>
 
 #include "storage/sqlite/agents.hpp"
+#include "storage/sqlite/archiving.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
 #include "storage/sqlite/messages.hpp"
@@ -21,7 +22,7 @@ struct connection {
 }  // namespace sqlite
 
 /// The single-node store: one SQLite connection (WAL) shared by one implementation per
-/// area (storage/sqlite/).
+/// area (storage/sqlite/), and the hot side of tiered storage (sqlite::archiving).
 ///
 /// Any number of instances, in any number of processes, may open the same file; the
 /// one that finds the schema out of date migrates it. Methods never throw; they return
@@ -32,7 +33,8 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::rooms,
                            public sqlite::messages,
                            public sqlite::agents,
-                           public sqlite::halls {
+                           public sqlite::halls,
+                           public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,
   /// migrates it. `read_only` only skips migrations: the connection is still opened

@@ -64,22 +64,32 @@ std::string registered_bot_tag(const room_state& st, std::string_view content) {
 }
 
 // Sends a write to the store writer and, once it is committed, hands the changed
-// message to its channel (`Mirror` atom) to update the ring and broadcast.
+// message to its channel (`Mirror` atom) to update the ring and broadcast. A message the
+// writer does not find may have moved to the archive: the archiver, when there is one,
+// applies the same write there with the same rules.
 template <class Mirror, class... Ts>
 caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirror mirror,
-                                                            Ts&&... xs) {
+                                                            Ts... xs) {
   auto rp = self->make_response_promise<write_outcome>();
+  auto done = [=](write_outcome& out) mutable {
+    auto it = self->state.channels.find(out.message.channel_id);
+    if (!out.error && it != self->state.channels.end())
+      self->send(it->second.actor, mirror, out.message);
+    rp.deliver(std::move(out));
+  };
+  auto failed = [=](caf::error& err) mutable {
+    rp.deliver(failure(errc::unavailable, to_string(err)));
+  };
   // No timeout: the writer answers every write once its batch has committed or rolled
   // back; a timeout would report a failure for a change that still commits.
-  self->request(self->state.p.writer, caf::infinite, std::forward<Ts>(xs)...)
+  self->request(self->state.p.writer, caf::infinite, xs...)
       .then(
           [=](write_outcome& out) mutable {
-            auto it = self->state.channels.find(out.message.channel_id);
-            if (!out.error && it != self->state.channels.end())
-              self->send(it->second.actor, mirror, out.message);
-            rp.deliver(std::move(out));
+            auto archiver = self->state.p.archiver;
+            if (out.error.code != errc::not_found || !archiver) return done(out);
+            self->request(archiver, caf::infinite, xs...).then(done, failed);
           },
-          [=](caf::error& err) mutable { rp.deliver(failure(errc::unavailable, to_string(err))); });
+          failed);
   return rp;
 }
 

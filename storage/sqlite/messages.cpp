@@ -31,6 +31,12 @@ const std::string sql_deleted_by_client_id =
     " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), '', d.client_msg_id, d.created_at,"
     " NULL, '', COALESCE(d.bot, '') FROM deleted_messages d LEFT JOIN users u ON u.id ="
     " d.author_id WHERE d.author_id = ? AND d.client_msg_id = ?";
+// An archived message answers a retried send too (its content is in the archive).
+const std::string sql_archived_by_client_id =
+    "SELECT a.id, a.room_id, a.channel_id, a.seq, a.author_id, COALESCE(u.login, ''),"
+    " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), '', a.client_msg_id, a.created_at,"
+    " NULL, '', COALESCE(a.bot, '') FROM archived_client_ids a LEFT JOIN users u ON u.id ="
+    " a.author_id WHERE a.author_id = ? AND a.client_msg_id = ?";
 const std::string sql_keep_client_id =
     "INSERT OR REPLACE INTO deleted_messages (author_id, client_msg_id, id, room_id, channel_id,"
     " seq, created_at, bot, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -93,7 +99,8 @@ expected<message_row> messages::find_message(const std::string& id) {
 
 expected<message_row> messages::find_duplicate(const std::string& author_id,
                                                const std::string& client_msg_id) {
-  for (auto* sql : {&sql_message_by_client_id, &sql_deleted_by_client_id}) {
+  for (auto* sql :
+       {&sql_message_by_client_id, &sql_deleted_by_client_id, &sql_archived_by_client_id}) {
     auto st = db_.prepare(*sql);
     if (!st) return db_.failure("find duplicate message");
     st.bind(author_id).bind(client_msg_id);

@@ -33,7 +33,7 @@ class halls_actors : public ::testing::Test {
     db_path = storage::sqlite_store::db_path(dir.path);
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
-    readers = spawn_store_readers(sys, open, 1, false);
+    readers = spawn_store_readers(sys, open, 1, {}, false);
     halls = spawn_hall_directory(sys, {writer, readers});
     sched.run();
     storage::sqlite_store db{db_path};

@@ -1,0 +1,274 @@
+#include "storage/postgres/archive.hpp"
+
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <chrono>
+
+#include "storage/postgres/schema.hpp"
+
+namespace relay::storage::postgres {
+
+namespace {
+
+const char* const columns =
+    "SELECT id, room_id, channel_id, seq, author_id, content, COALESCE(client_msg_id, ''),"
+    " created_at, edited_at, COALESCE(thread_id, ''), COALESCE(bot, '') FROM message_archive ";
+
+message_row read_row(const pqxx::row& r) {
+  message_row m;
+  m.id = r[0].as<std::string>();
+  m.room_id = r[1].as<std::string>();
+  m.channel_id = r[2].as<std::string>();
+  m.seq = r[3].as<std::int64_t>();
+  m.author.id = r[4].as<std::string>();
+  m.content = pqxx::binarystring(r[5]).str();
+  m.client_msg_id = r[6].as<std::string>();
+  m.created_at = r[7].as<std::int64_t>();
+  if (!r[8].is_null()) m.edited_at = r[8].as<std::int64_t>();
+  m.thread_id = r[9].as<std::string>();
+  m.bot = r[10].as<std::string>();
+  return m;
+}
+
+std::vector<message_row> read_rows(const pqxx::result& res) {
+  std::vector<message_row> out;
+  out.reserve(res.size());
+  for (const auto& r : res) out.push_back(read_row(r));
+  return out;
+}
+
+// A text[] literal: every element quoted, so no id can end or split the array.
+std::string text_array(const std::vector<std::string>& xs) {
+  std::string out = "{";
+  for (const auto& x : xs) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : x) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + '}';
+}
+
+std::string with_connect_timeout(const std::string& url) {
+  if (url.find("connect_timeout=") != std::string::npos) return url;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=2";
+}
+
+}  // namespace
+
+struct archive::conn {
+  explicit conn(const std::string& url) : c{with_connect_timeout(url)} {
+    // A query that hangs (a lock held elsewhere, a dying disk) fails instead of holding
+    // the reader or archiver that made it.
+    pqxx::nontransaction{c}.exec("SET statement_timeout = 10000");
+    c.prepare("store",
+              "INSERT INTO message_archive (id, room_id, channel_id, seq, author_id, content,"
+              " client_msg_id, created_at, edited_at, thread_id, bot, settled) VALUES ($1, $2,"
+              " $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9, '')::bigint, NULLIF($10, ''),"
+              " NULLIF($11, ''), false) ON CONFLICT (id) DO UPDATE SET content ="
+              " excluded.content, edited_at = excluded.edited_at, settled = false");
+    c.prepare("settle", "UPDATE message_archive SET settled = true WHERE id = ANY($1::text[])");
+    c.prepare("drop", "DELETE FROM message_archive WHERE id = ANY($1::text[])");
+    c.prepare("find", std::string{columns} + "WHERE id = $1");
+    c.prepare("edit", "UPDATE message_archive SET content = $2, edited_at = $3 WHERE id = $1");
+    c.prepare("after_seq", std::string{columns} +
+                               "WHERE room_id = $1 AND channel_id = $2 AND seq > $3 ORDER BY"
+                               " seq LIMIT $4");
+    c.prepare("tail", std::string{columns} +
+                          "WHERE room_id = $1 AND channel_id = $2 ORDER BY seq DESC LIMIT $3");
+  }
+  pqxx::connection c;
+};
+
+archive::archive(std::string url) : url_{std::move(url)} {}
+archive::~archive() = default;
+
+// Runs `f(connection)`, connecting first when needed. A broken connection is dropped so
+// the next call connects again.
+template <class T, class F>
+expected<T> archive::run(const char* what, F&& f) {
+  const auto now = std::chrono::steady_clock::now();
+  try {
+    if (!c_ || !c_->c.is_open()) {
+      c_.reset();
+      // While Postgres is down, callers fail at once instead of each waiting for a
+      // connect of their own.
+      if (now < retry_at_)
+        return make_error(errc::unavailable,
+                          std::string{"archive unavailable ("} + what + "): " + last_failure_);
+      c_ = std::make_unique<conn>(url_);
+    }
+    return f(c_->c);
+  } catch (const pqxx::broken_connection& e) {
+    c_.reset();
+    retry_at_ = now + std::chrono::seconds(1);
+    last_failure_ = e.what();
+    return make_error(errc::unavailable,
+                      std::string{"archive unavailable ("} + what + "): " + e.what());
+  } catch (const std::exception& e) {
+    if (c_ && !c_->c.is_open()) c_.reset();
+    return make_error(errc::unavailable, std::string{"archive "} + what + ": " + e.what());
+  }
+}
+
+expected<void> archive::open() {
+  auto r = run<bool>("open", [](pqxx::connection& c) {
+    migrate(c);
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+bool archive::healthy() {
+  auto r = run<bool>("health", [](pqxx::connection& c) {
+    return pqxx::nontransaction{c}.exec("SELECT 1")[0][0].as<int>() == 1;
+  });
+  return r && *r;
+}
+
+expected<void> archive::store_unsettled(const std::vector<message_row>& rows) {
+  auto r = run<bool>("store", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    for (const auto& m : rows)
+      w.exec_prepared("store", m.id, m.room_id, m.channel_id, m.seq, m.author.id,
+                      pqxx::binarystring{m.content}, m.client_msg_id, m.created_at,
+                      m.edited_at ? std::to_string(*m.edited_at) : std::string{}, m.thread_id,
+                      m.bot);
+    w.commit();
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+expected<void> archive::settle(const forgotten& done) {
+  auto r = run<bool>("settle", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    if (!done.moved.empty()) w.exec_prepared("settle", text_array(done.moved));
+    if (!done.gone.empty()) w.exec_prepared("drop", text_array(done.gone));
+    w.commit();
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+expected<std::vector<std::string>> archive::unsettled(int limit) {
+  return run<std::vector<std::string>>("unsettled", [&](pqxx::connection& c) {
+    pqxx::nontransaction n{c};
+    std::vector<std::string> out;
+    for (const auto& r :
+         n.exec_params("SELECT id FROM message_archive WHERE NOT settled LIMIT $1", limit))
+      out.push_back(r[0].as<std::string>());
+    return out;
+  });
+}
+
+expected<void> archive::drop(const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  auto r = run<bool>("drop", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    w.exec_prepared("drop", text_array(ids));
+    w.commit();
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+expected<message_row> archive::find_message(const std::string& id) {
+  auto r = run<std::vector<message_row>>("find message", [&](pqxx::connection& c) {
+    pqxx::nontransaction n{c};
+    return read_rows(n.exec_prepared("find", id));
+  });
+  if (!r) return r.error();
+  if (r->empty()) return make_error(errc::not_found, "no such message");
+  return std::move(r->front());
+}
+
+expected<message_row> archive::edit_message(const std::string& id, const std::string& content,
+                                            std::int64_t edited_at) {
+  auto r = run<std::vector<message_row>>("edit message", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    w.exec_prepared("edit", id, pqxx::binarystring{content}, edited_at);
+    auto rows = read_rows(w.exec_prepared("find", id));
+    w.commit();
+    return rows;
+  });
+  if (!r) return r.error();
+  if (r->empty()) return make_error(errc::not_found, "no such message");
+  return std::move(r->front());
+}
+
+expected<message_row> archive::delete_message(const std::string& id) {
+  auto r = run<std::vector<message_row>>("delete message", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    auto rows = read_rows(w.exec_prepared("find", id));
+    if (!rows.empty()) w.exec_prepared("drop", text_array({id}));
+    w.commit();
+    return rows;
+  });
+  if (!r) return r.error();
+  if (r->empty()) return make_error(errc::not_found, "no such message");
+  return std::move(r->front());
+}
+
+expected<std::vector<message_row>> archive::list_messages(const message_query& q) {
+  const int limit = std::clamp(q.limit, 1, max_query_rows);
+  if (q.channel_ids && q.channel_id &&
+      std::find(q.channel_ids->begin(), q.channel_ids->end(), *q.channel_id) ==
+          q.channel_ids->end())
+    return std::vector<message_row>{};
+  if (q.after_seq) {
+    if (!q.channel_id) return make_error(errc::bad_request, "after_seq requires channel_id");
+    return run<std::vector<message_row>>("list messages after seq", [&](pqxx::connection& c) {
+      pqxx::nontransaction n{c};
+      return read_rows(n.exec_prepared("after_seq", q.room_id, *q.channel_id, *q.after_seq, limit));
+    });
+  }
+  if (q.channel_ids && q.channel_ids->empty()) return std::vector<message_row>{};
+  // One statement for every shape: a NULL parameter switches its condition off, and an
+  // unnamed statement is planned with its values, so the off conditions cost nothing.
+  // before_id only breaks ties within before_created_at, as in SQLite.
+  const std::string sql = std::string{columns} +
+                          "WHERE room_id = $1 AND ($2::text IS NULL OR channel_id = $2)"
+                          " AND ($3::text[] IS NULL OR channel_id = ANY($3::text[]))"
+                          " AND ($4::bigint IS NULL OR ($5::text IS NULL AND created_at < $4)"
+                          "      OR ($5::text IS NOT NULL AND (created_at, id) < ($4, $5)))"
+                          " ORDER BY created_at DESC, id DESC LIMIT $6";
+  const std::string channels = q.channel_ids ? text_array(*q.channel_ids) : std::string{};
+  const std::string before = q.before_created_at ? std::to_string(*q.before_created_at) : "";
+  return run<std::vector<message_row>>("list messages", [&](pqxx::connection& c) {
+    pqxx::nontransaction n{c};
+    return read_rows(n.exec_params(
+        sql, q.room_id, q.channel_id ? q.channel_id->c_str() : nullptr,
+        q.channel_ids ? channels.c_str() : nullptr, q.before_created_at ? before.c_str() : nullptr,
+        q.before_created_at && q.before_id ? q.before_id->c_str() : nullptr, limit));
+  });
+}
+
+expected<std::vector<message_row>> archive::tail(const std::string& room_id,
+                                                 const std::string& channel_id, int n) {
+  if (n <= 0) return std::vector<message_row>{};
+  auto r = run<std::vector<message_row>>("tail", [&](pqxx::connection& c) {
+    pqxx::nontransaction t{c};
+    return read_rows(t.exec_prepared("tail", room_id, channel_id, n));
+  });
+  if (r) std::reverse(r->begin(), r->end());
+  return r;
+}
+
+expected<std::int64_t> archive::count() {
+  return run<std::int64_t>("count", [](pqxx::connection& c) {
+    return pqxx::nontransaction{c}
+        .exec("SELECT count(*) FROM message_archive")[0][0]
+        .as<std::int64_t>();
+  });
+}
+
+}  // namespace relay::storage::postgres
