@@ -2,12 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 namespace relay {
 
@@ -78,6 +80,28 @@ option_def url_opt(const char* name, std::string config::*field, const char* def
     return {};
   };
   return d;
+}
+
+// `http(s)://host[:port]`, nothing more: each entry becomes a host source of the client's
+// CSP, where a path, a wildcard, a quote or a `;` would widen the policy or end the
+// directive.
+bool is_web_origin(std::string_view v) {
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (!v.starts_with(scheme)) continue;
+    auto host = v.substr(scheme.size());
+    auto colon = host.find(':');
+    auto port = colon == std::string_view::npos ? std::string_view{} : host.substr(colon + 1);
+    host = host.substr(0, colon);
+    if (host.empty() || host.front() == '.' || host.front() == '-') return false;
+    for (char c : host)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+    if (colon == std::string_view::npos) return true;
+    if (port.empty() || port.size() > 5) return false;
+    for (char c : port)
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return true;
+  }
+  return false;
 }
 
 // A per-class cap: 0 (use the global out_queue_* cap) or within the global cap's range.
@@ -249,6 +273,31 @@ const std::vector<option_def>& table() {
        [](config& c, const std::string& v) -> std::string {
          if (v.empty()) return "must not be empty (a directory; it need not exist yet)";
          c.web_root = v;
+         return {};
+       }},
+      {{"avatar_hosts", "--avatar-hosts", "RELAY_AVATAR_HOSTS", "string",
+        "https://avatars.githubusercontent.com",
+        "comma-separated origins (http(s)://host[:port]) the browser client may load avatar "
+        "images from, added to its CSP img-src; its own origin always may. Empty = only "
+        "same-origin avatars, others show initials"},
+       [](config& c, const std::string& v) -> std::string {
+         std::string list;
+         std::string_view rest = v;
+         while (!rest.empty()) {
+           auto comma = rest.find(',');
+           auto entry = rest.substr(0, comma);
+           rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+           while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+           while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+           if (entry.empty()) continue;
+           if (!is_web_origin(entry))
+             return "expected comma-separated origins such as "
+                    "https://avatars.githubusercontent.com "
+                    "(scheme, host and optional port; no path), got '" +
+                    std::string(entry) + "'";
+           list += (list.empty() ? "" : ",") + std::string(entry);
+         }
+         c.avatar_hosts = list;
          return {};
        }},
       int_opt("send_rate", &config::send_rate, 10, 1, 100000,

@@ -61,8 +61,9 @@ struct config {
   std::string oauth_user_url;
   std::string oauth_client_id;  // "" = OAuth sign-in off
   std::string oauth_client_secret;
-  std::string dev_login;  // on | off; on only while listening on loopback
-  std::string web_root;   // the built browser client (web/dist), served outside the API
+  std::string dev_login;     // on | off; on only while listening on loopback
+  std::string web_root;      // the built browser client (web/dist), served outside the API
+  std::string avatar_hosts;  // comma-separated origins the client may load avatars from
 
   // -- abuse limits ---------------------------------------------------------------------
   std::int64_t send_rate{};  // messages a second per connection

@@ -48,6 +48,17 @@ std::optional<error_info> check_text(const std::string& v, const char* field, st
   return std::nullopt;
 }
 
+// What the client may show as an image (docs/web.md, "Avatars"): an http(s) URL with a
+// host, or a path of Relay's own origin. `//host/x` and `/\host/x` are refused: browsers
+// read both as another host (scheme-relative), not as a path.
+bool is_avatar_url(std::string_view v) {
+  for (char c : v)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '\\') return false;
+  if (v.starts_with("https://")) return v.size() > 8 && v[8] != '/';
+  if (v.starts_with("http://")) return v.size() > 7 && v[7] != '/';
+  return v.starts_with('/') && !v.starts_with("//");
+}
+
 json::object whitelist_json(const storage::whitelist_row& w) {
   return {{"id", w.id},
           {"login", nullable(w.login)},
@@ -109,9 +120,10 @@ std::variant<storage::room_patch, error_info> decode_room_patch(std::string_view
     p.display_name = std::string{trim(*p.display_name)};
     if (p.display_name->empty()) return bad(errc::bad_request, "displayName must not be empty");
   }
-  if (p.avatar_url && !p.avatar_url->empty() && p.avatar_url->rfind("https://", 0) != 0 &&
-      p.avatar_url->rfind("http://", 0) != 0 && p.avatar_url->rfind("/", 0) != 0)
-    return bad(errc::bad_request, "avatarUrl must be an http(s) URL or a path");
+  if (p.avatar_url && !p.avatar_url->empty() && !is_avatar_url(*p.avatar_url))
+    return bad(errc::bad_request,
+               "avatarUrl must be an http(s) URL or a path on this server starting with a "
+               "single / (no spaces, control characters or backslashes)");
   return p;
 }
 

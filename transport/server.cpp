@@ -90,7 +90,8 @@ void server::run() {
   // Here, not in the constructor: the public URL (the CSP's socket origin) may be set
   // between listen() and run().
   auto& env = impl_->env;
-  env.web = std::make_shared<web::web_root>(impl_->cfg.web_root, env.api.public_url);
+  env.web = std::make_shared<web::web_root>(impl_->cfg.web_root, env.api.public_url,
+                                            impl_->cfg.avatar_hosts);
   if (env.web->built())
     spdlog::info("serving the browser client from {}", env.web->root());
   else

@@ -169,21 +169,36 @@ std::string_view cache_control(std::string_view file) {
   return "no-cache";
 }
 
-std::string content_security_policy(std::string_view public_url) {
+std::string content_security_policy(std::string_view public_url, std::string_view avatar_hosts) {
+  // A host that could end the directive or widen it (userinfo, a path, a wildcard, `;`,
+  // a space or a quote) is left out.
+  auto usable = [](std::string_view host) {
+    if (host.empty()) return false;
+    for (char c : host)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+          c != '[' && c != ']')
+        return false;
+    return true;
+  };
   std::string sockets;
   auto scheme_end = public_url.find("://");
   if (scheme_end != std::string_view::npos) {
     auto host = public_url.substr(scheme_end + 3);
     host = host.substr(0, host.find_first_of("/?#"));
-    bool usable = !host.empty();
-    for (char c : host)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
-          c != '[' && c != ']')
-        usable = false;  // userinfo, or anything that could end the directive
-    if (usable) sockets = " ws://" + std::string(host) + " wss://" + std::string(host);
+    if (usable(host)) sockets = " ws://" + std::string(host) + " wss://" + std::string(host);
   }
-  return "default-src 'self'; connect-src 'self'" + sockets +
-         "; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+  std::string images;
+  while (!avatar_hosts.empty()) {
+    auto comma = avatar_hosts.find(',');
+    auto origin = trim(avatar_hosts.substr(0, comma));
+    avatar_hosts =
+        comma == std::string_view::npos ? std::string_view{} : avatar_hosts.substr(comma + 1);
+    for (std::string_view scheme : {"https://", "http://"})
+      if (origin.starts_with(scheme) && usable(origin.substr(scheme.size())))
+        images += " " + std::string(origin);
+  }
+  return "default-src 'self'; connect-src 'self'" + sockets + "; img-src 'self' data:" + images +
+         "; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 }
 
 bool accepts_gzip(std::string_view header) {

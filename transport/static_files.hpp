@@ -49,7 +49,10 @@ std::string_view cache_control(std::string_view file);
 /// files, no inline script or style, sockets only to Relay. `public_url` (e.g.
 /// `https://chat.example.com`) names Relay's ws/wss origin for browsers that do not
 /// count same-origin sockets as 'self'; an unusable one leaves them to 'self'.
-std::string content_security_policy(std::string_view public_url);
+/// `avatar_hosts` (the option: comma-separated `http(s)://host[:port]`) are added to
+/// `img-src`, so users' and rooms' avatars from those hosts load; an entry that is not
+/// such an origin is left out.
+std::string content_security_policy(std::string_view public_url, std::string_view avatar_hosts);
 
 /// Whether an Accept-Encoding header accepts gzip (`gzip`, `x-gzip` or `*`, q > 0).
 bool accepts_gzip(std::string_view accept_encoding);

@@ -31,8 +31,8 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
-web_root::web_root(std::string root, std::string_view public_url)
-    : root_(std::move(root)), csp_(content_security_policy(public_url)) {}
+web_root::web_root(std::string root, std::string_view public_url, std::string_view avatar_hosts)
+    : root_(std::move(root)), csp_(content_security_policy(public_url, avatar_hosts)) {}
 
 bool web_root::serves(std::string_view encoded_path) {
   return decide_path(encoded_path).what != path_decision::kind::api;

@@ -31,8 +31,9 @@ struct reply {
 class web_root {
  public:
   /// `root` need not exist yet: until it holds index.html, the client's paths answer 503
-  /// saying the client is not built. `public_url` names Relay's socket origin in the CSP.
-  web_root(std::string root, std::string_view public_url);
+  /// saying the client is not built. `public_url` names Relay's socket origin in the CSP,
+  /// `avatar_hosts` the image origins it allows besides Relay's own.
+  web_root(std::string root, std::string_view public_url, std::string_view avatar_hosts);
 
   /// Whether `encoded_path` (as sent, without the query) is the client's, not the API's.
   static bool serves(std::string_view encoded_path);

@@ -24,8 +24,10 @@ function proxyTo(rewriteOrigin: boolean): Record<string, ProxyOptions> {
 
 // The policy issue 21 asks Relay to serve the client with. The preview server (what the
 // browser suite uses until Relay serves web/dist) sends it too, so a change that needs
-// inline script or a foreign host fails the suite rather than production.
-const csp = "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+// inline script or a foreign host fails the suite rather than production. Its img-src
+// names the avatar host Relay allows by default (`avatar_hosts`).
+const csp = "default-src 'self'; connect-src 'self'; "
+  + "img-src 'self' data: https://avatars.githubusercontent.com; base-uri 'none'; "
   + "frame-ancestors 'none'; form-action 'self'";
 
 export default defineConfig({

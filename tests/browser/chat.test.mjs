@@ -495,7 +495,7 @@ uiTest("an agent's answer streams in word by word, then stays as the bot's messa
   }
 });
 
-uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto the deep link', async () => {
+uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto the deep link, with the profile\'s avatar', async () => {
   const user = { id: 777, login: uniq('gh'), name: 'Octo <b>Cat</b>', avatar_url: '', email: null };
   const provider = await startProvider({ clientId: 'cid-web', clientSecret: 'secret-web', user });
   const oauth = await startStack({
@@ -503,6 +503,9 @@ uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto t
       '--oauth-authorize-url', provider.authorizeUrl, '--oauth-token-url', provider.tokenUrl,
       '--oauth-user-url', provider.userUrl],
   });
+  // The profile's avatar: an image of Relay's own origin here, since the test reaches no
+  // GitHub (an avatars.githubusercontent.com one is allowed by the default avatar_hosts).
+  user.avatar_url = `${oauth.base}/relay.png`;
   try {
     const page = await suite.blankPage();
     await page.goto(`${oauth.base}/r/lobby`);
@@ -511,6 +514,12 @@ uiTest('with OAuth configured, Sign in with GitHub completes the web flow onto t
     assert.equal(new URL(page.url()).pathname, '/r/lobby', 'back where the user was going');
     assert.equal(await page.locator('.topbar .me').innerText(), 'Octo <b>Cat</b>');
     assert.ok(provider.requests.some((r) => r.path.startsWith('/user')), 'Relay fetched the profile');
+    await composer(page).fill('hello with a face');
+    await composer(page).press('Enter');
+    const img = log(page).locator('li.msg[data-state="sent"]', { hasText: 'hello with a face' }).locator('img.avatar');
+    await img.waitFor();
+    assert.equal(await img.getAttribute('src'), user.avatar_url);
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
   } finally {
     await oauth.stop();
     await provider.close();

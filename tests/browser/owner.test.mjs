@@ -1,5 +1,6 @@
 // The owner's and the account screens end to end: room settings (branding seen live by a
-// member, whitelist mode, an access request approved from the dialog), API tokens
+// member, the room's avatar as an image and a hostile one as initials, whitelist mode, an
+// access request approved from the dialog), API tokens
 // (shown once, revoked for real), `@` completion by keyboard, and axe on these screens.
 // The requester's side of access requests is in chat.test.mjs.
 import { test } from 'node:test';
@@ -56,6 +57,70 @@ test('the owner brands the room live for members, gates it and approves a reques
   await composer(member).fill('still here');
   await member.keyboard.press('Enter');
   await page.getByRole('log').locator('li.msg', { hasText: 'still here' }).waitFor();
+});
+
+test('a room avatar from the settings shows as an image to members live; a hostile one shows initials and runs nothing', async () => {
+  const ownerLogin = uniq('own');
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  const slug = uniq('face');
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Faces' })).status, 201);
+  const member = await open(uniq('mem'), `/r/${slug}`);
+  const page = await open(ownerLogin, `/r/${slug}`);
+  const dialogs = [];
+  for (const p of [member, page]) p.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+  const face = member.locator('.topbar .avatar');
+  const initials = async () => {
+    await member.locator('.topbar span.avatar').waitFor();
+    assert.equal(await face.innerText(), 'F');
+  };
+  await initials();
+
+  // The field checks Relay's rule as the owner types: nothing is sent.
+  await page.getByRole('button', { name: 'Room settings' }).click();
+  const dialog = page.getByRole('dialog', { name: /^Settings of / });
+  await dialog.getByLabel('Avatar').fill('//evil.example/a.png');
+  await dialog.getByRole('button', { name: 'Save branding' }).click();
+  await dialog.getByText('A path on this server (starting with one /) or an http:// or https:// URL.').waitFor();
+  assert.equal(await dialog.getByRole('status').count(), 0, 'not saved');
+
+  // A same-origin path (Relay's own /relay.png, from web/public): the member's page shows
+  // it as a loaded image on the `branding` frame, without a reload; so does the sidebar.
+  await dialog.getByLabel('Avatar').fill('/relay.png');
+  await dialog.getByRole('button', { name: 'Save branding' }).click();
+  await dialog.getByRole('status').getByText('Saved.').waitFor();
+  const loaded = (selector) => member.waitForFunction((sel) => {
+    const img = document.querySelector(sel);
+    return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0;
+  }, selector);
+  await loaded('.topbar img.avatar');
+  assert.equal(await member.locator('.topbar img.avatar').getAttribute('src'), `${suite.stack.base}/relay.png`);
+  await loaded(`.sidebar a[href="/r/${slug}"] img.avatar`);
+  await screenshot(member, 'room-avatar');
+
+  // Relay refuses what is not an http(s) URL or a path of its own; the room keeps its avatar.
+  const patch = (avatarUrl) => api(suite.stack.relay.url, owner, 'PATCH', `/api/rooms/${slug}`, { avatarUrl });
+  for (const bad of ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', '//evil.example/a.png',
+    '/\\evil.example/a.png', '/a.png" onerror="alert(1)']) {
+    const r = await patch(bad);
+    assert.equal(r.status, 400, `${bad}: ${r.text}`);
+  }
+  assert.equal((await api(suite.stack.relay.url, owner, 'GET', `/api/rooms/${slug}`)).json.avatarUrl, '/relay.png');
+
+  // An http(s) URL on a host the CSP does not allow, with markup in it: initials, no
+  // request (a CSP refusal would fail the suite), nothing injected or run.
+  const hostile = 'https://evil.example/a.png?"><img/id=xssface/src=x/onerror=window.__xss=1>';
+  assert.equal((await patch(hostile)).status, 200);
+  await initials();
+  // A path of this server that is no image (Relay answers index.html): initials once it fails.
+  assert.equal((await patch('/relay.png')).status, 200);
+  await loaded('.topbar img.avatar');
+  assert.equal((await patch('/no-such-face.png')).status, 200);
+  await initials();
+  for (const p of [member, page]) {
+    assert.equal(await p.evaluate(() => window.__xss), undefined, 'no script ran');
+    assert.equal(await p.locator('#xssface').count(), 0, 'no element injected');
+  }
+  assert.deepEqual(dialogs, [], 'no dialog opened');
 });
 
 test('an API token is shown once with a copy button, listed, and revoked for real', async () => {

@@ -200,6 +200,27 @@ TEST(config, store_urls_must_name_their_engine) {
   EXPECT_NE(r.error.find("'postgres_url'"), std::string::npos) << r.error;
 }
 
+TEST(config, avatar_hosts_are_origins_that_cannot_widen_the_csp) {
+  // The default lets GitHub users' avatars load (the common OAuth case).
+  auto r = load({});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->avatar_hosts, "https://avatars.githubusercontent.com");
+  r = load({"--avatar-hosts", " https://a.example ,http://b.example:8443,"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->avatar_hosts, "https://a.example,http://b.example:8443");
+  r = load({"--avatar-hosts="});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->avatar_hosts, "");
+  // Each of these would put more than one origin into img-src, or end the directive.
+  for (auto bad : {"*", "https://*.example", "https:", "https://a.example/", "'self'",
+                   "https://a.example; script-src *", "https://u@a.example", "data:", "https://",
+                   "https://a.example:", "https://a.example:80a", "ftp://a.example"}) {
+    r = load({"--avatar-hosts", std::string("https://ok.example,") + bad});
+    EXPECT_FALSE(r.cfg) << bad;
+    EXPECT_NE(r.error.find("'avatar_hosts'"), std::string::npos) << r.error;
+  }
+}
+
 TEST(config, operator_words_and_their_options_are_kept_apart) {
   auto r = load({"--data-dir", "/d", "user", "add", "alice", "--name", "Alice A"});
   ASSERT_TRUE(r.cfg) << r.error;

@@ -6,6 +6,7 @@
 
 #include "protocol/json_codec.hpp"
 #include "protocol/json_detail.hpp"
+#include "protocol/room_codec.hpp"
 #include "protocol/ws_codec.hpp"
 
 namespace json = boost::json;
@@ -172,6 +173,29 @@ TEST(json_codec, rest_bodies_are_checked) {
   auto c = decode_channel_body(R"({"name":"General","slug":"general"})");
   ASSERT_TRUE(std::holds_alternative<channel_body>(c));
   EXPECT_EQ(std::get<channel_body>(c).visibility, "public");
+}
+
+TEST(json_codec, a_room_avatar_is_an_http_url_or_a_path_of_this_server) {
+  // The client shows these as an <img> (docs/web.md, "Avatars"); a path is Relay's own
+  // origin, which the client's CSP allows without naming a host.
+  for (std::string ok : {"/static/logo.png", "/files/ab%20c.png?v=2", "https://img.example/a.png",
+                         "http://127.0.0.1:8080/x.png", ""}) {
+    auto p = decode_room_patch(json::serialize(json::object{{"avatarUrl", ok}}));
+    ASSERT_TRUE(std::holds_alternative<storage::room_patch>(p)) << ok;
+    EXPECT_EQ(std::get<storage::room_patch>(p).avatar_url, ok);
+  }
+  // Scripts and documents, another host in disguise (scheme-relative `//`, a backslash
+  // browsers read as `/`), and what could break out of an attribute: refused, nothing set.
+  for (const std::string& bad : std::vector<std::string>{
+           "javascript:alert(1)", "data:text/html,<script>alert(1)</script>",
+           "data:image/png;base64,AA", "//evil.example/a.png", "/\\evil.example/a.png", "/a\\b.png",
+           "https:///x", "https://", "/a b.png", "/\" onerror=alert(1)", "/a\n.png",
+           std::string("/a\0.png", 6), "logo.png", "ftp://img.example/a.png", " /a.png",
+           "/" + std::string(2048, 'a')}) {
+    auto p = decode_room_patch(json::serialize(json::object{{"avatarUrl", bad}}));
+    ASSERT_TRUE(std::holds_alternative<error_info>(p)) << bad;
+    EXPECT_EQ(std::get<error_info>(p).code, errc::bad_request) << bad;
+  }
 }
 
 TEST(json_codec, invalid_utf8_is_its_own_error) {

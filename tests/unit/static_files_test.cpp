@@ -108,20 +108,38 @@ TEST(static_files, hashed_assets_are_immutable_everything_else_revalidates) {
 }
 
 TEST(static_files, csp_allows_only_own_files_and_sockets) {
-  auto csp = content_security_policy("http://127.0.0.1:8080");
+  auto csp = content_security_policy("http://127.0.0.1:8080", "");
   EXPECT_EQ(csp,
             "default-src 'self'; connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080; "
             "img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
   EXPECT_EQ(csp.find("unsafe"), std::string::npos);
-  EXPECT_NE(content_security_policy("https://chat.example.com/base?x#y")
+  EXPECT_NE(content_security_policy("https://chat.example.com/base?x#y", "")
                 .find("connect-src 'self' ws://chat.example.com wss://chat.example.com;"),
             std::string::npos);
-  EXPECT_NE(content_security_policy("http://[::1]:8080").find("ws://[::1]:8080"),
+  EXPECT_NE(content_security_policy("http://[::1]:8080", "").find("ws://[::1]:8080"),
             std::string::npos);
   // Nothing usable, or something that could end the directive: same-origin sockets only.
   for (auto url : {"", "http://", "http://a;b", "http://u@evil.example", "http://a b"})
-    EXPECT_NE(content_security_policy(url).find("connect-src 'self'; img-src"), std::string::npos)
+    EXPECT_NE(content_security_policy(url, "").find("connect-src 'self'; img-src"),
+              std::string::npos)
         << url;
+}
+
+TEST(static_files, csp_allows_avatars_from_the_configured_origins_only) {
+  EXPECT_NE(content_security_policy("", "https://avatars.githubusercontent.com")
+                .find("; img-src 'self' data: https://avatars.githubusercontent.com; base-uri"),
+            std::string::npos);
+  EXPECT_NE(content_security_policy("", "https://a.example, http://b.example:8443")
+                .find("; img-src 'self' data: https://a.example http://b.example:8443; base-uri"),
+            std::string::npos);
+  // An entry that would widen the policy or end the directive is left out, the rest stay.
+  for (auto bad : {"*", "https://*.example", "https:", "https://a.example/path", "'unsafe-inline'",
+                   "https://a.example; script-src *", "https://u@a.example", "javascript:x",
+                   "https://", "https://a .example"}) {
+    auto csp = content_security_policy("", std::string(bad) + ",https://ok.example");
+    EXPECT_NE(csp.find("; img-src 'self' data: https://ok.example; base-uri"), std::string::npos)
+        << bad << " gave " << csp;
+  }
 }
 
 TEST(static_files, accept_encoding) {
@@ -221,7 +239,7 @@ class web_root_test : public ::testing::Test {
 };
 
 TEST_F(web_root_test, serves_files_index_and_404_for_missing_assets) {
-  web_root w{root(), "http://127.0.0.1:8080"};
+  web_root w{root(), "http://127.0.0.1:8080", "https://avatars.githubusercontent.com"};
   EXPECT_TRUE(w.built());
 
   auto index = w.serve("/", false, "", "");
@@ -232,8 +250,9 @@ TEST_F(web_root_test, serves_files_index_and_404_for_missing_assets) {
   EXPECT_EQ(header(index, "Cache-Control"), "no-cache");
   EXPECT_EQ(header(index, "X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(header(index, "Referrer-Policy"), "same-origin");
-  EXPECT_EQ(header(index, "Content-Security-Policy"),
-            content_security_policy("http://127.0.0.1:8080"));
+  EXPECT_EQ(
+      header(index, "Content-Security-Policy"),
+      content_security_policy("http://127.0.0.1:8080", "https://avatars.githubusercontent.com"));
 
   auto route = w.serve("/r/lobby/general", false, "", "");
   EXPECT_EQ(route.status, 200);
@@ -258,7 +277,7 @@ TEST_F(web_root_test, serves_files_index_and_404_for_missing_assets) {
 }
 
 TEST_F(web_root_test, gzip_head_and_revalidation) {
-  web_root w{root(), ""};
+  web_root w{root(), "", ""};
   auto gz = w.serve("/assets/x.js", false, "gzip, br", "");
   EXPECT_EQ(header(gz, "Content-Encoding"), "gzip");
   EXPECT_EQ(gunzip(*gz.body), js_);
@@ -294,7 +313,7 @@ TEST_F(web_root_test, symlinks_out_of_the_root_are_refused) {
   fs::create_symlink(base_ / "outside" / "secret.txt", base_ / "root" / "leak.txt");
   fs::create_directory_symlink(base_ / "outside", base_ / "root" / "assets" / "out");
   fs::create_symlink(base_ / "root" / "favicon.svg", base_ / "root" / "icon.svg");
-  web_root w{root(), ""};
+  web_root w{root(), "", ""};
   auto leak = w.serve("/leak.txt", false, "", "");
   EXPECT_EQ(leak.status, 403);
   EXPECT_EQ(leak.body->find("top secret"), std::string::npos);
@@ -303,13 +322,13 @@ TEST_F(web_root_test, symlinks_out_of_the_root_are_refused) {
 
   // The root itself may be a link (a deploy switching builds): it is resolved first.
   fs::create_directory_symlink(base_ / "root", base_ / "current");
-  web_root linked{(base_ / "current").string(), ""};
+  web_root linked{(base_ / "current").string(), "", ""};
   EXPECT_EQ(linked.serve("/assets/x.js", false, "", "").status, 200);
   EXPECT_EQ(linked.serve("/leak.txt", false, "", "").status, 403);
 }
 
 TEST_F(web_root_test, a_root_without_a_built_client_says_so) {
-  web_root w{(base_ / "missing").string(), ""};
+  web_root w{(base_ / "missing").string(), "", ""};
   EXPECT_FALSE(w.built());
   auto r = w.serve("/", false, "", "");
   EXPECT_EQ(r.status, 503);

@@ -5,6 +5,7 @@
 export interface RoomLink {
   slug: string;
   displayName: string;
+  avatarUrl?: string | undefined;
 }
 
 const key = (userId: string) => `relay.rooms.${userId}`;

@@ -6,6 +6,7 @@ import * as api from '../api';
 import { href, navigate } from '../router';
 import type { RoomSession } from '../session';
 import type { Me, User } from '../types';
+import { Avatar } from './Avatar';
 
 export function People({ session, me }: { session: RoomSession; me: Me }) {
   const [members, setMembers] = useState<User[] | null>(null);
@@ -40,6 +41,7 @@ export function People({ session, me }: { session: RoomSession; me: Me }) {
           <li key={u.id}>
             <button type="button" class="link" onClick={() => void message(u)}
                     aria-label={`Message ${u.name || u.login}`}>
+              <Avatar user={u} size={20} />
               {u.name || u.login}{u.name && u.name !== u.login ? <span class="login"> @{u.login}</span> : null}
             </button>
           </li>

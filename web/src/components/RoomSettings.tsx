@@ -4,6 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
+import { avatarUrlProblem } from '../avatar';
 import { href, navigate } from '../router';
 import type { Room } from '../types';
 import { Dialog } from './Dialog';
@@ -22,6 +23,14 @@ export function RoomSettings({ room, onClose }: { room: Room; onClose: () => voi
 
 function BrandingForm({ room }: { room: Room }) {
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [avatarProblem, setAvatarProblem] = useState<string | null>(null);
+  // Relay's rule, checked as the owner types: the browser then keeps the form from being
+  // sent and says why, next to the field.
+  const checkAvatar = (input: HTMLInputElement) => {
+    const problem = avatarUrlProblem(input.value.trim());
+    input.setCustomValidity(problem ?? '');
+    setAvatarProblem(problem);
+  };
   // What the colour inputs start at: the room's colours, else the theme's (theme.css).
   const [a1, a2] = room.accentColors.map((c) => c.toLowerCase());
   const shown1 = a1 ?? '#3b5bdb';
@@ -70,8 +79,16 @@ function BrandingForm({ room }: { room: Room }) {
           <input id="rs-a2" name="accent2" type="color" defaultValue={shown2} />
         </span>
       </div>
-      <label for="rs-avatar">Avatar URL</label>
-      <input id="rs-avatar" name="avatarUrl" type="url" defaultValue={room.avatarUrl} />
+      <label for="rs-avatar">Avatar</label>
+      <input id="rs-avatar" name="avatarUrl" defaultValue={room.avatarUrl} maxLength={2048}
+             placeholder="/relay.png or https://…" aria-invalid={avatarProblem !== null}
+             aria-describedby={avatarProblem ? 'rs-avatar-error rs-avatar-hint' : 'rs-avatar-hint'}
+             onInput={(e) => checkAvatar(e.currentTarget)} />
+      {avatarProblem && <span id="rs-avatar-error" class="error">{avatarProblem}</span>}
+      <span id="rs-avatar-hint" class="hint">
+        A path on this server (such as /relay.png) or an http(s) URL. An image from another
+        host shows only if this Relay allows that host; otherwise the initials do.
+      </span>
       <button type="submit" class="primary">Save branding</button>
       {status && <p role={status.ok ? 'status' : 'alert'} class={status.ok ? 'hint' : 'error'}>{status.text}</p>}
     </form>

@@ -6,6 +6,7 @@ import { useCallback, useState } from 'preact/hooks';
 import * as api from '../api';
 import { useAutoFocus } from '../focus';
 import { channelLabel } from '../labels';
+import { Avatar, roomFace } from './Avatar';
 import { People } from './People';
 import type { RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, type Route } from '../router';
@@ -54,7 +55,8 @@ export function Sidebar({ me, session, isOwner, rooms, current, channels }: Prop
       <h2>Rooms</h2>
       <ul>
         {item('Lobby', href('lobby'), current.room === 'lobby', 0, '⌂')}
-        {others.map((r) => item(r.displayName || r.slug, href(r.slug), current.room === r.slug, 0, '▪'))}
+        {others.map((r) => item(r.displayName || r.slug, href(r.slug), current.room === r.slug, 0,
+          <Avatar user={roomFace(r)} size={18} />))}
       </ul>
       <NewRoom />
       <h2>Channels</h2>

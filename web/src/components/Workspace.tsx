@@ -10,6 +10,7 @@ import { RoomSession, takeEarly, type RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Me, type Room } from '../types';
 import { AccessRequest } from './AccessRequest';
+import { Avatar, roomFace } from './Avatar';
 import { ChannelView } from './ChannelView';
 import { Sidebar } from './Sidebar';
 
@@ -65,8 +66,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
   const status = useStore(session.store, useCallback((s: RoomState) => s.status, []));
 
   useEffect(() => {
-    if (room) setRooms(rememberRoom(me.id, { slug: room.slug, displayName: room.displayName }));
-  }, [room?.slug, room?.displayName]);
+    if (room) setRooms(rememberRoom(me.id, { slug: room.slug, displayName: room.displayName, avatarUrl: room.avatarUrl }));
+  }, [room?.slug, room?.displayName, room?.avatarUrl]);
 
   // The owner renamed the room (a `branding` frame with a new slug): follow it, since the
   // old address no longer opens it.
@@ -102,6 +103,7 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
       <header class="topbar">
         <button type="button" class="nav-toggle" aria-expanded={navOpen} aria-controls="sidebar"
                 onClick={() => setNavOpen(!navOpen)}>Menu</button>
+        {room && <Avatar user={roomFace(room)} size={28} />}
         <span class="brand">{room?.displayName ?? route.room}</span>
         {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
         {status === 'closed' && !problem && <span class="conn" role="status">Disconnected</span>}
