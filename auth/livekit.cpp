@@ -1,14 +1,12 @@
 #include "auth/livekit.hpp"
 
-#include <openssl/evp.h>
-
-#include <array>
 #include <cmath>
 
 #include <boost/json.hpp>
 
 #include "auth/jwt.hpp"
 #include "core/base64.hpp"
+#include "core/ids.hpp"
 
 namespace relay::auth::livekit {
 
@@ -38,10 +36,8 @@ std::optional<std::int64_t> int_claim(const json::object& o, std::string_view ke
 }  // namespace
 
 std::string body_sha256(std::string_view body) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(body.data(), body.size(), md.data(), &len, EVP_sha256(), nullptr);
-  return base64::encode(std::string_view(reinterpret_cast<const char*>(md.data()), len));
+  const auto md = sha256(body);
+  return base64::encode(std::string_view(reinterpret_cast<const char*>(md.data()), md.size()));
 }
 
 std::string mint_join_token(const credentials& c, const join_grant& g) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ std::string make_id(std::string_view prefix, std::int64_t unix_ms);
 
 /// Cryptographically random bytes, hex encoded (2 characters per byte).
 std::string random_hex(std::size_t bytes);
+
+/// The SHA-256 digest of the input.
+std::array<unsigned char, 32> sha256(std::string_view data);
 
 /// Lower-case hex SHA-256 of the input.
 std::string sha256_hex(std::string_view data);

@@ -1,13 +1,35 @@
 #include "core/text.hpp"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace relay {
+
+namespace {
+
+// Bodies and frames are mostly ASCII, so both functions below take 8 bytes at a time
+// where they can: a byte loop costs one branch per byte here and, under the fuzzers'
+// coverage instrumentation, a traced comparison per byte (rest_body validates each body
+// once per decoder, ~20 times).
+constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+
+std::uint64_t load8(const unsigned char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+}  // namespace
 
 bool valid_utf8(std::string_view s) noexcept {
   auto p = reinterpret_cast<const unsigned char*>(s.data());
   auto end = p + s.size();
   while (p < end) {
+    if (end - p >= 8 && (load8(p) & high_bits) == 0) {
+      p += 8;
+      continue;
+    }
     unsigned char c = *p;
     if (c < 0x80) {
       ++p;
@@ -40,9 +62,17 @@ bool valid_utf8(std::string_view s) noexcept {
 }
 
 std::size_t utf8_length(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto end = p + s.size();
   std::size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
+  // A code point starts at every byte but a continuation byte (10xxxxxx: bit 7 set, bit 6
+  // clear); shifting left by one lines each byte's bit 6 up with its bit 7.
+  for (; end - p >= 8; p += 8) {
+    const std::uint64_t w = load8(p);
+    n += 8 - static_cast<std::size_t>(std::popcount(w & ~(w << 1) & high_bits));
+  }
+  for (; p < end; ++p)
+    if ((*p & 0xC0) != 0x80) ++n;
   return n;
 }
 

@@ -75,6 +75,34 @@ TEST(Hmac, EmptyKeyAndDataGiveTheKnownDigest) {
   EXPECT_EQ(to_hex(mac), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
+// Each thread reuses one HMAC context and only sets the key per call: no call may inherit
+// the key of the call before it (OpenSSL keeps the old key when it is given none), and
+// threads must not share a context.
+TEST(Hmac, EveryCallUsesOnlyItsOwnKey) {
+  const std::string empty_key_mac =
+      "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  const std::string jefe_mac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string jefe_data = "what do ya want for nothing?";
+  EXPECT_EQ(to_hex(hmac_sha256("Jefe", jefe_data)), jefe_mac);
+  EXPECT_EQ(to_hex(hmac_sha256("", "")), empty_key_mac);
+  EXPECT_EQ(to_hex(hmac_sha256("Jefe", jefe_data)), jefe_mac);
+  EXPECT_NE(hmac_sha256("Jefe", jefe_data), hmac_sha256("Jeff", jefe_data));
+  EXPECT_EQ(to_hex(hmac_sha256("", "")), empty_key_mac);
+
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const bool jefe = (i + t) % 2 == 0;
+        const auto mac = jefe ? hmac_sha256("Jefe", jefe_data) : hmac_sha256("", "");
+        if (to_hex(mac) != (jefe ? jefe_mac : empty_key_mac)) ++wrong;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 // -- sign / verify ---------------------------------------------------------------------
 
 constexpr std::string_view key = "0123456789abcdef0123456789abcdef";

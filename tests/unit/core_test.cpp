@@ -54,6 +54,34 @@ TEST(text, utf8_validation_rejects_every_malformed_form) {
   EXPECT_FALSE(valid_utf8("\x80"));              // stray continuation
 }
 
+// Both functions read ASCII 8 bytes at a time: a sequence must be judged and counted the
+// same wherever it sits against those 8-byte steps, and at the very end of the text.
+TEST(text, utf8_is_judged_and_counted_the_same_at_every_offset_in_long_text) {
+  const std::string bad[] = {"\xFF",     "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                             "\xE2\x82", "\x80"};
+  const std::string good[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\x7F"};
+  for (std::size_t before = 0; before <= 17; ++before) {
+    for (std::size_t after : {std::size_t{0}, std::size_t{1}, std::size_t{9}}) {
+      const std::string head(before, 'a'), tail(after, 'z');
+      for (auto& b : bad) {
+        // A truncated sequence followed by ASCII is still malformed.
+        EXPECT_FALSE(valid_utf8(head + b + tail)) << before << "+" << after;
+      }
+      for (auto& g : good) {
+        EXPECT_TRUE(valid_utf8(head + g + tail)) << before << "+" << after;
+        EXPECT_EQ(utf8_length(head + g + tail), before + 1 + after) << before << "+" << after;
+      }
+    }
+  }
+  std::string mixed;
+  for (int i = 0; i < 50; ++i)
+    mixed +=
+        "ab\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"
+        "cdefghij";
+  EXPECT_TRUE(valid_utf8(mixed));
+  EXPECT_EQ(utf8_length(mixed), 50u * 13u);
+}
+
 TEST(text, trim_and_length_count_code_points) {
   EXPECT_EQ(trim("  hi \n\t"), "hi");
   EXPECT_EQ(trim("\xE3\x80\x80hi\xC2\xA0"), "hi");  // ideographic space, no-break space
