@@ -7,6 +7,7 @@
 #include "auth/signing.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "redis/client.hpp"
 
 namespace relay {
 
@@ -141,25 +142,57 @@ void serve(self_ptr self, exchange_ptr x) {
 
 }  // namespace
 
+namespace {
+
+void answer_health(self_ptr self, const exchange_ptr& x, const codec::health_checks& c) {
+  ok(self, x, codec::encode_health(c, now_ms()), c.ok() ? 200 : 503);
+}
+
+// A PING with a 1 s deadline, sent on the Redis client's executor; its outcome comes
+// back to this actor as a message, so no scheduler thread waits on Redis.
+void check_redis(self_ptr self, exchange_ptr x, codec::health_checks c) {
+  if (!x->ctx.redis) return answer_health(self, x, c);
+  x->ctx.redis->command(
+      {"PING"},
+      [me = caf::actor_cast<caf::actor>(self)](redis::result r) {
+        caf::anon_send(me, health_atom::value, std::string{r ? "ok" : "fail"});
+      },
+      std::chrono::seconds(1));
+  self->become(
+      [self, x, c](health_atom, std::string& state) mutable {
+        c.redis = std::move(state);
+        answer_health(self, x, c);
+      },
+      // The client answers within its deadline; only a client stopped with the server
+      // never does.
+      caf::after(std::chrono::seconds(2)) >>
+          [self, x, c]() mutable {
+            c.redis = "fail";
+            answer_health(self, x, c);
+          });
+}
+
+}  // namespace
+
 void health(self_ptr self, exchange_ptr x, const caller&) {
-  auto fail = [self, x](const std::string& sqlite, const std::string& postgres) {
-    ok(self, x, codec::encode_health(false, now_ms(), sqlite, postgres), 503);
-  };
   self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
       .then(
-          [self, x, fail](bool up) {
-            // The archive's check: "off" without one; a failing one fails the whole.
+          [self, x](bool up) {
+            // The archive's check ("off" without one), then Redis's.
             self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value,
                           archive_atom::value)
                 .then(
-                    [self, x, up](const std::string& postgres) {
-                      const bool all = up && postgres != "fail";
-                      ok(self, x, codec::encode_health(all, now_ms(), up ? "ok" : "fail", postgres),
-                         all ? 200 : 503);
+                    [self, x, up](std::string& postgres) {
+                      check_redis(self, x,
+                                  {.sqlite = up ? "ok" : "fail", .postgres = std::move(postgres)});
                     },
-                    [fail, up](caf::error&) { fail(up ? "ok" : "fail", "fail"); });
+                    [self, x, up](caf::error&) {
+                      check_redis(self, x, {.sqlite = up ? "ok" : "fail", .postgres = "fail"});
+                    });
           },
-          [fail](caf::error&) { fail("fail", "fail"); });
+          [self, x](caf::error&) {
+            check_redis(self, x, {.sqlite = "fail", .postgres = "fail"});
+          });
 }
 
 // Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.

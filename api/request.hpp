@@ -20,6 +20,10 @@
 
 namespace relay {
 
+namespace redis {
+class client;
+}  // namespace redis
+
 struct api_context {
   room_directory_actor directory;
   store_writer_actor writer;
@@ -53,6 +57,9 @@ struct api_context {
   auth::livekit::credentials livekit;  // empty: joins and webhooks answer 503
   std::string livekit_url;             // handed to clients with their join token
   std::int64_t hall_token_ttl_seconds = 600;
+
+  // -- cluster mode ----------------------------------------------------------------
+  std::shared_ptr<redis::client> redis;  // null without --redis-url
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -23,7 +24,9 @@
 #include "app/data_dir_lock.hpp"
 #include "app/memory_return.hpp"
 #include "app/operator.hpp"
+#include "app/redis_thread.hpp"
 #include "config/options.hpp"
+#include "redis/url.hpp"
 #include "storage/postgres/archive.hpp"
 #include "storage/sqlite_store.hpp"
 #include "transport/server.hpp"
@@ -32,6 +35,16 @@ namespace {
 
 int serve(const relay::config& cfg, const std::string& self_path) {
   using namespace relay;
+  // The option table checks only the scheme; the client's parser has the last word.
+  std::optional<redis::endpoint> redis_at;
+  if (!cfg.redis_url.empty()) {
+    auto parsed = redis::parse_url(cfg.redis_url);
+    if (!parsed) {
+      std::cerr << "relay: redis_url: " << parsed.error << "\n";
+      return 2;
+    }
+    redis_at = parsed.ep;
+  }
   // Before anything touches the store: a second server must not even migrate it.
   data_dir_lock lock{cfg.data_dir};
   if (!lock.ok()) {
@@ -73,6 +86,8 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   // skipping it costs a futex wake when work arrives, which is microseconds.
   ccfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system sys{ccfg};
+  // Before the API context: every copy of the client must be gone when it stops.
+  redis_thread redis{redis_at};
 
   store_factory open = [path, sync = cfg.sqlite_synchronous] {
     return std::make_unique<storage::sqlite_store>(path, false, sync);
@@ -112,6 +127,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.livekit_url = cfg.livekit_url;
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
+  ctx.redis = redis.client();
   // The handles have different interfaces (typed or not); an exit message suits each.
   auto stop_actors = [&] {
     auto stop = [](const auto&... a) {

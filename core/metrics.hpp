@@ -284,6 +284,26 @@ struct relay_metrics {
       "Requests to /v1/livekit/webhook refused with 401 (missing, bad or expired signature, "
       "or a body that does not match it); the log shows only some of them."};
 
+  // Cluster mode's Redis client (redis/client.hpp); all zero on a single node.
+  single<counter> redis_publishes{
+      families, "redis_publishes_total",
+      "Messages published to Redis (written to the command connection)."};
+  single<counter> redis_publish_drops{
+      families, "redis_publish_drops_total",
+      "Publishes that did not reach Redis: not connected, the connection lost before the "
+      "reply, an error reply, or too many unanswered."};
+  single<counter> redis_messages{families, "redis_messages_total",
+                                 "Messages received from Redis on subscribed channels."};
+  single<counter> redis_reconnects{
+      families, "redis_reconnects_total",
+      "Redis connections (commands or subscriber) ready again after a failed attempt or a "
+      "lost connection."};
+  histogram_family redis_command_seconds{
+      families,
+      "redis_command_seconds",
+      "Round trip of a Redis command other than PUBLISH, from sending to its reply.",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+
   // The names the write path has always used for the two reasons.
   counter& dropped_ephemeral = frames_dropped[static_cast<std::size_t>(drop_reason::ephemeral)];
   counter& dropped_coalesced = frames_dropped[static_cast<std::size_t>(drop_reason::coalesced)];

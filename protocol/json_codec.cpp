@@ -167,14 +167,13 @@ std::string encode_error_body(const error_info& e) {
   return serialize(json::object{{"error", e.message}, {"code", code_name(e.code)}});
 }
 
-std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite,
-                          std::string_view postgres) {
-  return serialize(json::object{
-      {"ok", ok},
-      {"ts", format_iso8601(ts)},
-      {"checks",
-       json::object{
-           {"server", "ok"}, {"redis", "off"}, {"sqlite", sqlite}, {"postgres", postgres}}}});
+std::string encode_health(const health_checks& checks, std::int64_t ts) {
+  return serialize(json::object{{"ok", checks.ok()},
+                                {"ts", format_iso8601(ts)},
+                                {"checks", json::object{{"server", "ok"},
+                                                        {"redis", checks.redis},
+                                                        {"sqlite", checks.sqlite},
+                                                        {"postgres", checks.postgres}}}});
 }
 
 std::string encode_sync(const std::vector<storage::message_row>& ms,

@@ -81,8 +81,17 @@ std::string encode_error_body(const error_info& e);
 /// `{id, name, createdAt, revokedAt}`; the secret only in `encode_new_token`.
 std::string encode_token_list(const std::vector<storage::token_row>& ts);
 std::string encode_new_token(const storage::token_row& t, const std::string& secret);
-std::string encode_health(bool ok, std::int64_t ts, std::string_view sqlite,
-                          std::string_view postgres = "off");
+/// What `/api/health` found, one word per dependency: "ok", "fail", or "off" when it is
+/// not configured.
+struct health_checks {
+  std::string sqlite = "off";
+  std::string redis = "off";
+  std::string postgres = "off";
+  /// No check failed (an "off" one does not count).
+  bool ok() const noexcept { return sqlite != "fail" && redis != "fail" && postgres != "fail"; }
+};
+/// `{ok, ts, checks: {server, redis, sqlite, postgres}}`; `ok` is `checks.ok()`.
+std::string encode_health(const health_checks& checks, std::int64_t ts);
 
 // -- server -> client frames ----------------------------------------------------------
 

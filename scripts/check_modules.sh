@@ -22,7 +22,7 @@ MODULES=$(
   cat <<'EOF'
 core             # ids, clock, text, errors, metrics, billing and rate rules
 config           # the option table
-storage          # the store interface, its rows, the SQLite implementation
+storage redis    # the store interface, its rows, SQLite; the Redis client (beside: neither knows the other)
 auth             # signing, JWT, OAuth, LiveKit tokens
 protocol         # wire types and codecs: pure functions over bytes, no CAF, no sockets
 actors           # what every actor shares: message vocabulary, sinks, store actors, sessions

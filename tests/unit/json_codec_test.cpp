@@ -290,3 +290,22 @@ TEST(json_codec, messages_written_directly_equal_the_serialized_object) {
   EXPECT_EQ(encode_message_page(page, false, false),
             json::serialize(json::object{{"messages", messages}, {"next", nullptr}}));
 }
+
+TEST(json_codec, health_is_ok_unless_a_configured_check_fails) {
+  health_checks c;
+  c.sqlite = "ok";
+  auto v = json::parse(encode_health(c, 1777937400000));
+  EXPECT_EQ(v.at("ok"), true);
+  EXPECT_EQ(v.at("ts"), "2026-05-04T23:30:00.000Z");
+  EXPECT_EQ(v.at("checks"),
+            json::parse(R"({"server":"ok","redis":"off","sqlite":"ok","postgres":"off"})"));
+  c.redis = "ok";
+  EXPECT_EQ(json::parse(encode_health(c, 0)).at("ok"), true);
+  c.redis = "fail";
+  v = json::parse(encode_health(c, 0));
+  EXPECT_EQ(v.at("ok"), false);
+  EXPECT_EQ(v.at("checks").at("redis"), "fail");
+  c.redis = "off";
+  c.sqlite = "fail";
+  EXPECT_EQ(json::parse(encode_health(c, 0)).at("ok"), false);
+}
