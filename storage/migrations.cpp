@@ -406,15 +406,16 @@ CREATE UNIQUE INDEX users_login_nocase ON users (login COLLATE NOCASE);
 // Tiered storage (storage/archive_source.hpp): per channel, the seq up to which the
 // Postgres archive may hold messages; the client ids of archived messages, so a retried
 // send is still answered as a duplicate; and what a batch forgot but has not settled in
-// the archive yet. The time index finds the messages old enough to move.
+// the archive yet. The time index finds the messages old enough to move. IF NOT EXISTS:
+// a file whose version was set back by hand (tests of older upgrades do) still migrates.
 constexpr std::string_view migration_10 = R"sql(
-CREATE TABLE archived_upto (
+CREATE TABLE IF NOT EXISTS archived_upto (
   room_id     TEXT NOT NULL,
   channel_id  TEXT NOT NULL,
   seq         INTEGER NOT NULL,
   PRIMARY KEY (room_id, channel_id)
 ) WITHOUT ROWID;
-CREATE TABLE archived_client_ids (
+CREATE TABLE IF NOT EXISTS archived_client_ids (
   author_id      TEXT NOT NULL,
   client_msg_id  TEXT NOT NULL,
   id             TEXT NOT NULL,
@@ -425,11 +426,11 @@ CREATE TABLE archived_client_ids (
   bot            TEXT,
   PRIMARY KEY (author_id, client_msg_id)
 ) WITHOUT ROWID;
-CREATE TABLE archive_settling (
+CREATE TABLE IF NOT EXISTS archive_settling (
   id    TEXT PRIMARY KEY NOT NULL,
   gone  INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX messages_by_time ON messages (created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at, id);
 )sql";
 
 const migration all_migrations[] = {
