@@ -1,10 +1,14 @@
 // The store suite, shared by its files (one per area, store_<area>_test.cpp): every store
-// implementation runs the TEST_P tests (StoreTest, and the fixtures built on it) through
-// `store_backend`; SQLite is the one backend today. store_sqlite_test.cpp holds what only
-// SQLite has (its file, pragmas and migrations). Real databases, never mocks.
+// implementation runs the TEST_P tests through a backend. StoreTest (and the fixtures
+// built on it) opens a whole `storage::store`: SQLite only so far. An area whose tests use
+// only that area has a fixture of its own (AreaTest<Area>) that opens just that area and
+// the transactions, so a backend implementing some areas so far (Postgres: users) runs
+// them too. store_sqlite_test.cpp holds what only SQLite has (its file, pragmas and
+// migrations). Real databases, never mocks.
 
 #pragma once
 
+#include "storage/postgres/partial_store.hpp"
 #include "storage/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -28,6 +32,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/login.hpp"
+#include "postgres_peek.hpp"
 #include "sqlite_peek.hpp"
 #include "storage/migrations.hpp"
 #include "temp_dir.hpp"
@@ -60,6 +65,21 @@ const store_backend sqlite_backend{
       return std::make_unique<sqlite_store>(path, read_only);
     },
     sqlite_scalar, sqlite_text, sqlite_exec};
+
+// -- helpers over any store ----------------------------------------------------------
+
+/// Creates `login` (name and email derived from it); its id.
+inline std::string user(users_store& s, const std::string& login) {
+  auto u = s.create_user(login, login + " name", login + "@example.com");
+  EXPECT_TRUE(u) << u.error().message;
+  return u ? u->id : std::string{};
+}
+
+inline std::vector<std::string> logins_of(const std::vector<user_row>& users) {
+  std::vector<std::string> out;
+  for (const auto& u : users) out.push_back(u.login);
+  return out;
+}
 
 // -- the fixtures --------------------------------------------------------------------
 
@@ -109,12 +129,6 @@ class StoreFixture : public test_support::temp_dir_test {
     return made ? made->id : std::string{};
   }
 
-  static std::vector<std::string> logins_of(const std::vector<user_row>& users) {
-    std::vector<std::string> out;
-    for (const auto& u : users) out.push_back(u.login);
-    return out;
-  }
-
   static new_message msg(const std::string& room, const std::string& channel,
                          const std::string& author, const std::string& content,
                          const std::string& client_msg_id = "", std::int64_t created_at = 0) {
@@ -145,12 +159,6 @@ class StoreFixture : public test_support::temp_dir_test {
     return lobby ? lobby->id : std::string{};
   }
 
-  static std::string user(store& s, const std::string& login) {
-    auto u = s.create_user(login, login + " name", login + "@example.com");
-    EXPECT_TRUE(u) << u.error().message;
-    return u ? u->id : std::string{};
-  }
-
   fs::path dir_path_;
   std::string path_;
 };
@@ -162,8 +170,108 @@ class StoreTest : public StoreFixture, public ::testing::WithParamInterface<stor
 };
 
 /// Names each instantiation after its backend: `Backends/StoreTest.Name/sqlite`.
-inline std::string backend_name(const ::testing::TestParamInfo<store_backend>& info) {
-  return info.param.name;
+inline constexpr auto backend_name = [](const auto& info) { return info.param.name; };
+
+// -- one area at a time -------------------------------------------------------------------
+
+/// A store as one area's tests see it: that area and the transactions, nothing else.
+template <class Area>
+struct area_handle {
+  std::unique_ptr<transactions> owner;
+  Area* area = nullptr;
+
+  Area* operator->() const { return area; }
+  Area& operator*() const { return *area; }
+  transactions& tx() const { return *owner; }
+};
+
+/// A backend that implements `Area`: where a test's data lives (`create` makes it, `drop`
+/// removes it), how to open the area there, and how to look at it past the store.
+template <class Area>
+struct area_backend {
+  std::string name;
+  /// Why the backend cannot run here ("" when it can): the test is skipped, saying so.
+  std::function<std::string()> unavailable;
+  std::function<std::string(const std::string& dir)> create;
+  std::function<void(const std::string& location)> drop;
+  std::function<area_handle<Area>(const std::string& location)> open;
+  std::function<std::int64_t(const std::string& location, const std::string& sql)> scalar;
+  std::function<std::string(const std::string& location, const std::string& sql)> text;
+  std::function<std::string(const std::string& location, const std::string& sql)> exec;
+};
+
+/// Test names say the backend; GoogleTest would print the struct's bytes.
+template <class Area>
+void PrintTo(const area_backend<Area>& b, std::ostream* os) {
+  *os << b.name;
 }
+
+template <class Area>
+area_backend<Area> sqlite_area() {
+  return {"sqlite",
+          [] { return std::string{}; },
+          [](const std::string& dir) { return (fs::path{dir} / "relay.db").string(); },
+          [](const std::string&) {},
+          [](const std::string& path) {
+            auto s = std::make_unique<sqlite_store>(path);
+            Area* area = s.get();
+            return area_handle<Area>{std::move(s), area};
+          },
+          sqlite_scalar,
+          sqlite_text,
+          sqlite_exec};
+}
+
+/// Postgres implements the areas of postgres::partial_store so far.
+template <class Area>
+area_backend<Area> postgres_area() {
+  return {"postgres",
+          test_support::postgres_unavailable,
+          [](const std::string&) { return test_support::create_postgres_database(); },
+          test_support::drop_postgres_database,
+          [](const std::string& url) {
+            auto s = std::make_unique<postgres::partial_store>(url);
+            Area* area = s.get();
+            return area_handle<Area>{std::move(s), area};
+          },
+          test_support::postgres_scalar,
+          test_support::postgres_text,
+          test_support::postgres_exec};
+}
+
+/// The suite of one area, for every backend that implements it: a fresh database per
+/// test, dropped afterwards.
+template <class Area>
+class AreaTest : public test_support::temp_dir_test,
+                 public ::testing::WithParamInterface<area_backend<Area>> {
+ protected:
+  void SetUp() override {
+    temp_dir_test::SetUp();
+    const auto& b = this->GetParam();
+    if (auto why = b.unavailable(); !why.empty()) GTEST_SKIP() << b.name << ": " << why;
+    location_ = b.create(dir_.path);
+  }
+  void TearDown() override {
+    if (!location_.empty()) this->GetParam().drop(location_);
+  }
+
+  area_handle<Area> open() const { return this->GetParam().open(location_); }
+  /// Reads one integer through an independent connection.
+  std::int64_t scalar(const std::string& sql) const {
+    return this->GetParam().scalar(location_, sql);
+  }
+  std::string text_scalar(const std::string& sql) const {
+    return this->GetParam().text(location_, sql);
+  }
+  void exec(const std::string& sql) const {
+    EXPECT_EQ(this->GetParam().exec(location_, sql), "") << sql;
+  }
+  /// Same, for statements expected to fail: the error, "" when they ran.
+  std::string exec_error(const std::string& sql) const {
+    return this->GetParam().exec(location_, sql);
+  }
+
+  std::string location_;
+};
 
 }  // namespace relay::storage

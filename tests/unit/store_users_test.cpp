@@ -6,9 +6,12 @@
 namespace relay::storage {
 namespace {
 
+/// Every test here uses the users area alone, so every backend that implements it runs them.
+class UsersStoreTest : public AreaTest<users_store> {};
+
 // -- users and tokens -----------------------------------------------------------
 
-TEST_P(StoreTest, UsersCreateFindAndConflict) {
+TEST_P(UsersStoreTest, UsersCreateFindAndConflict) {
   auto s = open();
   auto a = s->create_user("alice", "Alice A", "alice@example.com");
   ASSERT_TRUE(a) << a.error().message;
@@ -37,7 +40,7 @@ TEST_P(StoreTest, UsersCreateFindAndConflict) {
   EXPECT_EQ(scalar("SELECT count(*) FROM users"), 1);
 }
 
-TEST_P(StoreTest, TokensLookupAndRevoke) {
+TEST_P(UsersStoreTest, TokensLookupAndRevoke) {
   auto s = open();
   const auto alice = user(*s, "alice");
   const auto bob = user(*s, "bob");
@@ -90,7 +93,7 @@ TEST_P(StoreTest, TokensLookupAndRevoke) {
   EXPECT_TRUE(orphan.error());
 }
 
-TEST_P(StoreTest, SessionTokensExpireAndAreNotListed) {
+TEST_P(UsersStoreTest, SessionTokensExpireAndAreNotListed) {
   auto s = open();
   const auto alice = user(*s, "alice");
   const auto now = now_ms();
@@ -150,7 +153,7 @@ TEST_P(StoreTest, SessionTokensExpireAndAreNotListed) {
   EXPECT_EQ(scalar("SELECT count(*) FROM tokens"), 5);
 }
 
-TEST_P(StoreTest, UpsertOAuthUserCreatesRefreshesAndAvoidsTakenLogins) {
+TEST_P(UsersStoreTest, UpsertOAuthUserCreatesRefreshesAndAvoidsTakenLogins) {
   auto s = open();
   oauth_profile p;
   p.github_id = 4242;
@@ -214,7 +217,7 @@ TEST_P(StoreTest, UpsertOAuthUserCreatesRefreshesAndAvoidsTakenLogins) {
   EXPECT_EQ(missing.error().code, errc::missing_field);
 }
 
-TEST_P(StoreTest, FindUsersByLoginsIsCaseInsensitive) {
+TEST_P(UsersStoreTest, FindUsersByLoginsIsCaseInsensitive) {
   auto s = open();
   const auto alice = user(*s, "alice");
   const auto bob = user(*s, "Bob");
@@ -241,7 +244,7 @@ TEST_P(StoreTest, FindUsersByLoginsIsCaseInsensitive) {
 
 // -- notifications --------------------------------------------------------------------
 
-TEST_P(StoreTest, NotificationsNewestFirstPerUser) {
+TEST_P(UsersStoreTest, NotificationsNewestFirstPerUser) {
   auto s = open();
   const auto alice = user(*s, "alice");
   const auto bob = user(*s, "bob");
@@ -307,7 +310,7 @@ TEST_P(StoreTest, NotificationsNewestFirstPerUser) {
 
 // -- logins as identities without case (issue 19) ------------------------------------
 
-class LoginStoreTest : public StoreTest {
+class LoginStoreTest : public UsersStoreTest {
  protected:
   std::int64_t count(const std::string& sql) const { return scalar(sql); }
 };
@@ -363,8 +366,65 @@ TEST_P(LoginStoreTest, OAuthLoginTakenByAnotherAccountGetsAValidSuffixedLogin) {
   EXPECT_EQ(b->login, "OCTO-42");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(sqlite_backend), backend_name);
-INSTANTIATE_TEST_SUITE_P(Backends, LoginStoreTest, ::testing::Values(sqlite_backend), backend_name);
+// -- transactions over the users area ---------------------------------------------------
+
+TEST_P(UsersStoreTest, ATransactionCommitsWholeOrRollsBackWhole) {
+  auto s = open();
+  ASSERT_TRUE(s.tx().begin());
+  auto alice = s->create_user("alice", "Alice", "");
+  ASSERT_TRUE(alice) << alice.error().message;
+  // A taken login inside the batch changes nothing and aborts nothing.
+  auto taken = s->create_user("ALICE", "Other", "");
+  EXPECT_TRUE(taken.conflict()) << taken.error().message;
+  auto bob = s->create_user("bob", "Bob", "");
+  ASSERT_TRUE(bob) << bob.error().message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 0) << "nothing is seen before the commit";
+  auto done = s.tx().commit();
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 2);
+
+  ASSERT_TRUE(s.tx().begin());
+  ASSERT_TRUE(s->create_user("carol", "Carol", ""));
+  EXPECT_TRUE(s->find_user_by_login("carol").has_value()) << "the batch sees its own writes";
+  s.tx().rollback();
+  EXPECT_TRUE(s->find_user_by_login("carol").not_found());
+  EXPECT_TRUE(s.tx().healthy());
+}
+
+TEST_P(UsersStoreTest, AFailureAbortsTheTransactionAndNothingOfItCommits) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  exec("DROP TABLE notifications");
+
+  ASSERT_TRUE(s.tx().begin());
+  ASSERT_TRUE(s->create_user("bob", "Bob", ""));
+  notification_row n;
+  n.user_id = alice;
+  n.kind = "welcome";
+  // A write whose result nobody looks at fails the batch all the same.
+  auto failed = s->create_notification(n);
+  EXPECT_TRUE(failed.failed()) << failed.error().message;
+  auto after = s->create_user("carol", "Carol", "");
+  EXPECT_TRUE(after.failed()) << "the calls after a failure fail too";
+  auto done = s.tx().commit();
+  EXPECT_FALSE(done);
+  EXPECT_EQ(done.error().message, failed.error().message) << "commit names the first failure";
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 1) << "the batch rolled back whole";
+
+  // The next transaction starts clean; a second begin is a failure inside it.
+  ASSERT_TRUE(s.tx().begin());
+  ASSERT_TRUE(s->create_user("bob", "Bob", ""));
+  EXPECT_TRUE(s.tx().commit());
+  ASSERT_TRUE(s.tx().begin());
+  EXPECT_FALSE(s.tx().begin());
+  EXPECT_FALSE(s.tx().commit()) << "a failed call aborts the open transaction";
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 2);
+}
+
+const auto users_backends =
+    ::testing::Values(sqlite_area<users_store>(), postgres_area<users_store>());
+INSTANTIATE_TEST_SUITE_P(Backends, UsersStoreTest, users_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, LoginStoreTest, users_backends, backend_name);
 
 }  // namespace
 }  // namespace relay::storage
