@@ -222,7 +222,8 @@ area_backend<Area> sqlite_area() {
           sqlite_exec};
 }
 
-/// Postgres implements the areas of postgres::partial_store so far.
+/// Postgres implements the areas of postgres::partial_store so far: for any other area
+/// (rooms_store, ...) this does not compile, rather than open a store that lacks it.
 template <class Area>
 area_backend<Area> postgres_area() {
   return {"postgres",
