@@ -5,6 +5,7 @@
 #include "storage/halls_store.hpp"
 #include "storage/messages_store.hpp"
 #include "storage/rooms_store.hpp"
+#include "storage/transactions.hpp"
 #include "storage/users_store.hpp"
 
 namespace relay::storage {
@@ -18,28 +19,15 @@ namespace relay::storage {
 /// Each area is an interface of its own (storage/*_store.hpp) that a backend implements
 /// on its own; SQLite implements them all (storage/sqlite_store.hpp, storage/sqlite/).
 /// The areas are virtual bases so an implementation can combine one class per area.
-class store : public virtual users_store,
+class store : public virtual transactions,
+              public virtual users_store,
               public virtual rooms_store,
               public virtual messages_store,
               public virtual agents_store,
               public virtual halls_store {
  public:
   ~store() override = default;
-
-  // -- transactions ---------------------------------------------------------------
-
-  /// Starts the transaction that the following calls run in.
-  virtual expected<void> begin() = 0;
-  /// Commits it. A transaction in which a call failed (`expected::failed()`) is aborted:
-  /// the calls after the failure fail too, and commit() rolls everything back and
-  /// returns the first failure, so a batch either commits whole or not at all.
-  virtual expected<void> commit() = 0;
-  /// Rolls the transaction back; a no-op when the database already did.
-  virtual void rollback() = 0;
-
-  // -- health -----------------------------------------------------------------------
-
-  virtual bool healthy() = 0;
+  // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.
 };
 
 }  // namespace relay::storage

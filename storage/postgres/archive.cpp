@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "storage/postgres/connection.hpp"
 #include "storage/postgres/schema.hpp"
 
 namespace relay::storage::postgres {
@@ -36,26 +37,6 @@ std::vector<message_row> read_rows(const pqxx::result& res) {
   out.reserve(res.size());
   for (const auto& r : res) out.push_back(read_row(r));
   return out;
-}
-
-// A text[] literal: every element quoted, so no id can end or split the array.
-std::string text_array(const std::vector<std::string>& xs) {
-  std::string out = "{";
-  for (const auto& x : xs) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char ch : x) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + '}';
-}
-
-std::string with_connect_timeout(const std::string& url) {
-  if (url.find("connect_timeout=") != std::string::npos) return url;
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=2";
 }
 
 }  // namespace

@@ -40,7 +40,51 @@ CREATE INDEX message_archive_by_channel_time
 CREATE INDEX message_archive_unsettled ON message_archive (id) WHERE NOT settled;
 )sql";
 
-constexpr std::string_view versions[] = {version_1};
+// Version 2, the users area of the store of record (cluster mode; storage/postgres/users.hpp):
+// the columns and constraints of SQLite's users, tokens and notifications as migrated
+// (storage/migrations.cpp). Ids are "C" as in version 1. A login is unique without case
+// through lower(login) on the "C" collation, which folds A-Z only, exactly as SQLite's
+// NOCASE; citext would fold by the database's locale, and needs an extension.
+// Milliseconds since the epoch are bigint, as SQLite's INTEGER.
+constexpr std::string_view version_2 = R"sql(
+CREATE TABLE users (
+  id          text COLLATE "C" PRIMARY KEY,
+  login       text COLLATE "C" NOT NULL UNIQUE,
+  name        text NOT NULL DEFAULT '',
+  avatar_url  text NOT NULL DEFAULT '',
+  email       text NOT NULL DEFAULT '',
+  github_id   bigint UNIQUE,
+  created_at  bigint NOT NULL
+);
+CREATE UNIQUE INDEX users_login_nocase ON users (lower(login));
+CREATE INDEX users_by_email_nocase ON users (lower(email COLLATE "C"));
+
+CREATE TABLE tokens (
+  id          text COLLATE "C" PRIMARY KEY,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  name        text NOT NULL DEFAULT '',
+  hash        text COLLATE "C" NOT NULL UNIQUE,
+  created_at  bigint NOT NULL,
+  revoked_at  bigint,
+  kind        text NOT NULL DEFAULT 'api',
+  expires_at  bigint
+);
+CREATE INDEX tokens_by_user ON tokens (user_id, created_at);
+
+CREATE TABLE notifications (
+  id          text COLLATE "C" PRIMARY KEY,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  kind        text NOT NULL,
+  room_id     text COLLATE "C" NOT NULL DEFAULT '',
+  ref_id      text COLLATE "C" NOT NULL DEFAULT '',
+  body        text NOT NULL DEFAULT '{}',
+  state       text NOT NULL DEFAULT 'unread',
+  created_at  bigint NOT NULL
+);
+CREATE INDEX notifications_by_user ON notifications (user_id, created_at, id);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2};
 
 }  // namespace
 

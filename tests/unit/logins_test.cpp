@@ -58,7 +58,7 @@ TEST(Login, LoginWithSuffixIsAlwaysValid) {
 
 // -- the store ----------------------------------------------------------------------
 
-// The store's login tests run for every backend in store_test.cpp (LoginStoreTest);
+// The store's login tests run for every backend in store_users_test.cpp (LoginStoreTest);
 // what is left here is SQLite's migration of an older file.
 class LoginMigrationTest : public test_support::temp_dir_test {
  protected:

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <string>
+
+#include "storage/postgres/connection.hpp"
+#include "storage/users_store.hpp"
+
+namespace relay::storage::postgres {
+
+/// The users area on Postgres (schema version 2): users, tokens and sessions,
+/// notifications; the same rules and answers as storage/sqlite/users.hpp. Logins ignore
+/// ASCII case, as SQLite's NOCASE does: the unique index is on lower(login) over the "C"
+/// collation, which folds A-Z only.
+class users : public virtual users_store {
+ public:
+  /// Declares the area's statements on `c`.
+  explicit users(connection& c);
+
+  expected<user_row> create_user(const std::string& login, const std::string& name,
+                                 const std::string& email) override;
+  expected<user_row> find_user_by_login(const std::string& login) override;
+  expected<user_row> find_user(const std::string& id) override;
+  expected<user_row> upsert_oauth_user(const oauth_profile& p) override;
+  expected<std::vector<user_row>> find_users_by_logins(
+      const std::vector<std::string>& logins) override;
+
+  expected<token_row> create_token(const std::string& user_id, const std::string& name,
+                                   const std::string& token_hash, token_kind kind = token_kind::api,
+                                   std::optional<std::int64_t> expires_at = std::nullopt) override;
+  expected<user_row> find_user_by_token_hash(const std::string& token_hash) override;
+  expected<credential> find_credential(const std::string& token_hash) override;
+  expected<std::vector<token_row>> list_tokens(const std::string& user_id) override;
+  expected<void> revoke_token(const std::string& user_id, const std::string& token_id) override;
+
+  expected<notification_row> create_notification(const notification_row& row) override;
+  expected<std::vector<notification_row>> list_notifications(const std::string& user_id,
+                                                             int limit) override;
+
+ private:
+  connection& c_;
+};
+
+/// The columns read_user() reads, for any query over `users u`, as in sqlite::user_cols.
+inline constexpr std::string_view user_cols =
+    "SELECT u.id, u.login, u.name, u.avatar_url, u.email, u.github_id, u.created_at ";
+user_row read_user(const pqxx::row& r);
+
+}  // namespace relay::storage::postgres
