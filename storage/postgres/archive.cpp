@@ -213,23 +213,28 @@ expected<std::vector<message_row>> archive::list_messages(const message_query& q
     });
   }
   if (q.channel_ids && q.channel_ids->empty()) return std::vector<message_row>{};
-  // One statement for every shape: a NULL parameter switches its condition off, and an
-  // unnamed statement is planned with its values, so the off conditions cost nothing.
+  // The conditions a query has, and no others, as SQLite builds them: an OR of shapes
+  // in one statement kept Postgres off the (room, channel, time, id) index, and a page
+  // crossing into the archive took 26 ms at p50 instead of a few.
+  std::vector<std::string> params{q.room_id};
+  auto next = [&params](std::string v) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  };
+  std::string sql = std::string{columns} + "WHERE room_id = $1";
+  if (q.channel_id) sql += " AND channel_id = " + next(*q.channel_id);
+  if (q.channel_ids)
+    sql += " AND channel_id = ANY(" + next(text_array(*q.channel_ids)) + "::text[])";
   // before_id only breaks ties within before_created_at, as in SQLite.
-  const std::string sql = std::string{columns} +
-                          "WHERE room_id = $1 AND ($2::text IS NULL OR channel_id = $2)"
-                          " AND ($3::text[] IS NULL OR channel_id = ANY($3::text[]))"
-                          " AND ($4::bigint IS NULL OR ($5::text IS NULL AND created_at < $4)"
-                          "      OR ($5::text IS NOT NULL AND (created_at, id) < ($4, $5)))"
-                          " ORDER BY created_at DESC, id DESC LIMIT $6";
-  const std::string channels = q.channel_ids ? text_array(*q.channel_ids) : std::string{};
-  const std::string before = q.before_created_at ? std::to_string(*q.before_created_at) : "";
+  if (q.before_created_at) {
+    const auto at = next(std::to_string(*q.before_created_at));
+    sql += q.before_id ? " AND (created_at, id) < (" + at + "::bigint, " + next(*q.before_id) + ")"
+                       : " AND created_at < " + at + "::bigint";
+  }
+  sql += " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(limit);
   return run<std::vector<message_row>>("list messages", [&](pqxx::connection& c) {
     pqxx::nontransaction n{c};
-    return read_rows(n.exec_params(
-        sql, q.room_id, q.channel_id ? q.channel_id->c_str() : nullptr,
-        q.channel_ids ? channels.c_str() : nullptr, q.before_created_at ? before.c_str() : nullptr,
-        q.before_created_at && q.before_id ? q.before_id->c_str() : nullptr, limit));
+    return read_rows(n.exec_params(sql, pqxx::prepare::make_dynamic_params(params)));
   });
 }
 
