@@ -33,6 +33,8 @@ struct archiver_state {
 
 using archiver_self = archiver_actor::stateful_pointer<archiver_state>;
 
+constexpr std::int64_t analyze_after_moving = 1000;
+
 void next_batch(archiver_self self);
 
 void finish(archiver_self self, std::string error = {}) {
@@ -47,6 +49,11 @@ void finish(archiver_self self, std::string error = {}) {
     st.failing = false;
     if (st.report.moved > 0)
       spdlog::info("archive: moved {} messages to Postgres", st.report.moved);
+    // Until autovacuum gets to a table that grew by thousands of rows at once (the first
+    // pass of a node with history), Postgres plans history pages without statistics: a
+    // sort of the whole channel, 18 ms for 20,000 messages instead of 0.05 ms.
+    if (st.report.moved >= analyze_after_moving)
+      if (auto a = st.cold->analyze(); !a) spdlog::warn("archive: {}", a.error().message);
   }
   st.running = false;
   for (auto& rp : st.waiting) rp.deliver(st.report);

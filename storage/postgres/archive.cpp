@@ -162,6 +162,15 @@ expected<void> archive::drop(const std::vector<std::string>& ids) {
   return {};
 }
 
+expected<void> archive::analyze() {
+  auto r = run<bool>("analyze", [](pqxx::connection& c) {
+    pqxx::nontransaction{c}.exec("ANALYZE message_archive");
+    return true;
+  });
+  if (!r) return r.error();
+  return {};
+}
+
 expected<message_row> archive::find_message(const std::string& id) {
   auto r = run<std::vector<message_row>>("find message", [&](pqxx::connection& c) {
     pqxx::nontransaction n{c};

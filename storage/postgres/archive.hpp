@@ -42,6 +42,8 @@ class archive {
   /// Ids stored but never settled: what a crash left between storing and forgetting.
   expected<std::vector<std::string>> unsettled(int limit);
   expected<void> drop(const std::vector<std::string>& ids);
+  /// Refreshes the planner's statistics of the archive after a large move.
+  expected<void> analyze();
 
   // -- the messages area, for messages that left the hot store ---------------------------
 
