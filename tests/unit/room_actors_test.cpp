@@ -78,7 +78,7 @@ class room_actors : public ::testing::Test {
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
     readers = spawn_store_readers(sys, open, 2, {}, false);
-    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}});
+    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}, {}});
     sched.run();
     storage::sqlite_store db{db_path};
     alice = principal{*db.create_user("alice", "Alice", ""), "tok_alice"};
