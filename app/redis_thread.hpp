@@ -23,6 +23,8 @@ class redis_thread {
   redis_thread(const redis_thread&) = delete;
   redis_thread& operator=(const redis_thread&) = delete;
 
+  /// The thread's executor, for another client of the same server (the cluster bridge).
+  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
   /// Null without an endpoint.
   const std::shared_ptr<redis::client>& client() const noexcept { return client_; }
 

@@ -304,6 +304,23 @@ struct relay_metrics {
       "Round trip of a Redis command other than PUBLISH, from sending to its reply.",
       {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 
+  // Cluster mode's room events between nodes (actors/cluster/); all zero on a single node.
+  single<counter> cluster_publishes{families, "cluster_publishes_total",
+                                    "Room events this node published for the other nodes."};
+  single<counter> cluster_receives{
+      families, "cluster_receives_total",
+      "Room events of other nodes this node received and handed to its rooms."};
+  single<counter> cluster_gap_fills{
+      families, "cluster_gap_fills_total",
+      "Store reads a channel made because a seq it expected had not arrived (pub/sub lost it "
+      "or it is still on its way), or to catch up after Redis reconnected."};
+  histogram_family cluster_delivery_seconds{
+      families,
+      "cluster_delivery_seconds",
+      "From a node publishing a room event to another node receiving it (publisher's and "
+      "receiver's wall clocks: meaningful when they are synchronised, as on one machine).",
+      {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+
   // The names the write path has always used for the two reasons.
   counter& dropped_ephemeral = frames_dropped[static_cast<std::size_t>(drop_reason::ephemeral)];
   counter& dropped_coalesced = frames_dropped[static_cast<std::size_t>(drop_reason::coalesced)];

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
+#include <map>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -58,6 +60,11 @@ struct channel_state {
   // Store reads in flight, by the seq they read after, and who waits for each.
   std::map<std::int64_t, std::vector<page_waiter>> reading;
   bool sweep_due = false;
+  // Cluster mode: messages that arrived ahead of a seq still missing, by seq, and the
+  // store read filling the gap (one at a time; a resync asked for meanwhile waits).
+  std::map<std::int64_t, storage::message_row> held;
+  bool filling = false;
+  bool resync_due = false;
   static inline const char* name = "channel";
 };
 
@@ -79,6 +86,74 @@ void fan_out(channel_self self, const storage::message_row& m) {
   auto f = message_frame(m);
   remember(st, m);
   st.lanes.send(f, st.subs);
+}
+
+// -- cluster mode: one order for every node ------------------------------------------
+
+// A gap-filling read asks for this many messages at a time.
+constexpr std::size_t gap_page = 256;
+// "Up to the newest": a resync reads whatever is committed.
+constexpr std::int64_t no_limit = std::numeric_limits<std::int64_t>::max();
+
+void fill_gap(channel_self self, std::int64_t upto);
+
+// Shows every held message that is next in line; a message still held after that waits
+// for a missing seq, which a store read fills.
+void release(channel_self self) {
+  auto& st = self->state;
+  while (!st.held.empty() && st.held.begin()->first <= st.last_seq + 1) {
+    auto next = st.held.extract(st.held.begin());
+    if (next.key() > st.last_seq) fan_out(self, next.mapped());
+  }
+  if (!st.held.empty()) fill_gap(self, st.held.begin()->first - 1);
+}
+
+// A committed message, from this node's writer or another node's, in whatever order they
+// arrive. In cluster mode Postgres assigns a channel's seqs without gaps, and a channel's
+// transactions commit in seq order (the seq row is locked until commit). So a message
+// past last_seq + 1 means those between are committed: on their way from another node,
+// lost by pub/sub, or deleted since. It waits while one store read fills the gap.
+void deliver(channel_self self, storage::message_row m) {
+  auto& st = self->state;
+  if (m.seq <= st.last_seq) return;  // shown already, from a gap fill
+  st.durable_seq = std::max(st.durable_seq, m.seq);
+  st.held.emplace(m.seq, std::move(m));
+  release(self);
+}
+
+// Shows what the store has after last_seq up to `upto`. Seqs of (last_seq, upto] the read
+// does not find were deleted meanwhile: the channel moves past them.
+void fill_gap(channel_self self, std::int64_t upto) {
+  auto& st = self->state;
+  if (st.filling) return;
+  st.filling = true;
+  metrics::get().cluster_gap_fills.inc();
+  self->request(st.p.readers, store_read_timeout, load_atom::value, st.p.room_id, st.p.row.id,
+                st.last_seq, upto, gap_page, std::numeric_limits<std::size_t>::max() / 2)
+      .then(
+          [=](std::vector<storage::message_row>& ms) {
+            auto& st = self->state;
+            st.filling = false;
+            for (auto& m : ms)
+              if (m.seq > st.last_seq) fan_out(self, m);
+            const bool complete = ms.size() < gap_page;
+            if (complete && upto != no_limit) st.last_seq = std::max(st.last_seq, upto);
+            st.durable_seq = std::max(st.durable_seq, st.last_seq);
+            if (!complete || st.resync_due) {
+              st.resync_due = false;
+              fill_gap(self, no_limit);
+            }
+            release(self);
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            st.filling = false;
+            spdlog::warn("channel '{}': cannot fill a seq gap from the store: {}", st.p.row.id,
+                         to_string(err));
+            // The held messages wait; try again shortly.
+            self->delayed_send(self, std::chrono::milliseconds(500), cluster_atom::value,
+                               resync_atom::value);
+          });
 }
 
 // Every subscriber, catching up or not: for what is not a new message.
@@ -304,6 +379,18 @@ channel_actor::behavior_type channel(channel_self self, channel_params params) {
                   auto& st = self->state;
                   if (out.error) {
                     retract(self, id);
+                  } else if (!out.duplicate && out.message.channel_id == st.p.row.id &&
+                             st.p.cluster) {
+                    st.p.cluster->publish({codec::cluster_event::kind::message,
+                                           {},
+                                           0,
+                                           st.p.room_id,
+                                           out.message,
+                                           {},
+                                           {}});
+                    deliver(self, out.message);
+                    if (st.p.room && out.message.content.find('@') != std::string::npos)
+                      self->send(st.p.room, mention_atom::value, out.message);
                   } else if (!out.duplicate && out.message.channel_id == st.p.row.id) {
                     st.durable_seq = std::max(st.durable_seq, out.message.seq);
                     // Not shown yet when its seq was not reserved before this commit.
@@ -336,6 +423,16 @@ channel_actor::behavior_type channel(channel_self self, channel_params params) {
         broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
       },
       [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
+      [=](cluster_atom, storage::message_row& m) {
+        if (m.channel_id == self->state.p.row.id) deliver(self, std::move(m));
+      },
+      [=](cluster_atom, resync_atom) {
+        auto& st = self->state;
+        if (st.filling)
+          st.resync_due = true;
+        else
+          fill_gap(self, no_limit);
+      },
       [=](sweep_atom) {
         auto& st = self->state;
         st.sweep_due = false;

@@ -22,6 +22,7 @@ struct channel_params {
   std::int64_t page_cache_bytes = 0;  // store pages kept for resumes (0: none)
   bool fresh = false;                 // just created: nothing to load from the store
   room_actor room;                    // told about committed messages that mention someone
+  cluster::link_ptr cluster;          // cluster mode: the other nodes (null on one node)
 };
 
 /// One channel of a room (or the room-wide thread): the point of order for its
@@ -31,6 +32,10 @@ struct channel_params {
 ///
 /// A committed message containing '@' is also sent to the room as
 /// `(mention_atom, storage::message_row)`.
+///
+/// In cluster mode the channel actors of every node are points of order for the same
+/// channel: each shows its own node's messages once committed and the others' as the
+/// bridge hands them over, always in seq order (see `deliver` in channel.cpp).
 channel_actor spawn_channel(caf::local_actor* parent, channel_params params);
 
 /// A committed message as its `message` frame (SSE id `<channel>:<seq>`), whether it

@@ -83,7 +83,7 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
                   auto& st = self->state;
                   room_params rp{std::move(*row),    st.p.writer,        st.p.readers,
                                  st.p.ring_messages, st.p.sync_messages, st.p.page_cache_bytes,
-                                 st.p.agent_hub,     st.p.archiver};
+                                 st.p.agent_hub,     st.p.archiver,      st.p.cluster};
                   auto room = spawn_room(self, std::move(rp));
                   self->monitor(room);
                   st.rooms[slug] = room;

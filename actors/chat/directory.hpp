@@ -17,6 +17,7 @@ struct directory_params {
   std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
   agents::hub_actor agent_hub;        // for rooms' agent-bound bots; may be invalid
   archiver_actor archiver;            // for rooms' edits of archived messages; may be invalid
+  cluster::link_ptr cluster;          // cluster mode: the other nodes (null on one node)
 };
 
 /// Maps room slugs to room actors, spawning a room on first use (one store read per

@@ -12,6 +12,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/cluster/fwd.hpp"
 #include "actors/messages.hpp"
 
 namespace relay {
@@ -37,6 +38,9 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<delete_atom, storage::message_row>,
     // Ephemeral: a typing event for everyone else, a frame for every subscriber.
     caf::reacts_to<typing_atom, principal>, caf::reacts_to<broadcast_atom, frame_ptr>,
+    // Cluster mode: a message another node committed; catching up from the store after
+    // events may have been lost.
+    caf::reacts_to<cluster_atom, storage::message_row>, caf::reacts_to<cluster_atom, resync_atom>,
     // Its own timer: drop resume pages nobody asked for in a while.
     caf::reacts_to<sweep_atom>>;
 
@@ -55,7 +59,9 @@ using room_traffic_actor = caf::typed_actor<
     // false: the caller sees no such channel.
     caf::replies_to<typing_atom, std::string, principal>::with<bool>,
     // Its own mailbox probe, once a second (metrics).
-    caf::reacts_to<sample_atom, std::int64_t>>;
+    caf::reacts_to<sample_atom, std::int64_t>,
+    // Cluster mode, from the bridge: another node's event in this room; Redis came back.
+    caf::reacts_to<cluster_atom, codec::cluster_event>, caf::reacts_to<cluster_atom, resync_atom>>;
 
 /// Owner and membership operations (room_manage.cpp); refusals are values, not errors.
 using room_manage_actor = caf::typed_actor<

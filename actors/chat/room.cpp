@@ -24,7 +24,8 @@ void add_channel(room_self self, storage::channel_row row, access::member_set me
                     st.p.sync_messages,
                     st.p.page_cache_bytes,
                     fresh,
-                    self};
+                    self,
+                    st.p.cluster};
   auto a = spawn_channel(self, std::move(cp));
   auto id = row.id;
   auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
@@ -67,14 +68,18 @@ std::string registered_bot_tag(const room_state& st, std::string_view content) {
 // message to its channel (`Mirror` atom) to update the ring and broadcast. A message the
 // writer does not find may have moved to the archive: the archiver, when there is one,
 // applies the same write there with the same rules.
+// In cluster mode the other nodes' rooms mirror it too (`kind`).
 template <class Mirror, class... Ts>
 caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirror mirror,
+                                                            codec::cluster_event::kind kind,
                                                             Ts... xs) {
   auto rp = self->make_response_promise<write_outcome>();
   auto done = [=](write_outcome& out) mutable {
     auto it = self->state.channels.find(out.message.channel_id);
     if (!out.error && it != self->state.channels.end())
       self->send(it->second.actor, mirror, out.message);
+    if (!out.error && self->state.p.cluster)
+      self->state.p.cluster->publish({kind, {}, 0, self->state.p.row.id, out.message, {}, {}});
     rp.deliver(std::move(out));
   };
   auto failed = [=](caf::error& err) mutable {
@@ -159,6 +164,39 @@ void probed(std::int64_t due) {
   metrics::get().room_mailbox_wait.observe(std::chrono::duration<double>(d).count());
 }
 
+// Another node's event in this room, applied as this node's own would be. Events of a
+// channel this node does not know yet are dropped: its channels catch up when the
+// room's own changes reach it.
+void from_other_node(room_self self, const codec::cluster_event& e) {
+  using kind = codec::cluster_event::kind;
+  auto& st = self->state;
+  auto it = st.channels.find(e.what == kind::typing ? e.channel_id : e.message.channel_id);
+  if (it == st.channels.end()) return;
+  auto& ch = it->second.actor;
+  switch (e.what) {
+    case kind::message:
+      self->send(ch, cluster_atom::value, e.message);
+      break;
+    case kind::edited:
+      self->send(ch, edit_atom::value, e.message);
+      break;
+    case kind::deleted:
+      self->send(ch, delete_atom::value, e.message);
+      break;
+    case kind::typing: {
+      principal who;
+      who.user.id = e.user.id;
+      who.user.login = e.user.login;
+      who.user.name = e.user.name;
+      who.user.avatar_url = e.user.avatar_url;
+      self->send(ch, typing_atom::value, who);
+      break;
+    }
+    case kind::room:
+      break;
+  }
+}
+
 room_traffic_actor::behavior_type live_traffic(room_self self) {
   return {
       [=](join_atom, const subscription& sub, const caf::actor& conn) {
@@ -190,14 +228,15 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
       },
       [=](edit_atom, edit_request& req) {
         req.visible_channels = visible_ids(self->state, req.from.user);
-        return write_and_mirror(self, edit_atom::value, edit_atom::value, self->state.p.row.id,
-                                std::move(req));
+        return write_and_mirror(self, edit_atom::value, codec::cluster_event::kind::edited,
+                                edit_atom::value, self->state.p.row.id, std::move(req));
       },
       [=](delete_atom, delete_request& req) {
         req.visible_channels = visible_ids(self->state, req.from.user);
         auto owner = self->state.p.row.owner_id.value_or("");
-        return write_and_mirror(self, delete_atom::value, delete_atom::value, self->state.p.row.id,
-                                std::move(owner), std::move(req));
+        return write_and_mirror(self, delete_atom::value, codec::cluster_event::kind::deleted,
+                                delete_atom::value, self->state.p.row.id, std::move(owner),
+                                std::move(req));
       },
       [=](info_atom, const principal& who) {
         auto& st = self->state;
@@ -214,7 +253,20 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
       [=](typing_atom, const std::string& channel_id, const principal& who) {
         auto* ch = visible_channel(self->state, channel_id, who.user);
         if (ch) self->send(ch->actor, typing_atom::value, who);
+        if (ch && self->state.p.cluster) {
+          codec::cluster_event e;
+          e.what = codec::cluster_event::kind::typing;
+          e.room_id = self->state.p.row.id;
+          e.channel_id = channel_id;
+          e.user = {who.user.id, who.user.login, who.user.name, who.user.avatar_url};
+          self->state.p.cluster->publish(std::move(e));
+        }
         return ch != nullptr;  // false: no such channel for this user (an error frame)
+      },
+      [=](cluster_atom, const codec::cluster_event& e) { from_other_node(self, e); },
+      [=](cluster_atom, resync_atom) {
+        for (auto& [id, ch] : self->state.channels)
+          self->send(ch.actor, cluster_atom::value, resync_atom::value);
       },
       [=](sample_atom, std::int64_t due) {
         probed(due);
@@ -227,6 +279,9 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
 
 room_actor::behavior_type room(room_self self, room_params params) {
   self->state.p = std::move(params);
+  // Before the load: an event that arrives meanwhile waits in the mailbox.
+  if (self->state.p.cluster)
+    self->state.p.cluster->join(self->state.p.row.id, caf::actor_cast<caf::actor>(self));
   add_channel(self, storage::channel_row{}, {}, false);
   load(self);
   probe_mailbox(self);

@@ -21,6 +21,7 @@ struct room_params {
   std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
   agents::hub_actor agent_hub;  // @mentions of agent-bound bots become events (may be invalid)
   archiver_actor archiver;      // edits and deletes of archived messages (may be invalid)
+  cluster::link_ptr cluster;    // cluster mode: the other nodes (null on one node)
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of

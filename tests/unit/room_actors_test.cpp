@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include "actor_testing.hpp"
+#include "recording_sink.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
@@ -25,47 +26,7 @@ using namespace relay;
 
 namespace {
 
-/// What a socket session would have sent, in order, honouring the hold-until-sync rule.
-class recording_sink final : public client_sink {
- public:
-  explicit recording_sink(std::uint64_t id) : id_(id) {}
-  std::uint64_t id() const noexcept override { return id_; }
-  void push(frame_ptr f) override {
-    if (!synced_)
-      held_.push_back(f);
-    else
-      frames.push_back(json::parse(f->json).as_object());
-  }
-  void push_sync(frame_ptr f, std::map<std::string, std::int64_t>) override {
-    synced_ = true;
-    frames.push_back(json::parse(f->json).as_object());
-    for (auto& h : held_) frames.push_back(json::parse(h->json).as_object());
-    held_.clear();
-  }
-  void close(std::uint16_t code, std::string) override {
-    closed_with = code;
-    frames_at_close = frames.size();
-  }
-  std::size_t headroom() const noexcept override { return room_for; }
-
-  std::vector<json::object> of_type(std::string_view type) const {
-    std::vector<json::object> out;
-    for (auto& f : frames)
-      if (f.at("type").as_string() == type) out.push_back(f);
-    return out;
-  }
-
-  std::vector<json::object> frames;
-  std::uint16_t closed_with = 0;
-  std::size_t frames_at_close = 0;  // frames pushed before the close (a session sends no more)
-  std::size_t room_for = std::size_t(-1);  // what headroom() reports: 0 = a full queue
-
- private:
-  std::uint64_t id_;
-  bool synced_ = false;
-  std::vector<frame_ptr> held_;
-};
-
+using test_support::recording_sink;
 using test_support::temp_dir;
 using test_support::testing_config;
 
@@ -78,7 +39,7 @@ class room_actors : public ::testing::Test {
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
     readers = spawn_store_readers(sys, open, 2, {}, false);
-    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}, {}});
+    directory = spawn_directory(sys, {writer, readers, 64, 20, 1 << 20, {}, {}, {}});
     sched.run();
     storage::sqlite_store db{db_path};
     alice = principal{*db.create_user("alice", "Alice", ""), "tok_alice"};

@@ -1,0 +1,127 @@
+#include "actors/cluster/bridge.hpp"
+
+#include <chrono>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include "core/metrics.hpp"
+
+namespace relay::cluster {
+
+namespace {
+
+constexpr std::string_view channel_prefix = "relay:room:";
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct bridge_state {
+  std::string node;
+  std::shared_ptr<redis::client> redis;
+  // Room id -> this node's actors of the room (one, but a room that died and was
+  // respawned may overlap with its successor for a moment).
+  std::unordered_map<std::string, std::vector<caf::actor>> rooms;
+  static inline const char* name = "cluster_bridge";
+};
+
+using bridge_self = bridge_actor::stateful_pointer<bridge_state>;
+
+bridge_actor::behavior_type bridge(bridge_self self, std::string node,
+                                   std::shared_ptr<redis::client> redis) {
+  self->state.node = std::move(node);
+  self->state.redis = std::move(redis);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& rooms = self->state.rooms;
+    for (auto it = rooms.begin(); it != rooms.end();) {
+      std::erase_if(it->second, [&](const caf::actor& a) { return a.address() == dm.source; });
+      if (it->second.empty()) {
+        self->state.redis->unsubscribe(room_channel(it->first));
+        it = rooms.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  });
+  return {
+      [=](subscribe_atom, const std::string& room_id, const caf::actor& room) {
+        auto& actors = self->state.rooms[room_id];
+        if (actors.empty()) self->state.redis->subscribe(room_channel(room_id));
+        actors.push_back(room);
+        self->monitor(room);
+      },
+      [=](cluster_atom, const std::string& channel, const std::string& payload) {
+        auto e = codec::decode_cluster_event(payload);
+        if (!e) {
+          spdlog::warn("cluster: dropped a malformed event on {} ({} bytes)", channel,
+                       payload.size());
+          return;
+        }
+        if (e->node == self->state.node) return;
+        if (channel != room_channel(e->room_id)) return;  // another room's event: refused
+        auto it = self->state.rooms.find(e->room_id);
+        if (it == self->state.rooms.end()) return;  // unsubscribed meanwhile
+        auto& m = metrics::get();
+        m.cluster_receives.inc();
+        auto latency = now_us() - e->sent_at_us;
+        m.cluster_delivery_seconds.observe(static_cast<double>(std::max<std::int64_t>(latency, 0)) /
+                                           1e6);
+        for (auto& room : it->second) caf::anon_send(room, cluster_atom::value, *e);
+      },
+      [=](resync_atom) {
+        for (auto& [id, actors] : self->state.rooms)
+          for (auto& room : actors) caf::anon_send(room, cluster_atom::value, resync_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+std::string room_channel(const std::string& room_id) {
+  return std::string{channel_prefix} + room_id;
+}
+
+link::link(std::string node_id, std::shared_ptr<redis::client> redis, bridge_actor bridge)
+    : node_{std::move(node_id)}, redis_{std::move(redis)}, bridge_{std::move(bridge)} {}
+
+void link::publish(codec::cluster_event e) const {
+  e.node = node_;
+  e.sent_at_us = now_us();
+  auto channel = room_channel(e.room_id);
+  redis_->publish(std::move(channel), codec::encode_cluster_event(e));
+  metrics::get().cluster_publishes.inc();
+}
+
+void link::join(const std::string& room_id, const caf::actor& room) const {
+  if (bridge_) caf::anon_send(bridge_, subscribe_atom::value, room_id, room);
+}
+
+void link::stop() const {
+  redis_->stop();
+  caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
+}
+
+link_ptr start_bridge(caf::actor_system& sys, boost::asio::any_io_executor ex,
+                      const redis::endpoint& ep, std::string node_id) {
+  // The handlers run on the Redis thread and only forward to the bridge, which is set
+  // before the client starts, so no handler can see it unset.
+  auto target = std::make_shared<bridge_actor>();
+  redis::handlers h;
+  h.message = [target](std::string_view channel, std::string_view payload) {
+    caf::anon_send(*target, cluster_atom::value, std::string{channel}, std::string{payload});
+  };
+  h.reconnected = [target](redis::link which) {
+    if (which == redis::link::subscriber) caf::anon_send(*target, resync_atom::value);
+  };
+  auto client = std::make_shared<redis::client>(std::move(ex), ep, std::move(h));
+  *target = sys.spawn(bridge, node_id, client);
+  client->start();
+  return std::make_shared<const link>(std::move(node_id), std::move(client), *target);
+}
+
+}  // namespace relay::cluster

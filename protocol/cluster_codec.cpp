@@ -1,0 +1,123 @@
+#include "protocol/cluster_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+
+namespace relay::codec {
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::array<std::string_view, 5> kind_names{"message", "edited", "deleted", "typing",
+                                                     "room"};
+
+json::object author(const storage::author_row& a) {
+  return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatar", a.avatar_url}};
+}
+
+// Reads member `key` of `o` as a string into `out`; false when it is absent or not one.
+bool text(const json::object& o, std::string_view key, std::string& out) {
+  auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return false;
+  out.assign(v->get_string().data(), v->get_string().size());
+  return true;
+}
+
+bool integer(const json::object& o, std::string_view key, std::int64_t& out) {
+  auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_int64()) return false;
+  out = v->get_int64();
+  return true;
+}
+
+bool read_author(const json::value* v, storage::author_row& a) {
+  if (v == nullptr || !v->is_object()) return false;
+  const auto& o = v->get_object();
+  return text(o, "id", a.id) && text(o, "login", a.login) && text(o, "name", a.name) &&
+         text(o, "avatar", a.avatar_url);
+}
+
+bool read_message(const json::value* v, storage::message_row& m) {
+  if (v == nullptr || !v->is_object()) return false;
+  const auto& o = v->get_object();
+  if (!(text(o, "id", m.id) && text(o, "channel", m.channel_id) && integer(o, "seq", m.seq) &&
+        read_author(o.if_contains("author"), m.author) && text(o, "content", m.content) &&
+        text(o, "clientMsgId", m.client_msg_id) && integer(o, "createdAt", m.created_at) &&
+        text(o, "threadId", m.thread_id) && text(o, "bot", m.bot)))
+    return false;
+  if (auto* e = o.if_contains("editedAt"); e != nullptr && !e->is_null()) {
+    if (!e->is_int64()) return false;
+    m.edited_at = e->get_int64();
+  }
+  return m.seq > 0 && !m.id.empty();
+}
+
+}  // namespace
+
+std::string encode_cluster_event(const cluster_event& e) {
+  json::object o{{"k", kind_names[static_cast<std::size_t>(e.what)]},
+                 {"node", e.node},
+                 {"room", e.room_id},
+                 {"t", e.sent_at_us}};
+  switch (e.what) {
+    case cluster_event::kind::message:
+    case cluster_event::kind::edited:
+    case cluster_event::kind::deleted: {
+      const auto& m = e.message;
+      json::object mo{{"id", m.id},
+                      {"channel", m.channel_id},
+                      {"seq", m.seq},
+                      {"author", author(m.author)},
+                      {"content", m.content},
+                      {"clientMsgId", m.client_msg_id},
+                      {"createdAt", m.created_at},
+                      {"threadId", m.thread_id},
+                      {"bot", m.bot}};
+      if (m.edited_at) mo["editedAt"] = *m.edited_at;
+      o["message"] = std::move(mo);
+      break;
+    }
+    case cluster_event::kind::typing:
+      o["channel"] = e.channel_id;
+      o["user"] = author(e.user);
+      break;
+    case cluster_event::kind::room:
+      break;
+  }
+  return json::serialize(o);
+}
+
+std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
+  boost::system::error_code ec;
+  auto v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  cluster_event e;
+  std::string k;
+  if (!text(o, "k", k) || !text(o, "node", e.node) || !text(o, "room", e.room_id) ||
+      !integer(o, "t", e.sent_at_us) || e.node.empty() || e.room_id.empty())
+    return std::nullopt;
+  std::size_t i = 0;
+  while (i < kind_names.size() && kind_names[i] != k) ++i;
+  if (i == kind_names.size()) return std::nullopt;
+  e.what = static_cast<cluster_event::kind>(i);
+  switch (e.what) {
+    case cluster_event::kind::message:
+    case cluster_event::kind::edited:
+    case cluster_event::kind::deleted:
+      if (!read_message(o.if_contains("message"), e.message)) return std::nullopt;
+      e.message.room_id = e.room_id;
+      break;
+    case cluster_event::kind::typing:
+      if (!text(o, "channel", e.channel_id) || !read_author(o.if_contains("user"), e.user))
+        return std::nullopt;
+      break;
+    case cluster_event::kind::room:
+      break;
+  }
+  return e;
+}
+
+}  // namespace relay::codec
