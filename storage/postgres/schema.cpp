@@ -84,7 +84,87 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_by_user ON notifications (user_id, created_at, id);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2};
+// Version 3, rooms, messages and agents: added beside this on another branch; this
+// placeholder keeps the numbering until the two meet.
+constexpr std::string_view version_3 = R"sql(
+-- version 3: rooms, messages and agents (added beside this)
+)sql";
+
+// Version 4, the halls area of the store of record (storage/postgres/halls.hpp): the
+// columns and constraints of SQLite's halls tables as migrated (storage/migrations.cpp,
+// migration 5). Ids are "C" as in version 1; milliseconds are bigint and a mode is
+// boolean. At most one session is open per participant and hall (the partial unique
+// index); joined_at is NULL for a leave that arrived before its join. hall_usage is the
+// ledger: minutes per workspace, mode and month a session ended in. livekit_webhooks
+// holds the webhook ids applied, so a redelivery to any node changes nothing.
+constexpr std::string_view version_4 = R"sql(
+CREATE TABLE hall_workspaces (
+  id          text COLLATE "C" PRIMARY KEY,
+  plan        text NOT NULL,
+  created_at  bigint NOT NULL
+);
+
+CREATE TABLE hall_keys (
+  id            text COLLATE "C" PRIMARY KEY,
+  workspace_id  text COLLATE "C" NOT NULL REFERENCES hall_workspaces (id) ON DELETE CASCADE,
+  key_hash      text COLLATE "C" NOT NULL UNIQUE,
+  test_mode     boolean NOT NULL,
+  created_at    bigint NOT NULL
+);
+CREATE INDEX hall_keys_by_workspace ON hall_keys (workspace_id);
+
+CREATE TABLE halls (
+  id                text COLLATE "C" PRIMARY KEY,
+  workspace_id      text COLLATE "C" NOT NULL REFERENCES hall_workspaces (id) ON DELETE CASCADE,
+  test_mode         boolean NOT NULL,
+  name              text NOT NULL,
+  max_participants  bigint,
+  status            text NOT NULL DEFAULT 'open',
+  created_at        bigint NOT NULL,
+  closed_at         bigint
+);
+CREATE INDEX halls_by_workspace ON halls (workspace_id, created_at);
+
+CREATE TABLE hall_grants (
+  hall_id         text COLLATE "C" NOT NULL REFERENCES halls (id) ON DELETE CASCADE,
+  participant_id  text COLLATE "C" NOT NULL,
+  display_name    text NOT NULL,
+  role            text NOT NULL,
+  granted_at      bigint NOT NULL,
+  PRIMARY KEY (hall_id, participant_id)
+);
+
+CREATE TABLE hall_sessions (
+  id              text COLLATE "C" PRIMARY KEY,
+  hall_id         text COLLATE "C" NOT NULL REFERENCES halls (id) ON DELETE CASCADE,
+  participant_id  text COLLATE "C" NOT NULL,
+  display_name    text NOT NULL,
+  role            text NOT NULL,
+  joined_at       bigint,
+  left_at         bigint,
+  minutes         bigint NOT NULL DEFAULT 0,
+  billed_period   text COLLATE "C"
+);
+CREATE INDEX hall_sessions_by_hall ON hall_sessions (hall_id, participant_id);
+CREATE UNIQUE INDEX hall_sessions_one_open
+  ON hall_sessions (hall_id, participant_id) WHERE left_at IS NULL;
+
+CREATE TABLE hall_usage (
+  workspace_id  text COLLATE "C" NOT NULL,
+  test_mode     boolean NOT NULL,
+  period        text COLLATE "C" NOT NULL,
+  minutes       bigint NOT NULL,
+  PRIMARY KEY (workspace_id, test_mode, period)
+);
+
+CREATE TABLE livekit_webhooks (
+  id          text COLLATE "C" PRIMARY KEY,
+  hall_id     text COLLATE "C" NOT NULL,
+  applied_at  bigint NOT NULL
+);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4};
 
 }  // namespace
 

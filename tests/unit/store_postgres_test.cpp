@@ -1,6 +1,7 @@
 // What only the Postgres store has (store_suite.hpp has the shared suite): a connection
-// that is lost and found again, and schema versions applied once under the advisory lock
-// however many nodes start together. Against the Postgres the test command starts.
+// that is lost and found again, schema versions applied once under the advisory lock
+// however many nodes start together, and a LiveKit webhook applied once whichever nodes
+// receive it. Against the Postgres the test command starts.
 
 #include <thread>
 
@@ -87,6 +88,105 @@ TEST_P(PostgresStoreTest, NodesStartingTogetherApplyEachSchemaVersionOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresStoreTest,
                          ::testing::Values(postgres_area<users_store>()), backend_name);
+
+// -- halls across nodes -----------------------------------------------------------------
+
+// LiveKit may deliver a webhook again, and in a cluster the delivery may land on another
+// node: each node makes its own session ids for the event, so a second apply would add a
+// second session and bill its minutes twice.
+class PostgresHallsTest : public AreaTest<halls_store> {
+ protected:
+  static constexpr std::int64_t t0 = 1777937400000;  // 2026-05-04T23:30:00Z
+
+  hall_change event(const std::string& hall_id, const std::string& webhook_id) {
+    hall_change c;
+    c.hall_id = hall_id;
+    c.webhook_id = webhook_id;
+    c.sessions = {{make_id("hs"), hall_id, "u1", "Ada", hall_role::publisher, t0, t0 + 60000, 1}};
+    return c;
+  }
+
+  /// True once another session on the test's database waits for a lock (within 5 s).
+  bool someone_waits_for_a_lock() const {
+    for (int i = 0; i < 500; ++i) {
+      if (scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND wait_event_type = 'Lock'") > 0)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+};
+
+TEST_P(PostgresHallsTest, NodesApplyingTheSameWebhookAtOnceApplyItOnce) {
+  auto node_a = open();
+  auto node_b = open();
+  auto k = node_a->create_hall_key("starter", false, sha256_hex("relay_live_x"));
+  ASSERT_TRUE(k) << k.error().message;
+  hall_row h;
+  h.id = make_id("h");
+  h.workspace_id = k->workspace_id;
+  h.name = "Standup";
+  ASSERT_TRUE(node_a->create_hall(h));
+
+  // Node A has applied EV_1 in its writer's open transaction; node B's apply waits for it,
+  // then finds EV_1 applied.
+  ASSERT_TRUE(node_a.tx().begin());
+  auto on_a = node_a->apply_hall_change(event(h.id, "EV_1"));
+  ASSERT_TRUE(on_a) << on_a.error().message;
+  EXPECT_TRUE(*on_a);
+  std::optional<expected<bool>> on_b;
+  std::thread b{[&] { on_b.emplace(node_b->apply_hall_change(event(h.id, "EV_1"))); }};
+  const bool waited = someone_waits_for_a_lock();
+  auto committed = node_a.tx().commit();
+  b.join();
+  EXPECT_TRUE(waited) << "node B did not wait for node A's change";
+  ASSERT_TRUE(committed) << committed.error().message;
+  ASSERT_TRUE(on_b && *on_b) << (on_b ? on_b->error().message : "no answer");
+  EXPECT_FALSE(**on_b) << "node B applied EV_1 again";
+
+  // Node A's change of EV_2 rolls back: the id was never applied, so node B applies it.
+  ASSERT_TRUE(node_a.tx().begin());
+  ASSERT_TRUE(node_a->apply_hall_change(event(h.id, "EV_2")));
+  on_b.reset();
+  std::thread b2{[&] { on_b.emplace(node_b->apply_hall_change(event(h.id, "EV_2"))); }};
+  const bool waited2 = someone_waits_for_a_lock();
+  node_a.tx().rollback();
+  b2.join();
+  EXPECT_TRUE(waited2) << "node B did not wait for node A's change";
+  ASSERT_TRUE(on_b && *on_b) << (on_b ? on_b->error().message : "no answer");
+  EXPECT_TRUE(**on_b) << "a rolled back change does not claim its webhook id";
+
+  // Four nodes receive EV_3 at the same moment, outside any transaction.
+  constexpr int nodes = 4;
+  std::vector<area_handle<halls_store>> handles;
+  for (int i = 0; i < nodes; ++i) handles.push_back(open());
+  std::vector<std::optional<expected<bool>>> answers(nodes);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < nodes; ++i)
+    threads.emplace_back([&, i] {
+      auto c = event(h.id, "EV_3");
+      ++ready;
+      while (ready.load() < nodes) std::this_thread::yield();
+      answers[i].emplace(handles[i]->apply_hall_change(c));
+    });
+  for (auto& t : threads) t.join();
+  int applied = 0;
+  for (const auto& a : answers) {
+    ASSERT_TRUE(a && *a) << (a ? a->error().message : "no answer");
+    applied += **a ? 1 : 0;
+  }
+  EXPECT_EQ(applied, 1);
+
+  EXPECT_EQ(scalar("SELECT count(*) FROM hall_sessions"), 3) << "one session per event";
+  EXPECT_EQ(scalar("SELECT count(*) FROM livekit_webhooks"), 3);
+  EXPECT_EQ(node_b->hall_usage_minutes(k->workspace_id, false, "2026-05").value(), 3)
+      << "a minute per event, billed once";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresHallsTest,
+                         ::testing::Values(postgres_area<halls_store>()), backend_name);
 
 }  // namespace
 }  // namespace relay::storage

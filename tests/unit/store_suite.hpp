@@ -2,8 +2,8 @@
 // implementation runs the TEST_P tests through a backend. StoreTest (and the fixtures
 // built on it) opens a whole `storage::store`: SQLite only so far. An area whose tests use
 // only that area has a fixture of its own (AreaTest<Area>) that opens just that area and
-// the transactions, so a backend implementing some areas so far (Postgres: users) runs
-// them too. store_sqlite_test.cpp holds what only SQLite has (its file, pragmas and
+// the transactions, so a backend implementing some areas so far (Postgres: users, halls)
+// runs them too. store_sqlite_test.cpp holds what only SQLite has (its file, pragmas and
 // migrations). Real databases, never mocks.
 
 #pragma once
