@@ -56,6 +56,14 @@ bool read_message(const json::value* v, storage::message_row& m) {
 
 }  // namespace
 
+cluster_event about_message(cluster_event::kind what, std::string room_id, storage::message_row m) {
+  cluster_event e;
+  e.what = what;
+  e.room_id = std::move(room_id);
+  e.message = std::move(m);
+  return e;
+}
+
 std::string encode_cluster_event(const cluster_event& e) {
   json::object o{{"k", kind_names[static_cast<std::size_t>(e.what)]},
                  {"node", e.node},
@@ -84,6 +92,7 @@ std::string encode_cluster_event(const cluster_event& e) {
       o["user"] = author(e.user);
       break;
     case cluster_event::kind::room:
+      o["slug"] = e.slug;
       break;
   }
   return json::serialize(o);
@@ -115,6 +124,7 @@ std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
         return std::nullopt;
       break;
     case cluster_event::kind::room:
+      if (!text(o, "slug", e.slug) || e.slug.empty()) return std::nullopt;
       break;
   }
   return e;

@@ -30,7 +30,11 @@ struct cluster_event {
   storage::message_row message;
   std::string channel_id;
   storage::author_row user;
+  std::string slug;  // kind::room: the room's slug after the change
 };
+
+/// An event of kind message, edited or deleted about `m`.
+cluster_event about_message(cluster_event::kind what, std::string room_id, storage::message_row m);
 
 std::string encode_cluster_event(const cluster_event& e);
 /// nullopt for anything that is not an event encode_cluster_event could have made.

@@ -381,13 +381,8 @@ channel_actor::behavior_type channel(channel_self self, channel_params params) {
                     retract(self, id);
                   } else if (!out.duplicate && out.message.channel_id == st.p.row.id &&
                              st.p.cluster) {
-                    st.p.cluster->publish({codec::cluster_event::kind::message,
-                                           {},
-                                           0,
-                                           st.p.room_id,
-                                           out.message,
-                                           {},
-                                           {}});
+                    st.p.cluster->publish(codec::about_message(codec::cluster_event::kind::message,
+                                                               st.p.room_id, out.message));
                     deliver(self, out.message);
                     if (st.p.room && out.message.content.find('@') != std::string::npos)
                       self->send(st.p.room, mention_atom::value, out.message);

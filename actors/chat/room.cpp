@@ -29,7 +29,7 @@ void add_channel(room_self self, storage::channel_row row, access::member_set me
   auto a = spawn_channel(self, std::move(cp));
   auto id = row.id;
   auto& entry = st.channels[id] = {std::move(row), std::move(a), std::move(members)};
-  if (!fresh) return;
+  if (!announce) return;
   for (auto& [sink_id, sub] : st.subs) {
     if (!can_see(entry, sub.who.user)) continue;
     self->send(entry.actor, subscribe_atom::value, sub);
@@ -79,7 +79,7 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirr
     if (!out.error && it != self->state.channels.end())
       self->send(it->second.actor, mirror, out.message);
     if (!out.error && self->state.p.cluster)
-      self->state.p.cluster->publish({kind, {}, 0, self->state.p.row.id, out.message, {}, {}});
+      self->state.p.cluster->publish(codec::about_message(kind, self->state.p.row.id, out.message));
     rp.deliver(std::move(out));
   };
   auto failed = [=](caf::error& err) mutable {
@@ -98,35 +98,10 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirr
   return rp;
 }
 
-// Everything the room needs before it serves anyone: channels with their members,
-// the whitelist and the owner's profile.
-struct room_load {
-  std::vector<storage::channel_row> channels;
-  std::vector<storage::channel_member_row> members;
-  std::vector<storage::whitelist_row> whitelist;
-  std::optional<storage::user_row> owner;
-  std::vector<storage::bot_row> bots;
-  error_info failure;  // the first read that failed, if one did
-};
-
 void load(room_self self) {
   auto box = std::make_shared<room_load>();
-  store_job job = [box, room = self->state.p.row](storage::store& db) {
-    // Each read lands in its field or stops the load with its error.
-    auto read = [&box](auto r, auto& into) {
-      if (!r)
-        box->failure = r.error();
-      else
-        into = std::move(*r);
-      return !box->failure;
-    };
-    if (!read(db.list_channels(room.id), box->channels) ||
-        !read(db.list_channel_members(room.id), box->members) ||
-        !read(db.list_whitelist(room.id), box->whitelist) ||
-        !read(db.list_bots(room.id), box->bots))
-      return;
-    if (room.owner_id) read(storage::maybe(db.find_user(*room.owner_id)), box->owner);
-  };
+  box->row = self->state.p.row;
+  auto job = read_room(box);
   // `await`: nothing else is handled until the room knows who may see what. A read that
   // does not come ends the room (as a failed one does): the directory spawns a new one on
   // the next lookup.
@@ -137,8 +112,7 @@ void load(room_self self) {
             if (box->failure)
               return self->quit(caf::make_error(caf::sec::runtime_error, box->failure.message));
             auto& st = self->state;
-            std::map<std::string, access::member_set> members;
-            for (auto& m : box->members) members[m.channel_id].insert(m.user_id);
+            auto members = members_by_channel(*box);
             for (auto& r : box->channels) {
               auto id = r.id;
               add_channel(self, std::move(r), std::move(members[id]), false);
@@ -166,7 +140,8 @@ void probed(std::int64_t due) {
 
 // Another node's event in this room, applied as this node's own would be. Events of a
 // channel this node does not know yet are dropped: its channels catch up when the
-// room's own changes reach it.
+// room's own changes reach it (a room event names no channel: the room-wide thread's
+// entry, always present, lets it through to the switch).
 void from_other_node(room_self self, const codec::cluster_event& e) {
   using kind = codec::cluster_event::kind;
   auto& st = self->state;
@@ -193,6 +168,7 @@ void from_other_node(room_self self, const codec::cluster_event& e) {
       break;
     }
     case kind::room:
+      reload(self, e.slug);
       break;
   }
 }

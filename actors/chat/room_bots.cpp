@@ -49,6 +49,7 @@ room_bots_actor::behavior_type room_bots(room_self self) {
             },
             [self, rp](storage::bot_row& bot) mutable {
               self->state.bots.push_back(bot);
+              tell_other_nodes(self);
               rp.deliver(R{std::move(bot)});
             },
             [rp](const error_info& e) mutable { rp.deliver(R{e}); });

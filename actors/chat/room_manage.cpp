@@ -79,6 +79,7 @@ void create_and_announce(room_self self, caf::typed_response_promise<write_outco
         auto f = make_frame(direct ? codec::encode_direct_created(ch)
                                    : codec::encode_channel_created(ch));
         add_channel(self, ch, std::move(members), true, f);
+        tell_other_nodes(self);
         write_outcome out;
         out.channel = std::move(ch);
         rp.deliver(std::move(out));
@@ -200,6 +201,7 @@ caf::typed_response_promise<write_outcome> delete_channel(room_self self, const 
         self->unlink_from(it->second.actor);
         self->send_exit(it->second.actor, caf::exit_reason::user_shutdown);
         st.channels.erase(it);
+        tell_other_nodes(self);
         rp.deliver(std::move(out));
       },
       [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
@@ -224,12 +226,8 @@ caf::typed_response_promise<storage::expected<storage::room_row>> update_room(
         auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
         for (auto& [id, sub] : st.subs) sub.sink->push(f);
         // Gating a room shuts out whoever is no longer let in, at once.
-        std::erase_if(st.subs, [&](auto& kv) {
-          if (can_enter(st, kv.second.who.user)) return false;
-          for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
-          kv.second.sink->close(1008, "this room is now whitelist-only");
-          return true;
-        });
+        shut_out(self);
+        tell_other_nodes(self);
         rp.deliver(R{std::move(row)});
       },
       [rp](const error_info& e) mutable { rp.deliver(R{e}); });
@@ -286,7 +284,10 @@ room_manage_actor::behavior_type room_management(room_self self) {
         return owner_call<storage::whitelist_row>(
             self, who, self->state.p.writer,
             [row](storage::store& db) { return db.add_whitelist(row); },
-            [self](const storage::whitelist_row& w) { self->state.whitelist.push_back(w); });
+            [self](const storage::whitelist_row& w) {
+              self->state.whitelist.push_back(w);
+              tell_other_nodes(self);
+            });
       },
       [=](whitelist_atom, remove_atom, const principal& who, const std::string& entry_id) {
         return owner_call<storage::whitelist_row>(
@@ -297,6 +298,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
             // Existing sessions run out; only new joins are refused.
             [self](const storage::whitelist_row& w) {
               std::erase_if(self->state.whitelist, [&](auto& e) { return e.id == w.id; });
+              tell_other_nodes(self);
             });
       },
       [=](access_atom, const principal& who, const std::string& note) {
@@ -361,6 +363,7 @@ room_manage_actor::behavior_type room_management(room_self self) {
             },
             [self, rp](decision& d) mutable {
               self->state.whitelist = std::move(d.whitelist);
+              tell_other_nodes(self);
               rp.deliver(R{std::move(d.request)});
             },
             [rp](const error_info& e) mutable { rp.deliver(R{e}); });

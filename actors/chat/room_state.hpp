@@ -60,10 +60,39 @@ storage::expected<T> refuse(errc code, std::string msg) {
   return make_error(code, std::move(msg));
 }
 
-/// Spawns the channel's actor and subscribes every connected client who can see it,
-/// pushing `announce` (if any) to them.
+/// Spawns the channel's actor. With `announce`, a channel new to the room's clients:
+/// subscribes every connected client who can see it and pushes them `announce`.
 void add_channel(room_self self, storage::channel_row row, access::member_set members, bool fresh,
                  const frame_ptr& announce = nullptr);
+
+// -- the room's state in the store, and keeping nodes in step (room_sync.cpp) ---------
+
+/// Everything the room needs before it serves anyone: channels with their members, the
+/// whitelist, the bots and the owner's profile.
+struct room_load {
+  storage::room_row row;  // read by slug first when `by_slug` is set
+  bool by_slug = false;
+  std::vector<storage::channel_row> channels;
+  std::vector<storage::channel_member_row> members;
+  std::vector<storage::whitelist_row> whitelist;
+  std::optional<storage::user_row> owner;
+  std::vector<storage::bot_row> bots;
+  error_info failure;  // the first read that failed, if one did
+};
+
+/// The store job that fills `box`.
+store_job read_room(std::shared_ptr<room_load> box);
+std::map<std::string, access::member_set> members_by_channel(const room_load& box);
+
+/// Closes the sockets of clients the room no longer lets in (it was just gated).
+void shut_out(room_self self);
+
+/// Cluster mode: after a change of the room's settings, channels, whitelist or bots is
+/// committed, tells the other nodes to reload the room (a no-op on one node).
+void tell_other_nodes(room_self self);
+/// Another node changed the room: reads it again and applies the difference as if the
+/// change had been made here (clients get the same frames).
+void reload(room_self self, const std::string& slug);
 
 /// The behaviour for owner and membership operations (room_manage.cpp).
 room_manage_actor::behavior_type room_management(room_self self);

@@ -1,6 +1,7 @@
-// Cluster mode's per-channel order (actors/chat/channel.cpp, `deliver`), deterministic:
-// what the other nodes commit reaches this node's channel through the room as the bridge
-// would hand it over, in any order, or not at all (pub/sub is lossy). The store is real
+// One node's chat actors in a cluster, deterministic: the per-channel order
+// (actors/chat/channel.cpp, `deliver`) and the room kept in step with the other nodes
+// (actors/chat/room_sync.cpp). What the other nodes commit reaches this node's room as
+// the bridge would hand it over, in any order, or not at all (pub/sub is lossy). The store is real
 // SQLite that "the other node" writes to directly; no Redis is needed, as no event
 // leaves this node (the link's client is never started, so its publishes are dropped).
 
@@ -28,9 +29,9 @@ using test_support::recording_sink;
 using test_support::temp_dir;
 using test_support::testing_config;
 
-class cluster_order : public ::testing::Test {
+class cluster_node : public ::testing::Test {
  protected:
-  cluster_order()
+  cluster_node()
       : sys(testing_config()),
         sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     db_path = storage::sqlite_store::db_path(dir.path);
@@ -44,9 +45,10 @@ class cluster_order : public ::testing::Test {
     sched.run();
     storage::sqlite_store db{db_path};
     alice = principal{*db.create_user("alice", "Alice", ""), "tok_alice"};
+    bob = principal{*db.create_user("bob", "Bob", ""), "tok_bob"};
   }
 
-  ~cluster_order() override {
+  ~cluster_node() override {
     for (auto& c : connections) caf::anon_send(c, close_atom::value);
     sched.run();
     for (const caf::actor& a :
@@ -55,22 +57,47 @@ class cluster_order : public ::testing::Test {
     sched.run();
   }
 
-  room_actor lobby() {
-    room_actor room;
+  room_actor room(const std::string& slug) {
+    room_actor found;
     sys.spawn(
         [&](caf::event_based_actor* s, room_directory_actor dir) {
-          s->request(dir, caf::infinite, room_atom::value, std::string{"lobby"})
-              .then([&](room_actor& r) { room = r; });
+          s->request(dir, caf::infinite, room_atom::value, slug).then([&](room_actor& r) {
+            found = r;
+          });
         },
         directory);
     sched.run();
-    return room;
+    return found;
+  }
+  room_actor lobby() { return room("lobby"); }
+
+  /// Another node changed room `slug` and says so.
+  void room_changed(const std::string& slug) {
+    storage::sqlite_store db{db_path};
+    codec::cluster_event e;
+    e.what = codec::cluster_event::kind::room;
+    e.node = "node-elsewhere";
+    e.room_id = db.find_room_by_slug(slug)->id;
+    e.slug = slug;
+    caf::anon_send(room(slug), cluster_atom::value, e);
+    sched.run();
   }
 
-  std::shared_ptr<recording_sink> connect() {
+  std::shared_ptr<recording_sink> connect(const std::string& slug = "lobby",
+                                          std::optional<principal> who = std::nullopt) {
     auto sink = std::make_shared<recording_sink>(next_id++);
-    connections.push_back(spawn_connection(
-        sys, {sink, lobby(), alice, {}, 4000, 20, caf::actor{}, 1e9, 1e9, nullptr, {}, nullptr}));
+    connections.push_back(spawn_connection(sys, {sink,
+                                                 room(slug),
+                                                 who.value_or(alice),
+                                                 {},
+                                                 4000,
+                                                 20,
+                                                 caf::actor{},
+                                                 1e9,
+                                                 1e9,
+                                                 nullptr,
+                                                 {},
+                                                 nullptr}));
     sched.run();
     return sink;
   }
@@ -126,13 +153,13 @@ class cluster_order : public ::testing::Test {
   caf::actor readers;
   room_directory_actor directory;
   std::vector<caf::actor> connections;
-  principal alice;
+  principal alice, bob;
   std::uint64_t next_id = 1;
 };
 
 }  // namespace
 
-TEST_F(cluster_order, messages_arriving_out_of_order_are_shown_in_seq_order_once) {
+TEST_F(cluster_node, messages_arriving_out_of_order_are_shown_in_seq_order_once) {
   auto tab = connect();
   auto m1 = commit_elsewhere("one");
   auto m2 = commit_elsewhere("two");
@@ -143,7 +170,7 @@ TEST_F(cluster_order, messages_arriving_out_of_order_are_shown_in_seq_order_once
   EXPECT_EQ(shown.at(0).at("message").at("content").as_string(), "one");
 }
 
-TEST_F(cluster_order, a_message_pubsub_lost_is_recovered_from_the_store_at_the_next_one) {
+TEST_F(cluster_node, a_message_pubsub_lost_is_recovered_from_the_store_at_the_next_one) {
   auto tab = connect();
   commit_elsewhere("one");
   commit_elsewhere("two");
@@ -152,7 +179,7 @@ TEST_F(cluster_order, a_message_pubsub_lost_is_recovered_from_the_store_at_the_n
   EXPECT_EQ(seqs(*tab), (std::vector<std::int64_t>{1, 2, 3}));
 }
 
-TEST_F(cluster_order, a_seq_deleted_before_it_arrived_is_skipped_not_waited_for) {
+TEST_F(cluster_node, a_seq_deleted_before_it_arrived_is_skipped_not_waited_for) {
   auto tab = connect();
   auto m1 = commit_elsewhere("one");
   delete_elsewhere(m1);
@@ -164,7 +191,7 @@ TEST_F(cluster_order, a_seq_deleted_before_it_arrived_is_skipped_not_waited_for)
   EXPECT_EQ(seqs(*tab), (std::vector<std::int64_t>{2, 3})) << "the channel moved past seq 1";
 }
 
-TEST_F(cluster_order, after_redis_reconnects_the_channel_catches_up_from_the_store) {
+TEST_F(cluster_node, after_redis_reconnects_the_channel_catches_up_from_the_store) {
   auto tab = connect();
   commit_elsewhere("one");
   commit_elsewhere("two");
@@ -173,7 +200,7 @@ TEST_F(cluster_order, after_redis_reconnects_the_channel_catches_up_from_the_sto
   EXPECT_EQ(seqs(*tab), (std::vector<std::int64_t>{1, 2}));
 }
 
-TEST_F(cluster_order, own_and_other_nodes_messages_interleave_in_seq_order) {
+TEST_F(cluster_node, own_and_other_nodes_messages_interleave_in_seq_order) {
   auto tab = connect();
   auto m1 = commit_elsewhere("elsewhere first");
   // This node's send commits as seq 2 while seq 1's event is still on its way.
@@ -187,15 +214,15 @@ TEST_F(cluster_order, own_and_other_nodes_messages_interleave_in_seq_order) {
   EXPECT_EQ(tab->of_type("ack").at(0).at("seq").as_int64(), 2);
 }
 
-TEST_F(cluster_order, another_nodes_edits_and_deletes_reach_this_nodes_clients) {
+TEST_F(cluster_node, another_nodes_edits_and_deletes_reach_this_nodes_clients) {
   auto tab = connect();
   auto m1 = commit_elsewhere("one");
   arrives(m1);
   auto edited = m1;
   edited.content = "one, edited";
   edited.edited_at = now_ms();
-  codec::cluster_event e{
-      codec::cluster_event::kind::edited, "node-elsewhere", 0, m1.room_id, edited, {}, {}};
+  auto e = codec::about_message(codec::cluster_event::kind::edited, m1.room_id, edited);
+  e.node = "node-elsewhere";
   caf::anon_send(lobby(), cluster_atom::value, e);
   e.what = codec::cluster_event::kind::deleted;
   caf::anon_send(lobby(), cluster_atom::value, e);
@@ -204,4 +231,89 @@ TEST_F(cluster_order, another_nodes_edits_and_deletes_reach_this_nodes_clients) 
   EXPECT_EQ(tab->of_type("message_updated").at(0).at("message").at("content").as_string(),
             "one, edited");
   EXPECT_EQ(tab->of_type("message_deleted").size(), 1u);
+}
+
+TEST_F(cluster_node, a_channel_another_node_creates_or_deletes_reaches_this_nodes_members_only) {
+  std::string room_id;
+  {
+    storage::sqlite_store db{db_path};
+    storage::room_row r;
+    r.slug = "team";
+    r.display_name = "Team";
+    r.owner_id = alice.user.id;
+    room_id = db.create_room(r)->id;
+  }
+  auto alices = connect("team", alice);
+  auto bobs = connect("team", bob);
+  storage::channel_row ch;
+  {
+    storage::sqlite_store db{db_path};
+    storage::channel_row row;
+    row.id = make_id("ch");
+    row.room_id = room_id;
+    row.slug = "secret";
+    row.name = "secret";
+    row.visibility = storage::channel_visibility::private_;
+    row.created_by = alice.user.id;
+    row.created_at = now_ms();
+    ch = *db.create_channel(row, {alice.user.id});
+  }
+  room_changed("team");
+  ASSERT_EQ(alices->of_type("channel_created").size(), 1u);
+  EXPECT_EQ(alices->of_type("channel_created").at(0).at("channel").at("id").as_string(), ch.id);
+  EXPECT_TRUE(bobs->of_type("channel_created").empty()) << "bob is not a member";
+
+  // Its messages reach alice here, live, as any channel's do.
+  storage::message_row m;
+  {
+    storage::sqlite_store db{db_path};
+    storage::new_message nm;
+    nm.id = make_id("msg");
+    nm.room_id = room_id;
+    nm.channel_id = ch.id;
+    nm.author_id = alice.user.id;
+    nm.content = "in secret";
+    nm.created_at = now_ms();
+    EXPECT_TRUE(db.begin());
+    m = db.append_message(nm)->message;
+    EXPECT_TRUE(db.commit());
+  }
+  auto e = codec::about_message(codec::cluster_event::kind::message, room_id, m);
+  e.node = "node-elsewhere";
+  caf::anon_send(room("team"), cluster_atom::value, e);
+  sched.run();
+  ASSERT_EQ(alices->of_type("message").size(), 1u);
+  EXPECT_TRUE(bobs->of_type("message").empty());
+
+  {
+    storage::sqlite_store db{db_path};
+    ASSERT_TRUE(db.delete_channel(ch.id));
+  }
+  room_changed("team");
+  ASSERT_EQ(alices->of_type("channel_deleted").size(), 1u);
+  EXPECT_TRUE(bobs->of_type("channel_deleted").empty());
+}
+
+TEST_F(cluster_node, gating_the_room_on_another_node_closes_this_nodes_outsiders) {
+  std::string room_id;
+  {
+    storage::sqlite_store db{db_path};
+    storage::room_row r;
+    r.slug = "team";
+    r.display_name = "Team";
+    r.owner_id = alice.user.id;
+    room_id = db.create_room(r)->id;
+  }
+  auto alices = connect("team", alice);
+  auto bobs = connect("team", bob);
+  {
+    storage::sqlite_store db{db_path};
+    storage::room_patch p;
+    p.whitelist_only = true;
+    ASSERT_TRUE(db.update_room(room_id, p));
+  }
+  room_changed("team");
+  EXPECT_EQ(bobs->closed_with, 1008) << "bob is not on the whitelist";
+  EXPECT_EQ(alices->closed_with, 0) << "the owner stays";
+  EXPECT_EQ(alices->of_type("branding").size(), 1u);
 }
