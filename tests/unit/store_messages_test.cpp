@@ -131,38 +131,8 @@ TEST_P(StoreTest, AppendsInOneBatchAnswerTheStoredRowAndARejectedOneLeavesNoTrac
   EXPECT_EQ(first.message.created_at, 1'700'000'000'000);
 }
 
-// Seqs may be shown before their commit (live fan-out goes first), so each channel
-// reserves seqs ahead. A writer that starts after a crash skips what was reserved; one
-// that stopped cleanly released it, and the channel continues without a gap.
-TEST_P(StoreTest, ReservedSeqsAreSkippedAfterACrashAndReleasedOnACleanStop) {
-  auto s = open();
-  const auto room = room_of(*s);
-  const auto alice = user(*s, "alice");
-  constexpr auto block = storage::sqlite_store::seq_reservation;
-  auto first = append(*s, msg(room, "ch_a", alice, "1"));
-  EXPECT_EQ(first.message.seq, 1);
-  EXPECT_EQ(first.reserved, 1 + block);
-  auto second = append(*s, msg(room, "ch_a", alice, "2"));
-  EXPECT_EQ(second.reserved, 1 + block) << "reserved a block at a time";
-
-  // A crash: the next writer skips the reservation.
-  auto skipped = s->skip_reserved_seqs();
-  ASSERT_TRUE(skipped) << skipped.error().message;
-  EXPECT_EQ(s->last_seq(room, "ch_a").value(), 1 + block);
-  auto third = append(*s, msg(room, "ch_a", alice, "3"));
-  EXPECT_EQ(third.message.seq, 2 + block);
-
-  // A clean stop: nothing to skip next time.
-  s->release_reserved_seqs();
-  s->skip_reserved_seqs();
-  auto fourth = append(*s, msg(room, "ch_a", alice, "4"));
-  EXPECT_EQ(fourth.message.seq, 3 + block);
-
-  // Seqs shown from a rolled-back batch stay burnt.
-  auto floored = msg(room, "ch_a", alice, "5");
-  floored.seq_floor = 10 + block;
-  EXPECT_EQ(append(*s, floored).message.seq, 11 + block);
-}
+// Reserving seqs ahead is SQLite's (store_sqlite_test.cpp); Postgres reserves nothing
+// (store_postgres_test.cpp).
 
 TEST_P(StoreTest, SeqContinuesAfterDeletingNewest) {
   auto s = open();
@@ -434,7 +404,7 @@ TEST_P(StoreTest, BotMessagesWithoutUserRowAndBotTag) {
   EXPECT_EQ(r.message.thread_id, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(sqlite_backend), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, all_backends(), backend_name);
 
 }  // namespace
 }  // namespace relay::storage
