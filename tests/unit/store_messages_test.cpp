@@ -392,6 +392,55 @@ TEST_P(StoreTest, EditAndDelete) {
   EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 0);
 }
 
+// A client that resends a send it never saw acknowledged gets the same serverId even when
+// the message was deleted meanwhile, and no second message takes a seq.
+TEST_P(StoreTest, ADeletedMessageKeepsItsClientIdTaken) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  auto first = append(*s, msg(room, "ch_a", alice, "secret", "c-gone"));
+  ASSERT_TRUE(s->begin());
+  ASSERT_TRUE(s->delete_message(first.message.id));
+  ASSERT_TRUE(s->commit());
+
+  auto resent = append(*s, msg(room, "ch_a", alice, "secret again", "c-gone"));
+  EXPECT_TRUE(resent.duplicate);
+  EXPECT_EQ(resent.message.id, first.message.id);
+  EXPECT_EQ(resent.message.seq, 1);
+  EXPECT_EQ(resent.message.client_msg_id, "c-gone");
+  EXPECT_EQ(resent.message.content, "") << "a deleted message's text does not outlive it";
+  EXPECT_FALSE(s->find_message(first.message.id).has_value());
+  EXPECT_EQ(s->last_seq(room, "ch_a").value(), 1);
+  EXPECT_EQ(append(*s, msg(room, "ch_a", alice, "next", "c-next")).message.seq, 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 1);
+}
+
+// Content is bytes as the client sent them: U+0000 and all survive every read.
+TEST_P(StoreTest, ContentKeepsEveryByte) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  constexpr char raw[] = "nul\0in the middle \xe2\x9c\x93 and '\\' quotes\"";
+  const std::string content{raw, sizeof raw - 1};
+  ASSERT_EQ(content.size(), 37u);
+  auto r = append(*s, msg(room, "ch_a", alice, content));
+  EXPECT_EQ(r.message.content, content);
+  EXPECT_EQ(s->find_message(r.message.id)->content, content);
+  EXPECT_EQ(s->tail(room, "ch_a", 1).value().at(0).content, content);
+  message_query q;
+  q.room_id = room;
+  EXPECT_EQ(s->list_messages(q).value().at(0).content, content);
+
+  const std::string edited{"\0\0edited\0", 9};
+  ASSERT_EQ(edited.back(), '\0');
+  ASSERT_TRUE(s->begin());
+  auto e = s->edit_message(r.message.id, edited, 5);
+  ASSERT_TRUE(s->commit());
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->content, edited);
+  EXPECT_EQ(s->find_message(r.message.id)->content, edited);
+}
+
 TEST_P(StoreTest, BotMessagesWithoutUserRowAndBotTag) {
   auto s = open();
   const auto room = room_of(*s);
