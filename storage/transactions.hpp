@@ -4,8 +4,8 @@
 
 namespace relay::storage {
 
-/// The transaction that a store's calls run in, apart from the areas so that a backend
-/// implementing some areas so far (storage/postgres/partial_store.hpp) offers it too.
+/// The transaction that a store's calls run in, apart from the areas so that a class
+/// holding a backend's connection (storage/postgres/connection.hpp) offers it too.
 class transactions {
  public:
   virtual ~transactions() = default;

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
 namespace relay::storage::postgres {
 
 namespace {
@@ -84,10 +87,161 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_by_user ON notifications (user_id, created_at, id);
 )sql";
 
-// Version 3, rooms, messages and agents: added beside this on another branch; this
-// placeholder keeps the numbering until the two meet.
+// Version 3, the rooms, messages and agents areas of the store of record (cluster mode;
+// storage/postgres/rooms.hpp, messages.hpp, agents.hpp): SQLite's tables as migrated
+// (storage/migrations.cpp, versions 1 to 7), with the same constraints, and the lobby
+// seeded (migrate() below). Ids are "C" as in version 2; a whitelist login or email is
+// unique per room without case through lower() on "C", as version 2 explains. Message
+// content is bytea, as in version 1: a message may hold U+0000, which text refuses.
+// channel_seqs has no `reserved` column: on Postgres a seq is never shown before its
+// commit (storage/postgres/messages.hpp says why), so nothing is reserved ahead.
 constexpr std::string_view version_3 = R"sql(
--- version 3: rooms, messages and agents (added beside this)
+CREATE TABLE rooms (
+  id              text COLLATE "C" PRIMARY KEY,
+  slug            text COLLATE "C" NOT NULL UNIQUE,
+  display_name    text NOT NULL DEFAULT '',
+  description     text NOT NULL DEFAULT '',
+  accent_colors   text NOT NULL DEFAULT '[]',
+  avatar_url      text NOT NULL DEFAULT '',
+  owner_id        text COLLATE "C" REFERENCES users (id) ON DELETE SET NULL,
+  whitelist_only  boolean NOT NULL DEFAULT false,
+  created_at      bigint NOT NULL
+);
+
+CREATE TABLE channels (
+  id          text COLLATE "C" PRIMARY KEY,
+  room_id     text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  slug        text COLLATE "C" NOT NULL,
+  name        text NOT NULL DEFAULT '',
+  visibility  text NOT NULL DEFAULT 'public',
+  created_by  text COLLATE "C" NOT NULL DEFAULT '',
+  created_at  bigint NOT NULL,
+  UNIQUE (room_id, slug)
+);
+CREATE INDEX channels_by_room ON channels (room_id, created_at, id);
+
+CREATE TABLE channel_members (
+  channel_id  text COLLATE "C" NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (channel_id, user_id)
+);
+CREATE INDEX channel_members_by_user ON channel_members (user_id);
+
+-- channel_id '' is the room-wide thread. client_msg_id is NULL when the client sent
+-- none, so the (author_id, client_msg_id) uniqueness only binds real ids.
+CREATE TABLE messages (
+  id             text COLLATE "C" PRIMARY KEY,
+  room_id        text COLLATE "C" NOT NULL,
+  channel_id     text COLLATE "C" NOT NULL DEFAULT '',
+  seq            bigint NOT NULL,
+  author_id      text COLLATE "C" NOT NULL,
+  content        bytea NOT NULL,
+  client_msg_id  text COLLATE "C",
+  created_at     bigint NOT NULL,
+  edited_at      bigint,
+  thread_id      text COLLATE "C",
+  bot            text,
+  UNIQUE (room_id, channel_id, seq),
+  UNIQUE (author_id, client_msg_id)
+);
+CREATE INDEX messages_by_room_time ON messages (room_id, created_at, id);
+CREATE INDEX messages_by_channel_time ON messages (room_id, channel_id, created_at, id);
+CREATE INDEX messages_by_room_author ON messages (room_id, author_id);
+CREATE INDEX messages_by_time ON messages (created_at, id);
+
+-- Kept apart from messages so a seq is never reused after the newest message of a
+-- channel is deleted (clients resume with after_seq). Its row is the lock that orders
+-- a channel's appenders across nodes.
+CREATE TABLE channel_seqs (
+  room_id     text COLLATE "C" NOT NULL,
+  channel_id  text COLLATE "C" NOT NULL,
+  last_seq    bigint NOT NULL,
+  PRIMARY KEY (room_id, channel_id)
+);
+
+-- A deleted message's clientMsgId stays taken, so a resent send gets the same serverId.
+-- Its content is not kept.
+CREATE TABLE deleted_messages (
+  author_id      text COLLATE "C" NOT NULL,
+  client_msg_id  text COLLATE "C" NOT NULL,
+  id             text COLLATE "C" NOT NULL,
+  room_id        text COLLATE "C" NOT NULL,
+  channel_id     text COLLATE "C" NOT NULL,
+  seq            bigint NOT NULL,
+  created_at     bigint NOT NULL,
+  bot            text,
+  deleted_at     bigint NOT NULL,
+  PRIMARY KEY (author_id, client_msg_id)
+);
+
+-- Whitelist login and email are NULL when unset (an entry names one or the other).
+-- At most one pending access request per (room, user): decided ones are kept as history.
+CREATE TABLE whitelist (
+  id          text COLLATE "C" PRIMARY KEY,
+  room_id     text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  login       text COLLATE "C",
+  email       text COLLATE "C",
+  note        text NOT NULL DEFAULT '',
+  added_by    text COLLATE "C" NOT NULL DEFAULT '',
+  created_at  bigint NOT NULL,
+  CHECK (login IS NOT NULL OR email IS NOT NULL)
+);
+CREATE UNIQUE INDEX whitelist_room_login ON whitelist (room_id, lower(login))
+  WHERE login IS NOT NULL;
+CREATE UNIQUE INDEX whitelist_room_email ON whitelist (room_id, lower(email))
+  WHERE email IS NOT NULL;
+CREATE INDEX whitelist_by_room ON whitelist (room_id, created_at, id);
+
+CREATE TABLE access_requests (
+  id          text COLLATE "C" PRIMARY KEY,
+  room_id     text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  note        text NOT NULL DEFAULT '',
+  state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'approved', 'denied')),
+  created_at  bigint NOT NULL,
+  decided_at  bigint,
+  decided_by  text COLLATE "C" NOT NULL DEFAULT ''
+);
+CREATE INDEX access_requests_by_room ON access_requests (room_id, created_at, id);
+CREATE UNIQUE INDEX access_requests_one_pending ON access_requests (room_id, user_id)
+  WHERE state = 'pending';
+
+-- The agent relay: agents and apps registered by an operator, tokens stored as hashes.
+CREATE TABLE agents (
+  agent_id       text COLLATE "C" PRIMARY KEY,
+  name           text NOT NULL DEFAULT '',
+  description    text NOT NULL DEFAULT '',
+  token_hash     text COLLATE "C" NOT NULL UNIQUE,
+  created_at     bigint NOT NULL,
+  last_seen      bigint,
+  events_served  bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE apps (
+  app_id      text COLLATE "C" PRIMARY KEY,
+  name        text NOT NULL DEFAULT '',
+  token_hash  text COLLATE "C" NOT NULL UNIQUE,
+  created_at  bigint NOT NULL
+);
+
+CREATE TABLE app_allowlist (
+  app_id    text COLLATE "C" NOT NULL REFERENCES apps (app_id) ON DELETE CASCADE,
+  agent_id  text COLLATE "C" NOT NULL REFERENCES agents (agent_id) ON DELETE CASCADE,
+  PRIMARY KEY (app_id, agent_id)
+);
+CREATE INDEX app_allowlist_by_agent ON app_allowlist (agent_id);
+
+-- Room bots: a users row of their own, optionally bound to an agent ('' = a plain bot;
+-- checked when the bot is created, no foreign key, as in SQLite).
+CREATE TABLE room_bots (
+  room_id     text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  agent_id    text COLLATE "C" NOT NULL DEFAULT '',
+  prefix      text NOT NULL DEFAULT '',
+  created_at  bigint NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX room_bots_by_user ON room_bots (user_id);
 )sql";
 
 // Version 4, the halls area of the store of record (storage/postgres/halls.hpp): the
@@ -186,6 +340,14 @@ void migrate(pqxx::connection_base& c) {
                              " is newer than this build (" + std::to_string(latest) + ")");
   for (int v = current + 1; v <= latest; ++v) {
     w.exec(std::string{versions[v - 1]});
+    // The lobby's id is generated here, as SQLite's seed does, so it is a real id that
+    // sorts by creation time like every other room's.
+    if (v == 3)
+      w.exec_params(
+          "INSERT INTO rooms (id, slug, display_name, description, accent_colors, avatar_url,"
+          " owner_id, whitelist_only, created_at)"
+          " VALUES ($1, 'lobby', 'Lobby', '', '[]', '', NULL, false, $2)",
+          make_id("room"), now_ms());
     w.exec_params("INSERT INTO relay_schema (version) VALUES ($1)", v);
   }
   w.commit();

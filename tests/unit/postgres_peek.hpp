@@ -46,11 +46,15 @@ inline void drop_postgres_database(const std::string& url) {
   }
 }
 
-/// The first column of the first row as text ("" for none or NULL).
+/// The first column of the first row as text ("" for none or NULL; bytea as its bytes).
 inline std::string postgres_text(const std::string& url, const std::string& sql) {
   pqxx::connection c{url};
   auto r = pqxx::nontransaction{c}.exec(sql);
   if (r.empty() || r[0][0].is_null()) return "";
+  // bytea (message content) comes back as its bytes, as SQLite's text does, not as
+  // Postgres's \x... hex form.
+  constexpr pqxx::oid bytea = 17;
+  if (r[0][0].type() == bytea) return pqxx::binarystring{r[0][0]}.str();
   return r[0][0].as<std::string>();
 }
 

@@ -318,7 +318,7 @@ TEST_P(StoreTest, SetAllowlistReplacesAtomically) {
 
   // Deleting an agent drops it from allowlists (ON DELETE CASCADE).
   ASSERT_TRUE(s->set_allowlist("console", {"alpha", "beta"}));
-  exec("PRAGMA foreign_keys = ON; DELETE FROM agents WHERE agent_id = 'alpha'");
+  exec_cascading("DELETE FROM agents WHERE agent_id = 'alpha'");
   EXPECT_EQ(s->find_app("console")->allowlist, (std::vector<std::string>{"beta"}));
 }
 
@@ -425,9 +425,9 @@ TEST_P(StoreTest, BotsCreateAndListByLogin) {
   EXPECT_TRUE(s->list_bots("room_missing").value().empty());
 
   // Deleting a room or a bot's user drops its rows (ON DELETE CASCADE).
-  exec("PRAGMA foreign_keys = ON; DELETE FROM rooms WHERE id = '" + other + "'");
+  exec_cascading("DELETE FROM rooms WHERE id = '" + other + "'");
   EXPECT_TRUE(s->list_bots(other).value().empty());
-  exec("PRAGMA foreign_keys = ON; DELETE FROM users WHERE login = 'Beta'");
+  exec_cascading("DELETE FROM users WHERE login = 'Beta'");
   EXPECT_EQ(s->list_bots(room).value().size(), 3u);
   EXPECT_EQ(scalar("SELECT count(*) FROM room_bots"), 3);
 }
@@ -558,7 +558,7 @@ TEST_P(StoreTest, FailedBotLeavesTheWritersTransactionAlone) {
   EXPECT_FALSE(s->find_user_by_login("third").has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(sqlite_backend), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, all_backends(), backend_name);
 
 }  // namespace
 }  // namespace relay::storage

@@ -131,38 +131,8 @@ TEST_P(StoreTest, AppendsInOneBatchAnswerTheStoredRowAndARejectedOneLeavesNoTrac
   EXPECT_EQ(first.message.created_at, 1'700'000'000'000);
 }
 
-// Seqs may be shown before their commit (live fan-out goes first), so each channel
-// reserves seqs ahead. A writer that starts after a crash skips what was reserved; one
-// that stopped cleanly released it, and the channel continues without a gap.
-TEST_P(StoreTest, ReservedSeqsAreSkippedAfterACrashAndReleasedOnACleanStop) {
-  auto s = open();
-  const auto room = room_of(*s);
-  const auto alice = user(*s, "alice");
-  constexpr auto block = storage::sqlite_store::seq_reservation;
-  auto first = append(*s, msg(room, "ch_a", alice, "1"));
-  EXPECT_EQ(first.message.seq, 1);
-  EXPECT_EQ(first.reserved, 1 + block);
-  auto second = append(*s, msg(room, "ch_a", alice, "2"));
-  EXPECT_EQ(second.reserved, 1 + block) << "reserved a block at a time";
-
-  // A crash: the next writer skips the reservation.
-  auto skipped = s->skip_reserved_seqs();
-  ASSERT_TRUE(skipped) << skipped.error().message;
-  EXPECT_EQ(s->last_seq(room, "ch_a").value(), 1 + block);
-  auto third = append(*s, msg(room, "ch_a", alice, "3"));
-  EXPECT_EQ(third.message.seq, 2 + block);
-
-  // A clean stop: nothing to skip next time.
-  s->release_reserved_seqs();
-  s->skip_reserved_seqs();
-  auto fourth = append(*s, msg(room, "ch_a", alice, "4"));
-  EXPECT_EQ(fourth.message.seq, 3 + block);
-
-  // Seqs shown from a rolled-back batch stay burnt.
-  auto floored = msg(room, "ch_a", alice, "5");
-  floored.seq_floor = 10 + block;
-  EXPECT_EQ(append(*s, floored).message.seq, 11 + block);
-}
+// Reserving seqs ahead is SQLite's (store_sqlite_test.cpp); Postgres reserves nothing
+// (store_postgres_test.cpp).
 
 TEST_P(StoreTest, SeqContinuesAfterDeletingNewest) {
   auto s = open();
@@ -422,6 +392,55 @@ TEST_P(StoreTest, EditAndDelete) {
   EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 0);
 }
 
+// A client that resends a send it never saw acknowledged gets the same serverId even when
+// the message was deleted meanwhile, and no second message takes a seq.
+TEST_P(StoreTest, ADeletedMessageKeepsItsClientIdTaken) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  auto first = append(*s, msg(room, "ch_a", alice, "secret", "c-gone"));
+  ASSERT_TRUE(s->begin());
+  ASSERT_TRUE(s->delete_message(first.message.id));
+  ASSERT_TRUE(s->commit());
+
+  auto resent = append(*s, msg(room, "ch_a", alice, "secret again", "c-gone"));
+  EXPECT_TRUE(resent.duplicate);
+  EXPECT_EQ(resent.message.id, first.message.id);
+  EXPECT_EQ(resent.message.seq, 1);
+  EXPECT_EQ(resent.message.client_msg_id, "c-gone");
+  EXPECT_EQ(resent.message.content, "") << "a deleted message's text does not outlive it";
+  EXPECT_FALSE(s->find_message(first.message.id).has_value());
+  EXPECT_EQ(s->last_seq(room, "ch_a").value(), 1);
+  EXPECT_EQ(append(*s, msg(room, "ch_a", alice, "next", "c-next")).message.seq, 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 1);
+}
+
+// Content is bytes as the client sent them: U+0000 and all survive every read.
+TEST_P(StoreTest, ContentKeepsEveryByte) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  constexpr char raw[] = "nul\0in the middle \xe2\x9c\x93 and '\\' quotes\"";
+  const std::string content{raw, sizeof raw - 1};
+  ASSERT_EQ(content.size(), 37u);
+  auto r = append(*s, msg(room, "ch_a", alice, content));
+  EXPECT_EQ(r.message.content, content);
+  EXPECT_EQ(s->find_message(r.message.id)->content, content);
+  EXPECT_EQ(s->tail(room, "ch_a", 1).value().at(0).content, content);
+  message_query q;
+  q.room_id = room;
+  EXPECT_EQ(s->list_messages(q).value().at(0).content, content);
+
+  const std::string edited{"\0\0edited\0", 9};
+  ASSERT_EQ(edited.back(), '\0');
+  ASSERT_TRUE(s->begin());
+  auto e = s->edit_message(r.message.id, edited, 5);
+  ASSERT_TRUE(s->commit());
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->content, edited);
+  EXPECT_EQ(s->find_message(r.message.id)->content, edited);
+}
+
 TEST_P(StoreTest, BotMessagesWithoutUserRowAndBotTag) {
   auto s = open();
   const auto room = room_of(*s);
@@ -434,7 +453,7 @@ TEST_P(StoreTest, BotMessagesWithoutUserRowAndBotTag) {
   EXPECT_EQ(r.message.thread_id, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(sqlite_backend), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, all_backends(), backend_name);
 
 }  // namespace
 }  // namespace relay::storage

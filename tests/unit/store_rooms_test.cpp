@@ -222,16 +222,14 @@ TEST_P(StoreTest, DeleteChannelWipesMembersMessagesAndSeq) {
   ASSERT_EQ(s->last_seq(room, d).value(), 3);
 
   // A failure part-way leaves everything in place.
-  exec(
-      "CREATE TRIGGER block_seq_delete BEFORE DELETE ON channel_seqs"
-      " BEGIN SELECT RAISE(ABORT, 'blocked'); END");
+  block("block_seq_delete", "DELETE", "channel_seqs");
   auto blocked = s->delete_channel(d);
   EXPECT_FALSE(blocked);
   EXPECT_TRUE(blocked.error());
   EXPECT_EQ(scalar("SELECT count(*) FROM channels WHERE id = '" + d + "'"), 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM channel_members WHERE channel_id = '" + d + "'"), 2);
   EXPECT_EQ(scalar("SELECT count(*) FROM messages WHERE channel_id = '" + d + "'"), 3);
-  exec("DROP TRIGGER block_seq_delete");
+  unblock("block_seq_delete", "channel_seqs");
 
   auto deleted = s->delete_channel(d);
   EXPECT_TRUE(deleted) << deleted.error().message;
@@ -505,9 +503,7 @@ TEST_P(StoreTest, ApproveIsAtomic) {
   ASSERT_TRUE(r);
 
   // The whitelist insert fails: the state change must not stick either.
-  exec(
-      "CREATE TRIGGER block_whitelist BEFORE INSERT ON whitelist"
-      " BEGIN SELECT RAISE(ABORT, 'blocked'); END");
+  block("block_whitelist", "INSERT", "whitelist");
   auto failed = s->decide_access_request(room, r->id, true, owner, 5000);
   EXPECT_FALSE(failed);
   EXPECT_TRUE(failed.error());
@@ -525,7 +521,7 @@ TEST_P(StoreTest, ApproveIsAtomic) {
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(s->list_access_requests(room, request_state::pending).value().size(), 1u);
   EXPECT_EQ(s->list_channels(room).value().size(), 1u);
-  exec("DROP TRIGGER block_whitelist");
+  unblock("block_whitelist", "whitelist");
 
   s->begin();
   auto ok = s->decide_access_request(room, r->id, true, owner, 6000);
@@ -535,7 +531,7 @@ TEST_P(StoreTest, ApproveIsAtomic) {
   EXPECT_EQ(scalar("SELECT count(*) FROM whitelist WHERE login = 'bob'"), 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(sqlite_backend), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, all_backends(), backend_name);
 
 }  // namespace
 }  // namespace relay::storage

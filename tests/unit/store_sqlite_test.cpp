@@ -1,5 +1,5 @@
 // What only the SQLite store has (store_suite.hpp has the shared suite): its file, pragmas
-// and migrations.
+// and migrations, a write lock held by another connection, and seqs reserved ahead.
 
 #include "store_suite.hpp"
 
@@ -51,6 +51,58 @@ TEST_F(SqliteStoreTest, MigrationCreatesLobbyInWalMode) {
   EXPECT_EQ(text_scalar("PRAGMA journal_mode"), "wal");
   EXPECT_TRUE(s->healthy());
   EXPECT_FALSE(s->find_room_by_slug("nope").has_value());
+}
+
+// Seqs may be shown before their commit (live fan-out goes first), so each channel
+// reserves seqs ahead. A writer that starts after a crash skips what was reserved; one
+// that stopped cleanly released it, and the channel continues without a gap.
+TEST_F(SqliteStoreTest, ReservedSeqsAreSkippedAfterACrashAndReleasedOnACleanStop) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  constexpr auto block = storage::sqlite_store::seq_reservation;
+  auto first = append(*s, msg(room, "ch_a", alice, "1"));
+  EXPECT_EQ(first.message.seq, 1);
+  EXPECT_EQ(first.reserved, 1 + block);
+  auto second = append(*s, msg(room, "ch_a", alice, "2"));
+  EXPECT_EQ(second.reserved, 1 + block) << "reserved a block at a time";
+
+  // A crash: the next writer skips the reservation.
+  auto skipped = s->skip_reserved_seqs();
+  ASSERT_TRUE(skipped) << skipped.error().message;
+  EXPECT_EQ(s->last_seq(room, "ch_a").value(), 1 + block);
+  auto third = append(*s, msg(room, "ch_a", alice, "3"));
+  EXPECT_EQ(third.message.seq, 2 + block);
+
+  // A clean stop: nothing to skip next time.
+  s->release_reserved_seqs();
+  s->skip_reserved_seqs();
+  auto fourth = append(*s, msg(room, "ch_a", alice, "4"));
+  EXPECT_EQ(fourth.message.seq, 3 + block);
+
+  // Seqs shown from a rolled-back batch stay burnt.
+  auto floored = msg(room, "ch_a", alice, "5");
+  floored.seq_floor = 10 + block;
+  EXPECT_EQ(append(*s, floored).message.seq, 11 + block);
+}
+
+// Another connection holds the write lock past the busy timeout: the write fails, and
+// says so, instead of looking like a missing or a taken row.
+TEST_F(SqliteStoreTest, ABusyWriteLockIsUnavailableNotAbsent) {
+  auto s = open();
+  exec("CREATE TABLE hold (x)");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE; INSERT INTO hold VALUES (1)", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  auto locked = s->create_user("bob", "Bob", "");
+  EXPECT_TRUE(locked.failed()) << locked.error().message;
+  EXPECT_EQ(locked.error().code, errc::unavailable);
+  EXPECT_FALSE(locked.not_found());
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(s->create_user("bob", "Bob", "")) << "the next call works once the lock is gone";
 }
 
 TEST_F(SqliteStoreTest, ReopenIsIdempotent) {

@@ -1,14 +1,14 @@
 // The store suite, shared by its files (one per area, store_<area>_test.cpp): every store
 // implementation runs the TEST_P tests through a backend. StoreTest (and the fixtures
-// built on it) opens a whole `storage::store`: SQLite only so far. An area whose tests use
-// only that area has a fixture of its own (AreaTest<Area>) that opens just that area and
-// the transactions, so a backend implementing some areas so far (Postgres: users, halls)
-// runs them too. store_sqlite_test.cpp holds what only SQLite has (its file, pragmas and
-// migrations). Real databases, never mocks.
+// built on it) opens a whole `storage::store` on each backend (SQLite, Postgres). An area
+// whose tests use only that area has a fixture of its own (AreaTest<Area>) that opens just
+// that area and the transactions. store_sqlite_test.cpp and store_postgres_test.cpp hold
+// what only one backend has (SQLite's file, pragmas and migrations; Postgres's lost
+// connections and concurrent nodes). Real databases, never mocks.
 
 #pragma once
 
-#include "storage/postgres/partial_store.hpp"
+#include "storage/postgres/store.hpp"
 #include "storage/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
@@ -43,17 +43,37 @@ namespace fs = std::filesystem;
 
 // -- the backends ----------------------------------------------------------------
 
-/// A store implementation the suite runs against: how to open it on the data in a
-/// fresh directory, and how to look at what it stored without going through it (SQL on
-/// a connection of its own). SQLite today; a second backend adds an entry to `backends`.
+/// A store implementation the suite runs against: where a test's data lives (`create`
+/// makes it in a fresh directory, `drop` removes it), how to open the store there, and how
+/// to look at what it stored without going through it (SQL on a connection of its own).
 struct store_backend {
   std::string name;
-  std::function<std::unique_ptr<store>(const std::string& path, bool read_only)> open;
-  std::function<std::int64_t(const std::string& path, const std::string& sql)> scalar;
-  std::function<std::string(const std::string& path, const std::string& sql)> text;
+  /// Why the backend cannot run here ("" when it can): the test is skipped, saying so.
+  std::function<std::string()> unavailable;
+  std::function<std::string(const std::string& dir)> create;
+  std::function<void(const std::string& location)> drop;
+  std::function<std::unique_ptr<store>(const std::string& location, bool read_only)> open;
+  std::function<std::int64_t(const std::string& location, const std::string& sql)> scalar;
+  std::function<std::string(const std::string& location, const std::string& sql)> text;
   /// Runs statements; returns the database's error message, "" when they ran.
-  std::function<std::string(const std::string& path, const std::string& sql)> exec;
+  std::function<std::string(const std::string& location, const std::string& sql)> exec;
+  /// SQL making every `event` ("INSERT", "DELETE") on `table` fail, under `name`. On
+  /// Postgres the error has SQLSTATE `state` ("23514" a check violation, "XX000" an
+  /// internal error); a SQLite trigger's RAISE(ABORT) is always a constraint failure.
+  std::function<std::string(const std::string& name, const std::string& event,
+                            const std::string& table, const std::string& state)>
+      block;
+  /// SQL removing what block() made.
+  std::function<std::string(const std::string& name, const std::string& table)> unblock;
+  /// Prefixed to statements that rely on ON DELETE CASCADE (SQLite enforces foreign keys
+  /// only on connections that ask).
+  std::string foreign_keys;
 };
+
+/// Test names say the backend; GoogleTest would print the struct's bytes.
+inline void PrintTo(const store_backend& b, std::ostream* os) {
+  *os << b.name;
+}
 
 using test_support::sqlite_exec;
 using test_support::sqlite_scalar;
@@ -61,10 +81,52 @@ using test_support::sqlite_text;
 
 const store_backend sqlite_backend{
     "sqlite",
+    [] { return std::string{}; },
+    [](const std::string& dir) { return (fs::path{dir} / "relay.db").string(); },
+    [](const std::string&) {},
     [](const std::string& path, bool read_only) -> std::unique_ptr<store> {
       return std::make_unique<sqlite_store>(path, read_only);
     },
-    sqlite_scalar, sqlite_text, sqlite_exec};
+    sqlite_scalar,
+    sqlite_text,
+    sqlite_exec,
+    [](const std::string& name, const std::string& event, const std::string& table,
+       const std::string&) {
+      return "CREATE TRIGGER " + name + " BEFORE " + event + " ON " + table +
+             " BEGIN SELECT RAISE(ABORT, 'blocked'); END";
+    },
+    [](const std::string& name, const std::string&) { return "DROP TRIGGER " + name; },
+    "PRAGMA foreign_keys = ON; "};
+
+/// A fresh database per test on RELAY_TEST_POSTGRES_URL's server, dropped afterwards.
+/// `read_only` means nothing there: any connection reads what is committed.
+const store_backend postgres_backend{
+    "postgres",
+    test_support::postgres_unavailable,
+    [](const std::string&) { return test_support::create_postgres_database(); },
+    test_support::drop_postgres_database,
+    [](const std::string& url, bool) -> std::unique_ptr<store> {
+      return std::make_unique<postgres::postgres_store>(url);
+    },
+    test_support::postgres_scalar,
+    test_support::postgres_text,
+    test_support::postgres_exec,
+    [](const std::string& name, const std::string& event, const std::string& table,
+       const std::string& state) {
+      return "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN" +
+             " RAISE EXCEPTION 'blocked' USING ERRCODE = '" + state + "'; END$$; CREATE TRIGGER " +
+             name + " BEFORE " + event + " ON " + table + " FOR EACH ROW EXECUTE FUNCTION " + name +
+             "()";
+    },
+    [](const std::string& name, const std::string& table) {
+      return "DROP TRIGGER " + name + " ON " + table + "; DROP FUNCTION " + name + "()";
+    },
+    ""};
+
+/// Both backends; Postgres's tests skip when no server is given.
+inline auto all_backends() {
+  return ::testing::Values(sqlite_backend, postgres_backend);
+}
 
 // -- helpers over any store ----------------------------------------------------------
 
@@ -89,7 +151,12 @@ class StoreFixture : public test_support::temp_dir_test {
   void SetUp() override {
     temp_dir_test::SetUp();
     dir_path_ = dir_.path;
-    path_ = dir_.file("relay.db");
+    if (auto why = backend().unavailable(); !why.empty())
+      GTEST_SKIP() << backend().name << ": " << why;
+    path_ = backend().create(dir_.path);
+  }
+  void TearDown() override {
+    if (!path_.empty()) backend().drop(path_);
   }
 
   virtual const store_backend& backend() const = 0;
@@ -106,6 +173,20 @@ class StoreFixture : public test_support::temp_dir_test {
   }
   /// Same, for statements expected to fail: the error, "" when they ran.
   std::string exec_error(const std::string& sql) const { return backend().exec(path_, sql); }
+  /// Makes every `event` on `table` fail (store_backend::block) until unblock().
+  void block(const std::string& name, const std::string& event, const std::string& table,
+             const std::string& state = "23514") const {
+    exec(backend().block(name, event, table, state));
+  }
+  void unblock(const std::string& name, const std::string& table) const {
+    exec(backend().unblock(name, table));
+  }
+  /// Runs statements that rely on ON DELETE CASCADE.
+  void exec_cascading(const std::string& sql) const { exec(backend().foreign_keys + sql); }
+  /// The statement for this backend, where their SQL differs.
+  std::string per_backend(const std::string& sqlite, const std::string& postgres) const {
+    return backend().name == "postgres" ? postgres : sqlite;
+  }
 
   static channel_row channel(const std::string& room, const std::string& slug,
                              const std::string& created_by = "") {
@@ -160,7 +241,7 @@ class StoreFixture : public test_support::temp_dir_test {
   }
 
   fs::path dir_path_;
-  std::string path_;
+  std::string path_;  // the backend's location: SQLite's file, Postgres's database URL
 };
 
 /// The suite every store implementation runs (each area file instantiates it).
@@ -206,38 +287,32 @@ void PrintTo(const area_backend<Area>& b, std::ostream* os) {
   *os << b.name;
 }
 
+/// `b` as one area's tests see it: every backend implements every area, so the area of
+/// its whole store.
 template <class Area>
-area_backend<Area> sqlite_area() {
-  return {"sqlite",
-          [] { return std::string{}; },
-          [](const std::string& dir) { return (fs::path{dir} / "relay.db").string(); },
-          [](const std::string&) {},
-          [](const std::string& path) {
-            auto s = std::make_unique<sqlite_store>(path);
+area_backend<Area> area_of(const store_backend& b) {
+  return {b.name,
+          b.unavailable,
+          b.create,
+          b.drop,
+          [open = b.open](const std::string& location) {
+            auto s = open(location, false);
             Area* area = s.get();
             return area_handle<Area>{std::move(s), area};
           },
-          sqlite_scalar,
-          sqlite_text,
-          sqlite_exec};
+          b.scalar,
+          b.text,
+          b.exec};
 }
 
-/// Postgres implements the areas of postgres::partial_store so far: for any other area
-/// (rooms_store, ...) this does not compile, rather than open a store that lacks it.
+template <class Area>
+area_backend<Area> sqlite_area() {
+  return area_of<Area>(sqlite_backend);
+}
+
 template <class Area>
 area_backend<Area> postgres_area() {
-  return {"postgres",
-          test_support::postgres_unavailable,
-          [](const std::string&) { return test_support::create_postgres_database(); },
-          test_support::drop_postgres_database,
-          [](const std::string& url) {
-            auto s = std::make_unique<postgres::partial_store>(url);
-            Area* area = s.get();
-            return area_handle<Area>{std::move(s), area};
-          },
-          test_support::postgres_scalar,
-          test_support::postgres_text,
-          test_support::postgres_exec};
+  return area_of<Area>(postgres_backend);
 }
 
 /// The suite of one area, for every backend that implements it: a fresh database per

@@ -1,0 +1,295 @@
+// The messages area on Postgres: appending with per-channel seqs taken under the
+// counter's row lock (messages.hpp says why), edits, deletes that keep the client id, and
+// the reads that page through a channel. Mirrors storage/sqlite/messages.cpp.
+
+#include "storage/postgres/messages.hpp"
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace relay::storage::postgres {
+
+namespace {
+
+// Bots may post under ids that have no users row, hence the LEFT JOIN.
+const std::string message_select =
+    "SELECT m.id, m.room_id, m.channel_id, m.seq, m.author_id, COALESCE(u.login, ''),"
+    " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), m.content,"
+    " COALESCE(m.client_msg_id, ''), m.created_at, m.edited_at, COALESCE(m.thread_id, ''),"
+    " COALESCE(m.bot, '') FROM messages m LEFT JOIN users u ON u.id = m.author_id ";
+
+// The shapes of list_messages: which of its optional conditions a query has.
+enum list_shape : unsigned { by_channel = 1, by_channel_set = 2, before_time = 4, before_id = 8 };
+
+std::string list_statement(unsigned shape) {
+  return "messages.list." + std::to_string(shape);
+}
+
+// Each shape has the conditions it needs and no others, so the planner can use the
+// (room_id, channel_id, created_at, id) and (room_id, created_at, id) indexes.
+std::string list_sql(unsigned shape) {
+  std::string sql = message_select + "WHERE m.room_id = $1";
+  int n = 2;
+  auto param = [&n] { return "$" + std::to_string(n++); };
+  if (shape & by_channel) sql += " AND m.channel_id = " + param();
+  if (shape & by_channel_set) sql += " AND m.channel_id = ANY(" + param() + "::text[])";
+  // before_id only breaks ties within before_created_at; on its own it cannot anchor.
+  if (shape & before_id) {
+    const auto at = param();
+    sql += " AND (m.created_at, m.id) < (" + at + ", " + param() + ")";
+  } else if (shape & before_time) {
+    sql += " AND m.created_at < " + param();
+  }
+  return sql + " ORDER BY m.created_at DESC, m.id DESC LIMIT " + param();
+}
+
+message_row read_message(const pqxx::row& r) {
+  message_row m;
+  m.id = r[0].as<std::string>();
+  m.room_id = r[1].as<std::string>();
+  m.channel_id = r[2].as<std::string>();
+  m.seq = r[3].as<std::int64_t>();
+  m.author.id = r[4].as<std::string>();
+  m.author.login = r[5].as<std::string>();
+  m.author.name = r[6].as<std::string>();
+  m.author.avatar_url = r[7].as<std::string>();
+  m.content = pqxx::binarystring(r[8]).str();
+  m.client_msg_id = r[9].as<std::string>();
+  m.created_at = r[10].as<std::int64_t>();
+  if (!r[11].is_null()) m.edited_at = r[11].as<std::int64_t>();
+  m.thread_id = r[12].as<std::string>();
+  m.bot = r[13].as<std::string>();
+  return m;
+}
+
+std::vector<message_row> read_messages(const pqxx::result& res) {
+  std::vector<message_row> out;
+  out.reserve(res.size());
+  for (const auto& r : res) out.push_back(read_message(r));
+  return out;
+}
+
+expected<message_row> one_message(const pqxx::result& res) {
+  if (res.empty()) return make_error(errc::not_found, "no such message");
+  return read_message(res[0]);
+}
+
+// The stored (or deleted) message with this (author, client id); `not_found` if none.
+expected<message_row> find_duplicate(pqxx::transaction_base& t, const std::string& author_id,
+                                     const std::string& client_msg_id) {
+  for (const char* statement : {"messages.by_client_id", "messages.deleted_by_client_id"}) {
+    auto res = t.exec_prepared(statement, author_id, client_msg_id);
+    if (!res.empty()) return read_message(res[0]);
+  }
+  return make_error(errc::not_found, "no message with this client id");
+}
+
+}  // namespace
+
+messages::messages(connection& c) : c_{c} {
+  c_.prepare("messages.by_id", message_select + "WHERE m.id = $1");
+  c_.prepare("messages.by_client_id",
+             message_select + "WHERE m.author_id = $1 AND m.client_msg_id = $2");
+  // Same columns as message_select; the content of a deleted message is gone.
+  c_.prepare("messages.deleted_by_client_id",
+             "SELECT d.id, d.room_id, d.channel_id, d.seq, d.author_id, COALESCE(u.login, ''),"
+             " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), ''::bytea, d.client_msg_id,"
+             " d.created_at, NULL::bigint, '', COALESCE(d.bot, '') FROM deleted_messages d"
+             " LEFT JOIN users u ON u.id = d.author_id"
+             " WHERE d.author_id = $1 AND d.client_msg_id = $2");
+  c_.prepare("messages.keep_client_id",
+             "INSERT INTO deleted_messages (author_id, client_msg_id, id, room_id, channel_id,"
+             " seq, created_at, bot, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+             " NULLIF($8, ''), $9) ON CONFLICT (author_id, client_msg_id) DO UPDATE SET"
+             " id = excluded.id, room_id = excluded.room_id, channel_id = excluded.channel_id,"
+             " seq = excluded.seq, created_at = excluded.created_at, bot = excluded.bot,"
+             " deleted_at = excluded.deleted_at");
+  c_.prepare("messages.author",
+             "SELECT COALESCE(login, ''), COALESCE(name, ''), COALESCE(avatar_url, '')"
+             " FROM users WHERE id = $1");
+  // The counter's row lock, held to the commit, is what orders a channel's appenders
+  // across nodes (messages.hpp).
+  c_.prepare("messages.next_seq",
+             "INSERT INTO channel_seqs AS s (room_id, channel_id, last_seq)"
+             " VALUES ($1, $2, $3::bigint + 1) ON CONFLICT (room_id, channel_id) DO UPDATE"
+             " SET last_seq = greatest(s.last_seq, $3::bigint) + 1 RETURNING s.last_seq");
+  // ON CONFLICT on the client id only: a clash of message ids stays an error (conflict).
+  c_.prepare("messages.insert",
+             "INSERT INTO messages (id, room_id, channel_id, seq, author_id, content,"
+             " client_msg_id, created_at, edited_at, thread_id, bot) VALUES ($1, $2, $3, $4, $5,"
+             " $6, NULLIF($7, ''), $8, NULL, NULL, NULLIF($9, ''))"
+             " ON CONFLICT (author_id, client_msg_id) DO NOTHING RETURNING id");
+  c_.prepare("messages.edit", "UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3");
+  c_.prepare("messages.delete", "DELETE FROM messages WHERE id = $1");
+  c_.prepare("messages.after_seq",
+             message_select +
+                 "WHERE m.room_id = $1 AND m.channel_id = $2 AND m.seq > $3 ORDER BY m.seq"
+                 " LIMIT $4");
+  c_.prepare("messages.tail", message_select +
+                                  "WHERE m.room_id = $1 AND m.channel_id = $2"
+                                  " ORDER BY m.seq DESC LIMIT $3");
+  c_.prepare("messages.last_seq",
+             "SELECT last_seq FROM channel_seqs WHERE room_id = $1 AND channel_id = $2");
+  for (unsigned shape = 0; shape < 16; ++shape)
+    if (!(shape & before_id) || (shape & before_time))
+      c_.prepare(list_statement(shape), list_sql(shape));
+}
+
+expected<message_row> messages::find_message(const std::string& id) {
+  return c_.run("find message", [&](pqxx::transaction_base& t) {
+    return one_message(t.exec_prepared("messages.by_id", id));
+  });
+}
+
+expected<append_result> messages::append_message(const new_message& msg) {
+  if (msg.room_id.empty() || msg.author_id.empty())
+    return make_error(errc::missing_field, "room_id and author_id are required");
+  const std::string id = msg.id.empty() ? make_id("msg") : msg.id;
+  const std::int64_t created_at = msg.created_at != 0 ? msg.created_at : now_ms();
+  const bool has_client_id = !msg.client_msg_id.empty();
+
+  return c_.run("append message", [&](pqxx::transaction_base& t) -> expected<append_result> {
+    if (has_client_id) {
+      auto dup = find_duplicate(t, msg.author_id, msg.client_msg_id);
+      if (dup) return append_result{std::move(*dup), true};
+    }
+    // The answer is the row as stored, built from what is sent rather than read back by
+    // id afterwards; only the author's profile comes from the store.
+    message_row m;
+    m.author.id = msg.author_id;
+    if (auto a = t.exec_prepared("messages.author", msg.author_id); !a.empty()) {
+      m.author.login = a[0][0].as<std::string>();
+      m.author.name = a[0][1].as<std::string>();
+      m.author.avatar_url = a[0][2].as<std::string>();
+    }
+
+    // Another node may be appending the same client id right now: its insert wins, ours
+    // waits for its commit and inserts nothing. Then the seq we took goes back (the
+    // savepoint) and the answer is its row, as for any duplicate.
+    if (has_client_id) t.exec("SAVEPOINT append");
+    const auto seq =
+        t.exec_prepared1("messages.next_seq", msg.room_id, msg.channel_id, msg.seq_floor)[0]
+            .as<std::int64_t>();
+    auto inserted =
+        t.exec_prepared("messages.insert", id, msg.room_id, msg.channel_id, seq, msg.author_id,
+                        pqxx::binarystring{msg.content}, msg.client_msg_id, created_at, msg.bot);
+    if (inserted.empty()) {
+      t.exec("ROLLBACK TO SAVEPOINT append");
+      auto dup = find_duplicate(t, msg.author_id, msg.client_msg_id);
+      if (dup.not_found())
+        return c_.fail(errc::internal, "append message: the client id clashed and vanished");
+      if (!dup) return dup.error();
+      return append_result{std::move(*dup), true};
+    }
+    if (has_client_id) t.exec("RELEASE SAVEPOINT append");
+
+    m.id = id;
+    m.room_id = msg.room_id;
+    m.channel_id = msg.channel_id;
+    m.seq = seq;
+    m.content = msg.content;
+    m.client_msg_id = msg.client_msg_id;
+    m.created_at = created_at;
+    m.bot = msg.bot;
+    // Reserved up to its own seq: nothing is shown before the commit (messages.hpp).
+    return append_result{std::move(m), false, seq};
+  });
+}
+
+expected<message_row> messages::edit_message(const std::string& id, const std::string& content,
+                                             std::int64_t edited_at) {
+  return c_.run("edit message", [&](pqxx::transaction_base& t) -> expected<message_row> {
+    if (t.exec_prepared("messages.edit", pqxx::binarystring{content}, edited_at, id)
+            .affected_rows() == 0)
+      return make_error(errc::not_found, "no such message");
+    return one_message(t.exec_prepared("messages.by_id", id));
+  });
+}
+
+expected<message_row> messages::delete_message(const std::string& id) {
+  return c_.run("delete message", [&](pqxx::transaction_base& t) -> expected<message_row> {
+    auto row = one_message(t.exec_prepared("messages.by_id", id));
+    if (!row) return row;
+    if (!row->client_msg_id.empty())
+      t.exec_prepared0("messages.keep_client_id", row->author.id, row->client_msg_id, row->id,
+                       row->room_id, row->channel_id, row->seq, row->created_at, row->bot,
+                       now_ms());
+    if (t.exec_prepared("messages.delete", id).affected_rows() == 0)
+      return make_error(errc::not_found, "no such message");
+    return row;
+  });
+}
+
+expected<std::vector<message_row>> messages::list_messages(const message_query& q) {
+  const std::int64_t limit = std::clamp(q.limit, 1, max_query_rows);
+  if (q.channel_ids && q.channel_id &&
+      std::find(q.channel_ids->begin(), q.channel_ids->end(), *q.channel_id) ==
+          q.channel_ids->end())
+    return std::vector<message_row>{};
+
+  if (q.after_seq) {
+    if (!q.channel_id) return make_error(errc::bad_request, "after_seq requires channel_id");
+    return c_.run("list messages after seq",
+                  [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
+                    return read_messages(t.exec_prepared("messages.after_seq", q.room_id,
+                                                         *q.channel_id, *q.after_seq, limit));
+                  });
+  }
+  if (q.channel_ids && q.channel_ids->empty()) return std::vector<message_row>{};
+
+  unsigned shape = 0;
+  std::vector<std::string> params{q.room_id};
+  if (q.channel_id) {
+    shape |= by_channel;
+    params.push_back(*q.channel_id);
+  }
+  if (q.channel_ids) {
+    shape |= by_channel_set;
+    params.push_back(text_array(*q.channel_ids));
+  }
+  if (q.before_created_at) {
+    shape |= before_time;
+    params.push_back(std::to_string(*q.before_created_at));
+    if (q.before_id) {
+      shape |= before_id;
+      params.push_back(*q.before_id);
+    }
+  }
+  params.push_back(std::to_string(limit));
+  return c_.run(
+      "list messages", [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
+        return read_messages(
+            t.exec_prepared(list_statement(shape), pqxx::prepare::make_dynamic_params(params)));
+      });
+}
+
+expected<std::vector<message_row>> messages::tail(const std::string& room_id,
+                                                  const std::string& channel_id, int n) {
+  if (n <= 0) return std::vector<message_row>{};
+  return c_.run("tail", [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
+    auto out = read_messages(t.exec_prepared("messages.tail", room_id, channel_id, n));
+    std::reverse(out.begin(), out.end());
+    return out;
+  });
+}
+
+expected<std::int64_t> messages::last_seq(const std::string& room_id,
+                                          const std::string& channel_id) {
+  return c_.run("last seq", [&](pqxx::transaction_base& t) -> expected<std::int64_t> {
+    auto res = t.exec_prepared("messages.last_seq", room_id, channel_id);
+    if (res.empty()) return std::int64_t{0};
+    return res[0][0].as<std::int64_t>();
+  });
+}
+
+expected<void> messages::skip_reserved_seqs() {
+  return {};
+}
+
+expected<void> messages::release_reserved_seqs() {
+  return {};
+}
+
+}  // namespace relay::storage::postgres
