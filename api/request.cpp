@@ -175,6 +175,18 @@ void check_redis(self_ptr self, exchange_ptr x, codec::health_checks c) {
 }  // namespace
 
 void health(self_ptr self, exchange_ptr x, const caller&) {
+  if (x->ctx.cluster) {
+    // The readers' store is Postgres itself: its check is theirs.
+    self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
+        .then(
+            [self, x](bool up) {
+              check_redis(self, x, {.sqlite = "off", .postgres = up ? "ok" : "fail"});
+            },
+            [self, x](caf::error&) {
+              check_redis(self, x, {.sqlite = "off", .postgres = "fail"});
+            });
+    return;
+  }
   self->request(x->ctx.readers, std::chrono::seconds(5), health_atom::value)
       .then(
           [self, x](bool up) {
@@ -190,9 +202,7 @@ void health(self_ptr self, exchange_ptr x, const caller&) {
                       check_redis(self, x, {.sqlite = up ? "ok" : "fail", .postgres = "fail"});
                     });
           },
-          [self, x](caf::error&) {
-            check_redis(self, x, {.sqlite = "fail", .postgres = "fail"});
-          });
+          [self, x](caf::error&) { check_redis(self, x, {.sqlite = "fail", .postgres = "fail"}); });
 }
 
 // Prometheus scrapes this (docs/metrics.md). It reveals counts, never content or ids.

@@ -60,6 +60,7 @@ struct api_context {
 
   // -- cluster mode ----------------------------------------------------------------
   std::shared_ptr<redis::client> redis;  // null without --redis-url
+  bool cluster = false;                  // Postgres is the store of record (SQLite is not used)
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

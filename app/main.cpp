@@ -15,6 +15,7 @@
 #include "actors/agents/hub.hpp"
 #include "actors/archiver.hpp"
 #include "actors/chat/directory.hpp"
+#include "actors/cluster/bridge.hpp"
 #include "actors/halls/directory.hpp"
 #include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
@@ -26,8 +27,10 @@
 #include "app/operator.hpp"
 #include "app/redis_thread.hpp"
 #include "config/options.hpp"
+#include "core/ids.hpp"
 #include "redis/url.hpp"
 #include "storage/postgres/archive.hpp"
+#include "storage/postgres/store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "transport/server.hpp"
 
@@ -51,23 +54,29 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     std::cerr << "relay: " << lock.error() << "\n";
     return 1;
   }
+  // Cluster mode: Postgres is the store of record and Redis carries room events between
+  // nodes; SQLite is not used. Otherwise SQLite, with Postgres as the archive if given.
+  const bool cluster = redis_at && !cfg.postgres_url.empty();
   auto path = storage::sqlite_store::db_path(cfg.data_dir);
-  // Open once up front so a bad data directory fails start-up with a clear message.
+  store_factory open = [path, sync = cfg.sqlite_synchronous] {
+    return std::make_unique<storage::sqlite_store>(path, false, sync);
+  };
+  if (cluster)
+    open = [url = cfg.postgres_url] {
+      return std::make_unique<storage::postgres::postgres_store>(url);
+    };
+  // Open once up front (migrating) so a bad data directory or Postgres URL fails start-up
+  // with a clear message. In cluster mode the store of record must answer to start: a
+  // node that cannot reach it has nothing to serve.
   try {
-    storage::sqlite_store probe{path, false, cfg.sqlite_synchronous};
+    open();
   } catch (const std::exception& e) {
-    std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
-    return 1;
-  }
-  // Cluster mode (Redis and Postgres as the store of record) is issue 22's next step; a
-  // node given both must not quietly run as a single node beside others.
-  if (!cfg.redis_url.empty() && !cfg.postgres_url.empty()) {
-    std::cerr << "relay: --redis-url with --postgres-url (cluster mode) is not available in "
-                 "this build yet; give --postgres-url alone for the archive of old messages\n";
+    std::cerr << "relay: cannot open the store "
+              << (cluster ? "(postgres_url)" : "in " + cfg.data_dir) << ": " << e.what() << "\n";
     return 1;
   }
   archive_factory open_archive;
-  if (!cfg.postgres_url.empty()) {
+  if (!cluster && !cfg.postgres_url.empty()) {
     open_archive = [url = cfg.postgres_url] {
       return std::make_unique<storage::postgres::archive>(url);
     };
@@ -89,9 +98,6 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   // Before the API context: every copy of the client must be gone when it stops.
   redis_thread redis{redis_at};
 
-  store_factory open = [path, sync = cfg.sqlite_synchronous] {
-    return std::make_unique<storage::sqlite_store>(path, false, sync);
-  };
   auto writer = spawn_store_writer(sys, open);
   auto readers =
       spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads), open_archive);
@@ -108,9 +114,15 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   limits.replay_ms = cfg.agent_replay_seconds * 1000;
   limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
   auto hub = spawn_agent_hub(sys, {readers, limits});
+  cluster::link_ptr link;
+  if (cluster) {
+    link = cluster::start_bridge(sys, redis.executor(), *redis_at, make_id("node"));
+    spdlog::info("cluster mode: node {}, store of record on Postgres, room events on Redis",
+                 link->node_id());
+  }
   auto directory = spawn_directory(
       sys, {writer, readers, static_cast<int>(cfg.ring_messages),
-            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver});
+            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link});
 
   auto registry =
       spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
@@ -128,6 +140,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   ctx.redis = redis.client();
+  ctx.cluster = cluster;
   // The handles have different interfaces (typed or not); an exit message suits each.
   auto stop_actors = [&] {
     auto stop = [](const auto&... a) {
@@ -135,6 +148,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     };
     stop(directory, hub, halls, readers, writer, registry);
     if (archiver) stop(archiver);
+    if (link) link->stop();
   };
   server srv{sys, cfg, ctx};
   std::uint16_t port = 0;
@@ -179,6 +193,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+  if (link) link->stop();
   // Sessions still referenced by actors own sockets of the server's io_context:
   // every actor must be gone before the server is destroyed.
   sys.await_all_actors_done();

@@ -4,6 +4,7 @@
 
 #include "core/ids.hpp"
 #include "core/login.hpp"
+#include "storage/postgres/store.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace relay {
@@ -29,12 +30,19 @@ int usage() {
 int run_operator_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
   if (w.size() != 3 && !(w.size() == 2 && w[0] == "hallkey")) return usage();
-  std::unique_ptr<storage::sqlite_store> db;
+  // Given the cluster's options (Redis and Postgres), a command acts on the shared store
+  // of record, as the nodes do.
+  const bool cluster = !cfg.redis_url.empty() && !cfg.postgres_url.empty();
+  std::unique_ptr<storage::store> db;
   try {
-    db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir),
-                                                 false, cfg.sqlite_synchronous);
+    if (cluster)
+      db = std::make_unique<storage::postgres::postgres_store>(cfg.postgres_url);
+    else
+      db = std::make_unique<storage::sqlite_store>(storage::sqlite_store::db_path(cfg.data_dir),
+                                                   false, cfg.sqlite_synchronous);
   } catch (const std::exception& e) {
-    std::cerr << "relay: cannot open the store in " << cfg.data_dir << ": " << e.what() << "\n";
+    std::cerr << "relay: cannot open the store "
+              << (cluster ? "(postgres_url)" : "in " + cfg.data_dir) << ": " << e.what() << "\n";
     return 1;
   }
   if (auto rc = run_agent_command(*db, cmd); rc >= 0) return rc;
@@ -69,7 +77,8 @@ int run_operator_command(const config& cfg, const command_line& cmd) {
     }
     // 32 random bytes: the secret is shown once; only its hash is stored.
     auto token = "rlt_" + random_hex(32);
-    if (auto t = db->create_token(user->id, sub_option(cmd, "name", "cli"), sha256_hex(token)); !t) {
+    if (auto t = db->create_token(user->id, sub_option(cmd, "name", "cli"), sha256_hex(token));
+        !t) {
       std::cerr << "relay: " << t.error().message << "\n";
       return 1;
     }

@@ -1,0 +1,307 @@
+// Cluster mode (docs/operations.md, "Cluster"): three real nodes sharing a real Postgres
+// (the store of record) and a real Redis (room events between nodes), with real WebSocket
+// clients on every node. The test command starts both and exports their URLs; each test
+// takes a fresh database, and a test that restarts Redis starts a private one.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+import {
+  startRelay, relayCli, api, uniq, openWs, makeDataDir, FAST_SEND_ARGS,
+} from './harness.mjs';
+
+const execFileP = promisify(execFile);
+const PG = process.env.RELAY_TEST_POSTGRES_URL;
+const REDIS = process.env.RELAY_TEST_REDIS_URL;
+const skip = PG && REDIS ? false : 'RELAY_TEST_POSTGRES_URL and RELAY_TEST_REDIS_URL are not set (make test starts both)';
+
+const servers = [];
+const databases = [];
+const redises = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.kill9()));
+  for (const r of redises) r.kill('SIGKILL');
+  for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
+});
+
+async function psql(url, sql) {
+  const { stdout } = await execFileP('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  return stdout.trim();
+}
+
+async function freshDatabase() {
+  const name = `relay_cl_${process.pid}_${databases.length}`;
+  await psql(PG, `CREATE DATABASE ${name}`);
+  databases.push(name);
+  return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Redis of this test's own (so it may be restarted): {url, stop(), start()}. */
+async function privateRedis() {
+  const port = await freePort();
+  const r = {
+    url: `redis://127.0.0.1:${port}`,
+    proc: null,
+    async start() {
+      this.proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+        '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      redises.push(this.proc);
+      for (let i = 0; i < 100; i++) {
+        try {
+          await execFileP('redis-cli', ['-p', String(port), 'ping']);
+          return;
+        } catch { await sleep(50); }
+      }
+      throw new Error('redis did not start');
+    },
+    async stop() {
+      this.proc.kill('SIGKILL');
+      await new Promise((res) => this.proc.once('exit', res));
+    },
+  };
+  await r.start();
+  return r;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A cluster of `n` nodes on one fresh database: {nodes, pg, redis, cli(...), user(login)}. */
+async function cluster(n = 3, { redis = REDIS, extra = [] } = {}) {
+  const pg = await freshDatabase();
+  const opts = ['--redis-url', redis, '--postgres-url', pg];
+  const nodes = [];
+  for (let i = 0; i < n; i++) {
+    const node = await startRelay({ args: [...FAST_SEND_ARGS, ...opts, ...extra] });
+    servers.push(node);
+    nodes.push(node);
+  }
+  const cli = (...args) => relayCli(makeDataDir(), ...opts, ...args);
+  return {
+    nodes,
+    pg,
+    opts,
+    cli,
+    async user(login) {
+      await cli('user', 'add', login);
+      return (await cli('token', 'create', login)).trim();
+    },
+  };
+}
+
+async function sendAll(c, prefix, n, channelId = null) {
+  const cms = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  cms.forEach((cm, i) => c.send({ type: 'send', clientMsgId: cm, content: `${prefix} ${i}`, channelId }));
+  const acks = [];
+  for (const cm of cms) {
+    const f = await c.next((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === cm, 30000);
+    assert.equal(f.type, 'ack', JSON.stringify(f));
+    acks.push(f);
+  }
+  return acks;
+}
+
+/** The `message` frames of channel `channelId` a client received, in order. */
+function messagesOf(c, channelId = null) {
+  return c.frames.filter((f) => f.type === 'message' && (f.message.channelId ?? null) === channelId)
+    .map((f) => f.message);
+}
+
+async function waitFor(what, check, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test('clients on three nodes see every message once, in one order with the same seqs, while all send at once',
+  { skip, timeout: 180000 }, async () => {
+    const cl = await cluster(3);
+    const clients = [];
+    for (const [i, node] of cl.nodes.entries()) {
+      const token = await cl.user(uniq(`n${i}`));
+      const c = await openWs(`${node.wsUrl}/api/ws/rooms/lobby`, token);
+      await c.next((f) => f.type === 'sync');
+      clients.push(c);
+    }
+    const per = 40;
+    const acks = (await Promise.all(clients.map((c, i) => sendAll(c, `node${i}`, per)))).flat();
+    const total = per * clients.length;
+    // Every ack holds a distinct seq: 1..total, no gap, no double.
+    assert.deepEqual(acks.map((a) => a.seq).sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i + 1));
+    for (const c of clients) {
+      await waitFor('every message on every node', () => messagesOf(c).length >= total);
+      const seen = messagesOf(c);
+      assert.equal(seen.length, total, 'each message exactly once');
+      assert.deepEqual(seen.map((m) => m.seq), Array.from({ length: total }, (_, i) => i + 1), 'in seq order');
+    }
+    // The same seq is the same message everywhere.
+    const first = messagesOf(clients[0]).map((m) => `${m.seq}:${m.id}`);
+    for (const c of clients.slice(1)) assert.deepEqual(messagesOf(c).map((m) => `${m.seq}:${m.id}`), first);
+    // An ack means committed in Postgres.
+    assert.equal(Number(await psql(cl.pg, 'SELECT count(*) FROM messages')), total);
+  });
+
+test('edits, deletes and typing cross nodes; a channel made on one node is used from another',
+  { skip, timeout: 120000 }, async () => {
+    const cl = await cluster(2);
+    const [a, b] = cl.nodes;
+    const owner = uniq('own');
+    const ownerToken = await cl.user(owner);
+    const guestLogin = uniq('gst');
+    const guestToken = await cl.user(guestLogin);
+    const slug = uniq('room');
+    assert.equal((await api(a.url, ownerToken, 'POST', '/api/rooms', { slug, displayName: 'Team' })).status, 201);
+
+    const onA = await openWs(`${a.wsUrl}/api/ws/rooms/${slug}`, ownerToken);
+    await onA.next((f) => f.type === 'sync');
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, guestToken);
+    await onB.next((f) => f.type === 'sync');
+
+    const [ack] = await sendAll(onA, 'hello', 1);
+    await onB.next((f) => f.type === 'message' && f.message.id === ack.serverId, 10000);
+    const edit = await api(a.url, ownerToken, 'PATCH', `/api/rooms/${slug}/messages/${ack.serverId}`, { content: 'edited on A' });
+    assert.equal(edit.status, 200, edit.text);
+    const upd = await onB.next((f) => f.type === 'message_updated', 10000);
+    assert.equal(upd.message.content, 'edited on A');
+
+    onB.send({ type: 'typing', channelId: null });
+    const typing = await onA.next((f) => f.type === 'typing', 10000);
+    assert.equal(typing.user.login, guestLogin);
+
+    // The owner makes a public channel on node A; the guest on node B is told and posts in it.
+    const made = await api(a.url, ownerToken, 'POST', `/api/rooms/${slug}/channels`, { slug: 'general', name: 'general', visibility: 'public' });
+    assert.equal(made.status, 201, made.text);
+    const created = await onB.next((f) => f.type === 'channel_created', 10000);
+    assert.equal(created.channel.id, made.json.id ?? made.json.channel?.id);
+    const channelId = created.channel.id;
+    const [inChannel] = await sendAll(onB, 'in-general', 1, channelId);
+    const there = await onA.next((f) => f.type === 'message' && f.message.id === inChannel.serverId, 10000);
+    assert.equal(there.message.channelId, channelId);
+
+    const del = await api(b.url, guestToken, 'DELETE', `/api/rooms/${slug}/messages/${inChannel.serverId}`);
+    assert.equal(del.status, 200, del.text);
+    await onA.next((f) => f.type === 'message_deleted' && f.messageId === inChannel.serverId, 10000);
+
+    // Gating the room on A drops the guest's socket on B.
+    const gate = await api(a.url, ownerToken, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true });
+    assert.equal(gate.status, 200, gate.text);
+    const closed = await onB.closed;
+    assert.equal(closed.code, 1008);
+  });
+
+test('kill -9 a node under load: its clients resume on another node and no acked message is lost or doubled',
+  { skip, timeout: 180000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const token = await cl.user(uniq('kil'));
+    const watcherToken = await cl.user(uniq('wat'));
+    const watcher = await openWs(`${c.wsUrl}/api/ws/rooms/lobby`, watcherToken);
+    await watcher.next((f) => f.type === 'sync');
+
+    const sender = await openWs(`${a.wsUrl}/api/ws/rooms/lobby`, token);
+    await sender.next((f) => f.type === 'sync');
+    const acked = new Map();
+    sender.inbox.push = ((push) => (f) => { if (f.type === 'ack') acked.set(f.clientMsgId, f); push.call(sender.inbox, f); })(sender.inbox.push);
+    let i = 0;
+    const sendLoop = (async () => {
+      while (sender.isOpen) {
+        sender.send({ type: 'send', clientMsgId: `k-${i}`, content: `k ${i}`, channelId: null });
+        i++;
+        await sleep(2);
+      }
+    })();
+    await waitFor('some acks before the kill', () => acked.size >= 50);
+    await a.kill9();
+    await sendLoop;
+    const sentBeforeKill = i;
+
+    // The sender comes back on node B, resumes from the last seq it saw, and retries every
+    // send that had no ack (the same clientMsgId: a duplicate answers the stored one).
+    const lastSeen = Math.max(0, ...sender.frames.filter((f) => f.type === 'message').map((f) => f.message.seq));
+    const again = await openWs(`${b.wsUrl}/api/ws/rooms/lobby`, token, `resume=__lobby:${lastSeen}`);
+    await again.next((f) => f.type === 'sync');
+    const retry = [];
+    for (let k = 0; k < sentBeforeKill; k++) if (!acked.has(`k-${k}`)) retry.push(`k-${k}`);
+    retry.forEach((cm) => again.send({ type: 'send', clientMsgId: cm, content: `k ${cm.slice(2)}`, channelId: null }));
+    for (const cm of retry) {
+      const f = await again.next((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === cm, 30000);
+      assert.equal(f.type, 'ack', JSON.stringify(f));
+      if (acked.has(cm)) assert.equal(f.seq, acked.get(cm).seq);
+      acked.set(cm, f);
+    }
+    // The audit: every acked clientMsgId stored exactly once, with the seq its ack named.
+    const rows = (await psql(cl.pg, "SELECT client_msg_id || ':' || seq FROM messages ORDER BY seq")).split('\n').filter(Boolean);
+    const stored = new Map(rows.map((r) => { const [cm, seq] = r.split(':'); return [cm, Number(seq)]; }));
+    assert.equal(stored.size, rows.length, 'no clientMsgId stored twice');
+    assert.equal(rows.length, sentBeforeKill, 'every send stored once, none lost');
+    for (const [cm, ack] of acked) assert.equal(stored.get(cm), ack.seq, `${cm} stored with its acked seq`);
+    // The watcher on node C saw every message, in order, once.
+    await waitFor('the watcher caught up', () => messagesOf(watcher).length >= rows.length);
+    assert.deepEqual(messagesOf(watcher).map((m) => m.seq), Array.from({ length: rows.length }, (_, k) => k + 1));
+  });
+
+test('after Redis restarts, the nodes resubscribe and recover from the store what pub/sub lost',
+  { skip, timeout: 120000 }, async () => {
+    const redis = await privateRedis();
+    const cl = await cluster(2, { redis: redis.url });
+    const [a, b] = cl.nodes;
+    const sender = await openWs(`${a.wsUrl}/api/ws/rooms/lobby`, await cl.user(uniq('rs')));
+    await sender.next((f) => f.type === 'sync');
+    const reader = await openWs(`${b.wsUrl}/api/ws/rooms/lobby`, await cl.user(uniq('rr')));
+    await reader.next((f) => f.type === 'sync');
+    await sendAll(sender, 'before', 5);
+    await waitFor('the first five on B', () => messagesOf(reader).length >= 5);
+
+    await redis.stop();
+    // Acked while Redis is down: committed in Postgres, never published to node B.
+    await sendAll(sender, 'during', 5);
+    await redis.start();
+    await waitFor('node B resubscribed and caught up', () => messagesOf(reader).length >= 10, 20000);
+    await sendAll(sender, 'after', 5);
+    await waitFor('all fifteen on B', () => messagesOf(reader).length >= 15);
+    assert.deepEqual(messagesOf(reader).map((m) => m.seq), Array.from({ length: 15 }, (_, k) => k + 1));
+    const health = await api(b.url, null, 'GET', '/api/health');
+    assert.equal(health.status, 200, health.text);
+    assert.equal(health.json.checks.redis, 'ok');
+    assert.equal(health.json.checks.postgres, 'ok');
+    assert.equal(health.json.checks.sqlite, 'off');
+  });
+
+test('Postgres unavailable: sends fail with a clear error, never a false ack, and work again when it is back',
+  { skip, timeout: 120000 }, async () => {
+    const cl = await cluster(1);
+    const [a] = cl.nodes;
+    const c = await openWs(`${a.wsUrl}/api/ws/rooms/lobby`, await cl.user(uniq('pg')));
+    await c.next((f) => f.type === 'sync');
+    await sendAll(c, 'up', 3);
+    const db = cl.pg.slice(cl.pg.lastIndexOf('/') + 1);
+    // What a Postgres outage looks like to the node: its connections dropped, new ones refused.
+    await psql(PG, `ALTER DATABASE ${db} ALLOW_CONNECTIONS false`);
+    await psql(PG, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db}'`);
+    c.send({ type: 'send', clientMsgId: 'down-1', content: 'while down', channelId: null });
+    const refused = await c.next((f) => (f.type === 'ack' || f.type === 'error') && f.clientMsgId === 'down-1', 30000);
+    assert.equal(refused.type, 'error', JSON.stringify(refused));
+    assert.equal(refused.code, 'UNAVAILABLE');
+    assert.ok(c.isOpen, 'the socket is not dropped for it');
+    const health = await api(a.url, null, 'GET', '/api/health');
+    assert.equal(health.status, 503);
+    assert.equal(health.json.checks.postgres, 'fail');
+
+    await psql(PG, `ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
+    await waitFor('health back', async () => (await api(a.url, null, 'GET', '/api/health')).status === 200, 20000);
+    const [ack] = await sendAll(c, 'back', 1);
+    assert.equal(ack.seq, 4, 'the refused send took no seq');
+    assert.equal(Number(await psql(cl.pg, "SELECT count(*) FROM messages WHERE client_msg_id = 'down-1'")), 0);
+  });
