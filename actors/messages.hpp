@@ -186,6 +186,7 @@ struct subscription {
 }  // namespace relay
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::principal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::error_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::expected<relay::storage::room_row>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::expected<relay::storage::whitelist_row>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::storage::expected<std::vector<relay::storage::whitelist_row>>)

@@ -44,6 +44,7 @@ struct writer_state {
   std::unordered_map<std::string, std::int64_t> batch_shown;
   bool lost_shown = false;  // some early seq was rolled back: keep the reservations
   std::chrono::steady_clock::time_point started;
+  int attempts = 0;  // of the batch in commit: a retryable failure runs it again
 
   ~writer_state() {
     // A clean stop: every seq handed out is committed, so the next start need not skip.
@@ -80,9 +81,22 @@ caf::typed_response_promise<write_outcome> enqueue(
   return enqueue<write_outcome>(self, std::move(run), std::move(failed));
 }
 
+void run_batch(writer_self self);
+
+// A batch the database rolled back to break a deadlock runs again, whole, a few times:
+// nothing of it happened, and its writes were never answered.
+constexpr int max_attempts = 4;
+
 // The second half of a flush, once COMMIT has run (or the batch failed before it).
-void settle(writer_self self, std::string failure) {
+void settle(writer_self self, const error_info& failed) {
   auto& st = self->state;
+  if (failed.retry && ++st.attempts < max_attempts && st.batch_shown.empty()) {
+    spdlog::warn("store commit rolled back ({}), running the batch of {} again", failed.message,
+                 st.in_commit.size());
+    st.batch_reserved.clear();
+    return run_batch(self);
+  }
+  std::string failure = failed ? failed.message : std::string{};
   auto batch = std::move(st.in_commit);
   st.in_commit.clear();
   // A committed batch's reservations hold; a failed batch burns the seqs it showed.
@@ -114,17 +128,17 @@ void commit(writer_self self) {
   auto& st = self->state;
   if (!st.committer) {
     auto done = st.db->commit();
-    return settle(self, done ? std::string{} : done.error().message);
+    return settle(self, done ? error_info{} : done.error());
   }
   self->request(st.committer, caf::infinite, flush_atom::value)
       .then(
-          [self](std::string& failure) {
-            settle(self, std::move(failure));
-            if (!self->state.batch.empty()) flush(self);
+          [self](error_info& failure) {
+            settle(self, failure);
+            if (self->state.in_commit.empty() && !self->state.batch.empty()) flush(self);
           },
           [self](caf::error& err) {
             // The committer is gone (shutting down): the connection's state is unknown.
-            settle(self, to_string(err));
+            settle(self, make_error(errc::unavailable, to_string(err)));
           });
 }
 
@@ -135,7 +149,12 @@ void flush(writer_self self) {
   if (!st.in_commit.empty() || st.batch.empty()) return;
   st.in_commit = std::move(st.batch);
   st.batch.clear();
+  st.attempts = 0;
+  run_batch(self);
+}
 
+void run_batch(writer_self self) {
+  auto& st = self->state;
   // A store call that fails (storage/expected.hpp: failed, not a refusal like conflict)
   // aborts the transaction, whether or not the write that made it looks at its result:
   // the calls after it fail at once and the commit rolls the whole batch back and
@@ -143,7 +162,7 @@ void flush(writer_self self) {
   st.started = std::chrono::steady_clock::now();
   if (auto began = st.db->begin(); !began) {
     st.db->rollback();
-    return settle(self, began.error().message);
+    return settle(self, began.error());
   }
   for (auto& w : st.in_commit) w.run(*st.db);
   commit(self);
@@ -154,7 +173,7 @@ caf::behavior committer(caf::event_based_actor*, std::shared_ptr<storage::store>
   return {
       [db](flush_atom) {
         auto done = db->commit();
-        return done ? std::string{} : done.error().message;
+        return done ? error_info{} : done.error();
       },
   };
 }

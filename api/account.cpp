@@ -45,6 +45,7 @@ void revoke_token(self_ptr self, exchange_ptr x, const caller& c) {
             if (out.error) return fail(self, x, out.error);
             // Committed: end the sockets this token opened, not only its next request.
             self->send(x->ctx.registry, revoke_atom::value, id);
+            if (x->ctx.cluster) x->ctx.cluster->revoke(id);
             ok(self, x, R"({"ok":true})");
           },
           on_fail(self, x));

@@ -173,7 +173,10 @@ void logout(self_ptr self, exchange_ptr x, const caller&) {
         return cred->token_id;
       },
       [self, x, clear](std::string& token_id) {
-        if (!token_id.empty()) self->send(x->ctx.registry, revoke_atom::value, token_id);
+        if (!token_id.empty()) {
+          self->send(x->ctx.registry, revoke_atom::value, token_id);
+          if (x->ctx.cluster) x->ctx.cluster->revoke(token_id);
+        }
         ok(self, x, R"({"ok":true})", 200, clear);
       },
       [self, x](const error_info& e) { fail(self, x, e); });

@@ -10,6 +10,7 @@
 
 #include "actors/agents/fwd.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/cluster/fwd.hpp"
 #include "actors/fwd.hpp"
 #include "actors/halls/fwd.hpp"
 #include "api/http_exchange.hpp"
@@ -60,7 +61,8 @@ struct api_context {
 
   // -- cluster mode ----------------------------------------------------------------
   std::shared_ptr<redis::client> redis;  // null without --redis-url
-  bool cluster = false;                  // Postgres is the store of record (SQLite is not used)
+  // Cluster mode (Postgres is the store of record, SQLite unused): the other nodes.
+  cluster::link_ptr cluster;
 };
 
 /// Serves one HTTP request of the chat API (docs/api.md): authenticates it, applies

@@ -114,9 +114,11 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   limits.replay_ms = cfg.agent_replay_seconds * 1000;
   limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
   auto hub = spawn_agent_hub(sys, {readers, limits});
+  auto registry =
+      spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
   cluster::link_ptr link;
   if (cluster) {
-    link = cluster::start_bridge(sys, redis.executor(), *redis_at, make_id("node"));
+    link = cluster::start_bridge(sys, redis.executor(), *redis_at, make_id("node"), registry);
     spdlog::info("cluster mode: node {}, store of record on Postgres, room events on Redis",
                  link->node_id());
   }
@@ -124,8 +126,6 @@ int serve(const relay::config& cfg, const std::string& self_path) {
       sys, {writer, readers, static_cast<int>(cfg.ring_messages),
             static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link});
 
-  auto registry =
-      spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
   auto halls = spawn_hall_directory(sys, {writer, readers});
   api_context ctx;
   ctx.directory = directory;
@@ -140,7 +140,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   ctx.redis = redis.client();
-  ctx.cluster = cluster;
+  ctx.cluster = link;
   // The handles have different interfaces (typed or not); an exit message suits each.
   auto stop_actors = [&] {
     auto stop = [](const auto&... a) {

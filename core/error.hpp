@@ -39,6 +39,10 @@ int http_status(errc e) noexcept;
 struct error_info {
   errc code = errc::none;
   std::string message;
+  // Nothing of the failed work happened and the same work may run again as it is: the
+  // database broke a deadlock or a serialization conflict between transactions by
+  // rolling this one back.
+  bool retry = false;
 
   explicit operator bool() const noexcept { return code != errc::none; }
 };

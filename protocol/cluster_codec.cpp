@@ -98,6 +98,22 @@ std::string encode_cluster_event(const cluster_event& e) {
   return json::serialize(o);
 }
 
+std::string encode_session_event(const session_event& e) {
+  return json::serialize(json::object{{"node", e.node}, {"revoke", e.revoked_token_id}});
+}
+
+std::optional<session_event> decode_session_event(std::string_view payload) {
+  boost::system::error_code ec;
+  auto v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  session_event e;
+  if (!text(v.get_object(), "node", e.node) ||
+      !text(v.get_object(), "revoke", e.revoked_token_id) || e.node.empty() ||
+      e.revoked_token_id.empty())
+    return std::nullopt;
+  return e;
+}
+
 std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
   boost::system::error_code ec;
   auto v = json::parse(payload, ec);

@@ -33,6 +33,16 @@ struct cluster_event {
   std::string slug;  // kind::room: the room's slug after the change
 };
 
+/// What one node tells every other about sessions, over one channel for the cluster: a
+/// token revoked (or a browser session ended) whose sockets every node closes.
+struct session_event {
+  std::string node;
+  std::string revoked_token_id;
+};
+
+std::string encode_session_event(const session_event& e);
+std::optional<session_event> decode_session_event(std::string_view payload);
+
 /// An event of kind message, edited or deleted about `m`.
 cluster_event about_message(cluster_event::kind what, std::string room_id, storage::message_row m);
 

@@ -24,6 +24,7 @@ std::int64_t now_us() {
 struct bridge_state {
   std::string node;
   std::shared_ptr<redis::client> redis;
+  caf::actor sessions;  // the session registry: closes a revoked token's sockets
   // Room id -> this node's actors of the room (one, but a room that died and was
   // respawned may overlap with its successor for a moment).
   std::unordered_map<std::string, std::vector<caf::actor>> rooms;
@@ -32,10 +33,24 @@ struct bridge_state {
 
 using bridge_self = bridge_actor::stateful_pointer<bridge_state>;
 
+// Another node revoked a token: this node's sockets opened with it close too.
+void on_session_event(bridge_self self, const std::string& payload) {
+  auto e = codec::decode_session_event(payload);
+  if (!e) {
+    spdlog::warn("cluster: dropped a malformed session event ({} bytes)", payload.size());
+    return;
+  }
+  if (e->node == self->state.node || !self->state.sessions) return;
+  metrics::get().cluster_receives.inc();
+  caf::anon_send(self->state.sessions, revoke_atom::value, e->revoked_token_id);
+}
+
 bridge_actor::behavior_type bridge(bridge_self self, std::string node,
-                                   std::shared_ptr<redis::client> redis) {
+                                   std::shared_ptr<redis::client> redis, caf::actor sessions) {
   self->state.node = std::move(node);
   self->state.redis = std::move(redis);
+  self->state.sessions = std::move(sessions);
+  self->state.redis->subscribe(std::string{sessions_channel});
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& rooms = self->state.rooms;
     for (auto it = rooms.begin(); it != rooms.end();) {
@@ -56,6 +71,7 @@ bridge_actor::behavior_type bridge(bridge_self self, std::string node,
         self->monitor(room);
       },
       [=](cluster_atom, const std::string& channel, const std::string& payload) {
+        if (channel == sessions_channel) return on_session_event(self, payload);
         auto e = codec::decode_cluster_event(payload);
         if (!e) {
           spdlog::warn("cluster: dropped a malformed event on {} ({} bytes)", channel,
@@ -97,6 +113,11 @@ void link::publish(codec::cluster_event e) const {
   metrics::get().cluster_publishes.inc();
 }
 
+void link::revoke(const std::string& token_id) const {
+  redis_->publish(std::string{sessions_channel}, codec::encode_session_event({node_, token_id}));
+  metrics::get().cluster_publishes.inc();
+}
+
 void link::join(const std::string& room_id, const caf::actor& room) const {
   if (bridge_) caf::anon_send(bridge_, subscribe_atom::value, room_id, room);
 }
@@ -107,7 +128,7 @@ void link::stop() const {
 }
 
 link_ptr start_bridge(caf::actor_system& sys, boost::asio::any_io_executor ex,
-                      const redis::endpoint& ep, std::string node_id) {
+                      const redis::endpoint& ep, std::string node_id, caf::actor sessions) {
   // The handlers run on the Redis thread and only forward to the bridge, which is set
   // before the client starts, so no handler can see it unset.
   auto target = std::make_shared<bridge_actor>();
@@ -119,7 +140,7 @@ link_ptr start_bridge(caf::actor_system& sys, boost::asio::any_io_executor ex,
     if (which == redis::link::subscriber) caf::anon_send(*target, resync_atom::value);
   };
   auto client = std::make_shared<redis::client>(std::move(ex), ep, std::move(h));
-  *target = sys.spawn(bridge, node_id, client);
+  *target = sys.spawn(bridge, node_id, client, std::move(sessions));
   client->start();
   return std::make_shared<const link>(std::move(node_id), std::move(client), *target);
 }

@@ -16,10 +16,13 @@ namespace relay::cluster {
 /// dropped by node id. When the subscriber connection comes back after a loss, every
 /// room hears `resync` and its channels catch up from the store.
 ///
+/// It also carries session events: a token revoked on another node is sent to
+/// `sessions` (the session registry) as `(revoke_atom, token_id)`.
+///
 /// Makes the Redis client (on `ex`, the Redis thread's executor) whose handlers feed the
 /// bridge, starts it, and returns the link rooms use to publish and join. The client
 /// stops when the returned link and the bridge are gone.
 link_ptr start_bridge(caf::actor_system& sys, boost::asio::any_io_executor ex,
-                      const redis::endpoint& ep, std::string node_id);
+                      const redis::endpoint& ep, std::string node_id, caf::actor sessions);
 
 }  // namespace relay::cluster

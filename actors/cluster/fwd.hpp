@@ -44,6 +44,8 @@ class link {
   /// once. Pipelined and not awaited: a publish lost with a Redis outage is recovered
   /// by the receivers from the store (seq gaps, resync).
   void publish(codec::cluster_event e) const;
+  /// Tells every other node to close the sockets `token_id` opened (it was revoked).
+  void revoke(const std::string& token_id) const;
   /// Subscribes `room` (the room actor of `room_id`) to the other nodes' events.
   void join(const std::string& room_id, const caf::actor& room) const;
   /// At shutdown: closes the Redis connections and ends the bridge.
@@ -59,6 +61,8 @@ using link_ptr = std::shared_ptr<const link>;
 
 /// The Redis channel of a room's events.
 std::string room_channel(const std::string& room_id);
+/// The Redis channel of session events (revoked tokens), one for the cluster.
+inline constexpr std::string_view sessions_channel = "relay:sessions";
 
 }  // namespace relay::cluster
 

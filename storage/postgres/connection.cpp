@@ -88,6 +88,15 @@ error_info connection::failure(const char* what, const std::exception& e) {
       dynamic_cast<const pqxx::in_doubt_error*>(&e) != nullptr) {
     code = errc::unavailable;
     if (!tx_) c_.reset();  // inside a transaction, commit() or rollback() drops it
+  } else if (dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr ||
+             dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr) {
+    // Two nodes' batches appending to the same channels in opposite orders wait on each
+    // other's seq rows; Postgres ends that by rolling one back, which may simply run
+    // again. (libpqxx 6.4 throws these as transaction_rollback, not as sql_error.)
+    auto err = fail(errc::unavailable, message);
+    err.retry = true;
+    if (aborted_) aborted_.retry = true;
+    return err;
   } else if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
              sql != nullptr && transient(sql->sqlstate())) {
     code = errc::unavailable;

@@ -95,6 +95,7 @@ TEST_P(PostgresStoreTest, NodesStartingTogetherApplyEachSchemaVersionOnce) {
 class PostgresClusterTest : public StoreFixture {
  protected:
   const store_backend& backend() const override { return postgres_backend; }
+  error_info a_failed;
 };
 
 // A seq is taken inside the append's transaction and never ahead of it
@@ -191,6 +192,43 @@ TEST_F(PostgresClusterTest, NodesAppendingToOneChannelGetEverySeqOnceWithoutGaps
   EXPECT_EQ(scalar("SELECT max(seq) FROM messages WHERE channel_id = 'ch_busy'"), nodes * per_node);
   EXPECT_EQ(scalar("SELECT last_seq FROM channel_seqs WHERE channel_id = 'ch_busy'"),
             nodes * per_node);
+}
+
+// Two nodes' batches append to two channels in opposite orders: each holds one channel's
+// seq row and waits for the other's. Postgres breaks the deadlock by rolling one batch
+// back, and that failure says the batch may simply run again (the writer does).
+TEST_F(PostgresClusterTest, ADeadlockBetweenTwoNodesBatchesFailsOneOfThemAsRetryable) {
+  std::string room;
+  std::string alice;
+  {
+    auto s = open();
+    room = room_of(*s);
+    alice = user(*s, "alice");
+  }
+  auto a = open();
+  auto b = open();
+  ASSERT_TRUE(a->begin());
+  ASSERT_TRUE(b->begin());
+  ASSERT_TRUE(a->append_message(msg(room, "ch_x", alice, "a on x")));
+  ASSERT_TRUE(b->append_message(msg(room, "ch_y", alice, "b on y")));
+  // a now waits for y, which b holds; then b waits for x, which a holds.
+  std::thread other([&] {
+    auto r = a->append_message(msg(room, "ch_y", alice, "a on y"));
+    auto done = a->commit();
+    if (!r || !done) a_failed = done ? r.error() : done.error();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto r = b->append_message(msg(room, "ch_x", alice, "b on x"));
+  auto b_done = b->commit();
+  other.join();
+  error_info b_failed = !r ? r.error() : (!b_done ? b_done.error() : error_info{});
+  ASSERT_TRUE(static_cast<bool>(a_failed) != static_cast<bool>(b_failed))
+      << "exactly one batch is rolled back: a '" << a_failed.message << "', b '" << b_failed.message
+      << "'";
+  const auto& failed = a_failed ? a_failed : b_failed;
+  EXPECT_EQ(failed.code, errc::unavailable);
+  EXPECT_TRUE(failed.retry) << failed.message;
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 2) << "the other batch committed whole";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresStoreTest,
