@@ -16,6 +16,10 @@ class store;
 /// is none of them.
 int run_agent_command(storage::store& db, const command_line& cmd);
 
+/// `store copy-to-postgres POSTGRES_URL`: the data directory's SQLite store into an empty
+/// Postgres store of record, with the server stopped; -1 when `cmd` is another command.
+int run_copy_command(const config& cfg, const command_line& cmd);
+
 /// `hallkey create --plan starter|growth [--test]`: a new hall workspace and its API
 /// key; -1 when `cmd` is not a hall command.
 int run_hall_command(storage::store& db, const command_line& cmd);
