@@ -530,16 +530,19 @@ copy_report run_copy(const std::string& sqlite_path, const std::string& postgres
            .exec_params("SELECT pg_try_advisory_lock($1)", copy_lock)[0][0]
            .as<bool>())
     throw copy_error(errc::conflict, "another copy into this Postgres database is running");
-  postgres::migrate(pg);
+  // Checked before the migration, so a wrong database is left as it was.
   if (has_archive) {
     pqxx::read_transaction r{pg};
-    if (pg_count(r, "SELECT count(*) FROM message_archive") == 0)
+    const bool archive_held = !r.exec("SELECT to_regclass('message_archive')")[0][0].is_null() &&
+                              pg_count(r, "SELECT count(*) FROM message_archive") > 0;
+    if (!archive_held)
       throw copy_error(
           errc::conflict,
           "the node moved older messages to a Postgres archive (its --postgres-url), and this "
           "database holds none: copy into the database that holds the archive, so the history "
           "comes along (docs/operations.md, \"Moving from one node to a cluster\")");
   }
+  postgres::migrate(pg);
 
   copy_report report;
   const auto state = claim_target(pg, identity);
