@@ -36,11 +36,14 @@ struct column {
 };
 
 /// A table to copy; its first `keys` columns are its primary key, the order it is read
-/// and resumed in.
+/// and resumed in. It lands in the Postgres table of the same name unless `target` says.
 struct table {
   const char* name;
   int keys;
   std::vector<column> columns;
+  const char* target = nullptr;
+
+  std::string pg_name() const { return target ? target : name; }
 };
 
 constexpr kind I = kind::integer;
@@ -155,6 +158,21 @@ const std::vector<table>& tables() {
         {"created_at", I},
         {"bot"},
         {"deleted_at", I}}},
+      // The client ids of archived messages, so a retried send stays a duplicate even
+      // after its archived message was deleted (the archive forgets it, this does not).
+      // Staged in Postgres: the ones no copied message holds become deleted_messages
+      // (copier::keep_archived_client_ids).
+      {"archived_client_ids",
+       2,
+       {{"author_id"},
+        {"client_msg_id"},
+        {"id"},
+        {"room_id"},
+        {"channel_id"},
+        {"seq", I},
+        {"created_at", I},
+        {"bot"}},
+       "relay_copy_archived_ids"},
       {"hall_workspaces", 1, {{"id"}, {"plan"}, {"created_at", I}}},
       {"hall_keys",
        1,
@@ -213,7 +231,10 @@ constexpr const char* progress_schema =
     "CREATE TABLE IF NOT EXISTS relay_copy_source (source text PRIMARY KEY,"
     " started_at bigint NOT NULL, finished_at bigint);"
     "CREATE TABLE IF NOT EXISTS relay_copy (tbl text PRIMARY KEY, last_key text[],"
-    " done boolean NOT NULL DEFAULT false)";
+    " done boolean NOT NULL DEFAULT false);"
+    "CREATE TABLE IF NOT EXISTS relay_copy_archived_ids (author_id text, client_msg_id text,"
+    " id text NOT NULL, room_id text NOT NULL, channel_id text NOT NULL, seq bigint NOT NULL,"
+    " created_at bigint NOT NULL, bot text, PRIMARY KEY (author_id, client_msg_id))";
 
 // Any fixed number, not migrate()'s: two copies into one database would interleave.
 constexpr long long copy_lock = 0x52454c4143;  // "RELAC"
@@ -369,7 +390,7 @@ struct copier {
       after = progress(r, t.name);
     }
     if (!after) return true;
-    std::string insert = std::string("INSERT INTO ") + t.name + " (";
+    std::string insert = "INSERT INTO " + t.pg_name() + " (";
     for (std::size_t i = 0; i < t.columns.size(); ++i)
       insert += (i ? ", " : "") + std::string(t.columns[i].name);
     insert += ") VALUES ";
@@ -405,6 +426,31 @@ struct copier {
   }
 
   // -- the archive ------------------------------------------------------------------
+
+  static constexpr const char* unheld =
+      "FROM relay_copy_archived_ids a WHERE NOT EXISTS (SELECT 1 FROM messages m"
+      " WHERE m.author_id = a.author_id AND m.client_msg_id = a.client_msg_id)";
+
+  /// The staged client ids of archived messages that no copied message holds (their
+  /// message was deleted from the archive) become deleted_messages, which is how the
+  /// cluster answers a retried send of a deleted message. Skips what is there already.
+  void keep_archived_client_ids(pqxx::transaction_base& w) {
+    w.exec_params(std::string("INSERT INTO deleted_messages (author_id, client_msg_id, id,"
+                              " room_id, channel_id, seq, created_at, bot, deleted_at)"
+                              " SELECT a.author_id, a.client_msg_id, a.id, a.room_id,"
+                              " a.channel_id, a.seq, a.created_at, a.bot, $1 ") +
+                      unheld + " ON CONFLICT DO NOTHING",
+                  now_ms());
+  }
+
+  /// How many rows keep_archived_client_ids() adds to the source's deleted_messages.
+  std::int64_t kept_count() {
+    pqxx::read_transaction r{pg};
+    return pg_count(r, std::string("SELECT count(*) ") + unheld) -
+           sqlite_count(src,
+                        "SELECT count(*) FROM archived_client_ids a JOIN deleted_messages d"
+                        " ON d.author_id = a.author_id AND d.client_msg_id = a.client_msg_id");
+  }
 
   /// Ids of messages a cut-off archiver batch had already taken out of SQLite but not yet
   /// marked settled in the archive (storage/archive_source.hpp): the archive holds their
@@ -498,7 +544,7 @@ start_state claim_target(pqxx::connection& pg, const std::string& source) {
   // source's lobby (with its own id) takes its place.
   std::string held;
   for (auto& t : tables()) {
-    const auto n = pg_count(w, std::string("SELECT count(*) FROM ") + t.name);
+    const auto n = pg_count(w, "SELECT count(*) FROM " + t.pg_name());
     const bool seeded_lobby = std::string_view{t.name} == "rooms" && n == 1 &&
                               pg_count(w, "SELECT count(*) FROM rooms WHERE slug = 'lobby'") == 1;
     if (n > 0 && !seeded_lobby)
@@ -530,6 +576,18 @@ copy_report run_copy(const std::string& sqlite_path, const std::string& postgres
            .exec_params("SELECT pg_try_advisory_lock($1)", copy_lock)[0][0]
            .as<bool>())
     throw copy_error(errc::conflict, "another copy into this Postgres database is running");
+  // Released here rather than by the connection's end: Postgres ends a backend after its
+  // client has gone, so a run right after this one could still find the lock taken.
+  struct unlock {
+    pqxx::connection& pg;
+    ~unlock() {
+      try {
+        pqxx::nontransaction{pg}.exec_params("SELECT pg_advisory_unlock($1)", copy_lock);
+      } catch (const std::exception&) {
+        // The connection is gone, and the lock with it.
+      }
+    }
+  } unlock_at_end{pg};
   // Checked before the migration, so a wrong database is left as it was.
   if (has_archive) {
     pqxx::read_transaction r{pg};
@@ -558,16 +616,19 @@ copy_report run_copy(const std::string& sqlite_path, const std::string& postgres
         throw copy_error(errc::unavailable, "stopped while copying message_archive");
     }
     pqxx::work w{pg, "finish"};
+    c.keep_archived_client_ids(w);
     w.exec_params("UPDATE relay_copy_source SET finished_at = $1", now_ms());
     w.commit();
   }
 
   const std::int64_t from_archive = has_archive ? c.archived_count() : 0;
+  const std::int64_t kept = c.kept_count();
   pqxx::read_transaction r{pg};
   for (auto& t : tables()) {
     copy_count n{t.name, sqlite_count(src, std::string("SELECT count(*) FROM ") + t.name),
-                 pg_count(r, std::string("SELECT count(*) FROM ") + t.name)};
+                 pg_count(r, "SELECT count(*) FROM " + t.pg_name())};
     if (n.table == "messages") n.source += from_archive;
+    if (n.table == "deleted_messages") n.source += kept;
     report.counts.push_back(std::move(n));
   }
   return report;

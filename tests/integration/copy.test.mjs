@@ -6,7 +6,7 @@
 // seq of each channel, a retried send answered as the stored message.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   RELAY_BIN, startRelay, createUser, createRoom, api, uniq, openWs, fetchAllMessages, FAST_SEND_ARGS,
@@ -185,4 +185,53 @@ test('a target that already holds users is refused and left as it was', { skip, 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not empty: it holds users \(1\)/);
   assert.equal(await psql(pg, 'SELECT count(*) FROM users'), '1');
+});
+
+test('kill -9 in the middle of a copy: the next run finishes it, nothing twice', { skip, timeout: 120000 }, async () => {
+  const single = await startRelay({ args: FAST_SEND_ARGS });
+  servers.push(single);
+  const login = uniq('big');
+  const token = await createUser(single.dataDir, login);
+  await single.stop();
+  // 30 000 messages of the lobby, written straight into the stopped node's file: enough
+  // batches for the kill to land inside one.
+  const n = 30000;
+  await execFileP('sqlite3', [`${single.dataDir}/relay.db`, `
+    WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < ${n})
+    INSERT INTO messages (id, room_id, channel_id, seq, author_id, content, client_msg_id, created_at)
+      SELECT printf('msg_%08d', k), (SELECT id FROM rooms WHERE slug = 'lobby'), '', k,
+             (SELECT id FROM users WHERE login = '${login}'), 'm ' || k, 'cm-' || k, 1700000000000 + k
+      FROM i;
+    INSERT INTO channel_seqs (room_id, channel_id, last_seq, reserved)
+      SELECT id, '', ${n}, ${n} FROM rooms WHERE slug = 'lobby';`]);
+
+  const pg = await freshDatabase();
+  const proc = spawn(RELAY_BIN, ['--data-dir', single.dataDir, 'store', 'copy-to-postgres', pg], { stdio: 'ignore' });
+  const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
+  const copied = async () => Number(await psql(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'relay_copy'") === '1'
+    ? await psql(pg, 'SELECT count(*) FROM messages') : 0);
+  for (let i = 0; i < 1000 && (await copied()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  proc.kill('SIGKILL');
+  assert.equal((await exited).signal, 'SIGKILL', 'the copy was cut off, not finished');
+  const partial = await copied();
+  assert.ok(partial > 0 && partial < n, `cut midway (${partial} of ${n})`);
+
+  const r = await copy(single.dataDir, pg);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Finished a copy an earlier run had begun/);
+  assert.match(r.stdout, new RegExp(`^messages\\s+${n}\\s+${n}$`, 'm'));
+  assert.equal(await psql(pg, 'SELECT count(DISTINCT seq) FROM messages'), String(n));
+
+  // The cluster pages the whole history with its seqs, and the next message takes n + 1.
+  const node = await startRelay({ args: [...FAST_SEND_ARGS, '--redis-url', REDIS, '--postgres-url', pg] });
+  servers.push(node);
+  const page = await api(node.url, token, 'GET', '/api/rooms/lobby/messages?limit=3');
+  assert.equal(page.status, 200, page.text);
+  assert.deepEqual(page.json.messages.map((m) => m.seq), [n, n - 1, n - 2]);
+  const c = await openWs(`${node.wsUrl}/api/ws/rooms/lobby`, token);
+  await c.next((f) => f.type === 'sync');
+  const [next] = await sendAll(c, 'after', 1, null);
+  assert.equal(next.seq, n + 1);
+  c.close();
+  await node.stop();
 });

@@ -227,8 +227,13 @@ TEST_F(copy_to_postgres_test, CopiesEveryTableWithItsIdsSeqsAndTimes) {
   EXPECT_TRUE(r->verified());
   EXPECT_FALSE(r->already_done);
   EXPECT_FALSE(r->resumed);
-  ASSERT_EQ(r->counts.size(), specs().size());
-  for (auto& c : r->counts) EXPECT_GT(c.source, 0) << c.table << " is not exercised";
+  // Every table of the store, and the archived client ids (the archive tests have them).
+  ASSERT_EQ(r->counts.size(), specs().size() + 1);
+  for (auto& c : r->counts) {
+    if (c.table != "archived_client_ids") {
+      EXPECT_GT(c.source, 0) << c.table << " is not exercised";
+    }
+  }
   expect_identical(path_);
   // The source's lobby replaced the one the Postgres migration seeded: one lobby, its id.
   EXPECT_EQ(postgres_text(url_, "SELECT id FROM rooms WHERE slug = 'lobby'"),
@@ -372,7 +377,11 @@ TEST_F(copy_to_postgres_test, ArchivedMessagesComeFromTheArchiveInTheSameDatabas
   ASSERT_EQ(sqlite_exec(path_,
                         "INSERT INTO archived_upto VALUES ('room_y', '', 2);"
                         "DELETE FROM messages WHERE id IN ('msg_08', 'msg_09');"
-                        "INSERT INTO archive_settling VALUES ('msg_09', 0), ('msg_11', 1)"),
+                        "INSERT INTO archive_settling VALUES ('msg_09', 0), ('msg_11', 1);"
+                        "INSERT INTO archived_client_ids VALUES"
+                        " ('usr_a', 'c-8', 'msg_08', 'room_y', '', 1, 2007, NULL),"
+                        " ('usr_a', 'c-9', 'msg_09', 'room_y', '', 2, 2008, NULL),"
+                        " ('usr_b', 'c-12', 'msg_12', 'room_y', '', 5, 2011, NULL)"),
             "");
   {
     postgres::postgres_store db{url_};  // migrates, as the node's archive did
@@ -393,6 +402,25 @@ TEST_F(copy_to_postgres_test, ArchivedMessagesComeFromTheArchiveInTheSameDatabas
                           " messages WHERE room_id = 'room_y'"),
             "msg_08:1,msg_09:2,msg_10:3");
   EXPECT_EQ(postgres_text(url_, "SELECT client_msg_id FROM messages WHERE id = 'msg_09'"), "c-9");
+  // msg_12 was archived, then deleted from the archive: its client id stays taken.
+  postgres::postgres_store db{url_};
+  new_message retry;
+  retry.id = "msg_30";
+  retry.room_id = "room_y";
+  retry.author_id = "usr_b";
+  retry.content = "again";
+  retry.client_msg_id = "c-12";
+  retry.created_at = 6000;
+  auto dup = db.append_message(retry);
+  ASSERT_TRUE(dup) << dup.error().message;
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->message.id, "msg_12");
+  EXPECT_EQ(dup->message.seq, 5);
+  // Counted again, nothing differs and nothing is added.
+  auto again = copy_to_postgres(path_, url_);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->verified());
+  EXPECT_EQ(postgres_scalar(url_, "SELECT count(*) FROM deleted_messages"), 2);
 }
 
 }  // namespace
