@@ -4,8 +4,9 @@
 
 namespace relay {
 
-/// Runs `user add …` / `token create …` against the data directory's store and
-/// returns the process exit code. Safe while a server runs on the same directory.
+/// Runs `user add …` / `token create …` (and the other commands below) against the data
+/// directory's store and returns the process exit code. Safe while a server runs on the
+/// same directory, except `store copy-to-postgres`, which refuses to.
 int run_operator_command(const config& cfg, const command_line& cmd);
 
 namespace storage {
