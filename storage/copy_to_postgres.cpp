@@ -410,7 +410,8 @@ struct copier {
           }
           sql += ")";
         }
-        // A row a cut-off run committed is there already; skipping it is the resume.
+        // A row a cut-off run committed is there already; skipping it is the resume. A row
+        // skipped for another conflict shows as a difference in the counts at the end.
         exec_values(w, sql + " ON CONFLICT DO NOTHING", values);
         after->assign(values.end() - static_cast<long>(t.columns.size()),
                       values.end() - static_cast<long>(t.columns.size()) + t.keys);
