@@ -30,6 +30,9 @@ int usage() {
 int run_operator_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
   if (w.size() != 3 && !(w.size() == 2 && w[0] == "hallkey")) return usage();
+  // The copy reads SQLite and writes the Postgres it is given, whatever the cluster
+  // options say, so it opens no store here.
+  if (auto rc = run_copy_command(cfg, cmd); rc >= 0) return rc;
   // Given the cluster's options (Redis and Postgres), a command acts on the shared store
   // of record, as the nodes do.
   const bool cluster = !cfg.redis_url.empty() && !cfg.postgres_url.empty();

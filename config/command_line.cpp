@@ -94,6 +94,14 @@ const std::vector<command>& commands() {
        nullptr,
        {{"plan", "starter|growth", "the workspace's plan (required)", true, {"starter", "growth"}},
         {"test", "", "a test key: usage is tracked, never billed"}}},
+      {"store",
+       "the store as a whole (docs/operations.md)",
+       "copy-to-postgres",
+       "copy this data directory's SQLite store into an empty Postgres store of record, to "
+       "run it as a cluster; stop the server first; prints the counts of both",
+       "POSTGRES_URL",
+       "the target database, e.g. postgresql://relay@db.internal/relay",
+       {}},
   };
   return list;
 }

@@ -254,6 +254,13 @@ TEST(config, each_command_has_its_own_options_and_relay_options_may_follow_it) {
   EXPECT_EQ(r.cmd.sub_options, (std::vector<std::pair<std::string, std::string>>{
                                    {"plan", "growth"}, {"test", "true"}}));
 
+  r = load({"store", "copy-to-postgres", "postgresql://relay@db/relay", "--data-dir", "/d"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cmd.words,
+            (std::vector<std::string>{"store", "copy-to-postgres", "postgresql://relay@db/relay"}));
+  const auto no_target = load({"store", "copy-to-postgres"}).error;
+  EXPECT_NE(no_target.find("POSTGRES_URL is required"), std::string::npos) << no_target;
+
   // Another command's option, or an option no command has, is refused with its name.
   r = load({"user", "add", "alice", "--plan", "starter"});
   EXPECT_FALSE(r.cfg);
