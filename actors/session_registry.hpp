@@ -1,9 +1,22 @@
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+namespace relay::redis {
+class client;
+}
+
 namespace relay {
+
+/// In cluster mode, where the per-user connection counts of every node live.
+struct shared_counts {
+  std::shared_ptr<redis::client> redis;
+  std::string node_id;
+};
 
 /// Knows which live connections each token opened, so revoking a token (or logging
 /// out) ends them at once, and how many each user holds, to cap them.
@@ -13,6 +26,14 @@ namespace relay {
 ///    tracked until `conn` exits
 ///  * `(count_atom, std::string user_id)` -> `int` open connections
 ///  * `(revoke_atom, std::string token_id)`: sends `(revoke_atom)` to each of them
-caf::actor spawn_session_registry(caf::actor_system& sys, std::size_t max_per_user = 32);
+///
+/// With `shared` (cluster mode) the cap and the count are the user's connections on
+/// every node: each node keeps its own count per user in one Redis hash per user
+/// (`relay:conns:<user>`, a field per node) and says it is alive with a key that expires
+/// (`relay:node:<node>`, 30 s, renewed every 10 s), so a node that died stops counting
+/// within 30 s. Checking and counting a new connection is one Lua script, atomic in
+/// Redis. When Redis does not answer, the node decides on its own count (and logs it).
+caf::actor spawn_session_registry(caf::actor_system& sys, std::size_t max_per_user = 32,
+                                  shared_counts shared = {});
 
 }  // namespace relay

@@ -114,11 +114,16 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   limits.replay_ms = cfg.agent_replay_seconds * 1000;
   limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
   auto hub = spawn_agent_hub(sys, {readers, limits});
-  auto registry =
-      spawn_session_registry(sys, static_cast<std::size_t>(cfg.max_connections_per_user));
+  // Cluster mode: caps count every node's connections (Redis); the node id names this
+  // node there and on the room events it publishes.
+  const auto node_id = make_id("node");
+  shared_counts counts;
+  if (cluster) counts = {redis.client(), node_id};
+  auto registry = spawn_session_registry(
+      sys, static_cast<std::size_t>(cfg.max_connections_per_user), std::move(counts));
   cluster::link_ptr link;
   if (cluster) {
-    link = cluster::start_bridge(sys, redis.executor(), *redis_at, make_id("node"), registry);
+    link = cluster::start_bridge(sys, redis.executor(), *redis_at, node_id, registry);
     spdlog::info("cluster mode: node {}, store of record on Postgres, room events on Redis",
                  link->node_id());
   }

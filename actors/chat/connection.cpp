@@ -257,7 +257,8 @@ caf::behavior connection(connection_actor* self, connection_params params) {
   auto& st = self->state;
   st.sends.emplace(st.p.send_rate, st.p.send_burst);
   join(self);
-  // No timeout: the registry answers from memory at once.
+  // No timeout: the registry answers from memory at once, or in cluster mode within the
+  // second it gives Redis.
   if (st.p.registry)
     self->request(st.p.registry, caf::infinite, register_atom::value, st.p.who.token_id,
                   st.p.who.user.id, caf::actor_cast<caf::actor>(self))

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import {
-  startRelay, relayCli, api, uniq, openWs, makeDataDir, FAST_SEND_ARGS,
+  startRelay, relayCli, api, uniq, openWs, wsHandshakeStatus, makeDataDir, FAST_SEND_ARGS,
 } from './harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -342,4 +342,26 @@ test('revoking a token on one node closes the sockets it opened on every node',
     const closed = await onB.closed;
     assert.equal(closed.code, 1008);
     assert.equal((await api(b.url, made.json.token, 'GET', '/api/me')).status, 401);
+  });
+
+test('a user\'s connection cap counts their sockets on every node',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(2, { extra: ['--max-connections-per-user', '2'] });
+    const [a, b] = cl.nodes;
+    const token = await cl.user(uniq('cap'));
+    const onA = await openWs(`${a.wsUrl}/api/ws/rooms/lobby`, token);
+    await onA.next((f) => f.type === 'sync');
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/lobby`, token);
+    await onB.next((f) => f.type === 'sync');
+    assert.equal(await wsHandshakeStatus(`${a.wsUrl}/api/ws/rooms/lobby`, token), 429,
+      'one socket on each node is the cap of two');
+    assert.equal(await wsHandshakeStatus(`${b.wsUrl}/api/ws/rooms/lobby`, await cl.user(uniq('cap'))), 101,
+      'the cap is per user');
+    await onB.close();
+    let status;
+    for (let i = 0; i < 40 && status !== 101; i++) {
+      status = await wsHandshakeStatus(`${a.wsUrl}/api/ws/rooms/lobby`, token);
+      if (status !== 101) await sleep(50);
+    }
+    assert.equal(status, 101, 'closing the socket on B frees a slot on A');
   });
