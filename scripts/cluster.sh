@@ -69,7 +69,8 @@ cleanup() {
   if [[ -n ${KEEP:-} ]]; then echo "relay cluster: kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "relay cluster: Redis on $REDIS_PORT, Postgres on $PG_PORT, in $tmp" >&2
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \

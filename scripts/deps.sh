@@ -7,11 +7,12 @@ build_pkgs=(g++ cmake make pkg-config libcaf-dev libboost1.81-dev libboost-json1
   libboost-url1.81-dev libsqlite3-dev libssl-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libhiredis-dev libpqxx-dev)
 test_pkgs=(libgtest-dev libbenchmark-dev redis-server
-  postgresql clang-format python3-websockets clang libclang-rt-14-dev sqlite3 chromium)
+  postgresql clang-format python3-websockets clang libclang-rt-14-dev sqlite3 chromium nginx)
 # `make run` builds the browser client too (scripts/web.sh); the browser suite drives
 # Debian's chromium (tests/browser/), never a browser downloaded at run time.
 build_pkgs+=(nodejs npm)
-# `make cluster` (scripts/cluster.sh): the store, the event bus and the load balancer.
+# `make cluster` (scripts/cluster.sh): the store, the event bus and the load balancer;
+# the test command runs it too (integration.cluster_script), hence nginx above.
 cluster_pkgs=(redis-server postgresql nginx)
 
 want=("${build_pkgs[@]}")
