@@ -174,10 +174,16 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   if (srv.api().dev_login)
     std::cout << "relay: dev sign-in: open http://" << cfg.listen_host << ":" << port
               << "/auth/dev?login=alice" << std::endl;
-  std::cout << "relay: data in " << cfg.data_dir << "; create a user and a token with:\n"
-            << "  " << self_path << " --data-dir " << cfg.data_dir << " user add alice\n"
-            << "  " << self_path << " --data-dir " << cfg.data_dir << " token create alice"
-            << std::endl;
+  // Operator commands act where the node's store is: in cluster mode the shared store,
+  // which they reach only given the same two options.
+  const std::string where =
+      cluster ? " --redis-url " + cfg.redis_url + " --postgres-url " + cfg.postgres_url
+              : " --data-dir " + cfg.data_dir;
+  std::cout << "relay: "
+            << (cluster ? std::string{"store of record on Postgres"} : "data in " + cfg.data_dir)
+            << "; create a user and a token with:\n"
+            << "  " << self_path << where << " user add alice\n"
+            << "  " << self_path << where << " token create alice" << std::endl;
 
   // SIGINT/SIGTERM stop the I/O loop; actors are shut down in order below.
   boost::asio::io_context sig_ioc;
