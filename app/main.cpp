@@ -175,10 +175,10 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     std::cout << "relay: dev sign-in: open http://" << cfg.listen_host << ":" << port
               << "/auth/dev?login=alice" << std::endl;
   // Operator commands act where the node's store is: in cluster mode the shared store,
-  // which they reach only given the same two options.
-  const std::string where =
-      cluster ? " --redis-url " + cfg.redis_url + " --postgres-url " + cfg.postgres_url
-              : " --data-dir " + cfg.data_dir;
+  // which they reach only given the same two options (not printed: a URL may hold a
+  // password).
+  const std::string where = cluster ? " --redis-url URL --postgres-url URL (the nodes' own)"
+                                    : " --data-dir " + cfg.data_dir;
   std::cout << "relay: "
             << (cluster ? std::string{"store of record on Postgres"} : "data in " + cfg.data_dir)
             << "; create a user and a token with:\n"
