@@ -15,8 +15,10 @@ namespace {
 
 // Sums the live nodes' counts of a user, dropping dead nodes' fields, and with ARGV[3]
 // set counts one more connection for ARGV[2] if the sum is under ARGV[3]. Returns the
-// sum before counting, and -1 when the cap refused it.
+// sum before counting, and -1 when the cap refused it. A node counting a connection is
+// alive (ARGV[4] ms), whether or not its heartbeat has reached Redis yet.
 constexpr const char* count_script = R"lua(
+if ARGV[3] ~= '' then redis.call('SET', ARGV[1] .. ARGV[2], '1', 'PX', ARGV[4]) end
 local fields = redis.call('HGETALL', KEYS[1])
 local total = 0
 for i = 1, #fields, 2 do
@@ -97,7 +99,7 @@ void ask_redis(registry_actor* self, Atom atom, std::uint64_t request, const std
   auto me = caf::actor_cast<caf::actor>(self);
   sh.redis->command(
       {"EVAL", count_script, "1", counts_key(user_id), std::string{alive_prefix}, sh.node_id,
-       std::move(cap)},
+       std::move(cap), std::to_string(std::chrono::milliseconds(alive_ttl).count())},
       [me, atom, request](redis::result r) {
         std::int64_t n = -2;
         if (r && r->type == redis::reply::kind::integer) n = r->integer;
@@ -115,12 +117,19 @@ void redis_answered(registry_actor* self, std::int64_t n) {
   st.redis_failing = n == -2;
 }
 
+// Renews this node's key; until Redis has it (the client may still be connecting), again
+// every 200 ms.
 void say_alive(registry_actor* self) {
   auto& sh = self->state.shared;
+  auto me = caf::actor_cast<caf::actor>(self);
   sh.redis->command({"SET", std::string{alive_prefix} + sh.node_id, "1", "PX",
                      std::to_string(std::chrono::milliseconds(alive_ttl).count())},
-                    [](redis::result) {});
-  self->delayed_send(self, alive_every, sweep_atom::value);
+                    [me](redis::result r) {
+                      caf::delayed_anon_send(me,
+                                             r ? std::chrono::milliseconds(alive_every)
+                                               : std::chrono::milliseconds(200),
+                                             sweep_atom::value);
+                    });
 }
 
 caf::behavior registry(registry_actor* self, std::size_t max_per_user, shared_counts shared) {
