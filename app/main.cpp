@@ -131,7 +131,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
       sys, {writer, readers, static_cast<int>(cfg.ring_messages),
             static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link});
 
-  auto halls = spawn_hall_directory(sys, {writer, readers});
+  auto halls = spawn_hall_directory(sys, {writer, readers, cluster});
   api_context ctx;
   ctx.directory = directory;
   ctx.writer = writer;

@@ -65,8 +65,10 @@ hall_directory_actor::behavior_type hall_directory(hall_directory_self self,
             [=](std::optional<storage::hall_snapshot>& snap) {
               if (!snap) return resolve(self, id, hall_actor{});
               auto hall = spawn_hall(self, {std::move(*snap), self->state.p.writer});
-              self->monitor(hall);
-              self->state.halls[id] = hall;
+              if (!self->state.p.shared_store) {
+                self->monitor(hall);
+                self->state.halls[id] = hall;
+              }
               resolve(self, id, hall);
             },
             [=](const error_info& e) {

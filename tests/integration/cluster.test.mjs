@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import {
   startRelay, relayCli, api, uniq, openWs, wsHandshakeStatus, makeDataDir, FAST_SEND_ARGS,
 } from './harness.mjs';
+import { LK_ARGS, webhookBody, postWebhook, secs } from './livekit.mjs';
 
 const execFileP = promisify(execFile);
 const PG = process.env.RELAY_TEST_POSTGRES_URL;
@@ -364,4 +365,31 @@ test('a user\'s connection cap counts their sockets on every node',
       if (status !== 101) await sleep(50);
     }
     assert.equal(status, 101, 'closing the socket on B frees a slot on A');
+  });
+
+test('a LiveKit webhook may land on any node: every node answers from what the store holds',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(2, { extra: LK_ARGS });
+    const [a, b] = cl.nodes;
+    const key = (await cl.cli('hallkey', 'create', '--plan', 'starter')).trim();
+    const made = await api(a.url, key, 'POST', '/v1/halls', { name: 'Standup' });
+    assert.equal(made.status, 201, made.text);
+    const hall = made.json.hall_id;
+    const at = secs('2026-03-04T10:00:00Z');
+    const sessions = async (node) => {
+      const res = await api(node.url, key, 'GET', `/v1/halls/${hall}/participants`);
+      assert.equal(res.status, 200, res.text);
+      return res.json.sessions;
+    };
+    const joined = webhookBody('participant_joined', hall, { identity: 'u1', at, id: `EV_j_${hall}` });
+    assert.equal((await postWebhook(b, joined)).json.status, 'applied');
+    assert.equal((await sessions(a)).length, 1, 'node A sees the join node B applied');
+    const retried = await postWebhook(a, joined);
+    assert.equal(retried.status, 200, retried.text);
+    assert.notEqual(retried.json.status, 'applied', 'LiveKit retrying on another node changes nothing');
+    const left = webhookBody('participant_left', hall, { identity: 'u1', at: at + 125, id: `EV_l_${hall}` });
+    assert.equal((await postWebhook(a, left)).json.status, 'applied');
+    const onB = await sessions(b);
+    assert.equal(onB.length, 1);
+    assert.equal(onB[0].minutes, 3, 'node B sees the leave node A applied');
   });

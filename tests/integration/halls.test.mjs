@@ -7,15 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  AccessToken, TokenVerifier, WebhookReceiver, WebhookEvent, Room, ParticipantInfo,
-} from 'livekit-server-sdk';
+import { AccessToken, TokenVerifier, WebhookReceiver } from 'livekit-server-sdk';
 import { startRelay, relayCli, api, makeDataDir } from './harness.mjs';
+import {
+  LK_URL, LK_KEY, LK_SECRET, LK_ARGS, webhookBody, signBody, postWebhook, secs,
+} from './livekit.mjs';
 
-const LK_URL = 'wss://livekit.example.test';
-const LK_KEY = 'APIrelaytest';
-const LK_SECRET = 'relay-test-livekit-secret-0123456789abcdef';
-const LK_ARGS = ['--livekit-url', LK_URL, '--livekit-api-key', LK_KEY, '--livekit-api-secret', LK_SECRET];
 
 let relay;
 before(async () => { relay = await startRelay({ args: LK_ARGS }); });
@@ -51,46 +48,6 @@ const usage = async (r, key, period) => {
   assert.equal(res.status, 200, res.text);
   return res.json;
 };
-
-let eventCounter = 0;
-const secs = (iso) => Math.floor(Date.parse(iso) / 1000);
-
-/** A WebhookEvent body as LiveKit serializes it (protobuf JSON: int64 as strings). */
-function webhookBody(event, hall, { identity, name, at, joinedAt, id, numDropped } = {}) {
-  const e = new WebhookEvent({
-    id: id ?? `EV_${process.pid}_${++eventCounter}`,
-    createdAt: BigInt(at),
-    room: new Room({ sid: 'RM_test', name: hall }),
-    numDropped: numDropped ?? 0,
-  });
-  e.event = event;  // the SDK's subclass resets `event` after the base constructor
-  if (identity) {
-    e.participant = new ParticipantInfo({
-      sid: `PA_${identity}`, identity, name: name ?? identity,
-      ...(joinedAt !== undefined ? { joinedAt: BigInt(joinedAt) } : {}),
-    });
-  }
-  return e.toJsonString();
-}
-
-/** The Authorization LiveKit puts on a webhook: a JWT with the body's sha256. */
-async function signBody(body, { key = LK_KEY, secret = LK_SECRET } = {}) {
-  const at = new AccessToken(key, secret, { ttl: '5m' });
-  at.sha256 = createHash('sha256').update(body).digest('base64');
-  return at.toJwt();
-}
-
-async function postWebhook(r, body, authorization) {
-  const res = await fetch(`${r.url}/v1/livekit/webhook`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/webhook+json', Authorization: authorization ?? await signBody(body) },
-    body,
-  });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, json, text };
-}
 
 async function send(r, event, hall, opts) {
   const res = await postWebhook(r, webhookBody(event, hall, opts));

@@ -34,7 +34,7 @@ class halls_actors : public ::testing::Test {
     open = [p = db_path] { return std::make_unique<storage::sqlite_store>(p); };
     writer = spawn_store_writer(sys, open, false);
     readers = spawn_store_readers(sys, open, 1, {}, false);
-    halls = spawn_hall_directory(sys, {writer, readers});
+    halls = spawn_hall_directory(sys, {writer, readers, false});
     sched.run();
     storage::sqlite_store db{db_path};
     auto k = *db.create_hall_key("starter", false, sha256_hex("relay_live_a"));
@@ -112,7 +112,7 @@ TEST_F(halls_actors, open_sessions_survive_a_new_directory) {
   // A restart: every actor gone, a new directory loads the hall from the store.
   caf::anon_send_exit(halls, caf::exit_reason::user_shutdown);
   sched.run();
-  halls = spawn_hall_directory(sys, {writer, readers});
+  halls = spawn_hall_directory(sys, {writer, readers, false});
   sched.run();
   auto view = ask<hall_reply>(hall(), info_atom::value, owner);
   ASSERT_EQ(view.sessions.size(), 1u);
