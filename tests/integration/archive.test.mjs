@@ -3,35 +3,17 @@
 // starts one and exports RELAY_TEST_POSTGRES_URL) and every read sees one history.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   startRelay, createUser, api, uniq, openWs, fetchAllMessages, FAST_SEND_ARGS,
 } from './harness.mjs';
+import { PG, psql, freshDatabase } from './postgres.mjs';
 
-const execFileP = promisify(execFile);
-const PG = process.env.RELAY_TEST_POSTGRES_URL;
 const skip = PG ? false : 'RELAY_TEST_POSTGRES_URL is not set (make test starts a Postgres)';
 
 const servers = [];
-const databases = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.kill9()));
-  for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
 });
-
-async function psql(url, sql) {
-  const { stdout } = await execFileP('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  return stdout.trim();
-}
-
-/** A fresh database on the test Postgres; its URL. */
-async function freshDatabase() {
-  const name = `relay_it_${process.pid}_${databases.length}`;
-  await psql(PG, `CREATE DATABASE ${name}`);
-  databases.push(name);
-  return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
-}
 
 async function start(args, dataDir) {
   const relay = await startRelay({ dataDir, args: [...FAST_SEND_ARGS, '--ring-messages', '20', ...args] });
@@ -67,7 +49,7 @@ async function sendAll(c, prefix, n) {
 
 test('history, resume, edits, deletes and retries work the same across the archive boundary',
   { skip, timeout: 180000 }, async () => {
-    const pg = await freshDatabase();
+    const pg = await freshDatabase('it');
     const relay = await start(['--postgres-url', pg, '--archive-after', '2s']);
     const login = uniq('arc');
     const token = await createUser(relay.dataDir, login);
@@ -149,7 +131,7 @@ test('with Postgres unreachable the node serves and acks; health says postgres f
 
 test('kill -9 while batches move loses and duplicates no acknowledged message',
   { skip, timeout: 240000 }, async () => {
-    const pg = await freshDatabase();
+    const pg = await freshDatabase('it');
     let relay = await start(['--postgres-url', pg, '--archive-after', '1s']);
     const dataDir = relay.dataDir;
     const login = uniq('kill');

@@ -10,33 +10,19 @@ import { promisify } from 'node:util';
 import {
   startRelay, relayCli, api, uniq, openWs, wsHandshakeStatus, makeDataDir, FAST_SEND_ARGS,
 } from './harness.mjs';
+import { PG, psql, freshDatabase } from './postgres.mjs';
 import { LK_ARGS, webhookBody, postWebhook, secs } from './livekit.mjs';
 
 const execFileP = promisify(execFile);
-const PG = process.env.RELAY_TEST_POSTGRES_URL;
 const REDIS = process.env.RELAY_TEST_REDIS_URL;
 const skip = PG && REDIS ? false : 'RELAY_TEST_POSTGRES_URL and RELAY_TEST_REDIS_URL are not set (make test starts both)';
 
 const servers = [];
-const databases = [];
 const redises = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.kill9()));
   for (const r of redises) r.kill('SIGKILL');
-  for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
 });
-
-async function psql(url, sql) {
-  const { stdout } = await execFileP('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  return stdout.trim();
-}
-
-async function freshDatabase() {
-  const name = `relay_cl_${process.pid}_${databases.length}`;
-  await psql(PG, `CREATE DATABASE ${name}`);
-  databases.push(name);
-  return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
-}
 
 function freePort() {
   return new Promise((resolve) => {
@@ -78,7 +64,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A cluster of `n` nodes on one fresh database: {nodes, pg, redis, cli(...), user(login)}. */
 async function cluster(n = 3, { redis = REDIS, extra = [] } = {}) {
-  const pg = await freshDatabase();
+  const pg = await freshDatabase('cl');
   const opts = ['--redis-url', redis, '--postgres-url', pg];
   const nodes = [];
   for (let i = 0; i < n; i++) {

@@ -11,30 +11,16 @@ import { promisify } from 'node:util';
 import {
   RELAY_BIN, startRelay, createUser, createRoom, api, uniq, openWs, fetchAllMessages, FAST_SEND_ARGS,
 } from './harness.mjs';
+import { PG, psql, freshDatabase } from './postgres.mjs';
 
 const execFileP = promisify(execFile);
-const PG = process.env.RELAY_TEST_POSTGRES_URL;
 const REDIS = process.env.RELAY_TEST_REDIS_URL;
 const skip = PG && REDIS ? false : 'RELAY_TEST_POSTGRES_URL and RELAY_TEST_REDIS_URL are not set (make test starts both)';
 
 const servers = [];
-const databases = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.kill9()));
-  for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
 });
-
-async function psql(url, sql) {
-  const { stdout } = await execFileP('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
-  return stdout.trim();
-}
-
-async function freshDatabase() {
-  const name = `relay_cp_${process.pid}_${databases.length}`;
-  await psql(PG, `CREATE DATABASE ${name}`);
-  databases.push(name);
-  return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
-}
 
 /** `relay --data-dir DIR store copy-to-postgres URL`: {code, stdout, stderr}. */
 async function copy(dataDir, url) {
@@ -109,7 +95,7 @@ test('a single node copied into Postgres carries on as a cluster: tokens, histor
     assert.equal(before.priv.length, 2);
 
     // -- the copy ---------------------------------------------------------------------
-    const pg = await freshDatabase();
+    const pg = await freshDatabase('cp');
     const running = await copy(dir, pg);
     assert.equal(running.code, 1, 'refused while the server runs');
     assert.match(running.stderr, /another relay server is running/);
@@ -176,7 +162,7 @@ test('a target that already holds users is refused and left as it was', { skip, 
   servers.push(single);
   await createUser(single.dataDir, uniq('one'));
   await single.stop();
-  const pg = await freshDatabase();
+  const pg = await freshDatabase('cp');
   // A cluster that already has a user of its own.
   const { stdout } = await execFileP(RELAY_BIN, ['--data-dir', single.dataDir, '--redis-url', REDIS,
     '--postgres-url', pg, 'user', 'add', uniq('clu')]);
@@ -205,7 +191,7 @@ test('kill -9 in the middle of a copy: the next run finishes it, nothing twice',
     INSERT INTO channel_seqs (room_id, channel_id, last_seq, reserved)
       SELECT id, '', ${n}, ${n} FROM rooms WHERE slug = 'lobby';`]);
 
-  const pg = await freshDatabase();
+  const pg = await freshDatabase('cp');
   const proc = spawn(RELAY_BIN, ['--data-dir', single.dataDir, 'store', 'copy-to-postgres', pg], { stdio: 'ignore' });
   const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
   const copied = async () => Number(await psql(pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'relay_copy'") === '1'

@@ -1,0 +1,28 @@
+// The Postgres the test command starts (RELAY_TEST_POSTGRES_URL), for the suites that
+// need one: SQL through psql, and a fresh database per test, dropped when the suite ends.
+import { after } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const PG = process.env.RELAY_TEST_POSTGRES_URL;
+
+/** Runs `sql` on `url`; its output, trimmed (one value per line, columns by `|`). */
+export async function psql(url, sql) {
+  const { stdout } = await execFileP('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+  return stdout.trim();
+}
+
+const databases = [];
+after(async () => {
+  for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
+});
+
+/** A new empty database on the test Postgres; its URL. `prefix` names the suite. */
+export async function freshDatabase(prefix) {
+  const name = `relay_${prefix}_${process.pid}_${databases.length}`;
+  await psql(PG, `CREATE DATABASE ${name}`);
+  databases.push(name);
+  return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
+}
