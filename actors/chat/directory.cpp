@@ -69,6 +69,16 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
                 });
         return rp;
       },
+      [=](update_atom, const std::string& old_slug, const std::string& new_slug,
+          const room_actor& room) {
+        auto& rooms = self->state.rooms;
+        auto old = rooms.find(old_slug);
+        if (old == rooms.end() || old->second != room) return;
+        rooms.erase(old);
+        // A lookup by the new slug may have spawned another actor of the room meanwhile:
+        // it keeps the slug, and this one serves the clients it has until they leave.
+        rooms.emplace(new_slug, room);
+      },
       [=](room_atom, const std::string& slug) -> caf::result<room_actor> {
         auto& st = self->state;
         if (auto it = st.rooms.find(slug); it != st.rooms.end()) return it->second;
@@ -81,9 +91,11 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
                 [=](std::optional<storage::room_row>& row) {
                   if (!row) return resolve(self, slug, room_actor{});
                   auto& st = self->state;
-                  room_params rp{std::move(*row),    st.p.writer,        st.p.readers,
-                                 st.p.ring_messages, st.p.sync_messages, st.p.page_cache_bytes,
-                                 st.p.agent_hub,     st.p.archiver,      st.p.cluster};
+                  room_params rp{std::move(*row),    st.p.writer,
+                                 st.p.readers,       st.p.ring_messages,
+                                 st.p.sync_messages, st.p.page_cache_bytes,
+                                 st.p.agent_hub,     st.p.archiver,
+                                 st.p.cluster,       self};
                   auto room = spawn_room(self, std::move(rp));
                   self->monitor(room);
                   st.rooms[slug] = room;

@@ -106,6 +106,8 @@ using room_directory_actor = caf::typed_actor<
     // (slug, caller, patch): the room applies it (owner only) and the directory re-keys a
     // renamed room before it serves another lookup.
     caf::replies_to<update_atom, std::string, principal,
-                    storage::room_patch>::with<storage::expected<storage::room_row>>>;
+                    storage::room_patch>::with<storage::expected<storage::room_row>>,
+    // (old slug, new slug, room): another node renamed the room; its actor here says so.
+    caf::reacts_to<update_atom, std::string, std::string, room_actor>>;
 
 }  // namespace relay

@@ -22,6 +22,8 @@ struct room_params {
   agents::hub_actor agent_hub;  // @mentions of agent-bound bots become events (may be invalid)
   archiver_actor archiver;      // edits and deletes of archived messages (may be invalid)
   cluster::link_ptr cluster;    // cluster mode: the other nodes (null on one node)
+  // Told when another node renamed the room, so lookups find it by its new slug.
+  room_directory_actor directory;
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of

@@ -77,6 +77,9 @@ void push_to_viewers(room_state& st, const channel_entry& ch, const frame_ptr& f
 void apply(room_self self, room_load& box) {
   auto& st = self->state;
   const bool restyled = !same_look(st.p.row, box.row);
+  if (box.row.slug != st.p.row.slug && st.p.directory)
+    self->send(st.p.directory, update_atom::value, st.p.row.slug, box.row.slug,
+               caf::actor_cast<room_actor>(self));
   st.p.row = std::move(box.row);
   st.whitelist = std::move(box.whitelist);
   st.bots = std::move(box.bots);

@@ -317,3 +317,35 @@ TEST_F(cluster_node, gating_the_room_on_another_node_closes_this_nodes_outsiders
   EXPECT_EQ(alices->closed_with, 0) << "the owner stays";
   EXPECT_EQ(alices->of_type("branding").size(), 1u);
 }
+
+TEST_F(cluster_node, a_room_renamed_on_another_node_is_found_here_by_its_new_slug_only) {
+  std::string room_id;
+  {
+    storage::sqlite_store db{db_path};
+    storage::room_row r;
+    r.slug = "team";
+    r.display_name = "Team";
+    r.owner_id = alice.user.id;
+    room_id = db.create_room(r)->id;
+  }
+  auto before = room("team");
+  auto tab = connect("team", alice);
+  {
+    storage::sqlite_store db{db_path};
+    storage::room_patch p;
+    p.slug = "crew";
+    ASSERT_TRUE(db.update_room(room_id, p));
+  }
+  // The other node announces the room under its new slug.
+  codec::cluster_event e;
+  e.what = codec::cluster_event::kind::room;
+  e.node = "node-elsewhere";
+  e.room_id = room_id;
+  e.slug = "crew";
+  caf::anon_send(before, cluster_atom::value, e);
+  sched.run();
+  EXPECT_EQ(room("crew"), before) << "the same actor, re-keyed";
+  EXPECT_FALSE(room("team")) << "the old slug no longer answers";
+  ASSERT_EQ(tab->of_type("branding").size(), 1u);
+  EXPECT_EQ(tab->of_type("branding").at(0).at("room").at("slug").as_string(), "crew");
+}
