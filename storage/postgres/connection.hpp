@@ -21,7 +21,8 @@ namespace relay::storage::postgres {
 ///
 /// Every call of an area is one run(): atomic on its own, or inside begin()'s transaction
 /// under a savepoint, so a call that answers `conflict` or `not_found` leaves the rest of
-/// the batch alone (Postgres would otherwise abort the whole transaction on any error).
+/// the batch alone (Postgres would otherwise abort the whole transaction on any error);
+/// run_unguarded() is the exception, for hot steps that cannot raise those.
 /// A failure (`expected::failed()`) aborts the transaction as SQLite's does: the calls
 /// after it fail with it, and commit() rolls back and returns it.
 class connection : public virtual transactions {
@@ -44,6 +45,13 @@ class connection : public virtual transactions {
   /// `unavailable`, anything else `internal`.
   template <class F>
   std::invoke_result_t<F, pqxx::transaction_base&> run(const char* what, F&& f);
+
+  /// run() without its savepoint, for a step on the hot path whose statements cannot fail
+  /// with `conflict` or `not_found` (it turns those into answers itself, having changed
+  /// nothing): the savepoint's two round trips cost more than the step. Any exception, of
+  /// whatever kind, aborts begin()'s transaction, as Postgres already has.
+  template <class F>
+  std::invoke_result_t<F, pqxx::transaction_base&> run_unguarded(const char* what, F&& f);
 
   /// The failure `message`, which aborts begin()'s transaction like any failure.
   error_info fail(errc code, std::string message);
@@ -109,6 +117,23 @@ std::invoke_result_t<F, pqxx::transaction_base&> connection::run(const char* wha
     return r;
   } catch (const std::exception& e) {
     return failure(what, e);
+  }
+}
+
+template <class F>
+std::invoke_result_t<F, pqxx::transaction_base&> connection::run_unguarded(const char* what,
+                                                                           F&& f) {
+  if (!tx_) return run(what, std::forward<F>(f));
+  if (aborted_) return aborted_;
+  try {
+    auto r = f(static_cast<pqxx::transaction_base&>(*tx_));
+    if (r.failed() && !aborted_) aborted_ = r.error();
+    return r;
+  } catch (const std::exception& e) {
+    // Without a savepoint even a constraint leaves the transaction aborted in Postgres.
+    auto err = failure(what, e);
+    if (!aborted_) aborted_ = err;
+    return err;
   }
 }
 

@@ -1,8 +1,9 @@
 // What only the Postgres store has (store_suite.hpp has the shared suite): a connection
 // that is lost and found again, schema versions applied once under the advisory lock
 // however many nodes start together, seqs that stay gapless while several nodes append
-// to one channel, and a LiveKit webhook applied once whichever nodes receive it. Against
-// the Postgres the test command starts.
+// to one channel, a client id resent through two nodes at once stored once, and a
+// LiveKit webhook applied once whichever nodes receive it. Against the Postgres the test
+// command starts.
 
 #include <algorithm>
 #include <numeric>
@@ -229,6 +230,60 @@ TEST_F(PostgresClusterTest, ADeadlockBetweenTwoNodesBatchesFailsOneOfThemAsRetry
   EXPECT_EQ(failed.code, errc::unavailable);
   EXPECT_TRUE(failed.retry) << failed.message;
   EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 2) << "the other batch committed whole";
+}
+
+// A client that resends through another node: both nodes append the same (author, client
+// id) at once. The second waits for the first's commit, answers the first's row as a
+// duplicate and gives back the seq it took, so the next message of its batch follows
+// without a gap.
+TEST_F(PostgresClusterTest, TheSameClientIdOnTwoNodesAtOnceIsStoredOnceAndBurnsNoSeq) {
+  std::string room;
+  std::string alice;
+  {
+    auto s = open();
+    room = room_of(*s);
+    alice = user(*s, "alice");
+  }
+  auto a = open();
+  auto b = open();
+  ASSERT_TRUE(a->begin());
+  ASSERT_TRUE(b->begin());
+  auto first = a->append_message(msg(room, "ch_a", alice, "sent", "c-race"));
+  ASSERT_TRUE(first) << first.error().message;
+  std::string b_failed;
+  message_row resent;
+  bool resent_duplicate = false;
+  std::int64_t next_seq = 0;
+  std::thread other([&] {
+    auto r = b->append_message(msg(room, "ch_a", alice, "resent", "c-race"));
+    if (!r) return void(b_failed = r.error().message);
+    resent = r->message;
+    resent_duplicate = r->duplicate;
+    auto next = b->append_message(msg(room, "ch_a", alice, "next", "c-next"));
+    if (!next) return void(b_failed = next.error().message);
+    next_seq = next->message.seq;
+    if (auto done = b->commit(); !done) b_failed = done.error().message;
+  });
+  // Commit only once b waits on a's locks, so b takes the path of a concurrent insert.
+  bool waiting = false;
+  for (int i = 0; i < 100 && !waiting; ++i) {
+    waiting = scalar(
+                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                  " AND datname = current_database()") > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto a_done = a->commit();
+  other.join();
+  EXPECT_TRUE(waiting) << "b never waited for a";
+  ASSERT_TRUE(a_done) << a_done.error().message;
+  ASSERT_EQ(b_failed, "");
+  EXPECT_TRUE(resent_duplicate);
+  EXPECT_EQ(resent.id, first->message.id);
+  EXPECT_EQ(resent.seq, 1);
+  EXPECT_EQ(resent.content, "sent");
+  EXPECT_EQ(next_seq, 2) << "the duplicate gave its seq back";
+  EXPECT_EQ(scalar("SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(scalar("SELECT last_seq FROM channel_seqs WHERE channel_id = 'ch_a'"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresStoreTest,
