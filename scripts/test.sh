@@ -48,4 +48,4 @@ ctest --test-dir build-fuzz --output-on-failure -j2 "$@"
 # about the 1 s grace), so the harness waits longer for it.
 TARGETS="relay store_writer_test archive_test" scripts/build.sh build-tsan -DRELAY_SANITIZE=thread -DRELAY_BUILD_BENCHMARKS=OFF
 RELAY_UNDER_TSAN=1 RELAY_STOP_MS=30000 RELAY_IO_THREADS=2 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build-tsan --output-on-failure -R 'unit\.(store_writer|archive)|integration\.(ws|sse|durability|access|agents|agent_resume|halls)' "$@"
+  ctest --test-dir build-tsan --output-on-failure -R 'unit\.(store_writer|archive)|integration\.(ws|sse|durability|access|agents|agent_resume|halls|cluster)' "$@"
