@@ -69,6 +69,7 @@ room_directory_actor::behavior_type silent_directory(
         self->state.held.push_back(self->make_response_promise());
         return caf::delegated<renamed>{};
       },
+      [=](update_atom, const std::string&, const std::string&, const room_actor&) {},
   };
 }
 
