@@ -71,6 +71,16 @@ class cluster_node : public ::testing::Test {
   }
   room_actor lobby() { return room("lobby"); }
 
+  /// Room "team", owned by alice, made by another node: its id.
+  std::string team_room() {
+    storage::sqlite_store db{db_path};
+    storage::room_row r;
+    r.slug = "team";
+    r.display_name = "Team";
+    r.owner_id = alice.user.id;
+    return db.create_room(r)->id;
+  }
+
   /// Another node changed room `slug` and says so.
   void room_changed(const std::string& slug) {
     storage::sqlite_store db{db_path};
@@ -234,15 +244,7 @@ TEST_F(cluster_node, another_nodes_edits_and_deletes_reach_this_nodes_clients) {
 }
 
 TEST_F(cluster_node, a_channel_another_node_creates_or_deletes_reaches_this_nodes_members_only) {
-  std::string room_id;
-  {
-    storage::sqlite_store db{db_path};
-    storage::room_row r;
-    r.slug = "team";
-    r.display_name = "Team";
-    r.owner_id = alice.user.id;
-    room_id = db.create_room(r)->id;
-  }
+  const auto room_id = team_room();
   auto alices = connect("team", alice);
   auto bobs = connect("team", bob);
   storage::channel_row ch;
@@ -295,15 +297,7 @@ TEST_F(cluster_node, a_channel_another_node_creates_or_deletes_reaches_this_node
 }
 
 TEST_F(cluster_node, gating_the_room_on_another_node_closes_this_nodes_outsiders) {
-  std::string room_id;
-  {
-    storage::sqlite_store db{db_path};
-    storage::room_row r;
-    r.slug = "team";
-    r.display_name = "Team";
-    r.owner_id = alice.user.id;
-    room_id = db.create_room(r)->id;
-  }
+  const auto room_id = team_room();
   auto alices = connect("team", alice);
   auto bobs = connect("team", bob);
   {
@@ -319,15 +313,7 @@ TEST_F(cluster_node, gating_the_room_on_another_node_closes_this_nodes_outsiders
 }
 
 TEST_F(cluster_node, a_room_renamed_on_another_node_is_found_here_by_its_new_slug_only) {
-  std::string room_id;
-  {
-    storage::sqlite_store db{db_path};
-    storage::room_row r;
-    r.slug = "team";
-    r.display_name = "Team";
-    r.owner_id = alice.user.id;
-    room_id = db.create_room(r)->id;
-  }
+  const auto room_id = team_room();
   auto before = room("team");
   auto tab = connect("team", alice);
   {
