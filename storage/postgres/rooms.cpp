@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/login.hpp"
+#include "storage/bot_rows.hpp"
 #include "storage/postgres/users.hpp"
 
 namespace relay::storage::postgres {
@@ -418,17 +419,9 @@ expected<access_request_row> rooms::decide_access_request(const std::string& roo
 expected<bot_row> rooms::create_bot(const std::string& room_id, const std::string& login,
                                     const std::string& name, const std::string& agent_id,
                                     const std::string& prefix) {
-  if (!valid_login(login))
-    return make_error(errc::bad_request, "bot login must be " + std::string{login_rule});
-  bot_row b;
-  b.room_id = room_id;
-  b.user.id = make_id("usr");
-  b.user.login = login;
-  b.user.name = name;
-  b.agent_id = agent_id;
-  b.prefix = prefix;
-  b.created_at = now_ms();
-  b.user.created_at = b.created_at;
+  auto made = new_bot_row(room_id, login, name, agent_id, prefix);
+  if (!made) return made.error();
+  auto b = std::move(*made);
   return c_.run("create bot", [&](pqxx::transaction_base& t) -> expected<bot_row> {
     // users_login_nocase refuses a login taken in any case.
     try {
