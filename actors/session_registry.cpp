@@ -35,9 +35,9 @@ end
 return total
 )lua";
 
-constexpr auto alive_ttl = std::chrono::seconds(30);
-constexpr auto alive_every = std::chrono::seconds(10);
-constexpr std::string_view alive_prefix = "relay:node:";
+constexpr auto alive_ttl = node_alive_ttl;
+constexpr auto alive_every = node_alive_every;
+constexpr std::string_view alive_prefix = node_alive_prefix;
 
 std::string counts_key(const std::string& user_id) {
   return "relay:conns:" + user_id;

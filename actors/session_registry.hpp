@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -11,6 +13,14 @@ class client;
 }
 
 namespace relay {
+
+/// Cluster mode: a node is alive while Redis holds `relay:node:<node id>`, which the
+/// session registry renews every `node_alive_every` to last `node_alive_ttl`. Whatever a
+/// node keeps in Redis for the others (connection counts, where its agents are) counts
+/// only while that key exists.
+inline constexpr std::string_view node_alive_prefix = "relay:node:";
+inline constexpr std::chrono::seconds node_alive_ttl{30};
+inline constexpr std::chrono::seconds node_alive_every{10};
 
 /// In cluster mode, where the per-user connection counts of every node live.
 struct shared_counts {

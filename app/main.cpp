@@ -99,8 +99,10 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   redis_thread redis{redis_at};
 
   auto writer = spawn_store_writer(sys, open);
-  auto readers =
-      spawn_store_readers(sys, open, static_cast<std::size_t>(cfg.reader_threads), open_archive);
+  // In cluster mode each reader holds a Postgres connection: their number is the pool's.
+  auto readers = spawn_store_readers(
+      sys, open, static_cast<std::size_t>(cluster ? cfg.postgres_pool : cfg.reader_threads),
+      open_archive);
   archiver_actor archiver;
   if (open_archive) {
     archiver_params ap{open, open_archive, writer};
@@ -113,7 +115,6 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   limits.idle_ms = cfg.agent_idle_seconds * 1000;
   limits.replay_ms = cfg.agent_replay_seconds * 1000;
   limits.grace_ms = cfg.agent_resume_grace_seconds * 1000;
-  auto hub = spawn_agent_hub(sys, {readers, limits});
   // Cluster mode: caps count every node's connections (Redis); the node id names this
   // node there and on the room events it publishes.
   const auto node_id = make_id("node");
@@ -127,6 +128,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     spdlog::info("cluster mode: node {}, store of record on Postgres, room events on Redis",
                  link->node_id());
   }
+  auto hub = spawn_agent_hub(sys, {readers, limits, link});
   auto directory = spawn_directory(
       sys, {writer, readers, static_cast<int>(cfg.ring_messages),
             static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link});

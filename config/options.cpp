@@ -366,7 +366,8 @@ const std::vector<option_def>& table() {
          return {};
        }},
       int_opt("postgres_pool", &config::postgres_pool, 4, 1, 64,
-              "connections each node opens to Postgres"),
+              "cluster mode: Postgres connections of each node's store readers (the writer "
+              "holds one more)"),
       {{"archive_after", "--archive-after", "RELAY_ARCHIVE_AFTER", "duration", "90d",
         "with postgres_url and no redis_url: messages older than this move from SQLite to "
         "Postgres (a number with s, m, h or d; at least 1s)"},

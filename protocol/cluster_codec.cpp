@@ -146,4 +146,74 @@ std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
   return e;
 }
 
+namespace {
+
+constexpr std::array<std::string_view, 9> call_names{
+    "online", "offline", "event", "cancel", "pause", "token", "reply", "fail", "gone"};
+
+}  // namespace
+
+std::string encode_agent_call(const agent_call& c) {
+  using k = agent_call::kind;
+  json::object o{
+      {"k", call_names[static_cast<std::size_t>(c.what)]}, {"node", c.node}, {"agent", c.agent_id}};
+  if (c.what != k::online && c.what != k::offline && c.what != k::pause) o["event"] = c.event_id;
+  if (c.what == k::event || c.what == k::token || c.what == k::reply || c.what == k::fail)
+    o["text"] = c.text;
+  if (c.what == k::fail) o["code"] = c.code;
+  if (c.what == k::pause) o["paused"] = c.paused;
+  if (c.what == k::reply) {
+    if (c.metadata.tokens_used) o["tokens"] = *c.metadata.tokens_used;
+    if (c.metadata.model) o["model"] = *c.metadata.model;
+    if (c.metadata.latency_ms) o["latency"] = *c.metadata.latency_ms;
+  }
+  return json::serialize(o);
+}
+
+std::optional<agent_call> decode_agent_call(std::string_view payload) {
+  using k = agent_call::kind;
+  boost::system::error_code ec;
+  auto v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.get_object();
+  agent_call c;
+  std::string name;
+  if (!text(o, "k", name) || !text(o, "node", c.node) || !text(o, "agent", c.agent_id) ||
+      c.node.empty() || c.agent_id.empty())
+    return std::nullopt;
+  std::size_t i = 0;
+  while (i < call_names.size() && call_names[i] != name) ++i;
+  if (i == call_names.size()) return std::nullopt;
+  c.what = static_cast<k>(i);
+  if (c.what != k::online && c.what != k::offline && c.what != k::pause &&
+      (!text(o, "event", c.event_id) || c.event_id.empty()))
+    return std::nullopt;
+  if ((c.what == k::event || c.what == k::token || c.what == k::reply || c.what == k::fail) &&
+      !text(o, "text", c.text))
+    return std::nullopt;
+  if (c.what == k::fail && (!text(o, "code", c.code) || c.code.empty())) return std::nullopt;
+  if (c.what == k::pause) {
+    auto* p = o.if_contains("paused");
+    if (p == nullptr || !p->is_bool()) return std::nullopt;
+    c.paused = p->get_bool();
+  }
+  if (c.what == k::reply) {
+    std::int64_t n = 0;
+    if (o.contains("tokens")) {
+      if (!integer(o, "tokens", n)) return std::nullopt;
+      c.metadata.tokens_used = n;
+    }
+    if (o.contains("latency")) {
+      if (!integer(o, "latency", n)) return std::nullopt;
+      c.metadata.latency_ms = n;
+    }
+    if (o.contains("model")) {
+      std::string m;
+      if (!text(o, "model", m)) return std::nullopt;
+      c.metadata.model = std::move(m);
+    }
+  }
+  return c;
+}
+
 }  // namespace relay::codec

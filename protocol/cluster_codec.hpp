@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/agent_codec.hpp"
 #include "storage/rows.hpp"
 
 namespace relay::codec {
@@ -49,5 +50,34 @@ cluster_event about_message(cluster_event::kind what, std::string room_id, stora
 std::string encode_cluster_event(const cluster_event& e);
 /// nullopt for anything that is not an event encode_cluster_event could have made.
 std::optional<cluster_event> decode_cluster_event(std::string_view payload);
+
+/// What one node's agent relay tells another (cluster mode): where each agent's socket
+/// is, and the traffic of an agent on one node serving an app on another. Which fields
+/// count depends on `kind`.
+struct agent_call {
+  enum class kind : std::uint8_t {
+    online,   // `agent_id`'s socket is on `node` now: the newest socket wins everywhere
+    offline,  // `agent_id`'s socket on `node` closed
+    event,    // to the agent's node: hand `text` (the agent's `event` frame) to the agent
+    cancel,   // to the agent's node: the app's node ended `event_id`
+    pause,    // to the agent's node: `paused` — an app on `node` is behind; stop reading
+    token,    // to the app's node: `text` is the next token of `event_id`
+    reply,    // to the app's node: `text` is the reply's content, with `metadata`
+    fail,     // to the app's node: the agent's error `text` with `code`
+    gone,     // to the app's node: the agent's socket closed with `event_id` in flight
+  };
+  kind what = kind::online;
+  std::string node;  // the sending node
+  std::string agent_id;
+  std::string event_id;
+  std::string text;
+  std::string code;
+  bool paused = false;
+  agents::agent_metadata metadata;
+};
+
+std::string encode_agent_call(const agent_call& c);
+/// nullopt for anything that is not a call encode_agent_call could have made.
+std::optional<agent_call> decode_agent_call(std::string_view payload);
 
 }  // namespace relay::codec

@@ -38,6 +38,9 @@ using hub_actor = caf::typed_actor<
     caf::replies_to<retire_atom, std::string, std::uint64_t>::with<bool>,
     caf::replies_to<discover_atom>::with<std::vector<codec::agents::agent_status>>,
     // (agent_id): its token was rotated; its socket is closed (1008).
-    caf::reacts_to<revoke_atom, std::string>>;
+    caf::reacts_to<revoke_atom, std::string>,
+    // Cluster mode (actors/agents/remote.hpp): (agent_id, proxy) — the agent's socket is
+    // on another node and events to it go to `proxy`; a null proxy: it is not.
+    caf::reacts_to<remote_atom, std::string, caf::actor>>;
 
 }  // namespace relay::agents

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/agents/remote.hpp"
 #include "actors/agents/session.hpp"
 #include "actors/store_call.hpp"
 #include "actors/store_reader.hpp"
@@ -26,6 +27,8 @@ struct hub_state {
   agent_hub_params p;
   std::unordered_map<std::string, caf::actor> online;  // agent_id -> its socket's actor
   std::unordered_map<caf::actor_addr, std::string> agent_of;
+  caf::actor remote;  // cluster mode: the agent relay between nodes
+  std::unordered_map<std::string, caf::actor> elsewhere;  // agent_id -> proxy (another node)
   std::unordered_map<std::string, std::unordered_set<std::string>> allowed;  // app -> agents
   struct session_entry {
     caf::actor actor;
@@ -41,6 +44,7 @@ using hub_self = agents::hub_actor::stateful_pointer<hub_state>;
 
 agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
   self->state.p = std::move(params);
+  if (self->state.p.cluster) self->state.remote = spawn_agent_remote(self, self->state.p.cluster);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.agent_of.find(dm.source);
@@ -71,6 +75,7 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
         st.online[agent.agent_id] = conn;
         st.agent_of[conn.address()] = agent.agent_id;
         self->monitor(conn);
+        if (st.remote) caf::unsafe_send_as(self, st.remote, join_atom::value, agent.agent_id, conn);
       },
       [=](agents::allow_atom, const std::string& app_id, const std::vector<std::string>& ids) {
         self->state.allowed[app_id] = {ids.begin(), ids.end()};
@@ -89,8 +94,13 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
         if (!ev.internal && (allow == st.allowed.end() || !allow->second.count(ev.agent_id)))
           return refuse("AGENT_NOT_ALLOWED",
                         "this app may not address agent '" + ev.agent_id + "'");
-        auto on = st.online.find(ev.agent_id);
-        if (on == st.online.end())
+        // Its socket here, else its socket on another node (through the proxy there).
+        const caf::actor* agent = nullptr;
+        if (auto it = st.online.find(ev.agent_id); it != st.online.end())
+          agent = &it->second;
+        else if (auto far = st.elsewhere.find(ev.agent_id); far != st.elsewhere.end())
+          agent = &far->second;
+        if (agent == nullptr)
           return refuse("AGENT_OFFLINE", "agent '" + ev.agent_id + "' has no live connection");
         auto& entry = st.sessions[ev.session_key];
         if (!entry.actor) entry.actor = spawn_agent_session(self, ev.session_key, st.p.limits);
@@ -103,8 +113,7 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
           ev.app->push(
               make_frame(codec::agents::encode_accepted(ev.event_id, ev.agent_id, ev.session_key)));
         }
-        caf::unsafe_send_as(self, entry.actor, agents::event_atom::value, std::move(ev),
-                            on->second);
+        caf::unsafe_send_as(self, entry.actor, agents::event_atom::value, std::move(ev), *agent);
         return {"", "", entry.actor};
       },
       [=](agents::resume_atom, std::string& event_id, std::int64_t after, std::string& app_id,
@@ -143,8 +152,10 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
             [self, rp](std::vector<storage::agent_row>& rows) mutable {
               list out;
               for (auto& r : rows)
-                out.push_back(
-                    {r.agent_id, r.name, r.description, self->state.online.count(r.agent_id) > 0});
+                out.push_back({r.agent_id, r.name, r.description,
+                               self->state.online.count(r.agent_id) +
+                                       self->state.elsewhere.count(r.agent_id) >
+                                   0});
               rp.deliver(std::move(out));
             },
             [rp](const error_info&) mutable { rp.deliver(list{}); });
@@ -153,6 +164,12 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
       [=](revoke_atom, const std::string& agent_id) {
         if (auto it = self->state.online.find(agent_id); it != self->state.online.end())
           caf::unsafe_send_as(self, it->second, revoke_atom::value);
+      },
+      [=](agents::remote_atom, const std::string& agent_id, const caf::actor& proxy) {
+        if (proxy)
+          self->state.elsewhere[agent_id] = proxy;
+        else
+          self->state.elsewhere.erase(agent_id);
       },
   };
 }

@@ -4,12 +4,14 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/agents/fwd.hpp"
+#include "actors/cluster/fwd.hpp"
 
 namespace relay {
 
 struct agent_hub_params {
   caf::actor readers;
   agents::event_limits limits;
+  cluster::link_ptr cluster;  // cluster mode: agents on one node serve apps on every node
 };
 
 /// The agent relay's directory: which agents are online (one socket each), which

@@ -26,6 +26,7 @@ using forget_atom = caf::atom_constant<caf::atom("forget")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using offline_atom = caf::atom_constant<caf::atom("offline")>;
+using remote_atom = caf::atom_constant<caf::atom("remote")>;
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;

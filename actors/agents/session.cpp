@@ -243,7 +243,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
       },
       [=](token_atom, const std::string& event_id, const std::string& token, const sink_ptr& from,
           std::size_t bytes) {
-        from->consumed(bytes);
+        if (from) from->consumed(bytes);  // none: from another node, consumed there
         auto it = self->state.events.find(event_id);
         if (it == self->state.events.end()) return;  // late: the event already ended
         auto& f = it->second;
@@ -258,7 +258,7 @@ caf::behavior session(session_actor* self, std::string key, agents::event_limits
       [=](agents::sweep_atom) { sweep(self); },
       [=](agents::reply_atom, const std::string& event_id, const std::string& content,
           const ca::agent_metadata& meta, const sink_ptr& from, std::size_t bytes) {
-        from->consumed(bytes);
+        if (from) from->consumed(bytes);
         auto it = self->state.events.find(event_id);
         if (it == self->state.events.end()) return;
         auto& f = it->second;

@@ -28,6 +28,8 @@ struct bridge_state {
   // Room id -> this node's actors of the room (one, but a room that died and was
   // respawned may overlap with its successor for a moment).
   std::unordered_map<std::string, std::vector<caf::actor>> rooms;
+  // Channels that are not a room's -> the actor that reads them (the agent relay's).
+  std::unordered_map<std::string, caf::actor> listeners;
   static inline const char* name = "cluster_bridge";
 };
 
@@ -52,6 +54,11 @@ bridge_actor::behavior_type bridge(bridge_self self, std::string node,
   self->state.sessions = std::move(sessions);
   self->state.redis->subscribe(std::string{sessions_channel});
   self->set_down_handler([self](caf::down_msg& dm) {
+    std::erase_if(self->state.listeners, [&](auto& kv) {
+      if (kv.second.address() != dm.source) return false;
+      self->state.redis->unsubscribe(kv.first);
+      return true;
+    });
     auto& rooms = self->state.rooms;
     for (auto it = rooms.begin(); it != rooms.end();) {
       std::erase_if(it->second, [&](const caf::actor& a) { return a.address() == dm.source; });
@@ -70,8 +77,18 @@ bridge_actor::behavior_type bridge(bridge_self self, std::string node,
         actors.push_back(room);
         self->monitor(room);
       },
-      [=](cluster_atom, const std::string& channel, const std::string& payload) {
+      [=](join_atom, std::string& channel, const caf::actor& who) {
+        self->state.redis->subscribe(channel);
+        self->monitor(who);
+        self->state.listeners[std::move(channel)] = who;
+      },
+      [=](cluster_atom, std::string& channel, std::string& payload) {
         if (channel == sessions_channel) return on_session_event(self, payload);
+        if (auto it = self->state.listeners.find(channel); it != self->state.listeners.end()) {
+          metrics::get().cluster_receives.inc();
+          return caf::anon_send(it->second, cluster_atom::value, std::move(channel),
+                                std::move(payload));
+        }
         auto e = codec::decode_cluster_event(payload);
         if (!e) {
           spdlog::warn("cluster: dropped a malformed event on {} ({} bytes)", channel,
@@ -90,6 +107,8 @@ bridge_actor::behavior_type bridge(bridge_self self, std::string node,
         for (auto& room : it->second) caf::anon_send(room, cluster_atom::value, *e);
       },
       [=](resync_atom) {
+        for (auto& [channel, who] : self->state.listeners)
+          caf::anon_send(who, cluster_atom::value, resync_atom::value);
         for (auto& [id, actors] : self->state.rooms)
           for (auto& room : actors) caf::anon_send(room, cluster_atom::value, resync_atom::value);
       },
@@ -120,6 +139,20 @@ void link::revoke(const std::string& token_id) const {
 
 void link::join(const std::string& room_id, const caf::actor& room) const {
   if (bridge_) caf::anon_send(bridge_, subscribe_atom::value, room_id, room);
+}
+
+void link::send(std::string channel, std::string payload) const {
+  redis_->publish(std::move(channel), std::move(payload));
+  metrics::get().cluster_publishes.inc();
+}
+
+void link::listen(std::string channel, const caf::actor& who) const {
+  if (bridge_) caf::anon_send(bridge_, join_atom::value, std::move(channel), who);
+}
+
+void link::command(std::vector<std::string> args, std::function<void(redis::result)> done,
+                   std::chrono::milliseconds timeout) const {
+  redis_->command(std::move(args), std::move(done), timeout);
 }
 
 void link::stop() const {

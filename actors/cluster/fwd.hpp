@@ -3,9 +3,12 @@
 // Cluster mode's link between this node's rooms and the other nodes (docs/architecture.md
 // "Cluster"): the bridge actor's interface and the handle rooms and channels hold.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -14,6 +17,7 @@
 
 #include "actors/messages.hpp"
 #include "protocol/cluster_codec.hpp"
+#include "redis/reply.hpp"
 
 namespace relay::redis {
 class client;
@@ -28,6 +32,9 @@ using bridge_actor = caf::typed_actor<
     // `(cluster_atom, resync_atom)` when events may have been lost (Redis reconnected).
     // The bridge monitors it and unsubscribes once no room actor of that room is left.
     caf::reacts_to<subscribe_atom, std::string, caf::actor>,
+    // An actor wants the raw payloads of a channel of its own (not a room's) as
+    // `(cluster_atom, channel, payload)`, and `(cluster_atom, resync_atom)` after a loss.
+    caf::reacts_to<join_atom, std::string, caf::actor>,
     // From the Redis client's thread: a message on channel (first string).
     caf::reacts_to<cluster_atom, std::string, std::string>,
     // From the Redis client's thread: the subscriber connection is back.
@@ -48,6 +55,14 @@ class link {
   void revoke(const std::string& token_id) const;
   /// Subscribes `room` (the room actor of `room_id`) to the other nodes' events.
   void join(const std::string& room_id, const caf::actor& room) const;
+  /// Publishes `payload` on a channel that is not a room's, pipelined and not awaited,
+  /// as `publish` does.
+  void send(std::string channel, std::string payload) const;
+  /// Hands `who` every payload on `channel` (see bridge_actor), for as long as it lives.
+  void listen(std::string channel, const caf::actor& who) const;
+  /// A Redis command on the node's command connection; `done` runs on the Redis thread.
+  void command(std::vector<std::string> args, std::function<void(redis::result)> done,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(1000)) const;
   /// At shutdown: closes the Redis connections and ends the bridge.
   void stop() const;
 
@@ -67,3 +82,4 @@ inline constexpr std::string_view sessions_channel = "relay:sessions";
 }  // namespace relay::cluster
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::codec::cluster_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::codec::agent_call)

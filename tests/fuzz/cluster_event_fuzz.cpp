@@ -1,9 +1,10 @@
 // protocol/cluster_codec: what a node reads from Redis (cluster mode). Anyone who can
 // publish on the Redis server can send these bytes, so they are decoded as untrusted.
-// The input is one payload, decoded as a room event and as a session event. Checked: an
-// accepted event names its node and room; a message event carries a positive seq and an
-// id; and an accepted event encodes to a payload that decodes to the same event (so
-// what one node sends another reads back unchanged).
+// The input is one payload, decoded as a room event, a session event and an agent call.
+// Checked: an accepted event names its node and room; a message event carries a positive
+// seq and an id; an accepted agent call names its node and agent, and an event id where
+// its kind needs one; and whatever is accepted encodes to a payload that decodes to the
+// same thing (so what one node sends another reads back unchanged).
 
 #include "protocol/cluster_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
@@ -23,6 +24,13 @@ bool same(const codec::cluster_event& a, const codec::cluster_event& b) {
          m.created_at == n.created_at && m.edited_at == n.edited_at && m.bot == n.bot;
 }
 
+bool same(const codec::agent_call& a, const codec::agent_call& b) {
+  return a.what == b.what && a.node == b.node && a.agent_id == b.agent_id &&
+         a.event_id == b.event_id && a.text == b.text && a.code == b.code && a.paused == b.paused &&
+         a.metadata.tokens_used == b.metadata.tokens_used && a.metadata.model == b.metadata.model &&
+         a.metadata.latency_ms == b.metadata.latency_ms;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -40,6 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!s->node.empty() && !s->revoked_token_id.empty());
     auto again = codec::decode_session_event(codec::encode_session_event(*s));
     FUZZ_CHECK(again && again->node == s->node && again->revoked_token_id == s->revoked_token_id);
+  }
+  if (auto c = codec::decode_agent_call(payload)) {
+    using kind = codec::agent_call::kind;
+    FUZZ_CHECK(!c->node.empty() && !c->agent_id.empty());
+    if (c->what != kind::online && c->what != kind::offline && c->what != kind::pause)
+      FUZZ_CHECK(!c->event_id.empty());
+    if (c->what == kind::fail) FUZZ_CHECK(!c->code.empty());
+    auto again = codec::decode_agent_call(codec::encode_agent_call(*c));
+    FUZZ_CHECK(again && same(*c, *again));
   }
   return 0;
 }

@@ -379,3 +379,136 @@ test('a LiveKit webhook may land on any node: every node answers from what the s
     assert.equal(onB.length, 1);
     assert.equal(onB[0].minutes, 3, 'node B sees the leave node A applied');
   });
+
+// Agents (docs/agents.md "Cluster mode"): an agent on one node serves apps on the others.
+async function clusterAgent(cl, allowApps = 1) {
+  const id = uniq('ag');
+  const agent = { id, token: (await cl.cli('agent', 'add', id, '--name', `Agent ${id}`, '--description', 'x')).trim() };
+  const apps = [];
+  for (let i = 0; i < allowApps; i++) {
+    const appId = uniq('app');
+    apps.push({ id: appId, token: (await cl.cli('app', 'add', appId, '--name', appId, '--allow', id)).trim() });
+  }
+  return { agent, apps };
+}
+
+/** Opens an agent or app socket and waits for a ping/pong. */
+async function socket(node, path, token) {
+  const c = await openWs(`${node.wsUrl}${path}`, token);
+  c.send({ type: 'ping' });
+  await c.next((f) => f.type === 'pong');
+  return c;
+}
+
+async function onlineOn(app, agentId) {
+  await waitFor(`${agentId} online for the app`, async () => {
+    app.send({ type: 'discover' });
+    const f = await app.next((x) => x.type === 'agents');
+    return f.agents.find((a) => a.agent_id === agentId)?.status === 'online';
+  }, 20000);
+}
+
+test('an agent on one node serves apps on two others: tokens and the reply in order, events in order, cancel',
+  { skip, timeout: 90000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const { agent, apps: [app1, app2] } = await clusterAgent(cl, 2);
+    const ag = await socket(a, '/v1/ws/agent', agent.token);
+    const seen = []; // event ids in the order the agent got them
+    ag.ws.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      if (f.type !== 'event') return;
+      seen.push(f.event_id);
+      if (f.payload.hold) return; // answered by cancel
+      for (let i = 1; i <= 5; i++) ag.send({ type: 'token', event_id: f.event_id, token: `${f.payload.n}.${i} ` });
+      ag.send({ type: 'reply', event_id: f.event_id, content: `done ${f.payload.n}`, done: true, metadata: { tokens_used: 5, model: 'm' } });
+    });
+    const onB = await socket(b, '/v1/ws/app', app1.token);
+    const onC = await socket(c, '/v1/ws/app', app2.token);
+    await onlineOn(onB, agent.id);
+    await onlineOn(onC, agent.id);
+
+    // Ten events from B on one thread and ten from C on another, all at once.
+    for (let n = 0; n < 10; n++) {
+      onB.send({ type: 'event', agent_id: agent.id, thread_id: 't1', payload: { n } });
+      onC.send({ type: 'event', agent_id: agent.id, thread_id: 't2', payload: { n: 100 + n } });
+    }
+    for (const [app, appId, thread, base] of [[onB, app1.id, 't1', 0], [onC, app2.id, 't2', 100]]) {
+      const accepted = [];
+      for (let n = 0; n < 10; n++) {
+        const acc = await app.next((f) => f.type === 'accepted' && !accepted.includes(f.event_id));
+        assert.equal(acc.session_key, `relay:${agent.id}:${appId}:${thread}`);
+        accepted.push(acc.event_id);
+      }
+      for (const [n, id] of accepted.entries()) {
+        const reply = await app.next((f) => f.type === 'reply' && f.event_id === id, 20000);
+        assert.equal(reply.reply, `done ${base + n}`);
+        assert.deepEqual(reply.payload, { n: base + n });
+        assert.equal(reply.metadata.tokens_used, 5);
+        assert.equal(reply.metadata.session_key, `relay:${agent.id}:${appId}:${thread}`);
+        const frames = app.frames.filter((f) => f.event_id === id && f.type !== 'accepted');
+        assert.deepEqual(frames.map((f) => f.type), ['token', 'token', 'token', 'token', 'token', 'reply'],
+          'five tokens, then the reply, in the agent\'s order');
+        assert.deepEqual(frames.slice(0, 5).map((f) => [f.seq, f.token]),
+          [1, 2, 3, 4, 5].map((i) => [i, `${base + n}.${i} `]));
+      }
+      // The agent got this session's events in the order the app's node accepted them.
+      assert.deepEqual(seen.filter((id) => accepted.includes(id)), accepted);
+    }
+
+    // Cancel from the app's node reaches the agent on its node.
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't1', payload: { hold: true } });
+    const held = await onB.next((f) => f.type === 'accepted');
+    await ag.next((f) => f.type === 'event' && f.event_id === held.event_id);
+    onB.send({ type: 'cancel', event_id: held.event_id });
+    const cancelled = await onB.next((f) => f.type === 'error' && f.event_id === held.event_id);
+    assert.equal(cancelled.code, 'CANCELLED');
+    await ag.next((f) => f.type === 'cancel' && f.event_id === held.event_id);
+  });
+
+test('an agent\'s socket closing on its node ends the events of apps on other nodes; its newest socket wins across nodes',
+  { skip, timeout: 90000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const { agent, apps: [app] } = await clusterAgent(cl);
+    const first = await socket(a, '/v1/ws/agent', agent.token);
+    const onB = await socket(b, '/v1/ws/app', app.token);
+    await onlineOn(onB, agent.id);
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: { q: 1 } });
+    const acc = await onB.next((f) => f.type === 'accepted');
+    const ev = await first.next((f) => f.type === 'event');
+    assert.equal(ev.event_id, acc.event_id);
+    first.send({ type: 'token', event_id: ev.event_id, token: 'partial' });
+    await onB.next((f) => f.type === 'token' && f.event_id === acc.event_id);
+    await first.close();
+    const lost = await onB.next((f) => f.type === 'error' && f.event_id === acc.event_id, 20000);
+    assert.equal(lost.code, 'AGENT_OFFLINE');
+    await waitFor('the agent offline for B', async () => {
+      onB.send({ type: 'discover' });
+      const f = await onB.next((x) => x.type === 'agents');
+      return f.agents.find((x) => x.agent_id === agent.id)?.status === 'offline';
+    }, 20000);
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: { q: 2 } });
+    const refused = await onB.next((f) => f.type === 'error' && f.event_id === null);
+    assert.equal(refused.code, 'AGENT_OFFLINE');
+
+    // The agent comes back on C, then opens a second socket on A: the one on C closes
+    // (4001) and A's serves B's app.
+    const onC = await socket(c, '/v1/ws/agent', agent.token);
+    await onlineOn(onB, agent.id);
+    const again = await socket(a, '/v1/ws/agent', agent.token);
+    const closed = await onC.closed;
+    assert.equal(closed.code, 4001);
+    let served = false;
+    again.ws.on('message', (data) => {
+      const f = JSON.parse(data.toString());
+      if (f.type === 'event') again.send({ type: 'reply', event_id: f.event_id, content: 'from A', done: true });
+    });
+    for (let i = 0; i < 100 && !served; i++) {
+      onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: { i } });
+      const f = await onB.next((x) => x.type === 'reply' || x.type === 'error', 20000);
+      served = f.type === 'reply' && f.reply === 'from A';
+      if (!served) await sleep(100);
+    }
+    assert.ok(served, 'the agent\'s newest socket (on A) serves the app on B');
+  });
