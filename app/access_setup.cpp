@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/ids.hpp"
+#include "redis/shared_limit.hpp"
 
 namespace relay {
 
@@ -111,6 +112,12 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
   }
   ctx.app_events = std::make_shared<keyed_limiter>(static_cast<double>(cfg.app_event_rate),
                                                    static_cast<double>(cfg.app_event_burst));
+  // Cluster mode (Redis and Postgres both set): a user or app connected to several
+  // nodes gets one allowance, not one per node.
+  if (ctx.redis && !cfg.postgres_url.empty()) {
+    redis::share_limit(ctx.user_sends, ctx.redis, "relay:rate:sends:", "user send limit");
+    redis::share_limit(ctx.app_events, ctx.redis, "relay:rate:events:", "app event limit");
+  }
   return {};
 }
 

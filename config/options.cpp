@@ -305,7 +305,7 @@ const std::vector<option_def>& table() {
       int_opt("send_burst", &config::send_burst, 20, 1, 100000,
               "burst of messages one connection may send"),
       int_opt("user_send_rate", &config::user_send_rate, 20, 1, 100000,
-              "messages a second one user may send over all connections and REST"),
+              "messages a second one user may send over all connections, REST and cluster nodes"),
       int_opt("user_send_burst", &config::user_send_burst, 40, 1, 100000,
               "burst of messages one user may send"),
       int_opt("max_connections_per_user", &config::max_connections_per_user, 32, 1, 100000,
@@ -323,7 +323,7 @@ const std::vector<option_def>& table() {
               "how long an event outlives its app's socket, waiting for a `resume`, before "
               "it is cancelled at the agent (0: cancelled at once)"),
       int_opt("app_event_rate", &config::app_event_rate, 50, 1, 1000000,
-              "events a second one app may send (token bucket; RATE_LIMITED)"),
+              "events a second one app may send, over all nodes (token bucket; RATE_LIMITED)"),
       int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,
               "burst of events one app may send"),
       {{"livekit_url", "--livekit-url", "RELAY_LIVEKIT_URL", "string", "",

@@ -27,14 +27,31 @@ bool token_bucket::full(std::int64_t now_ms) {
   return tokens_ >= burst_;
 }
 
+void token_bucket::settle(double tokens_left, std::int64_t now_ms) {
+  refill(now_ms);
+  tokens_ = std::min(tokens_, std::max(tokens_left, -burst_));
+}
+
 std::int64_t keyed_limiter::take(const std::string& key, std::int64_t now_ms) {
+  std::int64_t wait = 0;
+  {
+    std::lock_guard lock{mu_};
+    // Now and then forget users whose buckets refilled: memory follows active senders.
+    if (++takes_ % 4096 == 0)
+      for (auto it = buckets_.begin(); it != buckets_.end();)
+        it = it->second.full(now_ms) ? buckets_.erase(it) : std::next(it);
+    auto it = buckets_.try_emplace(key, rate_, burst_).first;
+    wait = it->second.take(now_ms);
+  }
+  // Outside the lock: the observer may be slow (it queues a Redis command), and other
+  // keys' takes need not wait for it.
+  if (wait == 0 && on_grant_) on_grant_(key);
+  return wait;
+}
+
+void keyed_limiter::settle(const std::string& key, double tokens_left, std::int64_t now_ms) {
   std::lock_guard lock{mu_};
-  // Now and then forget users whose buckets refilled: memory follows active senders.
-  if (++takes_ % 4096 == 0)
-    for (auto it = buckets_.begin(); it != buckets_.end();)
-      it = it->second.full(now_ms) ? buckets_.erase(it) : std::next(it);
-  auto it = buckets_.try_emplace(key, rate_, burst_).first;
-  return it->second.take(now_ms);
+  buckets_.try_emplace(key, rate_, burst_).first->second.settle(tokens_left, now_ms);
 }
 
 std::int64_t byte_budget::reserve(std::size_t bytes, std::int64_t now_ms) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -20,6 +21,10 @@ class token_bucket {
   /// True when the bucket is full (nothing to remember about its owner).
   bool full(std::int64_t now_ms);
 
+  /// Lowers the bucket to `tokens_left` when that is less than it holds; below zero is a
+  /// debt the refill pays back before the next grant (at most one burst of it).
+  void settle(double tokens_left, std::int64_t now_ms);
+
  private:
   void refill(std::int64_t now_ms);
   double rate_;
@@ -30,16 +35,34 @@ class token_bucket {
 
 /// Token buckets by key (a user id), shared by every connection and request of the
 /// process, so opening more sockets does not buy more sends. Thread-safe.
+///
+/// Across processes (cluster mode) an observer hears of every grant and tells a shared
+/// bucket; what that bucket holds comes back through `settle`, so the local bucket never
+/// holds more than the shared one did a round trip ago, and `take` stays local.
 class keyed_limiter {
  public:
+  /// Called with the key after each granted `take`, outside the limiter's lock, on the
+  /// thread that took.
+  using grant_observer = std::function<void(const std::string& key)>;
+
   keyed_limiter(double rate, double burst) : rate_(rate), burst_(burst) {}
+
+  double rate() const noexcept { return rate_; }
+  double burst() const noexcept { return burst_; }
 
   /// 0 when granted, else the milliseconds until `key` may send again.
   std::int64_t take(const std::string& key, std::int64_t now_ms);
 
+  /// Sets the observer. Only before the limiter is shared: it is read without the lock.
+  void observe(grant_observer on_grant) { on_grant_ = std::move(on_grant); }
+
+  /// Lowers `key`'s bucket to `tokens_left` (see token_bucket::settle); never raises it.
+  void settle(const std::string& key, double tokens_left, std::int64_t now_ms);
+
  private:
   double rate_;
   double burst_;
+  grant_observer on_grant_;
   std::mutex mu_;
   std::unordered_map<std::string, token_bucket> buckets_;
   std::uint64_t takes_ = 0;

@@ -353,6 +353,53 @@ test('a user\'s connection cap counts their sockets on every node',
     assert.equal(status, 101, 'closing the socket on B frees a slot on A');
   });
 
+test('a user\'s send limit holds across nodes: sockets on two nodes share one allowance',
+  { skip, timeout: 60000 }, async () => {
+    // 4 a second, burst 4: over 3 s the user may send 4 + 4 × 3 = 16 messages in all;
+    // limited per node, two sockets would get about 32.
+    const rate = 4;
+    const burst = 4;
+    const windowMs = 3000;
+    const cl = await cluster(2, { extra: ['--user-send-rate', String(rate), '--user-send-burst', String(burst)] });
+    const [a, b] = cl.nodes;
+    const token = await cl.user(uniq('rate'));
+    const sockets = [];
+    for (const node of [a, b]) {
+      const c = await openWs(`${node.wsUrl}/api/ws/rooms/lobby`, token);
+      await c.next((f) => f.type === 'sync');
+      sockets.push(c);
+    }
+    // Each socket sends 20 a second, far over the limit (and under the 50 refusals in a
+    // row that close a socket).
+    const sent = [[], []];
+    const start = Date.now();
+    for (let k = 0; Date.now() - start < windowMs; k++) {
+      for (const [i, c] of sockets.entries()) {
+        const cm = `s${i}-${k}`;
+        c.send({ type: 'send', clientMsgId: cm, content: cm, channelId: null });
+        sent[i].push(cm);
+      }
+      await sleep(50);
+    }
+    const answers = [[], []];
+    for (const [i, c] of sockets.entries()) {
+      for (const cm of sent[i]) {
+        answers[i].push(await c.next((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === cm, 10000));
+      }
+    }
+    const acks = answers.map((list) => list.filter((f) => f.type === 'ack').length);
+    const refused = answers.flat().filter((f) => f.type === 'error');
+    assert.ok(refused.every((f) => f.code === 'RATE_LIMITED'), JSON.stringify(refused.find((f) => f.code !== 'RATE_LIMITED')));
+    const allowance = burst + (rate * windowMs) / 1000;
+    const total = acks[0] + acks[1];
+    // Each node may grant once on a bucket a Redis round trip old, and owes it after.
+    assert.ok(total >= allowance - 3 && total <= allowance + 4,
+      `${total} sends acked (${acks.join(' + ')}) for an allowance of ${allowance} over both nodes`);
+    assert.ok(acks[0] > 0 && acks[1] > 0, `both sockets send: ${acks.join(' + ')}`);
+    assert.ok(sockets.every((c) => c.isOpen));
+    await Promise.all(sockets.map((c) => c.close()));
+  });
+
 test('a LiveKit webhook may land on any node: every node answers from what the store holds',
   { skip, timeout: 60000 }, async () => {
     const cl = await cluster(2, { extra: LK_ARGS });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,45 @@ TEST(keyed_limiter, is_exact_under_concurrent_takes) {
     });
   for (auto& t : ts) t.join();
   EXPECT_EQ(granted.load(), 1000) << "2000 attempts, a burst of 1000";
+}
+
+TEST(keyed_limiter, without_an_observer_is_a_local_bucket_as_before) {
+  keyed_limiter l{1.0, 2.0};
+  EXPECT_EQ(l.take("alice", 0), 0);
+  EXPECT_EQ(l.take("alice", 0), 0);
+  EXPECT_EQ(l.take("alice", 0), 1000);
+}
+
+TEST(keyed_limiter, tells_its_observer_of_grants_only) {
+  keyed_limiter l{1.0, 2.0};
+  std::vector<std::string> heard;
+  l.observe([&](const std::string& key) { heard.push_back(key); });
+  EXPECT_EQ(l.take("alice", 0), 0);
+  EXPECT_EQ(l.take("bob", 0), 0);
+  EXPECT_EQ(l.take("alice", 0), 0);
+  EXPECT_GT(l.take("alice", 0), 0) << "refused: the shared bucket is not told";
+  EXPECT_EQ(heard, (std::vector<std::string>{"alice", "bob", "alice"}));
+}
+
+TEST(keyed_limiter, settle_lowers_a_bucket_and_never_raises_it) {
+  keyed_limiter l{2.0, 10.0};
+  EXPECT_EQ(l.take("alice", 0), 0);  // 9 left here
+  l.settle("alice", 1.0, 0);         // the shared bucket had 1 left: other nodes sent
+  EXPECT_EQ(l.take("alice", 0), 0);
+  EXPECT_EQ(l.take("alice", 0), 500) << "the local bucket follows the shared one down";
+  l.settle("alice", 50.0, 500);
+  EXPECT_EQ(l.take("alice", 500), 0) << "refilled at its own rate, not to the shared 50";
+  EXPECT_GT(l.take("alice", 500), 0);
+  EXPECT_EQ(l.take("bob", 500), 0) << "other keys untouched";
+}
+
+TEST(keyed_limiter, a_negative_settle_is_a_debt_the_refill_pays_first) {
+  keyed_limiter l{1.0, 4.0};
+  l.settle("alice", -2.0, 0);
+  EXPECT_EQ(l.take("alice", 0), 3000) << "two tokens owed, then one to take";
+  EXPECT_EQ(l.take("alice", 3000), 0);
+  l.settle("bob", -1e9, 0);
+  EXPECT_EQ(l.take("bob", 0), 5000) << "the debt stops at one burst";
 }
 
 TEST(byte_budget, grants_reservations_up_to_the_rate_and_takes_refunds) {
