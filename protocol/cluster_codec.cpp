@@ -10,8 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 5> kind_names{"message", "edited", "deleted", "typing",
-                                                     "room"};
+constexpr std::array<std::string_view, 6> kind_names{"message", "edited", "deleted",
+                                                     "typing",  "room",   "frame"};
 
 json::object author(const storage::author_row& a) {
   return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatar", a.avatar_url}};
@@ -94,6 +94,11 @@ std::string encode_cluster_event(const cluster_event& e) {
     case cluster_event::kind::room:
       o["slug"] = e.slug;
       break;
+    case cluster_event::kind::frame:
+      o["channel"] = e.channel_id;
+      o["frame"] = e.text;
+      o["ephemeral"] = e.ephemeral;
+      break;
   }
   return json::serialize(o);
 }
@@ -142,6 +147,14 @@ std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
     case cluster_event::kind::room:
       if (!text(o, "slug", e.slug) || e.slug.empty()) return std::nullopt;
       break;
+    case cluster_event::kind::frame: {
+      auto* eph = o.if_contains("ephemeral");
+      if (!text(o, "channel", e.channel_id) || !text(o, "frame", e.text) || e.text.empty() ||
+          eph == nullptr || !eph->is_bool())
+        return std::nullopt;
+      e.ephemeral = eph->get_bool();
+      break;
+    }
   }
   return e;
 }

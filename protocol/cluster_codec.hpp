@@ -23,6 +23,8 @@ struct cluster_event {
     deleted,  // `message` as it was deleted
     typing,   // `user` types in `channel_id`
     room,     // the room's settings, channels, members or bots changed: reload them
+    frame,    // `text`, a frame for `channel_id`'s subscribers that is not stored (a bot
+              // answering a mention: ai_token, ai_reply), `ephemeral` as it was made
   };
   kind what = kind::message;
   std::string node;             // the publishing node: it ignores its own events
@@ -32,6 +34,8 @@ struct cluster_event {
   std::string channel_id;
   storage::author_row user;
   std::string slug;  // kind::room: the room's slug after the change
+  std::string text;  // kind::frame
+  bool ephemeral = false;
 };
 
 /// What one node tells every other about sessions, over one channel for the cluster: a

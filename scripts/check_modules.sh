@@ -26,7 +26,7 @@ storage redis    # the store interface, its rows, SQLite; the Redis client (besi
 auth             # signing, JWT, OAuth, LiveKit tokens
 protocol         # wire types and codecs: pure functions over bytes, no CAF, no sockets
 actors           # what every actor shares: message vocabulary, sinks, store actors, sessions
-actors/cluster   # cluster mode's bridge: room events between nodes over Redis pub/sub
+actors/cluster   # cluster mode's bridge: room events and other channels between nodes over Redis pub/sub
 actors/agents actors/halls  # the agent relay; video halls (beside: neither knows the other)
 actors/chat      # rooms, channels, chat sockets; mentions handed to the agent relay
 api              # the REST handlers

@@ -44,8 +44,17 @@ void stop(mention_actor* self) {
 }
 
 void show(mention_actor* self, std::string json, bool ephemeral) {
-  self->send(self->state.p.channel, broadcast_atom::value,
-             make_frame(std::move(json), {}, ephemeral));
+  auto& p = self->state.p;
+  if (p.cluster) {
+    codec::cluster_event e;
+    e.what = codec::cluster_event::kind::frame;
+    e.room_id = p.room.id;
+    e.channel_id = p.message.channel_id;
+    e.text = json;
+    e.ephemeral = ephemeral;
+    p.cluster->publish(std::move(e));
+  }
+  self->send(p.channel, broadcast_atom::value, make_frame(std::move(json), {}, ephemeral));
 }
 
 void done(mention_actor* self, const std::string& message_id, const std::string& error,
@@ -94,6 +103,14 @@ caf::behavior mention(mention_actor* self, mention_params params) {
   self->set_down_handler([self](caf::down_msg&) { stop(self); });
   // The bot "is typing" while the agent thinks.
   self->send(st.p.channel, typing_atom::value, principal{st.p.bot, {}, false});
+  if (st.p.cluster) {
+    codec::cluster_event e;
+    e.what = codec::cluster_event::kind::typing;
+    e.room_id = st.p.room.id;
+    e.channel_id = st.p.message.channel_id;
+    e.user = {st.p.bot.id, st.p.bot.login, st.p.bot.name, st.p.bot.avatar_url};
+    st.p.cluster->publish(std::move(e));
+  }
   // No timeout: the hub answers the route from memory at once; the event's own deadline
   // (event_limits) bounds the agent.
   self->request(st.p.hub, caf::infinite, agents::event_atom::value, std::move(ev))

@@ -5,6 +5,7 @@
 
 #include "actors/agents/fwd.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/cluster/fwd.hpp"
 
 namespace relay {
 
@@ -15,6 +16,7 @@ struct mention_params {
   storage::user_row bot;
   std::string agent_id;
   storage::message_row message;  // the mention
+  cluster::link_ptr cluster;     // cluster mode: the room's other nodes see the answer live too
 };
 
 /// One @mention of an agent-bound bot, from event to answer. It plays the app's part
@@ -22,7 +24,8 @@ struct mention_params {
 /// the channel's subscribers (ephemeral: shed first under backpressure), its reply is
 /// posted as a normal, durable message from the bot (idempotent on the event id), and
 /// `ai_reply` tells clients the bot is done (with `error` for AGENT_OFFLINE,
-/// AGENT_TIMEOUT …). While it runs the bot shows as typing.
+/// AGENT_TIMEOUT …). While it runs the bot shows as typing. In cluster mode the frames
+/// and the typing go to the room's subscribers on every node.
 caf::actor spawn_mention_relay(caf::local_actor* parent, mention_params params);
 
 }  // namespace relay

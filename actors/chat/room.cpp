@@ -145,7 +145,8 @@ void probed(std::int64_t due) {
 void from_other_node(room_self self, const codec::cluster_event& e) {
   using kind = codec::cluster_event::kind;
   auto& st = self->state;
-  auto it = st.channels.find(e.what == kind::typing ? e.channel_id : e.message.channel_id);
+  bool about_message = e.what == kind::message || e.what == kind::edited || e.what == kind::deleted;
+  auto it = st.channels.find(about_message ? e.message.channel_id : e.channel_id);
   if (it == st.channels.end()) return;
   auto& ch = it->second.actor;
   switch (e.what) {
@@ -169,6 +170,9 @@ void from_other_node(room_self self, const codec::cluster_event& e) {
     }
     case kind::room:
       reload(self, e.slug);
+      break;
+    case kind::frame:
+      self->send(ch, broadcast_atom::value, make_frame(e.text, {}, e.ephemeral));
       break;
   }
 }

@@ -69,8 +69,8 @@ room_bots_actor::behavior_type room_bots(room_self self) {
           // through their own messages.
           if (b.agent_id.empty() || m.author.id == b.user.id || !mentions(m.content, b.user.login))
             continue;
-          spawn_mention_relay(self,
-                              {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id, m});
+          spawn_mention_relay(self, {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id,
+                                     m, st.p.cluster});
         }
       },
   };

@@ -18,10 +18,11 @@ bool same(const codec::cluster_event& a, const codec::cluster_event& b) {
   const auto& n = b.message;
   return a.what == b.what && a.node == b.node && a.room_id == b.room_id &&
          a.sent_at_us == b.sent_at_us && a.channel_id == b.channel_id && a.slug == b.slug &&
-         a.user.id == b.user.id && a.user.login == b.user.login && m.id == n.id &&
-         m.channel_id == n.channel_id && m.seq == n.seq && m.author.id == n.author.id &&
-         m.content == n.content && m.client_msg_id == n.client_msg_id &&
-         m.created_at == n.created_at && m.edited_at == n.edited_at && m.bot == n.bot;
+         a.text == b.text && a.ephemeral == b.ephemeral && a.user.id == b.user.id &&
+         a.user.login == b.user.login && m.id == n.id && m.channel_id == n.channel_id &&
+         m.seq == n.seq && m.author.id == n.author.id && m.content == n.content &&
+         m.client_msg_id == n.client_msg_id && m.created_at == n.created_at &&
+         m.edited_at == n.edited_at && m.bot == n.bot;
 }
 
 bool same(const codec::agent_call& a, const codec::agent_call& b) {

@@ -62,8 +62,13 @@ async function privateRedis() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A cluster of `n` nodes on one fresh database: {nodes, pg, redis, cli(...), user(login)}. */
+/**
+ * A cluster of `n` nodes on one fresh database: {nodes, pg, redis, cli(...), user(login)}.
+ * The tests run one at a time, and each makes its own: the previous test's nodes stop
+ * first, so their Postgres connections do not add up.
+ */
 async function cluster(n = 3, { redis = REDIS, extra = [] } = {}) {
+  await Promise.all(servers.splice(0).map((s) => s.kill9()));
   const pg = await freshDatabase('cl');
   const opts = ['--redis-url', redis, '--postgres-url', pg];
   const nodes = [];
@@ -558,4 +563,110 @@ test('an agent\'s socket closing on its node ends the events of apps on other no
       if (!served) await sleep(100);
     }
     assert.ok(served, 'the agent\'s newest socket (on A) serves the app on B');
+  });
+
+test('across nodes, an agent that goes silent times out, an app that leaves cancels, and a killed agent node ends its events',
+  { skip, timeout: 90000 }, async () => {
+    const cl = await cluster(3, { extra: ['--agent-idle-seconds', '2'] });
+    const [a, b, c] = cl.nodes;
+    const { agent, apps: [app1, app2] } = await clusterAgent(cl, 2);
+    const ag = await socket(a, '/v1/ws/agent', agent.token);
+    const onB = await socket(b, '/v1/ws/app', app1.token);
+    const onC = await socket(c, '/v1/ws/app', app2.token);
+    await onlineOn(onB, agent.id);
+    await onlineOn(onC, agent.id);
+
+    // Silence: AGENT_TIMEOUT on B's app, and the agent on A hears `cancel`.
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: {} });
+    const silent = await onB.next((f) => f.type === 'accepted');
+    const timedOut = await onB.next((f) => f.type === 'error' && f.event_id === silent.event_id, 10000);
+    assert.equal(timedOut.code, 'AGENT_TIMEOUT');
+    await ag.next((f) => f.type === 'cancel' && f.event_id === silent.event_id, 5000);
+
+    // C's app goes away with an event in flight: the agent hears `cancel`.
+    onC.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: {} });
+    const orphan = await onC.next((f) => f.type === 'accepted');
+    await ag.next((f) => f.type === 'event' && f.event_id === orphan.event_id);
+    await onC.close();
+    await ag.next((f) => f.type === 'cancel' && f.event_id === orphan.event_id, 5000);
+
+    // The agent's node dies mid-stream: B's app gets a terminal error, not silence.
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: {} });
+    const last = await onB.next((f) => f.type === 'accepted');
+    const ev = await ag.next((f) => f.type === 'event' && f.event_id === last.event_id);
+    ag.send({ type: 'token', event_id: ev.event_id, token: 'one' });
+    await onB.next((f) => f.type === 'token' && f.event_id === last.event_id);
+    await a.kill9();
+    const ended = await onB.next((f) => f.type === 'error' && f.event_id === last.event_id, 10000);
+    assert.equal(ended.code, 'AGENT_TIMEOUT');
+  });
+
+test('an app that stops reading on one node pauses its agent\'s socket on another; every token arrives after',
+  { skip, timeout: 120000 }, async () => {
+    const cl = await cluster(2, { extra: ['--out-queue-bytes', String(256 * 1024), '--agent-idle-seconds', '60'] });
+    const [a, b] = cl.nodes;
+    const { agent, apps: [app] } = await clusterAgent(cl);
+    const TOKENS = 10000;
+    const chunk = 'x'.repeat(2000);
+    const ag = await socket(a, '/v1/ws/agent', agent.token);
+    ag.ws.on('message', (d) => {
+      const f = JSON.parse(d.toString());
+      if (f.type !== 'event') return;
+      // ~20 MB as fast as the socket takes it, far more than the app's 256 KiB queue.
+      for (let i = 1; i <= TOKENS; i++) ag.send({ type: 'token', event_id: f.event_id, token: `${i}:${chunk}` });
+      ag.send({ type: 'reply', event_id: f.event_id, content: 'done', done: true });
+    });
+    const onB = await socket(b, '/v1/ws/app', app.token);
+    await onlineOn(onB, agent.id);
+    onB.send({ type: 'event', agent_id: agent.id, thread_id: 't', payload: {} });
+    await onB.next((f) => f.type === 'accepted');
+    onB.ws._socket.pause(); // the app stops reading
+    await waitFor('node A to stop reading the agent', () => ag.ws.bufferedAmount > 5 * 1024 * 1024, 20000);
+    await sleep(1000);
+    const held = ag.ws.bufferedAmount;
+    assert.ok(held > 5 * 1024 * 1024, `node A stopped reading the agent: ${held} bytes wait on the agent's side`);
+    onB.ws._socket.resume();
+    const reply = await onB.next((f) => f.type === 'reply', 60000);
+    assert.equal(reply.reply, 'done');
+    const tokens = onB.frames.filter((f) => f.type === 'token');
+    assert.equal(tokens.length, TOKENS, 'every token arrived');
+    tokens.forEach((t, i) => assert.ok(t.seq === i + 1 && t.token.startsWith(`${i + 1}:`), `token ${i + 1} in order`));
+  });
+
+test('a room bot answers a mention made on one node with its agent on another; readers on a third see it stream',
+  { skip, timeout: 90000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const { agent } = await clusterAgent(cl, 0);
+    const owner = await cl.user(uniq('own'));
+    const slug = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Bots' })).status, 201);
+    const botLogin = uniq('bot');
+    const bot = await api(a.url, owner, 'POST', `/api/rooms/${slug}/bots`, { login: botLogin, name: 'Helper', agentId: agent.id });
+    assert.equal(bot.status, 201, bot.text);
+    const ag = await socket(c, '/v1/ws/agent', agent.token);
+    ag.ws.on('message', (d) => {
+      const f = JSON.parse(d.toString());
+      if (f.type !== 'event') return;
+      ag.send({ type: 'token', event_id: f.event_id, token: 'It is ' });
+      ag.send({ type: 'token', event_id: f.event_id, token: 'four.' });
+      ag.send({ type: 'reply', event_id: f.event_id, content: 'It is four.', done: true });
+    });
+    const reader = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, await cl.user(uniq('rd')));
+    await reader.next((f) => f.type === 'sync');
+    // The mention is posted on A once A knows where the agent is.
+    const appProbe = await socket(a, '/v1/ws/app', (await cl.cli('app', 'add', uniq('probe'), '--name', 'p', '--allow', agent.id)).trim());
+    await onlineOn(appProbe, agent.id);
+    const posted = await api(a.url, owner, 'POST', `/api/rooms/${slug}/messages`,
+      { content: `hey @${botLogin}, what is 2+2?`, channelId: null });
+    assert.equal(posted.status, 201, posted.text);
+    const typing = await reader.next((f) => f.type === 'typing' && f.user?.login === botLogin, 20000);
+    assert.equal(typing.channelId, null);
+    const t1 = await reader.next((f) => f.type === 'ai_token');
+    const t2 = await reader.next((f) => f.type === 'ai_token');
+    assert.deepEqual([t1.token, t2.token], ['It is ', 'four.']);
+    const answer = await reader.next((f) => f.type === 'message' && f.message.author.login === botLogin);
+    assert.equal(answer.message.content, 'It is four.');
+    const done = await reader.next((f) => f.type === 'ai_reply');
+    assert.equal(done.messageId, answer.message.id);
   });

@@ -112,6 +112,22 @@ TEST(ClusterCodec, RoomEventsAndSessionEventsRoundTrip) {
   EXPECT_EQ(back->message.content, "hello");
   EXPECT_EQ(back->message.room_id, "room_1");
 
+  cluster_event f;
+  f.what = cluster_event::kind::frame;
+  f.node = "node_a";
+  f.room_id = "room_1";
+  f.channel_id = "";  // the room-wide thread
+  f.text = R"({"type":"ai_token","token":"It is "})";
+  f.ephemeral = true;
+  back = decode_cluster_event(encode_cluster_event(f));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->what, cluster_event::kind::frame);
+  EXPECT_EQ(back->text, f.text);
+  EXPECT_TRUE(back->ephemeral);
+  EXPECT_EQ(back->channel_id, "");
+  EXPECT_FALSE(decode_cluster_event(
+      R"({"k":"frame","node":"n","room":"r","t":1,"channel":"","frame":"x"})"));  // ephemeral?
+
   auto s = decode_session_event(encode_session_event({"node_a", "tok_1"}));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->revoked_token_id, "tok_1");
