@@ -36,6 +36,7 @@ using archiver_self = archiver_actor::stateful_pointer<archiver_state>;
 constexpr std::int64_t analyze_after_moving = 1000;
 
 void next_batch(archiver_self self);
+void purge_deleted_channels(archiver_self self);
 
 void finish(archiver_self self, std::string error = {}) {
   auto& st = self->state;
@@ -110,8 +111,33 @@ void start_pass(archiver_self self) {
     }
     if (auto d = st.cold->drop(gone); !d) return finish(self, d.error().message);
     st.report.dropped += static_cast<std::int64_t>(gone.size());
-    next_batch(self);
+    purge_deleted_channels(self);
   });
+}
+
+// A deleted channel's messages leave the archive too (SQLite deleted its own at once);
+// its bookkeeping in SQLite goes only after the archive's delete, which a crash repeats.
+void purge_deleted_channels(archiver_self self) {
+  auto& st = self->state;
+  auto channels = st.source->deleted_archived_channels();
+  if (!channels) return finish(self, channels.error().message);
+  if (channels->empty()) return next_batch(self);
+  for (auto& [room_id, channel_id] : *channels) {
+    auto n = st.cold->drop_channel(room_id, channel_id);
+    if (!n) return finish(self, n.error().message);
+    st.report.dropped += *n;
+  }
+  in_writer(
+      self,
+      [channels = std::move(*channels)](storage::store& db) {
+        if (auto* src = dynamic_cast<storage::archive_source*>(&db))
+          for (auto& [room_id, channel_id] : channels)
+            src->forget_archived_channel(room_id, channel_id);
+      },
+      [self](bool committed) {
+        if (!committed) return finish(self, "forgetting deleted channels did not commit");
+        next_batch(self);
+      });
 }
 
 void next_batch(archiver_self self) {

@@ -112,7 +112,7 @@ struct write_outcome {
 /// What one archive pass did (actors/archiver.hpp).
 struct archive_report {
   std::int64_t moved = 0;    // messages that left SQLite for the archive
-  std::int64_t dropped = 0;  // archived copies of messages deleted meanwhile, removed
+  std::int64_t dropped = 0;  // archived copies of messages (or channels) deleted, removed
   std::string error;         // why the pass stopped early; "" when it ran to the end
 };
 

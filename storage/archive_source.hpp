@@ -38,6 +38,15 @@ class archive_source {
   /// Ids forgotten but not yet settled in the archive.
   virtual expected<forgotten> settling() = 0;
   virtual expected<void> clear_settling(const forgotten& done) = 0;
+  /// Channels deleted while the archive may still hold messages of theirs, as
+  /// (room id, channel id): each pass drops those messages from the archive, then
+  /// forget_archived_channel() here, so a crash in between only repeats the drop.
+  virtual expected<std::vector<std::pair<std::string, std::string>>>
+  deleted_archived_channels() = 0;
+  /// Forgets a deleted channel's seq mark and archived client ids. Call inside a
+  /// transaction.
+  virtual expected<void> forget_archived_channel(const std::string& room_id,
+                                                 const std::string& channel_id) = 0;
   /// Whether `id` is still in the hot store.
   virtual expected<bool> holds_message(const std::string& id) = 0;
 

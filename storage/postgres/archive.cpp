@@ -162,6 +162,17 @@ expected<void> archive::drop(const std::vector<std::string>& ids) {
   return {};
 }
 
+expected<std::int64_t> archive::drop_channel(const std::string& room_id,
+                                             const std::string& channel_id) {
+  return run<std::int64_t>("drop channel", [&](pqxx::connection& c) {
+    pqxx::work w{c};
+    auto r = w.exec_params("DELETE FROM message_archive WHERE room_id = $1 AND channel_id = $2",
+                           room_id, channel_id);
+    w.commit();
+    return static_cast<std::int64_t>(r.affected_rows());
+  });
+}
+
 expected<void> archive::analyze() {
   auto r = run<bool>("analyze", [](pqxx::connection& c) {
     pqxx::nontransaction{c}.exec("ANALYZE message_archive");

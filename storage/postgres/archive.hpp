@@ -42,6 +42,8 @@ class archive {
   /// Ids stored but never settled: what a crash left between storing and forgetting.
   expected<std::vector<std::string>> unsettled(int limit);
   expected<void> drop(const std::vector<std::string>& ids);
+  /// Deletes every message of a deleted channel; answers how many there were.
+  expected<std::int64_t> drop_channel(const std::string& room_id, const std::string& channel_id);
   /// Refreshes the planner's statistics of the archive after a large move.
   expected<void> analyze();
 

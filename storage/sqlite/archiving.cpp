@@ -25,6 +25,16 @@ const std::string sql_settle = "INSERT OR REPLACE INTO archive_settling (id, gon
 const std::string sql_settling = "SELECT id, gone FROM archive_settling";
 const std::string sql_settled = "DELETE FROM archive_settling WHERE id = ?";
 const std::string sql_holds = "SELECT 1 FROM messages WHERE id = ?";
+// A channel's mark outlives the channel (delete_channel leaves it) so that the archiver
+// finds the channel's archived messages to drop. The room-wide thread ('') is never
+// deleted.
+const std::string sql_deleted_channels =
+    "SELECT a.room_id, a.channel_id FROM archived_upto a WHERE a.channel_id <> ''"
+    " AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = a.channel_id)";
+const std::string sql_forget_mark =
+    "DELETE FROM archived_upto WHERE room_id = ? AND channel_id = ?";
+const std::string sql_forget_client_ids =
+    "DELETE FROM archived_client_ids WHERE room_id = ? AND channel_id = ?";
 const std::string sql_mark = "SELECT seq FROM archived_upto WHERE room_id = ? AND channel_id = ?";
 const std::string sql_room_mark = "SELECT 1 FROM archived_upto WHERE room_id = ? LIMIT 1";
 
@@ -120,6 +130,27 @@ expected<void> archiving::clear_settling(const forgotten& done) {
       st.bind(id);
       if (st.step() != SQLITE_DONE) return db_.failure("clear archive settling");
     }
+  return {};
+}
+
+expected<std::vector<std::pair<std::string, std::string>>> archiving::deleted_archived_channels() {
+  auto st = db_.prepare(sql_deleted_channels);
+  if (!st) return db_.failure("deleted archived channels");
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
+  if (rc != SQLITE_DONE) return db_.failure("deleted archived channels");
+  return out;
+}
+
+expected<void> archiving::forget_archived_channel(const std::string& room_id,
+                                                  const std::string& channel_id) {
+  for (const auto* sql : {&sql_forget_mark, &sql_forget_client_ids}) {
+    auto st = db_.prepare(*sql);
+    if (!st) return db_.failure("forget archived channel");
+    st.bind(room_id).bind(channel_id);
+    if (st.step() != SQLITE_DONE) return db_.failure("forget archived channel");
+  }
   return {};
 }
 

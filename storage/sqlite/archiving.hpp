@@ -17,6 +17,9 @@ class archiving : public virtual archive_source {
   expected<forgotten> forget_archived(const std::vector<message_row>& rows) override;
   expected<forgotten> settling() override;
   expected<void> clear_settling(const forgotten& done) override;
+  expected<std::vector<std::pair<std::string, std::string>>> deleted_archived_channels() override;
+  expected<void> forget_archived_channel(const std::string& room_id,
+                                         const std::string& channel_id) override;
   expected<bool> holds_message(const std::string& id) override;
   expected<std::int64_t> archived_upto(const std::string& room_id,
                                        const std::string& channel_id) override;

@@ -425,4 +425,48 @@ TEST_F(archiver_actor_test, archived_messages_are_edited_and_deleted_by_the_writ
   EXPECT_EQ(again.error.code, errc::not_found);
 }
 
+TEST_F(archiver_actor_test, a_deleted_channels_archived_messages_leave_the_archive) {
+  storage::channel_row row;
+  row.room_id = room_id;
+  row.slug = "gone";
+  row.name = "gone";
+  row.created_by = alice;
+  row.created_at = now_ms();
+  auto ch = hot->create_channel(row, {alice});
+  ASSERT_TRUE(ch) << ch.error().message;
+  post(4, 10 * day_ms);  // the room-wide thread's stay
+  const auto t0 = now_ms() - 10 * day_ms;
+  for (int i = 0; i < 5; ++i) {
+    storage::new_message m;
+    m.room_id = room_id;
+    m.channel_id = ch->id;
+    m.author_id = alice;
+    m.content = "in the channel " + std::to_string(i);
+    m.client_msg_id = "gone" + std::to_string(i);
+    m.created_at = t0 + i * 60'000;
+    ASSERT_TRUE(hot->append_message(m));
+  }
+  start();
+  EXPECT_EQ(pass().error, "");
+  ASSERT_EQ(archived(), 9);
+
+  caf::scoped_actor self{*sys};
+  bool deleted = false;
+  self->request(writer, std::chrono::seconds(30), job_atom::value,
+                store_job{[&, id = ch->id](storage::store& db) {
+                  deleted = static_cast<bool>(db.delete_channel(id));
+                }})
+      .receive([](bool) {}, [](caf::error&) {});
+  ASSERT_TRUE(deleted);
+  ASSERT_EQ(hot->deleted_archived_channels()->size(), 1u) << "the channel's mark is left";
+
+  auto r = pass();
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.dropped, 5);
+  EXPECT_EQ(archived(), 4) << "only the room-wide thread's messages stay archived";
+  EXPECT_TRUE(hot->deleted_archived_channels()->empty());
+  EXPECT_EQ(hot->archived_upto(room_id, ch->id).value(), 0);
+  EXPECT_EQ(pass().dropped, 0) << "nothing left to drop";
+}
+
 }  // namespace
