@@ -52,6 +52,10 @@ void list_members(self_ptr self, exchange_ptr x, const caller& c);
 void send_typing(self_ptr self, exchange_ptr x, const caller& c);
 void open_room_stream(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/presence.cpp: heartbeats and who is online ------------------------------------
+void send_presence_heartbeat(self_ptr self, exchange_ptr x, const caller& c);
+void list_presence(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/messages.cpp: history, posts, edits, deletes -----------------------------------
 void list_messages(self_ptr self, exchange_ptr x, const caller& c);
 void post_message(self_ptr self, exchange_ptr x, const caller& c);

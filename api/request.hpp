@@ -31,6 +31,7 @@ struct api_context {
   caf::actor readers;
   caf::actor registry;
   std::size_t max_content_chars = 4000;
+  std::int64_t presence_ttl_seconds = 75;  // told to heartbeating clients
 
   // -- identity and access ------------------------------------------------------
   std::string secret;                           // signs session and OAuth-state cookies

@@ -53,6 +53,8 @@ constexpr std::array table{
     route{patch, "/api/rooms/:slug/messages/:id",       room_member, rest, edit_message},
     route{del,   "/api/rooms/:slug/messages/:id",       room_member, rest, delete_message},
     route{post,  "/api/rooms/:slug/typing",             room_member, rest, send_typing},
+    route{post,  "/api/rooms/:slug/presence",           room_member, rest, send_presence_heartbeat},
+    route{get,   "/api/rooms/:slug/presence",           room_member, rest, list_presence},
 
     route{get,   "/api/rooms/:slug/whitelist",                    room_owner,   rest, list_whitelist},
     route{post,  "/api/rooms/:slug/whitelist",                    room_owner,   rest, add_to_whitelist},

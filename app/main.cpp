@@ -129,9 +129,10 @@ int serve(const relay::config& cfg, const std::string& self_path) {
                  link->node_id());
   }
   auto hub = spawn_agent_hub(sys, {readers, limits, link});
-  auto directory = spawn_directory(
-      sys, {writer, readers, static_cast<int>(cfg.ring_messages),
-            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link});
+  auto directory =
+      spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
+                            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub,
+                            archiver, link, std::chrono::seconds(cfg.presence_ttl_seconds)});
 
   auto halls = spawn_hall_directory(sys, {writer, readers, cluster});
   api_context ctx;
@@ -146,6 +147,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.livekit_url = cfg.livekit_url;
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
+  ctx.presence_ttl_seconds = cfg.presence_ttl_seconds;
   ctx.redis = redis.client();
   ctx.cluster = link;
   // The handles have different interfaces (typed or not); an exit message suits each.

@@ -226,6 +226,9 @@ const std::vector<option_def>& table() {
               "behind cannot starve live traffic (0: unlimited)"),
       int_opt("sse_ping_seconds", &config::sse_ping_seconds, 20, 1, 3600,
               "interval of SSE ping events"),
+      int_opt("presence_ttl_seconds", &config::presence_ttl_seconds, 75, 10, 600,
+              "a user is online while they have a room socket open or heartbeated "
+              "(POST /api/rooms/:slug/presence) within this many seconds"),
       int_opt("out_queue_bytes", &config::out_queue_bytes, 1 << 20, 4096, 1 << 30,
               "per-connection outbound queue cap in bytes; past it the client is closed (4008)"),
       int_opt("out_queue_frames", &config::out_queue_frames, 8192, 16, 1 << 24,

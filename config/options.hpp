@@ -36,6 +36,7 @@ struct config {
   std::int64_t resume_page_bytes{};
   std::int64_t resume_rate_bytes{};
   std::int64_t sse_ping_seconds{};
+  std::int64_t presence_ttl_seconds{};
   std::int64_t out_queue_bytes{};
   std::int64_t out_queue_frames{};
   std::int64_t out_queue_burst{};

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
@@ -14,10 +16,11 @@ struct directory_params {
   caf::actor readers;
   int ring_messages = 256;
   int sync_messages = 20;
-  std::int64_t page_cache_bytes = 0;  // each channel's cache of resume pages
-  agents::hub_actor agent_hub;        // for rooms' agent-bound bots; may be invalid
-  archiver_actor archiver;            // for rooms' edits of archived messages; may be invalid
-  cluster::link_ptr cluster;          // cluster mode: the other nodes (null on one node)
+  std::int64_t page_cache_bytes = 0;      // each channel's cache of resume pages
+  agents::hub_actor agent_hub;            // for rooms' agent-bound bots; may be invalid
+  archiver_actor archiver;                // for rooms' edits of archived messages; may be invalid
+  cluster::link_ptr cluster;              // cluster mode: the other nodes (null on one node)
+  std::chrono::seconds presence_ttl{75};  // for rooms' presence (--presence-ttl-seconds)
 };
 
 /// Maps room slugs to room actors, spawning a room on first use (one store read per

@@ -94,8 +94,26 @@ using room_bots_actor = caf::typed_actor<
     caf::replies_to<bot_atom, list_atom, principal>::with<std::vector<storage::bot_row>>,
     caf::reacts_to<mention_atom, storage::message_row>>;
 
-/// A room (actors/chat/room.hpp): the three parts, each checked in its own file.
-using room_actor = room_traffic_actor::extend_with<room_manage_actor, room_bots_actor>;
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
+
+/// Who is online in the room (presence.cpp): an open room socket or a heartbeat within
+/// the TTL keeps a user online.
+using room_presence_actor = caf::typed_actor<
+    // A heartbeat (`POST /api/rooms/:slug/presence`); an error: not let in, or cluster
+    // mode could not record it.
+    caf::replies_to<presence_atom, principal>::with<error_info>,
+    // `GET /api/rooms/:slug/presence`: who is online now.
+    caf::replies_to<presence_atom, list_atom,
+                    principal>::with<storage::expected<std::vector<storage::user_row>>>,
+    // Its own timer: heartbeats run out (one node); Redis is polled (cluster mode).
+    caf::reacts_to<presence_atom, sweep_atom>,
+    // Cluster mode, from the Redis thread: poll `seq` answered (ok) with the online users
+    // as (id, profile JSON) pairs.
+    caf::reacts_to<presence_atom, std::uint64_t, bool, std::vector<std::string>>>;
+
+/// A room (actors/chat/room.hpp): the four parts, each checked in its own file.
+using room_actor =
+    room_traffic_actor::extend_with<room_manage_actor, room_bots_actor, room_presence_actor>;
 
 // -- room directory -----------------------------------------------------------------
 

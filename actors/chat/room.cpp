@@ -183,6 +183,7 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
         auto& st = self->state;
         if (!can_enter(st, sub.who.user)) return -1;
         st.subs[sub.sink->id()] = sub;
+        presence_opened(self, sub.who.user);
         int n = 0;
         for (auto& [id, ch] : st.channels) {
           if (!can_see(ch, sub.who.user)) continue;
@@ -193,7 +194,12 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
       },
       [=](leave_atom, std::uint64_t sink_id) {
         auto& st = self->state;
-        st.subs.erase(sink_id);
+        auto it = st.subs.find(sink_id);
+        if (it != st.subs.end()) {
+          auto user_id = it->second.who.user.id;
+          st.subs.erase(it);
+          presence_closed(self, user_id);
+        }
         for (auto& [id, ch] : st.channels) self->send(ch.actor, unsub_atom::value, sink_id);
       },
       [=](post_atom, post_request& req) -> caf::result<write_outcome> {
@@ -266,10 +272,12 @@ room_actor::behavior_type room(room_self self, room_params params) {
   load(self);
   probe_mailbox(self);
   // Each part is checked against its own interface in its own file; `room_actor` is
-  // exactly the three together (fwd.hpp), so joining them cannot miss a message.
+  // exactly the four together (fwd.hpp), so joining them cannot miss a message.
   auto part = [](auto bhvr) { return caf::message_handler{bhvr.unbox().as_behavior_impl()}; };
-  auto all =
-      part(live_traffic(self)).or_else(part(room_management(self))).or_else(part(room_bots(self)));
+  auto all = part(live_traffic(self))
+                 .or_else(part(room_management(self)))
+                 .or_else(part(room_bots(self)))
+                 .or_else(part(room_presence(self)));
   return {room_actor::behavior_type::unsafe_init{}, std::move(all)};
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
@@ -24,6 +26,8 @@ struct room_params {
   cluster::link_ptr cluster;    // cluster mode: the other nodes (null on one node)
   // Told when another node renamed the room, so lookups find it by its new slug.
   room_directory_actor directory;
+  // A heartbeat keeps its user online this long (--presence-ttl-seconds).
+  std::chrono::seconds presence_ttl{75};
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of

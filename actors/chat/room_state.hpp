@@ -15,6 +15,7 @@
 
 #include "actors/chat/access.hpp"
 #include "actors/chat/fwd.hpp"
+#include "actors/chat/presence.hpp"
 #include "actors/chat/room.hpp"
 #include "actors/messages.hpp"
 
@@ -33,6 +34,7 @@ struct room_state {
   std::map<std::string, channel_entry> channels;  // "" = room-wide thread
   std::unordered_map<std::uint64_t, subscription> subs;
   std::vector<storage::bot_row> bots;
+  presence_state presence;
   static inline const char* name = "room";
 };
 
@@ -99,5 +101,14 @@ room_manage_actor::behavior_type room_management(room_self self);
 
 /// The behaviour for bots and @mentions of agents (room_bots.cpp).
 room_bots_actor::behavior_type room_bots(room_self self);
+
+// -- who is online (presence.cpp) ------------------------------------------------------
+
+/// A socket of `u` joined the room (after it was added to `subs`).
+void presence_opened(room_self self, const storage::user_row& u);
+/// A socket of user `user_id` left the room (after it was removed from `subs`).
+void presence_closed(room_self self, const std::string& user_id);
+/// The behaviour for heartbeats, the listing and the presence timer.
+room_presence_actor::behavior_type room_presence(room_self self);
 
 }  // namespace relay

@@ -43,12 +43,15 @@ std::map<std::string, access::member_set> members_by_channel(const room_load& bo
 
 void shut_out(room_self self) {
   auto& st = self->state;
+  std::vector<std::string> gone;
   std::erase_if(st.subs, [&](auto& kv) {
     if (can_enter(st, kv.second.who.user)) return false;
     for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
     kv.second.sink->close(1008, "this room is now whitelist-only");
+    gone.push_back(kv.second.who.user.id);
     return true;
   });
+  for (auto& user_id : gone) presence_closed(self, user_id);
 }
 
 void tell_other_nodes(room_self self) {

@@ -574,3 +574,27 @@ uiTest('a DM starts from the member list and shows up live, with its unread coun
   await dmLink.click();
   await row(ownerPage, 'hello in private').waitFor();
 });
+
+uiTest('online dots: the member list and the DM show who is online, and go hollow when they leave', async () => {
+  const slug = uniq('here');
+  const ownerLogin = uniq('own');
+  const bobLogin = uniq('bob');
+  const owner = await createUser(suite.stack.relay.dataDir, ownerLogin);
+  await createUser(suite.stack.relay.dataDir, bobLogin);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Here' })).status, 201);
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', `/api/rooms/${slug}/dms`, { logins: [bobLogin] })).status, 201);
+  const ownerPage = await open(ownerLogin, `/r/${slug}`);
+  const bob = await open(bobLogin, `/r/${slug}`);
+  await composer(bob).waitFor();
+
+  await ownerPage.getByText('People').click();
+  const member = ownerPage.locator('.people li', { has: ownerPage.getByRole('button', { name: `Message ${bobLogin}` }) });
+  await member.getByRole('img', { name: 'online' }).waitFor();
+  const dmLink = ownerPage.getByRole('navigation', { name: 'Rooms and channels' }).getByRole('link', { name: new RegExp(bobLogin) });
+  await dmLink.getByRole('img', { name: 'online' }).waitFor();
+  await screenshot(ownerPage, 'presence');
+
+  await bob.context().close();
+  await member.getByRole('img', { name: 'offline' }).waitFor();
+  await dmLink.getByRole('img', { name: 'offline' }).waitFor();
+});

@@ -678,3 +678,39 @@ test('a room bot answers a mention made on one node with its agent on another; r
     const done = await reader.next((f) => f.type === 'ai_reply');
     assert.equal(done.messageId, answer.message.id);
   });
+
+test('presence is the cluster\'s: a socket on node A is online on node B; killing A takes its users offline within the TTL',
+  { skip, timeout: 90000 }, async () => {
+    const TTL = 10;
+    const cl = await cluster(2, { extra: ['--presence-ttl-seconds', String(TTL)] });
+    const [a, b] = cl.nodes;
+    const owner = await cl.user(uniq('own'));
+    const aliceLogin = uniq('ali');
+    const alice = await cl.user(aliceLogin);
+    const slug = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Here' })).status, 201);
+    const watcher = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, owner);
+    await watcher.next((f) => f.type === 'sync');
+    const isAlice = (status) => (f) => f.type === 'presence' && f.user?.login === aliceLogin && f.status === status;
+
+    const onA = await openWs(`${a.wsUrl}/api/ws/rooms/${slug}`, alice);
+    await onA.next((f) => f.type === 'sync');
+    const online = await watcher.next(isAlice('online'), 5000);
+    assert.match(online.user.id, /^usr_/);
+    const list = await api(b.url, owner, 'GET', `/api/rooms/${slug}/presence`);
+    assert.equal(list.status, 200, list.text);
+    assert.ok(list.json.users.some((u) => u.login === aliceLogin && u.status === 'online'), list.text);
+    // Node A renews its entries while it lives: alice stays online past the TTL.
+    await sleep((TTL + 2) * 1000);
+    assert.equal(watcher.frames.filter(isAlice('offline')).length, 0, 'alice went offline while A lived');
+
+    const killedAt = Date.now();
+    await a.kill9();
+    await watcher.next(isAlice('offline'), (TTL + 5) * 1000);
+    const took = Date.now() - killedAt;
+    assert.ok(took <= (TTL + 3) * 1000, `offline ${took} ms after node A died`);
+    const after = await api(b.url, owner, 'GET', `/api/rooms/${slug}/presence`);
+    assert.ok(!after.json.users.some((u) => u.login === aliceLogin), after.text);
+    assert.ok(after.json.users.some((u) => u.login !== aliceLogin), 'the watcher on B is still online');
+    await watcher.close();
+  });

@@ -93,6 +93,30 @@ TEST(config, flags_beat_environment_beat_file) {
   EXPECT_EQ(r.cfg->ring_messages, 50);
 }
 
+// Presence TTL: 10..600 seconds; outside that the server does not start, whichever way
+// the value came in.
+TEST(config, presence_ttl_is_bounded) {
+  auto r = load({});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->presence_ttl_seconds, 75);
+  r = load({"--presence-ttl-seconds", "10"});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->presence_ttl_seconds, 10);
+  for (std::string bad : {"9", "601", "0", "-5", "soon"}) {
+    r = load({"--presence-ttl-seconds", bad});
+    EXPECT_FALSE(r.cfg) << bad;
+    EXPECT_NE(r.error.find("'presence_ttl_seconds'"), std::string::npos) << r.error;
+  }
+  setenv("RELAY_PRESENCE_TTL_SECONDS", "700", 1);
+  r = load({});
+  unsetenv("RELAY_PRESENCE_TTL_SECONDS");
+  EXPECT_FALSE(r.cfg);
+  EXPECT_NE(r.error.find("RELAY_PRESENCE_TTL_SECONDS"), std::string::npos) << r.error;
+  r = load({"--config", write_temp("presence_ttl_seconds = 600\n")});
+  ASSERT_TRUE(r.cfg) << r.error;
+  EXPECT_EQ(r.cfg->presence_ttl_seconds, 600);
+}
+
 TEST(config, invalid_values_name_the_option) {
   auto r = load({"--listen", "nonsense"});
   EXPECT_FALSE(r.cfg);

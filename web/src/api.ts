@@ -68,6 +68,11 @@ export const listBots = (slug: string) =>
   call<{ bots: { login: string }[] }>('GET', `${room(slug)}/bots`).then((r) => r.bots);
 export const listMembers = (slug: string) =>
   call<{ members: User[] }>('GET', `${room(slug)}/members`).then((r) => r.members);
+/** Who is online in the room now (docs/api.md "Presence"). */
+export const listPresence = (slug: string) =>
+  call<{ users: User[] }>('GET', `${room(slug)}/presence`).then((r) => r.users);
+/** Keeps the caller online in the room for the server's presence TTL. */
+export const presenceHeartbeat = (slug: string) => call<{ ok: boolean }>('POST', `${room(slug)}/presence`);
 
 /** One keyset page of a channel's history, newest first. */
 export function listMessages(slug: string, channelKey: string, before: PageCursor | null, limit = 50) {

@@ -59,9 +59,14 @@ export interface RoomState {
   pending: Pending[];
   typing: Record<ChannelKey, Record<string, Typist>>;
   streams: Record<string, AiStream>;
+  /** Lower-cased logins of who is online in the room (docs/api.md "Presence"). */
+  online: ReadonlySet<string>;
 }
 
 const TYPING_SHOWN_MS = 5000;
+// The open socket keeps the user online by itself; the heartbeat is what the API asks of
+// clients, and covers a socket that is reconnecting.
+const PRESENCE_HEARTBEAT_MS = 30_000;
 const TYPING_SEND_EVERY_MS = 3000;
 // A send the socket took but Relay has not acked in this long is shown as failed, with
 // retry (the retry reuses its clientMsgId, so a late success is not doubled).
@@ -125,6 +130,7 @@ export class RoomSession {
   private lastTypingSent = 0;
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private ackTimer: ReturnType<typeof setInterval> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private checkingRefusal = false;
   private started = false;
   private markSynced: () => void = () => {};
@@ -148,11 +154,12 @@ export class RoomSession {
     this.store = new Store<RoomState>({
       slug, room: null, channels: [], botLogins: new Set(), status: 'connecting', problem: null,
       timelines: {}, seqs: {}, readSeqs, pending: [], typing: {}, streams: {},
+      online: new Set(),
     });
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
       status: (status) => this.set({ status }),
-      synced: () => { this.markSynced(); this.resendPending(); this.retryPages(); },
+      synced: () => { this.markSynced(); this.resendPending(); this.retryPages(); this.loadPresence(); },
       fatal: () => void this.diagnose(),
       refused: () => void this.diagnose(),
     });
@@ -176,6 +183,7 @@ export class RoomSession {
       () => {},
     );
     this.ackTimer = setInterval(() => this.expireUnacked(), 1000);
+    this.heartbeatTimer = setInterval(() => void api.presenceHeartbeat(this.slug).catch(() => {}), PRESENCE_HEARTBEAT_MS);
     try {
       const [room, channels] = await Promise.all([
         early?.room ?? api.getRoom(this.slug), early?.channels ?? api.listChannels(this.slug),
@@ -203,7 +211,27 @@ export class RoomSession {
     this.pageAgain.clear();
     clearInterval(this.typingTimer);
     clearInterval(this.ackTimer);
+    clearInterval(this.heartbeatTimer);
   }
+
+  /**
+   * Who is online, asked after every (re)sync: events missed while the socket was down
+   * are not replayed. Events that arrive meanwhile are newer, so they are kept on top.
+   */
+  private loadPresence(): void {
+    const seen = new Map<string, boolean>();
+    this.presenceSeen = seen;
+    api.listPresence(this.slug).then((users) => {
+      if (this.presenceSeen !== seen) return;
+      this.presenceSeen = null;
+      const online = new Set(users.map((u) => u.login.toLowerCase()));
+      for (const [login, on] of seen) if (on) online.add(login); else online.delete(login);
+      this.set({ online });
+    }, () => { if (this.presenceSeen === seen) this.presenceSeen = null; });
+  }
+
+  /** Presence events that came while a listing was on its way (see loadPresence). */
+  private presenceSeen: Map<string, boolean> | null = null;
 
   /** Forces a reconnect, as a network drop would. */
   reconnect(): void {
@@ -412,6 +440,18 @@ export class RoomSession {
       case 'branding':
         this.set({ room: f.room });
         return;
+      case 'presence': {
+        const login = f.user.login.toLowerCase();
+        const on = f.status === 'online';
+        this.presenceSeen?.set(login, on);
+        this.store.update((s) => {
+          if (s.online.has(login) === on) return s;
+          const online = new Set(s.online);
+          if (on) online.add(login); else online.delete(login);
+          return { ...s, online };
+        });
+        return;
+      }
       case 'ai_token':
         this.store.update((s) => {
           const cur = s.streams[f.eventId] ?? { eventId: f.eventId, key: channelKey(f.channelId), bot: f.bot, text: '' };

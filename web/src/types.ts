@@ -79,6 +79,7 @@ export type ServerFrame =
   | { type: 'channel_deleted'; channelId: string }
   | { type: 'direct_created'; channel: Channel }
   | { type: 'typing'; channelId: string | null; user: User }
+  | { type: 'presence'; user: User; status: 'online' | 'offline' }
   | { type: 'branding'; room: Room }
   | { type: 'ai_token'; channelId: string | null; eventId: string; bot: User; token: string; seq: number }
   | { type: 'ai_reply'; channelId: string | null; eventId: string; bot: User; messageId?: string;

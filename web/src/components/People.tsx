@@ -1,16 +1,19 @@
 // The room's members, each a way into a DM with them. Loaded when opened: a big room's
 // member list is not needed to read a channel.
 
-import { useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import * as api from '../api';
 import { href, navigate } from '../router';
-import type { RoomSession } from '../session';
+import type { RoomSession, RoomState } from '../session';
+import { useStore } from '../state';
 import type { Me, User } from '../types';
 import { Avatar } from './Avatar';
+import { PresenceDot } from './PresenceDot';
 
 export function People({ session, me }: { session: RoomSession; me: Me }) {
   const [members, setMembers] = useState<User[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const online = useStore(session.store, useCallback((s: RoomState) => s.online, []));
 
   const load = (e: Event) => {
     if (!(e.currentTarget as HTMLDetailsElement).open || members) return;
@@ -39,6 +42,7 @@ export function People({ session, me }: { session: RoomSession; me: Me }) {
       <ul>
         {members?.map((u) => (
           <li key={u.id}>
+            <PresenceDot online={online.has(u.login.toLowerCase())} />
             <button type="button" class="link" onClick={() => void message(u)}
                     aria-label={`Message ${u.name || u.login}`}>
               <Avatar user={u} size={20} />

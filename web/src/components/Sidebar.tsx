@@ -8,6 +8,7 @@ import { useAutoFocus } from '../focus';
 import { channelLabel } from '../labels';
 import { Avatar, roomFace } from './Avatar';
 import { People } from './People';
+import { PresenceDot } from './PresenceDot';
 import type { RoomLink } from '../rooms';
 import { href, navigate, onLinkClick, type Route } from '../router';
 import type { RoomSession, RoomState } from '../session';
@@ -34,17 +35,22 @@ const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name);
 export function Sidebar({ me, session, isOwner, rooms, current, channels }: Props) {
   const seqs = useStore(session.store, useCallback((s: RoomState) => s.seqs, []));
   const readSeqs = useStore(session.store, useCallback((s: RoomState) => s.readSeqs, []));
+  const online = useStore(session.store, useCallback((s: RoomState) => s.online, []));
+  // A DM shows a dot for its other parties: online when one of them is.
+  const dmOnline = (c: Channel) => channelLabel(c, me).split(', ').some((l) => online.has(l.toLowerCase()));
   const unread = (key: string) => Math.max(0, (seqs[key] ?? 0) - (readSeqs[key] ?? seqs[key] ?? 0));
 
   const listed = channels.filter((c) => c.visibility !== 'dm').sort(byName);
   const dms = channels.filter((c) => c.visibility === 'dm').sort(byName);
   const others = rooms.filter((r) => r.slug !== 'lobby');
 
-  const item = (label: string, to: string, active: boolean, count: number, prefix: ComponentChildren) => (
+  const item = (label: string, to: string, active: boolean, count: number, prefix: ComponentChildren,
+                status?: boolean) => (
     <li key={to}>
       <a href={to} onClick={onLinkClick} aria-current={active ? 'page' : undefined} class={count ? 'unread' : undefined}>
         <span class="prefix" aria-hidden="true">{prefix}</span>
         <span class="label">{label}</span>
+        {status !== undefined && <PresenceDot online={status} />}
         {count > 0 && <span class="badge" aria-label={`${count} unread`}>{count > 99 ? '99+' : count}</span>}
       </a>
     </li>
@@ -72,7 +78,7 @@ export function Sidebar({ me, session, isOwner, rooms, current, channels }: Prop
           <h2>Direct messages</h2>
           <ul>
             {dms.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
-              current.channel === c.slug ? 0 : unread(c.id), '@'))}
+              current.channel === c.slug ? 0 : unread(c.id), '@', dmOnline(c)))}
           </ul>
         </>
       )}
