@@ -13,7 +13,7 @@ namespace codec = relay::codec;
 
 namespace {
 
-bool same_reactions(const storage::message_row& m, const storage::message_row& n) {
+bool same_reactions(const relay::storage::message_row& m, const relay::storage::message_row& n) {
   if (m.reactions.size() != n.reactions.size()) return false;
   for (std::size_t i = 0; i < m.reactions.size(); ++i)
     if (m.reactions[i].emoji != n.reactions[i].emoji ||
