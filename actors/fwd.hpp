@@ -41,6 +41,8 @@ using store_writer_actor = caf::typed_actor<
     caf::replies_to<edit_atom, std::string, edit_request>::with<write_outcome>,
     // (room_id, room_owner_id, request)
     caf::replies_to<delete_atom, std::string, std::string, delete_request>::with<write_outcome>,
+    // (room_id, request): `duplicate` when it changed nothing
+    caf::replies_to<react_atom, std::string, react_request>::with<write_outcome>,
     caf::replies_to<create_atom, storage::channel_row>::with<write_outcome>,
     // (user_id, name, token_hash)
     caf::replies_to<token_atom, create_atom, std::string, std::string,

@@ -55,6 +55,7 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
+using react_atom = caf::atom_constant<caf::atom("react")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
@@ -101,10 +102,11 @@ struct post_request {
   std::string bot;      // set by the room: the login of the bot whose prefix it starts with
 };
 
-/// Outcome of a post, edit or delete.
+/// Outcome of a post, edit, delete or reaction.
 struct write_outcome {
   error_info error;
   storage::message_row message;
+  // A post: the same client id was stored before; a reaction: it changed nothing.
   bool duplicate = false;
   std::optional<storage::channel_row> channel;  // for channel creation
 };
@@ -128,6 +130,19 @@ struct edit_request {
 struct delete_request {
   principal from;
   std::string message_id;
+  std::vector<std::string> visible_channels;
+};
+
+/// The most distinct emoji one message may carry; one more is a conflict (409).
+constexpr std::size_t max_distinct_reactions = 50;
+
+/// A reaction to put on (`add`) or take off a message, with the channels the caller can
+/// see (filled in by the room). `emoji` is already checked (valid_reaction).
+struct react_request {
+  principal from;
+  std::string message_id;
+  std::string emoji;
+  bool add = true;
   std::vector<std::string> visible_channels;
 };
 
@@ -207,6 +222,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::post_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::edit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::delete_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::react_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::catchup_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::resume_page)

@@ -262,6 +262,29 @@ store_writer_actor::behavior_type writer(writer_self self, store_factory open, b
           return out;
         });
       },
+      [=](react_atom, std::string& room_id, react_request& req) {
+        return enqueue(self, [room_id = std::move(room_id),
+                              req = std::move(req)](storage::store& db) {
+          write_outcome out;
+          if (!message_in_room(db, room_id, req.message_id, req.visible_channels)) {
+            out.error = make_error(errc::not_found, "no such message");
+            return out;
+          }
+          auto changed = req.add ? db.add_reaction(req.message_id, req.emoji, req.from.user.id,
+                                                   max_distinct_reactions)
+                                 : db.remove_reaction(req.message_id, req.emoji, req.from.user.id);
+          if (!changed) {
+            out.error = changed.error();
+            return out;
+          }
+          out.duplicate = !*changed;
+          if (auto m = db.find_message(req.message_id))
+            out.message = std::move(*m);
+          else
+            out.error = m.error();
+          return out;
+        });
+      },
       [=](create_atom, storage::channel_row& row) {
         return enqueue(self, [row = std::move(row)](storage::store& db) {
           write_outcome out;

@@ -61,6 +61,8 @@ void list_messages(self_ptr self, exchange_ptr x, const caller& c);
 void post_message(self_ptr self, exchange_ptr x, const caller& c);
 void edit_message(self_ptr self, exchange_ptr x, const caller& c);
 void delete_message(self_ptr self, exchange_ptr x, const caller& c);
+void add_reaction(self_ptr self, exchange_ptr x, const caller& c);
+void remove_reaction(self_ptr self, exchange_ptr x, const caller& c);
 
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);

@@ -1,6 +1,6 @@
 // /api/rooms/:slug/messages: history (only channels the caller can see), posting
 // (same fan-out and ack semantics as the socket, same per-user send limit), edits
-// and deletes.
+// deletes and reactions.
 
 #include <charconv>
 #include <limits>
@@ -8,6 +8,7 @@
 #include "actors/chat/content_rules.hpp"
 #include "api/handlers.hpp"
 #include "core/clock.hpp"
+#include "core/text.hpp"
 
 namespace relay::api {
 
@@ -27,6 +28,23 @@ std::optional<std::int64_t> int_param(const exchange_ptr& x, const std::string& 
     return std::nullopt;
   }
   return n;
+}
+
+// PUT and DELETE of a reaction: both answer 200 with the message as it is now, whether
+// or not this request changed it (idempotent), and only a change is broadcast.
+void react(self_ptr self, exchange_ptr x, const caller& c, bool add) {
+  std::string emoji = c.args["emoji"];
+  if (!valid_reaction(emoji))
+    return fail(self, x, errc::bad_request,
+                "emoji must be one emoji or a :short_name: of 1 to 32 of a-z 0-9 _ + -");
+  react_request req{c.who, c.args["id"], std::move(emoji), add, {}};
+  self->request(c.room, in_time(x), react_atom::value, std::move(req))
+      .then(
+          [self, x](write_outcome& out) {
+            if (out.error) return fail(self, x, out.error);
+            ok(self, x, codec::encode_message(out.message), 200);
+          },
+          on_fail(self, x));
 }
 
 void answer_outcome(self_ptr self, const exchange_ptr& x, const write_outcome& out, int status,
@@ -125,6 +143,14 @@ void delete_message(self_ptr self, exchange_ptr x, const caller& c) {
   self->request(room, in_time(x), delete_atom::value, delete_request{who, std::move(id), {}})
       .then([self, x](write_outcome& out) { answer_outcome(self, x, out, 200, R"({"ok":true})"); },
             on_fail(self, x));
+}
+
+void add_reaction(self_ptr self, exchange_ptr x, const caller& c) {
+  react(self, x, c, true);
+}
+
+void remove_reaction(self_ptr self, exchange_ptr x, const caller& c) {
+  react(self, x, c, false);
 }
 
 }  // namespace relay::api

@@ -52,6 +52,9 @@ constexpr std::array table{
     // Author only (edit), author or room owner (delete): the room actor decides.
     route{patch, "/api/rooms/:slug/messages/:id",       room_member, rest, edit_message},
     route{del,   "/api/rooms/:slug/messages/:id",       room_member, rest, delete_message},
+    // Anyone who can see the message; idempotent.
+    route{put,   "/api/rooms/:slug/messages/:id/reactions/:emoji", room_member, rest, add_reaction},
+    route{del,   "/api/rooms/:slug/messages/:id/reactions/:emoji", room_member, rest, remove_reaction},
     route{post,  "/api/rooms/:slug/typing",             room_member, rest, send_typing},
     route{post,  "/api/rooms/:slug/presence",           room_member, rest, send_presence_heartbeat},
     route{get,   "/api/rooms/:slug/presence",           room_member, rest, list_presence},

@@ -16,4 +16,10 @@ std::size_t utf8_length(std::string_view s) noexcept;
 /// U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF).
 std::string_view trim(std::string_view s) noexcept;
 
+/// True when `s` is one reaction: a single emoji grapheme cluster (a pictograph with an
+/// optional U+FE0F and skin tone, several of them joined by U+200D, a flag of two
+/// regional indicators or a tag sequence, or a keycap) or a `:short_name:` of 1..32 of
+/// `a-z0-9_+-`. Invalid UTF-8, text, two emoji and control characters are false.
+bool valid_reaction(std::string_view s) noexcept;
+
 }  // namespace relay

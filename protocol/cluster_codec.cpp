@@ -10,8 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 6> kind_names{"message", "edited", "deleted",
-                                                     "typing",  "room",   "frame"};
+constexpr std::array<std::string_view, 7> kind_names{"message", "edited", "deleted", "typing",
+                                                     "room",    "frame",  "reacted"};
 
 json::object author(const storage::author_row& a) {
   return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatar", a.avatar_url}};
@@ -51,6 +51,22 @@ bool read_message(const json::value* v, storage::message_row& m) {
     if (!e->is_int64()) return false;
     m.edited_at = e->get_int64();
   }
+  // [[emoji, [login…]]…], in the message's order.
+  if (auto* rs = o.if_contains("reactions")) {
+    if (!rs->is_array()) return false;
+    for (const auto& r : rs->get_array()) {
+      if (!r.is_array() || r.get_array().size() != 2 || !r.get_array()[0].is_string() ||
+          !r.get_array()[1].is_array())
+        return false;
+      storage::reaction_row row;
+      row.emoji = r.get_array()[0].get_string();
+      for (const auto& l : r.get_array()[1].get_array()) {
+        if (!l.is_string()) return false;
+        row.logins.emplace_back(l.get_string());
+      }
+      m.reactions.push_back(std::move(row));
+    }
+  }
   return m.seq > 0 && !m.id.empty();
 }
 
@@ -72,7 +88,8 @@ std::string encode_cluster_event(const cluster_event& e) {
   switch (e.what) {
     case cluster_event::kind::message:
     case cluster_event::kind::edited:
-    case cluster_event::kind::deleted: {
+    case cluster_event::kind::deleted:
+    case cluster_event::kind::reacted: {
       const auto& m = e.message;
       json::object mo{{"id", m.id},
                       {"channel", m.channel_id},
@@ -84,7 +101,20 @@ std::string encode_cluster_event(const cluster_event& e) {
                       {"threadId", m.thread_id},
                       {"bot", m.bot}};
       if (m.edited_at) mo["editedAt"] = *m.edited_at;
+      if (!m.reactions.empty()) {
+        json::array rs;
+        for (auto& r : m.reactions) {
+          json::array logins;
+          for (auto& l : r.logins) logins.emplace_back(l);
+          json::array pair;
+          pair.emplace_back(r.emoji);
+          pair.emplace_back(std::move(logins));
+          rs.emplace_back(std::move(pair));
+        }
+        mo["reactions"] = std::move(rs);
+      }
       o["message"] = std::move(mo);
+      if (e.what == cluster_event::kind::reacted) o["frame"] = e.text;
       break;
     }
     case cluster_event::kind::typing:
@@ -138,6 +168,12 @@ std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
     case cluster_event::kind::edited:
     case cluster_event::kind::deleted:
       if (!read_message(o.if_contains("message"), e.message)) return std::nullopt;
+      e.message.room_id = e.room_id;
+      break;
+    case cluster_event::kind::reacted:
+      if (!read_message(o.if_contains("message"), e.message) || !text(o, "frame", e.text) ||
+          e.text.empty())
+        return std::nullopt;
       e.message.room_id = e.room_id;
       break;
     case cluster_event::kind::typing:

@@ -229,6 +229,19 @@ std::string encode_message_deleted(const std::string& message_id, const std::str
       {"type", "message_deleted"}, {"messageId", message_id}, {"channelId", nullable(channel_id)}});
 }
 
+std::string encode_reaction(bool added, const storage::message_row& m, const std::string& emoji,
+                            const storage::user_row& u) {
+  return serialize(json::object{
+      {"type", added ? "reaction_added" : "reaction_removed"},
+      {"channelId", nullable(m.channel_id)},
+      {"messageId", m.id},
+      {"emoji", emoji},
+      {"user",
+       json::object{
+           {"id", u.id}, {"login", u.login}, {"name", u.name}, {"avatarUrl", u.avatar_url}}},
+      {"reactions", reactions_json(m.reactions)}});
+}
+
 std::string encode_channel_created(const storage::channel_row& c) {
   return serialize(
       json::object{{"type", "channel_created"}, {"channel", channel_json(c, c.member_count)}});

@@ -104,6 +104,10 @@ std::string encode_pong();
 std::string encode_message_updated(const storage::message_row& m);
 std::string encode_message_deleted(const std::string& message_id, const std::string& channel_id);
 std::string encode_channel_created(const storage::channel_row& c);
+/// `reaction_added` / `reaction_removed`: who changed which emoji on `m`, and `m`'s
+/// reactions after the change.
+std::string encode_reaction(bool added, const storage::message_row& m, const std::string& emoji,
+                            const storage::user_row& u);
 std::string encode_typing(const std::string& channel_id, const storage::user_row& u);
 
 /// SSE / resume event id: `<channelKey>:<seq>`.

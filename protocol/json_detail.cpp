@@ -24,6 +24,16 @@ json::object author_json(const storage::author_row& a) {
   return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatarUrl", a.avatar_url}};
 }
 
+json::object reactions_json(const std::vector<storage::reaction_row>& rs) {
+  json::object o;
+  for (auto& r : rs) {
+    json::array logins;
+    for (auto& l : r.logins) logins.emplace_back(l);
+    o[r.emoji] = std::move(logins);
+  }
+  return o;
+}
+
 json::object message_json(const storage::message_row& m) {
   return {{"id", m.id},
           {"roomId", m.room_id},
@@ -34,7 +44,7 @@ json::object message_json(const storage::message_row& m) {
           {"clientMsgId", nullable(m.client_msg_id)},
           {"createdAt", format_iso8601(m.created_at)},
           {"editedAt", nullable_time(m.edited_at)},
-          {"reactions", json::object{}},
+          {"reactions", reactions_json(m.reactions)},
           {"threadId", nullable(m.thread_id)},
           {"bot", nullable(m.bot)}};
 }
@@ -139,7 +149,18 @@ void append_message(std::string& out, const storage::message_row& m) {
     append_string(out, format_iso8601(*m.edited_at));
   else
     out.append("null");
-  out.append(R"(,"reactions":{},"threadId":)");
+  out.append(R"(,"reactions":{)");
+  for (std::size_t i = 0; i < m.reactions.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    append_string(out, m.reactions[i].emoji);
+    out.append(":[");
+    for (std::size_t j = 0; j < m.reactions[i].logins.size(); ++j) {
+      if (j > 0) out.push_back(',');
+      append_string(out, m.reactions[i].logins[j]);
+    }
+    out.push_back(']');
+  }
+  out.append(R"(},"threadId":)");
   append_nullable(out, m.thread_id);
   out.append(R"(,"bot":)");
   append_nullable(out, m.bot);

@@ -21,6 +21,7 @@ namespace json = boost::json;
 json::value nullable(const std::string& s);
 json::value nullable_time(const std::optional<std::int64_t>& t);
 json::object author_json(const storage::author_row& a);
+json::object reactions_json(const std::vector<storage::reaction_row>& rs);
 json::object message_json(const storage::message_row& m);
 /// Appends `s` as a JSON string, escaped exactly as Boost.JSON's serializer escapes it.
 void append_string(std::string& out, std::string_view s);

@@ -141,6 +141,7 @@ const std::vector<table>& tables() {
         {"edited_at", I},
         {"thread_id"},
         {"bot"}}},
+      {"reactions", 3, {{"message_id"}, {"emoji"}, {"user_id"}, {"added", I}, {"created_at", I}}},
       // SQLite hands out seqs a block ahead (`reserved`) and continues above the block
       // after a restart, since a client may have seen one of them; Postgres reserves
       // nothing, so the block's top is where the channel goes on.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,17 @@ class messages_store {
   /// Deletes the row; returns what was deleted. Call inside a transaction.
   virtual expected<message_row> delete_message(const std::string& id) = 0;
 
+  /// Puts `user_id`'s `emoji` on the message: `true` when added, `false` when it was
+  /// there already. `conflict` when it would be the message's `max_distinct` + 1st
+  /// distinct emoji; `not_found` for an unknown id. Call inside a transaction.
+  virtual expected<bool> add_reaction(const std::string& message_id, const std::string& emoji,
+                                      const std::string& user_id, std::size_t max_distinct) = 0;
+  /// Takes it off: `true` when removed, `false` when it was not there.
+  virtual expected<bool> remove_reaction(const std::string& message_id, const std::string& emoji,
+                                         const std::string& user_id) = 0;
+
+  /// Every read of messages (by id, pages, tails) carries their reactions, loaded with
+  /// one query per page.
   virtual expected<std::vector<message_row>> list_messages(const message_query& q) = 0;
   /// The newest `n` messages of a channel, oldest first.
   virtual expected<std::vector<message_row>> tail(const std::string& room_id,

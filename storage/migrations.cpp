@@ -433,12 +433,27 @@ CREATE TABLE IF NOT EXISTS archive_settling (
 CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at, id);
 )sql";
 
+// Reactions: one row per (message, emoji, user); `added` orders them within a message
+// (who reacted first, and the order the emoji first appeared).
+constexpr std::string_view migration_11 = R"sql(
+CREATE TABLE IF NOT EXISTS reactions (
+  message_id  TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  emoji       TEXT NOT NULL,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  added       INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (message_id, emoji, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reactions_by_user ON reactions (user_id);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
     {5, migration_5, nullptr},     {6, migration_6, nullptr},
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
+    {11, migration_11, nullptr},
 };
 
 }  // namespace

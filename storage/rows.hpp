@@ -132,6 +132,12 @@ struct author_row {
   std::string avatar_url;
 };
 
+/// One emoji on a message and who put it there, in the order they reacted.
+struct reaction_row {
+  std::string emoji;
+  std::vector<std::string> logins;
+};
+
 struct message_row {
   std::string id;  // msg_…
   std::string room_id;
@@ -144,6 +150,8 @@ struct message_row {
   std::optional<std::int64_t> edited_at;
   std::string thread_id;  // "" when not in a thread
   std::string bot;        // "" or the bot tag, e.g. "yee"
+  // Each emoji once, ordered by the earliest reaction still on it.
+  std::vector<reaction_row> reactions;
 };
 
 /// A message to append. The store assigns `seq` (last + 1 in its channel) and keeps

@@ -417,6 +417,14 @@ channel_actor::behavior_type channel(channel_self self, channel_params params) {
         std::erase_if(st.ring, [&](const storage::message_row& r) { return r.id == m.id; });
         broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
       },
+      [=](react_atom, const storage::message_row& m, const frame_ptr& f) {
+        auto& st = self->state;
+        ++st.edits;
+        st.pages.edit(m);
+        for (auto& r : st.ring)
+          if (r.id == m.id) r = m;
+        broadcast(st, f);
+      },
       [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
       [=](cluster_atom, storage::message_row& m) {
         if (m.channel_id == self->state.p.row.id) deliver(self, std::move(m));

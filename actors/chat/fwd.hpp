@@ -36,6 +36,8 @@ using channel_actor = caf::typed_actor<
     // A committed edit or delete to mirror in the ring and broadcast.
     caf::reacts_to<edit_atom, storage::message_row>,
     caf::reacts_to<delete_atom, storage::message_row>,
+    // A committed reaction: the message with its reactions now, and the event to broadcast.
+    caf::reacts_to<react_atom, storage::message_row, frame_ptr>,
     // Ephemeral: a typing event for everyone else, a frame for every subscriber.
     caf::reacts_to<typing_atom, principal>, caf::reacts_to<broadcast_atom, frame_ptr>,
     // Cluster mode: a message another node committed; catching up from the store after
@@ -54,6 +56,7 @@ using room_traffic_actor = caf::typed_actor<
     caf::replies_to<post_atom, post_request>::with<write_outcome>,
     caf::replies_to<edit_atom, edit_request>::with<write_outcome>,
     caf::replies_to<delete_atom, delete_request>::with<write_outcome>,
+    caf::replies_to<react_atom, react_request>::with<write_outcome>,
     // The room as this caller may see it.
     caf::replies_to<info_atom, principal>::with<room_info>,
     // false: the caller sees no such channel.

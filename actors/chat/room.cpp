@@ -98,6 +98,37 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirr
   return rp;
 }
 
+// A reaction goes to the store writer like an edit; once committed, and only when it
+// changed something, the channel updates its ring and broadcasts the event, and in cluster
+// mode the other nodes' channels do too. Archived messages are not looked for: a reaction
+// on one is `not_found` (docs/api.md).
+caf::typed_response_promise<write_outcome> react(room_self self, react_request req) {
+  auto rp = self->make_response_promise<write_outcome>();
+  auto add = req.add;
+  auto emoji = req.emoji;
+  auto user = req.from.user;
+  self->request(self->state.p.writer, caf::infinite, react_atom::value, self->state.p.row.id,
+                std::move(req))
+      .then(
+          [=](write_outcome& out) mutable {
+            if (!out.error && !out.duplicate) {
+              auto text = codec::encode_reaction(add, out.message, emoji, user);
+              auto& st = self->state;
+              if (auto it = st.channels.find(out.message.channel_id); it != st.channels.end())
+                self->send(it->second.actor, react_atom::value, out.message, make_frame(text));
+              if (st.p.cluster) {
+                auto e = codec::about_message(codec::cluster_event::kind::reacted, st.p.row.id,
+                                              out.message);
+                e.text = std::move(text);
+                st.p.cluster->publish(std::move(e));
+              }
+            }
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& err) mutable { rp.deliver(failure(errc::unavailable, to_string(err))); });
+  return rp;
+}
+
 void load(room_self self) {
   auto box = std::make_shared<room_load>();
   box->row = self->state.p.row;
@@ -145,7 +176,8 @@ void probed(std::int64_t due) {
 void from_other_node(room_self self, const codec::cluster_event& e) {
   using kind = codec::cluster_event::kind;
   auto& st = self->state;
-  bool about_message = e.what == kind::message || e.what == kind::edited || e.what == kind::deleted;
+  bool about_message = e.what == kind::message || e.what == kind::edited ||
+                       e.what == kind::deleted || e.what == kind::reacted;
   auto it = st.channels.find(about_message ? e.message.channel_id : e.channel_id);
   if (it == st.channels.end()) return;
   auto& ch = it->second.actor;
@@ -173,6 +205,9 @@ void from_other_node(room_self self, const codec::cluster_event& e) {
       break;
     case kind::frame:
       self->send(ch, broadcast_atom::value, make_frame(e.text, {}, e.ephemeral));
+      break;
+    case kind::reacted:
+      self->send(ch, react_atom::value, e.message, make_frame(e.text));
       break;
   }
 }
@@ -223,6 +258,10 @@ room_traffic_actor::behavior_type live_traffic(room_self self) {
         return write_and_mirror(self, delete_atom::value, codec::cluster_event::kind::deleted,
                                 delete_atom::value, self->state.p.row.id, std::move(owner),
                                 std::move(req));
+      },
+      [=](react_atom, react_request& req) {
+        req.visible_channels = visible_ids(self->state, req.from.user);
+        return react(self, std::move(req));
       },
       [=](info_atom, const principal& who) {
         auto& st = self->state;

@@ -21,6 +21,7 @@
 #include "storage/postgres/messages.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -80,16 +81,38 @@ message_row read_message(const pqxx::row& r) {
   return m;
 }
 
-std::vector<message_row> read_messages(const pqxx::result& res) {
+// Fills in the reactions of `ms`, one query for all of them (messages.reactions).
+void attach_reactions(pqxx::transaction_base& t, std::vector<message_row>& ms) {
+  if (ms.empty()) return;
+  std::vector<std::string> ids;
+  std::unordered_map<std::string, message_row*> by_id;
+  for (auto& m : ms) {
+    ids.push_back(m.id);
+    by_id[m.id] = &m;
+  }
+  for (const auto& r : t.exec_prepared("messages.reactions", text_array(ids))) {
+    auto it = by_id.find(r[0].as<std::string>());
+    if (it == by_id.end()) continue;
+    auto& rs = it->second->reactions;
+    auto emoji = r[1].as<std::string>();
+    if (rs.empty() || rs.back().emoji != emoji) rs.push_back({std::move(emoji), {}});
+    rs.back().logins.push_back(r[2].as<std::string>());
+  }
+}
+
+std::vector<message_row> read_messages(pqxx::transaction_base& t, const pqxx::result& res) {
   std::vector<message_row> out;
   out.reserve(res.size());
   for (const auto& r : res) out.push_back(read_message(r));
+  attach_reactions(t, out);
   return out;
 }
 
-expected<message_row> one_message(const pqxx::result& res) {
+expected<message_row> one_message(pqxx::transaction_base& t, const pqxx::result& res) {
   if (res.empty()) return make_error(errc::not_found, "no such message");
-  return read_message(res[0]);
+  std::vector<message_row> one{read_message(res[0])};
+  attach_reactions(t, one);
+  return std::move(one.front());
 }
 
 // The stored (or deleted) message with this (author, client id); `not_found` if none.
@@ -154,6 +177,26 @@ messages::messages(connection& c) : c_{c} {
   c_.prepare("messages.tail", message_select +
                                   "WHERE m.room_id = $1 AND m.channel_id = $2"
                                   " ORDER BY m.seq DESC LIMIT $3");
+  // Ordered by each emoji's first `added`, then by `added` within it: the object's key
+  // order and each list's order.
+  c_.prepare("messages.reactions",
+             "SELECT r.message_id, r.emoji, COALESCE(u.login, '') FROM reactions r"
+             " LEFT JOIN users u ON u.id = r.user_id"
+             " WHERE r.message_id = ANY($1::text[])"
+             " ORDER BY r.message_id, min(r.added) OVER (PARTITION BY r.message_id, r.emoji),"
+             " r.added");
+  c_.prepare("messages.exists_for_update", "SELECT 1 FROM messages WHERE id = $1 FOR UPDATE");
+  // Whether this user has it, how many distinct emoji the message has, whether this one is
+  // among them, and the next ordinal.
+  c_.prepare("messages.reaction_counts",
+             "SELECT COALESCE(bool_or(emoji = $2 AND user_id = $3), false),"
+             " count(DISTINCT emoji), COALESCE(bool_or(emoji = $2), false),"
+             " COALESCE(max(added), 0) + 1 FROM reactions WHERE message_id = $1");
+  c_.prepare("messages.add_reaction",
+             "INSERT INTO reactions (message_id, emoji, user_id, added, created_at)"
+             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING");
+  c_.prepare("messages.remove_reaction",
+             "DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3");
   c_.prepare("messages.last_seq",
              "SELECT last_seq FROM channel_seqs WHERE room_id = $1 AND channel_id = $2");
   for (unsigned shape = 0; shape < 16; ++shape)
@@ -163,7 +206,7 @@ messages::messages(connection& c) : c_{c} {
 
 expected<message_row> messages::find_message(const std::string& id) {
   return c_.run("find message", [&](pqxx::transaction_base& t) {
-    return one_message(t.exec_prepared("messages.by_id", id));
+    return one_message(t, t.exec_prepared("messages.by_id", id));
   });
 }
 
@@ -222,13 +265,13 @@ expected<message_row> messages::edit_message(const std::string& id, const std::s
     if (t.exec_prepared("messages.edit", pqxx::binarystring{content}, edited_at, id)
             .affected_rows() == 0)
       return make_error(errc::not_found, "no such message");
-    return one_message(t.exec_prepared("messages.by_id", id));
+    return one_message(t, t.exec_prepared("messages.by_id", id));
   });
 }
 
 expected<message_row> messages::delete_message(const std::string& id) {
   return c_.run("delete message", [&](pqxx::transaction_base& t) -> expected<message_row> {
-    auto row = one_message(t.exec_prepared("messages.by_id", id));
+    auto row = one_message(t, t.exec_prepared("messages.by_id", id));
     if (!row) return row;
     if (!row->client_msg_id.empty())
       t.exec_prepared0("messages.keep_client_id", row->author.id, row->client_msg_id, row->id,
@@ -237,6 +280,32 @@ expected<message_row> messages::delete_message(const std::string& id) {
     if (t.exec_prepared("messages.delete", id).affected_rows() == 0)
       return make_error(errc::not_found, "no such message");
     return row;
+  });
+}
+
+expected<bool> messages::add_reaction(const std::string& message_id, const std::string& emoji,
+                                      const std::string& user_id, std::size_t max_distinct) {
+  return c_.run("add reaction", [&](pqxx::transaction_base& t) -> expected<bool> {
+    // The message's row lock orders two nodes' reactions on it, so the limit holds.
+    if (t.exec_prepared("messages.exists_for_update", message_id).empty())
+      return make_error(errc::not_found, "no such message");
+    const auto r = t.exec_prepared1("messages.reaction_counts", message_id, emoji, user_id);
+    if (r[0].as<bool>()) return false;
+    if (!r[2].as<bool>() && static_cast<std::size_t>(r[1].as<std::int64_t>()) >= max_distinct)
+      return make_error(errc::conflict, "this message has the most distinct reactions it may have");
+    t.exec_prepared0("messages.add_reaction", message_id, emoji, user_id, r[3].as<std::int64_t>(),
+                     now_ms());
+    return true;
+  });
+}
+
+expected<bool> messages::remove_reaction(const std::string& message_id, const std::string& emoji,
+                                         const std::string& user_id) {
+  return c_.run("remove reaction", [&](pqxx::transaction_base& t) -> expected<bool> {
+    if (t.exec_prepared("messages.exists_for_update", message_id).empty())
+      return make_error(errc::not_found, "no such message");
+    return t.exec_prepared("messages.remove_reaction", message_id, emoji, user_id).affected_rows() >
+           0;
   });
 }
 
@@ -251,8 +320,8 @@ expected<std::vector<message_row>> messages::list_messages(const message_query& 
     if (!q.channel_id) return make_error(errc::bad_request, "after_seq requires channel_id");
     return c_.run("list messages after seq",
                   [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
-                    return read_messages(t.exec_prepared("messages.after_seq", q.room_id,
-                                                         *q.channel_id, *q.after_seq, limit));
+                    return read_messages(t, t.exec_prepared("messages.after_seq", q.room_id,
+                                                            *q.channel_id, *q.after_seq, limit));
                   });
   }
   if (q.channel_ids && q.channel_ids->empty()) return std::vector<message_row>{};
@@ -279,7 +348,7 @@ expected<std::vector<message_row>> messages::list_messages(const message_query& 
   return c_.run(
       "list messages", [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
         return read_messages(
-            t.exec_prepared(list_statement(shape), pqxx::prepare::make_dynamic_params(params)));
+            t, t.exec_prepared(list_statement(shape), pqxx::prepare::make_dynamic_params(params)));
       });
 }
 
@@ -287,7 +356,7 @@ expected<std::vector<message_row>> messages::tail(const std::string& room_id,
                                                   const std::string& channel_id, int n) {
   if (n <= 0) return std::vector<message_row>{};
   return c_.run("tail", [&](pqxx::transaction_base& t) -> expected<std::vector<message_row>> {
-    auto out = read_messages(t.exec_prepared("messages.tail", room_id, channel_id, n));
+    auto out = read_messages(t, t.exec_prepared("messages.tail", room_id, channel_id, n));
     std::reverse(out.begin(), out.end());
     return out;
   });

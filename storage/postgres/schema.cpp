@@ -318,7 +318,21 @@ CREATE TABLE livekit_webhooks (
 );
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4};
+// Reactions, as SQLite's migration 11: one row per (message, emoji, user), `added`
+// ordering them within a message.
+constexpr std::string_view version_5 = R"sql(
+CREATE TABLE reactions (
+  message_id  text COLLATE "C" NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  emoji       text COLLATE "C" NOT NULL,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  added       bigint NOT NULL,
+  created_at  bigint NOT NULL,
+  PRIMARY KEY (message_id, emoji, user_id)
+);
+CREATE INDEX reactions_by_user ON reactions (user_id);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5};
 
 }  // namespace
 

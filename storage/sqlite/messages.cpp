@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -63,6 +64,19 @@ const std::string sql_after_seq =
     "WHERE m.room_id = ? AND m.channel_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
 const std::string sql_tail =
     message_select + "WHERE m.room_id = ? AND m.channel_id = ? ORDER BY m.seq DESC LIMIT ?";
+const std::string sql_reaction_exists =
+    "SELECT 1 FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?";
+// How many distinct emoji the message has, whether this one is among them, and the next
+// ordinal, in one read.
+const std::string sql_reaction_counts =
+    "SELECT count(DISTINCT emoji), COALESCE(max(emoji = ?), 0), COALESCE(max(added), 0) + 1"
+    " FROM reactions WHERE message_id = ?";
+const std::string sql_message_exists = "SELECT 1 FROM messages WHERE id = ?";
+const std::string sql_insert_reaction =
+    "INSERT INTO reactions (message_id, emoji, user_id, added, created_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+const std::string sql_delete_reaction =
+    "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?";
 const std::string sql_last_seq =
     "SELECT last_seq FROM channel_seqs WHERE room_id = ? AND channel_id = ?";
 
@@ -91,10 +105,10 @@ expected<message_row> messages::find_message(const std::string& id) {
   auto st = db_.prepare(sql_message_by_id);
   if (!st) return db_.failure("find message");
   st.bind(id);
-  const int rc = st.step();
-  if (rc == SQLITE_ROW) return read_message(st);
-  if (rc != SQLITE_DONE) return db_.failure("find message");
-  return make_error(errc::not_found, "no such message");
+  auto out = read_messages(st, "find message");
+  if (!out) return out.error();
+  if (out->empty()) return make_error(errc::not_found, "no such message");
+  return std::move(out->front());
 }
 
 expected<message_row> messages::find_duplicate(const std::string& author_id,
@@ -116,7 +130,93 @@ expected<std::vector<message_row>> messages::read_messages(statement& st, const 
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_message(st));
   if (rc != SQLITE_DONE) return db_.failure(what);
+  if (auto r = attach_reactions(out); !r) return r.error();
   return out;
+}
+
+expected<void> messages::attach_reactions(std::vector<message_row>& ms) {
+  if (ms.empty()) return {};
+  // Ordered by each emoji's first `added`, then by `added` within it: the object's key
+  // order and each list's order.
+  std::string sql =
+      "SELECT r.message_id, r.emoji, COALESCE(u.login, '') FROM reactions r"
+      " LEFT JOIN users u ON u.id = r.user_id"
+      " JOIN (SELECT message_id, emoji, min(added) AS first FROM reactions"
+      " WHERE message_id IN (";
+  for (std::size_t i = 0; i < ms.size(); ++i) sql += i == 0 ? "?" : ", ?";
+  sql +=
+      ") GROUP BY message_id, emoji) f ON f.message_id = r.message_id AND f.emoji = r.emoji"
+      " ORDER BY r.message_id, f.first, r.added";
+  auto st = db_.prepare_uncached(sql);
+  if (!st) return db_.failure("load reactions");
+  for (auto& m : ms) st.bind(m.id);
+  std::unordered_map<std::string, message_row*> by_id;
+  for (auto& m : ms) by_id[m.id] = &m;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    auto it = by_id.find(st.text(0));
+    if (it == by_id.end()) continue;
+    auto& rs = it->second->reactions;
+    auto emoji = st.text(1);
+    if (rs.empty() || rs.back().emoji != emoji) rs.push_back({std::move(emoji), {}});
+    rs.back().logins.push_back(st.text(2));
+  }
+  if (rc != SQLITE_DONE) return db_.failure("load reactions");
+  return {};
+}
+
+expected<bool> messages::add_reaction(const std::string& message_id, const std::string& emoji,
+                                      const std::string& user_id, std::size_t max_distinct) {
+  {
+    auto st = db_.prepare(sql_message_exists);
+    if (!st) return db_.failure("find message");
+    st.bind(message_id);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such message");
+    if (rc != SQLITE_ROW) return db_.failure("find message");
+  }
+  {
+    auto st = db_.prepare(sql_reaction_exists);
+    if (!st) return db_.failure("find reaction");
+    st.bind(message_id).bind(emoji).bind(user_id);
+    const int rc = st.step();
+    if (rc == SQLITE_ROW) return false;
+    if (rc != SQLITE_DONE) return db_.failure("find reaction");
+  }
+  std::int64_t distinct = 0, has_emoji = 0, next = 1;
+  {
+    auto st = db_.prepare(sql_reaction_counts);
+    if (!st) return db_.failure("count reactions");
+    st.bind(emoji).bind(message_id);
+    if (st.step() != SQLITE_ROW) return db_.failure("count reactions");
+    distinct = st.int64(0);
+    has_emoji = st.int64(1);
+    next = st.int64(2);
+  }
+  if (!has_emoji && static_cast<std::size_t>(distinct) >= max_distinct)
+    return make_error(errc::conflict, "this message has the most distinct reactions it may have");
+  auto st = db_.prepare(sql_insert_reaction);
+  if (!st) return db_.failure("add reaction");
+  st.bind(message_id).bind(emoji).bind(user_id).bind(next).bind(now_ms());
+  if (st.step() != SQLITE_DONE) return db_.failure("add reaction");
+  return true;
+}
+
+expected<bool> messages::remove_reaction(const std::string& message_id, const std::string& emoji,
+                                         const std::string& user_id) {
+  {
+    auto st = db_.prepare(sql_message_exists);
+    if (!st) return db_.failure("find message");
+    st.bind(message_id);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such message");
+    if (rc != SQLITE_ROW) return db_.failure("find message");
+  }
+  auto st = db_.prepare(sql_delete_reaction);
+  if (!st) return db_.failure("remove reaction");
+  st.bind(message_id).bind(emoji).bind(user_id);
+  if (st.step() != SQLITE_DONE) return db_.failure("remove reaction");
+  return db_.changes() > 0;
 }
 
 expected<append_result> messages::append_message(const new_message& msg) {

@@ -21,6 +21,10 @@ class messages : public virtual messages_store {
   expected<message_row> edit_message(const std::string& id, const std::string& content,
                                      std::int64_t edited_at) override;
   expected<message_row> delete_message(const std::string& id) override;
+  expected<bool> add_reaction(const std::string& message_id, const std::string& emoji,
+                              const std::string& user_id, std::size_t max_distinct) override;
+  expected<bool> remove_reaction(const std::string& message_id, const std::string& emoji,
+                                 const std::string& user_id) override;
   expected<std::vector<message_row>> list_messages(const message_query& q) override;
   expected<std::vector<message_row>> tail(const std::string& room_id, const std::string& channel_id,
                                           int n) override;
@@ -34,6 +38,8 @@ class messages : public virtual messages_store {
   expected<message_row> find_duplicate(const std::string& author_id,
                                        const std::string& client_msg_id);
   expected<std::vector<message_row>> read_messages(statement& st, const char* what);
+  /// Fills in the reactions of `ms`, one query for all of them.
+  expected<void> attach_reactions(std::vector<message_row>& ms);
 
   database& db_;
 };

@@ -598,3 +598,41 @@ uiTest('online dots: the member list and the DM show who is online, and go hollo
   await member.getByRole('img', { name: 'offline' }).waitFor();
   await dmLink.getByRole('img', { name: 'offline' }).waitFor();
 });
+
+uiTest('reactions: the picker puts one on, the other side sees it live with who reacted, a click takes ours off', async () => {
+  const slug = uniq('react');
+  const aliceLogin = uniq('alice');
+  const bobLogin = uniq('bob');
+  const owner = await createUser(suite.stack.relay.dataDir, uniq('own'));
+  assert.equal((await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Reactions' })).status, 201);
+  const alice = await open(aliceLogin, `/r/${slug}`);
+  const bob = await open(bobLogin, `/r/${slug}`);
+  await composer(alice).fill('react to this');
+  await composer(alice).press('Enter');
+  await row(bob, 'react to this').waitFor();
+
+  await row(bob, 'react to this').hover();
+  await row(bob, 'react to this').getByRole('button', { name: 'Add reaction' }).click();
+  await row(bob, 'react to this').getByRole('button', { name: 'React with 🎉' }).click();
+  const onBob = row(bob, 'react to this').locator('button.reaction', { hasText: '🎉' });
+  await onBob.and(bob.locator('[aria-pressed="true"]')).waitFor();
+  // Alice's page: live, not pressed (not hers), who reacted in the title.
+  const onAlice = row(alice, 'react to this').locator('button.reaction', { hasText: '🎉' });
+  await onAlice.waitFor();
+  assert.equal(await onAlice.getAttribute('aria-pressed'), 'false');
+  assert.equal(await onAlice.getAttribute('title'), bobLogin);
+  assert.match(await onAlice.innerText(), /🎉\s*1/);
+
+  // Alice adds hers by clicking it: 2, pressed for her; then Bob takes his off.
+  await onAlice.click();
+  await row(bob, 'react to this').locator('button.reaction', { hasText: '2' }).waitFor();
+  assert.equal(await onAlice.getAttribute('aria-pressed'), 'true');
+  await onBob.click();
+  await row(alice, 'react to this').locator('button.reaction[title="' + aliceLogin + '"]', { hasText: '1' }).waitFor();
+  await screenshot(alice, 'reactions');
+  // Stored: a reload shows the same.
+  await alice.reload();
+  const again = row(alice, 'react to this').locator('button.reaction', { hasText: '🎉' });
+  await again.waitFor();
+  assert.equal(await again.getAttribute('title'), aliceLogin);
+});

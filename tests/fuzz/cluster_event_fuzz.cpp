@@ -13,6 +13,15 @@ namespace codec = relay::codec;
 
 namespace {
 
+bool same_reactions(const relay::storage::message_row& m, const relay::storage::message_row& n) {
+  if (m.reactions.size() != n.reactions.size()) return false;
+  for (std::size_t i = 0; i < m.reactions.size(); ++i)
+    if (m.reactions[i].emoji != n.reactions[i].emoji ||
+        m.reactions[i].logins != n.reactions[i].logins)
+      return false;
+  return true;
+}
+
 bool same(const codec::cluster_event& a, const codec::cluster_event& b) {
   const auto& m = a.message;
   const auto& n = b.message;
@@ -22,7 +31,7 @@ bool same(const codec::cluster_event& a, const codec::cluster_event& b) {
          a.user.login == b.user.login && m.id == n.id && m.channel_id == n.channel_id &&
          m.seq == n.seq && m.author.id == n.author.id && m.content == n.content &&
          m.client_msg_id == n.client_msg_id && m.created_at == n.created_at &&
-         m.edited_at == n.edited_at && m.bot == n.bot;
+         m.edited_at == n.edited_at && m.bot == n.bot && same_reactions(m, n);
 }
 
 bool same(const codec::agent_call& a, const codec::agent_call& b) {

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import {
-  startRelay, relayCli, api, uniq, openWs, wsHandshakeStatus, makeDataDir, FAST_SEND_ARGS,
+  startRelay, relayCli, api, uniq, openWs, openSse, wsHandshakeStatus, makeDataDir, FAST_SEND_ARGS,
 } from './harness.mjs';
 import { PG, psql, freshDatabase } from './postgres.mjs';
 import { LK_ARGS, webhookBody, postWebhook, secs } from './livekit.mjs';
@@ -713,4 +713,45 @@ test('presence is the cluster\'s: a socket on node A is online on node B; killin
     assert.ok(!after.json.users.some((u) => u.login === aliceLogin), after.text);
     assert.ok(after.json.users.some((u) => u.login !== aliceLogin), 'the watcher on B is still online');
     await watcher.close();
+  });
+
+test('a reaction made on one node reaches readers on another, over WebSocket and SSE, and its sync',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(2);
+    const [a, b] = cl.nodes;
+    const aliceLogin = uniq('ra');
+    const alice = await cl.user(aliceLogin);
+    const bob = await cl.user(uniq('rb'));
+    const slug = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Reactions' })).status, 201);
+    const posted = await api(a.url, alice, 'POST', `/api/rooms/${slug}/messages`, { content: 'react', channelId: null });
+    assert.equal(posted.status, 201, posted.text);
+    const id = posted.json.id;
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, bob);
+    await onB.next((f) => f.type === 'sync');
+    const sseB = await openSse(`${b.url}/api/rooms/${slug}/stream`, bob);
+
+    const r = await api(a.url, alice, 'PUT', `/api/rooms/${slug}/messages/${id}/reactions/${encodeURIComponent('🎉')}`);
+    assert.equal(r.status, 200, r.text);
+    const f = await onB.next((x) => x.type === 'reaction_added', 10000);
+    assert.equal(f.messageId, id);
+    assert.equal(f.emoji, '🎉');
+    assert.equal(f.user.login, aliceLogin);
+    assert.deepEqual(f.reactions, { '🎉': [aliceLogin] });
+    const s = await sseB.nextRoom('reaction_added', (d) => d.messageId === id, 10000);
+    assert.equal(s.data.emoji, '🎉');
+    // Node B's own history and a new socket's sync on B (its ring) have it too.
+    const hist = await api(b.url, bob, 'GET', `/api/rooms/${slug}/messages`);
+    assert.deepEqual(hist.json.messages.find((m) => m.id === id).reactions, { '🎉': [aliceLogin] });
+    const again = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, bob);
+    const sync = await again.next((x) => x.type === 'sync');
+    assert.deepEqual(sync.messages.find((m) => m.id === id).reactions, { '🎉': [aliceLogin] });
+
+    const off = await api(a.url, alice, 'DELETE', `/api/rooms/${slug}/messages/${id}/reactions/${encodeURIComponent('🎉')}`);
+    assert.equal(off.status, 200);
+    const g = await onB.next((x) => x.type === 'reaction_removed', 10000);
+    assert.deepEqual(g.reactions, {});
+    sseB.close();
+    await onB.close();
+    await again.close();
   });

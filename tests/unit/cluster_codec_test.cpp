@@ -136,3 +136,35 @@ TEST(ClusterCodec, RoomEventsAndSessionEventsRoundTrip) {
   EXPECT_FALSE(decode_cluster_event(encode_agent_call(call_of(kind::online))));
   EXPECT_FALSE(decode_agent_call(encode_cluster_event(e)));
 }
+
+TEST(ClusterCodec, AReactionCarriesTheMessagesReactionsInOrderAndItsFrame) {
+  relay::storage::message_row m;
+  m.id = "msg_1";
+  m.channel_id = "ch_1";
+  m.seq = 7;
+  m.author = {"usr_1", "ada", "Ada", ""};
+  m.content = "hello";
+  m.created_at = 1000;
+  m.reactions = {{":tada:", {"bob", "ada"}}, {"👍", {"ada"}}};
+  auto e = about_message(cluster_event::kind::reacted, "room_1", m);
+  e.node = "node_a";
+  e.text = R"({"type":"reaction_added"})";
+  auto back = decode_cluster_event(encode_cluster_event(e));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->what, cluster_event::kind::reacted);
+  EXPECT_EQ(back->text, e.text);
+  ASSERT_EQ(back->message.reactions.size(), 2u);
+  EXPECT_EQ(back->message.reactions[0].emoji, ":tada:");
+  EXPECT_EQ(back->message.reactions[0].logins, (std::vector<std::string>{"bob", "ada"}));
+  EXPECT_EQ(back->message.reactions[1].emoji, "👍");
+  // Without its frame, or with reactions of the wrong shape, it is refused.
+  const std::string head =
+      R"({"k":"reacted","node":"n","room":"r","t":1,"message":{"id":"m","channel":"","seq":1,)"
+      R"("author":{"id":"u","login":"a","name":"","avatar":""},"content":"","clientMsgId":"",)"
+      R"("createdAt":1,"threadId":"","bot":"")";
+  EXPECT_TRUE(decode_cluster_event(head + R"(,"reactions":[["x",["a"]]]},"frame":"f"})"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":[["x",["a"]]]}})"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":[["x","a"]]},"frame":"f"})"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":{"x":["a"]}},"frame":"f"})"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":[["x",[1]]]},"frame":"f"})"));
+}

@@ -63,6 +63,8 @@ const std::vector<spec>& specs() {
        "id, room_id, channel_id, seq, author_id, content, client_msg_id, created_at, edited_at,"
        " thread_id, bot",
        "", "id"},
+      {"reactions", "message_id, emoji, user_id, added, created_at", "",
+       "message_id, emoji, user_id"},
       {"channel_seqs", "room_id, channel_id, max(last_seq, reserved)",
        "room_id, channel_id, last_seq", "room_id, channel_id"},
       {"deleted_messages",
@@ -173,6 +175,8 @@ INSERT INTO messages VALUES
   ('msg_08', 'room_y', '', 1, 'usr_a', 'y', 'c-8', 2007, NULL, NULL, NULL),
   ('msg_09', 'room_y', '', 2, 'usr_a', 'y2', 'c-9', 2008, NULL, NULL, NULL),
   ('msg_10', 'room_y', '', 3, 'usr_b', 'y3', NULL, 2009, NULL, NULL, NULL);
+INSERT INTO reactions VALUES ('msg_01', '👍', 'usr_b', 1, 2400), ('msg_01', ':tada:', 'usr_a', 2, 2401),
+  ('msg_06', '👨‍👩‍👧', 'usr_a', 1, 2402);
 INSERT INTO channel_seqs VALUES ('room_x', '', 2, 2), ('room_x', 'ch_pub', 2, 7),
   ('room_x', 'ch_priv', 3, 3), ('room_y', '', 3, 3);
 INSERT INTO deleted_messages VALUES ('usr_a', 'c-5', 'msg_05', 'room_x', 'ch_priv', 2, 2004,

@@ -88,3 +88,76 @@ TEST(text, trim_and_length_count_code_points) {
   EXPECT_EQ(trim("   "), "");
   EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80\xF0\x9F\x98\x80"), 2u);
 }
+
+TEST(text, a_reaction_is_one_emoji_or_a_short_name) {
+  for (const char* ok : {"👍",
+                         "👍🏽",
+                         "❤️",
+                         "❤",
+                         "👨‍👩‍👧‍👦",
+                         "🏳️‍🌈",
+                         "🧑🏿‍💻",
+                         "🏌️‍♂️",
+                         "🇫🇷",
+                         "🇺🇸",
+                         "1️⃣",
+                         "#⃣",
+                         "*️⃣",
+                         "🏴󠁧󠁢󠁥󠁮󠁧󠁿",
+                         "©️",
+                         ":tada:",
+                         ":+1:",
+                         ":-1:",
+                         ":a:",
+                         ":thumbs_up_2:",
+                         ":abcdefghijklmnopqrstuvwxyz012345:"})
+    EXPECT_TRUE(valid_reaction(ok)) << ok;
+  for (const char* bad : {"",
+                          "a",
+                          "ab",
+                          "1",
+                          "#",
+                          "👍👍",
+                          "👍 ",
+                          " 👍",
+                          "👍a",
+                          "🇫",
+                          "🇫🇷🇺🇸",
+                          "🏽",
+                          "\u200D",
+                          "👍\u200D",
+                          "\u200D👍",
+                          "👍\u200D\u200D👍",
+                          "️",
+                          "1⃣⃣",
+                          "👍\n",
+                          "\t",
+                          "\x01",
+                          "\x7f",
+                          ":",
+                          "::",
+                          ":Tada:",
+                          ":TADA:",
+                          ":ta da:",
+                          ":tada",
+                          "tada:",
+                          ":ta:da:",
+                          ":abcdefghijklmnopqrstuvwxyz0123456:",
+                          ":tada:\n",
+                          ":\xC3\xA9:",
+                          "\xF0\x9F\x91",
+                          "\xC0\xAF",
+                          "\xED\xA0\x80",
+                          "🏴󠁧󠁢",
+                          "🏴󠁿",
+                          "<script>",
+                          "%F0%9F%91%8D",
+                          "\xE2\x80\xAE👍"})
+    EXPECT_FALSE(valid_reaction(bad)) << bad;
+  // A chain of joiners past any real sequence is refused, not stored.
+  std::string chain = "👍";
+  for (int i = 0; i < 20; ++i) chain += "\u200D👍";
+  EXPECT_FALSE(valid_reaction(chain));
+  // A NUL inside is not the emoji before it.
+  EXPECT_FALSE(valid_reaction(std::string_view("👍\0", 5)));
+}

@@ -453,6 +453,139 @@ TEST_P(StoreTest, BotMessagesWithoutUserRowAndBotTag) {
   EXPECT_EQ(r.message.thread_id, "");
 }
 
+// -- reactions ----------------------------------------------------------------------
+
+std::vector<std::pair<std::string, std::vector<std::string>>> reactions_of(const message_row& m) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (auto& r : m.reactions) out.emplace_back(r.emoji, r.logins);
+  return out;
+}
+
+using reaction_list = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+TEST_P(StoreTest, ReactionsAreIdempotentAndKeepTheOrderPeopleReacted) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+  auto m = append(*s, msg(room, "ch_a", alice, "react to me")).message;
+  EXPECT_TRUE(m.reactions.empty());
+
+  s->begin();
+  EXPECT_EQ(s->add_reaction(m.id, "👍", bob, 50).value_or(false), true);
+  EXPECT_EQ(s->add_reaction(m.id, ":tada:", alice, 50).value_or(false), true);
+  EXPECT_EQ(s->add_reaction(m.id, "👍", alice, 50).value_or(false), true);
+  // Again: nothing changes, and it says so.
+  auto again = s->add_reaction(m.id, "👍", bob, 50);
+  s->commit();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+
+  auto found = s->find_message(m.id);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(reactions_of(*found), (reaction_list{{"👍", {"bob", "alice"}}, {":tada:", {"alice"}}}));
+
+  s->begin();
+  EXPECT_EQ(s->remove_reaction(m.id, "👍", bob).value_or(false), true);
+  auto gone = s->remove_reaction(m.id, "👍", bob);
+  auto never = s->remove_reaction(m.id, ":nope:", alice);
+  s->commit();
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  ASSERT_TRUE(never);
+  EXPECT_FALSE(*never);
+  // An emoji is ordered by the earliest reaction still on it: alice's 👍 came after her 🎉.
+  EXPECT_EQ(reactions_of(*s->find_message(m.id)),
+            (reaction_list{{":tada:", {"alice"}}, {"👍", {"alice"}}}));
+
+  // The last one off an emoji takes the emoji off; putting it back puts it last.
+  s->begin();
+  ASSERT_TRUE(s->remove_reaction(m.id, "👍", alice));
+  ASSERT_TRUE(s->add_reaction(m.id, "👍", bob, 50));
+  s->commit();
+  EXPECT_EQ(reactions_of(*s->find_message(m.id)),
+            (reaction_list{{":tada:", {"alice"}}, {"👍", {"bob"}}}));
+
+  EXPECT_TRUE(s->add_reaction("msg_missing", "👍", bob, 50).not_found());
+  EXPECT_TRUE(s->remove_reaction("msg_missing", "👍", bob).not_found());
+
+  // A deleted message's reactions go with it; reacting to it is not_found.
+  s->begin();
+  ASSERT_TRUE(s->delete_message(m.id));
+  s->commit();
+  EXPECT_TRUE(s->add_reaction(m.id, "👍", bob, 50).not_found());
+}
+
+TEST_P(StoreTest, AMessageTakesAtMostTheDistinctReactionsItMayHave) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+  auto m = append(*s, msg(room, "ch_a", alice, "popular")).message;
+  s->begin();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(s->add_reaction(m.id, ":e" + std::to_string(i) + ":", alice, 5));
+  auto sixth = s->add_reaction(m.id, ":e5:", alice, 5);
+  // Another person on an emoji already there is not a new distinct one.
+  auto more = s->add_reaction(m.id, ":e0:", bob, 5);
+  s->commit();
+  ASSERT_FALSE(sixth);
+  EXPECT_EQ(sixth.error().code, errc::conflict);
+  ASSERT_TRUE(more);
+  EXPECT_TRUE(*more);
+  auto found = s->find_message(m.id);
+  ASSERT_EQ(found->reactions.size(), 5u);
+  EXPECT_EQ(found->reactions[0].logins, (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST_P(StoreTest, PagesTailsAndResumesCarryEachMessagesReactions) {
+  auto s = open();
+  const auto room = room_of(*s);
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+  std::vector<message_row> ms;
+  for (int i = 0; i < 4; ++i)
+    ms.push_back(append(*s, msg(room, "ch_a", alice, "m" + std::to_string(i))).message);
+  s->begin();
+  ASSERT_TRUE(s->add_reaction(ms[0].id, "👍", bob, 50));
+  ASSERT_TRUE(s->add_reaction(ms[2].id, "🎉", alice, 50));
+  ASSERT_TRUE(s->add_reaction(ms[2].id, "🎉", bob, 50));
+  ASSERT_TRUE(s->add_reaction(ms[2].id, ":x:", bob, 50));
+  s->commit();
+  auto check = [&](const std::vector<message_row>& page) {
+    ASSERT_EQ(page.size(), 4u);
+    for (auto& m : page) {
+      if (m.id == ms[0].id)
+        EXPECT_EQ(reactions_of(m), (reaction_list{{"👍", {"bob"}}}));
+      else if (m.id == ms[2].id)
+        EXPECT_EQ(reactions_of(m), (reaction_list{{"🎉", {"alice", "bob"}}, {":x:", {"bob"}}}));
+      else
+        EXPECT_TRUE(m.reactions.empty()) << m.content;
+    }
+  };
+  message_query q;
+  q.room_id = room;
+  q.channel_id = "ch_a";
+  q.limit = 10;
+  auto page = s->list_messages(q);
+  ASSERT_TRUE(page);
+  check(*page);
+  q.after_seq = 0;
+  page = s->list_messages(q);
+  ASSERT_TRUE(page);
+  check(*page);
+  auto tail = s->tail(room, "ch_a", 10);
+  ASSERT_TRUE(tail);
+  check(*tail);
+  message_query all;
+  all.room_id = room;
+  all.channel_ids = std::vector<std::string>{"ch_a", room_thread};
+  all.limit = 10;
+  page = s->list_messages(all);
+  ASSERT_TRUE(page);
+  check(*page);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, all_backends(), backend_name);
 
 }  // namespace

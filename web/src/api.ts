@@ -86,6 +86,10 @@ export function listMessages(slug: string, channelKey: string, before: PageCurso
 
 export const editMessage = (slug: string, id: string, content: string) =>
   call<Message>('PATCH', `${room(slug)}/messages/${encodeURIComponent(id)}`, { content });
+/** Puts (`on`) or takes off the caller's reaction; both answer the message as it is now. */
+export const setReaction = (slug: string, id: string, emoji: string, on: boolean) =>
+  call<Message>(on ? 'PUT' : 'DELETE',
+    `${room(slug)}/messages/${encodeURIComponent(id)}/reactions/${encodeURIComponent(emoji)}`);
 export const deleteMessage = (slug: string, id: string) =>
   call<{ ok: true }>('DELETE', `${room(slug)}/messages/${encodeURIComponent(id)}`);
 

@@ -335,6 +335,13 @@ export class RoomSession {
     this.updateTimeline(channelKey(m.channelId), (t) => tl.replace(t, m));
   }
 
+  /** Puts our reaction on, or takes it off when it is there. */
+  async toggleReaction(message: Message, emoji: string): Promise<void> {
+    const on = !(message.reactions[emoji] ?? []).includes(this.me.login);
+    const m = await api.setReaction(this.slug, message.id, emoji, on);
+    this.updateTimeline(channelKey(m.channelId), (t) => tl.setReactions(t, m.id, m.reactions), false);
+  }
+
   async remove(message: Message): Promise<void> {
     await api.deleteMessage(this.slug, message.id);
     this.updateTimeline(channelKey(message.channelId), (t) => tl.remove(t, message.id));
@@ -420,6 +427,10 @@ export class RoomSession {
         return;
       case 'message_deleted':
         this.updateTimeline(channelKey(f.channelId), (t) => tl.remove(t, f.messageId), false);
+        return;
+      case 'reaction_added':
+      case 'reaction_removed':
+        this.updateTimeline(channelKey(f.channelId), (t) => tl.setReactions(t, f.messageId, f.reactions), false);
         return;
       case 'channel_created':
       case 'direct_created':

@@ -67,6 +67,12 @@ export function replace(t: Timeline, message: Message): Timeline {
   return { ...t, messages };
 }
 
+/** The message's reactions as they are now (a reaction event carries them all). */
+export function setReactions(t: Timeline, messageId: string, reactions: Record<string, string[]>): Timeline {
+  const m = t.messages.find((x) => x.id === messageId);
+  return m ? replace(t, { ...m, reactions }) : t;
+}
+
 /**
  * Once a channel holds more than MAX_KEPT + TRIM_SLACK messages, keeps the newest
  * MAX_KEPT, so a busy channel left open does not grow without bound; what is dropped can

@@ -75,6 +75,8 @@ export type ServerFrame =
   | { type: 'error'; clientMsgId?: string; error: string; code: string }
   | { type: 'message_updated'; message: Message }
   | { type: 'message_deleted'; messageId: string; channelId: string | null }
+  | { type: 'reaction_added' | 'reaction_removed'; channelId: string | null; messageId: string;
+      emoji: string; user: User; reactions: Record<string, string[]> }
   | { type: 'channel_created'; channel: Channel }
   | { type: 'channel_deleted'; channelId: string }
   | { type: 'direct_created'; channel: Channel }

@@ -84,6 +84,10 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
             <button type="button" onClick={() => session.discard(pending.clientMsgId)}>Discard</button>
           </span>
         )}
+        {message && !pending && (
+          <Reactions me={me} message={message}
+                     onToggle={(emoji) => void act(() => session.toggleReaction(message, emoji))} />
+        )}
         {error && <p class="error" role="alert">{error}</p>}
       </div>
       {message && !pending && !editing && (mine || canDelete) && (
@@ -100,6 +104,43 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
       {asking && message && <Confirm text="Delete this message?" action="Delete" onClose={() => setAsking(false)}
                                      onConfirm={() => void act(() => session.remove(message))} />}
     </li>
+  );
+}
+
+/** What the picker offers; any other emoji arrives from other clients and shows the same. */
+export const COMMON_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '🙏'];
+
+/**
+ * The reaction bar: one button per emoji with its count (ours pressed), who reacted in
+ * its title (hover and focus), and a small picker. A click puts ours on or takes it off.
+ */
+function Reactions({ me, message, onToggle }: { me: Me; message: Message; onToggle: (emoji: string) => void }) {
+  const [picking, setPicking] = useState(false);
+  const entries = Object.entries(message.reactions);
+  return (
+    <div class="reactions">
+      {entries.map(([emoji, logins]) => {
+        const mine = logins.includes(me.login);
+        return (
+          <button type="button" key={emoji} class={`reaction${mine ? ' mine' : ''}`} aria-pressed={mine}
+                  title={logins.join(', ')} aria-label={`${emoji} ${logins.length}: ${logins.join(', ')}`}
+                  onClick={() => onToggle(emoji)}>
+            <span class="emoji">{emoji}</span> <span class="count">{logins.length}</span>
+          </button>
+        );
+      })}
+      <button type="button" class="reaction add" aria-label="Add reaction" aria-expanded={picking}
+              title="Add reaction" onClick={() => setPicking(!picking)}>+</button>
+      {picking && (
+        <div class="picker" role="group" aria-label="Pick a reaction"
+             onKeyDown={(e) => { if (e.key === 'Escape') setPicking(false); }}>
+          {COMMON_EMOJI.map((emoji) => (
+            <button type="button" key={emoji} aria-label={`React with ${emoji}`}
+                    onClick={() => { setPicking(false); onToggle(emoji); }}>{emoji}</button>
+          ))}
+        </div>
+      )}
+    </div>
   );
 }
 
