@@ -70,16 +70,19 @@ frame_ptr presence_frame(const storage::user_row& u, bool online) {
 }
 
 // Tells the room's clients on this node who came and went since they were last told.
+// Not a user's own sockets about that user: it knows it is there, and a client answered
+// frame by frame (a ping's pong right after sync) is not handed one it did not ask for.
 void announce(room_self self, online_map now) {
   auto& st = self->state;
-  std::vector<frame_ptr> frames;
+  std::vector<std::pair<std::string, frame_ptr>> frames;  // (whose, frame)
   for (auto& [id, u] : st.presence.online)
-    if (!now.count(id)) frames.push_back(presence_frame(u, false));
+    if (!now.count(id)) frames.emplace_back(id, presence_frame(u, false));
   for (auto& [id, u] : now)
-    if (!st.presence.online.count(id)) frames.push_back(presence_frame(u, true));
+    if (!st.presence.online.count(id)) frames.emplace_back(id, presence_frame(u, true));
   st.presence.online = std::move(now);
-  for (auto& f : frames)
-    for (auto& [sink_id, sub] : st.subs) sub.sink->push(f);
+  for (auto& [whose, f] : frames)
+    for (auto& [sink_id, sub] : st.subs)
+      if (sub.who.user.id != whose) sub.sink->push(f);
 }
 
 // One node: who is online now; heartbeats that ran out and profiles nobody needs are
