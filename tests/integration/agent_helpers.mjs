@@ -2,7 +2,7 @@
 // commands, open sockets that close with the test, and read the frames they receive.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { relayCli, createUser, uniq, openWs } from './harness.mjs';
+import { relayCli, uniq, openWs } from './harness.mjs';
 
 export const AGENT_WS = '/v1/ws/agent';
 export const APP_WS = '/v1/ws/app';
@@ -160,7 +160,4 @@ export async function waitOnline(app, agentId, ms = 10000) {
   }
 }
 
-export async function newUser(r) {
-  const login = uniq('usr');
-  return { login, token: await createUser(r.dataDir, login) };
-}
+export { newUser } from './harness.mjs';

@@ -149,6 +149,20 @@ export async function createUser(dataDir, login) {
   return token;
 }
 
+/** A user made with the operator commands on server `r`: {login, token}. */
+export async function newUser(r, prefix = 'usr') {
+  const login = uniq(prefix);
+  return { login, token: await createUser(r.dataDir, login) };
+}
+
+/** A room `owner` ({token}) makes on server `r` over REST; answers its slug. */
+export async function newRoom(r, owner, extra = {}) {
+  const slug = uniq('r').toLowerCase();
+  const made = await api(r.url, owner.token, 'POST', '/api/rooms', { slug, displayName: `Room ${slug}`, ...extra });
+  if (made.status !== 201) throw new Error(`room ${slug}: ${made.status} ${made.text}`);
+  return made.json.slug;
+}
+
 /**
  * One REST call. `body` may be an object (sent as JSON), a string or a Buffer (sent
  * as is). Returns {status, headers, json, text}; json is undefined if not JSON.

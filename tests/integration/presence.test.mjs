@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  startRelay, relayCli, api, uniq, openWs, openSse, makeDataDir, RELAY_BIN,
+  startRelay, api, uniq, openWs, openSse, makeDataDir, RELAY_BIN, newUser, newRoom,
 } from './harness.mjs';
 
 const execFileP = promisify(execFile);
@@ -18,21 +18,11 @@ let relay;
 before(async () => { relay = await startRelay({ args: ['--presence-ttl-seconds', String(TTL)] }); });
 after(async () => { await relay?.stop(); });
 
-async function user(prefix = 'pr') {
-  const login = uniq(prefix);
-  await relayCli(relay.dataDir, 'user', 'add', login);
-  const token = (await relayCli(relay.dataDir, 'token', 'create', login)).trim();
-  return { login, token };
-}
+const user = (prefix = 'pr') => newUser(relay, prefix);
 
 const call = (who, method, path, body) => api(relay.url, who?.token, method, path, body);
 
-async function room(owner) {
-  const slug = uniq('r').toLowerCase();
-  const r = await call(owner, 'POST', '/api/rooms', { slug, displayName: `Room ${slug}` });
-  assert.equal(r.status, 201, r.text);
-  return slug;
-}
+const room = (owner) => newRoom(relay, owner);
 
 const wsUrl = (slug) => `${relay.wsUrl}/api/ws/rooms/${slug}`;
 const sseUrl = (slug) => `${relay.url}/api/rooms/${slug}/stream`;

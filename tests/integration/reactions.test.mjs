@@ -4,27 +4,17 @@
 // 400 and 409 and change nothing; history and sync carry the reactions.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, relayCli, api, uniq, openWs, openSse } from './harness.mjs';
+import { startRelay, api, uniq, openWs, openSse, newUser, newRoom } from './harness.mjs';
 
 let relay;
 before(async () => { relay = await startRelay(); });
 after(async () => { await relay?.stop(); });
 
-async function user(prefix = 'rx') {
-  const login = uniq(prefix);
-  await relayCli(relay.dataDir, 'user', 'add', login);
-  const token = (await relayCli(relay.dataDir, 'token', 'create', login)).trim();
-  return { login, token };
-}
+const user = (prefix = 'rx') => newUser(relay, prefix);
 
 const call = (who, method, path, body) => api(relay.url, who?.token, method, path, body);
 
-async function room(owner) {
-  const slug = uniq('r').toLowerCase();
-  const r = await call(owner, 'POST', '/api/rooms', { slug, displayName: `Room ${slug}` });
-  assert.equal(r.status, 201, r.text);
-  return r.json.slug;
-}
+const room = (owner) => newRoom(relay, owner);
 
 async function post(who, slug, content, channelId) {
   const r = await call(who, 'POST', `/api/rooms/${slug}/messages`, { content, channelId });
