@@ -165,16 +165,19 @@ expected<void> messages::attach_reactions(std::vector<message_row>& ms) {
   return {};
 }
 
+expected<void> messages::exists(const std::string& message_id) {
+  auto st = db_.prepare(sql_message_exists);
+  if (!st) return db_.failure("find message");
+  st.bind(message_id);
+  const int rc = st.step();
+  if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such message");
+  if (rc != SQLITE_ROW) return db_.failure("find message");
+  return {};
+}
+
 expected<bool> messages::add_reaction(const std::string& message_id, const std::string& emoji,
                                       const std::string& user_id, std::size_t max_distinct) {
-  {
-    auto st = db_.prepare(sql_message_exists);
-    if (!st) return db_.failure("find message");
-    st.bind(message_id);
-    const int rc = st.step();
-    if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such message");
-    if (rc != SQLITE_ROW) return db_.failure("find message");
-  }
+  if (auto found = exists(message_id); !found) return found.error();
   {
     auto st = db_.prepare(sql_reaction_exists);
     if (!st) return db_.failure("find reaction");
@@ -204,14 +207,7 @@ expected<bool> messages::add_reaction(const std::string& message_id, const std::
 
 expected<bool> messages::remove_reaction(const std::string& message_id, const std::string& emoji,
                                          const std::string& user_id) {
-  {
-    auto st = db_.prepare(sql_message_exists);
-    if (!st) return db_.failure("find message");
-    st.bind(message_id);
-    const int rc = st.step();
-    if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such message");
-    if (rc != SQLITE_ROW) return db_.failure("find message");
-  }
+  if (auto found = exists(message_id); !found) return found.error();
   auto st = db_.prepare(sql_delete_reaction);
   if (!st) return db_.failure("remove reaction");
   st.bind(message_id).bind(emoji).bind(user_id);

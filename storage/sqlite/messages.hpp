@@ -34,6 +34,8 @@ class messages : public virtual messages_store {
   expected<void> release_reserved_seqs() override;
 
  private:
+  /// `not_found` unless a message with this id is stored (not deleted).
+  expected<void> exists(const std::string& message_id);
   /// The stored (or deleted) message with this (author, client id); `not_found` if none.
   expected<message_row> find_duplicate(const std::string& author_id,
                                        const std::string& client_msg_id);
