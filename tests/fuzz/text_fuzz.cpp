@@ -1,6 +1,6 @@
 // core/text: the UTF-8 check every decoder runs on network bytes before anything else
 // (JSON bodies, WebSocket text, names), the code point count that enforces length
-// limits, and trim. Checked against a second, table-driven decoder written from
+// limits, trim, and the reaction rule a URL path segment meets. Checked against a second, table-driven decoder written from
 // RFC 3629 section 4 rather than from text.cpp, so one bug cannot hide in both.
 
 #include <optional>
@@ -65,6 +65,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // (the decoders only call it on validated text, but nothing says it must be).
   const auto t = relay::trim(s);
   FUZZ_CHECK(t.data() >= s.data() && t.data() + t.size() <= s.data() + s.size());
+
+  // valid_reaction (a reaction's URL path segment): never on invalid UTF-8 or nothing; a
+  // short name is `:`, 1..32 of a-z 0-9 _ + -, `:`; an emoji is non-ASCII apart from at
+  // most one keycap base (# * 0-9), and holds no control character.
+  if (relay::valid_reaction(s)) {
+    FUZZ_CHECK(ref.has_value() && !ref->empty());
+    if (s.front() == ':') {
+      FUZZ_CHECK(s.size() >= 3 && s.size() <= 34 && s.back() == ':');
+      for (char c : s.substr(1, s.size() - 2))
+        FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+                   c == '-');
+    } else {
+      int ascii = 0;
+      for (auto cp : *ref) {
+        FUZZ_CHECK(cp >= 0xA0 ||
+                   (cp < 0x80 && std::string_view{"#*0123456789"}.find(static_cast<char>(cp)) !=
+                                     std::string_view::npos));
+        ascii += cp < 0x80 ? 1 : 0;
+      }
+      FUZZ_CHECK(ascii <= 1);
+    }
+  }
   if (!ref) return 0;
 
   FUZZ_CHECK(relay::utf8_length(s) == ref->size());
