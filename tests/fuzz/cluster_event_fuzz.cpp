@@ -1,12 +1,14 @@
 // protocol/cluster_codec: what a node reads from Redis (cluster mode). Anyone who can
 // publish on the Redis server can send these bytes, so they are decoded as untrusted.
-// The input is one payload, decoded as a room event, a session event and an agent call.
+// The input is one payload, decoded as a room event, a session event, an agent call and
+// a presence profile (what a node keeps in Redis beside a user's presence).
 // Checked: an accepted event names its node and room; a message event carries a positive
 // seq and an id; an accepted agent call names its node and agent, and an event id where
 // its kind needs one; and whatever is accepted encodes to a payload that decodes to the
 // same thing (so what one node sends another reads back unchanged).
 
 #include "protocol/cluster_codec.hpp"
+#include "protocol/presence_codec.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 namespace codec = relay::codec;
@@ -67,6 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (c->what == kind::fail) FUZZ_CHECK(!c->code.empty());
     auto again = codec::decode_agent_call(codec::encode_agent_call(*c));
     FUZZ_CHECK(again && same(*c, *again));
+  }
+  if (auto p = codec::decode_profile(payload)) {
+    FUZZ_CHECK(!p->id.empty());
+    auto again = codec::decode_profile(codec::encode_profile(*p));
+    FUZZ_CHECK(again && again->id == p->id && again->login == p->login && again->name == p->name &&
+               again->avatar_url == p->avatar_url);
   }
   return 0;
 }
