@@ -116,13 +116,15 @@ TEST(shared_limit, two_nodes_sending_for_one_key_get_one_allowance_not_two) {
   EXPECT_GE(granted, 19);
   EXPECT_LE(granted, 23);
 
-  // The cluster bucket expires once it would be full again: 10 tokens at 5/s, plus 1 s.
+  // The cluster bucket expires once it would be full again: 10 tokens at 5/s, plus 1 s,
+  // plus what it owes (a grant on a stale bucket takes a token that was not there: a
+  // debt of at most one burst, another 2 s).
   auto ttl = std::make_shared<std::int64_t>(-3);
   a.redis->command({"PTTL", prefix + "alice"},
                    [ttl](redis::result r) { *ttl = r ? r->integer : -3; });
   ASSERT_TRUE(a.sync());
   EXPECT_GT(*ttl, 0);
-  EXPECT_LE(*ttl, 3000);
+  EXPECT_LE(*ttl, 5000);
 }
 
 TEST(shared_limit, what_one_node_grants_another_does_not) {
