@@ -44,8 +44,7 @@ const std::vector<spec>& specs() {
       {"tokens", "id, user_id, name, hash, created_at, revoked_at, kind, expires_at", "", "id"},
       {"notifications",
        "id, user_id, kind, room_id, ref_id, body, state, created_at, saved, visibility",
-       "id, user_id, kind, room_id, ref_id, body, state, created_at, saved::int, visibility",
-       "id"},
+       "id, user_id, kind, room_id, ref_id, body, state, created_at, saved::int, visibility", "id"},
       {"rooms",
        "id, slug, display_name, description, accent_colors, avatar_url, owner_id,"
        " whitelist_only, created_at",
