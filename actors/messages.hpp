@@ -40,6 +40,7 @@ using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
 using resync_atom = caf::atom_constant<caf::atom("resync")>;
 using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
 using mention_atom = caf::atom_constant<caf::atom("mention")>;
+using notify_atom = caf::atom_constant<caf::atom("notify")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using applied_atom = caf::atom_constant<caf::atom("applied")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;

@@ -54,6 +54,7 @@ struct registry_state {
   // Keyed by connection so a close costs one lookup, not a scan of every session.
   std::unordered_map<caf::actor_addr, owner> owner_of;
   std::unordered_map<std::string, int> per_user;
+  std::unordered_multimap<std::string, caf::actor> by_user;  // where notifications go
   // Redis's answers pending, by request.
   struct admission {
     caf::typed_response_promise<bool> rp;
@@ -80,6 +81,7 @@ void track(registry_actor* self, const std::string& token_id, const std::string&
   self->monitor(conn);
   st.owner_of.emplace(conn.address(), registry_state::owner{user_id, token_id});
   if (!token_id.empty()) st.by_token.emplace(token_id, conn);
+  st.by_user.emplace(user_id, conn);
 }
 
 bool admit_locally(registry_actor* self, const std::string& token_id, const std::string& user_id,
@@ -148,6 +150,13 @@ caf::behavior registry(registry_actor* self, std::size_t max_per_user, shared_co
         break;
       }
     }
+    auto [ub, ue] = st.by_user.equal_range(it->second.user_id);
+    for (auto u = ub; u != ue; ++u) {
+      if (u->second.address() == dm.source) {
+        st.by_user.erase(u);
+        break;
+      }
+    }
     if (st.shared.redis)
       st.shared.redis->command({"HINCRBY", counts_key(it->second.user_id), st.shared.node_id, "-1"},
                                [](redis::result) {});
@@ -202,6 +211,10 @@ caf::behavior registry(registry_actor* self, std::size_t max_per_user, shared_co
         req.rp.deliver(n == -2 ? req.here : static_cast<int>(std::max<std::int64_t>(n, 0)));
       },
       [=](sweep_atom) { say_alive(self); },
+      [=](notify_atom, const std::string& user_id, const std::string& frame) {
+        auto [b, e] = self->state.by_user.equal_range(user_id);
+        for (auto it = b; it != e; ++it) self->send(it->second, notify_atom::value, frame);
+      },
       [=](revoke_atom, const std::string& token_id) {
         auto [b, e] = self->state.by_token.equal_range(token_id);
         for (auto it = b; it != e; ++it) self->send(it->second, revoke_atom::value);

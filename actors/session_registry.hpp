@@ -36,6 +36,8 @@ struct shared_counts {
 ///    tracked until `conn` exits
 ///  * `(count_atom, std::string user_id)` -> `int` open connections
 ///  * `(revoke_atom, std::string token_id)`: sends `(revoke_atom)` to each of them
+///  * `(notify_atom, std::string user_id, std::string frame)`: sends `(notify_atom, frame)`
+///    to each connection of the user, in whatever room (a new notification)
 ///
 /// With `shared` (cluster mode) the cap and the count are the user's connections on
 /// every node: each node keeps its own count per user in one Redis hash per user

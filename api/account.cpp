@@ -1,6 +1,5 @@
-// The caller's own things: API tokens and notifications.
+// The caller's own things: API tokens (notifications: api/notifications.cpp).
 
-#include "actors/store_call.hpp"
 #include "api/handlers.hpp"
 #include "core/ids.hpp"
 #include "core/text.hpp"
@@ -49,17 +48,6 @@ void revoke_token(self_ptr self, exchange_ptr x, const caller& c) {
             ok(self, x, R"({"ok":true})");
           },
           on_fail(self, x));
-}
-
-void list_notifications(self_ptr self, exchange_ptr x, const caller& c) {
-  auto& who = c.who;
-  store_call(
-      self, in_time(x), x->ctx.readers,
-      [id = who.user.id](storage::store& db) { return db.list_notifications(id, 100); },
-      [self, x](std::vector<storage::notification_row>& ns) {
-        ok(self, x, codec::encode_notifications(ns));
-      },
-      [self, x](const error_info& e) { fail(self, x, e); });
 }
 
 }  // namespace relay::api

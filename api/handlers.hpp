@@ -31,11 +31,16 @@ void finish_oauth(self_ptr self, exchange_ptr x, const caller& c);
 void dev_login(self_ptr self, exchange_ptr x, const caller& c);
 void logout(self_ptr self, exchange_ptr x, const caller& c);
 
-// -- api/account.cpp: the caller's tokens and notifications ------------------------------
+// -- api/account.cpp: the caller's tokens ------------------------------
 void create_token(self_ptr self, exchange_ptr x, const caller& c);
 void list_tokens(self_ptr self, exchange_ptr x, const caller& c);
 void revoke_token(self_ptr self, exchange_ptr x, const caller& c);
+
+// -- api/notifications.cpp: the caller's notifications -----------------------------------
 void list_notifications(self_ptr self, exchange_ptr x, const caller& c);
+void update_notification(self_ptr self, exchange_ptr x, const caller& c);
+void save_notification(self_ptr self, exchange_ptr x, const caller& c);
+void unsave_notification(self_ptr self, exchange_ptr x, const caller& c);
 
 // -- api/rooms.cpp: rooms, channels, DMs, bots, members, typing, the SSE stream ---------
 void create_room(self_ptr self, exchange_ptr x, const caller& c);

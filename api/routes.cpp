@@ -34,6 +34,9 @@ constexpr std::array table{
     route{get,   "/api/health",        anonymous, rest, health, true},
     route{get,   "/api/me",            signed_in, rest, get_me},
     route{get,   "/api/notifications", signed_in, rest, list_notifications},
+    route{patch, "/api/notifications/:id",      signed_in, rest, update_notification},
+    route{put,   "/api/notifications/:id/save", signed_in, rest, save_notification},
+    route{del,   "/api/notifications/:id/save", signed_in, rest, unsave_notification},
     route{post,  "/api/rooms",         signed_in, rest, create_room},
 
     route{get,   "/api/rooms/:slug",                    room_member, rest, get_room},

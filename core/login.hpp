@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace relay {
 
@@ -28,5 +29,19 @@ bool same_login(std::string_view a, std::string_view b) noexcept;
 /// taken: characters outside the rule become '_', and `base` is cut so the whole stays
 /// within 39 characters. `suffix` must itself be 1..37 valid characters.
 std::string login_with_suffix(std::string_view base, std::string_view suffix);
+
+}  // namespace relay
+
+namespace relay {
+
+/// The logins @mentioned in `text`, lowercased, each once, in order of first mention, at
+/// most `max` of them. "@bob" counts where the character before the "@" is not a login
+/// character (so "a@bob.com" is no mention) and "@bob" is followed by anything but a login
+/// character; the longest valid login wins ("@bob_2!" is bob_2). Nothing inside inline
+/// `code` or a ``` fenced block counts: people quote handles there without calling anyone.
+std::vector<std::string> mentioned_logins(std::string_view text, std::size_t max = 32);
+
+/// Whether `text` @mentions `login` (case-insensitive), by the rule of mentioned_logins.
+bool mentions_login(std::string_view text, std::string_view login);
 
 }  // namespace relay

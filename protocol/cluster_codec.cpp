@@ -134,6 +134,9 @@ std::string encode_cluster_event(const cluster_event& e) {
 }
 
 std::string encode_session_event(const session_event& e) {
+  if (e.revoked_token_id.empty())
+    return json::serialize(
+        json::object{{"node", e.node}, {"notify", e.notify_user_id}, {"frame", e.frame}});
   return json::serialize(json::object{{"node", e.node}, {"revoke", e.revoked_token_id}});
 }
 
@@ -142,10 +145,21 @@ std::optional<session_event> decode_session_event(std::string_view payload) {
   auto v = json::parse(payload, ec);
   if (ec || !v.is_object()) return std::nullopt;
   session_event e;
-  if (!text(v.get_object(), "node", e.node) ||
-      !text(v.get_object(), "revoke", e.revoked_token_id) || e.node.empty() ||
-      e.revoked_token_id.empty())
+  const auto& o = v.get_object();
+  if (!text(o, "node", e.node) || e.node.empty()) return std::nullopt;
+  if (o.contains("revoke")) {
+    if (!text(o, "revoke", e.revoked_token_id) || e.revoked_token_id.empty() ||
+        o.contains("notify"))
+      return std::nullopt;
+    return e;
+  }
+  // A notification: the frame must be a JSON object itself, as the sockets pass it on.
+  if (!text(o, "notify", e.notify_user_id) || !text(o, "frame", e.frame) ||
+      e.notify_user_id.empty())
     return std::nullopt;
+  boost::system::error_code fec;
+  auto f = json::parse(e.frame, fec);
+  if (fec || !f.is_object()) return std::nullopt;
   return e;
 }
 

@@ -40,11 +40,15 @@ struct cluster_event {
   bool ephemeral = false;
 };
 
-/// What one node tells every other about sessions, over one channel for the cluster: a
-/// token revoked (or a browser session ended) whose sockets every node closes.
+/// What one node tells every other about sessions, over one channel for the cluster:
+/// either a token revoked (or a browser session ended) whose sockets every node closes,
+/// or a new notification (`frame`, the `notification` frame) for every socket
+/// `notify_user_id` holds, on any node.
 struct session_event {
   std::string node;
-  std::string revoked_token_id;
+  std::string revoked_token_id;  // set for a revocation; empty for a notification
+  std::string notify_user_id;
+  std::string frame;
 };
 
 std::string encode_session_event(const session_event& e);

@@ -269,23 +269,6 @@ std::string encode_members(const std::vector<storage::user_row>& users) {
   return serialize(json::object{{"members", std::move(a)}});
 }
 
-std::string encode_notifications(const std::vector<storage::notification_row>& ns) {
-  json::array a;
-  for (auto& n : ns) {
-    json::value body = json::object{};
-    json::error_code ec;
-    if (auto v = json::parse(n.body, ec); !ec && v.is_object()) body = v;
-    a.push_back(json::object{{"id", n.id},
-                             {"kind", n.kind},
-                             {"roomId", nullable(n.room_id)},
-                             {"refId", nullable(n.ref_id)},
-                             {"data", body},
-                             {"state", n.state},
-                             {"createdAt", format_iso8601(n.created_at)}});
-  }
-  return serialize(json::object{{"notifications", std::move(a)}});
-}
-
 std::string encode_access_notification(const std::string& room_slug,
                                        const storage::access_request_row& r) {
   return serialize(json::object{

@@ -65,7 +65,6 @@ std::string encode_whitelist_entry(const storage::whitelist_row& w);
 std::string encode_access_request(const storage::access_request_row& r);
 std::string encode_access_requests(const std::vector<storage::access_request_row>& rs);
 std::string encode_members(const std::vector<storage::user_row>& users);
-std::string encode_notifications(const std::vector<storage::notification_row>& ns);
 /// Body of the owner's notification about an access request.
 std::string encode_access_notification(const std::string& room_slug,
                                        const storage::access_request_row& r);

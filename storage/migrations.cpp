@@ -447,13 +447,24 @@ CREATE TABLE IF NOT EXISTS reactions (
 CREATE INDEX IF NOT EXISTS reactions_by_user ON reactions (user_id);
 )sql";
 
+// Notifications people manage: a saved tab, a visibility a room owner may set, and at
+// most one mention notification per user and message (an edit that mentions someone
+// again must not notify twice; the index decides it, not a read before the insert).
+constexpr std::string_view migration_12 = R"sql(
+ALTER TABLE notifications ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private';
+CREATE UNIQUE INDEX IF NOT EXISTS notifications_one_mention ON notifications (user_id, ref_id)
+  WHERE kind = 'mention';
+CREATE INDEX IF NOT EXISTS notifications_page ON notifications (user_id, created_at DESC, id DESC);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
     {5, migration_5, nullptr},     {6, migration_6, nullptr},
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
-    {11, migration_11, nullptr},
+    {11, migration_11, nullptr},   {12, migration_12, nullptr},
 };
 
 }  // namespace

@@ -113,6 +113,27 @@ struct notification_row {
   std::string body;              // JSON object text with kind-specific fields
   std::string state = "unread";  // unread | read | archived
   std::int64_t created_at = 0;
+  bool saved = false;                  // pinned into the saved tab
+  std::string visibility = "private";  // private | public (docs/api.md "Notifications")
+};
+
+/// One page of a user's notifications, newest first: those in `states` (all when empty),
+/// only saved ones with `saved_only`, strictly older than (`before_at`, `before_id`)
+/// when `before_id` is set.
+struct notification_query {
+  std::string user_id;
+  std::vector<std::string> states;
+  bool saved_only = false;
+  std::int64_t before_at = 0;
+  std::string before_id;
+  int limit = 50;
+};
+
+/// What PATCH and save change on a notification; unset fields stay.
+struct notification_change {
+  std::optional<std::string> state;
+  std::optional<std::string> visibility;
+  std::optional<bool> saved;
 };
 
 /// A profile from the OAuth provider, to create or refresh a user.

@@ -56,6 +56,19 @@ class users_store {
   /// The user's notifications, newest first, at most `limit`.
   virtual expected<std::vector<notification_row>> list_notifications(const std::string& user_id,
                                                                      int limit) = 0;
+  /// A `mention` notification (kind is set to it) of `row.user_id` about message
+  /// `row.ref_id`; nullopt, and nothing written, when that message notified that user
+  /// already (an edit mentioning them again). Not an error, so a batch goes on.
+  virtual expected<std::optional<notification_row>> create_mention(const notification_row& row) = 0;
+  /// A page of the user's notifications (see notification_query), newest first.
+  virtual expected<std::vector<notification_row>> page_notifications(
+      const notification_query& q) = 0;
+  /// Applies `change` to the user's notification `id` and returns it as it is now.
+  /// `not_found` when it is not the user's; `forbidden` for a visibility change unless the
+  /// user owns the room the notification is about.
+  virtual expected<notification_row> update_notification(const std::string& user_id,
+                                                         const std::string& id,
+                                                         const notification_change& change) = 0;
 };
 
 }  // namespace relay::storage

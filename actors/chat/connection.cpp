@@ -317,6 +317,11 @@ caf::behavior connection(connection_actor* self, connection_params params) {
         stop(self);
       },
       [=](revoke_atom) { leave(self, 1008, "token revoked"); },
+      // A notification for this socket's user, about any room: it is stored already, so
+      // a client that misses it under backpressure finds it in GET /api/notifications.
+      [=](notify_atom, const std::string& frame) {
+        self->state.p.sink->push(make_frame(frame, {}, true));
+      },
   };
 }
 

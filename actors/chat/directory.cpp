@@ -96,7 +96,7 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
                                  st.p.sync_messages, st.p.page_cache_bytes,
                                  st.p.agent_hub,     st.p.archiver,
                                  st.p.cluster,       self,
-                                 st.p.presence_ttl};
+                                 st.p.presence_ttl,  st.p.sessions};
                   auto room = spawn_room(self, std::move(rp));
                   self->monitor(room);
                   st.rooms[slug] = room;

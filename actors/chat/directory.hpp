@@ -21,6 +21,7 @@ struct directory_params {
   archiver_actor archiver;                // for rooms' edits of archived messages; may be invalid
   cluster::link_ptr cluster;              // cluster mode: the other nodes (null on one node)
   std::chrono::seconds presence_ttl{75};  // for rooms' presence (--presence-ttl-seconds)
+  caf::actor sessions;                    // the session registry, for rooms' notifications
 };
 
 /// Maps room slugs to room actors, spawning a room on first use (one store read per

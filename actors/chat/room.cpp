@@ -80,6 +80,10 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirr
       self->send(it->second.actor, mirror, out.message);
     if (!out.error && self->state.p.cluster)
       self->state.p.cluster->publish(codec::about_message(kind, self->state.p.row.id, out.message));
+    // An edit may name someone new; whom the message notified already it does not again.
+    bool may_mention = kind == codec::cluster_event::kind::edited && !out.error &&
+                       out.message.content.find('@') != std::string::npos;
+    if (may_mention) notify_mentions(self, out.message);
     rp.deliver(std::move(out));
   };
   auto failed = [=](caf::error& err) mutable {

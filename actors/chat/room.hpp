@@ -28,6 +28,7 @@ struct room_params {
   room_directory_actor directory;
   // A heartbeat keeps its user online this long (--presence-ttl-seconds).
   std::chrono::seconds presence_ttl{75};
+  caf::actor sessions;  // the session registry: new notifications reach the user's sockets
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of

@@ -1,36 +1,12 @@
 // The room's bots: registering them (owner only) and turning @mentions of
 // agent-bound bots into agent relay events.
 
-#include <cctype>
-
 #include "actors/chat/mention_relay.hpp"
 #include "actors/chat/room_state.hpp"
 #include "actors/store_call.hpp"
+#include "core/login.hpp"
 
 namespace relay {
-
-namespace {
-
-bool login_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-}
-
-// "@login" as a word, case-insensitively: "hi @Helper!" mentions helper, "@helpers" does not.
-bool mentions(const std::string& text, const std::string& login) {
-  for (auto at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1)) {
-    if (at > 0 && login_char(text[at - 1])) continue;
-    if (text.size() - at - 1 < login.size()) return false;
-    bool same = true;
-    for (std::size_t i = 0; i < login.size() && same; ++i)
-      same = std::tolower(static_cast<unsigned char>(text[at + 1 + i])) ==
-             std::tolower(static_cast<unsigned char>(login[i]));
-    auto end = at + 1 + login.size();
-    if (same && (end == text.size() || !login_char(text[end]))) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 room_bots_actor::behavior_type room_bots(room_self self) {
   using R = storage::expected<storage::bot_row>;
@@ -60,6 +36,7 @@ room_bots_actor::behavior_type room_bots(room_self self) {
         return self->state.bots;
       },
       [=](mention_atom, const storage::message_row& m) {
+        notify_mentions(self, m);
         auto& st = self->state;
         if (!st.p.agent_hub) return;
         auto ch = st.channels.find(m.channel_id);
@@ -67,7 +44,8 @@ room_bots_actor::behavior_type room_bots(room_self self) {
         for (auto& b : st.bots) {
           // A bot never answers itself, so two bots cannot loop on each other's replies
           // through their own messages.
-          if (b.agent_id.empty() || m.author.id == b.user.id || !mentions(m.content, b.user.login))
+          if (b.agent_id.empty() || m.author.id == b.user.id ||
+              !mentions_login(m.content, b.user.login))
             continue;
           spawn_mention_relay(self, {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id,
                                      m, st.p.cluster});

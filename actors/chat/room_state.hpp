@@ -102,6 +102,17 @@ room_manage_actor::behavior_type room_management(room_self self);
 /// The behaviour for bots and @mentions of agents (room_bots.cpp).
 room_bots_actor::behavior_type room_bots(room_self self);
 
+// -- @mentions of people (room_mentions.cpp) ------------------------------------------
+
+/// The mention work for one stored message row — a new message, an edit, or a thread
+/// reply (its channel_id is the root's): every `@login` outside code that names someone in
+/// the room who can see the channel, other than the author, gets one `mention`
+/// notification per message (an edit adds only the new ones), pushed live to their
+/// sockets on every node. Asynchronous: it reads and writes the store off the caller's path.
+void notify_mentions(room_self self, const storage::message_row& m);
+/// Shows `n` on every socket its user holds, on this node and (cluster mode) the others.
+void push_notification(room_self self, const storage::notification_row& n);
+
 // -- who is online (presence.cpp) ------------------------------------------------------
 
 /// A socket of `u` joined the room (after it was added to `subs`).

@@ -35,7 +35,8 @@ struct bridge_state {
 
 using bridge_self = bridge_actor::stateful_pointer<bridge_state>;
 
-// Another node revoked a token: this node's sockets opened with it close too.
+// Another node revoked a token: this node's sockets opened with it close too. Or it
+// made a notification: this node's sockets of that user show it too.
 void on_session_event(bridge_self self, const std::string& payload) {
   auto e = codec::decode_session_event(payload);
   if (!e) {
@@ -44,7 +45,10 @@ void on_session_event(bridge_self self, const std::string& payload) {
   }
   if (e->node == self->state.node || !self->state.sessions) return;
   metrics::get().cluster_receives.inc();
-  caf::anon_send(self->state.sessions, revoke_atom::value, e->revoked_token_id);
+  if (e->revoked_token_id.empty())
+    caf::anon_send(self->state.sessions, notify_atom::value, e->notify_user_id, e->frame);
+  else
+    caf::anon_send(self->state.sessions, revoke_atom::value, e->revoked_token_id);
 }
 
 bridge_actor::behavior_type bridge(bridge_self self, std::string node,
@@ -130,6 +134,11 @@ void link::publish(codec::cluster_event e) const {
   auto channel = room_channel(e.room_id);
   redis_->publish(std::move(channel), codec::encode_cluster_event(e));
   metrics::get().cluster_publishes.inc();
+}
+
+void link::notify(const std::string& user_id, const std::string& frame) const {
+  redis_->publish(std::string{sessions_channel},
+                  codec::encode_session_event({node_, "", user_id, frame}));
 }
 
 void link::revoke(const std::string& token_id) const {

@@ -53,6 +53,8 @@ class link {
   void publish(codec::cluster_event e) const;
   /// Tells every other node to close the sockets `token_id` opened (it was revoked).
   void revoke(const std::string& token_id) const;
+  /// Tells every other node to show `frame` (a `notification`) on `user_id`'s sockets.
+  void notify(const std::string& user_id, const std::string& frame) const;
   /// Subscribes `room` (the room actor of `room_id`) to the other nodes' events.
   void join(const std::string& room_id, const caf::actor& room) const;
   /// Publishes `payload` on a channel that is not a room's, pipelined and not awaited,
@@ -76,7 +78,7 @@ using link_ptr = std::shared_ptr<const link>;
 
 /// The Redis channel of a room's events.
 std::string room_channel(const std::string& room_id);
-/// The Redis channel of session events (revoked tokens), one for the cluster.
+/// The Redis channel of session events (revoked tokens, notifications), one for the cluster.
 inline constexpr std::string_view sessions_channel = "relay:sessions";
 
 }  // namespace relay::cluster

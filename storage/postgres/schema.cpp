@@ -332,7 +332,18 @@ CREATE TABLE reactions (
 CREATE INDEX reactions_by_user ON reactions (user_id);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5};
+// Notifications people manage, as SQLite's migration 12: saved, visibility, and one
+// mention notification per user and message.
+constexpr std::string_view version_6 = R"sql(
+ALTER TABLE notifications ADD COLUMN saved boolean NOT NULL DEFAULT false;
+ALTER TABLE notifications ADD COLUMN visibility text COLLATE "C" NOT NULL DEFAULT 'private';
+CREATE UNIQUE INDEX notifications_one_mention ON notifications (user_id, ref_id)
+  WHERE kind = 'mention';
+CREATE INDEX notifications_page ON notifications (user_id, created_at DESC, id DESC);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3,
+                                         version_4, version_5, version_6};
 
 }  // namespace
 

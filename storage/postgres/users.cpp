@@ -24,6 +24,10 @@ std::string ascii_lower(std::string s) {
 // database's locale; the unique index users_login_nocase answers these.
 const std::string by_login = "lower(u.login) = lower($1 COLLATE \"C\")";
 
+const std::string notification_columns =
+    "SELECT id, user_id, kind, room_id, ref_id, body, state, created_at, saved, visibility"
+    " FROM notifications";
+
 notification_row read_notification(const pqxx::row& r) {
   notification_row n;
   n.id = r[0].as<std::string>();
@@ -33,6 +37,8 @@ notification_row read_notification(const pqxx::row& r) {
   n.ref_id = r[4].as<std::string>();
   n.body = r[5].as<std::string>();
   n.state = r[6].as<std::string>();
+  n.saved = r[8].as<bool>();
+  n.visibility = r[9].as<std::string>();
   n.created_at = r[7].as<std::int64_t>();
   return n;
 }
@@ -85,10 +91,25 @@ users::users(connection& c) : c_{c} {
              " revoked_at IS NULL");
   c_.prepare("users.insert_notification",
              "INSERT INTO notifications (id, user_id, kind, room_id, ref_id, body, state,"
-             " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-  c_.prepare("users.list_notifications",
-             "SELECT id, user_id, kind, room_id, ref_id, body, state, created_at FROM"
-             " notifications WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
+             " created_at, saved, visibility) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+  c_.prepare("users.insert_mention",
+             "INSERT INTO notifications (id, user_id, kind, room_id, ref_id, body, state,"
+             " created_at, saved, visibility) VALUES ($1, $2, 'mention', $3, $4, $5, $6, $7,"
+             " $8, $9) ON CONFLICT (user_id, ref_id) WHERE kind = 'mention' DO NOTHING");
+  c_.prepare("users.list_notifications", notification_columns +
+                                             " WHERE user_id = $1 ORDER BY created_at DESC, id"
+                                             " DESC LIMIT $2");
+  // One statement for every page: an empty state list or cursor switches its test off.
+  c_.prepare("users.page_notifications",
+             notification_columns +
+                 " WHERE user_id = $1 AND (cardinality($2::text[]) = 0 OR state = ANY($2::text[]))"
+                 " AND (NOT $3 OR saved) AND ($5 = '' OR created_at < $4 OR (created_at = $4 AND"
+                 " id < $5)) ORDER BY created_at DESC, id DESC LIMIT $6");
+  c_.prepare("users.find_notification", notification_columns + " WHERE id = $1 AND user_id = $2");
+  c_.prepare("users.room_owner", "SELECT owner_id FROM rooms WHERE id = $1");
+  c_.prepare("users.update_notification",
+             "UPDATE notifications SET state = $1, visibility = $2, saved = $3 WHERE id = $4 AND"
+             " user_id = $5");
 }
 
 // -- users ------------------------------------------------------------------------
@@ -259,16 +280,16 @@ expected<notification_row> users::create_notification(const notification_row& ro
   if (n.created_at == 0) n.created_at = now_ms();
   if (n.state.empty()) n.state = "unread";
   if (n.body.empty()) n.body = "{}";
-  return c_.run("create notification",
-                [&](pqxx::transaction_base& t) -> expected<notification_row> {
-                  try {
-                    t.exec_prepared0("users.insert_notification", n.id, n.user_id, n.kind,
-                                     n.room_id, n.ref_id, n.body, n.state, n.created_at);
-                  } catch (const pqxx::foreign_key_violation&) {
-                    return make_error(errc::not_found, "user does not exist");
-                  }
-                  return n;
-                });
+  return c_.run(
+      "create notification", [&](pqxx::transaction_base& t) -> expected<notification_row> {
+        try {
+          t.exec_prepared0("users.insert_notification", n.id, n.user_id, n.kind, n.room_id,
+                           n.ref_id, n.body, n.state, n.created_at, n.saved, n.visibility);
+        } catch (const pqxx::foreign_key_violation&) {
+          return make_error(errc::not_found, "user does not exist");
+        }
+        return n;
+      });
 }
 
 expected<std::vector<notification_row>> users::list_notifications(const std::string& user_id,
@@ -282,6 +303,67 @@ expected<std::vector<notification_row>> users::list_notifications(const std::str
                     out.push_back(read_notification(r));
                   return out;
                 });
+}
+
+expected<std::optional<notification_row>> users::create_mention(const notification_row& row) {
+  using R = expected<std::optional<notification_row>>;
+  if (row.user_id.empty() || row.ref_id.empty())
+    return make_error(errc::missing_field, "user_id and ref_id are required");
+  notification_row n = row;
+  n.kind = "mention";
+  if (n.id.empty()) n.id = make_id("ntf");
+  if (n.created_at == 0) n.created_at = now_ms();
+  if (n.body.empty()) n.body = "{}";
+  return c_.run("create mention", [&](pqxx::transaction_base& t) -> R {
+    try {
+      auto r = t.exec_prepared("users.insert_mention", n.id, n.user_id, n.room_id, n.ref_id, n.body,
+                               n.state, n.created_at, n.saved, n.visibility);
+      if (r.affected_rows() == 0) return std::optional<notification_row>{};
+    } catch (const pqxx::foreign_key_violation&) {
+      return make_error(errc::not_found, "user does not exist");
+    }
+    return std::optional<notification_row>{std::move(n)};
+  });
+}
+
+expected<std::vector<notification_row>> users::page_notifications(const notification_query& q) {
+  if (q.limit <= 0) return std::vector<notification_row>{};
+  // libpqxx 6 has no array parameters: the states travel as one array literal. States
+  // are checked words (a-z) by the callers, so no quoting is needed inside it.
+  std::string states = "{";
+  for (std::size_t i = 0; i < q.states.size(); ++i) states += (i ? "," : "") + q.states[i];
+  states += "}";
+  return c_.run("list notifications",
+                [&](pqxx::transaction_base& t) -> expected<std::vector<notification_row>> {
+                  std::vector<notification_row> out;
+                  for (const auto& r :
+                       t.exec_prepared("users.page_notifications", q.user_id, states, q.saved_only,
+                                       q.before_at, q.before_id, std::min(q.limit, max_query_rows)))
+                    out.push_back(read_notification(r));
+                  return out;
+                });
+}
+
+expected<notification_row> users::update_notification(const std::string& user_id,
+                                                      const std::string& id,
+                                                      const notification_change& change) {
+  return c_.run(
+      "update notification", [&](pqxx::transaction_base& t) -> expected<notification_row> {
+        auto found = t.exec_prepared("users.find_notification", id, user_id);
+        if (found.empty()) return make_error(errc::not_found, "no such notification");
+        auto n = read_notification(found[0]);
+        if (change.visibility) {
+          auto owner = t.exec_prepared("users.room_owner", n.room_id);
+          if (owner.empty() || owner[0][0].is_null() || owner[0][0].as<std::string>() != user_id)
+            return make_error(errc::forbidden,
+                              "only the owner of the room it is about sets visibility");
+          n.visibility = *change.visibility;
+        }
+        if (change.state) n.state = *change.state;
+        if (change.saved) n.saved = *change.saved;
+        t.exec_prepared0("users.update_notification", n.state, n.visibility, n.saved, id, user_id);
+        return n;
+      });
 }
 
 }  // namespace relay::storage::postgres

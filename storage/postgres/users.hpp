@@ -35,6 +35,10 @@ class users : public virtual users_store {
   expected<notification_row> create_notification(const notification_row& row) override;
   expected<std::vector<notification_row>> list_notifications(const std::string& user_id,
                                                              int limit) override;
+  expected<std::optional<notification_row>> create_mention(const notification_row& row) override;
+  expected<std::vector<notification_row>> page_notifications(const notification_query& q) override;
+  expected<notification_row> update_notification(const std::string& user_id, const std::string& id,
+                                                 const notification_change& change) override;
 
  private:
   connection& c_;

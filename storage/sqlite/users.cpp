@@ -49,11 +49,20 @@ const std::string sql_revoke_token =
     "UPDATE tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL";
 
 const std::string sql_insert_notification =
-    "INSERT INTO notifications (id, user_id, kind, room_id, ref_id, body, state, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO notifications (id, user_id, kind, room_id, ref_id, body, state, created_at,"
+    " saved, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string sql_insert_mention =
+    "INSERT OR IGNORE INTO notifications (id, user_id, kind, room_id, ref_id, body, state,"
+    " created_at, saved, visibility) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string notification_columns =
+    "SELECT id, user_id, kind, room_id, ref_id, body, state, created_at, saved, visibility"
+    " FROM notifications";
 const std::string sql_list_notifications =
-    "SELECT id, user_id, kind, room_id, ref_id, body, state, created_at FROM notifications"
-    " WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+    notification_columns + " WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?";
+const std::string sql_find_notification = notification_columns + " WHERE id = ? AND user_id = ?";
+const std::string sql_room_owner = "SELECT owner_id FROM rooms WHERE id = ?";
+const std::string sql_update_notification =
+    "UPDATE notifications SET state = ?, visibility = ?, saved = ? WHERE id = ? AND user_id = ?";
 
 std::string ascii_lower(std::string s) {
   for (auto& c : s)
@@ -71,6 +80,8 @@ notification_row read_notification(const statement& st) {
   n.body = st.text(5);
   n.state = st.text(6);
   n.created_at = st.int64(7);
+  n.saved = st.int64(8) != 0;
+  n.visibility = st.text(9);
   return n;
 }
 
@@ -316,7 +327,7 @@ expected<notification_row> users::create_notification(const notification_row& ro
   auto st = db_.prepare(sql_insert_notification);
   if (!st) return db_.failure("create notification");
   st.bind(n.id).bind(n.user_id).bind(n.kind).bind(n.room_id).bind(n.ref_id).bind(n.body);
-  st.bind(n.state).bind(n.created_at);
+  st.bind(n.state).bind(n.created_at).bind(std::int64_t{n.saved ? 1 : 0}).bind(n.visibility);
   const int rc = st.step();
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return make_error(errc::not_found, "user does not exist");
   if (rc != SQLITE_DONE) return db_.failure("create notification");
@@ -334,6 +345,83 @@ expected<std::vector<notification_row>> users::list_notifications(const std::str
   while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_notification(st));
   if (rc != SQLITE_DONE) return db_.failure("list notifications");
   return out;
+}
+
+expected<std::optional<notification_row>> users::create_mention(const notification_row& row) {
+  if (row.user_id.empty() || row.ref_id.empty())
+    return make_error(errc::missing_field, "user_id and ref_id are required");
+  notification_row n = row;
+  n.kind = "mention";
+  if (n.id.empty()) n.id = make_id("ntf");
+  if (n.created_at == 0) n.created_at = now_ms();
+  if (n.body.empty()) n.body = "{}";
+  // OR IGNORE passes over the one-mention index only; a foreign key still fails.
+  auto st = db_.prepare(sql_insert_mention);
+  if (!st) return db_.failure("create mention");
+  st.bind(n.id).bind(n.user_id).bind(n.kind).bind(n.room_id).bind(n.ref_id).bind(n.body);
+  st.bind(n.state).bind(n.created_at).bind(std::int64_t{n.saved ? 1 : 0}).bind(n.visibility);
+  const int rc = st.step();
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return make_error(errc::not_found, "user does not exist");
+  if (rc != SQLITE_DONE) return db_.failure("create mention");
+  if (db_.changes() == 0) return std::optional<notification_row>{};
+  return std::optional<notification_row>{std::move(n)};
+}
+
+expected<std::vector<notification_row>> users::page_notifications(const notification_query& q) {
+  std::vector<notification_row> out;
+  if (q.limit <= 0) return out;
+  // A few shapes of one query (how many states, a cursor or not), each cached once.
+  std::string sql = notification_columns + " WHERE user_id = ?";
+  if (!q.states.empty()) {
+    sql += " AND state IN (?";
+    for (std::size_t i = 1; i < q.states.size(); ++i) sql += ", ?";
+    sql += ")";
+  }
+  if (q.saved_only) sql += " AND saved = 1";
+  if (!q.before_id.empty()) sql += " AND (created_at < ? OR (created_at = ? AND id < ?))";
+  sql += " ORDER BY created_at DESC, id DESC LIMIT ?";
+  auto st = db_.prepare(sql);
+  if (!st) return db_.failure("list notifications");
+  st.bind(q.user_id);
+  for (auto& s : q.states) st.bind(s);
+  if (!q.before_id.empty()) st.bind(q.before_at).bind(q.before_at).bind(q.before_id);
+  st.bind(static_cast<std::int64_t>(std::min(q.limit, max_query_rows)));
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_notification(st));
+  if (rc != SQLITE_DONE) return db_.failure("list notifications");
+  return out;
+}
+
+expected<notification_row> users::update_notification(const std::string& user_id,
+                                                      const std::string& id,
+                                                      const notification_change& change) {
+  notification_row n;
+  {
+    auto st = db_.prepare(sql_find_notification);
+    if (!st) return db_.failure("find notification");
+    st.bind(id).bind(user_id);
+    const int rc = st.step();
+    if (rc == SQLITE_DONE) return make_error(errc::not_found, "no such notification");
+    if (rc != SQLITE_ROW) return db_.failure("find notification");
+    n = read_notification(st);
+  }
+  if (change.visibility) {
+    auto st = db_.prepare(sql_room_owner);
+    if (!st) return db_.failure("find notification");
+    st.bind(n.room_id);
+    const int rc = st.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.failure("find notification");
+    if (rc == SQLITE_DONE || st.is_null(0) || st.text(0) != user_id)
+      return make_error(errc::forbidden, "only the owner of the room it is about sets visibility");
+    n.visibility = *change.visibility;
+  }
+  if (change.state) n.state = *change.state;
+  if (change.saved) n.saved = *change.saved;
+  auto st = db_.prepare(sql_update_notification);
+  if (!st) return db_.failure("update notification");
+  st.bind(n.state).bind(n.visibility).bind(std::int64_t{n.saved ? 1 : 0}).bind(id).bind(user_id);
+  if (st.step() != SQLITE_DONE) return db_.failure("update notification");
+  return n;
 }
 
 }  // namespace relay::storage::sqlite

@@ -57,9 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(again && same(*e, *again));
   }
   if (auto s = codec::decode_session_event(payload)) {
-    FUZZ_CHECK(!s->node.empty() && !s->revoked_token_id.empty());
+    // Either a revocation or a notification for one user, never both.
+    FUZZ_CHECK(!s->node.empty() && (s->revoked_token_id.empty() != s->notify_user_id.empty()));
     auto again = codec::decode_session_event(codec::encode_session_event(*s));
-    FUZZ_CHECK(again && again->node == s->node && again->revoked_token_id == s->revoked_token_id);
+    FUZZ_CHECK(again && again->node == s->node && again->revoked_token_id == s->revoked_token_id &&
+               again->notify_user_id == s->notify_user_id && again->frame == s->frame);
   }
   if (auto c = codec::decode_agent_call(payload)) {
     using kind = codec::agent_call::kind;

@@ -755,3 +755,42 @@ test('a reaction made on one node reaches readers on another, over WebSocket and
     await onB.close();
     await again.close();
   });
+
+test('a mention posted on node A reaches the user\'s socket on node B live, and node C lists it',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const aliceLogin = uniq('ma');
+    const bobLogin = uniq('mb');
+    const alice = await cl.user(aliceLogin);
+    const bob = await cl.user(bobLogin);
+    const slug = uniq('room').toLowerCase();
+    const other = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Mentions' })).status, 201);
+    assert.equal((await api(b.url, bob, 'POST', '/api/rooms', { slug: other, displayName: 'Elsewhere' })).status, 201);
+    // Bob is on node B, in another room: the notification is about the user, not the room.
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/${other}`, bob);
+    await onB.next((f) => f.type === 'sync');
+    const sseB = await openSse(`${b.url}/api/rooms/${other}/stream`, bob);
+
+    const posted = await api(a.url, alice, 'POST', `/api/rooms/${slug}/messages`,
+      { content: `ping @${bobLogin}`, channelId: null });
+    assert.equal(posted.status, 201, posted.text);
+    const f = await onB.next((x) => x.type === 'notification', 10000);
+    assert.equal(f.notification.kind, 'mention');
+    assert.equal(f.notification.refId, posted.json.id);
+    assert.equal(f.notification.data.roomSlug, slug);
+    assert.equal(f.notification.data.author, aliceLogin);
+    const s = await sseB.nextRoom('notification', (d) => d.notification?.refId === posted.json.id, 10000);
+    assert.equal(s.data.notification.id, f.notification.id);
+
+    const listed = await api(c.url, bob, 'GET', '/api/notifications');
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.notifications.map((n) => n.id), [f.notification.id]);
+    // Marked read on node C, it is read on node B too (one store of record).
+    assert.equal((await api(c.url, bob, 'PATCH', `/api/notifications/${f.notification.id}`, { state: 'read' })).status, 200);
+    const unread = await api(b.url, bob, 'GET', '/api/notifications?state=unread');
+    assert.deepEqual(unread.json.notifications, []);
+    sseB.close();
+    await onB.close();
+  });

@@ -168,3 +168,28 @@ TEST(ClusterCodec, AReactionCarriesTheMessagesReactionsInOrderAndItsFrame) {
   EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":{"x":["a"]}},"frame":"f"})"));
   EXPECT_FALSE(decode_cluster_event(head + R"(,"reactions":[["x",[1]]]},"frame":"f"})"));
 }
+
+TEST(ClusterCodec, ANotificationCrossesNodesForItsUserOnly) {
+  const std::string frame = R"({"type":"notification","notification":{"id":"ntf_1"}})";
+  auto s = decode_session_event(encode_session_event({"node_a", "", "usr_b", frame}));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->node, "node_a");
+  EXPECT_EQ(s->notify_user_id, "usr_b");
+  EXPECT_EQ(s->frame, frame);
+  EXPECT_TRUE(s->revoked_token_id.empty());  // not a revocation: no socket closes
+  // A revocation still decodes as one, not as a notification.
+  auto r = decode_session_event(encode_session_event({"node_a", "tok_1"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->revoked_token_id, "tok_1");
+  EXPECT_TRUE(r->notify_user_id.empty());
+  for (const char* bad : {
+           R"({"node":"n","notify":"","frame":"{}"})",             // no user
+           R"({"node":"n","notify":"usr_b"})",                     // no frame
+           R"({"node":"n","notify":"usr_b","frame":"not json"})",  // frame not an object
+           R"({"node":"n","notify":"usr_b","frame":"[1]"})",
+           R"({"node":"n","notify":"usr_b","frame":{}})",                   // frame must be text
+           R"({"notify":"usr_b","frame":"{}"})",                            // no node
+           R"({"node":"n","revoke":"tok","notify":"usr_b","frame":"{}"})",  // both
+       })
+    EXPECT_FALSE(decode_session_event(bad)) << bad;
+}

@@ -42,7 +42,9 @@ const std::vector<spec>& specs() {
   static const std::vector<spec> list = {
       {"users", "id, login, name, avatar_url, email, github_id, created_at", "", "id"},
       {"tokens", "id, user_id, name, hash, created_at, revoked_at, kind, expires_at", "", "id"},
-      {"notifications", "id, user_id, kind, room_id, ref_id, body, state, created_at", "", "id"},
+      {"notifications",
+       "id, user_id, kind, room_id, ref_id, body, state, created_at, saved, visibility",
+       "id, user_id, kind, room_id, ref_id, body, state, created_at, saved::int, visibility", "id"},
       {"rooms",
        "id, slug, display_name, description, accent_colors, avatar_url, owner_id,"
        " whitelist_only, created_at",
@@ -148,8 +150,9 @@ INSERT INTO tokens (id, user_id, name, hash, created_at, revoked_at, kind, expir
   ('tok_2', 'usr_a', 'web', 'hash_revoked', 1101, 1200, 'session', 99999999999),
   ('tok_3', 'usr_b', '', 'hash_bob', 1102, NULL, 'session', 4102444800000);
 INSERT INTO notifications VALUES ('ntf_1', 'usr_a', 'access_request', 'room_x', 'req_2',
-  '{"note":"please"}', 'unread', 1300), ('ntf_2', 'usr_b', 'access_approved', 'room_x', 'req_1',
-  '{}', 'read', 1301);
+  '{"note":"please"}', 'unread', 1300, 1, 'public'), ('ntf_2', 'usr_b', 'access_approved',
+  'room_x', 'req_1', '{}', 'read', 1301, 0, 'private'), ('ntf_3', 'usr_b', 'mention', 'room_x',
+  'msg_1', '{"excerpt":"hi @bob"}', 'archived', 1302, 1, 'private');
 INSERT INTO rooms VALUES ('room_x', 'team', 'Team', 'desc', '["#112233"]', '', 'usr_a', 1, 1400),
   ('room_y', 'open', 'Open', '', '[]', '', NULL, 0, 1401);
 INSERT INTO channels VALUES ('ch_pub', 'room_x', 'general', 'General', 'public', 'usr_a', 1500),

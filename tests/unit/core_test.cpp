@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/login.hpp"
 #include "core/text.hpp"
 
 using namespace relay;
@@ -160,4 +161,20 @@ TEST(text, a_reaction_is_one_emoji_or_a_short_name) {
   EXPECT_FALSE(valid_reaction(chain));
   // A NUL inside is not the emoji before it.
   EXPECT_FALSE(valid_reaction(std::string_view("👍\0", 5)));
+}
+
+TEST(login, mentions_are_words_outside_code_each_once) {
+  using v = std::vector<std::string>;
+  EXPECT_EQ(mentioned_logins("hi @Bob and @carol, @bob again"), (v{"bob", "carol"}));
+  EXPECT_EQ(mentioned_logins("mail a@bob.com or @bob_2! @"), (v{"bob_2"}));
+  EXPECT_EQ(mentioned_logins("say `@bob` to @carol"), (v{"carol"}));
+  EXPECT_EQ(mentioned_logins("``a ` @bob`` @dan"), (v{"dan"}));
+  EXPECT_EQ(mentioned_logins("```\n@bob\n```\n@erin"), (v{"erin"}));
+  EXPECT_EQ(mentioned_logins("open fence ```\n@bob"), v{});
+  EXPECT_EQ(mentioned_logins("a lone ` then @frank"), (v{"frank"}));
+  EXPECT_EQ(mentioned_logins("@" + std::string(40, 'x')), v{});
+  EXPECT_EQ(mentioned_logins("@a @b @c", 2), (v{"a", "b"}));
+  EXPECT_TRUE(mentions_login("hi @Helper!", "helper"));
+  EXPECT_FALSE(mentions_login("hi @helpers", "helper"));
+  EXPECT_FALSE(mentions_login("`@helper`", "helper"));
 }

@@ -421,6 +421,112 @@ TEST_P(UsersStoreTest, AFailureAbortsTheTransactionAndNothingOfItCommits) {
   EXPECT_EQ(scalar("SELECT count(*) FROM users"), 2);
 }
 
+TEST_P(UsersStoreTest, AMessageMentionsAUserOnceAndPagesFilterAndChange) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const auto bob = user(*s, "bob");
+  const std::string room = "room_team";
+  exec("INSERT INTO rooms (id, slug, owner_id, created_at) VALUES ('room_team', 'team', '" + alice +
+       "', 1)");
+  notification_row n;
+  n.user_id = bob;
+  n.room_id = room;
+  n.body = R"({"excerpt":"hi"})";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    n.ref_id = "msg_" + std::to_string(i);
+    n.created_at = 1000 + i / 2;  // ties: the id orders them
+    auto made = s->create_mention(n);
+    ASSERT_TRUE(made) << made.error().message;
+    ASSERT_TRUE(made->has_value());
+    EXPECT_EQ((*made)->kind, "mention");
+    ids.push_back((*made)->id);
+  }
+  // The same message again (an edit): nothing new, and not an error.
+  n.ref_id = "msg_1";
+  auto again = s->create_mention(n);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(again->has_value());
+  n.user_id = "usr_nobody";
+  n.ref_id = "msg_9";
+  EXPECT_EQ(s->create_mention(n).error().code, errc::not_found);
+
+  notification_query q;
+  q.user_id = bob;
+  q.limit = 100;
+  auto all = s->page_notifications(q).value();
+  ASSERT_EQ(all.size(), 5u);
+  for (std::size_t i = 1; i < all.size(); ++i)
+    EXPECT_TRUE(all[i - 1].created_at > all[i].created_at ||
+                (all[i - 1].created_at == all[i].created_at && all[i - 1].id > all[i].id));
+  // Pages of two, by cursor, give the same order with nothing repeated.
+  std::vector<std::string> paged;
+  q.limit = 2;
+  for (;;) {
+    auto page = s->page_notifications(q).value();
+    for (auto& x : page) paged.push_back(x.id);
+    if (page.size() < 2) break;
+    q.before_at = page.back().created_at;
+    q.before_id = page.back().id;
+  }
+  std::vector<std::string> whole;
+  for (auto& x : all) whole.push_back(x.id);
+  EXPECT_EQ(paged, whole);
+
+  notification_change c;
+  c.state = "archived";
+  c.saved = true;
+  auto changed = s->update_notification(bob, all[0].id, c).value();
+  EXPECT_EQ(changed.state, "archived");
+  EXPECT_TRUE(changed.saved);
+  EXPECT_EQ(s->update_notification(alice, all[0].id, c).error().code, errc::not_found);
+  EXPECT_EQ(s->update_notification(bob, "ntf_unknown", c).error().code, errc::not_found);
+  notification_change vis;
+  vis.visibility = "public";
+  vis.state = "read";
+  // Bob does not own the room: refused, and the state in the same change is not applied.
+  EXPECT_EQ(s->update_notification(bob, all[1].id, vis).error().code, errc::forbidden);
+
+  notification_query f;
+  f.user_id = bob;
+  f.states = {"unread", "read"};
+  EXPECT_EQ(s->page_notifications(f).value().size(), 4u);
+  f.states = {"archived"};
+  EXPECT_EQ(s->page_notifications(f).value().front().id, all[0].id);
+  f.states = {};
+  f.saved_only = true;
+  auto saved = s->page_notifications(f).value();
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].id, all[0].id);
+  f.saved_only = false;
+  f.states = {"read"};
+  EXPECT_TRUE(s->page_notifications(f).value().empty());
+}
+
+TEST_P(UsersStoreTest, TheRoomOwnerSetsTheVisibilityOfANotificationAboutTheirRoom) {
+  auto s = open();
+  const auto alice = user(*s, "alice");
+  const std::string room = "room_mine";
+  exec("INSERT INTO rooms (id, slug, owner_id, created_at) VALUES ('room_mine', 'mine', '" + alice +
+       "', 1)");
+  notification_row n;
+  n.user_id = alice;
+  n.kind = "access_request";
+  n.room_id = room;
+  auto made = s->create_notification(n).value();
+  EXPECT_EQ(made.visibility, "private");
+  notification_change vis;
+  vis.visibility = "public";
+  auto changed = s->update_notification(alice, made.id, vis).value();
+  EXPECT_EQ(changed.visibility, "public");
+  notification_query q;
+  q.user_id = alice;
+  EXPECT_EQ(s->page_notifications(q).value().front().visibility, "public");
+  n.room_id = "";  // about no room: no owner to be
+  auto loose = s->create_notification(n).value();
+  EXPECT_EQ(s->update_notification(alice, loose.id, vis).error().code, errc::forbidden);
+}
+
 const auto users_backends =
     ::testing::Values(sqlite_area<users_store>(), postgres_area<users_store>());
 INSTANTIATE_TEST_SUITE_P(Backends, UsersStoreTest, users_backends, backend_name);

@@ -1,7 +1,9 @@
 // REST calls of docs/api.md. The session is the HttpOnly `relay_session` cookie, so the
 // client never sees a credential: every call is same-origin with credentials included.
 
-import type { Channel, Me, Message, MessagePage, PageCursor, Room, User } from './types';
+import type {
+  AppNotification, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, Room, User,
+} from './types';
 
 /** A refused call, with Relay's `{error, code}` and the HTTP status. */
 export class ApiError extends Error {
@@ -144,3 +146,24 @@ export const listTokens = () => call<{ tokens: ApiToken[] }>('GET', '/api/tokens
 export const createToken = (name: string) =>
   call<ApiToken & { token: string }>('POST', '/api/tokens', name ? { name } : {});
 export const revokeToken = (id: string) => call<{ ok: true }>('DELETE', `/api/tokens/${encodeURIComponent(id)}`);
+
+// -- notifications ----------------------------------------------------------------------
+
+/** A tab of the notifications view: the inbox (`all`: unread and read), one state, or saved. */
+export type NotificationTab = 'unread' | 'all' | 'saved' | 'archived';
+
+export function pageNotifications(tab: NotificationTab, limit = 50, next?: string): Promise<NotificationPage> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (tab === 'unread' || tab === 'archived') q.set('state', tab);
+  if (tab === 'saved') q.set('saved', 'true');
+  if (next) q.set('next', next);
+  return call('GET', `/api/notifications?${q}`);
+}
+
+export function setNotificationState(id: string, state: AppNotification['state']): Promise<AppNotification> {
+  return call('PATCH', `/api/notifications/${encodeURIComponent(id)}`, { state });
+}
+
+export function saveNotification(id: string, saved: boolean): Promise<AppNotification> {
+  return call(saved ? 'PUT' : 'DELETE', `/api/notifications/${encodeURIComponent(id)}/save`);
+}

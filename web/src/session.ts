@@ -3,6 +3,7 @@
 
 import * as api from './api';
 import { ApiError } from './api';
+import { received } from './notifications';
 import { RoomSocket, type SocketStatus } from './socket';
 import { Store } from './state';
 import * as tl from './timeline';
@@ -480,6 +481,9 @@ export class RoomSession {
           }
           return { ...s, streams };
         });
+        return;
+      case 'notification':
+        received(f.notification);
         return;
       case 'pong':
         return;

@@ -86,7 +86,29 @@ export type ServerFrame =
   | { type: 'ai_token'; channelId: string | null; eventId: string; bot: User; token: string; seq: number }
   | { type: 'ai_reply'; channelId: string | null; eventId: string; bot: User; messageId?: string;
       error?: { error: string; code: string } }
+  | { type: 'notification'; notification: AppNotification }
   | { type: 'pong' };
+
+/** A notification (docs/api.md, "Notifications"); `data` depends on `kind`. */
+export interface AppNotification {
+  id: string;
+  kind: 'mention' | 'access_request' | string;
+  roomId: string | null;
+  refId: string | null;
+  data: {
+    roomSlug?: string; channelId?: string | null; channelSlug?: string | null; messageId?: string;
+    author?: string; excerpt?: string; login?: string; note?: string;
+  };
+  state: 'unread' | 'read' | 'archived';
+  saved: boolean;
+  visibility: 'public' | 'private';
+  createdAt: string;
+}
+
+export interface NotificationPage {
+  notifications: AppNotification[];
+  next: string | null;
+}
 
 export type ClientFrame =
   | { type: 'send'; clientMsgId: string; content: string; channelId: string | null }

@@ -12,6 +12,7 @@ import { ROOM_THREAD, type Me, type Room } from '../types';
 import { AccessRequest } from './AccessRequest';
 import { Avatar, roomFace } from './Avatar';
 import { ChannelView } from './ChannelView';
+import { NotificationBell } from './Notifications';
 import { Sidebar } from './Sidebar';
 
 type Panel = 'settings' | 'account' | null;
@@ -107,6 +108,7 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
         <span class="brand">{room?.displayName ?? route.room}</span>
         {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
         {status === 'closed' && !problem && <span class="conn" role="status">Disconnected</span>}
+        <NotificationBell />
         {isOwner && <button type="button" onClick={() => openPanel('settings')}>Room settings</button>}
         <button type="button" class="me" onClick={() => openPanel('account')} aria-label={`Account: ${me.name || me.login}`}>
           {me.name || me.login}
