@@ -373,7 +373,7 @@ fi
 # each of those messages) to the same subscribers: delivery p50/p99 of both and the
 # p99 ratio reactions/messages. Relay only (nchan has no reactions).
 if group reactions; then
-  run reactions-s1000-r100 reactions --subs 1000 --rate 100 --duration "$FANOUT_DURATION" --drain 15
+  run reactions-s1000-r100 reactions --subs 1000 --rate 100 --duration "$FANOUT_DURATION" --drain 15 --http-conns 32
 fi
 # (f) agent relay: $AGENTS agents, $APPS apps (each allowed every agent), each app keeps
 # $AGENT_IN_FLIGHT events in flight, each event streams $AGENT_TOKENS tokens + a reply.

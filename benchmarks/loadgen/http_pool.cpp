@@ -54,6 +54,7 @@ class http_pool::conn : public std::enable_shared_from_this<conn> {
     answer_ = {};
     answer_.queued_ns = now_ns() - req_.submitted_ns;
     answer_.sent_ns = now_ns();
+    if (req_.on_write) req_.on_write(answer_.sent_ns);
     net::async_write(sock_, net::buffer(req_.wire),
                      [self = shared_from_this()](error_code ec, std::size_t) {
                        if (self->pool_.stopped_) return;
@@ -111,7 +112,7 @@ http_pool::http_pool(net::io_context& ioc, const target& t, int conns) : ioc_(io
 http_pool::~http_pool() = default;
 
 void http_pool::submit(std::string method, std::string path, const std::string& token,
-                       callback done) {
+                       callback done, std::function<void(std::int64_t)> on_write) {
   if (stopped_) return;
   request r;
   r.wire = method + " " + path + " HTTP/1.1\r\nHost: " + target_.host + ":" +
@@ -119,6 +120,7 @@ void http_pool::submit(std::string method, std::string path, const std::string& 
            "\r\nContent-Length: 0\r\n\r\n";
   r.submitted_ns = now_ns();
   r.done = std::move(done);
+  r.on_write = std::move(on_write);
   queue_.push_back(std::move(r));
   dispatch();
 }

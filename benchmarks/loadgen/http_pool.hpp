@@ -36,7 +36,10 @@ class http_pool {
   http_pool& operator=(const http_pool&) = delete;
 
   // Call on the io_context's thread. `token` goes into `Authorization: Bearer`.
-  void submit(std::string method, std::string path, const std::string& token, callback done);
+  // `on_write`, when given, is called with the steady-clock time the request is
+  // written (after any wait for a free connection).
+  void submit(std::string method, std::string path, const std::string& token, callback done,
+              std::function<void(std::int64_t)> on_write = {});
   // Requests waiting for a connection (io thread only).
   std::size_t backlog() const { return queue_.size(); }
   // Closes every connection; pending callbacks are dropped (io thread only).
@@ -46,6 +49,7 @@ class http_pool {
     std::string wire;  // the whole request as written
     std::int64_t submitted_ns = 0;
     callback done;
+    std::function<void(std::int64_t)> on_write;
   };
 
  private:

@@ -5,8 +5,9 @@
 // Once the watcher saw everyone online, a --duration s window measures the server's
 // CPU and, with --redis-port, Redis's commands/s and CPU; during it --leavers users
 // stop (no further heartbeat, or their socket is reset) at times spread over the
-// window, and the watcher's `offline` for each is timed from the last heartbeat sent
-// (or the socket's reset): docs/api.md promises it within the TTL plus about a second.
+// window, and the watcher's `offline` for each is timed from the last answered
+// heartbeat's write (an upper bound; from its answer: a lower bound) or the socket's
+// reset: docs/api.md promises it within the TTL plus about a second.
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -180,8 +181,9 @@ boost::json::object run_presence(const options& opt) {
 
   // Per user: when its last heartbeat went out (or its socket was reset), written on
   // the io thread and read by the controller after the window.
-  std::vector<std::atomic<std::int64_t>> last_alive(n);
+  std::vector<std::atomic<std::int64_t>> last_alive(n), last_answer(n);
   for (auto& a : last_alive) a = 0;
+  for (auto& a : last_answer) a = 0;
   std::vector<std::atomic<std::int64_t>> leave_at(n);
   for (auto& a : leave_at) a = std::numeric_limits<std::int64_t>::max();
   std::atomic<std::int64_t> window_start{std::numeric_limits<std::int64_t>::max()};
@@ -211,14 +213,18 @@ boost::json::object run_presence(const options& opt) {
       max_lag = std::max(max_lag, now - due(cursor));
       ++cursor;
       if (now >= leave_at[u]) continue;  // a leaver that has stopped
-      auto sent = now_ns();
-      last_alive[u].store(sent);
       ++hb_sent;
-      rest.submit("POST", path, opt.users[u].second, [&](const http_answer& a) {
+      rest.submit("POST", path, opt.users[u].second, [&, u](const http_answer& a) {
         hb_ms.record(a.done_ns - a.sent_ns);
         max_queue_ns = std::max(max_queue_ns, a.queued_ns);
         ++statuses[a.status];
         ++hb_answered;
+        // The server records a heartbeat between the request's write and its answer
+        // (time waiting for a free connection here is not the server's).
+        if (a.status == 200 && a.sent_ns > last_alive[u].load()) {
+          last_alive[u].store(a.sent_ns);
+          last_answer[u].store(a.done_ns);
+        }
       });
     }
     // Wake at most every millisecond: a timer per heartbeat costs more than the sends.
@@ -327,7 +333,7 @@ boost::json::object run_presence(const options& opt) {
   watch_pool.finish();
 
   // Delays: watcher's offline − the leaver's last heartbeat sent (or socket reset).
-  histogram delay;
+  histogram delay, from_answer;
   std::uint64_t unseen = 0, late = 0, false_offline = 0, flaps = 0;
   auto bound = static_cast<std::int64_t>((opt.presence_ttl + 1) * 1e9);
   for (std::size_t u = 0; u < n; ++u) {
@@ -339,6 +345,7 @@ boost::json::object run_presence(const options& opt) {
       }
       auto d = off - last_alive[u].load();
       delay.record(d);
+      if (auto ans = last_answer[u].load()) from_answer.record(off - ans);
       if (d > bound) ++late;
     } else if (w.offline_count(u) > 0) {
       ++false_offline;
@@ -346,6 +353,7 @@ boost::json::object run_presence(const options& opt) {
     if (w.online_count(u) > 1) ++flaps;
   }
   put_latency(out, "offline_delay_ms", delay);
+  if (!sockets) put_latency(out, "offline_delay_from_answer_ms", from_answer);
   out["offline_delay_min_ms"] = std::round(delay.min_ms() * 10) / 10;
   put_cdf(out, "offline_delay_cdf", delay);
   out["offline_unseen"] = unseen;

@@ -14,7 +14,7 @@
 #
 # Knobs [defaults]: USERS [10000], SOCKET_USERS [$USERS], TTL [10], INTERVAL [4: TTL/2.5,
 # the web client's 30 s against the default 75], DURATION (the measured window) [30],
-# LEAVERS [100], HTTP_CONNS [8], VIAS ["heartbeat sockets"], REDIS_PORT / PG_PORT
+# LEAVERS [100], HTTP_CONNS [500: many clients, as browsers are], VIAS ["heartbeat sockets"], REDIS_PORT / PG_PORT
 # [free ones], SERVER_CPUS / LOADGEN_CPUS (taskset lists), RELAY_BIN, SKIP_BUILD.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,7 +25,7 @@ TTL=${TTL:-10}
 INTERVAL=${INTERVAL:-4}
 DURATION=${DURATION:-30}
 LEAVERS=${LEAVERS:-100}
-HTTP_CONNS=${HTTP_CONNS:-8}
+HTTP_CONNS=${HTTP_CONNS:-500}
 VIAS=${VIAS:-heartbeat sockets}
 
 if [[ -z ${SKIP_BUILD:-} ]]; then
