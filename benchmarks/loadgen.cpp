@@ -28,7 +28,7 @@ using loadgen::options;
 
 int usage() {
   std::cerr
-      << "usage: relay_loadgen ack|fanout|agents|idle [options]\n"
+      << "usage: relay_loadgen ack|fanout|agents|idle|reactions|presence [options]\n"
          "  --host IP (127.0.0.1)  --port N (8080)  --room SLUG (lobby)\n"
          "  --token T (repeatable) | --tokens-file FILE (one rlt_ token a line)\n"
          "  --threads N (1)        io_context threads for the measured connections\n"
@@ -55,7 +55,15 @@ int usage() {
          "token)\n"
          "        --slow-apps N (0) --stall-at S (2) --stall-for S (10) --slow-tokens K (K)\n"
          "        --slow-rate R (tokens/s into the slow apps' events; 0 = unpaced)\n"
-         "        (--threads is the apps' io threads; --content-bytes the reply content)\n";
+         "        (--threads is the apps' io threads; --content-bytes the reply content)\n"
+         "reactions: --subs S (1000) --rate R: R msgs/s over the WebSocket, then R reactions/s\n"
+         "        over REST (PUT, DELETE), each for --duration S; --http-conns N (8) --warmup S "
+         "(1)\n"
+         "presence: --users-file F (lines 'login rlt_…') --watcher-token T --via "
+         "heartbeat|sockets\n"
+         "        --heartbeat-interval S (4) --leavers N (100) --presence-ttl S (10, the "
+         "server's)\n"
+         "        --redis-port P (Redis INFO over the window) --http-conns N (8) --duration S\n";
   return 2;
 }
 
@@ -68,7 +76,9 @@ bool parse_num(std::string_view s, T& out) {
 bool parse_args(int argc, char** argv, options& o) {
   if (argc < 2) return false;
   o.mode = argv[1];
-  if (o.mode != "ack" && o.mode != "fanout" && o.mode != "agents" && o.mode != "idle") return false;
+  if (o.mode != "ack" && o.mode != "fanout" && o.mode != "agents" && o.mode != "idle" &&
+      o.mode != "reactions" && o.mode != "presence")
+    return false;
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if (i + 1 >= argc) {
@@ -168,6 +178,28 @@ bool parse_args(int argc, char** argv, options& o) {
       ok = parse_num(v, o.slow_tokens) && o.slow_tokens >= 0;
     else if (a == "--slow-rate")
       ok = parse_num(v, o.slow_rate) && o.slow_rate >= 0;
+    else if (a == "--http-conns")
+      ok = parse_num(v, o.http_conns) && o.http_conns > 0;
+    else if (a == "--users-file") {
+      std::ifstream f{std::string(v)};
+      ok = static_cast<bool>(f);
+      for (std::string line; std::getline(f, line);) {
+        auto sp = line.find(' ');
+        if (sp != std::string::npos) o.users.emplace_back(line.substr(0, sp), line.substr(sp + 1));
+      }
+    } else if (a == "--watcher-token")
+      o.watcher_token = v;
+    else if (a == "--via") {
+      o.via = v;
+      ok = o.via == "heartbeat" || o.via == "sockets";
+    } else if (a == "--heartbeat-interval")
+      ok = parse_num(v, o.heartbeat_interval) && o.heartbeat_interval > 0;
+    else if (a == "--leavers")
+      ok = parse_num(v, o.leavers) && o.leavers >= 0;
+    else if (a == "--presence-ttl")
+      ok = parse_num(v, o.presence_ttl) && o.presence_ttl > 0;
+    else if (a == "--redis-port")
+      ok = parse_num(v, o.redis_port) && o.redis_port >= 0;
     else if (a == "--label")
       o.label = v;
     else if (a == "--tag") {
@@ -196,6 +228,15 @@ bool parse_args(int argc, char** argv, options& o) {
     if (o.warmup >= o.duration) o.warmup = 0;
     return true;
   }
+  if (o.mode == "presence") {
+    if (o.users.empty() || o.watcher_token.empty()) {
+      std::cerr << "relay_loadgen: presence needs --users-file (lines 'login rlt_…') and "
+                   "--watcher-token\n";
+      return false;
+    }
+    return true;
+  }
+  if (o.mode == "reactions" && o.warmup >= o.duration) o.warmup = 0;
   if (o.peer == "nchan") {
     // nchan's subscribers are anonymous; one empty token keeps the round robin simple.
     o.tokens.assign(1, std::string());
@@ -303,6 +344,25 @@ void summary(const options& opt, const boost::json::object& r) {
       << num(r, "unfinished") << ", lost on close " << num(r, "lost_on_close") << ", violations "
       << num(r, "violations_total") << ", cpu loadgen " << num(r, "loadgen_cpu_pct") << "% server "
       << num(r, "server_cpu_pct") << "%, server RSS " << num(r, "server_rss_mb_end") << " MB\n";
+  } else if (opt.mode == "reactions") {
+    e << "reactions: " << num(r, "subs_synced") << "/" << opt.subs << " subscribers, " << opt.rate
+      << "/s of each\n  messages e2e ms p50 " << lat(r, "msg_e2e_ms", "p50") << "  p99 "
+      << lat(r, "msg_e2e_ms", "p99") << "; reactions e2e ms p50 "
+      << lat(r, "reaction_e2e_ms", "p50") << "  p99 " << lat(r, "reaction_e2e_ms", "p99")
+      << "; p99 ratio " << num(r, "p99_ratio_reactions_over_messages") << "\n  reactions ok "
+      << num(r, "reactions_ok") << "/" << num(r, "reactions_sent") << ", received "
+      << num(r, "reaction_received") << "/" << num(r, "reaction_expected") << ", messages received "
+      << num(r, "msg_received") << "/" << num(r, "msg_expected") << ", cpu server "
+      << num(r, "server_cpu_pct") << "%\n";
+  } else if (opt.mode == "presence") {
+    e << "presence (" << opt.via << "): " << num(r, "online_seen") << "/" << opt.users.size()
+      << " users seen online\n  server cpu " << num(r, "server_cpu_pct") << "%, redis "
+      << num(r, "redis_ops_per_s") << " ops/s (cpu " << num(r, "redis_cpu_pct")
+      << "%); offline delay ms p50 " << lat(r, "offline_delay_ms", "p50") << "  p99 "
+      << lat(r, "offline_delay_ms", "p99") << "  max " << lat(r, "offline_delay_ms", "max")
+      << "\n  unseen " << num(r, "offline_unseen") << ", later than TTL+1s "
+      << num(r, "offline_later_than_ttl_plus_1s") << ", false offline "
+      << num(r, "false_offline_users") << "\n";
   } else if (opt.mode == "idle") {
     e << "idle: " << num(r, "conns_synced") << "/" << opt.conns << " connections to " << opt.peer
       << "\n  server memory empty " << num(r, "server_pss_mb_empty") << " MB PSS, loaded "
@@ -327,10 +387,12 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv, opt)) return usage();
   raise_nofile();
   auto started = utc_now();
-  auto result = opt.mode == "ack"      ? loadgen::run_ack(opt)
-                : opt.mode == "agents" ? loadgen::run_agents(opt)
-                : opt.mode == "idle"   ? loadgen::run_idle(opt)
-                                       : loadgen::run_fanout(opt);
+  auto result = opt.mode == "ack"         ? loadgen::run_ack(opt)
+                : opt.mode == "agents"    ? loadgen::run_agents(opt)
+                : opt.mode == "idle"      ? loadgen::run_idle(opt)
+                : opt.mode == "reactions" ? loadgen::run_reactions(opt)
+                : opt.mode == "presence"  ? loadgen::run_presence(opt)
+                                          : loadgen::run_fanout(opt);
   boost::json::object line{{"mode", opt.mode},       {"label", opt.label},
                            {"peer", opt.peer},       {"started", started},
                            {"threads", opt.threads}, {"content_bytes", opt.content_bytes}};

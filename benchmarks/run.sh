@@ -10,7 +10,7 @@
 # benchmarks/peers/nchan.conf, started here on a free loopback port), with the same
 # load generator, message size and subscriber counts.
 #
-# Groups (BENCH_GROUPS, all by default): ack fanout idle slow agents micro
+# Groups (BENCH_GROUPS, all by default): ack fanout idle slow reactions agents micro
 #
 # Environment knobs (defaults in brackets):
 #   SYNC=full|normal        --sqlite-synchronous of the server [full]
@@ -29,7 +29,7 @@
 #   RELAY_BIN=PATH          server binary to test instead of build-bench/relay (e.g. one
 #                           built from a clean export of a commit); only relay_loadgen is
 #                           built then
-#   BENCH_GROUPS="fanout idle"    run only these groups [ack fanout idle slow agents micro]
+#   BENCH_GROUPS="fanout idle"    run only these groups [ack fanout idle slow reactions agents micro]
 #   SCENARIOS="a b …"       run only these scenario labels (see `scenarios` below)
 #   PEERS="relay nchan"     targets of the fan-out and idle scenarios [relay nchan]
 #   MAX_CONNS=N             the largest subscriber/idle count [19000]: the sandbox's hard
@@ -72,7 +72,7 @@ AGENT_SERVER_ARGS="--app-event-rate 1000000 --app-event-burst 1000000"
 # The slow-consumer scenarios send 8,000-character messages (limit: 4,000).
 CHAT_SERVER_ARGS="--send-rate 100000 --send-burst 100000 --user-send-rate 100000 --user-send-burst 100000 --max-connections-per-user 100000 --max-content-chars 10000"
 USERS=10  # subscribers are spread round-robin over this many users' tokens
-BENCH_GROUPS=${BENCH_GROUPS:-ack fanout idle slow agents micro}
+BENCH_GROUPS=${BENCH_GROUPS:-ack fanout idle slow reactions agents micro}
 PEERS=${PEERS:-relay nchan}
 MAX_CONNS=${MAX_CONNS:-19000}
 
@@ -368,7 +368,14 @@ if group slow; then
   pair slow-base     "${S[@]}" --slow-subs 0
   pair slow-10pct    "${S[@]}" --slow-subs "$((SLOW_SUBS / 10))"
 fi
-# (e) agent relay: $AGENTS agents, $APPS apps (each allowed every agent), each app keeps
+# (e) reactions: 1,000 subscribers of the lobby; messages at 100/s over the publisher's
+# socket (the baseline), then 100 reactions/s over REST (PUT, then DELETE, of :+1: on
+# each of those messages) to the same subscribers: delivery p50/p99 of both and the
+# p99 ratio reactions/messages. Relay only (nchan has no reactions).
+if group reactions; then
+  run reactions-s1000-r100 reactions --subs 1000 --rate 100 --duration "$FANOUT_DURATION" --drain 15 --http-conns 32
+fi
+# (f) agent relay: $AGENTS agents, $APPS apps (each allowed every agent), each app keeps
 # $AGENT_IN_FLIGHT events in flight, each event streams $AGENT_TOKENS tokens + a reply.
 # Saturation (agents stream as fast as Relay reads) -> relayed tokens/s; a fixed
 # offered rate (paced at the agents) -> the latency Relay adds per token; and one app
@@ -388,7 +395,7 @@ if group agents; then
       --slow-apps 1 --stall-at 3 --stall-for 10 --slow-tokens 1000000 --slow-rate "$sr"
   done
 fi
-# (f) micro-benchmarks (Google Benchmark): the CPU of one step of a hot path, e.g. the
+# (g) micro-benchmarks (Google Benchmark): the CPU of one step of a hot path, e.g. the
 # store append every message makes before its fan-out. Output next to the run's JSONL.
 if group micro; then
   MICRO=$BUILD/benchmarks/relay_micro

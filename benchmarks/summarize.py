@@ -79,6 +79,8 @@ def main(args):
     fan = [(k[1], v) for k, v in data.items() if k[0] == "fanout"]
     agents = [(k[1], v) for k, v in data.items() if k[0] == "agents"]
     idle = [(k[1], v) for k, v in data.items() if k[0] == "idle"]
+    reactions = [(k[1], v) for k, v in data.items() if k[0] == "reactions"]
+    presence = [(k[1], v) for k, v in data.items() if k[0] == "presence"]
     if ack:
         print("| scenario | runs | load | acked msgs/s | ack p50 ms | p90 ms | p99 ms | max ms "
               "| lost on server close | server closes (all runs) | fan-out frames/s | server CPU % "
@@ -159,6 +161,42 @@ def main(args):
                       f'{sl["stall_at_s"]:g}-{sl["stall_at_s"] + sl["stall_for_s"]:g} | '
                       f'{cell(runs, "slow.tokens_sent")} | {cell(runs, "slow.tokens_received")} | '
                       f'{cell(runs, "slow.relay_cancelled_at_s", "{:.1f}")} | {ended} | {rss} |')
+
+    if reactions:
+        print()
+        print("| scenario | runs | subscribers | rate /s | messages p50 / p99 ms | reactions p50 / p99 ms "
+              "| p99 ratio reactions/messages | REST p50 / p99 ms | reactions delivered / expected "
+              "| server CPU % messages / reactions | other CPU % |")
+        print("|---|---:|---:|---:|---|---|---:|---|---|---|---:|")
+        for label, runs in reactions:
+            if not runs:
+                continue
+            r0 = runs[0]
+            two = lambda path: " / ".join(cell(runs, f"{path}.{q}", ms, True) for q in ("p50", "p99"))
+            print(f'| {label} | {n(label, runs, "reactions")} | {r0["subs"]:,} | {r0["offered_rate"]:g} | '
+                  f'{two("msg_e2e_ms")} | {two("reaction_e2e_ms")} | '
+                  f'{cell(runs, "p99_ratio_reactions_over_messages", "{:.2f}")} | {two("reaction_http_ms")} | '
+                  f'{cell(runs, "reaction_received")} / {cell(runs, "reaction_expected")} | '
+                  f'{cell(runs, "messages_phase.server_cpu_pct", pct)} / {cell(runs, "reactions_phase.server_cpu_pct", pct)} | '
+                  f'{cell(runs, "other_cpu_pct", pct)} |')
+    if presence:
+        print()
+        print("| scenario | runs | users | kept online by | server CPU % | Redis ops/s | Redis CPU % "
+              "| offline delay p50 / p99 / max ms | later than TTL+1 s | unseen | false offline "
+              "| heartbeat REST p99 ms | other CPU % |")
+        print("|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+        for label, runs in presence:
+            if not runs:
+                continue
+            r0 = runs[0]
+            how = (f'heartbeat every {r0["users"] / r0["heartbeats_per_s"]:g} s' if r0.get("heartbeats_per_s")
+                   else "a room socket each")
+            d = " / ".join(cell(runs, f"offline_delay_ms.{q}", "{:,.0f}", True) for q in ("p50", "p99", "max"))
+            print(f'| {label} | {n(label, runs, "presence")} | {r0["users"]:,} | {how} (TTL {r0["presence_ttl_s"]:g} s) | '
+                  f'{cell(runs, "server_cpu_pct", pct)} | {cell(runs, "redis_ops_per_s")} | '
+                  f'{cell(runs, "redis_cpu_pct", pct)} | {d} | {cell(runs, "offline_later_than_ttl_plus_1s")} | '
+                  f'{cell(runs, "offline_unseen")} | {cell(runs, "false_offline_users")} | '
+                  f'{cell(runs, "heartbeat_http_ms.p99", ms, True)} | {cell(runs, "other_cpu_pct", pct)} |')
 
     if fan:
         compare(fan, n)

@@ -119,13 +119,25 @@ void schedule(room_self self) {
           std::max<clock::duration>(first->second - clock::now(), std::chrono::milliseconds(1)));
 }
 
-// Cluster mode: renews `renew` (entry, user id, profile triples), removes `remove`, and
-// reads who is online. Returns the poll's number; its answer comes as a message.
-std::uint64_t poll(room_self self, std::vector<std::string> renew = {},
-                   std::vector<std::string> remove = {}) {
+// Cluster mode: sends the pending renewals and removals and reads who is online.
+std::uint64_t send_poll(room_self self) {
   auto& st = self->state;
-  auto seq = ++st.presence.polls_sent;
-  auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.presence.ttl).count();
+  auto& pr = st.presence;
+  auto seq = ++pr.polls_sent;
+  pr.polling = true;
+  pr.poll_due = false;
+  auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(pr.ttl).count();
+  std::vector<std::string> renew, remove;
+  for (auto& [entry, what] : pr.pending) {
+    if (!what) {
+      remove.push_back(entry);
+      continue;
+    }
+    renew.push_back(entry);
+    renew.push_back(std::move(what->first));
+    renew.push_back(std::move(what->second));
+  }
+  pr.pending.clear();
   std::vector<std::string> args{"EVAL",
                                 sync_script,
                                 "2",
@@ -146,6 +158,20 @@ std::uint64_t poll(room_self self, std::vector<std::string> renew = {},
     caf::anon_send(target, presence_atom::value, seq, ok, std::move(flat));
   });
   return seq;
+}
+
+// Cluster mode: renews `renew` (entry, user id, profile triples), removes `remove`, and
+// reads who is online. Returns the number of the poll that carries them; its answer
+// comes as a message. While a poll is out they wait for the next one (see `pending`).
+std::uint64_t poll(room_self self, std::vector<std::string> renew = {},
+                   std::vector<std::string> remove = {}) {
+  auto& pr = self->state.presence;
+  for (std::size_t i = 0; i + 2 < renew.size(); i += 3)
+    pr.pending[renew[i]] = std::pair{std::move(renew[i + 1]), std::move(renew[i + 2])};
+  for (auto& entry : remove) pr.pending[entry] = std::nullopt;
+  if (!pr.polling) return send_poll(self);
+  pr.poll_due = true;
+  return pr.polls_sent + 1;
 }
 
 void renew_entry(std::vector<std::string>& renew, std::string entry, const storage::user_row& u) {
@@ -177,6 +203,7 @@ std::vector<storage::user_row> sorted(const online_map& online) {
 // nothing; callers waiting on this poll or an earlier one are answered either way.
 void polled(room_self self, std::uint64_t seq, bool ok, const std::vector<std::string>& flat) {
   auto& pr = self->state.presence;
+  pr.polling = false;
   if (ok && seq > pr.polls_applied) {
     pr.polls_applied = seq;
     online_map now;
@@ -198,6 +225,7 @@ void polled(room_self self, std::uint64_t seq, bool ok, const std::vector<std::s
     b.second.deliver(ok ? error_info{} : unavailable);
     return true;
   });
+  if (pr.poll_due || !pr.pending.empty()) send_poll(self);
   schedule(self);
 }
 

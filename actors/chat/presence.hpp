@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <caf/typed_response_promise.hpp>
@@ -43,6 +45,14 @@ struct presence_state {
   std::vector<std::pair<std::uint64_t, caf::typed_response_promise<listing>>> waiting;
   /// Heartbeats waiting for the answer to poll `first` (which records them).
   std::vector<std::pair<std::uint64_t, caf::typed_response_promise<error_info>>> beating;
+  /// One poll at a time: each runs a script that reads the whole room, so one per
+  /// heartbeat made 10,000 heartbeating users cost Redis O(users²) and fall behind
+  /// (benchmarks/RESULTS.md, "Presence"). Changes that come while a poll is out wait
+  /// here (entry -> (user id, profile) to renew, or nullopt to remove; the latest
+  /// wins) and go out together in the next poll, sent when the answer arrives.
+  bool polling = false;
+  bool poll_due = false;  // someone waits for the poll after the one out
+  std::map<std::string, std::optional<std::pair<std::string, std::string>>> pending;
 };
 
 }  // namespace relay

@@ -66,6 +66,17 @@ struct options {
   int slow_subs = 0;
   int slow_rcvbuf = 0;  // SO_RCVBUF of the slow subscribers (0 = kernel default)
   bool resume = true;
+
+  // reactions and presence: keep-alive connections of the REST load.
+  int http_conns = 8;
+  // presence: users (login, rlt_ token) kept online, a watcher with a token of its own.
+  std::vector<std::pair<std::string, std::string>> users;
+  std::string watcher_token;
+  std::string via = "heartbeat";  // heartbeat (REST) | sockets (one room socket each)
+  double heartbeat_interval = 4;  // seconds between a user's heartbeats
+  int leavers = 100;              // users that stop during the window
+  double presence_ttl = 10;       // the server's --presence-ttl-seconds (for the check)
+  int redis_port = 0;             // > 0: Redis's INFO counters over the window
 };
 
 // N io_contexts, each run by one thread. A connection lives on exactly one context
@@ -164,5 +175,7 @@ boost::json::object run_ack(const options& opt);
 boost::json::object run_fanout(const options& opt);
 boost::json::object run_agents(const options& opt);
 boost::json::object run_idle(const options& opt);
+boost::json::object run_reactions(const options& opt);
+boost::json::object run_presence(const options& opt);
 
 }  // namespace loadgen
