@@ -35,6 +35,9 @@ constexpr std::array table{
     route{get,   "/api/me",            signed_in, rest, get_me},
     route{get,   "/api/notifications", signed_in, rest, list_notifications},
     route{post,  "/api/rooms",         signed_in, rest, create_room},
+    // Access follows the bound message (api/attachments.cpp): the handler checks.
+    route{post,  "/api/attachments",     signed_in, rest, upload_attachment},
+    route{get,   "/api/attachments/:id", signed_in, rest, get_attachment},
 
     route{get,   "/api/rooms/:slug",                    room_member, rest, get_room},
     route{patch, "/api/rooms/:slug",                    room_owner,  rest, update_room},

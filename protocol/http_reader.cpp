@@ -9,7 +9,7 @@ namespace relay::http_in {
 
 namespace http = boost::beast::http;
 
-reader::reader(const limits& l) : limits_(l) {
+reader::reader(const limits& l) : limits_(l), body_limit_(l.body_bytes) {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(l.header_bytes));
   parser_->body_limit(static_cast<std::uint64_t>(l.body_bytes));
@@ -33,11 +33,15 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
       if (consumed_ > limits_.header_bytes) return verdict::header_too_large;
       if (parser_->is_header_done()) {
         if (auto v = check_transfer_coding(); v != verdict::more) return v;
+        if (limits_.upload_body_bytes > body_limit_ && is_upload()) {
+          body_limit_ = limits_.upload_body_bytes;
+          parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
+        }
         parser_->eager(true);
       }
     }
     const std::size_t body = parser_->get().body().size();
-    if (consumed_ - body > limits_.framing_bytes()) return verdict::too_large;
+    if (consumed_ - body > limits_.framing_bytes(body_limit_)) return verdict::too_large;
     if (ec == http::error::need_more) {
       // The parser takes a line or a section only once it is whole; what it waits for
       // (the rest of the head, a chunk line with its extensions, the trailers) must fit.
@@ -66,6 +70,13 @@ bool is_tchar(char c) {
 }
 
 }  // namespace
+
+bool reader::is_upload() const {
+  const auto& head = parser_->get();
+  if (head.method() != http::verb::post) return false;
+  std::string_view target{head.target().data(), head.target().size()};
+  return target.substr(0, target.find('?')) == limits::upload_path;
+}
 
 verdict reader::check_transfer_coding() const {
   const auto& head = parser_->get();
