@@ -49,6 +49,19 @@ export interface Message {
   reactions: Record<string, string[]>;
   threadId: string | null;
   bot: string | null;
+  /** Listed by history (GET …/messages) and added here as this client uploads. */
+  attachments?: Attachment[];
+}
+
+/** docs/api.md "Attachments": images are WebP with their size; other files downloads. */
+export interface Attachment {
+  id: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  name: string;
+  url: string;
 }
 
 /** Keyset cursor of GET /messages (newest first). */
