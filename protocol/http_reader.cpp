@@ -22,6 +22,13 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
   used = 0;
   while (!parser_->is_done()) {
     const bool header_phase = !parser_->is_header_done();
+    // Beast refuses a Content-Length over body_limit in the same put() that parses the
+    // head, so an upload's larger limit is set before: Beast parses a head only once it
+    // is whole, so the unconsumed bytes start with its request line.
+    if (header_phase && limits_.upload_body_bytes > body_limit_ && is_upload(data.substr(used))) {
+      body_limit_ = limits_.upload_body_bytes;
+      parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
+    }
     boost::beast::error_code ec;
     auto n = parser_->put(boost::asio::buffer(data.data() + used, data.size() - used), ec);
     used += n;
@@ -33,10 +40,6 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
       if (consumed_ > limits_.header_bytes) return verdict::header_too_large;
       if (parser_->is_header_done()) {
         if (auto v = check_transfer_coding(); v != verdict::more) return v;
-        if (limits_.upload_body_bytes > body_limit_ && is_upload()) {
-          body_limit_ = limits_.upload_body_bytes;
-          parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
-        }
         parser_->eager(true);
       }
     }
@@ -71,11 +74,10 @@ bool is_tchar(char c) {
 
 }  // namespace
 
-bool reader::is_upload() const {
-  const auto& head = parser_->get();
-  if (head.method() != http::verb::post) return false;
-  std::string_view target{head.target().data(), head.target().size()};
-  return target.substr(0, target.find('?')) == limits::upload_path;
+bool reader::is_upload(std::string_view head) {
+  const std::string line = "POST " + std::string(limits::upload_path);
+  if (head.substr(0, line.size()) != line || head.size() == line.size()) return false;
+  return head[line.size()] == ' ' || head[line.size()] == '?';
 }
 
 verdict reader::check_transfer_coding() const {

@@ -77,8 +77,9 @@ class reader {
     return header_phase ? verdict::header_too_large : verdict::too_large;
   }
 
-  /// True when the request just read is an upload (`POST upload_path`, any query).
-  bool is_upload() const;
+  /// True when `head` (a request's first bytes) starts an upload: `POST upload_path`,
+  /// any query.
+  static bool is_upload(std::string_view head);
 
   limits limits_;
   std::size_t body_limit_ = 0;  // body_bytes, or upload_body_bytes for an upload

@@ -137,7 +137,7 @@ test('other files are stored as they are and served as downloads with a safe nam
   const slug = await newRoom(relay, owner);
   const msg = await post(owner, slug, 'notes attached');
   const text = Buffer.from('<script>alert(1)</script>\nplain notes, ünïcödé\n');
-  const up = await upload(owner, { bytes: text, filename: 'my "notes";\r\n.html', type: 'text/html', entityId: msg.id });
+  const up = await upload(owner, { bytes: text, filename: '../../.my notes.html', type: 'text/html', entityId: msg.id });
   assert.equal(up.status, 201, up.text);
   assert.equal(up.json.contentType, 'text/plain; charset=utf-8', 'the bytes decide, not the part header');
   assert.equal(up.json.size, text.length);
