@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "postgres_peek.hpp"
 #include "sqlite_peek.hpp"
-#include "core/ids.hpp"
 #include "storage/copy_to_postgres.hpp"
 #include "storage/postgres/store.hpp"
 #include "storage/sqlite_store.hpp"
@@ -228,10 +228,11 @@ class copy_to_postgres_test : public temp_dir_test {
     std::filesystem::create_directories(dir_.file("attachments/" + sha.substr(0, 2)));
     std::ofstream(dir_.file("attachments/" + sha.substr(0, 2) + "/" + sha), std::ios::binary)
         << attachment_bytes;
-    EXPECT_EQ(sqlite_exec(path, "INSERT INTO attachments VALUES ('att_1', 'usr_a', 'message',"
-                                " 'msg_01', 'text/plain; charset=utf-8', " +
-                                    std::to_string(attachment_bytes.size()) +
-                                    ", NULL, NULL, 'a.txt', '" + sha + "', 2500)"),
+    EXPECT_EQ(sqlite_exec(path,
+                          "INSERT INTO attachments VALUES ('att_1', 'usr_a', 'message',"
+                          " 'msg_01', 'text/plain; charset=utf-8', " +
+                              std::to_string(attachment_bytes.size()) + ", NULL, NULL, 'a.txt', '" +
+                              sha + "', 2500)"),
               "");
     return path;
   }
