@@ -15,6 +15,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "protocol/attachment_codec.hpp"
+#include "protocol/cluster_codec.hpp"
 #include "protocol/image.hpp"
 #include "protocol/multipart.hpp"
 
@@ -43,6 +44,13 @@ auto fail_with(self_ptr self, exchange_ptr x) {
 // Runs `next(owner)` when `who` can see message `message_id` (its room lets them in and
 // the channel is one they see), else answers 404: a message the caller cannot see does
 // not exist for them.
+/// Where a visible message lives: its owner row, its room's actor and id.
+struct message_place {
+  storage::attachment_owner owner;
+  room_actor room;
+  std::string room_id;
+};
+
 template <class F>
 void with_visible_message(self_ptr self, exchange_ptr x, const principal& who,
                           const std::string& message_id, F next) {
@@ -53,12 +61,13 @@ void with_visible_message(self_ptr self, exchange_ptr x, const principal& who,
         with_room(self, x, owner.room_slug, [self, x, who, owner, next](room_actor& room) mutable {
           self->request(room, in_time(x), info_atom::value, who)
               .then(
-                  [self, x, owner, next](room_info& info) mutable {
+                  [self, x, owner, next, room](room_info& info) mutable {
                     bool visible = info.may_enter && owner.channel_id.empty();
                     if (info.may_enter)
                       for (auto& ch : info.channels) visible = visible || ch.id == owner.channel_id;
                     if (!visible) return fail(self, x, errc::not_found, "no such message");
-                    next(owner);
+                    message_place place{owner, room, info.room.id};
+                    next(place);
                   },
                   on_fail(self, x));
         });
@@ -69,20 +78,38 @@ void with_visible_message(self_ptr self, exchange_ptr x, const principal& who,
       });
 }
 
-// Stores the row and its bytes, then answers 201 with the attachment.
-void store_attachment(self_ptr self, exchange_ptr x, storage::attachment_row row,
+// `attachment_added` to everyone who sees the message's channel, on every node: a frame
+// that is not stored, as a bot's streamed answer is (cluster_event kind::frame). The room
+// applies it as it applies another node's (its channel actor broadcasts it to the
+// channel's subscribers, who are exactly those who may see the channel).
+void announce(const exchange_ptr& x, const message_place& at, const storage::attachment_row& a) {
+  codec::cluster_event e;
+  e.what = codec::cluster_event::kind::frame;
+  e.room_id = at.room_id;
+  e.channel_id = at.owner.channel_id;
+  e.text = codec::encode_attachment_added(at.owner.channel_id, a);
+  if (x->ctx.cluster) x->ctx.cluster->publish(e);
+  caf::anon_send(at.room, cluster_atom::value, std::move(e));
+}
+
+// Stores the row and its bytes, then answers 201 with the attachment and announces it.
+void store_attachment(self_ptr self, exchange_ptr x, message_place at, storage::attachment_row row,
                       std::string bytes) {
   row.size = static_cast<std::int64_t>(bytes.size());
   row.sha256 = sha256_hex(bytes);
   store_call(
       self, in_time(x), x->ctx.writer,
       [row, bytes = std::move(bytes)](storage::store& db) { return db.put_attachment(row, bytes); },
-      [self, x, row]() { ok(self, x, codec::encode_attachment(row), 201); }, fail_with(self, x));
+      [self, x, row, at]() {
+        announce(x, at, row);
+        ok(self, x, codec::encode_attachment(row), 201);
+      },
+      fail_with(self, x));
 }
 
 // Re-encodes the image on a detached actor (its own thread: a decode blocks for up to
 // a second or two, which must not hold an actor scheduler thread or an I/O thread).
-void reencode_image(self_ptr self, exchange_ptr x, std::string_view data,
+void reencode_image(self_ptr self, exchange_ptr x, std::string_view data, message_place at,
                     storage::attachment_row row) {
   if (image_jobs.fetch_add(1) >= max_image_jobs) {
     image_jobs.fetch_sub(1);
@@ -111,13 +138,13 @@ void reencode_image(self_ptr self, exchange_ptr x, std::string_view data,
   // slot earlier. The request actor answers once it has the outcome.
   self->request(worker, caf::infinite, job_atom::value)
       .then(
-          [self, x, out, row](bool) mutable {
+          [self, x, out, row, at](bool) mutable {
             switch (out->status) {
               case image::outcome::ok:
                 row.content_type = "image/webp";
                 row.width = out->width;
                 row.height = out->height;
-                return store_attachment(self, x, std::move(row), std::move(out->webp));
+                return store_attachment(self, x, at, std::move(row), std::move(out->webp));
               case image::outcome::too_many_pixels:
                 return fail(self, x, errc::payload_too_large, out->error);
               case image::outcome::corrupt:
@@ -176,17 +203,16 @@ void upload_attachment(self_ptr self, exchange_ptr x, const caller& c) {
   row.name = codec::safe_file_name(file->filename.value_or(""));
   row.created_at = now_ms();
   auto data = file->data;
-  with_visible_message(self, x, c.who, *entity_id,
-                       [self, x, row, data, me = c.who.user.id](storage::attachment_owner& owner) {
-                         if (owner.author_id != me)
-                           return fail(self, x, errc::forbidden,
-                                       "only the message's author may attach files to it");
-                         auto kind = codec::sniff_content_type(data);
-                         if (kind.image) return reencode_image(self, x, data, row);
-                         auto r = row;
-                         r.content_type = kind.content_type;
-                         store_attachment(self, x, std::move(r), std::string(data));
-                       });
+  with_visible_message(
+      self, x, c.who, *entity_id, [self, x, row, data, me = c.who.user.id](message_place& at) {
+        if (at.owner.author_id != me)
+          return fail(self, x, errc::forbidden, "only the message's author may attach files to it");
+        auto kind = codec::sniff_content_type(data);
+        if (kind.image) return reencode_image(self, x, data, at, row);
+        auto r = row;
+        r.content_type = kind.content_type;
+        store_attachment(self, x, at, std::move(r), std::string(data));
+      });
 }
 
 void get_attachment(self_ptr self, exchange_ptr x, const caller& c) {
@@ -195,7 +221,7 @@ void get_attachment(self_ptr self, exchange_ptr x, const caller& c) {
       self, in_time(x), x->ctx.readers, [id](storage::store& db) { return db.find_attachment(id); },
       [self, x, who = c.who](storage::attachment_row& a) {
         if (a.entity_type != "message") return fail(self, x, errc::not_found, "no such attachment");
-        with_visible_message(self, x, who, a.entity_id, [self, x, a](storage::attachment_owner&) {
+        with_visible_message(self, x, who, a.entity_id, [self, x, a](message_place&) {
           store_call(
               self, in_time(x), x->ctx.readers,
               [a](storage::store& db) { return db.attachment_bytes(a); },

@@ -131,6 +131,15 @@ std::string encode_attachment(const storage::attachment_row& a) {
   return json::serialize(o);
 }
 
+std::string encode_attachment_added(const std::string& channel_id,
+                                    const storage::attachment_row& a) {
+  json::object o{{"type", "attachment_added"},
+                 {"channelId", channel_id.empty() ? json::value(nullptr) : json::value(channel_id)},
+                 {"messageId", a.entity_id},
+                 {"attachment", short_json(a)}};
+  return json::serialize(o);
+}
+
 std::string with_attachments(std::string_view page_json,
                              const std::vector<storage::attachment_row>& rows) {
   boost::system::error_code ec;

@@ -29,6 +29,12 @@ std::string content_disposition(const std::string& safe_name);
 
 /// `{id, contentType, size, width, height, name, entityType, entityId, createdAt, url}`.
 std::string encode_attachment(const storage::attachment_row& a);
+/// The live event of a new attachment: `{type: "attachment_added", channelId (null for
+/// the room-wide thread), messageId, attachment: {id, contentType, size, width, height,
+/// name, url}}`.
+std::string encode_attachment_added(const std::string& channel_id,
+                                    const storage::attachment_row& a);
+
 /// A page of history (encode_message_page's JSON) with each message's `attachments`:
 /// the short form `{id, contentType, size, width, height, name, url}` of the rows bound
 /// to it, oldest first, `[]` when none. Applied to REST history only, so the hot paths

@@ -1,6 +1,6 @@
 // Attachments in the browser client (docs/api.md "Attachments"): a file picked with the
-// Attach button goes up with its message, shows upload progress, and an image comes back
-// as a preview in the message, for the sender and, from history, for a reader. Other
+// Attach button goes up with its message and an image comes back as a preview in the
+// message, for the sender, live for a reader in the room, and from history. Other
 // files are download links. The image is made here with the vips CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,9 @@ test('an image attached with the button is sent with the message and previewed; 
     const made = await api(suite.stack.relay.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Files' });
     assert.equal(made.status, 201, made.text);
     const alice = await open(uniq('alice'), `/r/${slug}`);
+    const bob = await open(uniq('bob'), `/r/${slug}`);
     await composer(alice).waitFor();
+    await composer(bob).waitFor();
 
     // The button opens the file chooser; the picked file is listed before sending.
     const [chooser] = await Promise.all([
@@ -45,11 +47,13 @@ test('an image attached with the button is sent with the message and previewed; 
     assert.equal(await img.evaluate((el) => el.naturalWidth), 900, 'the WebP keeps the size that fits');
     await screenshot(alice, 'attachment-preview');
 
-    // A reader who opens the room later sees the preview from history.
-    const bob = await open(uniq('bob'), `/r/${slug}`);
-    const bobImg = row(bob, 'the view from here').locator('.attachments img');
-    await bobImg.waitFor();
-    await bob.waitForFunction((el) => el.complete && el.naturalWidth > 0, await bobImg.elementHandle());
+    // A reader in the room gets it live (attachment_added), and from history after a reload.
+    for (const again of [false, true]) {
+      if (again) await bob.reload();
+      const bobImg = row(bob, 'the view from here').locator('.attachments img');
+      await bobImg.waitFor({ timeout: 20_000 });
+      await bob.waitForFunction((el) => el.complete && el.naturalWidth > 0, await bobImg.elementHandle());
+    }
 
     // A text file, sent without text: the message names it, and it is a download link.
     const notes = join(dir, 'notes.txt');

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
-import { startRelay, api, uniq, newUser, newRoom } from './harness.mjs';
+import { startRelay, api, uniq, newUser, newRoom, openWs, openSse } from './harness.mjs';
 
 const execFileP = promisify(execFile);
 const CAP = 300_000;
@@ -130,6 +130,39 @@ test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio', asy
   } finally {
     await relayBig.stop();
   }
+});
+
+test('a new attachment reaches the sockets and streams that see its channel, and no others', async () => {
+  const owner = await newUser(relay, 'aw');
+  const member = await newUser(relay, 'awm');
+  const outsider = await newUser(relay, 'awo');
+  const slug = await newRoom(relay, owner);
+  const ch = await call(owner, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'secret', slug: uniq('c').toLowerCase(), visibility: 'private', inviteLogins: [member.login] });
+  assert.equal(ch.status, 201, ch.text);
+  const msg = await post(owner, slug, 'live file', ch.json.id);
+  const memberWs = await openWs(`${relay.wsUrl}/api/ws/rooms/${slug}`, member.token);
+  await memberWs.next((f) => f.type === 'sync');
+  const memberSse = await openSse(`${relay.url}/api/rooms/${slug}/stream`, member.token);
+  const outsiderWs = await openWs(`${relay.wsUrl}/api/ws/rooms/${slug}`, outsider.token);
+  await outsiderWs.next((f) => f.type === 'sync');
+
+  const up = await upload(owner, { bytes: Buffer.from('live\n'), filename: 'live.txt', entityId: msg.id });
+  assert.equal(up.status, 201, up.text);
+  const f = await memberWs.next((x) => x.type === 'attachment_added');
+  assert.equal(f.channelId, ch.json.id);
+  assert.equal(f.messageId, msg.id);
+  assert.deepEqual(f.attachment, { id: up.json.id, contentType: up.json.contentType, size: up.json.size,
+    width: null, height: null, name: 'live.txt', url: up.json.url });
+  const s = await memberSse.nextRoom('attachment_added', (d) => d.messageId === msg.id);
+  assert.equal(s.data.attachment.id, up.json.id);
+  // The outsider's socket got nothing of it (a later frame of their own arrives first).
+  const other = await post(owner, slug, 'public after');
+  await outsiderWs.next((x) => x.type === 'message' && x.message.id === other.id);
+  assert.ok(!outsiderWs.frames.some((x) => x.type === 'attachment_added'), 'nothing for the outsider');
+  memberSse.close();
+  await memberWs.close();
+  await outsiderWs.close();
 });
 
 test('other files are stored as they are and served as downloads with a safe name', async () => {

@@ -757,7 +757,7 @@ test('a reaction made on one node reaches readers on another, over WebSocket and
     await again.close();
   });
 
-test('an attachment uploaded on node A is served by nodes B and C, with access as on A',
+test('an attachment uploaded on node A is announced and served on nodes B and C, with access as on A',
   { skip, timeout: 90000 }, async () => {
     const cl = await cluster(3);
     const [a, b, c] = cl.nodes;
@@ -783,8 +783,15 @@ test('an attachment uploaded on node A is served by nodes B and C, with access a
       assert.equal(res.status, 201, JSON.stringify(json));
       return json;
     };
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, alice);
+    await onB.next((f) => f.type === 'sync');
     const text = Buffer.from('shared across nodes\n');
     const file = await upload(text, 'notes.txt');
+    // Announced on the other nodes too.
+    const live = await onB.next((f) => f.type === 'attachment_added', 10000);
+    assert.equal(live.attachment.id, file.id);
+    assert.equal(live.messageId, posted.json.id);
+    await onB.close();
     const image = await upload(png, 'pic.png');
     for (const node of [b, c]) {
       const got = await fetch(`${node.url}/api/attachments/${file.id}`, { headers: { Authorization: `Bearer ${alice}` } });

@@ -468,6 +468,9 @@ export class RoomSession {
       case 'message_deleted':
         this.updateTimeline(channelKey(f.channelId), (t) => tl.remove(t, f.messageId), false);
         return;
+      case 'attachment_added':
+        this.updateTimeline(channelKey(f.channelId), (t) => tl.addAttachment(t, f.messageId, f.attachment), false);
+        return;
       case 'reaction_added':
       case 'reaction_removed':
         this.updateTimeline(channelKey(f.channelId), (t) => tl.setReactions(t, f.messageId, f.reactions), false);

@@ -90,6 +90,7 @@ export type ServerFrame =
   | { type: 'message_deleted'; messageId: string; channelId: string | null }
   | { type: 'reaction_added' | 'reaction_removed'; channelId: string | null; messageId: string;
       emoji: string; user: User; reactions: Record<string, string[]> }
+  | { type: 'attachment_added'; channelId: string | null; messageId: string; attachment: Attachment }
   | { type: 'channel_created'; channel: Channel }
   | { type: 'channel_deleted'; channelId: string }
   | { type: 'direct_created'; channel: Channel }
