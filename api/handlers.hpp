@@ -69,6 +69,10 @@ void delete_message(self_ptr self, exchange_ptr x, const caller& c);
 void add_reaction(self_ptr self, exchange_ptr x, const caller& c);
 void remove_reaction(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/attachments.cpp: uploads bound to messages, and serving them ---------------------
+void upload_attachment(self_ptr self, exchange_ptr x, const caller& c);
+void get_attachment(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);
 void add_to_whitelist(self_ptr self, exchange_ptr x, const caller& c);

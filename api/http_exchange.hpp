@@ -27,6 +27,7 @@ struct http_request {
   std::string session;        // the `relay_session` cookie, if any
   std::string oauth_state;    // the `relay_oauth` cookie, if any
   std::string origin;         // `Origin`, if any
+  std::string content_type;   // `Content-Type`, if any (multipart uploads read its boundary)
   bool proxied = false;       // carries Forwarded / X-Forwarded-* / X-Real-IP headers
   std::string last_event_id;  // SSE `Last-Event-ID`
   bool websocket = false;     // a valid WebSocket upgrade request

@@ -6,9 +6,11 @@
 #include <limits>
 
 #include "actors/chat/content_rules.hpp"
+#include "actors/store_call.hpp"
 #include "api/handlers.hpp"
 #include "core/clock.hpp"
 #include "core/text.hpp"
+#include "protocol/attachment_codec.hpp"
 
 namespace relay::api {
 
@@ -91,7 +93,18 @@ void list_messages(self_ptr self, exchange_ptr x, const caller& call) {
            by_seq = q.after_seq.has_value()](std::vector<storage::message_row>& ms) {
             bool more = ms.size() > page_size;
             if (more) ms.resize(page_size);
-            ok(self, x, codec::encode_message_page(ms, more, by_seq));
+            // Each message lists its attachments (docs/api.md, "Attachments"): one more
+            // read for the page.
+            std::vector<std::string> ids;
+            for (const auto& m : ms) ids.push_back(m.id);
+            auto page = codec::encode_message_page(ms, more, by_seq);
+            store_call(
+                self, in_time(x), x->ctx.readers,
+                [ids](storage::store& db) { return db.list_attachments("message", ids); },
+                [self, x, page](std::vector<storage::attachment_row>& rows) {
+                  ok(self, x, codec::with_attachments(page, rows));
+                },
+                [self, x](const error_info& e) { fail(self, x, e); });
           },
           on_fail(self, x));
 }

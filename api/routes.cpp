@@ -38,6 +38,9 @@ constexpr std::array table{
     route{put,   "/api/notifications/:id/save", signed_in, rest, save_notification},
     route{del,   "/api/notifications/:id/save", signed_in, rest, unsave_notification},
     route{post,  "/api/rooms",         signed_in, rest, create_room},
+    // Access follows the bound message (api/attachments.cpp): the handler checks.
+    route{post,  "/api/attachments",     signed_in, rest, upload_attachment},
+    route{get,   "/api/attachments/:id", signed_in, rest, get_attachment},
 
     route{get,   "/api/rooms/:slug",                    room_member, rest, get_room},
     route{patch, "/api/rooms/:slug",                    room_owner,  rest, update_room},

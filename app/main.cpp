@@ -148,6 +148,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.hall_token_ttl_seconds = cfg.hall_token_ttl_seconds;
   ctx.max_content_chars = static_cast<std::size_t>(cfg.max_content_chars);
   ctx.presence_ttl_seconds = cfg.presence_ttl_seconds;
+  ctx.attachment_max_bytes = cfg.attachment_max_bytes;
   ctx.redis = redis.client();
   ctx.cluster = link;
   // The handles have different interfaces (typed or not); an exit message suits each.

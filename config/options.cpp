@@ -207,6 +207,8 @@ const std::vector<option_def>& table() {
               "largest inbound WebSocket message in bytes"),
       int_opt("max_body_bytes", &config::max_body_bytes, 64 * 1024, 1024, 16 << 20,
               "largest HTTP request body in bytes"),
+      int_opt("attachment_max_bytes", &config::attachment_max_bytes, 25 << 20, 1024, 1 << 30,
+              "largest file POST /api/attachments accepts, in bytes (413 past it)"),
       int_opt("max_content_chars", &config::max_content_chars, 4000, 1, 100000,
               "longest message content in characters, after trimming"),
       int_opt("sync_messages", &config::sync_messages, 20, 0, 100,

@@ -28,6 +28,7 @@ struct config {
   std::string sqlite_synchronous;
   std::int64_t max_frame_bytes{};
   std::int64_t max_body_bytes{};
+  std::int64_t attachment_max_bytes{};
   std::int64_t max_content_chars{};
   std::int64_t sync_messages{};
   std::int64_t ring_messages{};

@@ -42,6 +42,8 @@ std::string_view code_name(errc e) noexcept {
       return "HALL_FULL";
     case errc::invalid_role:
       return "INVALID_ROLE";
+    case errc::invalid_image:
+      return "INVALID_IMAGE";
   }
   return "INTERNAL_ERROR";
 }
@@ -70,6 +72,7 @@ int http_status(errc e) noexcept {
     case errc::hall_full:
       return 409;
     case errc::invalid_role:
+    case errc::invalid_image:
       return 422;
     case errc::payload_too_large:
       return 413;

@@ -24,9 +24,10 @@ enum class errc {
   method_not_allowed,
   unavailable,  // storage down, shutting down
   internal,
-  hall_closed,   // joining a hall that was closed (409)
-  hall_full,     // a hall at its max_participants (409)
-  invalid_role,  // a hall role other than publisher | subscriber (422)
+  hall_closed,    // joining a hall that was closed (409)
+  hall_full,      // a hall at its max_participants (409)
+  invalid_role,   // a hall role other than publisher | subscriber (422)
+  invalid_image,  // an upload that claims an image format but cannot be decoded (422)
 };
 
 /// UPPER_SNAKE code sent to clients, e.g. "CONTENT_TOO_LONG".

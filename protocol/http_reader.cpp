@@ -9,7 +9,7 @@ namespace relay::http_in {
 
 namespace http = boost::beast::http;
 
-reader::reader(const limits& l) : limits_(l) {
+reader::reader(const limits& l) : limits_(l), body_limit_(l.body_bytes) {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(l.header_bytes));
   parser_->body_limit(static_cast<std::uint64_t>(l.body_bytes));
@@ -22,6 +22,13 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
   used = 0;
   while (!parser_->is_done()) {
     const bool header_phase = !parser_->is_header_done();
+    // Beast refuses a Content-Length over body_limit in the same put() that parses the
+    // head, so an upload's larger limit is set before: Beast parses a head only once it
+    // is whole, so the unconsumed bytes start with its request line.
+    if (header_phase && limits_.upload_body_bytes > body_limit_ && is_upload(data.substr(used))) {
+      body_limit_ = limits_.upload_body_bytes;
+      parser_->body_limit(static_cast<std::uint64_t>(body_limit_));
+    }
     boost::beast::error_code ec;
     auto n = parser_->put(boost::asio::buffer(data.data() + used, data.size() - used), ec);
     used += n;
@@ -37,7 +44,7 @@ verdict reader::feed(std::string_view data, std::size_t& used) {
       }
     }
     const std::size_t body = parser_->get().body().size();
-    if (consumed_ - body > limits_.framing_bytes()) return verdict::too_large;
+    if (consumed_ - body > limits_.framing_bytes(body_limit_)) return verdict::too_large;
     if (ec == http::error::need_more) {
       // The parser takes a line or a section only once it is whole; what it waits for
       // (the rest of the head, a chunk line with its extensions, the trailers) must fit.
@@ -66,6 +73,12 @@ bool is_tchar(char c) {
 }
 
 }  // namespace
+
+bool reader::is_upload(std::string_view head) {
+  const std::string line = "POST " + std::string(limits::upload_path);
+  if (head.substr(0, line.size()) != line || head.size() == line.size()) return false;
+  return head[line.size()] == ' ' || head[line.size()] == '?';
+}
 
 verdict reader::check_transfer_coding() const {
   const auto& head = parser_->get();

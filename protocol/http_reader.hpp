@@ -27,10 +27,17 @@ using request = boost::beast::http::request<boost::beast::http::string_body>;
 struct limits {
   std::size_t header_bytes = 16 * 1024;  ///< the head; also one chunk line, and the trailers
   std::size_t body_bytes = 64 * 1024;    ///< the decoded body
+  /// The body of `POST /api/attachments`, when larger than body_bytes (0: no exception).
+  /// Applied once the head is read, so a Content-Length over it is refused before one
+  /// byte of the body is, and a chunked body as soon as it passes it.
+  std::size_t upload_body_bytes = 0;
+
+  /// The path whose POST bodies may be upload_body_bytes large.
+  static constexpr std::string_view upload_path = "/api/attachments";
 
   /// Bytes besides the body a request may carry in all: its head and trailers, and chunk
   /// framing as large as the body itself (a client that sends tiny chunks still fits).
-  std::size_t framing_bytes() const noexcept { return 2 * header_bytes + body_bytes; }
+  std::size_t framing_bytes(std::size_t body) const noexcept { return 2 * header_bytes + body; }
 };
 
 /// How far a request has come, and why it was refused.
@@ -70,7 +77,12 @@ class reader {
     return header_phase ? verdict::header_too_large : verdict::too_large;
   }
 
+  /// True when `head` (a request's first bytes) starts an upload: `POST upload_path`,
+  /// any query.
+  static bool is_upload(std::string_view head);
+
   limits limits_;
+  std::size_t body_limit_ = 0;  // body_bytes, or upload_body_bytes for an upload
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::size_t consumed_ = 0;
 };

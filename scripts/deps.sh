@@ -5,9 +5,10 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libcaf-dev libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libsqlite3-dev libssl-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
-  libhiredis-dev libpqxx-dev)
+  libhiredis-dev libpqxx-dev libvips-dev)
 test_pkgs=(libgtest-dev libbenchmark-dev redis-server
-  postgresql clang-format python3-websockets clang libclang-rt-14-dev sqlite3 chromium nginx)
+  postgresql clang-format python3-websockets clang libclang-rt-14-dev sqlite3 chromium nginx
+  libvips-tools)
 # `make run` builds the browser client too (scripts/web.sh); the browser suite drives
 # Debian's chromium (tests/browser/), never a browser downloaded at run time.
 build_pkgs+=(nodejs npm)

@@ -10,6 +10,8 @@
 #include <pqxx/pqxx>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -26,7 +28,9 @@ namespace {
 
 /// How a column travels: SQLite hands every value over as text (or bytes), and the
 /// insert casts it to the Postgres column's type.
-enum class kind { text, integer, boolean, bytes };
+/// `file`: the column's source is an attachment's sha256, and what travels is the file
+/// holding those bytes under the data directory (storage/sqlite/attachments.hpp).
+enum class kind { text, integer, boolean, bytes, file };
 
 struct column {
   const char* name;
@@ -42,6 +46,8 @@ struct table {
   int keys;
   std::vector<column> columns;
   const char* target = nullptr;
+  /// At most this many rows per batch when set (rows that carry whole files).
+  int max_batch = 0;
 
   std::string pg_name() const { return target ? target : name; }
 };
@@ -176,6 +182,24 @@ const std::vector<table>& tables() {
         {"created_at", I},
         {"bot"}},
        "relay_copy_archived_ids"},
+      // Attachments carry their bytes from the data directory into the row (Postgres
+      // keeps them in bytea, so every node serves them); 8 files of up to 25 MB a batch.
+      {"attachments",
+       1,
+       {{"id"},
+        {"uploader_id"},
+        {"entity_type"},
+        {"entity_id"},
+        {"content_type"},
+        {"size", I},
+        {"width", I},
+        {"height", I},
+        {"name"},
+        {"sha256"},
+        {"created_at", I},
+        {"bytes", kind::file, "sha256"}},
+       nullptr,
+       8},
       {"hall_workspaces", 1, {{"id"}, {"plan"}, {"created_at", I}}},
       {"hall_keys",
        1,
@@ -221,6 +245,7 @@ const char* pg_cast(const table& t, const column& c) {
     case kind::boolean:
       return "boolean";
     case kind::bytes:
+    case kind::file:
       return "bytea";
     case kind::text:
       break;
@@ -285,6 +310,22 @@ std::string hex_bytes(const void* data, int size) {
   return out;
 }
 
+/// The bytes stored for `sha256` beside the database, as a bytea hex literal. A file
+/// that is gone fails the copy: the row would point at nothing.
+std::string hex_bytes_of_file(sqlite3* db, const std::string& sha256) {
+  bool hex = sha256.size() == 64;
+  for (char c : sha256) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  if (!hex) throw copy_error(errc::internal, "attachment with a malformed sha256: " + sha256);
+  const char* file = sqlite3_db_filename(db, "main");
+  std::filesystem::path dir = file != nullptr && *file != '\0'
+                                  ? std::filesystem::path(file).parent_path()
+                                  : std::filesystem::path(".");
+  std::ifstream in(dir / "attachments" / sha256.substr(0, 2) / sha256, std::ios::binary);
+  if (!in) throw copy_error(errc::not_found, "attachment bytes missing for sha256 " + sha256);
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return hex_bytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
 /// Up to `limit` rows of `t` after the key `after` (empty: from the start), in key order.
 std::vector<std::vector<value>> read_batch(sqlite3* db, const table& t,
                                            const std::vector<value>& after, int limit) {
@@ -316,6 +357,10 @@ std::vector<std::vector<value>> read_batch(sqlite3* db, const table& t,
     for (int i = 0; i < static_cast<int>(t.columns.size()); ++i) {
       if (sqlite3_column_type(s.get(), i) == SQLITE_NULL) {
         row.emplace_back();
+      } else if (t.columns[i].type == kind::file) {
+        auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s.get(), i));
+        std::string sha(p, static_cast<std::size_t>(sqlite3_column_bytes(s.get(), i)));
+        row.emplace_back(hex_bytes_of_file(db, sha));
       } else if (t.columns[i].type == kind::bytes) {
         const void* p = sqlite3_column_blob(s.get(), i);
         row.emplace_back(hex_bytes(p, sqlite3_column_bytes(s.get(), i)));
@@ -398,8 +443,10 @@ struct copier {
       insert += (i ? ", " : "") + std::string(t.columns[i].name);
     insert += ") VALUES ";
     for (;;) {
-      auto rows = read_batch(src, t, *after, options.batch_rows);
-      const bool done = static_cast<int>(rows.size()) < options.batch_rows;
+      const int limit =
+          t.max_batch ? std::min(t.max_batch, options.batch_rows) : options.batch_rows;
+      auto rows = read_batch(src, t, *after, limit);
+      const bool done = static_cast<int>(rows.size()) < limit;
       pqxx::work w{pg, "copy"};
       if (!rows.empty()) {
         std::string sql = insert;

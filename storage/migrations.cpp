@@ -458,6 +458,27 @@ CREATE UNIQUE INDEX IF NOT EXISTS notifications_one_mention ON notifications (us
 CREATE INDEX IF NOT EXISTS notifications_page ON notifications (user_id, created_at DESC, id DESC);
 )sql";
 
+// Attachments (issue 23): one row per uploaded file, bound to an entity (a message);
+// the bytes live under the data directory by their sha256 (storage/sqlite/attachments.cpp).
+// No foreign key to messages: a deleted message leaves its rows, and the access check
+// (which needs the message) then answers 404.
+constexpr std::string_view migration_13 = R"sql(
+CREATE TABLE IF NOT EXISTS attachments (
+  id            TEXT PRIMARY KEY NOT NULL,
+  uploader_id   TEXT NOT NULL,
+  entity_type   TEXT NOT NULL,
+  entity_id     TEXT NOT NULL,
+  content_type  TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  width         INTEGER,
+  height        INTEGER,
+  name          TEXT NOT NULL,
+  sha256        TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attachments_by_entity ON attachments (entity_type, entity_id, created_at);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
@@ -465,6 +486,7 @@ const migration all_migrations[] = {
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
     {11, migration_11, nullptr},   {12, migration_12, nullptr},
+    {13, migration_13, nullptr},
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "storage/sqlite/agents.hpp"
+#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/archiving.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
@@ -34,6 +35,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::messages,
                            public sqlite::agents,
                            public sqlite::halls,
+                           public sqlite::attachments,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

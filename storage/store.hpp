@@ -1,6 +1,7 @@
 #pragma once
 
 #include "storage/agents_store.hpp"
+#include "storage/attachments_store.hpp"
 #include "storage/expected.hpp"
 #include "storage/halls_store.hpp"
 #include "storage/messages_store.hpp"
@@ -24,7 +25,8 @@ class store : public virtual transactions,
               public virtual rooms_store,
               public virtual messages_store,
               public virtual agents_store,
-              public virtual halls_store {
+              public virtual halls_store,
+              public virtual attachments_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.

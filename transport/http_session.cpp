@@ -56,7 +56,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   http_session(tcp::socket&& socket, session_env& env)
       : stream_(std::move(socket)),
         env_(env),
-        limits_{16 * 1024, static_cast<std::size_t>(env.cfg->max_body_bytes)},
+        // An upload's body is its file plus the multipart framing and form fields
+        // (api/attachments.cpp bounds those to far less than 64 KB).
+        limits_{16 * 1024, static_cast<std::size_t>(env.cfg->max_body_bytes),
+                static_cast<std::size_t>(env.cfg->attachment_max_bytes) + 64 * 1024},
         buffer_(limits_.header_bytes + read_chunk) {}
 
   void start() {
@@ -217,6 +220,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       r.bearer = std::string(auth.substr(7));
     read_cookies(req[http::field::cookie], r);
     r.origin = std::string(req[http::field::origin]);
+    r.content_type = std::string(req[http::field::content_type]);
     r.proxied = req.count("Forwarded") || req.count("X-Forwarded-For") ||
                 req.count("X-Forwarded-Host") || req.count("X-Real-IP");
     r.last_event_id = std::string(req["Last-Event-ID"]);

@@ -342,8 +342,28 @@ CREATE UNIQUE INDEX notifications_one_mention ON notifications (user_id, ref_id)
 CREATE INDEX notifications_page ON notifications (user_id, created_at DESC, id DESC);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3,
-                                         version_4, version_5, version_6};
+// Attachments, as SQLite's migration 13, with the bytes in the row: every node serves
+// every attachment from the database all nodes share.
+constexpr std::string_view version_7 = R"sql(
+CREATE TABLE attachments (
+  id            text COLLATE "C" PRIMARY KEY,
+  uploader_id   text COLLATE "C" NOT NULL,
+  entity_type   text COLLATE "C" NOT NULL,
+  entity_id     text COLLATE "C" NOT NULL,
+  content_type  text NOT NULL,
+  size          bigint NOT NULL,
+  width         bigint,
+  height        bigint,
+  name          text NOT NULL,
+  sha256        text COLLATE "C" NOT NULL,
+  created_at    bigint NOT NULL,
+  bytes         bytea NOT NULL
+);
+CREATE INDEX attachments_by_entity ON attachments (entity_type, entity_id, created_at);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
+                                         version_6, version_7};
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "storage/postgres/agents.hpp"
+#include "storage/postgres/attachments.hpp"
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/halls.hpp"
 #include "storage/postgres/messages.hpp"
@@ -24,7 +25,8 @@ class postgres_store final : public store,
                              public rooms,
                              public messages,
                              public agents,
-                             public halls {
+                             public halls,
+                             public attachments {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -34,7 +36,8 @@ class postgres_store final : public store,
         rooms{static_cast<connection&>(*this)},
         messages{static_cast<connection&>(*this)},
         agents{static_cast<connection&>(*this)},
-        halls{static_cast<connection&>(*this)} {}
+        halls{static_cast<connection&>(*this)},
+        attachments{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

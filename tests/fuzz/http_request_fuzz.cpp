@@ -81,7 +81,7 @@ outcome replay(std::string_view wire, const http_in::limits& lim, std::uint32_t 
       // A request that goes on, or is accepted, has cost at most its caps; a refused one
       // may have gone over by the last piece read (the connection closes).
       if (v == http_in::verdict::more || v == http_in::verdict::done)
-        FUZZ_CHECK(consumed <= lim.framing_bytes() + lim.body_bytes);
+        FUZZ_CHECK(consumed <= lim.framing_bytes(lim.body_bytes) + lim.body_bytes);
       if (v == http_in::verdict::done) break;
       if (v != http_in::verdict::more) return out;
       if (rng != 0) FUZZ_CHECK(buffer.size() <= reader.max_pending());

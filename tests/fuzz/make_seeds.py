@@ -419,8 +419,36 @@ def login():
         put("login", name, v)
 
 
+# -- multipart uploads: the Content-Type value, a newline, the body -----------------------
+def multipart():
+    b = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+    ct = "multipart/form-data; boundary=" + b + "\n"
+
+    def part(head, data):
+        return "--" + b + "\r\n" + head + "\r\n\r\n" + data + "\r\n"
+
+    browser = (part('Content-Disposition: form-data; name="entityType"', "message") +
+               part('Content-Disposition: form-data; name="entityId"', "msg_1") +
+               part('Content-Disposition: form-data; name="file"; filename="a.png"\r\n'
+                    "Content-Type: image/png", "\x89PNG\r\n\x1a\n--" + b[:8]) + "--" + b + "--\r\n")
+    put("multipart", "browser", ct + browser)
+    put("multipart", "quoted-boundary", 'multipart/form-data; boundary="a b:c"\n--a b:c\r\n'
+        'Content-Disposition: form-data; name=file; filename="x\\"y"\r\n\r\n\r\n--a b:c--')
+    put("multipart", "padding-epilogue", "multipart/form-data;boundary=x\n--x \t\r\n"
+        "content-disposition: FORM-DATA; name=a\r\nX-Other: 1\r\n\r\nv\r\n--x--epilogue")
+    put("multipart", "unterminated", ct + part('Content-Disposition: form-data; name="a"', "no end"))
+    put("multipart", "no-disposition", ct + part("Content-Type: text/plain", "x") + "--" + b + "--")
+    put("multipart", "near-delimiters", ct + part('Content-Disposition: form-data; name="f"',
+        ("\r\n--" + b[:-1] + "Y") * 8) + "--" + b + "--")
+    put("multipart", "many-parts", ct + part('Content-Disposition: form-data; name="p"', "1") * 6 +
+        "--" + b + "--")
+    put("multipart", "binary", (ct + part('Content-Disposition: form-data; name="file"', "")).encode() +
+        bytes(range(256)) + ("\r\n--" + b + "--").encode())
+
+
 def main():
-    for step in (text, ws, room, agent, rest, scanner, livekit, tokens, config, http, cookie, login):
+    for step in (text, ws, room, agent, rest, scanner, livekit, tokens, config, http, cookie, login,
+                 multipart):
         step()
     return 0
 

@@ -5,6 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import {
@@ -793,4 +794,60 @@ test('a mention posted on node A reaches the user\'s socket on node B live, and 
     assert.deepEqual(unread.json.notifications, []);
     sseB.close();
     await onB.close();
+
+test('an attachment uploaded on node A is announced and served on nodes B and C, with access as on A',
+  { skip, timeout: 90000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const alice = await cl.user(uniq('fa'));
+    const outsider = await cl.user(uniq('fo'));
+    const slug = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Files' })).status, 201);
+    const ch = await api(a.url, alice, 'POST', `/api/rooms/${slug}/channels`,
+      { name: 'private', slug: uniq('c').toLowerCase(), visibility: 'private' });
+    assert.equal(ch.status, 201, ch.text);
+    const posted = await api(a.url, alice, 'POST', `/api/rooms/${slug}/messages`, { content: 'files', channelId: ch.json.id });
+    assert.equal(posted.status, 201, posted.text);
+    const pngFile = `${makeDataDir()}/pic.png`;
+    await execFileP('vips', ['xyz', pngFile, '640', '480']);
+    const png = readFileSync(pngFile);
+    const upload = async (bytes, name) => {
+      const form = new FormData();
+      form.append('entityType', 'message');
+      form.append('entityId', posted.json.id);
+      form.append('file', new Blob([bytes]), name);
+      const res = await fetch(`${a.url}/api/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${alice}` }, body: form });
+      const json = await res.json();
+      assert.equal(res.status, 201, JSON.stringify(json));
+      return json;
+    };
+    const onB = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, alice);
+    await onB.next((f) => f.type === 'sync');
+    const text = Buffer.from('shared across nodes\n');
+    const file = await upload(text, 'notes.txt');
+    // Announced on the other nodes too.
+    const live = await onB.next((f) => f.type === 'attachment_added', 10000);
+    assert.equal(live.attachment.id, file.id);
+    assert.equal(live.messageId, posted.json.id);
+    await onB.close();
+    const image = await upload(png, 'pic.png');
+    for (const node of [b, c]) {
+      const got = await fetch(`${node.url}/api/attachments/${file.id}`, { headers: { Authorization: `Bearer ${alice}` } });
+      assert.equal(got.status, 200);
+      assert.deepEqual(Buffer.from(await got.arrayBuffer()), text);
+      assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(got.headers.get('content-disposition'), /^attachment; filename="notes.txt"/);
+      {
+        const img = await fetch(`${node.url}/api/attachments/${image.id}`, { headers: { Authorization: `Bearer ${alice}` } });
+        assert.equal(img.status, 200);
+        assert.equal(img.headers.get('content-type'), 'image/webp');
+        assert.equal((await img.arrayBuffer()).byteLength, image.size);
+      }
+      const hidden = await fetch(`${node.url}/api/attachments/${file.id}`, { headers: { Authorization: `Bearer ${outsider}` } });
+      assert.equal(hidden.status, 404);
+      // History on every node lists the message's attachments.
+      const hist = await api(node.url, alice, 'GET', `/api/rooms/${slug}/messages?channelId=${ch.json.id}`);
+      const listed = hist.json.messages.find((m) => m.id === posted.json.id).attachments.map((x) => x.id);
+      assert.deepEqual(listed, [file.id, image.id]);
+    }
   });

@@ -83,6 +83,15 @@ test('a single node copied into Postgres carries on as a cluster: tokens, histor
     const del = await api(single.url, ownerToken, 'DELETE', `/api/rooms/${room.slug}/messages/${sent.priv[2].serverId}`);
     assert.equal(del.status, 200, del.text);
     c.close();
+    // A file on a private message: its bytes live under the data directory until the
+    // copy moves them into Postgres.
+    const form = new FormData();
+    form.append('entityType', 'message');
+    form.append('entityId', sent.priv[0].serverId);
+    form.append('file', new Blob([Buffer.from('copied file\n')]), 'copied.txt');
+    const uploaded = await fetch(`${single.url}/api/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${ownerToken}` }, body: form });
+    const attachment = await uploaded.json();
+    assert.equal(uploaded.status, 201, JSON.stringify(attachment));
 
     const history = async (base, token, channelId) =>
       (await fetchAllMessages(base, token, room.slug, { channelId, limit: 2 })).map(kept);
@@ -131,6 +140,11 @@ test('a single node copied into Postgres carries on as a cluster: tokens, histor
     assert.deepEqual(await history(b.url, ownerToken, pub.id), before.pub);
     assert.deepEqual(await history(b.url, guestToken, priv.id), before.priv);
     assert.equal(before.pub.find((m) => m.id === sent.pub[1].serverId).content, 'pub 1, edited');
+    // The attachment came along: bytes and access as on the single node.
+    const fetched = await fetch(`${b.url}/api/attachments/${attachment.id}`, { headers: { Authorization: `Bearer ${guestToken}` } });
+    assert.equal(fetched.status, 200);
+    assert.equal(await fetched.text(), 'copied file\n');
+    assert.match(done.stdout, /^attachments\s+1\s+1$/m);
 
     // A client that had seen seq 2 of the public channel resumes from there.
     const resumed = await openWs(`${b.wsUrl}/api/ws/rooms/${room.slug}`, ownerToken, { resume: `${pub.id}:2` });

@@ -9,11 +9,14 @@
 #include <sqlite3.h>
 #include <pqxx/pqxx>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/ids.hpp"
 #include "postgres_peek.hpp"
 #include "sqlite_peek.hpp"
 #include "storage/copy_to_postgres.hpp"
@@ -88,6 +91,11 @@ const std::vector<spec>& specs() {
       {"hall_usage", "workspace_id, test_mode, period, minutes",
        "workspace_id, test_mode::int, period, minutes", "workspace_id, test_mode, period"},
       {"livekit_webhooks", "id, hall_id, applied_at", "", "id"},
+      // The bytes come from the data directory (make_source writes them), checked below.
+      {"attachments",
+       "id, uploader_id, entity_type, entity_id, content_type, size, width, height, name,"
+       " sha256, created_at",
+       "", "id"},
   };
   return list;
 }
@@ -199,6 +207,8 @@ INSERT INTO hall_usage VALUES ('ws_1', 0, '2026-12', 10), ('ws_1', 1, '2026-12',
 INSERT INTO livekit_webhooks VALUES ('wh_1', 'hall_1', 3610), ('wh_2', 'hall_1', 3611);
 )sql";
 
+const std::string attachment_bytes = std::string("file\0bytes\n", 11);
+
 class copy_to_postgres_test : public temp_dir_test {
  protected:
   void SetUp() override {
@@ -216,6 +226,17 @@ class copy_to_postgres_test : public temp_dir_test {
     const auto path = dir_.file(name + ".db");
     { sqlite_store created{path}; }
     EXPECT_EQ(sqlite_exec(path, seed), "");
+    // An attachment: its row, and its bytes where the SQLite store keeps them.
+    const std::string sha = sha256_hex(attachment_bytes);
+    std::filesystem::create_directories(dir_.file("attachments/" + sha.substr(0, 2)));
+    std::ofstream(dir_.file("attachments/" + sha.substr(0, 2) + "/" + sha), std::ios::binary)
+        << attachment_bytes;
+    EXPECT_EQ(sqlite_exec(path,
+                          "INSERT INTO attachments VALUES ('att_1', 'usr_a', 'message',"
+                          " 'msg_01', 'text/plain; charset=utf-8', " +
+                              std::to_string(attachment_bytes.size()) + ", NULL, NULL, 'a.txt', '" +
+                              sha + "', 2500)"),
+              "");
     return path;
   }
 
@@ -236,6 +257,13 @@ TEST_F(copy_to_postgres_test, CopiesEveryTableWithItsIdsSeqsAndTimes) {
   EXPECT_FALSE(r->resumed);
   // Every table of the store, and the archived client ids (the archive tests have them).
   ASSERT_EQ(r->counts.size(), specs().size() + 1);
+  {
+    pqxx::connection c{url_};
+    pqxx::work w{c};
+    auto bytes = w.exec("SELECT bytes FROM attachments WHERE id = 'att_1'");
+    ASSERT_EQ(bytes.size(), 1u);
+    EXPECT_EQ(pqxx::binarystring(bytes[0][0]).str(), attachment_bytes) << "the file's bytes";
+  }
   for (auto& c : r->counts) {
     if (c.table != "archived_client_ids") {
       EXPECT_GT(c.source, 0) << c.table << " is not exercised";

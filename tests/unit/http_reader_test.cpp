@@ -102,6 +102,32 @@ TEST(http_reader, a_body_over_the_limit_is_413_before_it_is_read) {
   EXPECT_EQ(read_in_chunks(chunked, 4096).v, verdict::too_large);
 }
 
+// POST /api/attachments may carry upload_body_bytes (the attachment cap plus framing);
+// every other request keeps body_bytes, and an upload past its own cap is 413 by its
+// Content-Length, before a byte of the body is read, in every chunking.
+TEST(http_reader, only_an_upload_gets_the_larger_body_limit) {
+  limits l;
+  l.body_bytes = 1024;
+  l.upload_body_bytes = 8192;
+  auto post = [](std::string_view target, std::size_t n) {
+    return "POST " + std::string(target) +
+           " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n" +
+           std::string(n, 'b');
+  };
+  EXPECT_EQ(read_every_chunking(post("/api/attachments", 8000), l).v, verdict::done);
+  EXPECT_EQ(read_every_chunking(post("/api/attachments?x=1", 8000), l).body.size(), 8000u);
+  EXPECT_EQ(read_every_chunking(post("/api/attachments", 8193), l).v, verdict::too_large);
+  // Anything else, however close its path: the ordinary limit.
+  for (auto target : {"/api/rooms", "/api/attachmentsx", "/api/attachments/att_1", "/"})
+    EXPECT_EQ(read_every_chunking(post(target, 2000), l).v, verdict::too_large) << target;
+  auto get = "GET /api/attachments HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" +
+             std::string(2000, 'b');
+  EXPECT_EQ(read_every_chunking(get, l).v, verdict::too_large);
+  // Refused from the head alone: the body never has to arrive.
+  auto head_only = "POST /api/attachments HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n";
+  EXPECT_EQ(read_in_chunks(head_only, 4096, l).v, verdict::too_large);
+}
+
 // Found by the hostile-client probe: Beast buffers a chunk line and the trailer section
 // whole, so a many-megabyte extension or trailer grew the read buffer without bound.
 TEST(http_reader, a_huge_chunk_extension_is_refused_with_memory_bounded) {

@@ -2,7 +2,7 @@
 // client never sees a credential: every call is same-origin with credentials included.
 
 import type {
-  AppNotification, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, Room, User,
+  AppNotification, Attachment, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, Room, User,
 } from './types';
 
 /** A refused call, with Relay's `{error, code}` and the HTTP status. */
@@ -84,6 +84,36 @@ export function listMessages(slug: string, channelKey: string, before: PageCurso
     q.set('beforeId', before.beforeId);
   }
   return call<MessagePage>('GET', `${room(slug)}/messages?${q}`);
+}
+
+/** Posts over REST (the message with its id comes back, for binding uploads to it). */
+export const postMessage = (slug: string, channelId: string | null, content: string, clientMsgId: string) =>
+  call<Message>('POST', `${room(slug)}/messages`, { content, channelId, clientMsgId });
+
+/**
+ * Uploads `file` bound to message `messageId` (POST /api/attachments). XMLHttpRequest,
+ * not fetch: only it reports upload progress (`onProgress(sent, total)`).
+ */
+export function uploadAttachment(messageId: string, file: File,
+                                 onProgress: (sent: number, total: number) => void): Promise<Attachment> {
+  const form = new FormData();
+  form.append('entityType', 'message');
+  form.append('entityId', messageId);
+  form.append('file', file, file.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/attachments');
+    xhr.withCredentials = true;
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); };
+    xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'Relay cannot be reached'));
+    xhr.onload = () => {
+      let json: { error?: string; code?: string } | null = null;
+      try { json = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status === 201 && json) return resolve(json as unknown as Attachment);
+      reject(new ApiError(xhr.status, json?.code ?? 'HTTP_' + xhr.status, json?.error ?? xhr.statusText));
+    };
+    xhr.send(form);
+  });
 }
 
 export const editMessage = (slug: string, id: string, content: string) =>

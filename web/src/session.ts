@@ -24,6 +24,16 @@ export interface Pending {
   sentAt: number;
 }
 
+/** A file on its way up (POST /api/attachments), shown with its progress. */
+export interface Upload {
+  id: string;
+  key: ChannelKey;
+  name: string;
+  sent: number;
+  total: number;
+  error?: string;
+}
+
 export interface Typist {
   user: User;
   until: number;
@@ -62,6 +72,7 @@ export interface RoomState {
   streams: Record<string, AiStream>;
   /** Lower-cased logins of who is online in the room (docs/api.md "Presence"). */
   online: ReadonlySet<string>;
+  uploads: Upload[];
 }
 
 const TYPING_SHOWN_MS = 5000;
@@ -155,7 +166,7 @@ export class RoomSession {
     this.store = new Store<RoomState>({
       slug, room: null, channels: [], botLogins: new Set(), status: 'connecting', problem: null,
       timelines: {}, seqs: {}, readSeqs, pending: [], typing: {}, streams: {},
-      online: new Set(),
+      online: new Set(), uploads: [],
     });
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
@@ -317,6 +328,35 @@ export class RoomSession {
     this.transmit(p);
   }
 
+  /**
+   * A message with files (docs/api.md "Attachments"): the message is posted first (over
+   * REST, for its id; without text it says the files' names), then each file is uploaded
+   * bound to it, with its progress in `uploads`, and shown on the message when it is in.
+   */
+  async sendWithFiles(key: ChannelKey, content: string, files: File[]): Promise<void> {
+    const text = content || files.map((f) => f.name).join(', ');
+    const m = await api.postMessage(this.slug, channelIdOf(key), text, newClientMsgId());
+    this.updateTimeline(key, (t) => tl.merge(t, [m]));
+    for (const file of files) {
+      const id = newClientMsgId();
+      const setUpload = (u: Partial<Upload>) => this.store.update((s) => ({
+        ...s, uploads: s.uploads.map((x) => (x.id === id ? { ...x, ...u } : x)),
+      }));
+      this.store.update((s) => ({ ...s, uploads: [...s.uploads, { id, key, name: file.name, sent: 0, total: file.size }] }));
+      try {
+        const a = await api.uploadAttachment(m.id, file, (sent, total) => setUpload({ sent, total }));
+        this.updateTimeline(key, (t) => tl.addAttachment(t, m.id, a), false);
+        this.store.update((s) => ({ ...s, uploads: s.uploads.filter((x) => x.id !== id) }));
+      } catch (e) {
+        setUpload({ error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  dismissUpload(id: string): void {
+    this.store.update((s) => ({ ...s, uploads: s.uploads.filter((x) => x.id !== id) }));
+  }
+
   /** Sends a failed message again under the same clientMsgId: Relay stores it at most once. */
   retry(clientMsgId: string): void {
     const p = this.findPending(clientMsgId);
@@ -428,6 +468,9 @@ export class RoomSession {
         return;
       case 'message_deleted':
         this.updateTimeline(channelKey(f.channelId), (t) => tl.remove(t, f.messageId), false);
+        return;
+      case 'attachment_added':
+        this.updateTimeline(channelKey(f.channelId), (t) => tl.addAttachment(t, f.messageId, f.attachment), false);
         return;
       case 'reaction_added':
       case 'reaction_removed':

@@ -2,7 +2,7 @@
 // messages, ascending by seq, each id once. Pure functions, so every way a message
 // arrives (history page, live frame, resume sync, ack) goes through the same merge.
 
-import type { Message, PageCursor } from './types';
+import type { Attachment, Message, PageCursor } from './types';
 
 export interface Timeline {
   /** Ascending by seq; no id twice. */
@@ -28,9 +28,14 @@ export const emptyTimeline = (): Timeline => ({
 });
 
 /** Adds or replaces messages (matched by id), keeping seq order. */
-export function merge(t: Timeline, incoming: readonly Message[]): Timeline {
-  if (incoming.length === 0) return t;
+export function merge(t: Timeline, arriving: readonly Message[]): Timeline {
+  if (arriving.length === 0) return t;
   const byId = new Map(t.messages.map((m) => [m.id, m] as const));
+  // Live frames carry no attachments: what this client uploaded or history listed stays.
+  const incoming = arriving.map((m) => {
+    const had = byId.get(m.id)?.attachments;
+    return had?.length && !m.attachments?.length ? { ...m, attachments: had } : m;
+  });
   let appendOnly = true;
   const last = t.messages[t.messages.length - 1];
   let tail = last ? last.seq : -Infinity;
@@ -65,6 +70,13 @@ export function replace(t: Timeline, message: Message): Timeline {
   const messages = t.messages.slice();
   messages[i] = message;
   return { ...t, messages };
+}
+
+/** Adds an uploaded attachment to the message, once. */
+export function addAttachment(t: Timeline, messageId: string, a: Attachment): Timeline {
+  const m = t.messages.find((x) => x.id === messageId);
+  if (!m || m.attachments?.some((x) => x.id === a.id)) return t;
+  return replace(t, { ...m, attachments: [...(m.attachments ?? []), a] });
 }
 
 /** The message's reactions as they are now (a reaction event carries them all). */

@@ -49,6 +49,19 @@ export interface Message {
   reactions: Record<string, string[]>;
   threadId: string | null;
   bot: string | null;
+  /** Listed by history (GET …/messages) and added here as this client uploads. */
+  attachments?: Attachment[];
+}
+
+/** docs/api.md "Attachments": images are WebP with their size; other files downloads. */
+export interface Attachment {
+  id: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  name: string;
+  url: string;
 }
 
 /** Keyset cursor of GET /messages (newest first). */
@@ -77,6 +90,7 @@ export type ServerFrame =
   | { type: 'message_deleted'; messageId: string; channelId: string | null }
   | { type: 'reaction_added' | 'reaction_removed'; channelId: string | null; messageId: string;
       emoji: string; user: User; reactions: Record<string, string[]> }
+  | { type: 'attachment_added'; channelId: string | null; messageId: string; attachment: Attachment }
   | { type: 'channel_created'; channel: Channel }
   | { type: 'channel_deleted'; channelId: string }
   | { type: 'direct_created'; channel: Channel }

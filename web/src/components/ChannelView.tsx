@@ -1,6 +1,6 @@
 // One channel: header, history (with what is still pending), who is typing, composer.
 
-import { useCallback, useEffect, useLayoutEffect } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { Pending, RoomSession, RoomState } from '../session';
 import { useStore } from '../state';
 import type { ChannelKey, Me, Room } from '../types';
@@ -23,6 +23,9 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
   const pendingAll = useStore(session.store, useCallback((s: RoomState) => s.pending, []));
   const typing = useStore(session.store, useCallback((s: RoomState) => s.typing[channelKey], [channelKey]));
   const streams = useStore(session.store, useCallback((s: RoomState) => s.streams, []));
+  const uploadsAll = useStore(session.store, useCallback((s: RoomState) => s.uploads, []));
+  const uploads = uploadsAll.filter((u) => u.key === channelKey);
+  const [sendError, setSendError] = useState<string | null>(null);
   const pending = pendingAll.length ? pendingAll.filter((p) => p.key === channelKey) : NO_PENDING;
 
   // Before the first paint: the rows the session already holds are drawn in that paint.
@@ -46,7 +49,30 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
         {typists.length === 1 ? `${typists[0]} is typing…`
           : typists.length > 1 ? `${typists.slice(0, 3).join(', ')} are typing…` : ''}
       </p>
-      <Composer label={`Message ${title}`} onSend={(text) => session.send(channelKey, text)}
+      {(uploads.length > 0 || sendError) && (
+        <ul class="uploads" aria-label="Uploads">
+          {sendError && <li class="error" role="alert">{sendError}</li>}
+          {uploads.map((u) => (
+            <li key={u.id}>
+              <span>{u.name}</span>{' '}
+              {u.error ? (
+                <span class="error" role="alert">
+                  {u.error} <button type="button" onClick={() => session.dismissUpload(u.id)}>Dismiss</button>
+                </span>
+              ) : (
+                <progress max={u.total || 1} value={u.sent} aria-label={`Uploading ${u.name}`} />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Composer label={`Message ${title}`}
+                onSend={(text, files) => {
+                  if (files.length === 0) return session.send(channelKey, text);
+                  setSendError(null);
+                  session.sendWithFiles(channelKey, text, files)
+                    .catch((e: unknown) => setSendError(e instanceof Error ? e.message : String(e)));
+                }}
                 onTyping={() => session.typing(channelKey)} members={() => session.members()} />
     </section>
   );

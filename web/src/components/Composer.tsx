@@ -2,7 +2,9 @@
 // an input method is composing, which needs Enter to confirm its text). Typing `@` after
 // a space opens a list of the room's members: arrows move, Enter or Tab picks, Escape
 // closes. The textarea stays focused throughout; the list is announced through
-// aria-activedescendant, as a listbox.
+// aria-activedescendant, as a listbox. Files join the message by the Attach button,
+// by pasting (a screenshot) or by dropping them on the box; they are listed above the
+// Send button until sent, each with a button to take it off.
 
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../types';
@@ -12,7 +14,8 @@ const MENTION = /(^|\s)@([A-Za-z0-9_-]*)$/;
 
 interface Props {
   label: string;
-  onSend: (text: string) => void;
+  /** `files` is empty for a plain message. */
+  onSend: (text: string, files: File[]) => void;
   onTyping: () => void;
   /** The people `@` completes (the room's members). */
   members?: () => Promise<User[]>;
@@ -25,18 +28,27 @@ let ids = 0;
 export function Composer({ label, onSend, onTyping, members }: Props) {
   const [text, setText] = useState('');
   const [menu, setMenu] = useState<Completion | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const listId = useRef(`mentions-${++ids}`).current;
   const length = [...text.trim()].length;
   const tooLong = length > MAX_CHARS;
   // Opening a channel puts the cursor in its composer (`autofocus` only works on load).
   useLayoutEffect(() => box.current?.focus(), []);
 
+  const addFiles = (list: FileList | null | undefined) => {
+    const more = list ? [...list] : [];
+    if (more.length) setFiles((fs) => [...fs, ...more]);
+  };
+
   const send = () => {
     const content = text.trim();
-    if (!content || tooLong) return;
-    onSend(content);
+    if ((!content && files.length === 0) || tooLong) return;
+    onSend(content, files);
     setText('');
+    setFiles([]);
     setMenu(null);
     box.current?.focus();
   };
@@ -96,7 +108,10 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
 
   const optionId = (i: number) => `${listId}-${i}`;
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); send(); }}>
+    <form class={`composer${dragging ? ' dragging' : ''}`} onSubmit={(e) => { e.preventDefault(); send(); }}
+          onDragOver={(e) => { if (e.dataTransfer?.types.includes('Files')) { e.preventDefault(); setDragging(true); } }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(e) => { e.preventDefault(); setDragging(false); addFiles(e.dataTransfer?.files); }}>
       <div class="composer-box">
         {menu && (
           <ul id={listId} role="listbox" class="mentions" aria-label="Members">
@@ -119,10 +134,28 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
                     complete(el.value, el.selectionStart);
                   }}
                   onBlur={() => setMenu(null)}
+                  onPaste={(e) => {
+                    // A pasted screenshot arrives as a file; pasted text goes on as text.
+                    if (e.clipboardData?.files.length) { e.preventDefault(); addFiles(e.clipboardData.files); }
+                  }}
                   onKeyDown={onKeyDown} />
       </div>
+      {files.length > 0 && (
+        <ul class="chosen-files" aria-label="Files to send">
+          {files.map((f, i) => (
+            <li key={`${f.name}-${i}`}>
+              {f.name}
+              <button type="button" aria-label={`Remove ${f.name}`}
+                      onClick={() => setFiles((fs) => fs.filter((_, j) => j !== i))}>×</button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <input ref={picker} type="file" multiple hidden aria-hidden="true" tabIndex={-1} data-testid="attach-input"
+             onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
+      <button type="button" class="attach" aria-label="Attach files" onClick={() => picker.current?.click()}>Attach</button>
       {tooLong && <span class="error" role="alert">{length - MAX_CHARS} characters over the limit</span>}
-      <button type="submit" disabled={!text.trim() || tooLong}>Send</button>
+      <button type="submit" disabled={(!text.trim() && files.length === 0) || tooLong}>Send</button>
     </form>
   );
 }

@@ -5,7 +5,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Markdown } from '../markdown';
 import { memo } from '../memo';
 import type { AiStream, Pending, RoomSession } from '../session';
-import type { Me, Message } from '../types';
+import type { Attachment, Me, Message } from '../types';
 import { Avatar } from './Avatar';
 import { Confirm } from './Dialog';
 
@@ -76,6 +76,7 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
             {message?.editedAt && <span class="edited"> (edited)</span>}
           </div>
         )}
+        {message?.attachments?.length ? <Attachments list={message.attachments} /> : null}
         {state === 'sending' && <span class="status">Sending…</span>}
         {state === 'failed' && pending && (
           <span class="status failed" role="alert">
@@ -105,6 +106,31 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
                                      onConfirm={() => void act(() => session.remove(message))} />}
     </li>
   );
+}
+
+/** Images as previews (WebP, with their size reserved), other files as download links. */
+function Attachments({ list }: { list: Attachment[] }) {
+  return (
+    <ul class="attachments">
+      {list.map((a) => (
+        <li key={a.id}>
+          {a.contentType.startsWith('image/') ? (
+            <a href={a.url} target="_blank" rel="noopener">
+              <img src={a.url} alt={a.name} loading="lazy" width={a.width ?? undefined} height={a.height ?? undefined} />
+            </a>
+          ) : (
+            <a href={a.url} download={a.name}>{a.name} <span class="hint">({formatSize(a.size)})</span></a>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** What the picker offers; any other emoji arrives from other clients and shows the same. */
