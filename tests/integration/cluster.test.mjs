@@ -794,6 +794,7 @@ test('a mention posted on node A reaches the user\'s socket on node B live, and 
     assert.deepEqual(unread.json.notifications, []);
     sseB.close();
     await onB.close();
+  });
 
 test('an attachment uploaded on node A is announced and served on nodes B and C, with access as on A',
   { skip, timeout: 90000 }, async () => {
