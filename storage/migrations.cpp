@@ -447,13 +447,39 @@ CREATE TABLE IF NOT EXISTS reactions (
 CREATE INDEX IF NOT EXISTS reactions_by_user ON reactions (user_id);
 )sql";
 
+// Threads: at most one per root (UNIQUE root_id), counting their replies. root_id has
+// no foreign key: deleting the root keeps the thread and its replies. A reply's seq is
+// its number in the thread (1, 2, …), the key replies are paged by.
+constexpr std::string_view migration_threads = R"sql(
+CREATE TABLE IF NOT EXISTS threads (
+  id             TEXT PRIMARY KEY NOT NULL,
+  room_id        TEXT NOT NULL,
+  channel_id     TEXT NOT NULL DEFAULT '',
+  root_id        TEXT NOT NULL UNIQUE,
+  reply_count    INTEGER NOT NULL DEFAULT 0,
+  last_reply_at  INTEGER,
+  created_at     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thread_replies (
+  id             TEXT PRIMARY KEY NOT NULL,
+  thread_id      TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+  seq            INTEGER NOT NULL,
+  author_id      TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  client_msg_id  TEXT,
+  created_at     INTEGER NOT NULL,
+  UNIQUE (thread_id, seq),
+  UNIQUE (thread_id, author_id, client_msg_id)
+);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
     {5, migration_5, nullptr},     {6, migration_6, nullptr},
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
-    {11, migration_11, nullptr},
+    {11, migration_11, nullptr},   {12, migration_threads, nullptr},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "storage/halls_store.hpp"
 #include "storage/messages_store.hpp"
 #include "storage/rooms_store.hpp"
+#include "storage/threads_store.hpp"
 #include "storage/transactions.hpp"
 #include "storage/users_store.hpp"
 
@@ -24,7 +25,8 @@ class store : public virtual transactions,
               public virtual rooms_store,
               public virtual messages_store,
               public virtual agents_store,
-              public virtual halls_store {
+              public virtual halls_store,
+              public virtual threads_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.

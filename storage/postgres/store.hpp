@@ -7,6 +7,7 @@
 #include "storage/postgres/halls.hpp"
 #include "storage/postgres/messages.hpp"
 #include "storage/postgres/rooms.hpp"
+#include "storage/postgres/threads.hpp"
 #include "storage/postgres/users.hpp"
 #include "storage/store.hpp"
 
@@ -24,7 +25,8 @@ class postgres_store final : public store,
                              public rooms,
                              public messages,
                              public agents,
-                             public halls {
+                             public halls,
+                             public threads {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -34,7 +36,8 @@ class postgres_store final : public store,
         rooms{static_cast<connection&>(*this)},
         messages{static_cast<connection&>(*this)},
         agents{static_cast<connection&>(*this)},
-        halls{static_cast<connection&>(*this)} {}
+        halls{static_cast<connection&>(*this)},
+        threads{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres
