@@ -25,8 +25,11 @@ struct cluster_event {
     room,     // the room's settings, channels, members or bots changed: reload them
     frame,    // `text`, a frame for `channel_id`'s subscribers that is not stored (a bot
               // answering a mention: ai_token, ai_reply), `ephemeral` as it was made
-    reacted,  // `message` with its reactions after one changed; `text`, the
-              // reaction_added / reaction_removed frame for its channel's subscribers
+    reacted,   // `message` with its reactions after one changed; `text`, the
+               // reaction_added / reaction_removed frame for its channel's subscribers
+    threaded,  // a thread was created or got a reply: `message`, its root as it is now
+               // (empty when the root was deleted), `text`, the thread_updated frame for
+               // `channel_id`'s subscribers
   };
   kind what = kind::message;
   std::string node;             // the publishing node: it ignores its own events

@@ -209,6 +209,9 @@ void from_other_node(room_self self, const codec::cluster_event& e) {
     case kind::reacted:
       self->send(ch, react_atom::value, e.message, make_frame(e.text));
       break;
+    case kind::threaded:
+      thread_from_other_node(self, e);
+      break;
   }
 }
 
@@ -311,12 +314,13 @@ room_actor::behavior_type room(room_self self, room_params params) {
   load(self);
   probe_mailbox(self);
   // Each part is checked against its own interface in its own file; `room_actor` is
-  // exactly the four together (fwd.hpp), so joining them cannot miss a message.
+  // exactly the five together (fwd.hpp), so joining them cannot miss a message.
   auto part = [](auto bhvr) { return caf::message_handler{bhvr.unbox().as_behavior_impl()}; };
   auto all = part(live_traffic(self))
                  .or_else(part(room_management(self)))
                  .or_else(part(room_bots(self)))
-                 .or_else(part(room_presence(self)));
+                 .or_else(part(room_presence(self)))
+                 .or_else(part(room_threads(self)));
   return {room_actor::behavior_type::unsafe_init{}, std::move(all)};
 }
 

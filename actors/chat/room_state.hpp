@@ -102,6 +102,14 @@ room_manage_actor::behavior_type room_management(room_self self);
 /// The behaviour for bots and @mentions of agents (room_bots.cpp).
 room_bots_actor::behavior_type room_bots(room_self self);
 
+// -- threads (room_threads.cpp) ---------------------------------------------------------
+
+/// The behaviour for creating threads, replying and checking who may read one.
+room_threads_actor::behavior_type room_threads(room_self self);
+/// Another node created a thread or took a reply (`threaded`): the root's channel here
+/// mirrors the root and passes thread_updated on.
+void thread_from_other_node(room_self self, const codec::cluster_event& e);
+
 // -- who is online (presence.cpp) ------------------------------------------------------
 
 /// A socket of `u` joined the room (after it was added to `subs`).
