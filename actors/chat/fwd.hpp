@@ -118,11 +118,11 @@ using room_presence_actor = caf::typed_actor<
 
 /// Threads (room_threads.cpp): creating one under a message, replying, and who may read
 /// one. A thread the caller may not see (room not entered, channel hidden) is not_found.
-using room_threads_actor = caf::typed_actor<
-    caf::replies_to<thread_atom, thread_request>::with<thread_outcome>,
-    caf::replies_to<thread_atom, reply_request>::with<thread_outcome>,
-    // (caller, channel id): may the caller read that channel's threads?
-    caf::replies_to<thread_atom, principal, std::string>::with<bool>>;
+using room_threads_actor =
+    caf::typed_actor<caf::replies_to<thread_atom, thread_request>::with<thread_outcome>,
+                     caf::replies_to<thread_atom, reply_request>::with<thread_outcome>,
+                     // (caller, channel id): may the caller read that channel's threads?
+                     caf::replies_to<thread_atom, principal, std::string>::with<bool>>;
 
 /// A room (actors/chat/room.hpp): the five parts, each checked in its own file.
 using room_actor = room_traffic_actor::extend_with<room_manage_actor, room_bots_actor,
