@@ -57,6 +57,7 @@ using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using react_atom = caf::atom_constant<caf::atom("react")>;
+using thread_atom = caf::atom_constant<caf::atom("thread")>;
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
@@ -147,6 +148,34 @@ struct react_request {
   std::vector<std::string> visible_channels;
 };
 
+/// Create (or find) the thread under `message_id`, with the channels the caller can see
+/// (filled in by the room).
+struct thread_request {
+  principal from;
+  std::string message_id;
+  std::vector<std::string> visible_channels;
+};
+
+/// A reply to post in `thread` (as the store last read it: its room and channel decide
+/// who may post). `content` is already trimmed and checked.
+struct reply_request {
+  principal from;
+  storage::thread_row thread;
+  std::string content;
+  std::string client_msg_id;
+};
+
+/// Outcome of creating a thread or posting a reply: the thread as it is now, its root
+/// (none when the root was deleted), and for a reply the reply itself.
+struct thread_outcome {
+  error_info error;
+  storage::thread_row thread;
+  std::optional<storage::message_row> root;
+  bool created = false;  // a thread: this call made it
+  storage::message_row reply;
+  bool duplicate = false;  // a reply: the same client id was stored before
+};
+
 /// A channel's part of a client's sync: everything up to `last_seq` that the
 /// client should get; live frames after it go straight to the sink. With `more`, a
 /// resume was longer than a page: `messages` is its first page, and the client is not
@@ -224,6 +253,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::edit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::delete_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::react_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::thread_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::reply_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::thread_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::channel_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::catchup_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relay::resume_page)

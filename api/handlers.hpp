@@ -73,6 +73,11 @@ void remove_reaction(self_ptr self, exchange_ptr x, const caller& c);
 void upload_attachment(self_ptr self, exchange_ptr x, const caller& c);
 void get_attachment(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/threads.cpp: threads under messages and their replies ----------------------------
+void create_thread(self_ptr self, exchange_ptr x, const caller& c);
+void list_replies(self_ptr self, exchange_ptr x, const caller& c);
+void post_reply(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);
 void add_to_whitelist(self_ptr self, exchange_ptr x, const caller& c);

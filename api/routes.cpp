@@ -61,6 +61,11 @@ constexpr std::array table{
     // Anyone who can see the message; idempotent.
     route{put,   "/api/rooms/:slug/messages/:id/reactions/:emoji", room_member, rest, add_reaction},
     route{del,   "/api/rooms/:slug/messages/:id/reactions/:emoji", room_member, rest, remove_reaction},
+    // Anyone who can see the message; idempotent (one thread per message).
+    route{post,  "/api/rooms/:slug/messages/:id/thread", room_member, rest, create_thread},
+    // The thread's room and channel decide who may read and reply (api/threads.cpp).
+    route{get,   "/api/threads/:id/replies",            signed_in,   rest, list_replies},
+    route{post,  "/api/threads/:id/replies",            signed_in,   rest, post_reply},
     route{post,  "/api/rooms/:slug/typing",             room_member, rest, send_typing},
     route{post,  "/api/rooms/:slug/presence",           room_member, rest, send_presence_heartbeat},
     route{get,   "/api/rooms/:slug/presence",           room_member, rest, list_presence},

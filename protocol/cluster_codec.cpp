@@ -10,8 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 7> kind_names{"message", "edited", "deleted", "typing",
-                                                     "room",    "frame",  "reacted"};
+constexpr std::array<std::string_view, 8> kind_names{"message", "edited", "deleted", "typing",
+                                                     "room",    "frame",  "reacted", "threaded"};
 
 json::object author(const storage::author_row& a) {
   return {{"id", a.id}, {"login", a.login}, {"name", a.name}, {"avatar", a.avatar_url}};
@@ -51,6 +51,14 @@ bool read_message(const json::value* v, storage::message_row& m) {
     if (!e->is_int64()) return false;
     m.edited_at = e->get_int64();
   }
+  if (auto* n = o.if_contains("replyCount")) {
+    if (!n->is_int64() || n->get_int64() < 0) return false;
+    m.reply_count = n->get_int64();
+  }
+  if (auto* t = o.if_contains("lastReplyAt")) {
+    if (!t->is_int64()) return false;
+    m.last_reply_at = t->get_int64();
+  }
   // [[emoji, [login…]]…], in the message's order.
   if (auto* rs = o.if_contains("reactions")) {
     if (!rs->is_array()) return false;
@@ -80,6 +88,38 @@ cluster_event about_message(cluster_event::kind what, std::string room_id, stora
   return e;
 }
 
+namespace {
+
+json::object message_object(const storage::message_row& m) {
+  json::object mo{{"id", m.id},
+                  {"channel", m.channel_id},
+                  {"seq", m.seq},
+                  {"author", author(m.author)},
+                  {"content", m.content},
+                  {"clientMsgId", m.client_msg_id},
+                  {"createdAt", m.created_at},
+                  {"threadId", m.thread_id},
+                  {"bot", m.bot}};
+  if (m.edited_at) mo["editedAt"] = *m.edited_at;
+  if (!m.reactions.empty()) {
+    json::array rs;
+    for (auto& r : m.reactions) {
+      json::array logins;
+      for (auto& l : r.logins) logins.emplace_back(l);
+      json::array pair;
+      pair.emplace_back(r.emoji);
+      pair.emplace_back(std::move(logins));
+      rs.emplace_back(std::move(pair));
+    }
+    mo["reactions"] = std::move(rs);
+  }
+  if (m.reply_count != 0) mo["replyCount"] = m.reply_count;
+  if (m.last_reply_at) mo["lastReplyAt"] = *m.last_reply_at;
+  return mo;
+}
+
+}  // namespace
+
 std::string encode_cluster_event(const cluster_event& e) {
   json::object o{{"k", kind_names[static_cast<std::size_t>(e.what)]},
                  {"node", e.node},
@@ -90,33 +130,15 @@ std::string encode_cluster_event(const cluster_event& e) {
     case cluster_event::kind::edited:
     case cluster_event::kind::deleted:
     case cluster_event::kind::reacted: {
-      const auto& m = e.message;
-      json::object mo{{"id", m.id},
-                      {"channel", m.channel_id},
-                      {"seq", m.seq},
-                      {"author", author(m.author)},
-                      {"content", m.content},
-                      {"clientMsgId", m.client_msg_id},
-                      {"createdAt", m.created_at},
-                      {"threadId", m.thread_id},
-                      {"bot", m.bot}};
-      if (m.edited_at) mo["editedAt"] = *m.edited_at;
-      if (!m.reactions.empty()) {
-        json::array rs;
-        for (auto& r : m.reactions) {
-          json::array logins;
-          for (auto& l : r.logins) logins.emplace_back(l);
-          json::array pair;
-          pair.emplace_back(r.emoji);
-          pair.emplace_back(std::move(logins));
-          rs.emplace_back(std::move(pair));
-        }
-        mo["reactions"] = std::move(rs);
-      }
-      o["message"] = std::move(mo);
+      o["message"] = message_object(e.message);
       if (e.what == cluster_event::kind::reacted) o["frame"] = e.text;
       break;
     }
+    case cluster_event::kind::threaded:
+      o["channel"] = e.channel_id;
+      o["frame"] = e.text;
+      if (!e.message.id.empty()) o["message"] = message_object(e.message);
+      break;
     case cluster_event::kind::typing:
       o["channel"] = e.channel_id;
       o["user"] = author(e.user);
@@ -189,6 +211,17 @@ std::optional<cluster_event> decode_cluster_event(std::string_view payload) {
           e.text.empty())
         return std::nullopt;
       e.message.room_id = e.room_id;
+      break;
+    case cluster_event::kind::threaded:
+      // The root is left out when it was deleted: the frame still goes to the channel.
+      if (!text(o, "channel", e.channel_id) || !text(o, "frame", e.text) || e.text.empty())
+        return std::nullopt;
+      if (o.contains("message")) {
+        if (!read_message(o.if_contains("message"), e.message) ||
+            e.message.channel_id != e.channel_id)
+          return std::nullopt;
+        e.message.room_id = e.room_id;
+      }
       break;
     case cluster_event::kind::typing:
       if (!text(o, "channel", e.channel_id) || !read_author(o.if_contains("user"), e.user))

@@ -18,15 +18,18 @@ namespace relay::codec {
 /// One room event as it crosses nodes. Which fields count depends on `kind`.
 struct cluster_event {
   enum class kind : std::uint8_t {
-    message,  // `message` committed with its seq
-    edited,   // `message` as edited
-    deleted,  // `message` as it was deleted
-    typing,   // `user` types in `channel_id`
-    room,     // the room's settings, channels, members or bots changed: reload them
-    frame,    // `text`, a frame for `channel_id`'s subscribers that is not stored (a bot
-              // answering a mention: ai_token, ai_reply), `ephemeral` as it was made
-    reacted,  // `message` with its reactions after one changed; `text`, the
-              // reaction_added / reaction_removed frame for its channel's subscribers
+    message,   // `message` committed with its seq
+    edited,    // `message` as edited
+    deleted,   // `message` as it was deleted
+    typing,    // `user` types in `channel_id`
+    room,      // the room's settings, channels, members or bots changed: reload them
+    frame,     // `text`, a frame for `channel_id`'s subscribers that is not stored (a bot
+               // answering a mention: ai_token, ai_reply), `ephemeral` as it was made
+    reacted,   // `message` with its reactions after one changed; `text`, the
+               // reaction_added / reaction_removed frame for its channel's subscribers
+    threaded,  // a thread was created or got a reply: `message`, its root as it is now
+               // (empty when the root was deleted), `text`, the thread_updated frame for
+               // `channel_id`'s subscribers
   };
   kind what = kind::message;
   std::string node;             // the publishing node: it ignores its own events

@@ -46,6 +46,8 @@ json::object message_json(const storage::message_row& m) {
           {"editedAt", nullable_time(m.edited_at)},
           {"reactions", reactions_json(m.reactions)},
           {"threadId", nullable(m.thread_id)},
+          {"replyCount", m.reply_count},
+          {"lastReplyAt", nullable_time(m.last_reply_at)},
           {"bot", nullable(m.bot)}};
 }
 
@@ -162,6 +164,13 @@ void append_message(std::string& out, const storage::message_row& m) {
   }
   out.append(R"(},"threadId":)");
   append_nullable(out, m.thread_id);
+  out.append(R"(,"replyCount":)");
+  out.append(std::to_string(m.reply_count));
+  out.append(R"(,"lastReplyAt":)");
+  if (m.last_reply_at)
+    append_string(out, format_iso8601(*m.last_reply_at));
+  else
+    out.append("null");
   out.append(R"(,"bot":)");
   append_nullable(out, m.bot);
   out.push_back('}');

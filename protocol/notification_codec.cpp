@@ -69,6 +69,7 @@ std::string encode_mention_body(const std::string& room_slug, const std::string&
                    {"channelId", nullable(m.channel_id)},
                    {"channelSlug", nullable(m.channel_id.empty() ? "" : channel_slug)},
                    {"messageId", m.id},
+                   {"threadId", nullable(m.thread_id)},
                    {"author", m.author.login},
                    {"excerpt", excerpt}});
 }

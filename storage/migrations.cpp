@@ -477,6 +477,31 @@ CREATE TABLE IF NOT EXISTS attachments (
   created_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attachments_by_entity ON attachments (entity_type, entity_id, created_at);
+
+// Threads: at most one per root (UNIQUE root_id), counting their replies. root_id has
+// no foreign key: deleting the root keeps the thread and its replies. A reply's seq is
+// its number in the thread (1, 2, …), the key replies are paged by.
+constexpr std::string_view migration_14 = R"sql(
+CREATE TABLE IF NOT EXISTS threads (
+  id             TEXT PRIMARY KEY NOT NULL,
+  room_id        TEXT NOT NULL,
+  channel_id     TEXT NOT NULL DEFAULT '',
+  root_id        TEXT NOT NULL UNIQUE,
+  reply_count    INTEGER NOT NULL DEFAULT 0,
+  last_reply_at  INTEGER,
+  created_at     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS thread_replies (
+  id             TEXT PRIMARY KEY NOT NULL,
+  thread_id      TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+  seq            INTEGER NOT NULL,
+  author_id      TEXT NOT NULL,
+  content        TEXT NOT NULL,
+  client_msg_id  TEXT,
+  created_at     INTEGER NOT NULL,
+  UNIQUE (thread_id, seq),
+  UNIQUE (thread_id, author_id, client_msg_id)
+);
 )sql";
 
 const migration all_migrations[] = {
@@ -487,6 +512,7 @@ const migration all_migrations[] = {
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
     {11, migration_11, nullptr},   {12, migration_12, nullptr},
     {13, migration_13, nullptr},
+    {14, migration_14, nullptr},
 };
 
 }  // namespace

@@ -169,10 +169,38 @@ struct message_row {
   std::string client_msg_id;  // "" when the client sent none
   std::int64_t created_at = 0;
   std::optional<std::int64_t> edited_at;
-  std::string thread_id;  // "" when not in a thread
-  std::string bot;        // "" or the bot tag, e.g. "yee"
+  // A root: its thread ("" when it has none); a thread reply: the thread it is in.
+  std::string thread_id;
+  std::string bot;  // "" or the bot tag, e.g. "yee"
   // Each emoji once, ordered by the earliest reaction still on it.
   std::vector<reaction_row> reactions;
+  // A root with a thread: how many replies it has and when the newest landed.
+  std::int64_t reply_count = 0;
+  std::optional<std::int64_t> last_reply_at;
+};
+
+/// A thread of replies under one root message, in the root's room and channel. It
+/// outlives its root: deleting the root leaves the thread and its replies.
+struct thread_row {
+  std::string id;  // thr_…
+  std::string room_id;
+  std::string room_slug;  // joined in by find_thread, for the room lookup
+  std::string channel_id;
+  std::string root_id;
+  std::int64_t reply_count = 0;
+  std::optional<std::int64_t> last_reply_at;
+  std::int64_t created_at = 0;
+};
+
+/// A reply to append to a thread; the store numbers it (`seq`: 1, 2, … in its thread)
+/// and keeps (thread_id, author_id, client_msg_id) unique.
+struct new_reply {
+  std::string id;  // pre-generated msg_… id
+  std::string thread_id;
+  std::string author_id;
+  std::string content;
+  std::string client_msg_id;
+  std::int64_t created_at = 0;
 };
 
 /// A message to append. The store assigns `seq` (last + 1 in its channel) and keeps

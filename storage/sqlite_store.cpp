@@ -14,6 +14,7 @@ sqlite_store::sqlite_store(const std::string& path, bool read_only, const std::s
       sqlite::agents{db},
       sqlite::halls{db},
       sqlite::attachments{db},
+      sqlite::threads{db},
       sqlite::archiving{db} {}
 
 sqlite_store::~sqlite_store() = default;

@@ -162,6 +162,16 @@ void broadcast(channel_state& st, const frame_ptr& f) {
   for (auto& [id, s] : st.catching) s.sink->push(f);
 }
 
+// A committed change to a message that is not an edit of its text (reactions, thread
+// counts): the ring and the pages get the message as it is now, subscribers `f`.
+void mirror_and_broadcast(channel_state& st, const storage::message_row& m, const frame_ptr& f) {
+  ++st.edits;
+  st.pages.edit(m);
+  for (auto& r : st.ring)
+    if (r.id == m.id) r = m;
+  broadcast(st, f);
+}
+
 // A message shown before its commit whose batch then rolled back: clients drop it.
 void retract(channel_self self, const std::string& id) {
   auto& st = self->state;
@@ -418,12 +428,10 @@ channel_actor::behavior_type channel(channel_self self, channel_params params) {
         broadcast(st, make_frame(codec::encode_message_deleted(m.id, m.channel_id)));
       },
       [=](react_atom, const storage::message_row& m, const frame_ptr& f) {
-        auto& st = self->state;
-        ++st.edits;
-        st.pages.edit(m);
-        for (auto& r : st.ring)
-          if (r.id == m.id) r = m;
-        broadcast(st, f);
+        mirror_and_broadcast(self->state, m, f);
+      },
+      [=](thread_atom, const storage::message_row& m, const frame_ptr& f) {
+        mirror_and_broadcast(self->state, m, f);
       },
       [=](broadcast_atom, const frame_ptr& f) { broadcast(self->state, f); },
       [=](cluster_atom, storage::message_row& m) {

@@ -38,6 +38,8 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<delete_atom, storage::message_row>,
     // A committed reaction: the message with its reactions now, and the event to broadcast.
     caf::reacts_to<react_atom, storage::message_row, frame_ptr>,
+    // A committed thread change: the root with its counts now, and thread_updated.
+    caf::reacts_to<thread_atom, storage::message_row, frame_ptr>,
     // Ephemeral: a typing event for everyone else, a frame for every subscriber.
     caf::reacts_to<typing_atom, principal>, caf::reacts_to<broadcast_atom, frame_ptr>,
     // Cluster mode: a message another node committed; catching up from the store after
@@ -114,9 +116,17 @@ using room_presence_actor = caf::typed_actor<
     // as (id, profile JSON) pairs.
     caf::reacts_to<presence_atom, std::uint64_t, bool, std::vector<std::string>>>;
 
-/// A room (actors/chat/room.hpp): the four parts, each checked in its own file.
-using room_actor =
-    room_traffic_actor::extend_with<room_manage_actor, room_bots_actor, room_presence_actor>;
+/// Threads (room_threads.cpp): creating one under a message, replying, and who may read
+/// one. A thread the caller may not see (room not entered, channel hidden) is not_found.
+using room_threads_actor =
+    caf::typed_actor<caf::replies_to<thread_atom, thread_request>::with<thread_outcome>,
+                     caf::replies_to<thread_atom, reply_request>::with<thread_outcome>,
+                     // (caller, channel id): may the caller read that channel's threads?
+                     caf::replies_to<thread_atom, principal, std::string>::with<bool>>;
+
+/// A room (actors/chat/room.hpp): the five parts, each checked in its own file.
+using room_actor = room_traffic_actor::extend_with<room_manage_actor, room_bots_actor,
+                                                   room_presence_actor, room_threads_actor>;
 
 // -- room directory -----------------------------------------------------------------
 

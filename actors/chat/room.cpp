@@ -83,7 +83,12 @@ caf::typed_response_promise<write_outcome> write_and_mirror(room_self self, Mirr
     // An edit may name someone new; whom the message notified already it does not again.
     bool may_mention = kind == codec::cluster_event::kind::edited && !out.error &&
                        out.message.content.find('@') != std::string::npos;
-    if (may_mention) notify_mentions(self, out.message);
+    if (may_mention) {
+      // A root's edit: its mention opens the message, not the thread under it.
+      auto edited = out.message;
+      edited.thread_id.clear();
+      notify_mentions(self, edited);
+    }
     rp.deliver(std::move(out));
   };
   auto failed = [=](caf::error& err) mutable {
@@ -213,6 +218,9 @@ void from_other_node(room_self self, const codec::cluster_event& e) {
     case kind::reacted:
       self->send(ch, react_atom::value, e.message, make_frame(e.text));
       break;
+    case kind::threaded:
+      thread_from_other_node(self, e);
+      break;
   }
 }
 
@@ -315,12 +323,13 @@ room_actor::behavior_type room(room_self self, room_params params) {
   load(self);
   probe_mailbox(self);
   // Each part is checked against its own interface in its own file; `room_actor` is
-  // exactly the four together (fwd.hpp), so joining them cannot miss a message.
+  // exactly the five together (fwd.hpp), so joining them cannot miss a message.
   auto part = [](auto bhvr) { return caf::message_handler{bhvr.unbox().as_behavior_impl()}; };
   auto all = part(live_traffic(self))
                  .or_else(part(room_management(self)))
                  .or_else(part(room_bots(self)))
-                 .or_else(part(room_presence(self)));
+                 .or_else(part(room_presence(self)))
+                 .or_else(part(room_threads(self)));
   return {room_actor::behavior_type::unsafe_init{}, std::move(all)};
 }
 

@@ -105,13 +105,22 @@ room_bots_actor::behavior_type room_bots(room_self self);
 // -- @mentions of people (room_mentions.cpp) ------------------------------------------
 
 /// The mention work for one stored message row — a new message, an edit, or a thread
-/// reply (its channel_id is the root's): every `@login` outside code that names someone in
-/// the room who can see the channel, other than the author, gets one `mention`
+/// reply (its channel_id is the root's, its thread_id set: the notification then names
+/// the thread; a top-level message's thread_id is empty): every `@login` outside code that names
+/// someone in the room who can see the channel, other than the author, gets one `mention`
 /// notification per message (an edit adds only the new ones), pushed live to their
 /// sockets on every node. Asynchronous: it reads and writes the store off the caller's path.
 void notify_mentions(room_self self, const storage::message_row& m);
 /// Shows `n` on every socket its user holds, on this node and (cluster mode) the others.
 void push_notification(room_self self, const storage::notification_row& n);
+
+// -- threads (room_threads.cpp) ---------------------------------------------------------
+
+/// The behaviour for creating threads, replying and checking who may read one.
+room_threads_actor::behavior_type room_threads(room_self self);
+/// Another node created a thread or took a reply (`threaded`): the root's channel here
+/// mirrors the root and passes thread_updated on.
+void thread_from_other_node(room_self self, const codec::cluster_event& e);
 
 // -- who is online (presence.cpp) ------------------------------------------------------
 

@@ -25,6 +25,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/postgres/threads.hpp"
 
 namespace relay::storage::postgres {
 
@@ -105,6 +106,7 @@ std::vector<message_row> read_messages(pqxx::transaction_base& t, const pqxx::re
   out.reserve(res.size());
   for (const auto& r : res) out.push_back(read_message(r));
   attach_reactions(t, out);
+  attach_thread_counts(t, out);
   return out;
 }
 
@@ -112,6 +114,7 @@ expected<message_row> one_message(pqxx::transaction_base& t, const pqxx::result&
   if (res.empty()) return make_error(errc::not_found, "no such message");
   std::vector<message_row> one{read_message(res[0])};
   attach_reactions(t, one);
+  attach_thread_counts(t, one);
   return std::move(one.front());
 }
 

@@ -362,8 +362,33 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_by_entity ON attachments (entity_type, entity_id, created_at);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
-                                         version_6, version_7};
+// Threads, as SQLite's migration 14: at most one per root, no foreign key to the
+// root (deleting it keeps the thread), replies numbered in their thread.
+constexpr std::string_view version_8 = R"sql(
+CREATE TABLE threads (
+  id             text COLLATE "C" PRIMARY KEY,
+  room_id        text COLLATE "C" NOT NULL,
+  channel_id     text COLLATE "C" NOT NULL DEFAULT '',
+  root_id        text COLLATE "C" NOT NULL UNIQUE,
+  reply_count    bigint NOT NULL DEFAULT 0,
+  last_reply_at  bigint,
+  created_at     bigint NOT NULL
+);
+CREATE TABLE thread_replies (
+  id             text COLLATE "C" PRIMARY KEY,
+  thread_id      text COLLATE "C" NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+  seq            bigint NOT NULL,
+  author_id      text COLLATE "C" NOT NULL,
+  content        bytea NOT NULL,
+  client_msg_id  text COLLATE "C",
+  created_at     bigint NOT NULL,
+  UNIQUE (thread_id, seq),
+  UNIQUE (thread_id, author_id, client_msg_id)
+);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4,
+                                         version_5, version_6, version_7, version_8};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "storage/postgres/halls.hpp"
 #include "storage/postgres/messages.hpp"
 #include "storage/postgres/rooms.hpp"
+#include "storage/postgres/threads.hpp"
 #include "storage/postgres/users.hpp"
 #include "storage/store.hpp"
 
@@ -26,7 +27,8 @@ class postgres_store final : public store,
                              public messages,
                              public agents,
                              public halls,
-                             public attachments {
+                             public attachments,
+                             public threads {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -37,7 +39,8 @@ class postgres_store final : public store,
         messages{static_cast<connection&>(*this)},
         agents{static_cast<connection&>(*this)},
         halls{static_cast<connection&>(*this)},
-        attachments{static_cast<connection&>(*this)} {}
+        attachments{static_cast<connection&>(*this)},
+        threads{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/sqlite/threads.hpp"
 
 namespace relay::storage::sqlite {
 
@@ -131,6 +132,7 @@ expected<std::vector<message_row>> messages::read_messages(statement& st, const 
   while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_message(st));
   if (rc != SQLITE_DONE) return db_.failure(what);
   if (auto r = attach_reactions(out); !r) return r.error();
+  if (auto r = attach_thread_counts(db_, out); !r) return r.error();
   return out;
 }
 

@@ -33,7 +33,9 @@ bool same(const codec::cluster_event& a, const codec::cluster_event& b) {
          a.user.login == b.user.login && m.id == n.id && m.channel_id == n.channel_id &&
          m.seq == n.seq && m.author.id == n.author.id && m.content == n.content &&
          m.client_msg_id == n.client_msg_id && m.created_at == n.created_at &&
-         m.edited_at == n.edited_at && m.bot == n.bot && same_reactions(m, n);
+         m.edited_at == n.edited_at && m.bot == n.bot && same_reactions(m, n) &&
+         m.thread_id == n.thread_id && m.reply_count == n.reply_count &&
+         m.last_reply_at == n.last_reply_at;
 }
 
 bool same(const codec::agent_call& a, const codec::agent_call& b) {

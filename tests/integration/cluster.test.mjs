@@ -852,3 +852,59 @@ test('an attachment uploaded on node A is announced and served on nodes B and C,
       assert.deepEqual(listed, [file.id, image.id]);
     }
   });
+
+test('a thread reply made on node B reaches readers on nodes A and C as thread_updated; every node reads the replies',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(3);
+    const [a, b, c] = cl.nodes;
+    const alice = await cl.user(uniq('ta'));
+    const bobLogin = uniq('tb');
+    const bob = await cl.user(bobLogin);
+    const slug = uniq('room').toLowerCase();
+    assert.equal((await api(a.url, alice, 'POST', '/api/rooms', { slug, displayName: 'Threads' })).status, 201);
+    const posted = await api(a.url, alice, 'POST', `/api/rooms/${slug}/messages`, { content: 'root', channelId: null });
+    assert.equal(posted.status, 201, posted.text);
+    const rootId = posted.json.id;
+    // Concurrent creates on three nodes: one thread.
+    const made = await Promise.all([a, b, c].map((n) =>
+      api(n.url, alice, 'POST', `/api/rooms/${slug}/messages/${rootId}/thread`)));
+    assert.equal(new Set(made.map((r) => r.json.threadId)).size, 1, JSON.stringify(made.map((r) => r.text)));
+    const threadId = made[0].json.threadId;
+
+    const onA = await openWs(`${a.wsUrl}/api/ws/rooms/${slug}`, alice);
+    await onA.next((f) => f.type === 'sync');
+    const onC = await openWs(`${c.wsUrl}/api/ws/rooms/${slug}`, alice);
+    await onC.next((f) => f.type === 'sync');
+    const sseC = await openSse(`${c.url}/api/rooms/${slug}/stream`, alice);
+
+    const r = await api(b.url, bob, 'POST', `/api/threads/${threadId}/replies`, { content: 'from B', clientMsgId: 'c-b' });
+    assert.equal(r.status, 201, r.text);
+    for (const ws of [onA, onC]) {
+      const f = await ws.next((x) => x.type === 'thread_updated' && x.replyCount === 1, 10000);
+      assert.equal(f.threadId, threadId);
+      assert.equal(f.message.id, rootId);
+      assert.equal(f.message.replyCount, 1);
+      assert.equal(f.lastReplyAt, r.json.createdAt);
+    }
+    const s = await sseC.nextRoom('thread_updated', (d) => d.replyCount === 1, 10000);
+    assert.equal(s.data.rootId, rootId);
+    assert.ok(!onA.frames.some((x) => x.type === 'message' && x.message.threadId), 'no reply as a message');
+
+    for (const n of [a, b, c]) {
+      const page = await api(n.url, alice, 'GET', `/api/threads/${threadId}/replies`);
+      assert.equal(page.status, 200, page.text);
+      assert.deepEqual(page.json.replies.map((x) => [x.content, x.author.login]), [['from B', bobLogin]]);
+      // Each node's ring (a new socket's sync) has the root's count.
+      const ws = await openWs(`${n.wsUrl}/api/ws/rooms/${slug}`, alice);
+      const sync = await ws.next((x) => x.type === 'sync');
+      assert.equal(sync.messages.find((m) => m.id === rootId).replyCount, 1);
+      await ws.close();
+    }
+    // The retry on another node is the same reply.
+    const again = await api(c.url, bob, 'POST', `/api/threads/${threadId}/replies`, { content: 'from B', clientMsgId: 'c-b' });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.id, r.json.id);
+    sseC.close();
+    await onA.close();
+    await onC.close();
+  });

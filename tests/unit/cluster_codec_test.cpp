@@ -193,3 +193,52 @@ TEST(ClusterCodec, ANotificationCrossesNodesForItsUserOnly) {
        })
     EXPECT_FALSE(decode_session_event(bad)) << bad;
 }
+
+TEST(ClusterCodec, AThreadUpdateCarriesTheRootWithItsCountsOrOnlyItsFrame) {
+  relay::storage::message_row m;
+  m.id = "msg_1";
+  m.channel_id = "ch_1";
+  m.seq = 3;
+  m.author = {"usr_1", "ada", "Ada", ""};
+  m.content = "root";
+  m.created_at = 1000;
+  m.thread_id = "thr_1";
+  m.reply_count = 4;
+  m.last_reply_at = 2000;
+  auto e = about_message(cluster_event::kind::threaded, "room_1", m);
+  e.node = "node_a";
+  e.channel_id = "ch_1";
+  e.text = R"({"type":"thread_updated"})";
+  auto back = decode_cluster_event(encode_cluster_event(e));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->what, cluster_event::kind::threaded);
+  EXPECT_EQ(back->channel_id, "ch_1");
+  EXPECT_EQ(back->text, e.text);
+  EXPECT_EQ(back->message.id, "msg_1");
+  EXPECT_EQ(back->message.room_id, "room_1");
+  EXPECT_EQ(back->message.thread_id, "thr_1");
+  EXPECT_EQ(back->message.reply_count, 4);
+  EXPECT_EQ(back->message.last_reply_at, std::optional<std::int64_t>{2000});
+
+  // A deleted root: the frame alone, for the channel's subscribers.
+  e.message = {};
+  back = decode_cluster_event(encode_cluster_event(e));
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->message.id.empty());
+  EXPECT_EQ(back->channel_id, "ch_1");
+
+  const std::string head = R"({"k":"threaded","node":"n","room":"r","t":1)";
+  const std::string msg =
+      R"({"id":"m","channel":"c","seq":1,"author":{"id":"u","login":"a","name":"","avatar":""},)"
+      R"("content":"","clientMsgId":"","createdAt":1,"threadId":"thr","bot":"")";
+  EXPECT_TRUE(decode_cluster_event(head + R"(,"channel":"c","frame":"f","message":)" + msg +
+                                   R"(,"replyCount":2}})"));
+  // Without its frame, with a root of another channel, or a count that is not a count.
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"channel":"c","message":)" + msg + "}}"));
+  EXPECT_FALSE(
+      decode_cluster_event(head + R"(,"channel":"x","frame":"f","message":)" + msg + "}}"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"channel":"c","frame":"f","message":)" + msg +
+                                    R"(,"replyCount":-1}})"));
+  EXPECT_FALSE(decode_cluster_event(head + R"(,"channel":"c","frame":"f","message":)" + msg +
+                                    R"(,"lastReplyAt":"x"}})"));
+}

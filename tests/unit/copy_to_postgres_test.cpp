@@ -70,6 +70,10 @@ const std::vector<spec>& specs() {
        "", "id"},
       {"reactions", "message_id, emoji, user_id, added, created_at", "",
        "message_id, emoji, user_id"},
+      {"threads", "id, room_id, channel_id, root_id, reply_count, last_reply_at, created_at", "",
+       "id"},
+      {"thread_replies", "id, thread_id, seq, author_id, content, client_msg_id, created_at", "",
+       "id"},
       {"channel_seqs", "room_id, channel_id, max(last_seq, reserved)",
        "room_id, channel_id, last_seq", "room_id, channel_id"},
       {"deleted_messages",
@@ -188,6 +192,10 @@ INSERT INTO messages VALUES
   ('msg_10', 'room_y', '', 3, 'usr_b', 'y3', NULL, 2009, NULL, NULL, NULL);
 INSERT INTO reactions VALUES ('msg_01', '👍', 'usr_b', 1, 2400), ('msg_01', ':tada:', 'usr_a', 2, 2401),
   ('msg_06', '👨‍👩‍👧', 'usr_a', 1, 2402);
+INSERT INTO threads VALUES ('thr_1', 'room_x', 'ch_pub', 'msg_03', 2, 2501, 2500),
+  ('thr_2', 'room_x', '', 'msg_gone', 0, NULL, 2502);
+INSERT INTO thread_replies VALUES ('msg_r1', 'thr_1', 1, 'usr_b', 'a reply', 'c-r1', 2500),
+  ('msg_r2', 'thr_1', 2, 'usr_a', 'x' || char(0) || 'y', NULL, 2501);
 INSERT INTO channel_seqs VALUES ('room_x', '', 2, 2), ('room_x', 'ch_pub', 2, 7),
   ('room_x', 'ch_priv', 3, 3), ('room_y', '', 3, 3);
 INSERT INTO deleted_messages VALUES ('usr_a', 'c-5', 'msg_05', 'room_x', 'ch_priv', 2, 2004,

@@ -2,7 +2,7 @@
 // client never sees a credential: every call is same-origin with credentials included.
 
 import type {
-  AppNotification, Attachment, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, Room, User,
+  AppNotification, Attachment, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, ReplyPage, Room, Thread, User,
 } from './types';
 
 /** A refused call, with Relay's `{error, code}` and the HTTP status. */
@@ -122,6 +122,13 @@ export const editMessage = (slug: string, id: string, content: string) =>
 export const setReaction = (slug: string, id: string, emoji: string, on: boolean) =>
   call<Message>(on ? 'PUT' : 'DELETE',
     `${room(slug)}/messages/${encodeURIComponent(id)}/reactions/${encodeURIComponent(emoji)}`);
+/** The message's thread, created on first use (idempotent). */
+export const startThread = (slug: string, id: string) =>
+  call<{ threadId: string; thread: Thread }>('POST', `${room(slug)}/messages/${encodeURIComponent(id)}/thread`);
+export const listReplies = (threadId: string, afterSeq = 0) =>
+  call<ReplyPage>('GET', `/api/threads/${encodeURIComponent(threadId)}/replies?afterSeq=${afterSeq}&limit=100`);
+export const postReply = (threadId: string, content: string, clientMsgId: string) =>
+  call<Message>('POST', `/api/threads/${encodeURIComponent(threadId)}/replies`, { content, clientMsgId });
 export const deleteMessage = (slug: string, id: string) =>
   call<{ ok: true }>('DELETE', `${room(slug)}/messages/${encodeURIComponent(id)}`);
 

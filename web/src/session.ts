@@ -73,6 +73,20 @@ export interface RoomState {
   /** Lower-cased logins of who is online in the room (docs/api.md "Presence"). */
   online: ReadonlySet<string>;
   uploads: Upload[];
+  /** The thread open beside the channel, if one is. */
+  thread: OpenThread | null;
+}
+
+/**
+ * The thread shown in the thread panel. `version` goes up with each `thread_updated` for
+ * it (and each reply sent from here): the panel reads the replies again then, instead of
+ * polling.
+ */
+export interface OpenThread {
+  threadId: string;
+  rootId: string;
+  channelKey: ChannelKey;
+  version: number;
 }
 
 const TYPING_SHOWN_MS = 5000;
@@ -166,7 +180,7 @@ export class RoomSession {
     this.store = new Store<RoomState>({
       slug, room: null, channels: [], botLogins: new Set(), status: 'connecting', problem: null,
       timelines: {}, seqs: {}, readSeqs, pending: [], typing: {}, streams: {},
-      online: new Set(), uploads: [],
+      online: new Set(), uploads: [], thread: null,
     });
     this.socket = new RoomSocket(slug, () => this.store.get().seqs, {
       frame: (f) => this.apply(f),
@@ -383,6 +397,30 @@ export class RoomSession {
     this.updateTimeline(channelKey(m.channelId), (t) => tl.setReactions(t, m.id, m.reactions), false);
   }
 
+  /** Opens the message's thread beside its channel, creating the thread on first use. */
+  async openThread(message: Message): Promise<void> {
+    const threadId = message.threadId ?? (await api.startThread(this.slug, message.id)).threadId;
+    this.store.update((s) => ({
+      ...s, thread: { threadId, rootId: message.id, channelKey: channelKey(message.channelId), version: 0 },
+    }));
+  }
+
+  closeThread(): void {
+    this.store.update((s) => (s.thread ? { ...s, thread: null } : s));
+  }
+
+  /** Posts a reply; Relay stores it once even when the request is retried. */
+  async reply(threadId: string, content: string): Promise<Message> {
+    const m = await api.postReply(threadId, content, newClientMsgId());
+    this.threadChanged(threadId);
+    return m;
+  }
+
+  private threadChanged(threadId: string): void {
+    this.store.update((s) => (s.thread?.threadId === threadId
+      ? { ...s, thread: { ...s.thread, version: s.thread.version + 1 } } : s));
+  }
+
   async remove(message: Message): Promise<void> {
     await api.deleteMessage(this.slug, message.id);
     this.updateTimeline(channelKey(message.channelId), (t) => tl.remove(t, message.id));
@@ -471,6 +509,13 @@ export class RoomSession {
         return;
       case 'attachment_added':
         this.updateTimeline(channelKey(f.channelId), (t) => tl.addAttachment(t, f.messageId, f.attachment), false);
+        return;
+      case 'thread_updated':
+        if (f.message) {
+          const root = f.message;
+          this.updateTimeline(channelKey(f.channelId), (t) => tl.replace(t, root), false);
+        }
+        this.threadChanged(f.threadId);
         return;
       case 'reaction_added':
       case 'reaction_removed':
@@ -565,7 +610,8 @@ export class RoomSession {
       const m: Message = {
         id: serverId, roomId: s.room?.id ?? '', channelId: channelIdOf(p.key), seq,
         author: { id: this.me.id, login: this.me.login, name: this.me.name, avatarUrl: this.me.avatarUrl },
-        content: p.content, clientMsgId, createdAt, editedAt: null, reactions: {}, threadId: null, bot: null,
+        content: p.content, clientMsgId, createdAt, editedAt: null, reactions: {}, threadId: null,
+        replyCount: 0, lastReplyAt: null, bot: null,
       };
       return { ...s, pending, timelines: { ...s.timelines, [p.key]: tl.merge(t, [m]) } };
     });

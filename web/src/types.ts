@@ -47,7 +47,11 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   reactions: Record<string, string[]>;
+  /** A root: its thread; a thread reply: the thread it is in. */
   threadId: string | null;
+  /** A root: how many replies its thread has (0 without one) and when the newest landed. */
+  replyCount: number;
+  lastReplyAt: string | null;
   bot: string | null;
   /** Listed by history (GET …/messages) and added here as this client uploads. */
   attachments?: Attachment[];
@@ -62,6 +66,25 @@ export interface Attachment {
   height: number | null;
   name: string;
   url: string;
+}
+
+/** A thread under a root message (docs/api.md "Threads"). */
+export interface Thread {
+  id: string;
+  roomId: string;
+  channelId: string | null;
+  rootId: string;
+  replyCount: number;
+  lastReplyAt: string | null;
+  createdAt: string;
+}
+
+/** GET /api/threads/:id/replies: `root` is null once the root was deleted. */
+export interface ReplyPage {
+  thread: Thread;
+  root: Message | null;
+  replies: Message[];
+  next: { afterSeq: number } | null;
 }
 
 /** Keyset cursor of GET /messages (newest first). */
@@ -91,6 +114,8 @@ export type ServerFrame =
   | { type: 'reaction_added' | 'reaction_removed'; channelId: string | null; messageId: string;
       emoji: string; user: User; reactions: Record<string, string[]> }
   | { type: 'attachment_added'; channelId: string | null; messageId: string; attachment: Attachment }
+  | { type: 'thread_updated'; channelId: string | null; threadId: string; rootId: string;
+      replyCount: number; lastReplyAt: string | null; message: Message | null }
   | { type: 'channel_created'; channel: Channel }
   | { type: 'channel_deleted'; channelId: string }
   | { type: 'direct_created'; channel: Channel }

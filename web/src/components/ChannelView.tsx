@@ -6,6 +6,7 @@ import { useStore } from '../state';
 import type { ChannelKey, Me, Room } from '../types';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
+import { ThreadPanel } from './ThreadPanel';
 
 interface Props {
   session: RoomSession;
@@ -26,6 +27,7 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
   const uploadsAll = useStore(session.store, useCallback((s: RoomState) => s.uploads, []));
   const uploads = uploadsAll.filter((u) => u.key === channelKey);
   const [sendError, setSendError] = useState<string | null>(null);
+  const thread = useStore(session.store, useCallback((s: RoomState) => s.thread, []));
   const pending = pendingAll.length ? pendingAll.filter((p) => p.key === channelKey) : NO_PENDING;
 
   // Before the first paint: the rows the session already holds are drawn in that paint.
@@ -38,6 +40,7 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
   const live = Object.values(streams).filter((s) => s.key === channelKey);
 
   return (
+    <div class="channel-split">
     <section class="channel" aria-label={title}>
       <header class="channel-head">
         <h1>{title}</h1>
@@ -75,5 +78,9 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
                 }}
                 onTyping={() => session.typing(channelKey)} members={() => session.members()} />
     </section>
+    {thread && thread.channelKey === channelKey && (
+      <ThreadPanel key={thread.threadId} session={session} thread={thread} />
+    )}
+    </div>
   );
 }

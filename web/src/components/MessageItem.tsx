@@ -89,10 +89,18 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
           <Reactions me={me} message={message}
                      onToggle={(emoji) => void act(() => session.toggleReaction(message, emoji))} />
         )}
+        {message && !pending && message.replyCount > 0 && (
+          <button type="button" class="thread-link" onClick={() => void act(() => session.openThread(message))}>
+            {message.replyCount === 1 ? '1 reply' : `${message.replyCount} replies`}
+            {message.lastReplyAt && <span class="last-reply"> · last {timeFmt.format(new Date(message.lastReplyAt))}</span>}
+          </button>
+        )}
         {error && <p class="error" role="alert">{error}</p>}
       </div>
-      {message && !pending && !editing && (mine || canDelete) && (
+      {message && !pending && !editing && (
         <div class="actions">
+          <button type="button" aria-label="Reply in thread" title="Reply in thread"
+                  onClick={() => void act(() => session.openThread(message))}>Reply</button>
           {mine && <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-label="Edit message">Edit</button>}
           {canDelete && (
             <button type="button" aria-label="Delete message"
