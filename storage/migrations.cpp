@@ -477,6 +477,7 @@ CREATE TABLE IF NOT EXISTS attachments (
   created_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attachments_by_entity ON attachments (entity_type, entity_id, created_at);
+)sql";
 
 // Threads: at most one per root (UNIQUE root_id), counting their replies. root_id has
 // no foreign key: deleting the root keeps the thread and its replies. A reply's seq is

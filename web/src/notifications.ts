@@ -29,6 +29,12 @@ export function received(_n: AppNotification): void {
 }
 
 /**
+ * A mention in a thread reply: the thread to open beside its channel once that room's
+ * view is up (ChannelView takes it).
+ */
+export const threadToOpen = new Store<{ roomSlug: string; threadId: string } | null>(null);
+
+/**
  * After navigating to a mention: scrolls its message into view and marks it once it has
  * rendered (the room's sync brings it, or it is there already).
  */

@@ -405,6 +405,15 @@ export class RoomSession {
     }));
   }
 
+  /** Opens a thread known only by its id (a mention in a reply), beside its channel. */
+  async openThreadById(threadId: string): Promise<void> {
+    const page = await api.listReplies(threadId);
+    this.store.update((s) => ({
+      ...s,
+      thread: { threadId, rootId: page.thread.rootId, channelKey: channelKey(page.thread.channelId), version: 0 },
+    }));
+  }
+
   closeThread(): void {
     this.store.update((s) => (s.thread ? { ...s, thread: null } : s));
   }

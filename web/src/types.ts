@@ -136,6 +136,7 @@ export interface AppNotification {
   refId: string | null;
   data: {
     roomSlug?: string; channelId?: string | null; channelSlug?: string | null; messageId?: string;
+    threadId?: string | null;
     author?: string; excerpt?: string; login?: string; note?: string;
   };
   state: 'unread' | 'read' | 'archived';

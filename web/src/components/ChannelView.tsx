@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { Pending, RoomSession, RoomState } from '../session';
+import { threadToOpen } from '../notifications';
 import { useStore } from '../state';
 import type { ChannelKey, Me, Room } from '../types';
 import { Composer } from './Composer';
@@ -32,6 +33,13 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
 
   // Before the first paint: the rows the session already holds are drawn in that paint.
   useLayoutEffect(() => { void session.open(channelKey); }, [session, channelKey]);
+  // A mention in a thread reply was opened: show that thread once its room is here.
+  const wanted = useStore(threadToOpen, useCallback((s: { roomSlug: string; threadId: string } | null) => s, []));
+  useEffect(() => {
+    if (!wanted || wanted.roomSlug !== session.slug) return;
+    threadToOpen.update(() => null);
+    void session.openThreadById(wanted.threadId).catch(() => { /* gone or hidden: the channel stays */ });
+  }, [wanted, session]);
   // Reading the channel while messages arrive keeps its unread count at zero.
   useEffect(() => { session.markRead(channelKey); }, [timeline]);
 

@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
-import { notifications, refreshUnread, revealMessage, type NotificationsState } from '../notifications';
+import { notifications, refreshUnread, revealMessage, threadToOpen, type NotificationsState } from '../notifications';
 import { href, navigate } from '../router';
 import { useStore } from '../state';
 import type { AppNotification } from '../types';
@@ -82,6 +82,7 @@ function NotificationsView({ onClose }: { onClose: () => void }) {
     if (n.kind === 'mention' && n.data.roomSlug) {
       onClose();
       navigate(href(n.data.roomSlug, n.data.channelSlug ?? null));
+      if (n.data.threadId) threadToOpen.update(() => ({ roomSlug: n.data.roomSlug!, threadId: n.data.threadId! }));
       if (n.data.messageId) revealMessage(n.data.messageId);
     } else if (n.data.roomSlug) {
       onClose();
