@@ -51,7 +51,8 @@ test('a mention notifies who can see the channel, once, with enough to jump to i
   assert.equal(n.saved, false);
   assert.equal(n.visibility, 'private');
   assert.deepEqual(n.data, {
-    roomSlug: slug, channelId: null, channelSlug: null, messageId: m.id, author: alice.login, excerpt: m.content,
+    roomSlug: slug, channelId: null, channelSlug: null, messageId: m.id, threadId: null, author: alice.login,
+    excerpt: m.content,
   });
 
   // Not in code, not the author, never twice; an edit adding carol notifies only carol.
@@ -66,6 +67,26 @@ test('a mention notifies who can see the channel, once, with enough to jump to i
   assert.equal((await mentions(bob)).length, 1, 'the edit did not notify bob again');
   assert.equal((await mentions(alice)).length, 0, 'the author is never notified');
   assert.ok(!(await mentions(carol)).some((x) => x.refId === coded.id));
+});
+
+test('a thread reply that mentions someone notifies them, naming the thread', async () => {
+  const alice = await newUser(relay, 'ta');
+  const bob = await newUser(relay, 'tb');
+  const slug = await newRoom(relay, alice);
+  const root = await post(alice, slug, 'the plan, in a thread');
+  const t = await call(alice, 'POST', `/api/rooms/${slug}/messages/${root.id}/thread`);
+  assert.equal(t.status, 201, t.text);
+  const threadId = t.json.threadId;
+  const reply = await call(alice, 'POST', `/api/threads/${threadId}/replies`,
+    { content: `@${bob.login} your turn, @${alice.login}` });
+  assert.equal(reply.status, 201, reply.text);
+  const [n] = await waitMentions(bob, 1);
+  assert.equal(n.refId, reply.json.id);
+  assert.equal(n.data.threadId, threadId);
+  assert.equal(n.data.messageId, reply.json.id);
+  assert.equal(n.data.roomSlug, slug);
+  await sleep(300);
+  assert.equal((await mentions(alice)).length, 0, 'the author of the reply is never notified');
 });
 
 test('outsiders of a private channel or a whitelist-only room are not notified', async () => {
