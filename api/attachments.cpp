@@ -139,6 +139,10 @@ void reencode_image(self_ptr self, exchange_ptr x, std::string_view data, messag
   self->request(worker, caf::infinite, job_atom::value)
       .then(
           [self, x, out, row, at](bool) mutable {
+            // The wait for a decode slot and the decode itself are not the store's time:
+            // an upload queued behind seven others would otherwise reach the writer past
+            // its deadline and be refused after all the work was done.
+            x->deadline = std::chrono::steady_clock::now() + x->ctx.request_timeout;
             switch (out->status) {
               case image::outcome::ok:
                 row.content_type = "image/webp";

@@ -110,7 +110,7 @@ test('a PNG sent as text/plain is detected, re-encoded to WebP under 70 KB and s
   assert.ok(existsSync(join(relay.dataDir, 'attachments', sha.slice(0, 2), sha)), 'stored by its sha256');
 });
 
-test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio', async () => {
+test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio; eight at once all land', async () => {
   const relayBig = await startRelay({}); // the default 25 MB cap
   try {
     const jpeg = await vipsImage('big.jpg', 'gaussnoise', '4000', '3000');
@@ -127,6 +127,18 @@ test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio', asy
     assert.equal(json.contentType, 'image/webp');
     assert.ok(json.size <= WEBP_MAX, String(json.size));
     assert.ok(Math.abs(json.width / json.height - 4 / 3) < 0.01, `${json.width}x${json.height}`);
+
+    // Eight at once, as many as may wait for the two decoders: every one is accepted,
+    // however long the last waited for its turn.
+    const eight = await Promise.all(Array.from({ length: 8 }, async () => {
+      const f = new FormData();
+      f.append('entityType', 'message');
+      f.append('entityId', m.id);
+      f.append('file', new Blob([jpeg], { type: 'image/jpeg' }), 'IMG_0002.JPG');
+      const r = await fetch(`${relayBig.url}/api/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${u.token}` }, body: f });
+      return { status: r.status, text: await r.text() };
+    }));
+    for (const r of eight) assert.equal(r.status, 201, r.text);
   } finally {
     await relayBig.stop();
   }
