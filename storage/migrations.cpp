@@ -450,9 +450,9 @@ CREATE INDEX IF NOT EXISTS reactions_by_user ON reactions (user_id);
 // Notifications people manage: a saved tab, a visibility a room owner may set, and at
 // most one mention notification per user and message (an edit that mentions someone
 // again must not notify twice; the index decides it, not a read before the insert).
+// The columns are added by add_notification_columns below: ALTER TABLE … ADD COLUMN has
+// no IF NOT EXISTS, and a file whose version was set back by hand must still migrate.
 constexpr std::string_view migration_12 = R"sql(
-ALTER TABLE notifications ADD COLUMN saved INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE notifications ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private';
 CREATE UNIQUE INDEX IF NOT EXISTS notifications_one_mention ON notifications (user_id, ref_id)
   WHERE kind = 'mention';
 CREATE INDEX IF NOT EXISTS notifications_page ON notifications (user_id, created_at DESC, id DESC);
@@ -505,15 +505,35 @@ CREATE TABLE IF NOT EXISTS thread_replies (
 );
 )sql";
 
+// ALTER TABLE … ADD COLUMN, unless the column is there already.
+void add_column(sqlite3* db, const std::string& table, const std::string& column,
+                const std::string& declaration) {
+  sqlite3_stmt* stmt = nullptr;
+  const std::string probe = "SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = ?1";
+  if (sqlite3_prepare_v2(db, probe.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+    fail(db, "prepare column probe");
+  sqlite3_bind_text(stmt, 1, column.data(), static_cast<int>(column.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc == SQLITE_ROW) return;
+  if (rc != SQLITE_DONE) fail(db, "probe column " + table + "." + column);
+  const std::string alter = "ALTER TABLE " + table + " ADD COLUMN " + column + " " + declaration;
+  exec(db, alter.c_str(), "add column " + table + "." + column);
+}
+
+void add_notification_columns(sqlite3* db) {
+  add_column(db, "notifications", "saved", "INTEGER NOT NULL DEFAULT 0");
+  add_column(db, "notifications", "visibility", "TEXT NOT NULL DEFAULT 'private'");
+}
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
     {5, migration_5, nullptr},     {6, migration_6, nullptr},
     {7, migration_7, nullptr},     {8, migration_8, &rename_case_duplicates},
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
-    {11, migration_11, nullptr},   {12, migration_12, nullptr},
-    {13, migration_13, nullptr},
-    {14, migration_14, nullptr},
+    {11, migration_11, nullptr},   {12, migration_12, &add_notification_columns},
+    {13, migration_13, nullptr},   {14, migration_14, nullptr},
 };
 
 }  // namespace

@@ -12,7 +12,8 @@ struct migration {
   int version;
   std::string_view sql;
   /// Runs after `sql` in the same transaction, for rows that need values computed in
-  /// C++ (ids, timestamps). May be null. Throws std::runtime_error on failure.
+  /// C++ (ids, timestamps) or changes SQLite cannot make conditional. May be null. Throws
+  /// std::runtime_error on failure.
   void (*seed)(sqlite3* db);
 };
 
