@@ -427,8 +427,8 @@ CREATE TABLE card_saves (
 );
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4,
-                                         version_5, version_6, version_7, version_8, version_9};
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
+                                         version_6, version_7, version_8, version_9};
 
 }  // namespace
 
