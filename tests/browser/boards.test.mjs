@@ -61,6 +61,15 @@ test('a board: add a card, move it by keyboard and by drag-and-drop, persisted a
     const order = async (page) => column(page, 'Done').locator('li.card .card-title').allTextContents();
     assert.deepEqual(await order(alice), ['Ship it', 'Write the docs']);
 
+    // Alt+ArrowUp / Alt+ArrowDown within the column.
+    await card(alice, 'Write the docs').focus();
+    await alice.keyboard.press('Alt+ArrowUp');
+    await alice.waitForFunction(() => document.querySelector('[aria-label="Done"] li.card .card-title')?.textContent === 'Write the docs');
+    await bob.waitForFunction(() => document.querySelector('[aria-label="Done"] li.card .card-title')?.textContent === 'Write the docs');
+    await alice.keyboard.press('Alt+ArrowDown');
+    await alice.waitForFunction(() => document.querySelector('[aria-label="Done"] li.card .card-title')?.textContent === 'Ship it');
+    assert.deepEqual(await order(alice), ['Ship it', 'Write the docs']);
+
     // Save a card: it is starred for Alice only.
     await alice.getByRole('button', { name: 'Save “Write the docs”' }).click();
     await alice.getByRole('button', { name: 'Unsave “Write the docs”' }).waitFor();

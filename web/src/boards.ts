@@ -28,8 +28,17 @@ export function step(board: Board, card: Card, dir: Direction): { columnId: stri
   const ci = board.columns.findIndex((c) => c.id === card.columnId);
   if (ci < 0) return null;
   const here = board.columns[ci]!;
-  if (dir === 'up') return card.position > 0 ? { columnId: here.id, position: card.position - 1 } : null;
-  if (dir === 'down') return card.position < here.cards.length - 1 ? { columnId: here.id, position: card.position + 1 } : null;
+  // Up and down pass the neighbour as shown (the user's saved cards come first), so a
+  // step always crosses the card the user sees next to it.
+  const i = here.cards.findIndex((c) => c.id === card.id);
+  if (dir === 'up') {
+    const above = here.cards[i - 1];
+    return above ? { columnId: here.id, position: dropPosition(board, card, here.id, above) } : null;
+  }
+  if (dir === 'down') {
+    const below = here.cards[i + 1];
+    return below ? { columnId: here.id, position: dropPosition(board, card, here.id, below) + 1 } : null;
+  }
   const to = board.columns[ci + (dir === 'left' ? -1 : 1)];
   if (!to) return null;
   return { columnId: to.id, position: Math.min(card.position, to.cards.length) };
