@@ -78,6 +78,16 @@ void create_thread(self_ptr self, exchange_ptr x, const caller& c);
 void list_replies(self_ptr self, exchange_ptr x, const caller& c);
 void post_reply(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/boards.cpp: a room's boards, their cards, moves and saves ------------------------
+void get_room_board(self_ptr self, exchange_ptr x, const caller& c);
+void list_room_boards(self_ptr self, exchange_ptr x, const caller& c);
+void create_room_board(self_ptr self, exchange_ptr x, const caller& c);
+void get_board(self_ptr self, exchange_ptr x, const caller& c);
+void add_card(self_ptr self, exchange_ptr x, const caller& c);
+void move_card(self_ptr self, exchange_ptr x, const caller& c);
+void save_card(self_ptr self, exchange_ptr x, const caller& c);
+void unsave_card(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);
 void add_to_whitelist(self_ptr self, exchange_ptr x, const caller& c);

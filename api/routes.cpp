@@ -66,6 +66,16 @@ constexpr std::array table{
     // The thread's room and channel decide who may read and reply (api/threads.cpp).
     route{get,   "/api/threads/:id/replies",            signed_in,   rest, list_replies},
     route{post,  "/api/threads/:id/replies",            signed_in,   rest, post_reply},
+    // Boards: whoever may enter the room; the board's room decides for id routes
+    // (api/boards.cpp), and the mover's rights are checked there.
+    route{get,   "/api/rooms/:slug/board",              room_member, rest, get_room_board},
+    route{get,   "/api/rooms/:slug/boards",             room_member, rest, list_room_boards},
+    route{post,  "/api/rooms/:slug/boards",             room_member, rest, create_room_board},
+    route{get,   "/api/boards/:id",                     signed_in,   rest, get_board},
+    route{post,  "/api/boards/:id/cards",               signed_in,   rest, add_card},
+    route{patch, "/api/cards/:id",                      signed_in,   rest, move_card},
+    route{put,   "/api/cards/:id/save",                 signed_in,   rest, save_card},
+    route{del,   "/api/cards/:id/save",                 signed_in,   rest, unsave_card},
     route{post,  "/api/rooms/:slug/typing",             room_member, rest, send_typing},
     route{post,  "/api/rooms/:slug/presence",           room_member, rest, send_presence_heartbeat},
     route{get,   "/api/rooms/:slug/presence",           room_member, rest, list_presence},

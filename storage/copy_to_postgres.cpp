@@ -168,6 +168,22 @@ const std::vector<table>& tables() {
         {"content", kind::bytes},
         {"client_msg_id"},
         {"created_at", I}}},
+      {"boards",
+       1,
+       {{"id"}, {"room_id"}, {"name"}, {"owner_id"}, {"is_default", B}, {"created_at", I}}},
+      {"board_columns", 1, {{"id"}, {"board_id"}, {"name"}, {"position", I}}},
+      {"cards",
+       1,
+       {{"id"},
+        {"board_id"},
+        {"column_id"},
+        {"title"},
+        {"body"},
+        {"author_id"},
+        {"position", I},
+        {"created_at", I},
+        {"updated_at", I}}},
+      {"card_saves", 2, {{"card_id"}, {"user_id"}, {"created_at", I}}},
       // SQLite hands out seqs a block ahead (`reserved`) and continues above the block
       // after a restart, since a client may have seen one of them; Postgres reserves
       // nothing, so the block's top is where the channel goes on.

@@ -525,6 +525,47 @@ void add_notification_columns(sqlite3* db) {
   add_column(db, "notifications", "saved", "INTEGER NOT NULL DEFAULT 0");
   add_column(db, "notifications", "visibility", "TEXT NOT NULL DEFAULT 'private'");
 }
+// Boards: a room's boards, their columns and cards, and who saved which card. At most one
+// default board per room (the partial unique index), so concurrent first reads make one.
+// Card positions are 0..n-1 per column, kept by the store's writes, not by a constraint:
+// a renumbering passes through duplicates within its statement sequence.
+constexpr std::string_view migration_15 = R"sql(
+CREATE TABLE IF NOT EXISTS boards (
+  id          TEXT PRIMARY KEY NOT NULL,
+  room_id     TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  owner_id    TEXT NOT NULL,
+  is_default  INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS boards_by_room ON boards (room_id, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS boards_one_default ON boards (room_id) WHERE is_default = 1;
+CREATE TABLE IF NOT EXISTS board_columns (
+  id          TEXT PRIMARY KEY NOT NULL,
+  board_id    TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  position    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS board_columns_by_board ON board_columns (board_id, position);
+CREATE TABLE IF NOT EXISTS cards (
+  id          TEXT PRIMARY KEY NOT NULL,
+  board_id    TEXT NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+  column_id   TEXT NOT NULL REFERENCES board_columns (id) ON DELETE CASCADE,
+  title       TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  author_id   TEXT NOT NULL,
+  position    INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cards_by_column ON cards (column_id, position);
+CREATE TABLE IF NOT EXISTS card_saves (
+  card_id     TEXT NOT NULL REFERENCES cards (id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (card_id, user_id)
+);
+)sql";
 
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
@@ -534,6 +575,7 @@ const migration all_migrations[] = {
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
     {11, migration_11, nullptr},   {12, migration_12, &add_notification_columns},
     {13, migration_13, nullptr},   {14, migration_14, nullptr},
+    {15, migration_15, nullptr},
 };
 
 }  // namespace

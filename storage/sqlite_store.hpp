@@ -3,8 +3,9 @@
 #include <string>
 
 #include "storage/sqlite/agents.hpp"
-#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/archiving.hpp"
+#include "storage/sqlite/attachments.hpp"
+#include "storage/sqlite/boards.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
 #include "storage/sqlite/messages.hpp"
@@ -38,6 +39,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::halls,
                            public sqlite::attachments,
                            public sqlite::threads,
+                           public sqlite::boards,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

@@ -124,9 +124,16 @@ using room_threads_actor =
                      // (caller, channel id): may the caller read that channel's threads?
                      caf::replies_to<thread_atom, principal, std::string>::with<bool>>;
 
-/// A room (actors/chat/room.hpp): the five parts, each checked in its own file.
-using room_actor = room_traffic_actor::extend_with<room_manage_actor, room_bots_actor,
-                                                   room_presence_actor, room_threads_actor>;
+using board_atom = caf::atom_constant<caf::atom("board")>;
+
+/// Boards (room_boards.cpp): a committed board change's event (`board_updated`,
+/// `card_moved`), for everyone let into the room, on every node.
+using room_boards_actor = caf::typed_actor<caf::reacts_to<board_atom, std::string>>;
+
+/// A room (actors/chat/room.hpp): the six parts, each checked in its own file.
+using room_actor =
+    room_traffic_actor::extend_with<room_manage_actor, room_bots_actor, room_presence_actor,
+                                    room_threads_actor, room_boards_actor>;
 
 // -- room directory -----------------------------------------------------------------
 

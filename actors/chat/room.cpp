@@ -323,13 +323,14 @@ room_actor::behavior_type room(room_self self, room_params params) {
   load(self);
   probe_mailbox(self);
   // Each part is checked against its own interface in its own file; `room_actor` is
-  // exactly the five together (fwd.hpp), so joining them cannot miss a message.
+  // exactly the six together (fwd.hpp), so joining them cannot miss a message.
   auto part = [](auto bhvr) { return caf::message_handler{bhvr.unbox().as_behavior_impl()}; };
   auto all = part(live_traffic(self))
                  .or_else(part(room_management(self)))
                  .or_else(part(room_bots(self)))
                  .or_else(part(room_presence(self)))
-                 .or_else(part(room_threads(self)));
+                 .or_else(part(room_threads(self)))
+                 .or_else(part(room_boards(self)));
   return {room_actor::behavior_type::unsafe_init{}, std::move(all)};
 }
 

@@ -122,6 +122,11 @@ room_threads_actor::behavior_type room_threads(room_self self);
 /// mirrors the root and passes thread_updated on.
 void thread_from_other_node(room_self self, const codec::cluster_event& e);
 
+// -- boards (room_boards.cpp) -----------------------------------------------------------
+
+/// The behaviour that passes board events to the room's clients.
+room_boards_actor::behavior_type room_boards(room_self self);
+
 // -- who is online (presence.cpp) ------------------------------------------------------
 
 /// A socket of `u` joined the room (after it was added to `subs`).

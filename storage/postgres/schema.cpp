@@ -387,8 +387,48 @@ CREATE TABLE thread_replies (
 );
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4,
-                                         version_5, version_6, version_7, version_8};
+// Boards, as SQLite's migration 15: one default board per room, positions 0..n-1 per
+// column kept by the store (which locks the board's row before renumbering).
+constexpr std::string_view version_9 = R"sql(
+CREATE TABLE boards (
+  id          text COLLATE "C" PRIMARY KEY,
+  room_id     text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  name        text NOT NULL,
+  owner_id    text COLLATE "C" NOT NULL,
+  is_default  boolean NOT NULL DEFAULT false,
+  created_at  bigint NOT NULL
+);
+CREATE INDEX boards_by_room ON boards (room_id, created_at);
+CREATE UNIQUE INDEX boards_one_default ON boards (room_id) WHERE is_default;
+CREATE TABLE board_columns (
+  id          text COLLATE "C" PRIMARY KEY,
+  board_id    text COLLATE "C" NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+  name        text NOT NULL,
+  position    bigint NOT NULL
+);
+CREATE INDEX board_columns_by_board ON board_columns (board_id, position);
+CREATE TABLE cards (
+  id          text COLLATE "C" PRIMARY KEY,
+  board_id    text COLLATE "C" NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
+  column_id   text COLLATE "C" NOT NULL REFERENCES board_columns (id) ON DELETE CASCADE,
+  title       text NOT NULL,
+  body        text NOT NULL,
+  author_id   text COLLATE "C" NOT NULL,
+  position    bigint NOT NULL,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL
+);
+CREATE INDEX cards_by_column ON cards (column_id, position);
+CREATE TABLE card_saves (
+  card_id     text COLLATE "C" NOT NULL REFERENCES cards (id) ON DELETE CASCADE,
+  user_id     text COLLATE "C" NOT NULL,
+  created_at  bigint NOT NULL,
+  PRIMARY KEY (card_id, user_id)
+);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
+                                         version_6, version_7, version_8, version_9};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include "storage/postgres/agents.hpp"
 #include "storage/postgres/attachments.hpp"
+#include "storage/postgres/boards.hpp"
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/halls.hpp"
 #include "storage/postgres/messages.hpp"
@@ -28,7 +29,8 @@ class postgres_store final : public store,
                              public agents,
                              public halls,
                              public attachments,
-                             public threads {
+                             public threads,
+                             public boards {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -40,7 +42,8 @@ class postgres_store final : public store,
         agents{static_cast<connection&>(*this)},
         halls{static_cast<connection&>(*this)},
         attachments{static_cast<connection&>(*this)},
-        threads{static_cast<connection&>(*this)} {}
+        threads{static_cast<connection&>(*this)},
+        boards{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

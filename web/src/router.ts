@@ -2,6 +2,7 @@
 //   /                      the lobby's room-wide thread
 //   /r/<room>              a room's room-wide thread
 //   /r/<room>/<channel>    a channel, by slug
+//   /r/<room>/~board       the room's board (`~` is in no slug)
 // Anything else falls back to the lobby, keeping the URL honest by replacing it.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -10,10 +11,16 @@ export interface Route {
   room: string;
   /** A channel slug, or null for the room-wide thread. */
   channel: string | null;
+  /** The room's board screen instead of a channel. */
+  board?: boolean;
 }
+
+export const BOARD_SEGMENT = '~board';
+export const boardHref = (room: string) => `/r/${encodeURIComponent(room)}/${BOARD_SEGMENT}`;
 
 export function parse(path: string): Route {
   const parts = path.split('/').filter(Boolean).map(safeDecode);
+  if (parts[0] === 'r' && parts[1] && parts[2] === BOARD_SEGMENT) return { room: parts[1], channel: null, board: true };
   if (parts[0] === 'r' && parts[1]) return { room: parts[1], channel: parts[2] ?? null };
   return { room: 'lobby', channel: null };
 }

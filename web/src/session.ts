@@ -9,7 +9,7 @@ import { Store } from './state';
 import * as tl from './timeline';
 import {
   channelIdOf, channelKey, type Channel, type ChannelKey, type Me, type Message, type Room,
-  type ServerFrame, type User,
+  type BoardFrame, type ServerFrame, type User,
 } from './types';
 
 /** A message typed here and not yet acked by Relay. */
@@ -168,6 +168,8 @@ export class RoomSession {
    * then starts from these instead of waiting for its history page.
    */
   private unopened: Message[] = [];
+  /** The board screen's listeners for board_updated / card_moved (components/BoardView). */
+  readonly boardEvents = new Set<(f: BoardFrame) => void>();
   /** The channel list has come (REST); until then, deletions by frame are noted here. */
   private listed = false;
   private deletedEarly = new Set<string>();
@@ -581,6 +583,10 @@ export class RoomSession {
         return;
       case 'notification':
         received(f.notification);
+        return;
+      case 'board_updated':
+      case 'card_moved':
+        this.boardEvents.forEach((l) => l(f));
         return;
       case 'pong':
         return;

@@ -126,7 +126,38 @@ export type ServerFrame =
   | { type: 'ai_reply'; channelId: string | null; eventId: string; bot: User; messageId?: string;
       error?: { error: string; code: string } }
   | { type: 'notification'; notification: AppNotification }
+  | BoardFrame
   | { type: 'pong' };
+
+/** A room's board events (docs/api.md "Boards"); the board screen listens (session.boardEvents). */
+export type BoardFrame =
+  | { type: 'board_updated'; boardId: string; board: Board }
+  | { type: 'card_moved'; boardId: string; card: Card; fromColumnId: string; toColumnId: string; position: number };
+
+export interface Card {
+  id: string;
+  boardId: string;
+  columnId: string;
+  title: string;
+  body: string;
+  author: User;
+  position: number;
+  saved: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BoardColumn { id: string; name: string; position: number; cards: Card[] }
+
+export interface Board {
+  id: string;
+  roomId: string;
+  name: string;
+  ownerId: string;
+  isDefault: boolean;
+  createdAt: string;
+  columns: BoardColumn[];
+}
 
 /** A notification (docs/api.md, "Notifications"); `data` depends on `kind`. */
 export interface AppNotification {

@@ -10,7 +10,7 @@ import { Avatar, roomFace } from './Avatar';
 import { People } from './People';
 import { PresenceDot } from './PresenceDot';
 import type { RoomLink } from '../rooms';
-import { href, navigate, onLinkClick, type Route } from '../router';
+import { boardHref, href, navigate, onLinkClick, type Route } from '../router';
 import type { RoomSession, RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Channel, type Me } from '../types';
@@ -67,11 +67,12 @@ export function Sidebar({ me, session, isOwner, rooms, current, channels }: Prop
       <NewRoom />
       <h2>Channels</h2>
       <ul>
-        {item('general', href(current.room), current.channel === null, current.channel === null ? 0 : unread(ROOM_THREAD), '#')}
+        {item('general', href(current.room), current.channel === null && !current.board, current.channel === null ? 0 : unread(ROOM_THREAD), '#')}
         {listed.map((c) => item(channelLabel(c, me), href(current.room, c.slug), current.channel === c.slug,
           current.channel === c.slug ? 0 : unread(c.id), c.visibility === 'public' ? '#' : <Lock />))}
       </ul>
       {isOwner && <NewChannel session={session} />}
+      <ul>{item('Board', boardHref(current.room), !!current.board, 0, '▦')}</ul>
       <People session={session} me={me} />
       {dms.length > 0 && (
         <>

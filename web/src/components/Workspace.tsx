@@ -10,6 +10,7 @@ import { RoomSession, takeEarly, type RoomState } from '../session';
 import { useStore } from '../state';
 import { ROOM_THREAD, type Me, type Room } from '../types';
 import { AccessRequest } from './AccessRequest';
+import { BoardView } from './BoardView';
 import { Avatar, roomFace } from './Avatar';
 import { ChannelView } from './ChannelView';
 import { NotificationBell } from './Notifications';
@@ -87,8 +88,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
   const channelMissing = route.channel !== null && room !== null && !channel;
 
   useEffect(() => {
-    document.title = room ? `${channel ? channelLabel(channel, me) : 'general'} · ${room.displayName} · Relay` : 'Relay';
-  }, [room, channel]);
+    document.title = room ? `${route.board ? 'Board' : channel ? channelLabel(channel, me) : 'general'} · ${room.displayName} · Relay` : 'Relay';
+  }, [room, channel, route.board]);
 
   const isOwner = room !== null && room.slug !== 'lobby' && room.owner?.id === me.id;
 
@@ -133,6 +134,8 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
             <h2>No such channel</h2>
             <p>#{route.channel} does not exist in {room.displayName}, or you are not one of its members.</p>
           </section>
+        ) : room && route.board ? (
+          <BoardView key={`${room.slug}/board`} session={session} room={room} />
         ) : room ? (
           <ChannelView key={`${room.slug}/${key}`} session={session} me={me} room={room}
                        channelKey={key} label={channelLabel(channel, me)} isDm={channel?.visibility === 'dm'} />
