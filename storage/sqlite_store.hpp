@@ -3,10 +3,11 @@
 #include <string>
 
 #include "storage/sqlite/agents.hpp"
-#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/archiving.hpp"
+#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
+#include "storage/sqlite/incoming_hooks.hpp"
 #include "storage/sqlite/messages.hpp"
 #include "storage/sqlite/rooms.hpp"
 #include "storage/sqlite/threads.hpp"
@@ -38,6 +39,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::halls,
                            public sqlite::attachments,
                            public sqlite::threads,
+                           public sqlite::incoming_hooks,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

@@ -6,6 +6,7 @@
 #include "storage/postgres/attachments.hpp"
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/halls.hpp"
+#include "storage/postgres/incoming_hooks.hpp"
 #include "storage/postgres/messages.hpp"
 #include "storage/postgres/rooms.hpp"
 #include "storage/postgres/threads.hpp"
@@ -28,7 +29,8 @@ class postgres_store final : public store,
                              public agents,
                              public halls,
                              public attachments,
-                             public threads {
+                             public threads,
+                             public incoming_hooks {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -40,7 +42,8 @@ class postgres_store final : public store,
         agents{static_cast<connection&>(*this)},
         halls{static_cast<connection&>(*this)},
         attachments{static_cast<connection&>(*this)},
-        threads{static_cast<connection&>(*this)} {}
+        threads{static_cast<connection&>(*this)},
+        incoming_hooks{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres
