@@ -1,13 +1,14 @@
 // Incoming webhooks (docs/api.md, "Incoming webhooks"): the owner creates, lists and
 // revokes them; whoever holds the secret URL posts into the hook's channel as its bot, in
 // Relay's format, Slack's (JSON and the legacy form) or GitHub's own events with their
-// signature checked; bad posts, revoked hooks and floods change nothing. The last test
+// signature checked; a private channel's hook reaches only its members (WebSocket and
+// SSE); bad posts, revoked hooks and floods change nothing. The last test
 // runs three nodes on Postgres + Redis: a post on one node reaches a socket on another.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import {
-  startRelay, relayCli, api, uniq, openWs, newUser, newRoom, makeDataDir, FAST_SEND_ARGS,
+  startRelay, relayCli, api, uniq, openWs, openSse, newUser, newRoom, makeDataDir, FAST_SEND_ARGS,
 } from './harness.mjs';
 import { PG, freshDatabase } from './postgres.mjs';
 
@@ -148,6 +149,38 @@ test('Slack {text} and {content, username} post as the bot, live and in history'
     ['From blocks', 'Alerts'], ['deployed v2', 'Deploy bot'],
   ]);
   await ws.close();
+});
+
+test('a hook into a private channel reaches its members (WebSocket and SSE), nobody else', async () => {
+  const owner = await user('ip');
+  const member = await user('iq');
+  const outsider = await user('ix');
+  const slug = await newRoom(relay, owner);
+  const chSlug = uniq('c').toLowerCase();
+  const priv = await call(owner, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'secret ops', slug: chSlug, visibility: 'private', inviteLogins: [member.login] });
+  assert.equal(priv.status, 201, priv.text);
+  const hook = await makeHook(owner, slug, { channelId: priv.json.id, name: 'Ops' });
+  const inWs = await openWs(`${relay.wsUrl}/api/ws/rooms/${slug}`, member.token);
+  await inWs.next((f) => f.type === 'sync');
+  const inSse = await openSse(`${relay.url}/api/rooms/${slug}/stream`, member.token);
+  const outWs = await openWs(`${relay.wsUrl}/api/ws/rooms/${slug}`, outsider.token);
+  await outWs.next((f) => f.type === 'sync');
+
+  assert.equal((await hookPost(hook.url, { text: 'private page' })).status, 200);
+  await inWs.next((f) => isMsg(f) && f.message.content === 'private page');
+  const viaSse = await inSse.next((x) => x.data?.type === 'message' && x.data.message.content === 'private page');
+  assert.equal(viaSse.data.message.bot, 'Ops');
+  // A public marker after it: the outsider gets the marker and never the private post.
+  const pub = await makeHook(owner, slug, { channelId: null, name: 'Public' });
+  assert.equal((await hookPost(pub.url, { text: 'public marker' })).status, 200);
+  await outWs.next((f) => isMsg(f) && f.message.content === 'public marker');
+  assert.ok(!JSON.stringify(outWs.frames).includes('private page'));
+  const h = await call(outsider, 'GET', `/api/rooms/${slug}/messages?limit=100`);
+  assert.ok(!h.text.includes('private page'));
+  inSse.close();
+  await inWs.close();
+  await outWs.close();
 });
 
 test('the legacy form payload=<json> and the lobby hook', async () => {
