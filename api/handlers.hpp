@@ -87,6 +87,12 @@ void add_card(self_ptr self, exchange_ptr x, const caller& c);
 void move_card(self_ptr self, exchange_ptr x, const caller& c);
 void save_card(self_ptr self, exchange_ptr x, const caller& c);
 void unsave_card(self_ptr self, exchange_ptr x, const caller& c);
+// -- api/incoming_hooks.cpp: incoming webhooks and the posts to them ---------------------
+void create_incoming_hook(self_ptr self, exchange_ptr x, const caller& c);
+void list_incoming_hooks(self_ptr self, exchange_ptr x, const caller& c);
+void revoke_incoming_hook(self_ptr self, exchange_ptr x, const caller& c);
+void post_to_hook(self_ptr self, exchange_ptr x, const caller& c);
+void post_github_to_hook(self_ptr self, exchange_ptr x, const caller& c);
 
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);

@@ -30,7 +30,12 @@ struct http_request {
   std::string content_type;   // `Content-Type`, if any (multipart uploads read its boundary)
   bool proxied = false;       // carries Forwarded / X-Forwarded-* / X-Real-IP headers
   std::string last_event_id;  // SSE `Last-Event-ID`
-  bool websocket = false;     // a valid WebSocket upgrade request
+  std::string host;           // `Host`, for the URLs of incoming webhooks
+  // GitHub's webhook headers, read by `POST /hooks/<secret>/github` only.
+  std::string github_event;     // `X-GitHub-Event`
+  std::string github_delivery;  // `X-GitHub-Delivery`
+  std::string hub_signature;    // `X-Hub-Signature-256`
+  bool websocket = false;       // a valid WebSocket upgrade request
 
   const std::string* param(const std::string& key) const {
     auto it = query.find(key);

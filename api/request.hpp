@@ -37,11 +37,13 @@ struct api_context {
   // -- identity and access ------------------------------------------------------
   std::string secret;                           // signs session and OAuth-state cookies
   std::string public_url;                       // e.g. http://127.0.0.1:8080 (no trailing /)
+  bool public_url_configured = false;           // set by the operator, not derived
   std::vector<std::string> allowed_origins;     // for cookie-authenticated requests
   bool secure_cookies = false;                  // public URL is https
   std::optional<auth::oauth_config> oauth;      // none: sign-in with GitHub is off
   bool dev_login = false;                       // effective: configured on and loopback-only
   std::shared_ptr<keyed_limiter> user_sends;    // per-user send bucket, shared process-wide
+  std::shared_ptr<keyed_limiter> hook_posts;    // per-incoming-webhook post bucket
   std::shared_ptr<byte_budget> resume_budget;   // bytes/s all paged resumes share
   std::shared_ptr<stream_cursors> sse_cursors;  // what SSE streams wrote, for their reconnects
   std::int64_t max_connections_per_user = 32;

@@ -88,6 +88,13 @@ constexpr std::array table{
     route{post,  "/api/rooms/:slug/access-requests/:id/approve",  room_owner,   rest, approve_access_request},
     route{post,  "/api/rooms/:slug/access-requests/:id/deny",     room_owner,   rest, deny_access_request},
 
+    route{post,  "/api/rooms/:slug/incoming-webhooks",     room_owner, rest, create_incoming_hook},
+    route{get,   "/api/rooms/:slug/incoming-webhooks",     room_owner, rest, list_incoming_hooks},
+    route{del,   "/api/rooms/:slug/incoming-webhooks/:id", room_owner, rest, revoke_incoming_hook},
+    // The secret in the path is the credential (api/incoming_hooks.cpp).
+    route{post,  "/hooks/:secret",        anonymous, rest, post_to_hook},
+    route{post,  "/hooks/:secret/github", anonymous, rest, post_github_to_hook},
+
     route{get,   "/api/ws/rooms/:slug",     room_member, websocket, open_room_socket},
     route{get,   "/metrics",                anonymous,   rest,      serve_metrics, true},
     route{get,   "/api/rooms/:slug/stream", room_member, sse,       open_room_stream},

@@ -64,6 +64,7 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
   ctx.secret = cfg.secret.empty() ? load_or_create_secret(cfg.data_dir, error) : cfg.secret;
   if (!error.empty()) return error;
   ctx.public_url = cfg.public_url;
+  ctx.public_url_configured = !cfg.public_url.empty();
   if (ctx.public_url.empty())
     ctx.public_url = "http://" + cfg.listen_host + ":" + std::to_string(port);
   while (!ctx.public_url.empty() && ctx.public_url.back() == '/') ctx.public_url.pop_back();
@@ -95,6 +96,9 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
 
   ctx.user_sends = std::make_shared<keyed_limiter>(static_cast<double>(cfg.user_send_rate),
                                                    static_cast<double>(cfg.user_send_burst));
+  // Incoming webhooks: a burst of 20 (a CI run's jobs finishing together), then one a
+  // second, per hook.
+  ctx.hook_posts = std::make_shared<keyed_limiter>(1.0, 20.0);
   ctx.max_connections_per_user = cfg.max_connections_per_user;
   {
     // Up to four pages in flight at once, more when the rate is high.
@@ -117,6 +121,7 @@ std::string configure_access(api_context& ctx, const config& cfg, std::uint16_t 
   if (ctx.redis && !cfg.postgres_url.empty()) {
     redis::share_limit(ctx.user_sends, ctx.redis, "relay:rate:sends:", "user send limit");
     redis::share_limit(ctx.app_events, ctx.redis, "relay:rate:events:", "app event limit");
+    redis::share_limit(ctx.hook_posts, ctx.redis, "relay:rate:hooks:", "incoming webhook limit");
   }
   return {};
 }

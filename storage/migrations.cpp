@@ -567,6 +567,26 @@ CREATE TABLE IF NOT EXISTS card_saves (
 );
 )sql";
 
+// Incoming webhooks: a secret URL posting into one channel as the hook's own bot user.
+// The secret is kept only as its SHA-256 (as tokens are); revoking stamps revoked_at and
+// keeps the row, since the hook's messages name its user. channel_id "" is the room-wide
+// thread; no foreign key, so deleting a channel leaves a hook that answers 404.
+constexpr std::string_view migration_16 = R"sql(
+CREATE TABLE IF NOT EXISTS incoming_webhooks (
+  id             TEXT PRIMARY KEY NOT NULL,
+  room_id        TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  channel_id     TEXT NOT NULL DEFAULT '',
+  name           TEXT NOT NULL,
+  creator_id     TEXT NOT NULL,
+  user_id        TEXT NOT NULL,
+  secret_hash    TEXT NOT NULL UNIQUE,
+  github_secret  TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  revoked_at     INTEGER
+);
+CREATE INDEX IF NOT EXISTS incoming_webhooks_by_room ON incoming_webhooks (room_id, created_at);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
@@ -575,7 +595,7 @@ const migration all_migrations[] = {
     {9, migration_9, nullptr},     {10, migration_10, nullptr},
     {11, migration_11, nullptr},   {12, migration_12, &add_notification_columns},
     {13, migration_13, nullptr},   {14, migration_14, nullptr},
-    {15, migration_15, nullptr},
+    {15, migration_15, nullptr},   {16, migration_16, nullptr},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "storage/sqlite/boards.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
+#include "storage/sqlite/incoming_hooks.hpp"
 #include "storage/sqlite/messages.hpp"
 #include "storage/sqlite/rooms.hpp"
 #include "storage/sqlite/threads.hpp"
@@ -40,6 +41,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::attachments,
                            public sqlite::threads,
                            public sqlite::boards,
+                           public sqlite::incoming_hooks,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

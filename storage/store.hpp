@@ -5,6 +5,7 @@
 #include "storage/boards_store.hpp"
 #include "storage/expected.hpp"
 #include "storage/halls_store.hpp"
+#include "storage/incoming_hooks_store.hpp"
 #include "storage/messages_store.hpp"
 #include "storage/rooms_store.hpp"
 #include "storage/threads_store.hpp"
@@ -30,7 +31,8 @@ class store : public virtual transactions,
               public virtual halls_store,
               public virtual attachments_store,
               public virtual threads_store,
-              public virtual boards_store {
+              public virtual boards_store,
+              public virtual incoming_hooks_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.

@@ -224,6 +224,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
     r.proxied = req.count("Forwarded") || req.count("X-Forwarded-For") ||
                 req.count("X-Forwarded-Host") || req.count("X-Real-IP");
     r.last_event_id = std::string(req["Last-Event-ID"]);
+    r.host = std::string(req[http::field::host]);
+    r.github_event = std::string(req["X-GitHub-Event"]);
+    r.github_delivery = std::string(req["X-GitHub-Delivery"]);
+    r.hub_signature = std::string(req["X-Hub-Signature-256"]);
     r.body = std::move(req.body());
     auto upgrade = req[http::field::upgrade];
     if (beast::iequals(upgrade, "websocket")) {

@@ -9,7 +9,8 @@
 
 namespace relay::web {
 
-/// The first path segments that belong to the API: `/api`, `/auth`, `/v1`, `/metrics`.
+/// The first path segments that belong to the API: `/api`, `/auth`, `/v1`, `/metrics`,
+/// `/hooks`.
 /// unit.static_files checks that every route of api/routes.cpp starts with one.
 bool is_api_segment(std::string_view first_segment);
 

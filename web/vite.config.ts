@@ -4,7 +4,7 @@ import { defineConfig, type ProxyOptions } from 'vite';
 // (`make run` listens on 127.0.0.1:8080). The browser suite sets RELAY_URL to the
 // server it started.
 const relay = process.env.RELAY_URL ?? 'http://127.0.0.1:8080';
-const apiPaths = ['/api', '/auth', '/v1', '/metrics'];
+const apiPaths = ['/api', '/auth', '/v1', '/metrics', '/hooks'];
 
 function proxyTo(rewriteOrigin: boolean): Record<string, ProxyOptions> {
   const options: ProxyOptions = { target: relay, ws: true };

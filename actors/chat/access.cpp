@@ -55,9 +55,9 @@ bool valid_visibility(storage::channel_visibility v) {
 }
 
 bool reserved_room_slug(const std::string& slug) {
-  static constexpr std::array<std::string_view, 16> reserved = {
-      "lobby", "api",   "auth",   "admin", "new", "settings", "static", "assets",
-      "ws",    "login", "logout", "me",    "dms", "metrics",  "health", "v1"};
+  static constexpr std::array<std::string_view, 17> reserved = {
+      "lobby", "api",    "auth", "admin", "new",     "settings", "static", "assets", "ws",
+      "login", "logout", "me",   "dms",   "metrics", "health",   "v1",     "hooks"};
   return std::find(reserved.begin(), reserved.end(), slug) != reserved.end();
 }
 

@@ -91,9 +91,15 @@ using room_manage_actor = caf::typed_actor<
     caf::replies_to<members_atom,
                     principal>::with<storage::expected<std::vector<storage::user_row>>>>;
 
-/// Bots (room_bots.cpp): registering one (owner only), listing them, and a committed
-/// message from a channel that may @mention an agent-bound bot.
+using hook_atom = caf::atom_constant<caf::atom("hook")>;
+
+/// Bots (room_bots.cpp): registering one (owner only), listing them, a committed
+/// message from a channel that may @mention an agent-bound bot, and incoming webhooks.
 using room_bots_actor = caf::typed_actor<
+    // An incoming webhook's post (its secret already checked by the caller): into
+    // `channel_id` as the hook's bot user, whoever may see that channel; `not_found` when
+    // the channel is gone, `bad_request` for a DM.
+    caf::replies_to<hook_atom, post_request>::with<write_outcome>,
     caf::replies_to<bot_atom, principal,
                     storage::bot_row>::with<storage::expected<storage::bot_row>>,
     caf::replies_to<bot_atom, list_atom, principal>::with<std::vector<storage::bot_row>>,

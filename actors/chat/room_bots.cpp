@@ -31,6 +31,24 @@ room_bots_actor::behavior_type room_bots(room_self self) {
             [rp](const error_info& e) mutable { rp.deliver(R{e}); });
         return rp;
       },
+      [=](hook_atom, post_request& req) -> caf::result<write_outcome> {
+        auto& st = self->state;
+        auto ch = st.channels.find(req.channel_id);
+        // The hook's bot user is no member and may be no whitelisted entrant: the owner
+        // who made the hook let it in, so only the channel's existence is checked here.
+        if (ch == st.channels.end())
+          return write_outcome{make_error(errc::not_found, "the webhook's channel is gone"),
+                               {},
+                               false,
+                               std::nullopt};
+        if (ch->second.row.visibility == storage::channel_visibility::dm)
+          return write_outcome{make_error(errc::bad_request, "a webhook cannot post into a DM"),
+                               {},
+                               false,
+                               std::nullopt};
+        self->delegate(ch->second.actor, post_atom::value, std::move(req));
+        return caf::delegated<write_outcome>{};
+      },
       [=](bot_atom, list_atom, const principal& who) {
         if (!can_enter(self->state, who.user)) return std::vector<storage::bot_row>{};
         return self->state.bots;

@@ -427,8 +427,25 @@ CREATE TABLE card_saves (
 );
 )sql";
 
+// Incoming webhooks, as SQLite's migration 16.
+constexpr std::string_view version_10 = R"sql(
+CREATE TABLE incoming_webhooks (
+  id             text COLLATE "C" PRIMARY KEY,
+  room_id        text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  channel_id     text COLLATE "C" NOT NULL DEFAULT '',
+  name           text NOT NULL,
+  creator_id     text COLLATE "C" NOT NULL,
+  user_id        text COLLATE "C" NOT NULL,
+  secret_hash    text COLLATE "C" NOT NULL UNIQUE,
+  github_secret  text NOT NULL DEFAULT '',
+  created_at     bigint NOT NULL,
+  revoked_at     bigint
+);
+CREATE INDEX incoming_webhooks_by_room ON incoming_webhooks (room_id, created_at);
+)sql";
+
 constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
-                                         version_6, version_7, version_8, version_9};
+                                         version_6, version_7, version_8, version_9, version_10};
 
 }  // namespace
 

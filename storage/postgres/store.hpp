@@ -7,6 +7,7 @@
 #include "storage/postgres/boards.hpp"
 #include "storage/postgres/connection.hpp"
 #include "storage/postgres/halls.hpp"
+#include "storage/postgres/incoming_hooks.hpp"
 #include "storage/postgres/messages.hpp"
 #include "storage/postgres/rooms.hpp"
 #include "storage/postgres/threads.hpp"
@@ -30,7 +31,8 @@ class postgres_store final : public store,
                              public halls,
                              public attachments,
                              public threads,
-                             public boards {
+                             public boards,
+                             public incoming_hooks {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -43,7 +45,8 @@ class postgres_store final : public store,
         halls{static_cast<connection&>(*this)},
         attachments{static_cast<connection&>(*this)},
         threads{static_cast<connection&>(*this)},
-        boards{static_cast<connection&>(*this)} {}
+        boards{static_cast<connection&>(*this)},
+        incoming_hooks{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

@@ -74,6 +74,10 @@ const std::vector<spec>& specs() {
        "id"},
       {"thread_replies", "id, thread_id, seq, author_id, content, client_msg_id, created_at", "",
        "id"},
+      {"incoming_webhooks",
+       "id, room_id, channel_id, name, creator_id, user_id, secret_hash, github_secret,"
+       " created_at, revoked_at",
+       "", "id"},
       {"channel_seqs", "room_id, channel_id, max(last_seq, reserved)",
        "room_id, channel_id, last_seq", "room_id, channel_id"},
       {"deleted_messages",
@@ -196,6 +200,9 @@ INSERT INTO threads VALUES ('thr_1', 'room_x', 'ch_pub', 'msg_03', 2, 2501, 2500
   ('thr_2', 'room_x', '', 'msg_gone', 0, NULL, 2502);
 INSERT INTO thread_replies VALUES ('msg_r1', 'thr_1', 1, 'usr_b', 'a reply', 'c-r1', 2500),
   ('msg_r2', 'thr_1', 2, 'usr_a', 'x' || char(0) || 'y', NULL, 2501);
+INSERT INTO incoming_webhooks VALUES
+  ('ihk_1', 'room_x', 'ch_pub', 'CI', 'usr_a', 'usr_bot', 'hash_1', '', 2600, NULL),
+  ('ihk_2', 'room_x', '', 'GH', 'usr_a', 'usr_b', 'hash_2', 'gh-secret', 2601, 2602);
 INSERT INTO channel_seqs VALUES ('room_x', '', 2, 2), ('room_x', 'ch_pub', 2, 7),
   ('room_x', 'ch_priv', 3, 3), ('room_y', '', 3, 3);
 INSERT INTO deleted_messages VALUES ('usr_a', 'c-5', 'msg_05', 'room_x', 'ch_priv', 2, 2004,

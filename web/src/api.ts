@@ -204,3 +204,15 @@ export function setNotificationState(id: string, state: AppNotification['state']
 export function saveNotification(id: string, saved: boolean): Promise<AppNotification> {
   return call(saved ? 'PUT' : 'DELETE', `/api/notifications/${encodeURIComponent(id)}/save`);
 }
+
+// Incoming webhooks (room owner): `url` only in the answer to create.
+export interface IncomingWebhook {
+  id: string; name: string; channelId: string | null; createdAt: string; revokedAt: string | null;
+  githubSecret: boolean; url?: string;
+}
+export const listIncomingWebhooks = (slug: string) =>
+  call<{ webhooks: IncomingWebhook[] }>('GET', `${room(slug)}/incoming-webhooks`).then((r) => r.webhooks);
+export const createIncomingWebhook = (slug: string, b: { channelId: string | null; name: string; githubSecret?: string }) =>
+  call<IncomingWebhook & { url: string }>('POST', `${room(slug)}/incoming-webhooks`, b);
+export const revokeIncomingWebhook = (slug: string, id: string) =>
+  call<IncomingWebhook>('DELETE', `${room(slug)}/incoming-webhooks/${encodeURIComponent(id)}`);

@@ -48,6 +48,8 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
   const author = message?.author ?? me;
   const content = message?.content ?? pending?.content ?? '';
   const mine = author.id === me.id;
+  // An incoming webhook's bot user (login `hook-…`) posts under each message's own name.
+  const shownName = message?.bot && author.login.startsWith('hook-') ? message.bot : author.name || author.login;
   const state = pending ? pending.state : 'sent';
   const when = message ? new Date(message.createdAt) : null;
 
@@ -63,7 +65,7 @@ function MessageRow({ me, session, message, pending, canDelete = false, isBot = 
       <div class="body">
         {(!continued || pending) && (
           <div class="meta">
-            <span class="author">{author.name || author.login}</span>
+            <span class="author">{shownName}</span>
             {isBot && <span class="tag">bot</span>}
             {when && <time dateTime={message!.createdAt} title={dateFmt.format(when)}>{timeFmt.format(when)}</time>}
           </div>

@@ -98,7 +98,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
     <MessageItem key={itemKey(m)} message={m} me={me} session={session}
                  pending={pendingById?.get(m.id)} canDelete={m.author.id === me.id || isOwner}
                  isBot={m.bot !== null || botLogins.has(m.author.login.toLowerCase())}
-                 continued={prev !== undefined && prev.author.id === m.author.id
+                 continued={prev !== undefined && prev.author.id === m.author.id && prev.bot === m.bot
                    && Date.parse(m.createdAt) - Date.parse(prev.createdAt) < 5 * 60_000} />
   );
 
