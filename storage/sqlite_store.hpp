@@ -3,14 +3,15 @@
 #include <string>
 
 #include "storage/sqlite/agents.hpp"
-#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/archiving.hpp"
+#include "storage/sqlite/attachments.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/halls.hpp"
 #include "storage/sqlite/messages.hpp"
 #include "storage/sqlite/rooms.hpp"
 #include "storage/sqlite/threads.hpp"
 #include "storage/sqlite/users.hpp"
+#include "storage/sqlite/webhooks.hpp"
 #include "storage/store.hpp"
 
 namespace relay::storage {
@@ -38,6 +39,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::halls,
                            public sqlite::attachments,
                            public sqlite::threads,
+                           public sqlite::webhooks,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

@@ -10,6 +10,7 @@
 #include "storage/postgres/rooms.hpp"
 #include "storage/postgres/threads.hpp"
 #include "storage/postgres/users.hpp"
+#include "storage/postgres/webhooks.hpp"
 #include "storage/store.hpp"
 
 namespace relay::storage::postgres {
@@ -28,7 +29,8 @@ class postgres_store final : public store,
                              public agents,
                              public halls,
                              public attachments,
-                             public threads {
+                             public threads,
+                             public webhooks {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -40,7 +42,8 @@ class postgres_store final : public store,
         agents{static_cast<connection&>(*this)},
         halls{static_cast<connection&>(*this)},
         attachments{static_cast<connection&>(*this)},
-        threads{static_cast<connection&>(*this)} {}
+        threads{static_cast<connection&>(*this)},
+        webhooks{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

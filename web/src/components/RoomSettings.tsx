@@ -1,5 +1,6 @@
 // The owner's room settings: branding (PATCH, which every member sees live through the
-// `branding` frame), who may enter (whitelist mode, entries, pending requests) and bots.
+// `branding` frame), who may enter (whitelist mode, entries, pending requests), bots and
+// outbound webhooks (Webhooks.tsx).
 // Loaded on demand (a dynamic import from Workspace): members never download it.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -8,6 +9,7 @@ import { avatarUrlProblem } from '../avatar';
 import { href, navigate } from '../router';
 import type { Room } from '../types';
 import { Dialog } from './Dialog';
+import { Webhooks } from './Webhooks';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -17,6 +19,7 @@ export function RoomSettings({ room, onClose }: { room: Room; onClose: () => voi
       <BrandingForm room={room} />
       <Access room={room} />
       <Bots slug={room.slug} />
+      <Webhooks slug={room.slug} />
     </Dialog>
   );
 }
