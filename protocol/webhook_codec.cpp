@@ -7,6 +7,8 @@
 
 namespace relay::codec {
 
+using namespace detail;
+
 namespace {
 
 constexpr std::size_t max_url = 2048;
