@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/webhook_outbox.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "storage/store.hpp"
@@ -202,6 +203,8 @@ write_outcome append(writer_self self, storage::store& db, storage::new_message&
   if (!r) return write_outcome{};
   write_outcome out{{}, std::move(r->message), r->duplicate, std::nullopt};
   if (r->duplicate) return out;
+  // The outbox row joins the message's transaction: both commit or neither does.
+  webhook_outbox::message_created(db, out.message);
   auto& pending = st.batch_reserved[key];
   pending = std::max(pending, r->reserved);
   auto committed = st.reserved.find(key);
@@ -238,6 +241,7 @@ store_writer_actor::behavior_type writer(writer_self self, store_factory open, b
                 out.error = make_error(errc::forbidden, "only the author can edit a message");
               } else if (auto edited = db.edit_message(req.message_id, req.content, now_ms())) {
                 out.message = std::move(*edited);
+                webhook_outbox::message_updated(db, out.message);
               } else {
                 out.error = make_error(errc::not_found, "no such message");
               }
@@ -256,6 +260,7 @@ store_writer_actor::behavior_type writer(writer_self self, store_factory open, b
             out.error = make_error(errc::forbidden, "only the author or the room owner can delete");
           } else if (auto gone = db.delete_message(req.message_id)) {
             out.message = std::move(*gone);
+            webhook_outbox::message_deleted(db, out.message);
           } else {
             out.error = make_error(errc::not_found, "no such message");
           }
@@ -282,6 +287,8 @@ store_writer_actor::behavior_type writer(writer_self self, store_factory open, b
             out.message = std::move(*m);
           else
             out.error = m.error();
+          if (!out.error && !out.duplicate)
+            webhook_outbox::reaction_changed(db, req.add, out.message, req.emoji, req.from.user);
           return out;
         });
       },

@@ -73,6 +73,15 @@ void remove_reaction(self_ptr self, exchange_ptr x, const caller& c);
 void upload_attachment(self_ptr self, exchange_ptr x, const caller& c);
 void get_attachment(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/webhooks.cpp: a room's outbound webhooks (owner only) ---------------------------
+void create_webhook(self_ptr self, exchange_ptr x, const caller& c);
+void list_webhooks(self_ptr self, exchange_ptr x, const caller& c);
+void update_webhook(self_ptr self, exchange_ptr x, const caller& c);
+void delete_webhook(self_ptr self, exchange_ptr x, const caller& c);
+void rotate_webhook_secret(self_ptr self, exchange_ptr x, const caller& c);
+void list_webhook_deliveries(self_ptr self, exchange_ptr x, const caller& c);
+void redeliver_webhook(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/threads.cpp: threads under messages and their replies ----------------------------
 void create_thread(self_ptr self, exchange_ptr x, const caller& c);
 void list_replies(self_ptr self, exchange_ptr x, const caller& c);

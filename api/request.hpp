@@ -16,6 +16,7 @@
 #include "api/http_exchange.hpp"
 #include "auth/livekit.hpp"
 #include "auth/oauth.hpp"
+#include "auth/webhook_target.hpp"
 #include "core/rate_limit.hpp"
 #include "core/stream_cursors.hpp"
 
@@ -31,7 +32,7 @@ struct api_context {
   caf::actor readers;
   caf::actor registry;
   std::size_t max_content_chars = 4000;
-  std::int64_t presence_ttl_seconds = 75;  // told to heartbeating clients
+  std::int64_t presence_ttl_seconds = 75;        // told to heartbeating clients
   std::int64_t attachment_max_bytes = 25 << 20;  // largest uploaded file
 
   // -- identity and access ------------------------------------------------------
@@ -62,6 +63,10 @@ struct api_context {
   auth::livekit::credentials livekit;  // empty: joins and webhooks answer 503
   std::string livekit_url;             // handed to clients with their join token
   std::int64_t hall_token_ttl_seconds = 600;
+
+  // -- outbound webhooks ---------------------------------------------------------------
+  // Addresses a hook's URL may reach although private (--webhook-allowed-hosts).
+  std::shared_ptr<const auth::webhook_allowlist> webhook_allow;
 
   // -- cluster mode ----------------------------------------------------------------
   std::shared_ptr<redis::client> redis;  // null without --redis-url

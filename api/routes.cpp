@@ -80,6 +80,15 @@ constexpr std::array table{
     route{post,  "/api/rooms/:slug/presence",           room_member, rest, send_presence_heartbeat},
     route{get,   "/api/rooms/:slug/presence",           room_member, rest, list_presence},
 
+    // Outbound webhooks: the room owner only (api/webhooks.cpp checks; others 403).
+    route{post,  "/api/rooms/:slug/webhooks",                     room_owner,   rest, create_webhook},
+    route{get,   "/api/rooms/:slug/webhooks",                     room_owner,   rest, list_webhooks},
+    route{patch, "/api/rooms/:slug/webhooks/:id",                 room_owner,   rest, update_webhook},
+    route{del,   "/api/rooms/:slug/webhooks/:id",                 room_owner,   rest, delete_webhook},
+    route{post,  "/api/rooms/:slug/webhooks/:id/rotate-secret",   room_owner,   rest, rotate_webhook_secret},
+    route{get,   "/api/rooms/:slug/webhooks/:id/deliveries",      room_owner,   rest, list_webhook_deliveries},
+    route{post,  "/api/rooms/:slug/webhooks/:id/deliveries/:deliveryId/redeliver", room_owner, rest, redeliver_webhook},
+
     route{get,   "/api/rooms/:slug/whitelist",                    room_owner,   rest, list_whitelist},
     route{post,  "/api/rooms/:slug/whitelist",                    room_owner,   rest, add_to_whitelist},
     route{del,   "/api/rooms/:slug/whitelist/:entryId",           room_owner,   rest, remove_from_whitelist},

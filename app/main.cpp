@@ -20,6 +20,7 @@
 #include "actors/session_registry.hpp"
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
+#include "actors/webhook_dispatcher.hpp"
 #include "api/request.hpp"
 #include "app/access_setup.hpp"
 #include "app/data_dir_lock.hpp"
@@ -47,6 +48,12 @@ int serve(const relay::config& cfg, const std::string& self_path) {
       return 2;
     }
     redis_at = parsed.ep;
+  }
+  std::string allow_error;
+  auto webhook_allow = auth::parse_webhook_allowlist(cfg.webhook_allowed_hosts, allow_error);
+  if (!webhook_allow) {
+    std::cerr << "relay: webhook_allowed_hosts: " << allow_error << "\n";
+    return 2;
   }
   // Before anything touches the store: a second server must not even migrate it.
   data_dir_lock lock{cfg.data_dir};
@@ -135,7 +142,10 @@ int serve(const relay::config& cfg, const std::string& self_path) {
             std::chrono::seconds(cfg.presence_ttl_seconds), registry});
 
   auto halls = spawn_hall_directory(sys, {writer, readers, cluster});
+  auto webhooks = spawn_webhook_dispatcher(
+      sys, {writer, registry, *webhook_allow, cfg.webhook_retry_scale, !cluster});
   api_context ctx;
+  ctx.webhook_allow = std::make_shared<const auth::webhook_allowlist>(*webhook_allow);
   ctx.directory = directory;
   ctx.writer = writer;
   ctx.readers = readers;
@@ -156,7 +166,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     auto stop = [](const auto&... a) {
       (caf::anon_send_exit(a, caf::exit_reason::user_shutdown), ...);
     };
-    stop(directory, hub, halls, readers, writer, registry);
+    stop(directory, hub, halls, readers, writer, registry, webhooks);
     if (archiver) stop(archiver);
     if (link) link->stop();
   };
@@ -206,6 +216,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   sig_thread.join();
   spdlog::info("shutting down");
   if (archiver) caf::anon_send_exit(archiver, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(webhooks, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(readers, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);

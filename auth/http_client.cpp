@@ -45,6 +45,7 @@ struct request_spec {
   const std::string* body = nullptr;
   clock_type::time_point deadline;
   std::chrono::milliseconds timeout{};
+  const http_fetch_limits* limits = nullptr;  // http_fetch_vetted only
 };
 
 // Fills `spec` from the URL; returns an error message or "".
@@ -109,7 +110,7 @@ asio::awaitable<void> exchange(Stream& stream, const request_spec& spec, http_re
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.header_limit(header_limit);
-  parser.body_limit(http_max_body);
+  parser.body_limit(spec.limits ? spec.limits->max_body : http_max_body);
   if (verb == http::verb::head) parser.skip(true);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
   (void)read;
@@ -118,6 +119,12 @@ asio::awaitable<void> exchange(Stream& stream, const request_spec& spec, http_re
     beast::error_code eof_ec;
     parser.put_eof(eof_ec);
     rec = eof_ec;
+  }
+  if (rec == http::error::body_limit && spec.limits && parser.is_header_done()) {
+    // A capped read: the status is what the caller needs, the rest of the body is not.
+    out.status = static_cast<int>(parser.get().result_int());
+    out.body = std::move(parser.get().body());
+    co_return;
   }
   if (rec) {
     if (rec == http::error::body_limit) {
@@ -158,6 +165,15 @@ asio::awaitable<void> fetch(const request_spec& spec, http_result& out) {
   if (rec) {
     out.error = "resolve: " + rec.message();
     co_return;
+  }
+  if (spec.limits && spec.limits->vet) {
+    for (const auto& e : endpoints) {
+      auto why = spec.limits->vet(spec.host, e.endpoint().address().to_string());
+      if (!why.empty()) {
+        out.error = "refused: " + why;
+        co_return;
+      }
+    }
   }
 
   if (!spec.tls) {
@@ -206,9 +222,12 @@ asio::awaitable<void> fetch(const request_spec& spec, http_result& out) {
 
 }  // namespace
 
-http_result http_fetch(const std::string& method, const std::string& url,
+namespace {
+
+http_result fetch_with(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,
-                       const std::string& body, std::chrono::milliseconds timeout) {
+                       const std::string& body, std::chrono::milliseconds timeout,
+                       const http_fetch_limits* limits) {
   http_result result;
   try {
     request_spec spec;
@@ -233,6 +252,7 @@ http_result http_fetch(const std::string& method, const std::string& url,
     spec.headers = &headers;
     spec.body = &body;
     spec.timeout = timeout;
+    spec.limits = limits;
     spec.deadline = clock_type::now() + timeout;
 
     asio::io_context ioc(1);
@@ -252,6 +272,21 @@ http_result http_fetch(const std::string& method, const std::string& url,
     result.body.clear();
   }
   return result;
+}
+
+}  // namespace
+
+http_result http_fetch(const std::string& method, const std::string& url,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body, std::chrono::milliseconds timeout) {
+  return fetch_with(method, url, headers, body, timeout, nullptr);
+}
+
+http_result http_fetch_vetted(const std::string& method, const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, std::chrono::milliseconds timeout,
+                              const http_fetch_limits& limits) {
+  return fetch_with(method, url, headers, body, timeout, &limits);
 }
 
 }  // namespace relay::auth

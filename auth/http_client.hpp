@@ -5,6 +5,7 @@
 // detached actors or other threads that may block; never call it from an I/O thread.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,22 @@ inline constexpr std::size_t http_max_body = 1 << 20;
 http_result http_fetch(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        const std::string& body, std::chrono::milliseconds timeout);
+
+/// What http_fetch_vetted does beyond http_fetch.
+struct http_fetch_limits {
+  /// The response body is read up to this many bytes; a longer one is cut there (the
+  /// status still counts), not an error.
+  std::size_t max_body = http_max_body;
+  /// Called with the URL's host and each address it resolved to: a non-empty answer (the
+  /// reason) refuses the request before connecting. The connection then goes to the
+  /// addresses checked, never to a second lookup's.
+  std::function<std::string(const std::string& host, const std::string& ip)> vet;
+};
+
+/// http_fetch with `limits` (outbound webhooks: SSRF checks after DNS, a small body cap).
+http_result http_fetch_vetted(const std::string& method, const std::string& url,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              const std::string& body, std::chrono::milliseconds timeout,
+                              const http_fetch_limits& limits);
 
 }  // namespace relay::auth

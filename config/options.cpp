@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -352,6 +353,20 @@ const std::vector<option_def>& table() {
               "LiveKit API secret: signs join tokens and verifies webhooks (keep it private)"),
       int_opt("hall_token_ttl_seconds", &config::hall_token_ttl_seconds, 600, 10, 86400,
               "lifetime of a hall join token (LiveKit only checks it when the client connects)"),
+      str_opt("webhook_allowed_hosts", &config::webhook_allowed_hosts, "",
+              "comma-separated hosts and CIDRs (10.0.0.0/8, ::1) outbound webhooks may reach "
+              "although they are loopback, private or link-local; empty = only public addresses"),
+      {{"webhook_retry_scale", "--webhook-retry-scale", "RELAY_WEBHOOK_RETRY_SCALE", "number", "1",
+        "test and operator knob: multiplies the outbound webhook retry schedule (5s, 30s, 2m, "
+        "10m, 1h, 3h, 6h, 12h); 0.01 runs it 100 times faster (0.0001..100)"},
+       [](config& c, const std::string& v) -> std::string {
+         char* end = nullptr;
+         const double x = std::strtod(v.c_str(), &end);
+         if (v.empty() || end != v.c_str() + v.size() || !(x >= 0.0001 && x <= 100))
+           return "expected a number from 0.0001 to 100, got '" + v + "'";
+         c.webhook_retry_scale = x;
+         return {};
+       }},
       {{"redis_url", "--redis-url", "RELAY_REDIS_URL", "string", "",
         "redis://HOST[:PORT][/DB] shared by the nodes of a cluster (with postgres_url); empty = "
         "one node"},

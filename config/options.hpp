@@ -89,6 +89,10 @@ struct config {
   std::string livekit_api_secret;  // signs join tokens, verifies webhooks
   std::int64_t hall_token_ttl_seconds{};
 
+  // -- outbound webhooks (docs/api.md) -------------------------------------------------
+  std::string webhook_allowed_hosts;  // hosts and CIDRs hooks may reach although private
+  double webhook_retry_scale{};       // multiplies the retry schedule (tests)
+
   // -- cluster and archive (docs/operations.md) -----------------------------------------
   std::string redis_url;     // "" = one node: fan-out stays in the process
   std::string postgres_url;  // "" = SQLite only; with redis_url the store of record

@@ -587,6 +587,52 @@ CREATE TABLE IF NOT EXISTS incoming_webhooks (
 CREATE INDEX IF NOT EXISTS incoming_webhooks_by_room ON incoming_webhooks (room_id, created_at);
 )sql";
 
+// Outbound webhooks and their outbox. events is ",name,name," so a LIKE finds the hooks
+// that take an event; a delivery is one event for one hook, retried in place (attempt,
+// next_attempt_at), its msg_id the same `webhook-id` on every attempt. lease_until keeps
+// a claimed delivery from being sent twice at once.
+constexpr std::string_view migration_17 = R"sql(
+CREATE TABLE IF NOT EXISTS webhooks (
+  id                 TEXT PRIMARY KEY NOT NULL,
+  room_id            TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  creator_id         TEXT NOT NULL,
+  url                TEXT NOT NULL,
+  events             TEXT NOT NULL,
+  description        TEXT NOT NULL DEFAULT '',
+  enabled            INTEGER NOT NULL DEFAULT 1,
+  secret             TEXT NOT NULL,
+  prev_secret        TEXT NOT NULL DEFAULT '',
+  prev_secret_until  INTEGER NOT NULL DEFAULT 0,
+  failure_count      INTEGER NOT NULL DEFAULT 0,
+  last_state         TEXT NOT NULL DEFAULT '',
+  last_status_code   INTEGER,
+  last_attempt_at    INTEGER,
+  disabled_reason    TEXT NOT NULL DEFAULT '',
+  created_at         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhooks_by_room ON webhooks (room_id);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id               TEXT PRIMARY KEY NOT NULL,
+  webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event            TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  msg_id           TEXT NOT NULL,
+  attempt          INTEGER NOT NULL DEFAULT 0,
+  state            TEXT NOT NULL DEFAULT 'pending',
+  next_attempt_at  INTEGER NOT NULL,
+  lease_until      INTEGER NOT NULL DEFAULT 0,
+  status_code      INTEGER,
+  latency_ms       INTEGER,
+  error            TEXT NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook
+  ON webhook_deliveries (webhook_id, created_at);
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
@@ -596,6 +642,7 @@ const migration all_migrations[] = {
     {11, migration_11, nullptr},   {12, migration_12, &add_notification_columns},
     {13, migration_13, nullptr},   {14, migration_14, nullptr},
     {15, migration_15, nullptr},   {16, migration_16, nullptr},
+    {17, migration_17, nullptr},
 };
 
 }  // namespace

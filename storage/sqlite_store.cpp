@@ -17,6 +17,7 @@ sqlite_store::sqlite_store(const std::string& path, bool read_only, const std::s
       sqlite::threads{db},
       sqlite::boards{db},
       sqlite::incoming_hooks{db},
+      sqlite::webhooks{db},
       sqlite::archiving{db} {}
 
 sqlite_store::~sqlite_store() = default;

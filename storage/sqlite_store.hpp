@@ -13,6 +13,7 @@
 #include "storage/sqlite/rooms.hpp"
 #include "storage/sqlite/threads.hpp"
 #include "storage/sqlite/users.hpp"
+#include "storage/sqlite/webhooks.hpp"
 #include "storage/store.hpp"
 
 namespace relay::storage {
@@ -42,6 +43,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::threads,
                            public sqlite::boards,
                            public sqlite::incoming_hooks,
+                           public sqlite::webhooks,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

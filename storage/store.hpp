@@ -11,6 +11,7 @@
 #include "storage/threads_store.hpp"
 #include "storage/transactions.hpp"
 #include "storage/users_store.hpp"
+#include "storage/webhooks_store.hpp"
 
 namespace relay::storage {
 
@@ -32,7 +33,8 @@ class store : public virtual transactions,
               public virtual attachments_store,
               public virtual threads_store,
               public virtual boards_store,
-              public virtual incoming_hooks_store {
+              public virtual incoming_hooks_store,
+              public virtual webhooks_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.

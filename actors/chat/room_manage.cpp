@@ -8,6 +8,7 @@
 
 #include "actors/chat/room_state.hpp"
 #include "actors/store_call.hpp"
+#include "actors/webhook_outbox.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/login.hpp"
@@ -73,7 +74,12 @@ void create_and_announce(room_self self, caf::typed_response_promise<write_outco
   std::vector<std::string> ids(members.begin(), members.end());
   store_call(
       self, self->state.p.writer,
-      [row, ids](storage::store& db) { return db.create_channel(row, ids); },
+      [row, ids, direct](storage::store& db) {
+        auto made = db.create_channel(row, ids);
+        // A DM is not announced; a channel's hooks see it in its own transaction.
+        if (made && !direct) webhook_outbox::channel_created(db, *made);
+        return made;
+      },
       [self, rp, members, direct](storage::channel_row& ch) mutable {
         ch.member_count = static_cast<std::int64_t>(members.size());
         auto f = make_frame(direct ? codec::encode_direct_created(ch)

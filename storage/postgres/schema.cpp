@@ -444,8 +444,51 @@ CREATE TABLE incoming_webhooks (
 CREATE INDEX incoming_webhooks_by_room ON incoming_webhooks (room_id, created_at);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2, version_3, version_4, version_5,
-                                         version_6, version_7, version_8, version_9, version_10};
+// Outbound webhooks and their outbox, as SQLite's migration 17.
+constexpr std::string_view version_11 = R"sql(
+CREATE TABLE webhooks (
+  id                 text COLLATE "C" PRIMARY KEY,
+  room_id            text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  creator_id         text COLLATE "C" NOT NULL,
+  url                text NOT NULL,
+  events             text NOT NULL,
+  description        text NOT NULL DEFAULT '',
+  enabled            boolean NOT NULL DEFAULT true,
+  secret             text NOT NULL,
+  prev_secret        text NOT NULL DEFAULT '',
+  prev_secret_until  bigint NOT NULL DEFAULT 0,
+  failure_count      bigint NOT NULL DEFAULT 0,
+  last_state         text NOT NULL DEFAULT '',
+  last_status_code   bigint,
+  last_attempt_at    bigint,
+  disabled_reason    text NOT NULL DEFAULT '',
+  created_at         bigint NOT NULL
+);
+CREATE INDEX webhooks_by_room ON webhooks (room_id);
+CREATE TABLE webhook_deliveries (
+  id               text COLLATE "C" PRIMARY KEY,
+  webhook_id       text COLLATE "C" NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+  event            text NOT NULL,
+  payload          text NOT NULL,
+  msg_id           text COLLATE "C" NOT NULL,
+  attempt          bigint NOT NULL DEFAULT 0,
+  state            text NOT NULL DEFAULT 'pending',
+  next_attempt_at  bigint NOT NULL,
+  lease_until      bigint NOT NULL DEFAULT 0,
+  status_code      bigint,
+  latency_ms       bigint,
+  error            text NOT NULL DEFAULT '',
+  created_at       bigint NOT NULL,
+  updated_at       bigint NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+  WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, created_at);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2,  version_3, version_4,
+                                         version_5, version_6,  version_7, version_8,
+                                         version_9, version_10, version_11};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "storage/postgres/rooms.hpp"
 #include "storage/postgres/threads.hpp"
 #include "storage/postgres/users.hpp"
+#include "storage/postgres/webhooks.hpp"
 #include "storage/store.hpp"
 
 namespace relay::storage::postgres {
@@ -32,7 +33,8 @@ class postgres_store final : public store,
                              public attachments,
                              public threads,
                              public boards,
-                             public incoming_hooks {
+                             public incoming_hooks,
+                             public webhooks {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -46,7 +48,8 @@ class postgres_store final : public store,
         attachments{static_cast<connection&>(*this)},
         threads{static_cast<connection&>(*this)},
         boards{static_cast<connection&>(*this)},
-        incoming_hooks{static_cast<connection&>(*this)} {}
+        incoming_hooks{static_cast<connection&>(*this)},
+        webhooks{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

@@ -174,6 +174,30 @@ export const listBotsFull = (slug: string) =>
 export const createBot = (slug: string, b: { login: string; name?: string; agentId?: string; prefix?: string }) =>
   call<Bot>('POST', `${room(slug)}/bots`, b);
 
+// Outbound webhooks (owner only).
+export interface Webhook {
+  id: string; url: string; events: string[]; description: string; enabled: boolean;
+  disabledReason: string | null; failureCount: number; createdAt: string; secret?: string;
+  lastDelivery: { state: string; statusCode: number | null; at: string | null } | null;
+}
+export interface WebhookDelivery {
+  id: string; event: string; webhookMessageId: string; attempt: number; state: string;
+  statusCode: number | null; latencyMs: number | null; error: string | null; createdAt: string;
+}
+export const listWebhooks = (slug: string) =>
+  call<{ webhooks: Webhook[] }>('GET', `${room(slug)}/webhooks`).then((r) => r.webhooks);
+export const createWebhook = (slug: string, h: { url: string; events: string[]; description?: string }) =>
+  call<Webhook>('POST', `${room(slug)}/webhooks`, h);
+export const updateWebhook = (slug: string, id: string, change: { url?: string; events?: string[]; enabled?: boolean }) =>
+  call<Webhook>('PATCH', `${room(slug)}/webhooks/${encodeURIComponent(id)}`, change);
+export const deleteWebhook = (slug: string, id: string) =>
+  call<{ ok: true }>('DELETE', `${room(slug)}/webhooks/${encodeURIComponent(id)}`);
+export const listWebhookDeliveries = (slug: string, id: string) =>
+  call<{ deliveries: WebhookDelivery[] }>('GET', `${room(slug)}/webhooks/${encodeURIComponent(id)}/deliveries`)
+    .then((r) => r.deliveries);
+export const redeliverWebhook = (slug: string, id: string, deliveryId: string) =>
+  call<WebhookDelivery>('POST', `${room(slug)}/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`);
+
 // Account.
 export interface Notification { id: string; kind: string; roomId: string; refId: string; data: Record<string, unknown>; state: string; createdAt: string }
 export const listNotifications = () =>

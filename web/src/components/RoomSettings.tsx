@@ -1,6 +1,6 @@
 // The owner's room settings: branding (PATCH, which every member sees live through the
 // `branding` frame), who may enter (whitelist mode, entries, pending requests), bots and
-// incoming webhooks (IncomingWebhooks.tsx).
+// incoming webhooks (IncomingWebhooks.tsx) and outbound webhooks (Webhooks.tsx).
 // Loaded on demand (a dynamic import from Workspace): members never download it.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +10,7 @@ import { href, navigate } from '../router';
 import type { Room } from '../types';
 import { Dialog } from './Dialog';
 import { IncomingWebhooks } from './IncomingWebhooks';
+import { Webhooks } from './Webhooks';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -20,6 +21,7 @@ export function RoomSettings({ room, onClose }: { room: Room; onClose: () => voi
       <Access room={room} />
       <Bots slug={room.slug} />
       <IncomingWebhooks slug={room.slug} />
+      <Webhooks slug={room.slug} />
     </Dialog>
   );
 }

@@ -1,0 +1,57 @@
+#include "actors/webhook_outbox.hpp"
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "protocol/json_codec.hpp"
+
+namespace relay::webhook_outbox {
+
+namespace {
+
+// The frame's object without its leading `"type":"…",` (the codecs write `type` first),
+// so `data` is exactly what the WebSocket frame says about the event.
+std::string without_type(const std::string& frame) {
+  constexpr std::string_view lead = R"({"type":")";
+  if (frame.rfind(lead, 0) != 0) return frame;
+  auto end = frame.find("\",", lead.size());
+  if (end == std::string::npos) return "{}";
+  return "{" + frame.substr(end + 2);
+}
+
+}  // namespace
+
+storage::expected<int> message_created(storage::store& db, const storage::message_row& m) {
+  return db.enqueue_webhook_event(
+      m.room_id, m.channel_id, "message.created",
+      [&] { return without_type(codec::encode_message_frame(m)); }, now_ms());
+}
+
+storage::expected<int> message_updated(storage::store& db, const storage::message_row& m) {
+  return db.enqueue_webhook_event(
+      m.room_id, m.channel_id, "message.updated",
+      [&] { return without_type(codec::encode_message_updated(m)); }, now_ms());
+}
+
+storage::expected<int> message_deleted(storage::store& db, const storage::message_row& m) {
+  return db.enqueue_webhook_event(
+      m.room_id, m.channel_id, "message.deleted",
+      [&] { return without_type(codec::encode_message_deleted(m.id, m.channel_id)); }, now_ms());
+}
+
+storage::expected<int> reaction_changed(storage::store& db, bool added,
+                                        const storage::message_row& m, const std::string& emoji,
+                                        const storage::user_row& by) {
+  return db.enqueue_webhook_event(
+      m.room_id, m.channel_id, added ? "reaction.added" : "reaction.removed",
+      [&] { return without_type(codec::encode_reaction(added, m, emoji, by)); }, now_ms());
+}
+
+storage::expected<int> channel_created(storage::store& db, const storage::channel_row& c) {
+  // The channel itself decides who sees its creation: a private channel only its members.
+  return db.enqueue_webhook_event(
+      c.room_id, c.id, "channel.created",
+      [&] { return without_type(codec::encode_channel_created(c)); }, now_ms());
+}
+
+}  // namespace relay::webhook_outbox

@@ -1,0 +1,27 @@
+#pragma once
+
+// The outbox of outbound webhooks: the writes that make room events (messages, edits,
+// deletes, reactions, new channels) call these inside the same transaction, so the event
+// and its deliveries commit or roll back together (storage/webhooks_store.hpp). Each
+// delivery's `data` is the object the WebSocket frame of the event carries, without its
+// `type` (docs/api.md "Outbound webhooks").
+
+#include <string>
+#include <string_view>
+
+#include "storage/rows.hpp"
+#include "storage/store.hpp"
+
+namespace relay::webhook_outbox {
+
+/// Each returns the store's answer: a failure has aborted the transaction, and with it
+/// the event itself.
+storage::expected<int> message_created(storage::store& db, const storage::message_row& m);
+storage::expected<int> message_updated(storage::store& db, const storage::message_row& m);
+storage::expected<int> message_deleted(storage::store& db, const storage::message_row& m);
+storage::expected<int> reaction_changed(storage::store& db, bool added,
+                                        const storage::message_row& m, const std::string& emoji,
+                                        const storage::user_row& by);
+storage::expected<int> channel_created(storage::store& db, const storage::channel_row& c);
+
+}  // namespace relay::webhook_outbox

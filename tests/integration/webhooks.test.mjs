@@ -1,0 +1,321 @@
+// Outbound webhooks (docs/api.md, "Outbound webhooks"): the owner's REST API, both
+// signature schemes checked by a receiver (Node crypto and the `standardwebhooks`
+// package), retries with growing intervals and the same webhook-id, 410 disabling the
+// hook with a notification, no events from a DM the hook's creator cannot see, secret
+// rotation, SSRF refusals, and no lost delivery across a kill -9.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelay, api, newUser, newRoom } from './harness.mjs';
+import { startReceiver, verifyRelaySignature, verifyStandard } from './webhook_receiver.mjs';
+
+// 0.05: retries at ~250 ms, 1.5 s, 6 s … after the first attempt.
+const ARGS = ['--webhook-allowed-hosts', '127.0.0.1', '--webhook-retry-scale', '0.05'];
+
+let relay;
+let receiver;
+before(async () => {
+  relay = await startRelay({ args: ARGS });
+  receiver = await startReceiver();
+});
+after(async () => {
+  await relay?.stop();
+  await receiver?.close();
+});
+
+const call = (who, method, path, body) => api(relay.url, who?.token, method, path, body);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function post(who, slug, content, channelId = null) {
+  const r = await call(who, 'POST', `/api/rooms/${slug}/messages`, { content, channelId });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+async function hook(owner, slug, path, events = ['message.created']) {
+  const r = await call(owner, 'POST', `/api/rooms/${slug}/webhooks`,
+    { url: `${receiver.url}${path}`, events, description: 'test' });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+
+const at = (path) => (r) => r.url === path;
+
+test('the owner creates, lists, changes and deletes hooks; others get 403, bad input 400', async () => {
+  const alice = await newUser(relay, 'wo');
+  const bob = await newUser(relay, 'wb');
+  const slug = await newRoom(relay, alice);
+  const made = await hook(alice, slug, '/crud', ['message.created', 'reaction.added']);
+  assert.match(made.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  assert.ok(Buffer.from(made.secret.slice(6), 'base64').length >= 24);
+  assert.match(made.id, /^whk_/);
+  assert.deepEqual(made.events, ['message.created', 'reaction.added']);
+  assert.equal(made.enabled, true);
+
+  const listed = await call(alice, 'GET', `/api/rooms/${slug}/webhooks`);
+  assert.equal(listed.status, 200, listed.text);
+  assert.equal(listed.json.webhooks.length, 1);
+  assert.equal(listed.json.webhooks[0].secret, undefined, 'the secret shows once');
+  assert.equal(listed.json.webhooks[0].lastDelivery, null);
+
+  for (const [method, path, body] of [
+    ['GET', '', undefined],
+    ['POST', '', { url: `${receiver.url}/x`, events: ['message.created'] }],
+    ['PATCH', `/${made.id}`, { enabled: false }],
+    ['DELETE', `/${made.id}`, undefined],
+    ['POST', `/${made.id}/rotate-secret`, undefined],
+    ['GET', `/${made.id}/deliveries`, undefined],
+  ]) {
+    const r = await call(bob, method, `/api/rooms/${slug}/webhooks${path}`, body);
+    assert.equal(r.status, 403, `${method} ${path} by a member: ${r.text}`);
+  }
+
+  const bad = [
+    [{ events: ['message.created'] }, /url/],
+    [{ url: 'ftp://example.com/x', events: ['message.created'] }, /url/],
+    [{ url: `${receiver.url}/x`, events: [] }, /events/],
+    [{ url: `${receiver.url}/x`, events: ['message.exploded'] }, /events/],
+    [{ url: `${receiver.url}/x` }, /events/],
+    [{ url: 'http://10.0.0.1/hook', events: ['message.created'] }, /private/],
+    [{ url: 'http://169.254.169.254/latest/meta-data', events: ['message.created'] }, /link-local|metadata/],
+    [{ url: 'http://[::1]:9/x', events: ['message.created'] }, /loopback/],
+    [{ url: 'http://0.0.0.0:9/x', events: ['message.created'] }, /unspecified/],
+  ];
+  for (const [body, field] of bad) {
+    const r = await call(alice, 'POST', `/api/rooms/${slug}/webhooks`, body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+    assert.match(r.json.error, field, r.text);
+  }
+
+  const off = await call(alice, 'PATCH', `/api/rooms/${slug}/webhooks/${made.id}`,
+    { enabled: false, events: ['message.deleted'] });
+  assert.equal(off.status, 200, off.text);
+  assert.equal(off.json.enabled, false);
+  assert.deepEqual(off.json.events, ['message.deleted']);
+  assert.equal((await call(alice, 'PATCH', `/api/rooms/${slug}/webhooks/${made.id}`,
+    { url: 'http://10.1.2.3/' })).status, 400);
+  assert.equal((await call(alice, 'PATCH', `/api/rooms/${slug}/webhooks/whk_nope`, { enabled: true })).status, 404);
+
+  // Another room's owner cannot reach this hook through their room.
+  const other = await newRoom(relay, bob);
+  assert.equal((await call(bob, 'DELETE', `/api/rooms/${other}/webhooks/${made.id}`)).status, 404);
+  assert.equal((await call(bob, 'GET', `/api/rooms/${other}/webhooks/${made.id}/deliveries`)).status, 404);
+
+  assert.equal((await call(alice, 'DELETE', `/api/rooms/${slug}/webhooks/${made.id}`)).status, 200);
+  assert.equal((await call(alice, 'DELETE', `/api/rooms/${slug}/webhooks/${made.id}`)).status, 404);
+  assert.equal((await call(alice, 'GET', `/api/rooms/${slug}/webhooks`)).json.webhooks.length, 0);
+});
+
+test('every event is signed both ways and carries what the WebSocket frame does', async () => {
+  const alice = await newUser(relay, 'we');
+  const slug = await newRoom(relay, alice);
+  const h = await hook(alice, slug, '/events', ['message.created', 'message.updated', 'message.deleted',
+    'reaction.added', 'reaction.removed', 'channel.created']);
+  const m = await post(alice, slug, 'hello hooks');
+  const [created] = await receiver.waitFor((r) => at('/events')(r) && r.json?.type === 'message.created');
+  assert.ok(verifyRelaySignature(created, h.secret), 'X-Relay-Signature verifies with Node crypto');
+  assert.ok(verifyStandard(created, h.secret), 'Standard Webhooks verifies with the standardwebhooks package');
+  assert.ok(!verifyStandard(created, 'whsec_' + Buffer.alloc(32, 7).toString('base64')), 'a wrong secret does not');
+  assert.match(created.headers['webhook-id'], /^msg_/);
+  assert.ok(Math.abs(Number(created.headers['webhook-timestamp']) - Date.now() / 1000) < 30);
+  assert.equal(created.headers['content-type'], 'application/json');
+  assert.equal(created.json.room, slug);
+  assert.match(created.json.timestamp, /^\d{4}-\d\d-\d\dT/);
+  assert.equal(created.json.data.message.id, m.id);
+  assert.equal(created.json.data.message.content, 'hello hooks');
+
+  const edited = await call(alice, 'PATCH', `/api/rooms/${slug}/messages/${m.id}`, { content: 'edited' });
+  assert.equal(edited.status, 200, edited.text);
+  const reacted = await call(alice, 'PUT', `/api/rooms/${slug}/messages/${m.id}/reactions/${encodeURIComponent('👍')}`);
+  assert.equal(reacted.status, 200, reacted.text);
+  assert.equal((await call(alice, 'DELETE', `/api/rooms/${slug}/messages/${m.id}/reactions/${encodeURIComponent('👍')}`)).status, 200);
+  assert.equal((await call(alice, 'DELETE', `/api/rooms/${slug}/messages/${m.id}`)).status, 200);
+  const ch = await call(alice, 'POST', `/api/rooms/${slug}/channels`, { name: 'News', slug: 'news', visibility: 'public' });
+  assert.equal(ch.status, 201, ch.text);
+
+  const byType = async (type) => (await receiver.waitFor((r) => at('/events')(r) && r.json?.type === type))[0];
+  assert.equal((await byType('message.updated')).json.data.message.content, 'edited');
+  const added = await byType('reaction.added');
+  assert.equal(added.json.data.emoji, '👍');
+  assert.equal(added.json.data.messageId, m.id);
+  assert.equal(added.json.data.user.login, alice.login);
+  await byType('reaction.removed');
+  assert.equal((await byType('message.deleted')).json.data.messageId, m.id);
+  assert.equal((await byType('channel.created')).json.data.channel.id, ch.json.id);
+  for (const r of receiver.requests.filter(at('/events'))) {
+    assert.ok(verifyRelaySignature(r, h.secret) && verifyStandard(r, h.secret), r.json?.type);
+  }
+
+  // The log and the list show the deliveries.
+  await sleep(300);
+  const log = await call(alice, 'GET', `/api/rooms/${slug}/webhooks/${h.id}/deliveries`);
+  assert.equal(log.status, 200, log.text);
+  const first = log.json.deliveries.find((d) => d.event === 'message.created');
+  assert.equal(first.state, 'succeeded');
+  assert.equal(first.attempt, 1);
+  assert.equal(first.statusCode, 200);
+  assert.equal(typeof first.latencyMs, 'number');
+  assert.equal(first.webhookMessageId, created.headers['webhook-id']);
+  const listed = (await call(alice, 'GET', `/api/rooms/${slug}/webhooks`)).json.webhooks[0];
+  assert.equal(listed.lastDelivery.state, 'succeeded');
+  assert.equal(listed.lastDelivery.statusCode, 200);
+
+  // Redeliver sends the same body with the same webhook-id again.
+  const again = await call(alice, 'POST', `/api/rooms/${slug}/webhooks/${h.id}/deliveries/${first.id}/redeliver`);
+  assert.equal(again.status, 202, again.text);
+  const twice = await receiver.waitFor((r) => r.headers['webhook-id'] === created.headers['webhook-id'], 2);
+  assert.equal(twice[1].body, created.body);
+  assert.equal((await call(alice, 'POST', `/api/rooms/${slug}/webhooks/${h.id}/deliveries/dlv_nope/redeliver`)).status, 404);
+});
+
+test('5xx is retried at growing intervals with the same webhook-id; 4xx is not', async () => {
+  const alice = await newUser(relay, 'wr');
+  const slug = await newRoom(relay, alice);
+  const h = await hook(alice, slug, '/flaky');
+  let failures = 3;
+  receiver.answerWith((r) => (r.url === '/flaky' && failures-- > 0 ? 500 : 200));
+  try {
+    await post(alice, slug, 'retry me');
+    const got = await receiver.waitFor(at('/flaky'), 4, 20000);
+    const ids = new Set(got.map((r) => r.headers['webhook-id']));
+    assert.equal(ids.size, 1, 'one webhook-id on every attempt');
+    assert.ok(got.every((r) => r.body === got[0].body), 'the same body on every attempt');
+    assert.ok(got.every((r) => verifyStandard(r, h.secret)), 'every attempt is signed afresh');
+    const gaps = got.slice(1).map((r, i) => r.at - got[i].at);
+    assert.ok(gaps[0] < gaps[1] && gaps[1] < gaps[2], `intervals grow: ${gaps}`);
+    await sleep(300);
+    const [d] = (await call(alice, 'GET', `/api/rooms/${slug}/webhooks/${h.id}/deliveries`)).json.deliveries;
+    assert.equal(d.attempt, 4);
+    assert.equal(d.state, 'succeeded');
+  } finally {
+    receiver.answerWith(() => 200);
+  }
+  // A 400 is final: one attempt, logged as failed.
+  receiver.answerWith((r) => (r.url === '/flaky' ? 400 : 200));
+  try {
+    const before = receiver.requests.filter(at('/flaky')).length;
+    await post(alice, slug, 'refused');
+    await receiver.waitFor(at('/flaky'), before + 1);
+    await sleep(1500);
+    assert.equal(receiver.requests.filter(at('/flaky')).length, before + 1);
+    const [d] = (await call(alice, 'GET', `/api/rooms/${slug}/webhooks/${h.id}/deliveries`)).json.deliveries;
+    assert.equal(d.state, 'failed');
+    assert.equal(d.statusCode, 400);
+  } finally {
+    receiver.answerWith(() => 200);
+  }
+});
+
+test('a 410 disables the hook and tells the owner', async () => {
+  const alice = await newUser(relay, 'wg');
+  const slug = await newRoom(relay, alice);
+  const h = await hook(alice, slug, '/gone');
+  receiver.answerWith((r) => (r.url === '/gone' ? 410 : 200));
+  try {
+    await post(alice, slug, 'one');
+    await receiver.waitFor(at('/gone'));
+    let listed;
+    for (let i = 0; i < 50; i++) {
+      listed = (await call(alice, 'GET', `/api/rooms/${slug}/webhooks`)).json.webhooks[0];
+      if (!listed.enabled) break;
+      await sleep(100);
+    }
+    assert.equal(listed.enabled, false);
+    assert.match(listed.disabledReason, /410/);
+    const notes = (await call(alice, 'GET', '/api/notifications')).json.notifications;
+    const n = notes.find((x) => x.kind === 'webhook_disabled');
+    assert.ok(n, JSON.stringify(notes));
+    assert.equal(n.refId, h.id);
+    await post(alice, slug, 'two');
+    await sleep(800);
+    assert.equal(receiver.requests.filter(at('/gone')).length, 1, 'a disabled hook gets nothing');
+    // Enabling it again resumes deliveries.
+    receiver.answerWith(() => 200);
+    assert.equal((await call(alice, 'PATCH', `/api/rooms/${slug}/webhooks/${h.id}`, { enabled: true })).status, 200);
+    await post(alice, slug, 'three');
+    await receiver.waitFor((r) => at('/gone')(r) && r.json?.data?.message?.content === 'three');
+  } finally {
+    receiver.answerWith(() => 200);
+  }
+});
+
+test("a DM's events never reach a hook whose creator is not in it", async () => {
+  const alice = await newUser(relay, 'wp');
+  const bob = await newUser(relay, 'wq');
+  const carol = await newUser(relay, 'wt');
+  const slug = await newRoom(relay, alice);
+  await hook(alice, slug, '/private', ['message.created', 'channel.created']);
+  const dm = await call(bob, 'POST', `/api/rooms/${slug}/dms`, { logins: [carol.login] });
+  assert.equal(dm.status, 201, dm.text);
+  await post(bob, slug, 'secret between us', dm.json.id);
+  const priv = await call(alice, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'Mine', slug: 'mine', visibility: 'private', inviteLogins: [bob.login] });
+  assert.equal(priv.status, 201, priv.text);
+  await post(bob, slug, 'alice sees this', priv.json.id);
+  await post(bob, slug, 'public marker');
+  await receiver.waitFor((r) => at('/private')(r) && r.json?.data?.message?.content === 'public marker');
+  await receiver.waitFor((r) => at('/private')(r) && r.json?.data?.message?.content === 'alice sees this');
+  await sleep(300);
+  const bodies = receiver.requests.filter(at('/private')).map((r) => r.body);
+  assert.ok(!bodies.some((b) => b.includes('secret between us')), 'the DM stays private');
+});
+
+test('after a rotation old and new secrets both sign, for the overlap', async () => {
+  const alice = await newUser(relay, 'wk');
+  const slug = await newRoom(relay, alice);
+  const h = await hook(alice, slug, '/rotate');
+  const rotated = await call(alice, 'POST', `/api/rooms/${slug}/webhooks/${h.id}/rotate-secret`);
+  assert.equal(rotated.status, 200, rotated.text);
+  assert.match(rotated.json.secret, /^whsec_/);
+  assert.notEqual(rotated.json.secret, h.secret);
+  await post(alice, slug, 'rotated');
+  const [r] = await receiver.waitFor(at('/rotate'));
+  assert.equal(r.headers['webhook-signature'].split(' ').length, 2);
+  assert.ok(verifyStandard(r, h.secret), 'the old secret still verifies');
+  assert.ok(verifyStandard(r, rotated.json.secret), 'the new secret verifies');
+  assert.ok(verifyRelaySignature(r, h.secret) && verifyRelaySignature(r, rotated.json.secret));
+});
+
+test('loopback targets need --webhook-allowed-hosts', async () => {
+  const plain = await startRelay();
+  try {
+    const alice = await newUser(plain, 'wl');
+    const slug = await newRoom(plain, alice);
+    const r = await api(plain.url, alice.token, 'POST', `/api/rooms/${slug}/webhooks`,
+      { url: `${receiver.url}/x`, events: ['message.created'] });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error, /loopback/);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('deliveries pending at a kill -9 are sent after the restart', async () => {
+  const local = await startRelay({ args: ARGS });
+  let again;
+  const sink = await startReceiver();
+  try {
+    const alice = await newUser(local, 'wd');
+    const slug = await newRoom(local, alice);
+    const made = await api(local.url, alice.token, 'POST', `/api/rooms/${slug}/webhooks`,
+      { url: `${sink.url}/durable`, events: ['message.created'] });
+    assert.equal(made.status, 201, made.text);
+    sink.answerWith(() => 503);
+    const sent = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await api(local.url, alice.token, 'POST', `/api/rooms/${slug}/messages`, { content: `durable ${i}` });
+      assert.equal(r.status, 201, r.text);
+      sent.push(r.json.id);
+    }
+    await sink.waitFor(() => true, 5);
+    await local.kill9();
+    sink.answerWith(() => 200);
+    again = await startRelay({ dataDir: local.dataDir, args: ARGS });
+    const ok = await sink.waitFor((r) => r.status === 200, 5, 20000);
+    const delivered = new Set(ok.map((r) => r.json.data.message.id));
+    for (const id of sent) assert.ok(delivered.has(id), `message ${id} was delivered after the restart`);
+  } finally {
+    await local.kill9();
+    await again?.stop();
+    await sink.close();
+  }
+});
