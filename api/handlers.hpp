@@ -78,6 +78,11 @@ void create_thread(self_ptr self, exchange_ptr x, const caller& c);
 void list_replies(self_ptr self, exchange_ptr x, const caller& c);
 void post_reply(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/tools.cpp, api/mcp.cpp: the API as tools for language models -------------------
+void list_tools(self_ptr self, exchange_ptr x, const caller& c);
+void call_tool(self_ptr self, exchange_ptr x, const caller& c);
+void serve_mcp(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);
 void add_to_whitelist(self_ptr self, exchange_ptr x, const caller& c);

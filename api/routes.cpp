@@ -78,6 +78,11 @@ constexpr std::array table{
     route{post,  "/api/rooms/:slug/access-requests/:id/approve",  room_owner,   rest, approve_access_request},
     route{post,  "/api/rooms/:slug/access-requests/:id/deny",     room_owner,   rest, deny_access_request},
 
+    // Each tool call runs its REST route as the caller (api/tool_runner.hpp).
+    route{get,   "/api/tools",      signed_in, rest, list_tools},
+    route{post,  "/api/tools/call", signed_in, rest, call_tool},
+    route{post,  "/mcp",            signed_in, rest, serve_mcp},
+
     route{get,   "/api/ws/rooms/:slug",     room_member, websocket, open_room_socket},
     route{get,   "/metrics",                anonymous,   rest,      serve_metrics, true},
     route{get,   "/api/rooms/:slug/stream", room_member, sse,       open_room_stream},
