@@ -1,12 +1,14 @@
 // The chat-completions codec of the built-in AI bot (protocol/chat_completions.hpp): the
 // streamed answer read in every fragment size from whole to one byte, tool calls put
 // together from their fragments, in-stream and HTTP failures as agent error codes, the
-// request with the tools offered, and the bounded per-thread context.
+// request with the tools offered, the bounded per-thread context, and one mention answered
+// through a tool call (protocol/bot_exchange.hpp).
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
+#include "protocol/bot_exchange.hpp"
 #include "protocol/chat_completions.hpp"
 
 namespace json = boost::json;
@@ -151,4 +153,75 @@ TEST(chat_completions, thread_context_is_bounded) {
   chars.add("t", {"user", "0123456789", {}, {}});
   chars.add("t", {"user", "abc", {}, {}});
   EXPECT_EQ(chars.history("t").size(), 1u);
+}
+
+// -- one mention answered (protocol/bot_exchange.hpp) ------------------------------------
+
+namespace {
+
+const std::string mention_frame =
+    R"({"type":"event","event_id":"evt_1","app_id":"room:ops","thread_id":"ch_9",)"
+    R"("session_key":"k","payload":{"event":"comment.mention","message":{"id":"msg_5",)"
+    R"("content":"@relay-bot post hi in here","threadId":null},"room":{"id":"room_1",)"
+    R"("slug":"ops","displayName":"Ops"},"channel":"ch_9","author":{"login":"alice"},)"
+    R"("message_id":"msg_5"}})";
+
+stream_reader answer(const std::string& sse) {
+  stream_reader r;
+  std::vector<std::string> tokens;
+  r.feed(sse, tokens);
+  r.close();
+  return r;
+}
+
+}  // namespace
+
+TEST(bot_exchange, a_mention_with_a_tool_call_then_a_reply) {
+  thread_context ctx(8, 20, 20000);
+  ctx.add("ops/ch_9", {"user", "@alice: earlier", {}, {}});
+  auto x = bot_exchange::from_event(mention_frame, {.model = "llama3"}, ctx);
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->event_id(), "evt_1");
+  EXPECT_EQ(x->thread_key(), "ops/ch_9");
+  auto first = json::parse(x->request_body()).as_object();
+  auto& msgs = first.at("messages").as_array();
+  ASSERT_EQ(msgs.size(), 3u);  // system, the earlier turn, the mention
+  EXPECT_NE(std::string{msgs[0].at("content").as_string()}.find("channelId \"ch_9\""),
+            std::string::npos);
+  EXPECT_EQ(msgs[2].at("content"), "@alice: @relay-bot post hi in here");
+  EXPECT_TRUE(first.contains("tools"));
+
+  ASSERT_EQ(x->on_answer(answer(tool_stream)), bot_exchange::step::call_tools);
+  ASSERT_EQ(x->pending_calls().size(), 2u);
+  x->on_tool_result("call_a", 201, R"({"id":"msg_6"})");
+  x->on_tool_result("call_b", 404, R"({"error":"no such room","code":"NOT_FOUND"})");
+  EXPECT_TRUE(x->pending_calls().empty());
+  auto second = json::parse(x->request_body()).as_object();
+  auto& m2 = second.at("messages").as_array();
+  ASSERT_EQ(m2.size(), 6u);
+  EXPECT_EQ(m2[4].at("tool_call_id"), "call_a");
+  EXPECT_EQ(m2[5].at("content"), R"(error, HTTP 404: {"error":"no such room","code":"NOT_FOUND"})");
+
+  ASSERT_EQ(x->on_answer(answer(text_stream)), bot_exchange::step::reply);
+  EXPECT_EQ(x->reply(), "Hello ✓");
+  for (auto& t : x->context_turns()) ctx.add(x->thread_key(), t);
+  EXPECT_EQ(ctx.history("ops/ch_9").size(), 3u);
+}
+
+TEST(bot_exchange, failures_and_limits) {
+  thread_context ctx(8, 20, 20000);
+  EXPECT_FALSE(bot_exchange::from_event(R"({"type":"cancel","event_id":"e"})", {}, ctx));
+  EXPECT_FALSE(bot_exchange::from_event("nope", {}, ctx));
+
+  auto x = bot_exchange::from_event(mention_frame, {.model = "m", .max_tool_rounds = 1}, ctx);
+  ASSERT_EQ(x->on_answer(answer(tool_stream)), bot_exchange::step::call_tools);
+  // Out of rounds: tools are no longer offered, and a model that calls one anyway fails.
+  EXPECT_FALSE(json::parse(x->request_body()).as_object().contains("tools"));
+  ASSERT_EQ(x->on_answer(answer(tool_stream)), bot_exchange::step::fail);
+  EXPECT_EQ(x->why().code, "MODEL_BAD_RESPONSE");
+
+  auto y = bot_exchange::from_event(mention_frame, {.model = "m"}, ctx);
+  ASSERT_EQ(y->on_answer(answer("data: {\"error\":{\"message\":\"boom\"}}\n\n")),
+            bot_exchange::step::fail);
+  EXPECT_EQ(y->why().message, "boom");
 }
