@@ -19,6 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
+// Each tool call of a batch is a REST request of its own: a cap keeps one POST from
+// becoming hundreds of them.
+constexpr std::size_t max_batch = 16;
+
 using answer_fn = std::function<void(std::optional<json::value>)>;
 
 void call(self_ptr self, const exchange_ptr& x, const mcp::rpc_message& m, answer_fn next) {
@@ -99,9 +103,10 @@ void serve_mcp(self_ptr self, exchange_ptr x, const caller&) {
   if (ec)
     return ok(self, x, json::serialize(mcp::error(nullptr, mcp::parse_error, "parse error")), 400);
   if (auto* a = v.if_array()) {
-    if (a->empty())
-      return ok(self, x, json::serialize(mcp::error(nullptr, mcp::invalid_request, "empty batch")),
-                400);
+    if (a->empty() || a->size() > max_batch) {
+      auto why = "a batch holds 1 to " + std::to_string(max_batch) + " messages";
+      return ok(self, x, json::serialize(mcp::error(nullptr, mcp::invalid_request, why)), 400);
+    }
     return handle_batch(self, x, std::make_shared<json::array>(std::move(*a)), 0,
                         std::make_shared<json::array>());
   }

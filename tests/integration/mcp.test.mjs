@@ -107,6 +107,11 @@ test('JSON-RPC over POST: versions, notifications, batches and error codes', asy
   assert.deepEqual(batch.json.map((m) => m.id), [10, 11]);
   assert.equal(batch.json[1].result.structuredContent.slug, 'lobby');
 
+  const big = await rpc(token, Array.from({ length: 17 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'ping' })));
+  assert.equal(big.status, 400);
+  assert.equal(big.json.error.code, -32600);
+  assert.equal((await rpc(token, [])).json.error.code, -32600);
+
   // No server-initiated stream and no session to end.
   for (const method of ['GET', 'DELETE']) {
     const r = await api(relay.url, token, method, '/mcp', undefined, { Accept: 'text/event-stream' });
