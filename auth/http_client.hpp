@@ -5,7 +5,9 @@
 // detached actors or other threads that may block; never call it from an I/O thread.
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,5 +31,15 @@ inline constexpr std::size_t http_max_body = 1 << 20;
 http_result http_fetch(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        const std::string& body, std::chrono::milliseconds timeout);
+
+/// As http_fetch, for long streamed answers (the AI bot's chat-completions streams): a 2xx
+/// body goes to `on_body` as it arrives, in fragments of any size (chunked coding already
+/// removed), and is not kept; any other status's body is kept in `body` as http_fetch
+/// keeps it. `on_body` returning false stops reading (the caller gave up). `timeout` bounds
+/// the whole exchange, so it is the longest answer allowed.
+http_result http_stream(const std::string& method, const std::string& url,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body, std::chrono::milliseconds timeout,
+                        const std::function<bool(std::string_view)>& on_body);
 
 }  // namespace relay::auth
