@@ -44,6 +44,7 @@ std::optional<bot_exchange> bot_exchange::from_event(std::string_view frame, bot
   auto& room = obj(payload, "room");
   auto& message = obj(payload, "message");
   x.room_slug_ = str(room, "slug");
+  x.room_id_ = str(room, "id");
   auto channel = str(payload, "channel");
   auto thread = str(message, "threadId");
   if (x.event_id_.empty() || x.room_slug_.empty()) return std::nullopt;

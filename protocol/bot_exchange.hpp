@@ -36,6 +36,7 @@ class bot_exchange {
   /// The conversation's key in thread_context: room, channel and thread of the mention.
   const std::string& thread_key() const { return thread_key_; }
   const std::string& room_slug() const { return room_slug_; }
+  const std::string& room_id() const { return room_id_; }
 
   /// The next chat-completions request; tools are offered while rounds are left.
   std::string request_body() const;
@@ -57,7 +58,7 @@ class bot_exchange {
 
  private:
   bot_settings settings_;
-  std::string event_id_, thread_key_, room_slug_;
+  std::string event_id_, thread_key_, room_slug_, room_id_;
   std::vector<turn> history_;  // from thread_context
   turn mention_;               // the user turn this exchange answers
   std::vector<turn> work_;     // assistant tool calls and tool results of this exchange
