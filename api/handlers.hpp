@@ -102,6 +102,10 @@ void list_incoming_hooks(self_ptr self, exchange_ptr x, const caller& c);
 void revoke_incoming_hook(self_ptr self, exchange_ptr x, const caller& c);
 void post_to_hook(self_ptr self, exchange_ptr x, const caller& c);
 void post_github_to_hook(self_ptr self, exchange_ptr x, const caller& c);
+// -- api/tools.cpp, api/mcp.cpp: the API as tools for language models -------------------
+void list_tools(self_ptr self, exchange_ptr x, const caller& c);
+void call_tool(self_ptr self, exchange_ptr x, const caller& c);
+void serve_mcp(self_ptr self, exchange_ptr x, const caller& c);
 
 // -- api/access.cpp: running a gated room -------------------------------------------------
 void list_whitelist(self_ptr self, exchange_ptr x, const caller& c);

@@ -103,6 +103,10 @@ constexpr std::array table{
     // The secret in the path is the credential (api/incoming_hooks.cpp).
     route{post,  "/hooks/:secret",        anonymous, rest, post_to_hook},
     route{post,  "/hooks/:secret/github", anonymous, rest, post_github_to_hook},
+    // Each tool call runs its REST route as the caller (api/tool_runner.hpp).
+    route{get,   "/api/tools",      signed_in, rest, list_tools},
+    route{post,  "/api/tools/call", signed_in, rest, call_tool},
+    route{post,  "/mcp",            signed_in, rest, serve_mcp},
 
     route{get,   "/api/ws/rooms/:slug",     room_member, websocket, open_room_socket},
     route{get,   "/metrics",                anonymous,   rest,      serve_metrics, true},

@@ -21,6 +21,7 @@
 #include "actors/store_reader.hpp"
 #include "actors/store_writer.hpp"
 #include "actors/webhook_dispatcher.hpp"
+#include "api/relay_bot.hpp"
 #include "api/request.hpp"
 #include "app/access_setup.hpp"
 #include "app/data_dir_lock.hpp"
@@ -185,6 +186,9 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     stop_actors();
     return 1;
   }
+  // The built-in AI bot runs tools through the API as configured just above; it stops
+  // with the hub.
+  if (!cfg.ai_url.empty()) spawn_relay_bot(sys, srv.api(), {cfg.ai_url, cfg.ai_model, cfg.ai_key});
   std::cout << "relay: listening on http://" << cfg.listen_host << ":" << port << std::endl;
   if (srv.api().dev_login)
     std::cout << "relay: dev sign-in: open http://" << cfg.listen_host << ":" << port

@@ -45,8 +45,12 @@ struct request_spec {
   const std::string* body = nullptr;
   clock_type::time_point deadline;
   std::chrono::milliseconds timeout{};
-  const http_fetch_limits* limits = nullptr;  // http_fetch_vetted only
+  const http_fetch_limits* limits = nullptr;                       // http_fetch_vetted only
+  const std::function<bool(std::string_view)>* on_body = nullptr;  // http_stream
 };
+
+// A streamed body may be far larger than a kept one; it is still bounded.
+constexpr std::uint64_t stream_max_body = 64ull << 20;
 
 // Fills `spec` from the URL; returns an error message or "".
 std::string parse_target(const std::string& url, request_spec& spec) {
@@ -112,8 +116,36 @@ asio::awaitable<void> exchange(Stream& stream, const request_spec& spec, http_re
   parser.header_limit(header_limit);
   parser.body_limit(spec.limits ? spec.limits->max_body : http_max_body);
   if (verb == http::verb::head) parser.skip(true);
-  auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
-  (void)read;
+  beast::error_code rec;
+  if (spec.on_body) {
+    auto [hec, hread] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    (void)hread;
+    rec = hec;
+    auto status = parser.get().result_int();
+    if (!rec && status >= 200 && status < 300) {
+      parser.body_limit(stream_max_body);
+      // The string body is emptied after each read, so it only ever holds one fragment.
+      while (!rec && !parser.is_done()) {
+        auto [sec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+        (void)n;
+        rec = sec;
+        auto& fragment = parser.get().body();
+        if (!fragment.empty() && !(*spec.on_body)(fragment)) {
+          out.error = "stopped by the caller";
+          co_return;
+        }
+        fragment.clear();
+      }
+    } else if (!rec) {
+      auto [bec, bread] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      (void)bread;
+      rec = bec;
+    }
+  } else {
+    auto [fec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    (void)read;
+    rec = fec;
+  }
   if (rec == ssl::error::stream_truncated && parser.is_header_done() && !parser.is_done()) {
     // A TLS peer that closes without close_notify to end an until-close body.
     beast::error_code eof_ec;
@@ -227,7 +259,8 @@ namespace {
 http_result fetch_with(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        const std::string& body, std::chrono::milliseconds timeout,
-                       const http_fetch_limits* limits) {
+                       const http_fetch_limits* limits,
+                       const std::function<bool(std::string_view)>* on_body) {
   http_result result;
   try {
     request_spec spec;
@@ -253,6 +286,7 @@ http_result fetch_with(const std::string& method, const std::string& url,
     spec.body = &body;
     spec.timeout = timeout;
     spec.limits = limits;
+    spec.on_body = on_body;
     spec.deadline = clock_type::now() + timeout;
 
     asio::io_context ioc(1);
@@ -279,14 +313,21 @@ http_result fetch_with(const std::string& method, const std::string& url,
 http_result http_fetch(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,
                        const std::string& body, std::chrono::milliseconds timeout) {
-  return fetch_with(method, url, headers, body, timeout, nullptr);
+  return fetch_with(method, url, headers, body, timeout, nullptr, nullptr);
+}
+
+http_result http_stream(const std::string& method, const std::string& url,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body, std::chrono::milliseconds timeout,
+                        const std::function<bool(std::string_view)>& on_body) {
+  return fetch_with(method, url, headers, body, timeout, nullptr, on_body ? &on_body : nullptr);
 }
 
 http_result http_fetch_vetted(const std::string& method, const std::string& url,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, std::chrono::milliseconds timeout,
                               const http_fetch_limits& limits) {
-  return fetch_with(method, url, headers, body, timeout, &limits);
+  return fetch_with(method, url, headers, body, timeout, &limits, nullptr);
 }
 
 }  // namespace relay::auth

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -47,5 +48,14 @@ http_result http_fetch_vetted(const std::string& method, const std::string& url,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, std::chrono::milliseconds timeout,
                               const http_fetch_limits& limits);
+/// As http_fetch, for long streamed answers (the AI bot's chat-completions streams): a 2xx
+/// body goes to `on_body` as it arrives, in fragments of any size (chunked coding already
+/// removed), and is not kept; any other status's body is kept in `body` as http_fetch
+/// keeps it. `on_body` returning false stops reading (the caller gave up). `timeout` bounds
+/// the whole exchange, so it is the longest answer allowed.
+http_result http_stream(const std::string& method, const std::string& url,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::string& body, std::chrono::milliseconds timeout,
+                        const std::function<bool(std::string_view)>& on_body);
 
 }  // namespace relay::auth

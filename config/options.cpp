@@ -332,6 +332,12 @@ const std::vector<option_def>& table() {
               "events a second one app may send, over all nodes (token bucket; RATE_LIMITED)"),
       int_opt("app_event_burst", &config::app_event_burst, 100, 1, 1000000,
               "burst of events one app may send"),
+      url_opt("ai_url", &config::ai_url, "",
+              "the built-in AI bot's OpenAI-compatible chat-completions URL, e.g. "
+              "http://127.0.0.1:11434/v1/chat/completions (Ollama); empty = no relay-bot"),
+      str_opt("ai_model", &config::ai_model, "", "the model the AI bot asks for, e.g. llama3.1"),
+      str_opt("ai_key", &config::ai_key, "",
+              "the AI bot's API key for its model server (empty: none, as Ollama needs)"),
       {{"livekit_url", "--livekit-url", "RELAY_LIVEKIT_URL", "string", "",
         "LiveKit server URL handed to clients with their join token (wss://, ws://, https:// "
         "or http://); empty = hall joins answer 503"},

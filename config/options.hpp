@@ -83,6 +83,11 @@ struct config {
   std::int64_t app_event_rate{};              // events a second per app
   std::int64_t app_event_burst{};
 
+  // -- the built-in AI bot (docs/agents.md, "The built-in AI bot") --------------------
+  std::string ai_url;    // an OpenAI-compatible chat-completions URL; "" = no relay-bot
+  std::string ai_model;  // e.g. llama3.1
+  std::string ai_key;    // sent as `Authorization: Bearer`; "" = none (Ollama)
+
   // -- halls (docs/halls.md) -----------------------------------------------------------
   std::string livekit_url;         // handed to clients, e.g. wss://my-project.livekit.cloud
   std::string livekit_api_key;     // `iss` of join tokens and of LiveKit's webhooks

@@ -124,7 +124,7 @@ std::string_view strip_weak(std::string_view tag) {
 }  // namespace
 
 bool is_api_segment(std::string_view s) {
-  return s == "api" || s == "auth" || s == "v1" || s == "metrics" || s == "hooks";
+  return s == "api" || s == "auth" || s == "v1" || s == "metrics" || s == "hooks" || s == "mcp";
 }
 
 path_decision decide_path(std::string_view encoded_path) {

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -446,6 +447,50 @@ TEST(HttpFetch, BadUrlsAndHeadersAreErrorsNotExceptions) {
                 .error.find("invalid request header"),
             std::string::npos);
   EXPECT_NE(http_fetch("GET\r\n", "http://127.0.0.1:1/", {}, "", 1s).error, "");
+}
+
+// -- http_stream (the AI bot's chat-completions streams) ---------------------------------
+
+TEST(HttpStream, HandsOnAChunkedBodyAsItArrivesAndKeepsNone) {
+  const std::string sse = "data: {\"a\":1}\n\ndata: [DONE]\n\n";
+  test_server server(1, [&sse](const received&) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+           "chunked\r\nConnection: close\r\n\r\n" +
+           (std::ostringstream{} << std::hex << 10).str() + "\r\n" + sse.substr(0, 10) + "\r\n" +
+           (std::ostringstream{} << std::hex << sse.size() - 10).str() + "\r\n" + sse.substr(10) +
+           "\r\n0\r\n\r\n";
+  });
+  std::string got;
+  const auto result = http_stream("POST", server.url("/v1/chat/completions"),
+                                  {{"Content-Type", "application/json"}}, R"({"stream":true})", 5s,
+                                  [&got](std::string_view part) {
+                                    got.append(part);
+                                    return true;
+                                  });
+  ASSERT_EQ(result.error, "");
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(result.body, "");
+  EXPECT_EQ(got, sse);
+  EXPECT_EQ(server.requests().at(0).body, R"({"stream":true})");
+}
+
+TEST(HttpStream, AnErrorStatusKeepsItsBodyAndTheCallerMayStop) {
+  test_server refusing(1, [](const received&) {
+    return response(401, "Unauthorized", R"({"error":{"message":"bad key"}})");
+  });
+  bool called = false;
+  auto result = http_stream("POST", refusing.url(), {}, "{}", 5s, [&called](std::string_view) {
+    called = true;
+    return true;
+  });
+  EXPECT_EQ(result.status, 401);
+  EXPECT_EQ(result.body, R"({"error":{"message":"bad key"}})");
+  EXPECT_FALSE(called);
+
+  test_server talking(1, [](const received&) { return response(200, "OK", "data: x\n\n"); });
+  result = http_stream("POST", talking.url(), {}, "{}", 5s, [](std::string_view) { return false; });
+  EXPECT_EQ(result.status, 0);
+  EXPECT_EQ(result.error, "stopped by the caller");
 }
 
 // -- https: a self-signed certificate for "localhost" ----------------------------------
