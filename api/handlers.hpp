@@ -73,6 +73,9 @@ void remove_reaction(self_ptr self, exchange_ptr x, const caller& c);
 void upload_attachment(self_ptr self, exchange_ptr x, const caller& c);
 void get_attachment(self_ptr self, exchange_ptr x, const caller& c);
 
+// -- api/search.cpp: full-text search over what the caller may see -----------------------
+void search_messages(self_ptr self, exchange_ptr x, const caller& c);
+
 // -- api/threads.cpp: threads under messages and their replies ----------------------------
 void create_thread(self_ptr self, exchange_ptr x, const caller& c);
 void list_replies(self_ptr self, exchange_ptr x, const caller& c);

@@ -15,6 +15,7 @@ sqlite_store::sqlite_store(const std::string& path, bool read_only, const std::s
       sqlite::halls{db},
       sqlite::attachments{db},
       sqlite::threads{db},
+      sqlite::search{db},
       sqlite::archiving{db} {}
 
 sqlite_store::~sqlite_store() = default;

@@ -9,6 +9,7 @@
 #include "storage/sqlite/halls.hpp"
 #include "storage/sqlite/messages.hpp"
 #include "storage/sqlite/rooms.hpp"
+#include "storage/sqlite/search.hpp"
 #include "storage/sqlite/threads.hpp"
 #include "storage/sqlite/users.hpp"
 #include "storage/store.hpp"
@@ -38,6 +39,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::halls,
                            public sqlite::attachments,
                            public sqlite::threads,
+                           public sqlite::search,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

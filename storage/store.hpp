@@ -6,6 +6,7 @@
 #include "storage/halls_store.hpp"
 #include "storage/messages_store.hpp"
 #include "storage/rooms_store.hpp"
+#include "storage/search_store.hpp"
 #include "storage/threads_store.hpp"
 #include "storage/transactions.hpp"
 #include "storage/users_store.hpp"
@@ -28,7 +29,8 @@ class store : public virtual transactions,
               public virtual agents_store,
               public virtual halls_store,
               public virtual attachments_store,
-              public virtual threads_store {
+              public virtual threads_store,
+              public virtual search_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.
