@@ -65,7 +65,11 @@ void search_messages(self_ptr self, exchange_ptr x, const caller& c) {
   r.login = c.who.user.login;
   r.email = c.who.user.email;
   r.match = codec::fts5_match(q);
-  if (r.match.empty()) r.excluded = codec::fts5_excluded(q);
+  // Filters alone have nothing to rank: they page newest first, by the keyset cursor.
+  if (r.match.empty()) {
+    r.excluded = codec::fts5_excluded(q);
+    r.by_relevance = false;
+  }
   r.room_slug = q.room;
   r.channel_slug = q.channel;
   r.from_login = q.from;

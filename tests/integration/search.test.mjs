@@ -264,6 +264,14 @@ test('paging: limit and next.cursor, newest first or by relevance, each hit once
     assert.equal(new Set(seen).size, 5, sort);
     if (sort === 'newest') assert.deepEqual(seen, [...posted].reverse());
   }
+  // Filters alone have nothing to rank: relevance pages them newest first.
+  const seen = [];
+  let r = await search(alice, `in:${slug}`, '&limit=3&sort=relevance');
+  seen.push(...r.json.results.map((x) => x.message.id));
+  r = await search(alice, `in:${slug}`, `&limit=3&sort=relevance&cursor=${r.json.next.cursor}`);
+  seen.push(...r.json.results.map((x) => x.message.id));
+  assert.deepEqual(seen, [...posted].reverse());
+  assert.equal(r.json.next, null);
   const all = await search(alice, w, '&limit=5');
   assert.equal(all.json.next, null, 'no next after the last page');
 });
