@@ -110,8 +110,11 @@ expected<std::vector<search_hit>> search::search_messages(const search_request& 
   } else {
     // Docs are numbered as they are written, so their order is the order of arrival and
     // the FTS5 rowid walks it backwards without sorting.
-    if (r.after_position) sql += " AND d.doc < " + integer(*r.after_position);
-    sql += " ORDER BY d.doc DESC LIMIT " + integer(r.limit);
+    // With a MATCH, ordering by the FTS5 rowid lets FTS5 walk its own order (a common
+    // word: the newest page without visiting the older hits); d.doc is the same number.
+    const std::string key = fts ? "f.rowid" : "d.doc";
+    if (r.after_position) sql += " AND " + key + " < " + integer(*r.after_position);
+    sql += " ORDER BY " + key + " DESC LIMIT " + integer(r.limit);
   }
   // The statement's shape follows the filters given: not worth a cache slot each.
   auto st = db_.prepare_uncached(sql);
