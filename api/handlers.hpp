@@ -81,6 +81,8 @@ void delete_webhook(self_ptr self, exchange_ptr x, const caller& c);
 void rotate_webhook_secret(self_ptr self, exchange_ptr x, const caller& c);
 void list_webhook_deliveries(self_ptr self, exchange_ptr x, const caller& c);
 void redeliver_webhook(self_ptr self, exchange_ptr x, const caller& c);
+// -- api/search.cpp: full-text search over what the caller may see -----------------------
+void search_messages(self_ptr self, exchange_ptr x, const caller& c);
 
 // -- api/threads.cpp: threads under messages and their replies ----------------------------
 void create_thread(self_ptr self, exchange_ptr x, const caller& c);

@@ -38,6 +38,8 @@ constexpr std::array table{
     route{put,   "/api/notifications/:id/save", signed_in, rest, save_notification},
     route{del,   "/api/notifications/:id/save", signed_in, rest, unsave_notification},
     route{post,  "/api/rooms",         signed_in, rest, create_room},
+    // Access is decided per hit, at query time (api/search.cpp).
+    route{get,   "/api/search",        signed_in, rest, search_messages},
     // Access follows the bound message (api/attachments.cpp): the handler checks.
     route{post,  "/api/attachments",     signed_in, rest, upload_attachment},
     route{get,   "/api/attachments/:id", signed_in, rest, get_attachment},

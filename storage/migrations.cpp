@@ -633,6 +633,89 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook
   ON webhook_deliveries (webhook_id, created_at);
 )sql";
 
+// Search (issue 25): one doc per message and thread reply, numbered in the order written
+// (an INTEGER PRIMARY KEY, so a VACUUM keeps the numbers the FTS5 rowids point at), with
+// what the filters need; the words in a contentless FTS5 table (the text stays in
+// messages and thread_replies only). Triggers keep both exact in the transaction of the
+// write: an edit re-indexes the new text and forgets the old, a delete (also of a
+// channel's messages, and an archived batch leaving SQLite) forgets the message. The
+// existing rows are indexed here, oldest first.
+constexpr std::string_view migration_18 = R"sql(
+CREATE TABLE IF NOT EXISTS search_docs (
+  doc         INTEGER PRIMARY KEY,
+  ref_id      TEXT NOT NULL UNIQUE,
+  is_reply    INTEGER NOT NULL,
+  room_id     TEXT NOT NULL,
+  channel_id  TEXT NOT NULL,
+  author_id   TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  has_link    INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+  content, content = '', tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TRIGGER IF NOT EXISTS search_message_added AFTER INSERT ON messages BEGIN
+  INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link)
+    VALUES (new.id, 0, new.room_id, new.channel_id, new.author_id, new.created_at,
+            instr(new.content, 'http://') > 0 OR instr(new.content, 'https://') > 0);
+  INSERT INTO search_fts (rowid, content)
+    SELECT doc, new.content FROM search_docs WHERE ref_id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_message_edited AFTER UPDATE OF content ON messages BEGIN
+  INSERT INTO search_fts (search_fts, rowid, content)
+    SELECT 'delete', doc, old.content FROM search_docs WHERE ref_id = old.id;
+  UPDATE search_docs SET has_link =
+    instr(new.content, 'http://') > 0 OR instr(new.content, 'https://') > 0
+    WHERE ref_id = new.id;
+  INSERT INTO search_fts (rowid, content)
+    SELECT doc, new.content FROM search_docs WHERE ref_id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_message_deleted AFTER DELETE ON messages BEGIN
+  INSERT INTO search_fts (search_fts, rowid, content)
+    SELECT 'delete', doc, old.content FROM search_docs WHERE ref_id = old.id;
+  DELETE FROM search_docs WHERE ref_id = old.id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_reply_added AFTER INSERT ON thread_replies BEGIN
+  INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link)
+    SELECT new.id, 1, t.room_id, t.channel_id, new.author_id, new.created_at,
+           instr(new.content, 'http://') > 0 OR instr(new.content, 'https://') > 0
+    FROM threads t WHERE t.id = new.thread_id;
+  INSERT INTO search_fts (rowid, content)
+    SELECT doc, new.content FROM search_docs WHERE ref_id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_reply_edited AFTER UPDATE OF content ON thread_replies BEGIN
+  INSERT INTO search_fts (search_fts, rowid, content)
+    SELECT 'delete', doc, old.content FROM search_docs WHERE ref_id = old.id;
+  INSERT INTO search_fts (rowid, content)
+    SELECT doc, new.content FROM search_docs WHERE ref_id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_reply_deleted AFTER DELETE ON thread_replies BEGIN
+  INSERT INTO search_fts (search_fts, rowid, content)
+    SELECT 'delete', doc, old.content FROM search_docs WHERE ref_id = old.id;
+  DELETE FROM search_docs WHERE ref_id = old.id;
+END;
+
+-- Only into an empty index: a file whose version was set back by hand runs this again.
+CREATE TEMP TABLE search_backfill AS SELECT NOT EXISTS (SELECT 1 FROM search_docs) AS needed;
+INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link)
+  SELECT id, is_reply, room_id, channel_id, author_id, created_at, has_link FROM (
+    SELECT m.id, 0 AS is_reply, m.room_id, m.channel_id, m.author_id, m.created_at,
+           instr(m.content, 'http://') > 0 OR instr(m.content, 'https://') > 0 AS has_link
+      FROM messages m
+    UNION ALL
+    SELECT p.id, 1, t.room_id, t.channel_id, p.author_id, p.created_at,
+           instr(p.content, 'http://') > 0 OR instr(p.content, 'https://') > 0
+      FROM thread_replies p JOIN threads t ON t.id = p.thread_id)
+  WHERE (SELECT needed FROM temp.search_backfill)
+  ORDER BY created_at, id;
+INSERT INTO search_fts (rowid, content)
+  SELECT d.doc, COALESCE(m.content, p.content) FROM search_docs d
+    LEFT JOIN messages m ON d.is_reply = 0 AND m.id = d.ref_id
+    LEFT JOIN thread_replies p ON d.is_reply = 1 AND p.id = d.ref_id
+  WHERE (SELECT needed FROM temp.search_backfill);
+DROP TABLE temp.search_backfill;
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
@@ -642,7 +725,7 @@ const migration all_migrations[] = {
     {11, migration_11, nullptr},   {12, migration_12, &add_notification_columns},
     {13, migration_13, nullptr},   {14, migration_14, nullptr},
     {15, migration_15, nullptr},   {16, migration_16, nullptr},
-    {17, migration_17, nullptr},
+    {17, migration_17, nullptr},   {18, migration_18, nullptr},
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ sqlite_store::sqlite_store(const std::string& path, bool read_only, const std::s
       sqlite::boards{db},
       sqlite::incoming_hooks{db},
       sqlite::webhooks{db},
+      sqlite::search{db},
       sqlite::archiving{db} {}
 
 sqlite_store::~sqlite_store() = default;

@@ -11,6 +11,7 @@
 #include "storage/sqlite/incoming_hooks.hpp"
 #include "storage/sqlite/messages.hpp"
 #include "storage/sqlite/rooms.hpp"
+#include "storage/sqlite/search.hpp"
 #include "storage/sqlite/threads.hpp"
 #include "storage/sqlite/users.hpp"
 #include "storage/sqlite/webhooks.hpp"
@@ -44,6 +45,7 @@ class sqlite_store final : private sqlite::connection,
                            public sqlite::boards,
                            public sqlite::incoming_hooks,
                            public sqlite::webhooks,
+                           public sqlite::search,
                            public sqlite::archiving {
  public:
   /// Opens (creating if missing) the database at `path` and, unless `read_only`,

@@ -8,6 +8,7 @@
 #include "storage/incoming_hooks_store.hpp"
 #include "storage/messages_store.hpp"
 #include "storage/rooms_store.hpp"
+#include "storage/search_store.hpp"
 #include "storage/threads_store.hpp"
 #include "storage/transactions.hpp"
 #include "storage/users_store.hpp"
@@ -34,7 +35,8 @@ class store : public virtual transactions,
               public virtual threads_store,
               public virtual boards_store,
               public virtual incoming_hooks_store,
-              public virtual webhooks_store {
+              public virtual webhooks_store,
+              public virtual search_store {
  public:
   ~store() override = default;
   // The transactions (begin, commit, rollback) and health: storage/transactions.hpp.

@@ -1,0 +1,136 @@
+// Search on SQLite. The index (search_docs + the contentless FTS5 table search_fts,
+// storage/migrations.cpp) is written by triggers, so it is exact in every transaction
+// that writes a message; this file only reads it.
+//
+// Access is decided here, at query time, by the same rules as actors/chat/access.cpp:
+// a room is entered when it is open, owned by the caller or lists the caller's login or
+// email on its whitelist (ASCII case-insensitively, as NOCASE compares); in it, the
+// room-wide thread and public channels are seen by all, other channels by members.
+// Deciding it in the one SELECT that finds the hits means a hit can never outlive the
+// access that let it through.
+
+#include "storage/sqlite/search.hpp"
+
+#include <sqlite3.h>
+
+namespace relay::storage::sqlite {
+
+namespace {
+
+// The rooms the caller may enter (?1 user id, ?2 login, ?3 email).
+const std::string rooms_entered =
+    "entered AS (SELECT r.id, r.slug FROM rooms r WHERE r.whitelist_only = 0"
+    " OR r.owner_id = ?1 OR EXISTS (SELECT 1 FROM whitelist w WHERE w.room_id = r.id AND"
+    " ((w.login IS NOT NULL AND w.login = ?2 COLLATE NOCASE) OR (w.email IS NOT NULL AND"
+    " ?3 <> '' AND w.email = ?3 COLLATE NOCASE))))";
+
+// Same columns as the messages area's reads (sqlite/messages.cpp), for a message or a
+// reply, then the hit's place.
+const std::string hit_columns =
+    "d.ref_id, d.room_id, d.channel_id, COALESCE(m.seq, p.seq), d.author_id,"
+    " COALESCE(u.login, ''), COALESCE(u.name, ''), COALESCE(u.avatar_url, ''),"
+    " COALESCE(m.content, p.content), COALESCE(m.client_msg_id, p.client_msg_id, ''),"
+    " d.created_at, m.edited_at, COALESCE(m.thread_id, p.thread_id, ''), COALESCE(m.bot, ''),"
+    " d.is_reply, e.slug, COALESCE(c.slug, ''), COALESCE(c.name, ''), d.doc";
+
+search_hit read_hit(const statement& st) {
+  search_hit h;
+  auto& m = h.message;
+  m.id = st.text(0);
+  m.room_id = st.text(1);
+  m.channel_id = st.text(2);
+  m.seq = st.int64(3);
+  m.author = {st.text(4), st.text(5), st.text(6), st.text(7)};
+  m.content = st.text(8);
+  m.client_msg_id = st.text(9);
+  m.created_at = st.int64(10);
+  m.edited_at = st.opt_int64(11);
+  m.thread_id = st.text(12);
+  m.bot = st.text(13);
+  h.reply = st.int64(14) != 0;
+  h.room_slug = st.text(15);
+  h.channel_slug = st.text(16);
+  h.channel_name = st.text(17);
+  h.position = st.int64(18);
+  return h;
+}
+
+}  // namespace
+
+expected<std::vector<search_hit>> search::search_messages(const search_request& r) {
+  const bool fts = !r.match.empty();
+  std::string sql = "WITH " + rooms_entered + " SELECT " + hit_columns;
+  sql += fts ? " FROM search_fts f JOIN search_docs d ON d.doc = f.rowid" : " FROM search_docs d";
+  sql +=
+      " JOIN entered e ON e.id = d.room_id"
+      " LEFT JOIN channels c ON c.id = d.channel_id"
+      " LEFT JOIN messages m ON d.is_reply = 0 AND m.id = d.ref_id"
+      " LEFT JOIN thread_replies p ON d.is_reply = 1 AND p.id = d.ref_id"
+      " LEFT JOIN users u ON u.id = d.author_id"
+      " WHERE (d.channel_id = '' OR c.visibility = 'public' OR EXISTS (SELECT 1 FROM"
+      " channel_members cm WHERE cm.channel_id = d.channel_id AND cm.user_id = ?1))"
+      // A channel row that is gone takes its visibility with it.
+      " AND (d.channel_id = '' OR c.id IS NOT NULL)";
+  // Parameters after ?1..?3 are numbered in the order the conditions are added.
+  std::vector<std::string> texts;
+  std::vector<std::int64_t> ints;
+  struct param {
+    bool text;
+    std::size_t at;
+  };
+  std::vector<param> order;
+  auto text = [&](std::string v) {
+    texts.push_back(std::move(v));
+    order.push_back({true, texts.size() - 1});
+    return "?" + std::to_string(order.size() + 3);
+  };
+  auto integer = [&](std::int64_t v) {
+    ints.push_back(v);
+    order.push_back({false, ints.size() - 1});
+    return "?" + std::to_string(order.size() + 3);
+  };
+  if (fts) sql += " AND search_fts MATCH " + text(r.match);
+  if (!fts && !r.excluded.empty())
+    sql += " AND d.doc NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH " +
+           text(r.excluded) + ")";
+  if (!r.room_slug.empty()) sql += " AND e.slug = " + text(r.room_slug);
+  if (r.channel_slug) sql += " AND c.slug = " + text(*r.channel_slug);
+  if (!r.from_login.empty()) sql += " AND u.login = " + text(r.from_login) + " COLLATE NOCASE";
+  if (r.before_ms) sql += " AND d.created_at < " + integer(*r.before_ms);
+  if (r.after_ms) sql += " AND d.created_at >= " + integer(*r.after_ms);
+  if (r.has_link) sql += " AND d.has_link = 1";
+  if (r.has_attachment)
+    sql +=
+        " AND EXISTS (SELECT 1 FROM attachments a WHERE a.entity_type = 'message' AND"
+        " a.entity_id = d.ref_id)";
+  if (r.is_thread) sql += " AND d.is_reply = 1";
+  if (r.by_relevance && fts) {
+    sql += " ORDER BY f.rank, d.doc DESC LIMIT " + integer(r.limit);
+    sql += " OFFSET " + integer(r.after_position.value_or(0));
+  } else {
+    // Docs are numbered as they are written, so their order is the order of arrival and
+    // the FTS5 rowid walks it backwards without sorting.
+    // With a MATCH, ordering by the FTS5 rowid lets FTS5 walk its own order (a common
+    // word: the newest page without visiting the older hits); d.doc is the same number.
+    const std::string key = fts ? "f.rowid" : "d.doc";
+    if (r.after_position) sql += " AND " + key + " < " + integer(*r.after_position);
+    sql += " ORDER BY " + key + " DESC LIMIT " + integer(r.limit);
+  }
+  // The statement's shape follows the filters given: not worth a cache slot each.
+  auto st = db_.prepare_uncached(sql);
+  if (!st) return db_.failure("search");
+  st.bind(r.user_id).bind(r.login).bind(r.email);
+  for (const auto& p : order) {
+    if (p.text)
+      st.bind(texts[p.at]);
+    else
+      st.bind(ints[p.at]);
+  }
+  std::vector<search_hit> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_hit(st));
+  if (rc != SQLITE_DONE) return db_.failure("search");
+  return out;
+}
+
+}  // namespace relay::storage::sqlite
