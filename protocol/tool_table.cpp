@@ -124,8 +124,37 @@ constexpr std::array update_notification_args{
              "The notification's id (from list_notifications)."},
     tool_arg{"state", string, body, "state", true, "Its new state.", states}};
 
-// Boards (issue 24) have no REST routes yet; their tools (create_card, …) go here, each
-// a row over its route, once that route exists.
+constexpr std::array create_card_args{
+    tool_arg{"boardId", string, path, "id", true,
+             "The board's id (the `id` of get_board's answer)."},
+    tool_arg{"title", string, body, "title", true, "The card's title, 1 to 200 characters."},
+    tool_arg{"body", string, body, "body", false, "The card's details, at most 4000 characters."}};
+constexpr std::array move_card_args{
+    tool_arg{"cardId", string, path, "id", true, "The card's id."},
+    tool_arg{"columnId", string, body, "columnId", true,
+             "The column to move it to (an `id` of the board's `columns`)."},
+    tool_arg{"position",
+             integer,
+             body,
+             "position",
+             true,
+             "Its place in that column, 0 = the top; past the end puts it last.",
+             {},
+             0,
+             100000}};
+
+constexpr std::array sorts{std::string_view{"newest"}, std::string_view{"relevance"}};
+constexpr std::array search_args{
+    tool_arg{"q", string, query, "q", true,
+             "What to find, as people type it in Slack: words (all must match; word* for a "
+             "prefix), \"an exact phrase\", -word to exclude, and filters in:<room>, "
+             "in:<room>/<channel>, from:<login>, before:YYYY-MM-DD, after:YYYY-MM-DD, has:link, "
+             "has:attachment, is:thread."},
+    tool_arg{"sort", string, query, "sort", false, "newest (the default) or relevance.", sorts},
+    page_limit,
+    tool_arg{"cursor", string, query, "cursor", false,
+             "For the next page: `next.cursor` of the previous answer."}};
+
 constexpr std::array table{
     tool_def{"send_message",
              "Post a message to a channel of a room (or to the room-wide thread), as you. "
@@ -182,6 +211,21 @@ constexpr std::array table{
              "GET", "/api/notifications", list_notifications_args, true},
     tool_def{"update_notification", "Mark one of your notifications read, unread or archived.",
              "PATCH", "/api/notifications/:id", update_notification_args},
+    tool_def{"get_board",
+             "Read a room's board (made with the columns Todo, Doing and Done on first use): "
+             "{id, name, columns: [{id, name, cards: [{id, title, body, author, position}]}]}.",
+             "GET", "/api/rooms/:slug/board", room_only, true},
+    tool_def{"create_card",
+             "Add a card to a board, at the end of its first column. Answers the card.", "POST",
+             "/api/boards/:id/cards", create_card_args},
+    tool_def{"move_card",
+             "Move a card to a column and position (the board's owner moves any card, others "
+             "their own). Answers the card.",
+             "PATCH", "/api/cards/:id", move_card_args},
+    tool_def{"search_messages",
+             "Search the messages you can see, newest first. Answers {results: [{message, room, "
+             "channel, snippet}], next}.",
+             "GET", "/api/search", search_args, true},
 };
 
 const char* type_name(arg_type t) {

@@ -149,6 +149,21 @@ test('every tool, called once, does what its REST route does', async () => {
   const after = await call(bob, 'GET', `/api/rooms/${slug}/messages?channelId=${ch.id}`);
   assert.ok(!after.json.messages.some((m) => m.id === sent.id));
 
+  const board = await run(bob, 'get_board', { room: slug });
+  assert.deepEqual(board.columns.map((c) => c.name), ['Todo', 'Doing', 'Done']);
+  const card = await run(bob, 'create_card', { boardId: board.id, title: 'ship it', body: 'by Friday' });
+  assert.equal(card.columnId, board.columns[0].id);
+  const moved = await run(bob, 'move_card', { cardId: card.id, columnId: board.columns[2].id, position: 0 });
+  assert.equal(moved.columnId, board.columns[2].id);
+  const restBoard = await call(alice, 'GET', `/api/boards/${board.id}`);
+  assert.deepEqual(restBoard.json.columns[2].cards.map((c) => c.title), ['ship it']);
+  const byOwner = await tool(alice, 'move_card', { cardId: card.id, columnId: board.columns[0].id, position: 0 });
+  assert.equal(byOwner.json.status, 200, `the room owner may move any card: ${byOwner.text}`);
+
+  const found = await run(bob, 'search_messages', { q: `opens in:${slug}` });
+  assert.deepEqual(found.results.map((r) => r.message.content), ['opens it']);
+  assert.match(found.results[0].snippet, /<mark>opens<\/mark>/);
+
   const listed = (await call(alice, 'GET', '/api/tools')).json.map((t) => t.function.name);
   assert.deepEqual(listed.filter((n) => !called.has(n)), [], 'every tool was called');
 });
