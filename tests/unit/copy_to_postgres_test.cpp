@@ -78,6 +78,27 @@ const std::vector<spec>& specs() {
        "id, room_id, channel_id, name, creator_id, user_id, secret_hash, github_secret,"
        " created_at, revoked_at",
        "", "id"},
+      {"boards", "id, room_id, name, owner_id, is_default, created_at",
+       "id, room_id, name, owner_id, is_default::int, created_at", "id"},
+      {"board_columns", "id, board_id, name, position", "", "id"},
+      {"cards", "id, board_id, column_id, title, body, author_id, position, created_at, updated_at",
+       "", "id"},
+      {"card_saves", "card_id, user_id, created_at", "", "card_id, user_id"},
+      {"webhooks",
+       "id, room_id, creator_id, url, events, description, enabled, secret, prev_secret,"
+       " prev_secret_until, failure_count, last_state, last_status_code, last_attempt_at,"
+       " disabled_reason, created_at",
+       "id, room_id, creator_id, url, events, description, enabled::int, secret, prev_secret,"
+       " prev_secret_until, failure_count, last_state, last_status_code, last_attempt_at,"
+       " disabled_reason, created_at",
+       "id"},
+      // A lease is the single node's own: the copy drops it (lease_until 0 in Postgres).
+      {"webhook_deliveries",
+       "id, webhook_id, event, payload, msg_id, attempt, state, next_attempt_at, 0, status_code,"
+       " latency_ms, error, created_at, updated_at",
+       "id, webhook_id, event, payload, msg_id, attempt, state, next_attempt_at, lease_until,"
+       " status_code, latency_ms, error, created_at, updated_at",
+       "id"},
       {"channel_seqs", "room_id, channel_id, max(last_seq, reserved)",
        "room_id, channel_id, last_seq", "room_id, channel_id"},
       {"deleted_messages",
@@ -203,6 +224,21 @@ INSERT INTO thread_replies VALUES ('msg_r1', 'thr_1', 1, 'usr_b', 'a reply', 'c-
 INSERT INTO incoming_webhooks VALUES
   ('ihk_1', 'room_x', 'ch_pub', 'CI', 'usr_a', 'usr_bot', 'hash_1', '', 2600, NULL),
   ('ihk_2', 'room_x', '', 'GH', 'usr_a', 'usr_b', 'hash_2', 'gh-secret', 2601, 2602);
+INSERT INTO boards VALUES ('brd_1', 'room_x', 'Board', 'usr_a', 1, 2700),
+  ('brd_2', 'room_x', 'Roadmap', 'usr_b', 0, 2701);
+INSERT INTO board_columns VALUES ('col_1', 'brd_1', 'Todo', 0), ('col_2', 'brd_1', 'Doing', 1),
+  ('col_3', 'brd_2', 'Todo', 0);
+INSERT INTO cards VALUES ('crd_1', 'brd_1', 'col_1', 'ship', 'by Friday', 'usr_a', 0, 2702, 2702),
+  ('crd_2', 'brd_1', 'col_1', 'test', '', 'usr_b', 1, 2703, 2704);
+INSERT INTO card_saves VALUES ('crd_2', 'usr_a', 2705);
+INSERT INTO webhooks VALUES ('whk_1', 'room_x', 'usr_a', 'https://ci.example/hook',
+  ',message.created,', '', 1, 'whsec_a', 'whsec_old', 2800, 0, 'succeeded', 200, 2801, '', 2799),
+  ('whk_2', 'room_x', 'usr_a', 'https://x.example/', ',reaction.added,', 'gone', 0, 'whsec_b', '',
+  0, 3, 'failed', 410, 2802, 'the receiver answered 410', 2798);
+INSERT INTO webhook_deliveries VALUES ('dlv_1', 'whk_1', 'message.created', '{"type":"message.created"}',
+  'msg_w1', 1, 'succeeded', 2801, 0, 200, 12, '', 2800, 2801),
+  ('dlv_2', 'whk_1', 'message.created', '{}', 'msg_w2', 0, 'pending', 2900, 2950, NULL, NULL, '',
+  2802, 2802);
 INSERT INTO channel_seqs VALUES ('room_x', '', 2, 2), ('room_x', 'ch_pub', 2, 7),
   ('room_x', 'ch_priv', 3, 3), ('room_y', '', 3, 3);
 INSERT INTO deleted_messages VALUES ('usr_a', 'c-5', 'msg_05', 'room_x', 'ch_priv', 2, 2004,
