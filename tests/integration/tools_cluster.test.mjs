@@ -11,7 +11,9 @@ const REDIS = process.env.RELAY_TEST_REDIS_URL;
 const skip = PG && REDIS ? false : 'RELAY_TEST_POSTGRES_URL and RELAY_TEST_REDIS_URL are not set (make test starts both)';
 
 const nodes = [];
-after(async () => { await Promise.all(nodes.map((n) => n.stop())); });
+// postgres.mjs drops the suite's databases in an `after` registered before this file's:
+// the nodes stop (and are checked for leaks) inside the test, while their database lives.
+after(async () => { await Promise.all(nodes.splice(0).map((n) => n.kill9())); });
 
 const tool = (node, token, name, args) => api(node.url, token, 'POST', '/api/tools/call', { name, arguments: args });
 
@@ -70,4 +72,5 @@ test('a tool call on one node is seen by tools, MCP and REST on the others; acce
     const all = await tool(node, eve.token, 'read_history', { room: slug });
     assert.ok(!all.text.includes('hush'));
   }
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
