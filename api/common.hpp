@@ -4,9 +4,11 @@
 // room lookup. Each handler file serves one group of routes (api/routes.cpp).
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -35,6 +37,21 @@ inline caf::duration in_time(const exchange_ptr& x) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       x->deadline - std::chrono::steady_clock::now());
   return caf::duration{std::max(left, std::chrono::milliseconds(1))};
+}
+
+/// A query parameter that must be a whole number in [lo, hi]: nullopt when absent; when
+/// present and not such a number, nullopt with `bad` set.
+inline std::optional<std::int64_t> whole_param(const exchange_ptr& x, const std::string& key,
+                                               std::int64_t lo, std::int64_t hi, bool& bad) {
+  auto* v = x->req.param(key);
+  if (!v) return std::nullopt;
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size() || n < lo || n > hi) {
+    bad = true;
+    return std::nullopt;
+  }
+  return n;
 }
 
 /// Answers `{error, code}` with the code's status, and ends the request actor.

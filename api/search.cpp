@@ -20,20 +20,6 @@ namespace {
 constexpr int default_search_page = 20;
 constexpr int max_search_page = 100;
 
-// A whole number in [lo, hi] from the query string; nullopt when absent, `bad` when not.
-std::optional<std::int64_t> whole_param(const exchange_ptr& x, const std::string& key,
-                                        std::int64_t lo, std::int64_t hi, bool& bad) {
-  auto* v = x->req.param(key);
-  if (!v) return std::nullopt;
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < lo || n > hi) {
-    bad = true;
-    return std::nullopt;
-  }
-  return n;
-}
-
 struct found {
   std::vector<storage::search_hit> hits;
   std::vector<storage::attachment_row> attachments;

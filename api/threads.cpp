@@ -19,20 +19,6 @@ namespace {
 constexpr int default_reply_page = 50;
 constexpr int max_reply_page = 100;
 
-// A query parameter that must be a whole number in [lo, hi]; nullopt when absent.
-std::optional<std::int64_t> bounded_param(const exchange_ptr& x, const std::string& key,
-                                          std::int64_t lo, std::int64_t hi, bool& bad) {
-  auto* v = x->req.param(key);
-  if (!v) return std::nullopt;
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size() || n < lo || n > hi) {
-    bad = true;
-    return std::nullopt;
-  }
-  return n;
-}
-
 // Runs `next(thread, room)` when the caller may read thread `:id`; otherwise answers 404.
 template <class F>
 void with_readable_thread(self_ptr self, exchange_ptr x, const caller& c, F next) {
@@ -68,8 +54,8 @@ void create_thread(self_ptr self, exchange_ptr x, const caller& c) {
 
 void list_replies(self_ptr self, exchange_ptr x, const caller& c) {
   bool bad = false;
-  auto after = bounded_param(x, "afterSeq", 0, std::numeric_limits<std::int64_t>::max(), bad);
-  auto limit = bounded_param(x, "limit", 1, max_reply_page, bad);
+  auto after = whole_param(x, "afterSeq", 0, std::numeric_limits<std::int64_t>::max(), bad);
+  auto limit = whole_param(x, "limit", 1, max_reply_page, bad);
   if (bad)
     return fail(self, x, errc::bad_request,
                 "invalid query: afterSeq must be 0 or more, limit 1 to 100");
