@@ -17,9 +17,18 @@ struct resume_page {
   std::size_t bytes = 256 * 1024;
 };
 
-/// Bytes a message adds to a page: its content and the frame around it.
+/// Bytes a message adds to a page: what varies with the message (content, author,
+/// client id, bot tag, reactions) and the rest of its JSON object, about 400 bytes of
+/// keys, ids and timestamps (json_codec's message object; more than content alone once
+/// it carried threads and reactions, which integration.backpressure caught).
 inline std::size_t page_cost(const storage::message_row& m) {
-  return m.content.size() + 256;
+  std::size_t bytes = 448 + m.content.size() + m.author.login.size() + m.author.name.size() +
+                      m.author.avatar_url.size() + m.client_msg_id.size() + m.bot.size();
+  for (auto& r : m.reactions) {
+    bytes += r.emoji.size() + 8;
+    for (auto& l : r.logins) bytes += l.size() + 3;
+  }
+  return bytes;
 }
 
 /// What a page of messages costs (the sum of page_cost).
