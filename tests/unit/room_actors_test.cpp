@@ -351,8 +351,9 @@ TEST_F(room_actors, a_resume_page_is_cut_by_bytes_too) {
   std::string big(3000, 'x');
   for (int i = 1; i <= 30; ++i) send(0, "b" + std::to_string(i), big);
   sched.run();
-  // 10 KB a page: three 3 KB messages (with their frames) per page, from the ring.
-  auto bob_sink = connect(bob, {{"", 0}}, 1e9, 1e9, resume_page{100, 10 * 1024});
+  // 11 KB a page: three 3 KB messages (with their frames, ~450 bytes each) per page,
+  // from the ring.
+  auto bob_sink = connect(bob, {{"", 0}}, 1e9, 1e9, resume_page{100, 11 * 1024});
   ASSERT_EQ(bob_sink->frames.front().at("messages").as_array().size(), 3u);
   EXPECT_EQ(seqs_seen(*bob_sink), seq_range(1, 30));
 }
