@@ -22,6 +22,7 @@ namespace {
 struct pending_write {
   std::function<void(storage::store&)> run;
   std::function<void(bool ok)> finish;
+  std::string channel;  // "room\nchannel" of an append: its seq lock (lock_channels)
 };
 
 struct writer_state {
@@ -59,14 +60,16 @@ using writer_self = store_writer_actor::stateful_pointer<writer_state>;
 
 // Queues `run` for the next commit and answers its result (or `failed`) afterwards.
 template <class T, class F>
-caf::typed_response_promise<T> enqueue(writer_self self, F run, T failed) {
+caf::typed_response_promise<T> enqueue(writer_self self, F run, T failed,
+                                       std::string channel = {}) {
   auto rp = self->make_response_promise<T>();
   auto result = std::make_shared<T>();
   self->state.batch.push_back(
       {[result, run = std::move(run)](storage::store& db) mutable { *result = run(db); },
        [rp, result, failed = std::move(failed)](bool ok) mutable {
          rp.deliver(ok ? std::move(*result) : std::move(failed));
-       }});
+       },
+       std::move(channel)});
   if (!self->state.flush_scheduled) {
     // The flush goes behind everything already queued: all of it lands in one commit.
     self->state.flush_scheduled = true;
@@ -76,17 +79,18 @@ caf::typed_response_promise<T> enqueue(writer_self self, F run, T failed) {
 }
 
 caf::typed_response_promise<write_outcome> enqueue(
-    writer_self self, std::function<write_outcome(storage::store&)> run) {
+    writer_self self, std::function<write_outcome(storage::store&)> run, std::string channel = {}) {
   write_outcome failed;
   failed.error = make_error(errc::unavailable, "storage unavailable");
-  return enqueue<write_outcome>(self, std::move(run), std::move(failed));
+  return enqueue<write_outcome>(self, std::move(run), std::move(failed), std::move(channel));
 }
 
 void run_batch(writer_self self);
 
 // A batch the database rolled back to break a deadlock runs again, whole, a few times:
-// nothing of it happened, and its writes were never answered.
-constexpr int max_attempts = 4;
+// nothing of it happened, and its writes were never answered. Appends take their seq
+// locks in one order (run_batch), so what remains are rarer cycles through other rows.
+constexpr int max_attempts = 8;
 
 // The second half of a flush, once COMMIT has run (or the batch failed before it).
 void settle(writer_self self, const error_info& failed) {
@@ -165,6 +169,14 @@ void run_batch(writer_self self) {
     st.db->rollback();
     return settle(self, began.error());
   }
+  std::vector<std::string> channels;
+  for (const auto& w : st.in_commit)
+    if (!w.channel.empty()) channels.push_back(w.channel);
+  std::sort(channels.begin(), channels.end());
+  channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
+  // A failure here aborts the transaction: the writes below fail with it and the commit
+  // returns it (retried when it was a deadlock).
+  if (!channels.empty()) (void)st.db->lock_channels(channels);
   for (auto& w : st.in_commit) w.run(*st.db);
   commit(self);
 }
@@ -226,9 +238,12 @@ store_writer_actor::behavior_type writer(writer_self self, store_factory open, b
   return {
       [=](append_atom, storage::new_message& msg) {
         auto notify = caf::actor_cast<caf::actor>(self->current_sender());
-        return enqueue(self, [self, notify, msg = std::move(msg)](storage::store& db) mutable {
-          return append(self, db, msg, notify);
-        });
+        auto channel = msg.room_id + '\n' + msg.channel_id;
+        std::function<write_outcome(storage::store&)> run =
+            [self, notify, msg = std::move(msg)](storage::store& db) mutable {
+              return append(self, db, msg, notify);
+            };
+        return enqueue(self, std::move(run), std::move(channel));
       },
       [=](edit_atom, std::string& room_id, edit_request& req) {
         return enqueue(

@@ -50,6 +50,14 @@ class messages_store {
   /// Called by the writer when it stops cleanly with every seq it handed out
   /// committed: the next start continues without a gap.
   virtual expected<void> release_reserved_seqs() = 0;
+  /// Takes the seq locks of `channels` ("room\nchannel", sorted) for the open
+  /// transaction before a batch appends to them. Writers on several nodes that each took
+  /// their batch's channels in arrival order waited on each other's locks in a cycle;
+  /// taken in one order, they queue. A store with a single writer has nothing to lock.
+  virtual expected<void> lock_channels(const std::vector<std::string>& channels) {
+    (void)channels;
+    return {};
+  }
 };
 
 }  // namespace relay::storage

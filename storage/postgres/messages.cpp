@@ -167,6 +167,11 @@ messages::messages(connection& c) : c_{c} {
              " SELECT s.last_seq, EXISTS (SELECT FROM m), COALESCE(u.login, ''),"
              " COALESCE(u.name, ''), COALESCE(u.avatar_url, '') FROM s"
              " LEFT JOIN users u ON u.id = $4::text");
+  // Locks a channel's seq row, making it when the channel has none yet (its first
+  // append then counts from it as from a missing row).
+  c_.prepare("messages.lock_channel",
+             "INSERT INTO channel_seqs AS c (room_id, channel_id, last_seq) VALUES ($1, $2, 0)"
+             " ON CONFLICT (room_id, channel_id) DO UPDATE SET last_seq = c.last_seq");
   // Gives back a seq whose insert inserted nothing; the row lock is still ours.
   c_.prepare("messages.give_back_seq",
              "UPDATE channel_seqs SET last_seq = $3::bigint - 1"
@@ -380,6 +385,17 @@ expected<void> messages::skip_reserved_seqs() {
 
 expected<void> messages::release_reserved_seqs() {
   return {};
+}
+
+expected<void> messages::lock_channels(const std::vector<std::string>& channels) {
+  return c_.run_unguarded("lock channels", [&](pqxx::transaction_base& t) -> expected<void> {
+    for (const auto& key : channels) {
+      const auto cut = key.find('\n');
+      if (cut == std::string::npos) continue;
+      t.exec_prepared0("messages.lock_channel", key.substr(0, cut), key.substr(cut + 1));
+    }
+    return {};
+  });
 }
 
 }  // namespace relay::storage::postgres

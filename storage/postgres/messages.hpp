@@ -47,6 +47,7 @@ class messages : public virtual messages_store {
   expected<void> skip_reserved_seqs() override;
   /// Nothing is reserved (see the class comment): succeeds and changes nothing.
   expected<void> release_reserved_seqs() override;
+  expected<void> lock_channels(const std::vector<std::string>& channels) override;
 
  private:
   connection& c_;
