@@ -1,11 +1,12 @@
 // The signed-in user's profile (what GET /api/me says; Relay has no profile edit yet),
 // their notifications, and their API tokens. Loaded on demand, like RoomSettings.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import { href, navigate } from '../router';
 import type { Me } from '../types';
 import { Dialog } from './Dialog';
+import { ShownOnce } from './ShownOnce';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -58,9 +59,7 @@ function Notifications({ onClose }: { onClose: () => void }) {
 function Tokens() {
   const [tokens, setTokens] = useState<api.ApiToken[] | null>(null);
   const [fresh, setFresh] = useState<{ name: string; token: string } | null>(null);
-  const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const secret = useRef<HTMLInputElement>(null);
   const load = () => { api.listTokens().then(setTokens, (e: unknown) => setError(message(e))); };
   useEffect(load, []);
 
@@ -74,16 +73,9 @@ function Tokens() {
       // The secret exists only in this answer: it is kept in this component's state and
       // nowhere else, so closing the dialog forgets it.
       setFresh({ name: t.name, token: t.token });
-      setCopied(false);
       form.reset();
       load();
     } catch (err) { setError(message(err)); }
-  };
-  const copy = async () => {
-    if (!fresh) return;
-    try { await navigator.clipboard.writeText(fresh.token); setCopied(true); } catch {
-      secret.current?.select(); // no clipboard permission: selected for Ctrl+C
-    }
   };
   const revoke = async (t: api.ApiToken) => {
     setError(null);
@@ -100,12 +92,8 @@ function Tokens() {
         <button type="submit">Create token</button>
       </form>
       {fresh && (
-        <div class="fresh-token" role="status">
-          <p>Copy the token now: it is not shown again.</p>
-          <label for="tok-secret">New token{fresh.name ? ` “${fresh.name}”` : ''}</label>
-          <input id="tok-secret" ref={secret} readOnly value={fresh.token} onFocus={(e) => e.currentTarget.select()} />
-          <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy'}</button>
-        </div>
+        <ShownOnce id="tok-secret" note="Copy the token now: it is not shown again."
+          label={`New token${fresh.name ? ` “${fresh.name}”` : ''}`} value={fresh.token} />
       )}
       {tokens && active.length === 0 && <p class="hint">No tokens.</p>}
       <ul class="rows" aria-label="API tokens">

@@ -2,9 +2,10 @@
 // name, create, copy the secret URL (shown once: Relay keeps only its hash), list, revoke.
 // Part of the room settings dialog, so loaded with it, by owners only.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Channel } from '../types';
+import { ShownOnce } from './ShownOnce';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const LOBBY = '__lobby';
@@ -13,9 +14,7 @@ export function IncomingWebhooks({ slug }: { slug: string }) {
   const [hooks, setHooks] = useState<api.IncomingWebhook[] | null>(null);
   const [channels, setChannels] = useState<Channel[]>([]);
   const [fresh, setFresh] = useState<{ name: string; url: string } | null>(null);
-  const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const urlField = useRef<HTMLInputElement>(null);
 
   const load = () => { api.listIncomingWebhooks(slug).then(setHooks, (e: unknown) => setError(message(e))); };
   useEffect(() => {
@@ -44,16 +43,9 @@ export function IncomingWebhooks({ slug }: { slug: string }) {
       // The URL exists only in this answer: kept in this component's state, so closing
       // the dialog forgets it.
       setFresh({ name: h.name, url: h.url });
-      setCopied(false);
       form.reset();
       load();
     } catch (err) { setError(message(err)); }
-  };
-  const copy = async () => {
-    if (!fresh) return;
-    try { await navigator.clipboard.writeText(fresh.url); setCopied(true); } catch {
-      urlField.current?.select(); // no clipboard permission: selected for Ctrl+C
-    }
   };
   const revoke = async (h: api.IncomingWebhook) => {
     setError(null);
@@ -81,12 +73,8 @@ export function IncomingWebhooks({ slug }: { slug: string }) {
         <button type="submit">Create webhook</button>
       </form>
       {fresh && (
-        <div class="fresh-token" role="status">
-          <p>Copy the URL now: it is not shown again.</p>
-          <label for="ih-url">URL of “{fresh.name}”</label>
-          <input id="ih-url" ref={urlField} readOnly value={fresh.url} onFocus={(e) => e.currentTarget.select()} />
-          <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy'}</button>
-        </div>
+        <ShownOnce id="ih-url" note="Copy the URL now: it is not shown again."
+          label={`URL of “${fresh.name}”`} value={fresh.url} />
       )}
       {hooks?.length === 0 && <p class="hint">No incoming webhooks.</p>}
       <ul class="rows" aria-label="Incoming webhooks">
