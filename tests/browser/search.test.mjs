@@ -106,6 +106,16 @@ test('search: shortcut, highlighted snippets, chips, errors, and a click lands o
     assert.equal(await results.getByRole('option').count(), 3, 'target, root and reply');
     assert.equal(await results.locator(`[data-message="${s.hidden.id}"]`).count(), 0);
 
+    // Load more: the next page under the first.
+    await box.fill(`filler message in:${s.slug}`);
+    await results.getByRole('option').nth(19).waitFor();
+    assert.equal(await results.getByRole('option').count(), 20);
+    await dialog.getByRole('button', { name: 'Load more' }).click();
+    await results.getByRole('option').nth(39).waitFor();
+    assert.equal(await results.getByRole('option').count(), 40);
+    await box.fill(s.word);
+    await results.locator(`[data-message="${s.target.id}"]`).waitFor();
+
     // Sort by relevance still finds them; a malformed query shows the server's reason.
     await dialog.getByRole('radio', { name: 'Relevance' }).click();
     assert.equal(await dialog.getByRole('radio', { name: 'Relevance' }).getAttribute('aria-checked'), 'true');

@@ -86,7 +86,8 @@ export interface JumpTarget {
   channelKey: ChannelKey;
   /** The message in the channel: the result, or a reply's root. */
   messageId: string;
-  seq: number;
+  /** Its seq in the channel; null when unknown (a reply whose root was deleted). */
+  seq: number | null;
   /** A thread reply: its thread (opened beside the channel) and the reply itself. */
   threadId: string | null;
   replyId: string | null;

@@ -42,7 +42,8 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
       return;
     }
     jumpTarget.update(() => null);
-    void session.jumpTo(channelKey, j.seq, j.messageId);
+    if (j.seq === null) void session.open(channelKey);
+    else void session.jumpTo(channelKey, j.seq, j.messageId);
     if (j.threadId) void session.openThreadById(j.threadId).catch(() => { /* gone: the channel stays */ });
     revealBriefly(j.messageId);
     if (j.replyId) revealBriefly(j.replyId);

@@ -141,7 +141,7 @@ function SearchView({ onClose }: { onClose: () => void }) {
           target.threadId = m.threadId;
           target.replyId = m.id;
           target.messageId = page.thread.rootId;
-          if (page.root) target.seq = page.root.seq;
+          target.seq = page.root ? page.root.seq : null;
         }
       } catch { /* the thread is gone: the message is shown as it is */ }
     }
