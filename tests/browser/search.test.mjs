@@ -183,6 +183,17 @@ test('search: shortcut, highlighted snippets, chips, errors, and a click lands o
     await panel.waitFor();
     await bob.locator(`[data-id="${s.reply.id}"][data-jumped="true"]`).waitFor();
     await bob.locator(`[data-id="${s.root.id}"]`).first().waitFor();
+
+    // On a phone the button opens it too, and nothing is wider than the screen.
+    await panel.getByRole('button', { name: 'Close thread' }).click();
+    await bob.setViewportSize({ width: 360, height: 740 });
+    assert.ok(await bob.evaluate(() => document.documentElement.scrollWidth <= 360), 'the top bar fits');
+    await bob.getByRole('button', { name: 'Search' }).click();
+    await dialog.waitFor();
+    await box.fill(`${s.word} migration`);
+    await hit.waitFor();
+    assert.ok(await bob.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling');
+    await screenshot(bob, 'search-phone');
   } catch (e) {
     for (const [i, p] of pages.slice(first).entries()) await screenshot(p, `failed-search-${i}`).catch(() => {});
     throw e;
