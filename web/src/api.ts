@@ -2,7 +2,8 @@
 // client never sees a credential: every call is same-origin with credentials included.
 
 import type {
-  AppNotification, Attachment, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, ReplyPage, Room, Thread, User,
+  AppNotification, Attachment, Channel, Me, Message, MessagePage, NotificationPage, PageCursor, ReplyPage, Room,
+  SearchPage, SearchSort, Thread, User,
 } from './types';
 
 /** A refused call, with Relay's `{error, code}` and the HTTP status. */
@@ -84,6 +85,19 @@ export function listMessages(slug: string, channelKey: string, before: PageCurso
     q.set('beforeId', before.beforeId);
   }
   return call<MessagePage>('GET', `${room(slug)}/messages?${q}`);
+}
+
+/** The channel's messages with seq > afterSeq, oldest first; `next` while more remain. */
+export function listMessagesAfter(slug: string, channelKey: string, afterSeq: number, limit = 50) {
+  const q = new URLSearchParams({ channelId: channelKey, afterSeq: String(afterSeq), limit: String(limit) });
+  return call<{ messages: Message[]; next: { afterSeq: number } | null }>('GET', `${room(slug)}/messages?${q}`);
+}
+
+/** One page of search results (docs/api.md "Search"); `cursor` from the previous `next`. */
+export function search(q: string, sort: SearchSort, cursor: string | null, limit = 20) {
+  const p = new URLSearchParams({ q, sort, limit: String(limit) });
+  if (cursor) p.set('cursor', cursor);
+  return call<SearchPage>('GET', `/api/search?${p}`);
 }
 
 /** Posts over REST (the message with its id comes back, for binding uploads to it). */

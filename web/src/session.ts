@@ -99,6 +99,9 @@ const TYPING_SEND_EVERY_MS = 3000;
 const ACK_TIMEOUT_MS = 15000;
 
 const FIRST_SYNC_WAIT_MS = 2000;
+/** A jump to a message (search) loads JUMP_PAGE messages, JUMP_ABOVE of them above it. */
+const JUMP_ABOVE = 25;
+const JUMP_PAGE = 60;
 const PAGE_RETRY_MS = 3000;
 
 /** A failure that says nothing about the request: no answer, or Relay (re)starting. */
@@ -271,7 +274,8 @@ export class RoomSession {
   /** Opens a channel's view: the newest page once, then live frames keep it current. */
   async open(key: ChannelKey): Promise<void> {
     this.markRead(key);
-    if (this.store.get().timelines[key]?.loaded) return;
+    if (this.store.get().timelines[key]?.loaded || this.jumping.has(key)) return;
+    const jumpsBefore = this.jumps.get(key);
     const held = this.unopened.filter((m) => channelKey(m.channelId) === key);
     if (held.length) this.unopened = this.unopened.filter((m) => channelKey(m.channelId) !== key);
     this.updateTimeline(key, (t) => tl.merge(t, held));
@@ -281,6 +285,8 @@ export class RoomSession {
     await Promise.race([this.firstSync, new Promise((r) => setTimeout(r, FIRST_SYNC_WAIT_MS))]);
     try {
       const page = await api.listMessages(this.slug, key, null);
+      // A jump (search) since: its page is what the view shows.
+      if (this.jumps.get(key) !== jumpsBefore) return;
       this.updateTimeline(key, (t) => tl.addPage(t, page.messages, page.next !== null));
       this.markRead(key);
     } catch (e) {
@@ -313,6 +319,72 @@ export class RoomSession {
     } catch (e) {
       this.updateTimeline(key, (x) => ({ ...x, loadingOlder: false }));
       if (!passing(e)) this.fail(e); // else scrolling up asks again
+    }
+  }
+
+  /** Counts jumps per channel, so a page asked before one is not applied over it. */
+  private jumps = new Map<ChannelKey, number>();
+  private jumping = new Set<ChannelKey>();
+
+  /**
+   * Shows the history around message `messageId` (seq `seq` in the channel), for a search
+   * result: a page of JUMP_PAGE from JUMP_ABOVE messages above it, detached from the
+   * newest messages until paging down (loadNewer) reaches them. Nothing is asked when the
+   * channel holds the message already.
+   */
+  async jumpTo(key: ChannelKey, seq: number, messageId: string): Promise<void> {
+    this.markRead(key);
+    if (this.store.get().timelines[key]?.messages.some((m) => m.id === messageId)) {
+      this.updateTimeline(key, (t) => ({ ...t, focus: messageId }));
+      return;
+    }
+    const gen = (this.jumps.get(key) ?? 0) + 1;
+    this.jumps.set(key, gen);
+    this.jumping.add(key);
+    const from = Math.max(0, seq - JUMP_ABOVE);
+    try {
+      // As open(): after the socket is live, so a page that reaches the newest message
+      // leaves nothing between it and the live frames.
+      await Promise.race([this.firstSync, new Promise((r) => setTimeout(r, FIRST_SYNC_WAIT_MS))]);
+      const page = await api.listMessagesAfter(this.slug, key, from, JUMP_PAGE);
+      if (this.jumps.get(key) !== gen) return;
+      this.updateTimeline(key, (t) => tl.around(t, page.messages, from > 0, page.next !== null, messageId));
+    } catch {
+      if (this.jumps.get(key) !== gen) return;
+      this.jumping.delete(key);
+      void this.open(key); // the newest page, as if no jump had been asked
+    } finally {
+      if (this.jumps.get(key) === gen) this.jumping.delete(key);
+    }
+  }
+
+  /** The view has brought the jump's message into view (MessageList). */
+  focused(key: ChannelKey): void {
+    this.updateTimeline(key, (t) => (t.focus ? { ...t, focus: null } : t), false);
+  }
+
+  /** Back to the newest messages from a detached run. */
+  jumpToNewest(key: ChannelKey): void {
+    this.jumps.set(key, (this.jumps.get(key) ?? 0) + 1);
+    this.jumping.delete(key);
+    this.updateTimeline(key, () => tl.emptyTimeline());
+    void this.open(key);
+  }
+
+  /** Loads the page after the newest message held, while the run is detached (scroll-down). */
+  async loadNewer(key: ChannelKey): Promise<void> {
+    const t = this.store.get().timelines[key];
+    const last = t?.messages[t.messages.length - 1];
+    if (!t || !last || !t.hasNewer || t.loadingNewer) return;
+    this.updateTimeline(key, (x) => ({ ...x, loadingNewer: true }));
+    try {
+      const page = await api.listMessagesAfter(this.slug, key, last.seq, 100);
+      // Jumped elsewhere meanwhile: the page belongs to a run no longer held.
+      this.updateTimeline(key, (x) => !x.hasNewer || x.messages[x.messages.length - 1]?.id !== last.id
+        ? { ...x, loadingNewer: false } : tl.trim(tl.addNewer(x, page.messages, page.next !== null)));
+    } catch (e) {
+      this.updateTimeline(key, (x) => ({ ...x, loadingNewer: false }));
+      if (!passing(e)) this.fail(e); // else scrolling down asks again
     }
   }
 

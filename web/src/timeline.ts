@@ -12,6 +12,14 @@ export interface Timeline {
   /** The newest page has arrived (until then live messages are kept, not shown alone). */
   loaded: boolean;
   loadingOlder: boolean;
+  /**
+   * The run ends before the newest message: a jump to an old message (search) loaded the
+   * history around it. Live messages are not added until paging down reaches the end.
+   */
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  /** A message to bring to the middle of the view once drawn (a search jump's target). */
+  focus: string | null;
 }
 
 /** Messages kept per channel after a trim: older ones are dropped and paged in again. */
@@ -24,13 +32,19 @@ export const MAX_KEPT = 600;
 export const TRIM_SLACK = 100;
 
 export const emptyTimeline = (): Timeline => ({
-  messages: [], hasOlder: false, loaded: false, loadingOlder: false,
+  messages: [], hasOlder: false, loaded: false, loadingOlder: false, hasNewer: false, loadingNewer: false, focus: null,
 });
 
 /** Adds or replaces messages (matched by id), keeping seq order. */
 export function merge(t: Timeline, arriving: readonly Message[]): Timeline {
   if (arriving.length === 0) return t;
   const byId = new Map(t.messages.map((m) => [m.id, m] as const));
+  if (t.hasNewer) {
+    // Past the end of a detached run: kept out, or it would sit beyond a gap.
+    const end = t.messages[t.messages.length - 1]?.seq ?? Infinity;
+    arriving = arriving.filter((m) => byId.has(m.id) || m.seq <= end);
+    if (arriving.length === 0) return t;
+  }
   // Live frames carry no attachments: what this client uploaded or history listed stays.
   const incoming = arriving.map((m) => {
     const had = byId.get(m.id)?.attachments;
@@ -93,6 +107,24 @@ export function setReactions(t: Timeline, messageId: string, reactions: Record<s
 export function trim(t: Timeline): Timeline {
   if (t.messages.length <= MAX_KEPT + TRIM_SLACK) return t;
   return { ...t, messages: t.messages.slice(-MAX_KEPT), hasOlder: true };
+}
+
+/**
+ * The history around a message (a page asked with `afterSeq` just below its seq, oldest
+ * first): a new run, detached from the newest messages while `newerExists`. When the page
+ * reaches the newest, what was held past its start (live frames meanwhile) is kept.
+ */
+export function around(t: Timeline, page: readonly Message[], olderExists: boolean, newerExists: boolean,
+                       focus: string): Timeline {
+  const first = page[0]?.seq ?? Infinity;
+  const base: Timeline = { ...emptyTimeline(), loaded: true, hasOlder: olderExists, hasNewer: newerExists, focus };
+  const kept = newerExists ? [] : t.messages.filter((m) => m.seq >= first);
+  return merge(merge(base, page), kept);
+}
+
+/** Applies the page after the newest message held, while detached (paging down). */
+export function addNewer(t: Timeline, page: readonly Message[], newerExists: boolean): Timeline {
+  return { ...merge({ ...t, hasNewer: false }, page), hasNewer: newerExists, loadingNewer: false };
 }
 
 /** The keyset cursor for the page before the oldest message held (exclusive). */

@@ -98,6 +98,19 @@ export interface MessagePage {
   next: PageCursor | null;
 }
 
+/** docs/api.md "Search": a hit, its room and channel, and an HTML snippet (<mark> only). */
+export interface SearchResult {
+  message: Message;
+  room: string;
+  channel: { id: string; slug: string; name: string } | null;
+  snippet: string;
+}
+export type SearchSort = 'newest' | 'relevance';
+export interface SearchPage {
+  results: SearchResult[];
+  next: { cursor: string } | null;
+}
+
 /** `__lobby` names the room-wide thread wherever a channel id is a key (docs/api.md). */
 export const ROOM_THREAD = '__lobby';
 export type ChannelKey = string;

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import type { Pending, RoomSession, RoomState } from '../session';
 import { threadToOpen } from '../notifications';
+import { jumpTarget, revealBriefly, type JumpTarget } from '../search';
 import { useStore } from '../state';
 import type { ChannelKey, Me, Room } from '../types';
 import { Composer } from './Composer';
@@ -32,7 +33,21 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
   const pending = pendingAll.length ? pendingAll.filter((p) => p.key === channelKey) : NO_PENDING;
 
   // Before the first paint: the rows the session already holds are drawn in that paint.
-  useLayoutEffect(() => { void session.open(channelKey); }, [session, channelKey]);
+  // A search result to show in this channel asks the history around it instead.
+  const jump = useStore(jumpTarget, useCallback((s: JumpTarget | null) => s, []));
+  useLayoutEffect(() => {
+    const j = jumpTarget.get();
+    if (!j || j.roomSlug !== session.slug || j.channelKey !== channelKey) {
+      void session.open(channelKey);
+      return;
+    }
+    jumpTarget.update(() => null);
+    if (j.seq === null) void session.open(channelKey);
+    else void session.jumpTo(channelKey, j.seq, j.messageId);
+    if (j.threadId) void session.openThreadById(j.threadId).catch(() => { /* gone: the channel stays */ });
+    revealBriefly(j.messageId);
+    if (j.replyId) revealBriefly(j.replyId);
+  }, [session, channelKey, jump]);
   // A mention in a thread reply was opened: show that thread once its room is here.
   const wanted = useStore(threadToOpen, useCallback((s: { roomSlug: string; threadId: string } | null) => s, []));
   useEffect(() => {
@@ -79,6 +94,8 @@ export function ChannelView({ session, me, room, channelKey, label, isDm }: Prop
       )}
       <Composer label={`Message ${title}`}
                 onSend={(text, files) => {
+                  // Away from the newest messages (a search jump): back to them to see it.
+                  if (timeline?.hasNewer) session.jumpToNewest(channelKey);
                   if (files.length === 0) return session.send(channelKey, text);
                   setSendError(null);
                   session.sendWithFiles(channelKey, text, files)

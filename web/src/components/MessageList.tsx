@@ -66,7 +66,20 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
     if (!el) return;
     const newFirst = messages[0]?.id;
     const a = anchor.current;
-    if (atBottom.current) {
+    // A jump's message (search): in the middle of the view, before the browser's scroll
+    // event could page in anything around the old position.
+    const focusRow = timeline?.focus ? list.current?.querySelector(`[data-id="${CSS.escape(timeline.focus)}"]`) : null;
+    if (focusRow) {
+      focusRow.scrollIntoView({ block: 'center' });
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+      firstId.current = newFirst;
+      lastHeight.current = el.scrollHeight;
+      noteAnchor(el);
+      session.focused(channelKey);
+      return;
+    }
+    // A run away from the newest messages (a search jump) does not follow its bottom.
+    if (atBottom.current && !timeline?.hasNewer) {
       el.scrollTop = el.scrollHeight;
     } else if (a?.row.isConnected) {
       el.scrollTop += a.row.getBoundingClientRect().top - el.getBoundingClientRect().top - a.top;
@@ -81,6 +94,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
     // still at the top after a render (a page dropped by loadOlder) wants the page too.
     if (timeline?.hasOlder && (el.scrollHeight <= el.clientHeight || (!atBottom.current && el.scrollTop < NEAR_TOP_PX)))
       void session.loadOlder(channelKey);
+    if (timeline?.hasNewer && el.scrollHeight <= el.clientHeight) void session.loadNewer(channelKey);
   });
 
   const onScroll = () => {
@@ -90,6 +104,7 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
     lastHeight.current = el.scrollHeight;
     noteAnchor(el);
     if (el.scrollTop < NEAR_TOP_PX && timeline?.hasOlder) void session.loadOlder(channelKey);
+    if (timeline?.hasNewer && el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_TOP_PX) void session.loadNewer(channelKey);
   };
 
   const isOwner = room.owner?.id === me.id;
@@ -115,6 +130,14 @@ export function MessageList({ session, me, room, label, timeline, pending, strea
           ...streams.map((s) => <StreamItem key={`ai:${s.eventId}`} stream={s} />),
         ]}
       </ol>
+      {timeline?.hasNewer && (
+        <p class="newer" aria-busy={timeline.loadingNewer}>
+          {timeline.loadingNewer ? 'Loading newer messages… ' : ''}
+          <button type="button" class="link" onClick={() => { atBottom.current = true; session.jumpToNewest(channelKey); }}>
+            Jump to the newest messages
+          </button>
+        </p>
+      )}
       {!timeline?.loaded && <p class="loading" aria-busy="true">Loading…</p>}
     </div>
   );

@@ -14,6 +14,7 @@ import { BoardView } from './BoardView';
 import { Avatar, roomFace } from './Avatar';
 import { ChannelView } from './ChannelView';
 import { NotificationBell } from './Notifications';
+import { SearchButton } from './Search';
 import { Sidebar } from './Sidebar';
 
 type Panel = 'settings' | 'account' | null;
@@ -109,6 +110,7 @@ export function Workspace({ me, onSignedOut }: { me: Me; onSignedOut: () => void
         <span class="brand">{room?.displayName ?? route.room}</span>
         {status === 'reconnecting' && <span class="conn" role="status">Reconnecting…</span>}
         {status === 'closed' && !problem && <span class="conn" role="status">Disconnected</span>}
+        <SearchButton />
         <NotificationBell />
         {isOwner && <button type="button" onClick={() => openPanel('settings')}>Room settings</button>}
         <button type="button" class="me" onClick={() => openPanel('account')} aria-label={`Account: ${me.name || me.login}`}>
