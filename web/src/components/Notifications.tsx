@@ -25,7 +25,12 @@ export function NotificationBell() {
     <>
       <button type="button" class="bell" onClick={() => setOpen(true)}
               aria-label={unread ? `Notifications, ${unread} unread` : 'Notifications'}>
-        <span aria-hidden="true">🔔</span>
+        {/* Drawn, not an emoji: a machine without an emoji font showed an empty box. */}
+        <svg aria-hidden="true" viewBox="0 0 16 16" width="16" height="16">
+          <path d="M8 1.5a4.5 4.5 0 0 0-4.5 4.5v3L2 11.5h12L12.5 9V6A4.5 4.5 0 0 0 8 1.5z"
+                fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round" />
+          <path d="M6.3 13.5a1.8 1.8 0 0 0 3.4 0" fill="none" stroke="currentColor" stroke-width="1.5" />
+        </svg>
         {unread > 0 && <span class="badge" data-testid="notification-badge">{unread > 99 ? '99+' : unread}</span>}
       </button>
       {open && <NotificationsView onClose={() => setOpen(false)} />}
