@@ -68,16 +68,22 @@ void resolve_logins(room_self self, std::vector<std::string> logins, Then then, 
       fail);
 }
 
-// Creates the channel row and its members, then brings it to life in the room.
+// Creates the channel row and its members, then brings it to life in the room. `joined`
+// are the members as users, for the hooks' member.joined (none for a DM, which is not
+// announced).
 void create_and_announce(room_self self, caf::typed_response_promise<write_outcome> rp,
-                         storage::channel_row row, access::member_set members, bool direct) {
+                         storage::channel_row row, access::member_set members, bool direct,
+                         std::vector<storage::user_row> joined = {}) {
   std::vector<std::string> ids(members.begin(), members.end());
   store_call(
       self, self->state.p.writer,
-      [row, ids, direct](storage::store& db) {
+      [row, ids, direct, joined = std::move(joined)](storage::store& db) {
         auto made = db.create_channel(row, ids);
         // A DM is not announced; a channel's hooks see it in its own transaction.
-        if (made && !direct) webhook_outbox::channel_created(db, *made);
+        if (!made || direct) return made;
+        if (auto hooked = webhook_outbox::channel_created(db, *made); !hooked) return made;
+        for (auto& u : joined)
+          if (!webhook_outbox::member_joined(db, made->room_id, made->id, u)) break;
         return made;
       },
       [self, rp, members, direct](storage::channel_row& ch) mutable {
@@ -107,9 +113,12 @@ caf::typed_response_promise<write_outcome> create_channel(room_self self, channe
   access::member_set members{req.from.user.id};
   resolve_logins(
       self, req.invite_logins,
-      [self, rp, row = req.row, members](std::vector<storage::user_row>& users) mutable {
-        for (auto& u : users) members.insert(u.id);
-        create_and_announce(self, rp, std::move(row), std::move(members), false);
+      [self, rp, row = req.row, members,
+       creator = req.from.user](std::vector<storage::user_row>& users) mutable {
+        std::vector<storage::user_row> joined{creator};
+        for (auto& u : users)
+          if (members.insert(u.id).second) joined.push_back(u);
+        create_and_announce(self, rp, std::move(row), std::move(members), false, std::move(joined));
       },
       [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
   return rp;
@@ -363,6 +372,13 @@ room_manage_actor::behavior_type room_management(room_self self) {
              by = who.user.id](storage::store& db) -> storage::expected<decision> {
               auto r = db.decide_access_request(room, id, approve, by, now_ms());
               if (!r) return r.error();
+              if (approve) {
+                // Let into the room: its hooks hear of the new member in this transaction.
+                auto u = db.find_user(r->user_id);
+                if (!u) return u.error();
+                if (auto hooked = webhook_outbox::member_joined(db, room, "", *u); !hooked)
+                  return hooked.error();
+              }
               auto whitelist = db.list_whitelist(room);
               if (!whitelist) return whitelist.error();
               return decision{std::move(*r), std::move(*whitelist)};
