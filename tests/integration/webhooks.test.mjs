@@ -6,7 +6,7 @@
 // joining as events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, api, newUser, newRoom } from './harness.mjs';
+import { startRelay, api, openWs, newUser, newRoom } from './harness.mjs';
 import { startReceiver, verifyRelaySignature, verifyStandard } from './webhook_receiver.mjs';
 
 // 0.05: retries at ~250 ms, 1.5 s, 6 s … after the first attempt.
@@ -236,6 +236,54 @@ test('a 410 disables the hook and tells the owner', async () => {
     await receiver.waitFor((r) => at('/gone')(r) && r.json?.data?.message?.content === 'three');
   } finally {
     receiver.answerWith(() => 200);
+  }
+});
+
+test('a delivery failing through the whole schedule ends failed, disables the hook and tells the owner live', async () => {
+  // 0.0001: the whole schedule (5 s … 12 h after the first attempt) in about 4.3 s.
+  const fast = await startRelay({ args: ['--webhook-allowed-hosts', '127.0.0.1', '--webhook-retry-scale', '0.0001'] });
+  const sink = await startReceiver();
+  try {
+    const alice = await newUser(fast, 'wf');
+    const slug = await newRoom(fast, alice);
+    const at2 = (method, path, body) => api(fast.url, alice.token, method, path, body);
+    const made = await at2('POST', `/api/rooms/${slug}/webhooks`, { url: `${sink.url}/down`, events: ['message.created'] });
+    assert.equal(made.status, 201, made.text);
+    sink.answerWith(() => 503);
+    // The owner's tab is open in another room: the notification follows the user.
+    const elsewhere = await newRoom(fast, alice);
+    const ws = await openWs(`${fast.wsUrl}/api/ws/rooms/${elsewhere}`, alice.token);
+    await ws.next((f) => f.type === 'sync');
+    const m = await api(fast.url, alice.token, 'POST', `/api/rooms/${slug}/messages`, { content: 'never lands' });
+    assert.equal(m.status, 201, m.text);
+    const attempts = await sink.waitFor(() => true, 9, 20000);
+    assert.equal(new Set(attempts.map((r) => r.headers['webhook-id'])).size, 1, 'one webhook-id throughout');
+    const frame = await ws.next((f) => f.type === 'notification', 10000);
+    assert.equal(frame.notification.kind, 'webhook_disabled');
+    assert.equal(frame.notification.refId, made.json.id);
+    await ws.close();
+
+    const [d] = (await at2('GET', `/api/rooms/${slug}/webhooks/${made.json.id}/deliveries`)).json.deliveries;
+    assert.equal(d.state, 'failed');
+    assert.equal(d.attempt, 9);
+    assert.equal(d.statusCode, 503);
+    const listed = (await at2('GET', `/api/rooms/${slug}/webhooks`)).json.webhooks[0];
+    assert.equal(listed.enabled, false);
+    assert.match(listed.disabledReason, /9 attempts/);
+    assert.equal(listed.lastDelivery.state, 'failed');
+    const notes = (await at2('GET', '/api/notifications')).json.notifications;
+    const n = notes.find((x) => x.kind === 'webhook_disabled');
+    assert.ok(n, JSON.stringify(notes));
+    assert.equal(n.refId, made.json.id);
+    assert.equal(n.id, frame.notification.id);
+
+    // Nothing more is sent: the schedule is over and the hook is off.
+    await api(fast.url, alice.token, 'POST', `/api/rooms/${slug}/messages`, { content: 'after' });
+    await sleep(800);
+    assert.equal(sink.requests.length, 9);
+  } finally {
+    await fast.stop();
+    await sink.close();
   }
 });
 
