@@ -81,9 +81,12 @@ void create_and_announce(room_self self, caf::typed_response_promise<write_outco
         auto made = db.create_channel(row, ids);
         // A DM is not announced; a channel's hooks see it in its own transaction.
         if (!made || direct) return made;
-        if (auto hooked = webhook_outbox::channel_created(db, *made); !hooked) return made;
+        using made_t = storage::expected<storage::channel_row>;
+        if (auto hooked = webhook_outbox::channel_created(db, *made); !hooked)
+          return made_t{hooked.error()};
         for (auto& u : joined)
-          if (!webhook_outbox::member_joined(db, made->room_id, made->id, u)) break;
+          if (auto hooked = webhook_outbox::member_joined(db, made->room_id, made->id, u); !hooked)
+            return made_t{hooked.error()};
         return made;
       },
       [self, rp, members, direct](storage::channel_row& ch) mutable {
@@ -298,7 +301,18 @@ room_manage_actor::behavior_type room_management(room_self self) {
         row.added_by = who.user.id;
         return owner_call<storage::whitelist_row>(
             self, who, self->state.p.writer,
-            [row](storage::store& db) { return db.add_whitelist(row); },
+            [row](storage::store& db) -> storage::expected<storage::whitelist_row> {
+              auto added = db.add_whitelist(row);
+              if (!added || row.login.empty()) return added;
+              // Listed by login: a member of the room (GET /members), and the hooks hear
+              // of it in this transaction. A login nobody has yet joins no one.
+              auto u = db.find_user_by_login(row.login);
+              if (!u)
+                return u.not_found() ? added : storage::expected<storage::whitelist_row>{u.error()};
+              if (auto hooked = webhook_outbox::member_joined(db, row.room_id, "", *u); !hooked)
+                return hooked.error();
+              return added;
+            },
             [self](const storage::whitelist_row& w) {
               self->state.whitelist.push_back(w);
               tell_other_nodes(self);

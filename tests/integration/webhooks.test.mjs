@@ -393,7 +393,7 @@ test("a DM's replies and parties never reach a hook whose creator is not in it",
   assert.ok(!bodies.some((b) => b.includes('dm reply') || b.includes(dm.json.id)), 'nothing of the DM');
 });
 
-test('approving an access request to a whitelist-only room is member.joined with channelId null', async () => {
+test('whitelisting a login and approving an access request are member.joined with channelId null', async () => {
   const alice = await newUser(relay, 'wa');
   const dave = await newUser(relay, 'wv');
   const slug = await newRoom(relay, alice);
@@ -407,6 +407,14 @@ test('approving an access request to a whitelist-only room is member.joined with
   assert.ok(verifyStandard(r, h.secret));
   assert.equal(r.json.data.channelId, null);
   assert.equal(r.json.data.user.login, dave.login);
+
+  const erin = await newUser(relay, 'wu');
+  assert.equal((await call(alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: 'no-such-user-yet' })).status, 201);
+  assert.equal((await call(alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: erin.login })).status, 201);
+  const [w] = await receiver.waitFor((x) => at('/room-join')(x) && x.json?.data?.user?.login === erin.login);
+  assert.equal(w.json.data.channelId, null);
+  await sleep(300);
+  assert.equal(receiver.requests.filter(at('/room-join')).length, 2, 'a login nobody has joins no one');
 });
 
 test('after a rotation old and new secrets both sign, for the overlap', async () => {
