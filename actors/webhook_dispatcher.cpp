@@ -88,9 +88,12 @@ void record(dispatcher* self, storage::webhook_attempt a) {
       [self, a](recorded& r) {
         if (!r.health.disabled_now) return;
         spdlog::warn("webhook {} disabled: {}", a.webhook_id, r.health.reason);
-        if (r.notice && self->state.p.registry)
-          caf::anon_send(self->state.p.registry, notify_atom::value, r.notice->user_id,
-                         codec::encode_notification_frame(*r.notice));
+        if (!r.notice) return;
+        auto frame = codec::encode_notification_frame(*r.notice);
+        if (self->state.p.registry)
+          caf::anon_send(self->state.p.registry, notify_atom::value, r.notice->user_id, frame);
+        if (self->state.p.notify_other_nodes)
+          self->state.p.notify_other_nodes(r.notice->user_id, frame);
       },
       [a](const error_info& e) {
         // The lease runs out and the delivery is tried again: at least once still holds.

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -13,6 +15,9 @@ namespace relay {
 struct webhook_dispatch_params {
   store_writer_actor writer;
   caf::actor registry;  // receives `(notify_atom, user id, frame)` for a disabled hook
+  /// Cluster mode: shows that frame on the user's sockets on every other node (the
+  /// owner's tabs may be on any of them). Empty on one node.
+  std::function<void(const std::string& user_id, const std::string& frame)> notify_other_nodes;
   auth::webhook_allowlist allow;
   /// Multiplies the retry schedule (tests and operators: 0.01 runs it 100 times faster).
   double retry_scale = 1.0;

@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "protocol/json_codec.hpp"
+#include "protocol/webhook_codec.hpp"
 
 namespace relay::webhook_outbox {
 
@@ -52,6 +53,24 @@ storage::expected<int> channel_created(storage::store& db, const storage::channe
   return db.enqueue_webhook_event(
       c.room_id, c.id, "channel.created",
       [&] { return without_type(codec::encode_channel_created(c)); }, now_ms());
+}
+
+storage::expected<int> reply_created(storage::store& db, const storage::thread_row& t,
+                                     storage::message_row reply) {
+  // The thread's channel decides who sees a reply, as it does for reading the thread.
+  reply.room_id = t.room_id;
+  reply.channel_id = t.channel_id;
+  reply.thread_id = t.id;
+  return db.enqueue_webhook_event(
+      t.room_id, t.channel_id, "thread.reply_created",
+      [&] { return codec::encode_reply_event(t, reply); }, now_ms());
+}
+
+storage::expected<int> member_joined(storage::store& db, const std::string& room_id,
+                                     const std::string& channel_id, const storage::user_row& u) {
+  return db.enqueue_webhook_event(
+      room_id, channel_id, "member.joined",
+      [&] { return codec::encode_member_joined(channel_id, u); }, now_ms());
 }
 
 }  // namespace relay::webhook_outbox

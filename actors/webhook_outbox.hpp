@@ -1,10 +1,10 @@
 #pragma once
 
 // The outbox of outbound webhooks: the writes that make room events (messages, edits,
-// deletes, reactions, new channels) call these inside the same transaction, so the event
-// and its deliveries commit or roll back together (storage/webhooks_store.hpp). Each
-// delivery's `data` is the object the WebSocket frame of the event carries, without its
-// `type` (docs/api.md "Outbound webhooks").
+// deletes, reactions, new channels, thread replies, new members) call these inside the same
+// transaction, so the event and its deliveries commit or roll back together
+// (storage/webhooks_store.hpp). Each delivery's `data` is the object the WebSocket frame of the
+// event carries, without its `type` (docs/api.md "Outbound webhooks").
 
 #include <string>
 #include <string_view>
@@ -23,5 +23,11 @@ storage::expected<int> reaction_changed(storage::store& db, bool added,
                                         const storage::message_row& m, const std::string& emoji,
                                         const storage::user_row& by);
 storage::expected<int> channel_created(storage::store& db, const storage::channel_row& c);
+/// A reply in thread `t` (`reply` as append_reply stored it).
+storage::expected<int> reply_created(storage::store& db, const storage::thread_row& t,
+                                     storage::message_row reply);
+/// `u` became a member of channel `channel_id` ("": let into the room itself).
+storage::expected<int> member_joined(storage::store& db, const std::string& room_id,
+                                     const std::string& channel_id, const storage::user_row& u);
 
 }  // namespace relay::webhook_outbox

@@ -49,6 +49,41 @@ struct bot_state {
 
 using bot_actor = caf::stateful_actor<bot_state>;
 
+// Cluster mode: every node runs a bot and a mention is answered by the bot of the node
+// that took it, so each answered turn is shared on this channel and every node's bot
+// keeps the same context: a follow-up on another node still has the earlier turns.
+constexpr const char* context_channel = "relay:relay-bot:context";
+
+std::string encode_shared_turns(const std::string& node, const std::string& key,
+                                const std::vector<llm::turn>& turns) {
+  json::array ts;
+  for (auto& t : turns) ts.push_back(json::object{{"role", t.role}, {"content", t.content}});
+  return json::serialize(json::object{{"node", node}, {"key", key}, {"turns", std::move(ts)}});
+}
+
+// Adds another node's turns; malformed payloads and this node's own echo are dropped.
+void add_shared_turns(bot_actor* self, const std::string& payload) {
+  json::error_code ec;
+  auto v = json::parse(payload, ec);
+  if (ec || !v.is_object()) return;
+  auto& o = v.as_object();
+  auto* node = o.if_contains("node");
+  auto* key = o.if_contains("key");
+  auto* turns = o.if_contains("turns");
+  if (!node || !node->is_string() || !key || !key->is_string() || !turns || !turns->is_array())
+    return;
+  if (node->as_string() == self->state.ctx.cluster->node_id()) return;
+  for (auto& t : turns->as_array()) {
+    auto* role = t.is_object() ? t.as_object().if_contains("role") : nullptr;
+    auto* content = t.is_object() ? t.as_object().if_contains("content") : nullptr;
+    if (!role || !role->is_string() || !content || !content->is_string()) continue;
+    llm::turn turn;
+    turn.role = std::string{role->as_string()};
+    turn.content = std::string{content->as_string()};
+    self->state.context.add(std::string{key->as_string()}, std::move(turn));
+  }
+}
+
 void finish(bot_actor* self, const std::string& event_id, const llm::failure& why) {
   auto it = self->state.jobs.find(event_id);
   if (it == self->state.jobs.end()) return;
@@ -149,8 +184,11 @@ void on_answered(bot_actor* self, const std::string& event_id, int status, std::
       if (!j.reader.model().empty()) meta.model = j.reader.model();
       self->send(j.session, agents::reply_atom::value, event_id, j.exchange.reply(), meta,
                  sink_ptr{}, std::size_t{0});
-      for (auto& t : j.exchange.context_turns())
-        self->state.context.add(j.exchange.thread_key(), std::move(t));
+      auto turns = j.exchange.context_turns();
+      if (auto& link = self->state.ctx.cluster)
+        link->send(context_channel,
+                   encode_shared_turns(link->node_id(), j.exchange.thread_key(), turns));
+      for (auto& t : turns) self->state.context.add(j.exchange.thread_key(), std::move(t));
       self->state.jobs.erase(it);
       return;
     }
@@ -222,8 +260,19 @@ void ensure_agent(bot_actor* self) {
             },
             [self](storage::agent_row& made) { join(self, std::move(made)); },
             [self](const error_info& e) {
-              spdlog::error("relay-bot: cannot create its agent: {}", e.message);
-              self->quit();
+              // In a cluster the nodes start together and one of them made it first.
+              if (e.code != errc::conflict) {
+                spdlog::error("relay-bot: cannot create its agent: {}", e.message);
+                return self->quit();
+              }
+              store_call(
+                  self, self->state.ctx.readers,
+                  [](storage::store& db) { return db.find_agent(relay_bot_agent); },
+                  [self](storage::agent_row& row) { join(self, std::move(row)); },
+                  [self](const error_info& again) {
+                    spdlog::error("relay-bot: cannot find its agent: {}", again.message);
+                    self->quit();
+                  });
             });
       });
 }
@@ -232,8 +281,15 @@ caf::behavior relay_bot(bot_actor* self, api_context ctx, relay_bot_settings set
   self->state.ctx = std::move(ctx);
   self->state.settings = std::move(settings);
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  if (self->state.ctx.cluster)
+    self->state.ctx.cluster->listen(context_channel, caf::actor_cast<caf::actor>(self));
   ensure_agent(self);
   return {
+      [=](cluster_atom, const std::string&, const std::string& payload) {
+        add_shared_turns(self, payload);
+      },
+      // Turns shared while Redis was away are lost: those threads start afresh.
+      [=](cluster_atom, resync_atom) {},
       [=](agents::deliver_atom, const std::string& event_id, std::string& frame,
           const caf::actor& session) {
         auto ex = llm::bot_exchange::from_event(frame, {.model = self->state.settings.model},

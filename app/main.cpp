@@ -143,8 +143,13 @@ int serve(const relay::config& cfg, const std::string& self_path) {
             std::chrono::seconds(cfg.presence_ttl_seconds), registry});
 
   auto halls = spawn_hall_directory(sys, {writer, readers, cluster});
-  auto webhooks = spawn_webhook_dispatcher(
-      sys, {writer, registry, *webhook_allow, cfg.webhook_retry_scale, !cluster});
+  webhook_dispatch_params hooks{writer,  registry, {}, *webhook_allow, cfg.webhook_retry_scale,
+                                !cluster};
+  if (link)
+    hooks.notify_other_nodes = [link](const std::string& user, const std::string& frame) {
+      link->notify(user, frame);
+    };
+  auto webhooks = spawn_webhook_dispatcher(sys, std::move(hooks));
   api_context ctx;
   ctx.webhook_allow = std::make_shared<const auth::webhook_allowlist>(*webhook_allow);
   ctx.directory = directory;

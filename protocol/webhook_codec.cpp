@@ -149,4 +149,25 @@ std::string encode_webhook_deliveries(const std::vector<storage::webhook_deliver
   return json::serialize(json::object{{"deliveries", std::move(a)}});
 }
 
+std::string encode_reply_event(const storage::thread_row& t, const storage::message_row& reply) {
+  std::string out = R"({"threadId":)";
+  append_string(out, t.id);
+  out += R"(,"rootId":)";
+  append_string(out, t.root_id);
+  out += R"(,"channelId":)";
+  append_nullable(out, t.channel_id);
+  out += R"(,"replyCount":)";
+  out += std::to_string(t.reply_count);
+  out += R"(,"message":)";
+  append_message(out, reply);
+  out += '}';
+  return out;
+}
+
+std::string encode_member_joined(const std::string& channel_id, const storage::user_row& u) {
+  return json::serialize(json::object{
+      {"channelId", nullable(channel_id)},
+      {"user", author_json(storage::author_row{u.id, u.login, u.name, u.avatar_url})}});
+}
+
 }  // namespace relay::codec

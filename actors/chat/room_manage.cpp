@@ -68,16 +68,25 @@ void resolve_logins(room_self self, std::vector<std::string> logins, Then then, 
       fail);
 }
 
-// Creates the channel row and its members, then brings it to life in the room.
+// Creates the channel row and its members, then brings it to life in the room. `joined`
+// are the members as users, for the hooks' member.joined (none for a DM, which is not
+// announced).
 void create_and_announce(room_self self, caf::typed_response_promise<write_outcome> rp,
-                         storage::channel_row row, access::member_set members, bool direct) {
+                         storage::channel_row row, access::member_set members, bool direct,
+                         std::vector<storage::user_row> joined = {}) {
   std::vector<std::string> ids(members.begin(), members.end());
   store_call(
       self, self->state.p.writer,
-      [row, ids, direct](storage::store& db) {
+      [row, ids, direct, joined = std::move(joined)](storage::store& db) {
         auto made = db.create_channel(row, ids);
         // A DM is not announced; a channel's hooks see it in its own transaction.
-        if (made && !direct) webhook_outbox::channel_created(db, *made);
+        if (!made || direct) return made;
+        using made_t = storage::expected<storage::channel_row>;
+        if (auto hooked = webhook_outbox::channel_created(db, *made); !hooked)
+          return made_t{hooked.error()};
+        for (auto& u : joined)
+          if (auto hooked = webhook_outbox::member_joined(db, made->room_id, made->id, u); !hooked)
+            return made_t{hooked.error()};
         return made;
       },
       [self, rp, members, direct](storage::channel_row& ch) mutable {
@@ -107,9 +116,12 @@ caf::typed_response_promise<write_outcome> create_channel(room_self self, channe
   access::member_set members{req.from.user.id};
   resolve_logins(
       self, req.invite_logins,
-      [self, rp, row = req.row, members](std::vector<storage::user_row>& users) mutable {
-        for (auto& u : users) members.insert(u.id);
-        create_and_announce(self, rp, std::move(row), std::move(members), false);
+      [self, rp, row = req.row, members,
+       creator = req.from.user](std::vector<storage::user_row>& users) mutable {
+        std::vector<storage::user_row> joined{creator};
+        for (auto& u : users)
+          if (members.insert(u.id).second) joined.push_back(u);
+        create_and_announce(self, rp, std::move(row), std::move(members), false, std::move(joined));
       },
       [rp](const error_info& e) mutable { rp.deliver(failure(e)); });
   return rp;
@@ -289,7 +301,18 @@ room_manage_actor::behavior_type room_management(room_self self) {
         row.added_by = who.user.id;
         return owner_call<storage::whitelist_row>(
             self, who, self->state.p.writer,
-            [row](storage::store& db) { return db.add_whitelist(row); },
+            [row](storage::store& db) -> storage::expected<storage::whitelist_row> {
+              auto added = db.add_whitelist(row);
+              if (!added || row.login.empty()) return added;
+              // Listed by login: a member of the room (GET /members), and the hooks hear
+              // of it in this transaction. A login nobody has yet joins no one.
+              auto u = db.find_user_by_login(row.login);
+              if (!u)
+                return u.not_found() ? added : storage::expected<storage::whitelist_row>{u.error()};
+              if (auto hooked = webhook_outbox::member_joined(db, row.room_id, "", *u); !hooked)
+                return hooked.error();
+              return added;
+            },
             [self](const storage::whitelist_row& w) {
               self->state.whitelist.push_back(w);
               tell_other_nodes(self);
@@ -363,6 +386,13 @@ room_manage_actor::behavior_type room_management(room_self self) {
              by = who.user.id](storage::store& db) -> storage::expected<decision> {
               auto r = db.decide_access_request(room, id, approve, by, now_ms());
               if (!r) return r.error();
+              if (approve) {
+                // Let into the room: its hooks hear of the new member in this transaction.
+                auto u = db.find_user(r->user_id);
+                if (!u) return u.error();
+                if (auto hooked = webhook_outbox::member_joined(db, room, "", *u); !hooked)
+                  return hooked.error();
+              }
               auto whitelist = db.list_whitelist(room);
               if (!whitelist) return whitelist.error();
               return decision{std::move(*r), std::move(*whitelist)};

@@ -7,6 +7,7 @@
 
 #include "actors/chat/room_state.hpp"
 #include "actors/store_call.hpp"
+#include "actors/webhook_outbox.hpp"
 #include "protocol/thread_codec.hpp"
 
 namespace relay {
@@ -144,6 +145,10 @@ room_threads_actor::behavior_type room_threads(room_self self) {
               auto root = root_of(db, out.thread.root_id);
               if (!root) return root.error();
               out.root = std::move(*root);
+              // The outbox row joins the reply's transaction: both commit or neither does.
+              if (!out.duplicate)
+                if (auto hooked = webhook_outbox::reply_created(db, out.thread, out.reply); !hooked)
+                  return hooked.error();
               return out;
             },
             [=](thread_outcome& out) mutable {

@@ -2,10 +2,11 @@
 // signature schemes checked by a receiver (Node crypto and the `standardwebhooks`
 // package), retries with growing intervals and the same webhook-id, 410 disabling the
 // hook with a notification, no events from a DM the hook's creator cannot see, secret
-// rotation, SSRF refusals, and no lost delivery across a kill -9.
+// rotation, SSRF refusals, no lost delivery across a kill -9, thread replies and members
+// joining as events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, api, newUser, newRoom } from './harness.mjs';
+import { startRelay, api, openWs, newUser, newRoom } from './harness.mjs';
 import { startReceiver, verifyRelaySignature, verifyStandard } from './webhook_receiver.mjs';
 
 // 0.05: retries at ~250 ms, 1.5 s, 6 s … after the first attempt.
@@ -238,6 +239,54 @@ test('a 410 disables the hook and tells the owner', async () => {
   }
 });
 
+test('a delivery failing through the whole schedule ends failed, disables the hook and tells the owner live', async () => {
+  // 0.0001: the whole schedule (5 s … 12 h after the first attempt) in about 4.3 s.
+  const fast = await startRelay({ args: ['--webhook-allowed-hosts', '127.0.0.1', '--webhook-retry-scale', '0.0001'] });
+  const sink = await startReceiver();
+  try {
+    const alice = await newUser(fast, 'wf');
+    const slug = await newRoom(fast, alice);
+    const at2 = (method, path, body) => api(fast.url, alice.token, method, path, body);
+    const made = await at2('POST', `/api/rooms/${slug}/webhooks`, { url: `${sink.url}/down`, events: ['message.created'] });
+    assert.equal(made.status, 201, made.text);
+    sink.answerWith(() => 503);
+    // The owner's tab is open in another room: the notification follows the user.
+    const elsewhere = await newRoom(fast, alice);
+    const ws = await openWs(`${fast.wsUrl}/api/ws/rooms/${elsewhere}`, alice.token);
+    await ws.next((f) => f.type === 'sync');
+    const m = await api(fast.url, alice.token, 'POST', `/api/rooms/${slug}/messages`, { content: 'never lands' });
+    assert.equal(m.status, 201, m.text);
+    const attempts = await sink.waitFor(() => true, 9, 20000);
+    assert.equal(new Set(attempts.map((r) => r.headers['webhook-id'])).size, 1, 'one webhook-id throughout');
+    const frame = await ws.next((f) => f.type === 'notification', 10000);
+    assert.equal(frame.notification.kind, 'webhook_disabled');
+    assert.equal(frame.notification.refId, made.json.id);
+    await ws.close();
+
+    const [d] = (await at2('GET', `/api/rooms/${slug}/webhooks/${made.json.id}/deliveries`)).json.deliveries;
+    assert.equal(d.state, 'failed');
+    assert.equal(d.attempt, 9);
+    assert.equal(d.statusCode, 503);
+    const listed = (await at2('GET', `/api/rooms/${slug}/webhooks`)).json.webhooks[0];
+    assert.equal(listed.enabled, false);
+    assert.match(listed.disabledReason, /9 attempts/);
+    assert.equal(listed.lastDelivery.state, 'failed');
+    const notes = (await at2('GET', '/api/notifications')).json.notifications;
+    const n = notes.find((x) => x.kind === 'webhook_disabled');
+    assert.ok(n, JSON.stringify(notes));
+    assert.equal(n.refId, made.json.id);
+    assert.equal(n.id, frame.notification.id);
+
+    // Nothing more is sent: the schedule is over and the hook is off.
+    await api(fast.url, alice.token, 'POST', `/api/rooms/${slug}/messages`, { content: 'after' });
+    await sleep(800);
+    assert.equal(sink.requests.length, 9);
+  } finally {
+    await fast.stop();
+    await sink.close();
+  }
+});
+
 test("a DM's events never reach a hook whose creator is not in it", async () => {
   const alice = await newUser(relay, 'wp');
   const bob = await newUser(relay, 'wq');
@@ -257,6 +306,115 @@ test("a DM's events never reach a hook whose creator is not in it", async () => 
   await sleep(300);
   const bodies = receiver.requests.filter(at('/private')).map((r) => r.body);
   assert.ok(!bodies.some((b) => b.includes('secret between us')), 'the DM stays private');
+});
+
+test('thread replies and channel members joining are events, signed', async () => {
+  const alice = await newUser(relay, 'wm');
+  const bob = await newUser(relay, 'wn');
+  const carol = await newUser(relay, 'wc');
+  const slug = await newRoom(relay, alice);
+  const events = ['thread.reply_created', 'member.joined'];
+  const mine = await hook(alice, slug, '/members-alice', events);
+
+  // A public channel: its creator and invitee join, visible to every hook.
+  const pub = await call(alice, 'POST', `/api/rooms/${slug}/channels`,
+    { name: 'Open', slug: 'open', visibility: 'public', inviteLogins: [bob.login] });
+  assert.equal(pub.status, 201, pub.text);
+  const joined = await receiver.waitFor((r) => at('/members-alice')(r) && r.json?.type === 'member.joined'
+    && r.json.data.channelId === pub.json.id, 2);
+  assert.deepEqual(joined.map((r) => r.json.data.user.login).sort(), [alice.login, bob.login].sort());
+  for (const r of joined) {
+    assert.ok(verifyRelaySignature(r, mine.secret) && verifyStandard(r, mine.secret));
+    assert.equal(r.json.room, slug);
+    assert.equal(typeof r.json.data.user.id, 'string');
+  }
+
+  // A thread reply in the room-wide thread.
+  const root = await post(bob, slug, 'root of a thread');
+  const t = await call(bob, 'POST', `/api/rooms/${slug}/messages/${root.id}/thread`);
+  assert.ok(t.status === 201 || t.status === 200, t.text);
+  const reply = await call(bob, 'POST', `/api/threads/${t.json.threadId}/replies`, { content: 'a reply' });
+  assert.equal(reply.status, 201, reply.text);
+  const [r] = await receiver.waitFor((x) => at('/members-alice')(x) && x.json?.type === 'thread.reply_created');
+  assert.ok(verifyRelaySignature(r, mine.secret) && verifyStandard(r, mine.secret));
+  assert.equal(r.json.data.threadId, t.json.threadId);
+  assert.equal(r.json.data.rootId, root.id);
+  assert.equal(r.json.data.message.id, reply.json.id);
+  assert.equal(r.json.data.message.threadId, t.json.threadId);
+  assert.equal(r.json.data.message.content, 'a reply');
+  assert.equal(r.json.data.message.author.login, bob.login);
+  // A retried reply (same clientMsgId) is no new event.
+  const once = await call(bob, 'POST', `/api/threads/${t.json.threadId}/replies`, { content: 'once', clientMsgId: 'c-1' });
+  assert.equal(once.status, 201, once.text);
+  assert.equal((await call(bob, 'POST', `/api/threads/${t.json.threadId}/replies`, { content: 'once', clientMsgId: 'c-1' })).status, 200);
+
+  // A private channel of carol's room: its joins and replies reach her hook (she is a
+  // member) and no hook of another room.
+  const room2 = await newRoom(relay, carol);
+  const carolHook = await hook(carol, room2, '/members-carol', events);
+  const priv = await call(carol, 'POST', `/api/rooms/${room2}/channels`,
+    { name: 'Hidden', slug: 'hidden', visibility: 'private', inviteLogins: [alice.login] });
+  assert.equal(priv.status, 201, priv.text);
+  const privJoined = await receiver.waitFor((x) => at('/members-carol')(x) && x.json?.type === 'member.joined'
+    && x.json.data.channelId === priv.json.id, 2);
+  assert.ok(privJoined.every((x) => verifyStandard(x, carolHook.secret)));
+
+  const proot = await post(alice, room2, 'private root', priv.json.id);
+  const pt = await call(alice, 'POST', `/api/rooms/${room2}/messages/${proot.id}/thread`);
+  const preply = await call(alice, 'POST', `/api/threads/${pt.json.threadId}/replies`, { content: 'private reply' });
+  assert.equal(preply.status, 201, preply.text);
+  await receiver.waitFor((x) => at('/members-carol')(x) && x.json?.data?.message?.content === 'private reply');
+  await sleep(500);
+  const elsewhere = receiver.requests.filter((x) => x.url !== '/members-carol').map((x) => x.body);
+  assert.ok(!elsewhere.some((b) => b.includes('private reply') || b.includes(priv.json.id)),
+    'no other hook hears of the private channel');
+});
+
+// Only the owner makes hooks and channels, and she is a member of every channel she
+// makes: a DM between others is the channel a hook's creator cannot see.
+test("a DM's replies and parties never reach a hook whose creator is not in it", async () => {
+  const alice = await newUser(relay, 'wx');
+  const bob = await newUser(relay, 'wy');
+  const carol = await newUser(relay, 'wz');
+  const slug = await newRoom(relay, alice);
+  await hook(alice, slug, '/dm-members', ['member.joined', 'thread.reply_created']);
+  const dm = await call(bob, 'POST', `/api/rooms/${slug}/dms`, { logins: [carol.login] });
+  assert.equal(dm.status, 201, dm.text);
+  const root = await post(bob, slug, 'dm root', dm.json.id);
+  const t = await call(bob, 'POST', `/api/rooms/${slug}/messages/${root.id}/thread`);
+  assert.ok(t.status === 201 || t.status === 200, t.text);
+  assert.equal((await call(carol, 'POST', `/api/threads/${t.json.threadId}/replies`, { content: 'dm reply' })).status, 201);
+  const marker = await post(bob, slug, 'marker root');
+  const mt = await call(bob, 'POST', `/api/rooms/${slug}/messages/${marker.id}/thread`);
+  assert.equal((await call(bob, 'POST', `/api/threads/${mt.json.threadId}/replies`, { content: 'marker reply' })).status, 201);
+  await receiver.waitFor((x) => at('/dm-members')(x) && x.json?.data?.message?.content === 'marker reply');
+  await sleep(300);
+  const bodies = receiver.requests.filter(at('/dm-members')).map((x) => x.body);
+  assert.ok(!bodies.some((b) => b.includes('dm reply') || b.includes(dm.json.id)), 'nothing of the DM');
+});
+
+test('whitelisting a login and approving an access request are member.joined with channelId null', async () => {
+  const alice = await newUser(relay, 'wa');
+  const dave = await newUser(relay, 'wv');
+  const slug = await newRoom(relay, alice);
+  const h = await hook(alice, slug, '/room-join', ['member.joined']);
+  assert.equal((await call(alice, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+  const req = await call(dave, 'POST', `/api/rooms/${slug}/access-requests`, { note: 'let me in' });
+  assert.equal(req.status, 201, req.text);
+  const ok = await call(alice, 'POST', `/api/rooms/${slug}/access-requests/${req.json.id}/approve`);
+  assert.equal(ok.status, 200, ok.text);
+  const [r] = await receiver.waitFor((x) => at('/room-join')(x) && x.json?.type === 'member.joined');
+  assert.ok(verifyStandard(r, h.secret));
+  assert.equal(r.json.data.channelId, null);
+  assert.equal(r.json.data.user.login, dave.login);
+
+  const erin = await newUser(relay, 'wu');
+  assert.equal((await call(alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: 'no-such-user-yet' })).status, 201);
+  assert.equal((await call(alice, 'POST', `/api/rooms/${slug}/whitelist`, { login: erin.login })).status, 201);
+  const [w] = await receiver.waitFor((x) => at('/room-join')(x) && x.json?.data?.user?.login === erin.login);
+  assert.equal(w.json.data.channelId, null);
+  await sleep(300);
+  assert.equal(receiver.requests.filter(at('/room-join')).length, 2, 'a login nobody has joins no one');
 });
 
 test('after a rotation old and new secrets both sign, for the overlap', async () => {

@@ -1,6 +1,6 @@
 // The owner's room settings: branding (PATCH, which every member sees live through the
-// `branding` frame), who may enter (whitelist mode, entries, pending requests), bots and
-// incoming webhooks (IncomingWebhooks.tsx) and outbound webhooks (Webhooks.tsx).
+// `branding` frame), who may enter (whitelist mode, entries, pending requests), the AI
+// assistant (RelayBot.tsx), bots and incoming webhooks (IncomingWebhooks.tsx) and outbound webhooks (Webhooks.tsx).
 // Loaded on demand (a dynamic import from Workspace): members never download it.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -10,16 +10,20 @@ import { href, navigate } from '../router';
 import type { Room } from '../types';
 import { Dialog } from './Dialog';
 import { IncomingWebhooks } from './IncomingWebhooks';
+import { RelayBot } from './RelayBot';
 import { Webhooks } from './Webhooks';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function RoomSettings({ room, onClose }: { room: Room; onClose: () => void }) {
+  // Enabling the AI assistant adds a bot: the bots list reloads.
+  const [botsVersion, setBotsVersion] = useState(0);
   return (
     <Dialog title={`Settings of ${room.displayName}`} onClose={onClose} class="settings">
       <BrandingForm room={room} />
       <Access room={room} />
-      <Bots slug={room.slug} />
+      <RelayBot slug={room.slug} onChange={() => setBotsVersion((v) => v + 1)} />
+      <Bots slug={room.slug} version={botsVersion} />
       <IncomingWebhooks slug={room.slug} />
       <Webhooks slug={room.slug} />
     </Dialog>
@@ -179,11 +183,11 @@ function Access({ room }: { room: Room }) {
   );
 }
 
-function Bots({ slug }: { slug: string }) {
+function Bots({ slug, version }: { slug: string; version: number }) {
   const [bots, setBots] = useState<api.Bot[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const load = () => { api.listBotsFull(slug).then(setBots, (e: unknown) => setError(message(e))); };
-  useEffect(load, [slug]);
+  useEffect(load, [slug, version]);
   const add = async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;

@@ -8,7 +8,7 @@ import * as api from '../api';
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 const EVENTS = ['message.created', 'message.updated', 'message.deleted', 'reaction.added',
-  'reaction.removed', 'channel.created'] as const;
+  'reaction.removed', 'channel.created', 'thread.reply_created', 'member.joined'] as const;
 
 function lastDelivery(h: api.Webhook): string {
   if (!h.lastDelivery) return 'no deliveries yet';
