@@ -6,6 +6,8 @@
 // delivery's `data` is the object the WebSocket frame of the event carries, without its
 // `type` (docs/api.md "Outbound webhooks").
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,5 +25,12 @@ storage::expected<int> reaction_changed(storage::store& db, bool added,
                                         const storage::message_row& m, const std::string& emoji,
                                         const storage::user_row& by);
 storage::expected<int> channel_created(storage::store& db, const storage::channel_row& c);
+
+/// The dispatcher's doorbell: `ring` is called (on the writing thread, before the commit)
+/// whenever deliveries are enqueued, so they go out at once instead of at the next poll.
+/// The rows may not have committed yet; the dispatcher claims them through the same
+/// writer, behind the write. Answers an id for `remove_doorbell`.
+std::uint64_t add_doorbell(std::function<void()> ring);
+void remove_doorbell(std::uint64_t id);
 
 }  // namespace relay::webhook_outbox
