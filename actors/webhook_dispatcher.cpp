@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
@@ -9,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/store_call.hpp"
+#include "actors/webhook_outbox.hpp"
 #include "auth/http_client.hpp"
 #include "auth/webhook_signing.hpp"
 #include "core/clock.hpp"
@@ -21,10 +23,14 @@ namespace relay {
 namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("whtick")>;
+using poll_atom = caf::atom_constant<caf::atom("whpoll")>;
 
-constexpr int claim_limit = 8;
-// Longer than a claim's worst case (claim_limit requests of request_timeout each), so a
-// lease never runs out while its node is still sending.
+// A claim's deliveries are all sent at once (a connection each), so this is also how many
+// requests a node has in flight: enough that a busy room's ten hooks do not wait on one
+// another, few enough for a small receiver.
+constexpr int claim_limit = 16;
+// Far longer than a claim's worst case (its requests run together, each within
+// request_timeout), so a lease never runs out while its node is still sending.
 constexpr std::int64_t lease_ms = 3 * 60 * 1000;
 constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::size_t max_response_body = 64 * 1024;
@@ -38,6 +44,11 @@ struct dispatcher_state {
   std::chrono::milliseconds poll{250};
   std::mt19937_64 rng{std::random_device{}()};
   bool claiming = false;
+  // A doorbell rang during a claim: look again as soon as it ends.
+  bool again = false;
+  // Only the latest poll timer counts; older ones, overtaken by a doorbell, are ignored.
+  std::uint64_t poll_gen = 0;
+  std::uint64_t doorbell = 0;
   static inline const char* name = "webhook_dispatcher";
 };
 
@@ -101,28 +112,27 @@ void record(dispatcher* self, storage::webhook_attempt a) {
       });
 }
 
-// Sends one claimed delivery (blocking: this actor has its own thread) and records it.
-void deliver_one(dispatcher* self, const storage::webhook_job& job) {
+auth::http_request request_of(const storage::webhook_job& job) {
   const auto& d = job.delivery;
   std::vector<std::string> secrets{job.secret};
   if (!job.previous_secret.empty()) secrets.push_back(job.previous_secret);
-  auto headers = auth::webhook_signature_headers(d.msg_id, now_ms() / 1000, d.payload, secrets);
-  headers.emplace_back("User-Agent", "Relay-Webhooks/1");
-  auth::http_fetch_limits limits;
-  limits.max_body = max_response_body;
-  limits.vet = [allow = self->state.p.allow](const std::string& host, const std::string& ip) {
-    return auth::refused_webhook_address(host, ip, allow);
-  };
-  const auto started = std::chrono::steady_clock::now();
-  auto res = auth::http_fetch_vetted("POST", job.url, headers, d.payload, request_timeout, limits);
-  const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
+  auth::http_request r;
+  r.method = "POST";
+  r.url = job.url;
+  r.headers = auth::webhook_signature_headers(d.msg_id, now_ms() / 1000, d.payload, secrets);
+  r.headers.emplace_back("User-Agent", "Relay-Webhooks/1");
+  r.body = d.payload;
+  return r;
+}
+
+// Records the answer to one claimed delivery: success, a retry on the schedule, or failure.
+void settle(dispatcher* self, const storage::webhook_job& job, const auth::http_result& res) {
+  const auto& d = job.delivery;
   storage::webhook_attempt a;
   a.delivery_id = d.id;
   a.webhook_id = d.webhook_id;
   a.attempt = d.attempt + 1;
-  a.latency_ms = latency;
+  a.latency_ms = res.elapsed_ms;
   a.at = now_ms();
   a.disable_after = disable_after_failed_deliveries;
   bool retry = false;
@@ -157,27 +167,53 @@ void deliver_one(dispatcher* self, const storage::webhook_job& job) {
   record(self, std::move(a));
 }
 
+// Sends the claimed deliveries, all at once (blocking: this actor has its own thread),
+// and records each.
+void deliver(dispatcher* self, const std::vector<storage::webhook_job>& jobs) {
+  if (jobs.empty()) return;
+  std::vector<auth::http_request> requests;
+  requests.reserve(jobs.size());
+  for (const auto& j : jobs) requests.push_back(request_of(j));
+  auth::http_fetch_limits limits;
+  limits.max_body = max_response_body;
+  limits.vet = [allow = self->state.p.allow](const std::string& host, const std::string& ip) {
+    return auth::refused_webhook_address(host, ip, allow);
+  };
+  auto results = auth::http_fetch_all_vetted(requests, request_timeout, limits);
+  for (std::size_t i = 0; i < jobs.size(); ++i) settle(self, jobs[i], results[i]);
+}
+
+void poll_later(dispatcher* self, std::chrono::milliseconds delay) {
+  self->delayed_send(self, delay, poll_atom::value, ++self->state.poll_gen);
+}
+
 void claim(dispatcher* self) {
   auto& st = self->state;
-  if (st.claiming) return;
+  if (st.claiming) {
+    st.again = true;
+    return;
+  }
   st.claiming = true;
+  st.again = false;
   const auto now = now_ms();
   store_call(
       self, st.p.writer,
       [now](storage::store& db) { return db.claim_webhook_deliveries(now, lease_ms, claim_limit); },
       [self](std::vector<storage::webhook_job>& jobs) {
-        for (auto& j : jobs) deliver_one(self, j);
-        self->state.claiming = false;
-        // A full claim suggests more are due: look again at once.
-        if (jobs.size() == static_cast<std::size_t>(claim_limit))
+        deliver(self, jobs);
+        auto& st = self->state;
+        st.claiming = false;
+        // A full claim suggests more are due, and a doorbell that rang meanwhile says so:
+        // look again at once. Otherwise retries come due by the poll.
+        if (jobs.size() == static_cast<std::size_t>(claim_limit) || st.again)
           self->send(self, tick_atom::value);
         else
-          self->delayed_send(self, self->state.poll, tick_atom::value);
+          poll_later(self, st.poll);
       },
       [self](const error_info& e) {
         spdlog::warn("webhooks: cannot claim deliveries: {}", e.message);
         self->state.claiming = false;
-        self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+        poll_later(self, std::chrono::seconds(1));
       });
 }
 
@@ -185,7 +221,8 @@ caf::behavior run(dispatcher* self, webhook_dispatch_params p) {
   auto& st = self->state;
   st.p = std::move(p);
   // Poll at least as often as a tenth of the first retry's delay, so a scaled schedule
-  // (tests) keeps its shape; 250 ms bounds the event-to-request latency otherwise.
+  // (tests) keeps its shape; 250 ms bounds a due retry's wait, and that of a delivery
+  // another node enqueued (the doorbell rings only on the node that wrote it).
   const auto first_retry_ms = static_cast<std::int64_t>(
       static_cast<double>(webhook_retry_offsets[0]) * 1000.0 * st.p.retry_scale);
   st.poll = std::chrono::milliseconds(std::clamp<std::int64_t>(first_retry_ms / 10, 20, 250));
@@ -200,8 +237,16 @@ caf::behavior run(dispatcher* self, webhook_dispatch_params p) {
   } else {
     self->send(self, tick_atom::value);
   }
+  // The doorbell holds only this actor's address (a weak handle): it never keeps it alive.
+  st.doorbell = webhook_outbox::add_doorbell([addr = self->address()] {
+    if (auto me = caf::actor_cast<caf::actor>(addr)) caf::anon_send(me, tick_atom::value);
+  });
+  self->attach_functor([id = st.doorbell] { webhook_outbox::remove_doorbell(id); });
   return {
       [self](tick_atom) { claim(self); },
+      [self](poll_atom, std::uint64_t gen) {
+        if (gen == self->state.poll_gen) claim(self);
+      },
   };
 }
 

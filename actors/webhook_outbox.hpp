@@ -6,6 +6,8 @@
 // (storage/webhooks_store.hpp). Each delivery's `data` is the object the WebSocket frame of the
 // event carries, without its `type` (docs/api.md "Outbound webhooks").
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +31,12 @@ storage::expected<int> reply_created(storage::store& db, const storage::thread_r
 /// `u` became a member of channel `channel_id` ("": let into the room itself).
 storage::expected<int> member_joined(storage::store& db, const std::string& room_id,
                                      const std::string& channel_id, const storage::user_row& u);
+
+/// The dispatcher's doorbell: `ring` is called (on the writing thread, before the commit)
+/// whenever deliveries are enqueued, so they go out at once instead of at the next poll.
+/// The rows may not have committed yet; the dispatcher claims them through the same
+/// writer, behind the write. Answers an id for `remove_doorbell`.
+std::uint64_t add_doorbell(std::function<void()> ring);
+void remove_doorbell(std::uint64_t id);
 
 }  // namespace relay::webhook_outbox

@@ -257,65 +257,117 @@ asio::awaitable<void> fetch(const request_spec& spec, http_result& out) {
 
 namespace {
 
-http_result fetch_with(const std::string& method, const std::string& url,
-                       const std::vector<std::pair<std::string, std::string>>& headers,
-                       const std::string& body, std::chrono::milliseconds timeout,
-                       const http_fetch_limits* limits,
-                       const std::function<bool(std::string_view)>* on_body) {
-  // Callers run on threads of their own (detached actors) that may still be ending when
-  // the process exits; this thread's OpenSSL state (its error queue, 904 bytes) is freed
-  // on the way out of every call, not by the thread's exit, so none is left behind.
-  struct release_thread_state {
-    ~release_thread_state() { OPENSSL_thread_stop(); }
-  } release;
-  http_result result;
-  try {
-    request_spec spec;
-    if (auto err = parse_target(url, spec); !err.empty()) {
-      result.error = std::move(err);
-      return result;
-    }
-    const auto has_crlf = [](const std::string& s) {
-      return s.find_first_of("\r\n") != std::string::npos;
-    };
-    if (method.empty() || has_crlf(method) || method.find(' ') != std::string::npos) {
-      result.error = "invalid HTTP method";
-      return result;
-    }
-    for (const auto& [name, value] : headers) {
-      if (name.empty() || has_crlf(name) || has_crlf(value)) {
-        result.error = "invalid request header: " + name;
-        return result;
-      }
-    }
-    spec.method = &method;
-    spec.headers = &headers;
-    spec.body = &body;
-    spec.timeout = timeout;
-    spec.limits = limits;
-    spec.on_body = on_body;
-    spec.deadline = clock_type::now() + timeout;
+// Callers run on threads of their own (detached actors) that may still be ending when
+// the process exits; this thread's OpenSSL state (its error queue, 904 bytes) is freed
+// on the way out of every call, not by the thread's exit, so none is left behind.
+struct release_thread_state {
+  ~release_thread_state() { OPENSSL_thread_stop(); }
+};
 
-    asio::io_context ioc(1);
-    std::exception_ptr failure;
-    asio::co_spawn(ioc, fetch(spec, result), [&failure](std::exception_ptr e) { failure = e; });
-    ioc.run();
-    if (failure) std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    result = http_result{};
-    result.error = std::string("http client: ") + e.what();
-  } catch (...) {
-    result = http_result{};
-    result.error = "http client: unknown failure";
+// Fills `spec` from a call's arguments (which must outlive it); returns an error or "".
+std::string prepare(request_spec& spec, const std::string& method, const std::string& url,
+                    const std::vector<std::pair<std::string, std::string>>& headers,
+                    const std::string& body, std::chrono::milliseconds timeout,
+                    clock_type::time_point deadline) {
+  if (auto err = parse_target(url, spec); !err.empty()) return err;
+  const auto has_crlf = [](const std::string& s) {
+    return s.find_first_of("\r\n") != std::string::npos;
+  };
+  if (method.empty() || has_crlf(method) || method.find(' ') != std::string::npos)
+    return "invalid HTTP method";
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || has_crlf(name) || has_crlf(value)) return "invalid request header: " + name;
+  }
+  spec.method = &method;
+  spec.headers = &headers;
+  spec.body = &body;
+  spec.timeout = timeout;
+  spec.deadline = deadline;
+  return {};
+}
+
+// The answer of a request whose coroutine ended with `failure`: an error never carries a
+// status or a body.
+void settle(http_result& result, const std::exception_ptr& failure) {
+  if (failure) {
+    result = http_result{.elapsed_ms = result.elapsed_ms};
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      result.error = std::string("http client: ") + e.what();
+    } catch (...) {
+      result.error = "http client: unknown failure";
+    }
   }
   if (!result.error.empty()) {
     result.status = 0;
     result.body.clear();
   }
+}
+
+http_result fetch_with(const std::string& method, const std::string& url,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body, std::chrono::milliseconds timeout,
+                       const http_fetch_limits* limits,
+                       const std::function<bool(std::string_view)>* on_body) {
+  release_thread_state release;
+  http_result result;
+  std::exception_ptr failure;
+  try {
+    request_spec spec;
+    result.error = prepare(spec, method, url, headers, body, timeout, clock_type::now() + timeout);
+    if (result.error.empty()) {
+      spec.limits = limits;
+      spec.on_body = on_body;
+      asio::io_context ioc(1);
+      asio::co_spawn(ioc, fetch(spec, result), [&failure](std::exception_ptr e) { failure = e; });
+      ioc.run();
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  settle(result, failure);
   return result;
 }
 
 }  // namespace
+
+std::vector<http_result> http_fetch_all_vetted(const std::vector<http_request>& requests,
+                                               std::chrono::milliseconds timeout,
+                                               const http_fetch_limits& limits) {
+  release_thread_state release;
+  std::vector<http_result> results(requests.size());
+  std::vector<std::exception_ptr> failures(requests.size());
+  try {
+    const auto started = clock_type::now();
+    const auto deadline = started + timeout;
+    std::vector<request_spec> specs(requests.size());
+    asio::io_context ioc(1);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const auto& r = requests[i];
+      results[i].error = prepare(specs[i], r.method, r.url, r.headers, r.body, timeout, deadline);
+      if (!results[i].error.empty()) continue;
+      specs[i].limits = &limits;
+      asio::co_spawn(
+          ioc, fetch(specs[i], results[i]),
+          [&failures, &results, i, started](std::exception_ptr e) {
+            failures[i] = e;
+            results[i].elapsed_ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started)
+                    .count();
+          });
+    }
+    ioc.run();
+  } catch (...) {
+    // Only the setup can throw here (a coroutine's failure goes to its handler): every
+    // request not yet answered shares it.
+    for (std::size_t i = 0; i < requests.size(); ++i)
+      if (results[i].error.empty() && !results[i].status && !failures[i])
+        failures[i] = std::current_exception();
+  }
+  for (std::size_t i = 0; i < requests.size(); ++i) settle(results[i], failures[i]);
+  return results;
+}
 
 http_result http_fetch(const std::string& method, const std::string& url,
                        const std::vector<std::pair<std::string, std::string>>& headers,

@@ -5,6 +5,7 @@
 // detached actors or other threads that may block; never call it from an I/O thread.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,9 +15,10 @@
 namespace relay::auth {
 
 struct http_result {
-  int status = 0;     // HTTP status code; 0 when `error` is set
-  std::string body;   // response body (at most 1 MiB); empty when `error` is set
-  std::string error;  // "" on success, else a human-readable reason
+  int status = 0;               // HTTP status code; 0 when `error` is set
+  std::string body;             // response body (at most 1 MiB); empty when `error` is set
+  std::string error;            // "" on success, else a human-readable reason
+  std::int64_t elapsed_ms = 0;  // http_fetch_all_vetted: how long this request took
 };
 
 /// Largest response body http_fetch accepts; larger bodies fail with an error.
@@ -48,6 +50,22 @@ http_result http_fetch_vetted(const std::string& method, const std::string& url,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               const std::string& body, std::chrono::milliseconds timeout,
                               const http_fetch_limits& limits);
+/// One request of http_fetch_all_vetted.
+struct http_request {
+  std::string method;
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+/// http_fetch_vetted for several requests at once, all in flight together on the calling
+/// thread (a connection each), so a batch takes about as long as its slowest request
+/// rather than the sum (outbound webhooks). Each is bounded by `timeout` from the call.
+/// Answers in the order of `requests`.
+std::vector<http_result> http_fetch_all_vetted(const std::vector<http_request>& requests,
+                                               std::chrono::milliseconds timeout,
+                                               const http_fetch_limits& limits);
+
 /// As http_fetch, for long streamed answers (the AI bot's chat-completions streams): a 2xx
 /// body goes to `on_body` as it arrives, in fragments of any size (chunked coding already
 /// removed), and is not kept; any other status's body is kept in `body` as http_fetch

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "auth/http_client.hpp"
 #include "test_http_server.hpp"
@@ -156,6 +158,61 @@ TEST(HttpFetch, BadUrlsAndHeadersAreErrorsNotExceptions) {
                 .error.find("invalid request header"),
             std::string::npos);
   EXPECT_NE(http_fetch("GET\r\n", "http://127.0.0.1:1/", {}, "", 1s).error, "");
+}
+
+// -- http_fetch_all_vetted (outbound webhooks: a claim's deliveries at once) -------------
+
+TEST(HttpFetchAll, AnswersInOrderEachWithItsOwnOutcome) {
+  test_server ok(1, [](const received& r) { return response(200, "OK", r.body); });
+  test_server gone(1, [](const received&) { return response(410, "Gone", "bye"); });
+  http_fetch_limits limits;
+  limits.vet = [](const std::string&, const std::string& ip) {
+    return ip == "127.0.0.2" ? std::string("not this one") : std::string();
+  };
+  const std::vector<http_request> requests{
+      {"POST", ok.url("/a"), {{"X-Id", "1"}}, "first"},
+      {"POST", "not a url", {}, ""},
+      {"POST", gone.url("/b"), {}, "second"},
+      {"POST", "http://127.0.0.2:1/c", {}, ""},
+  };
+  const auto results = http_fetch_all_vetted(requests, 5s, limits);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].error, "");
+  EXPECT_EQ(results[0].status, 200);
+  EXPECT_EQ(results[0].body, "first");
+  EXPECT_NE(results[1].error, "");
+  EXPECT_EQ(results[1].status, 0);
+  EXPECT_EQ(results[2].status, 410);
+  EXPECT_EQ(results[2].body, "bye");
+  EXPECT_EQ(results[3].error, "refused: not this one");
+  ASSERT_EQ(ok.requests().size(), 1u);
+  EXPECT_EQ(ok.requests()[0].headers.at("x-id"), "1");
+}
+
+TEST(HttpFetchAll, RequestsRunTogetherAndEachHasItsOwnTimeout) {
+  // Two receivers that take 600 ms each: together, not one after the other (the second
+  // would answer after 1.2 s).
+  const auto slow = [](const received&) -> std::optional<std::string> {
+    std::this_thread::sleep_for(600ms);
+    return response(200, "OK", "");
+  };
+  test_server a(1, slow);
+  test_server b(1, slow);
+  test_server silent(1, [](const received&) { return std::nullopt; });
+  const std::vector<http_request> requests{
+      {"POST", a.url(), {}, "x"}, {"POST", b.url(), {}, "y"}, {"POST", silent.url(), {}, "z"}};
+  const auto start = std::chrono::steady_clock::now();
+  const auto results = http_fetch_all_vetted(requests, 2000ms, {});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(results[0].status, 200);
+  EXPECT_EQ(results[1].status, 200);
+  for (int i : {0, 1}) {
+    EXPECT_GE(results[i].elapsed_ms, 550);
+    EXPECT_LT(results[i].elapsed_ms, 1100);
+  }
+  EXPECT_NE(results[2].error.find("timed out"), std::string::npos) << results[2].error;
+  EXPECT_GE(results[2].elapsed_ms, 1900);
+  EXPECT_LT(elapsed, 4s);
 }
 
 // -- http_stream (the AI bot's chat-completions streams) ---------------------------------
