@@ -576,16 +576,29 @@ CREATE TRIGGER search_message AFTER INSERT OR DELETE OR UPDATE OF content ON mes
 CREATE TRIGGER search_reply AFTER INSERT OR DELETE OR UPDATE OF content ON thread_replies
   FOR EACH ROW EXECUTE FUNCTION relay_search_message();
 
-INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link,
-                         words)
-  SELECT id, is_reply, room_id, channel_id, author_id, created_at,
-         relay_search_has_link(content), relay_search_words(content) FROM (
-    SELECT m.id, false AS is_reply, m.room_id, m.channel_id, m.author_id, m.created_at, m.content
-      FROM messages m
-    UNION ALL
-    SELECT p.id, true, t.room_id, t.channel_id, p.author_id, p.created_at, p.content
-      FROM thread_replies p JOIN threads t ON t.id = p.thread_id) AS existing
-  ORDER BY created_at, id;
+-- The index built again from the messages and replies, numbered oldest first: here for
+-- the rows already there, after store copy-to-postgres (which writes the archive's
+-- messages after the rest), or by hand (SELECT relay_search_rebuild()). Writers wait.
+CREATE FUNCTION relay_search_rebuild() RETURNS bigint LANGUAGE plpgsql AS $f$
+DECLARE
+  n bigint;
+BEGIN
+  TRUNCATE search_docs RESTART IDENTITY;
+  INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link,
+                           words)
+    SELECT id, is_reply, room_id, channel_id, author_id, created_at,
+           relay_search_has_link(content), relay_search_words(content) FROM (
+      SELECT m.id, false AS is_reply, m.room_id, m.channel_id, m.author_id, m.created_at, m.content
+        FROM messages m
+      UNION ALL
+      SELECT p.id, true, t.room_id, t.channel_id, p.author_id, p.created_at, p.content
+        FROM thread_replies p JOIN threads t ON t.id = p.thread_id) AS existing
+    ORDER BY created_at, id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$f$;
+SELECT relay_search_rebuild();
 
 -- The archive's docs are numbered too, the rows it holds already oldest first, so its
 -- hits page newest first by a keyset after SQLite's (storage/sqlite/search.cpp).
