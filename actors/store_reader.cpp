@@ -7,6 +7,7 @@
 
 #include "actors/messages.hpp"
 #include "storage/postgres/archive.hpp"
+#include "storage/sqlite/search.hpp"
 #include "storage/store.hpp"
 #include "storage/tiered_reads.hpp"
 
@@ -41,6 +42,9 @@ caf::behavior reader(reader_actor* self, store_factory open, archive_factory ope
   st.db = open();
   if (open_archive) st.archive = open_archive();
   st.messages = std::make_unique<storage::tiered_reads>(*st.db, st.archive.get());
+  // Search reaches the archive too (storage/sqlite/search.hpp).
+  if (auto* s = dynamic_cast<storage::sqlite::search*>(st.db.get()); s && st.archive)
+    s->attach_archive(st.archive.get());
   auto& db = *st.db;
   auto& messages = *st.messages;
   auto* archive = st.archive.get();

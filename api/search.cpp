@@ -1,9 +1,9 @@
 // Search: the messages and thread replies the caller may see right now that match a
-// query (docs/api.md "Search"). The query language is parsed here into FTS5 expressions
-// the user's text cannot steer (protocol/search_query.cpp); the store decides access in
-// the same SELECT that finds the hits (storage/sqlite/search.cpp), so a removal from a
-// channel or a room counts from the next search on. Snippets are built from the content,
-// escaped, never from FTS5's own highlighter.
+// query (docs/api.md "Search"). The query language is parsed here into FTS5 and tsquery
+// expressions the user's text cannot steer (protocol/search_query.cpp); the store
+// decides access in the same SELECT that finds the hits (storage/sqlite/search.cpp,
+// storage/postgres/search.cpp), so a removal from a channel or a room counts from the
+// next search on. Snippets are built from the content, escaped, never from the index.
 
 #include <charconv>
 #include <limits>
@@ -51,9 +51,11 @@ void search_messages(self_ptr self, exchange_ptr x, const caller& c) {
   r.login = c.who.user.login;
   r.email = c.who.user.email;
   r.match = codec::fts5_match(q);
+  r.ts_match = codec::tsquery_match(q);
   // Filters alone have nothing to rank: they page newest first, by the keyset cursor.
   if (r.match.empty()) {
     r.excluded = codec::fts5_excluded(q);
+    r.ts_excluded = codec::tsquery_excluded(q);
     r.by_relevance = false;
   }
   r.room_slug = q.room;
@@ -75,7 +77,7 @@ void search_messages(self_ptr self, exchange_ptr x, const caller& c) {
         std::vector<std::string> ids;
         std::vector<storage::search_hit> kept;
         for (auto& h : out.hits) {
-          if (!h.reply) {
+          if (!h.reply && !h.archived) {
             // The message as history reads it: with its reactions and thread counts.
             auto full = db.find_message(h.message.id);
             if (full.not_found()) continue;  // deleted since the search read it
@@ -91,16 +93,16 @@ void search_messages(self_ptr self, exchange_ptr x, const caller& c) {
         out.attachments = std::move(*files);
         return out;
       },
-      [self, x, q, page, r](found& f) {
+      [self, x, q, page](found& f) {
         const bool more = f.hits.size() > static_cast<std::size_t>(page);
         if (more) f.hits.resize(static_cast<std::size_t>(page));
         std::vector<std::string> snippets;
         for (const auto& h : f.hits)
           snippets.push_back(codec::search_snippet(h.message.content, q));
         std::optional<std::string> next;
-        if (more)
-          next = std::to_string(r.by_relevance ? r.after_position.value_or(0) + page
-                                               : f.hits.back().position);
+        // A hit's position is the cursor after it, newest first or by relevance alike
+        // (storage/search_store.hpp).
+        if (more) next = std::to_string(f.hits.back().position);
         ok(self, x, codec::encode_search_page(f.hits, snippets, f.attachments, next));
       },
       [self, x](const error_info& e) { fail(self, x, e); });

@@ -333,6 +333,52 @@ std::string fts5_excluded(const search_query& q) {
   return out;
 }
 
+namespace {
+
+// A term or phrase as tsquery text: its words quoted, in order; the last a prefix when
+// `prefix`. Words hold only ASCII letters and digits and bytes from 0x80 up, so no quote
+// or backslash, and no tsquery operator, can appear inside one.
+std::string ts_group(std::string_view text, bool prefix) {
+  std::vector<std::string> words;
+  for (const auto& seg : split(text))
+    if (seg.word) words.emplace_back(text.substr(seg.begin, seg.end - seg.begin));
+  std::string out;
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    if (k > 0) out += " <-> ";
+    out += "'" + words[k] + "'";
+    if (prefix && k + 1 == words.size()) out += ":*";
+  }
+  return words.size() > 1 ? "(" + out + ")" : out;
+}
+
+}  // namespace
+
+std::string tsquery_match(const search_query& q, bool with_excluded) {
+  std::string pos;
+  auto add = [&](std::string part) {
+    if (part.empty()) return;
+    if (!pos.empty()) pos += " & ";
+    pos += part;
+  };
+  for (const auto& t : q.terms) add(ts_group(t, false));
+  for (const auto& p : q.prefixes) add(ts_group(p, true));
+  for (const auto& p : q.phrases) add(ts_group(p, false));
+  if (pos.empty() || !with_excluded || q.excluded.empty()) return pos;
+  auto ex = tsquery_excluded(q);
+  return ex.empty() ? pos : "(" + pos + ") & !(" + ex + ")";
+}
+
+std::string tsquery_excluded(const search_query& q) {
+  std::string out;
+  for (const auto& e : q.excluded) {
+    auto g = ts_group(e, false);
+    if (g.empty()) continue;
+    if (!out.empty()) out += " | ";
+    out += g;
+  }
+  return out;
+}
+
 bool has_link(std::string_view content) {
   return content.find("http://") != std::string_view::npos ||
          content.find("https://") != std::string_view::npos;

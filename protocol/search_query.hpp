@@ -61,6 +61,17 @@ std::string fts5_match(const search_query& q, bool with_excluded = true);
 /// "" when none.
 std::string fts5_excluded(const search_query& q);
 
+/// The same query as a Postgres tsquery text (to_tsquery syntax) for the 'simple'
+/// configuration: every word a quoted lexeme holding only letters and digits (the
+/// characters FTS5's tokenizer would split at are gone, as they are from the indexed
+/// text: storage/postgres/schema.cpp, version 12), a term's or phrase's words joined by
+/// `<->`, a prefix's last word `:*`, groups ANDed, exclusions as `!( a | b )` when
+/// `with_excluded`. The store passes it as a parameter and folds its accents in SQL.
+/// "" when there is no positive part.
+std::string tsquery_match(const search_query& q, bool with_excluded = true);
+/// The excluded words and phrases ORed, as tsquery text; "" when none.
+std::string tsquery_excluded(const search_query& q);
+
 /// Whether `content` carries a link (http:// or https://), for `has:link`.
 bool has_link(std::string_view content);
 

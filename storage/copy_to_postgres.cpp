@@ -749,6 +749,9 @@ copy_report run_copy(const std::string& sqlite_path, const std::string& postgres
     }
     pqxx::work w{pg, "finish"};
     c.keep_archived_client_ids(w);
+    // Messages came in id order and the archive's after the rest: search numbers its docs
+    // again, oldest first, so its newest first is the messages' (schema version 12).
+    w.exec("SELECT relay_search_rebuild()");
     w.exec_params("UPDATE relay_copy_source SET finished_at = $1", now_ms());
     w.commit();
   }

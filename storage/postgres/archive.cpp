@@ -16,6 +16,12 @@ const char* const columns =
     "SELECT id, room_id, channel_id, seq, author_id, content, COALESCE(client_msg_id, ''),"
     " created_at, edited_at, COALESCE(thread_id, ''), COALESCE(bot, '') FROM message_archive ";
 
+// The same columns and the doc number, for search.
+const char* const columns_with_doc =
+    "SELECT id, room_id, channel_id, seq, author_id, content, COALESCE(client_msg_id, ''),"
+    " created_at, edited_at, COALESCE(thread_id, ''), COALESCE(bot, ''), doc"
+    " FROM message_archive ";
+
 message_row read_row(const pqxx::row& r) {
   message_row m;
   m.id = r[0].as<std::string>();
@@ -274,6 +280,55 @@ expected<std::int64_t> archive::count() {
     return pqxx::nontransaction{c}
         .exec("SELECT count(*) FROM message_archive")[0][0]
         .as<std::int64_t>();
+  });
+}
+
+expected<std::vector<search_hit>> archive::search(const search_request& r,
+                                                  const std::vector<std::string>& room_ids,
+                                                  const std::vector<std::string>& channel_ids,
+                                                  const std::string& author_id) {
+  if (room_ids.empty() || room_ids.size() != channel_ids.size()) return std::vector<search_hit>{};
+  // Every value a parameter; the tsquery text is protocol/search_query.cpp's (quoted
+  // lexemes of letters and digits), its accents folded here as the index's are.
+  std::vector<std::string> params{text_array(room_ids), text_array(channel_ids)};
+  auto next = [&params](std::string v) {
+    params.push_back(std::move(v));
+    return "$" + std::to_string(params.size());
+  };
+  const bool fts = !r.ts_match.empty();
+  std::string query;
+  if (fts) query = "to_tsquery('simple', relay_search_fold(" + next(r.ts_match) + "))";
+  std::string sql = std::string{columns_with_doc} +
+                    "WHERE (room_id, channel_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+                    // A row not yet settled may still be in SQLite, which answers for it.
+                    " AND settled";
+  if (fts) sql += " AND words @@ " + query;
+  if (!fts && !r.ts_excluded.empty())
+    sql += " AND NOT words @@ to_tsquery('simple', relay_search_fold(" + next(r.ts_excluded) + "))";
+  if (!author_id.empty()) sql += " AND author_id = " + next(author_id);
+  if (r.before_ms) sql += " AND created_at < " + next(std::to_string(*r.before_ms)) + "::bigint";
+  if (r.after_ms) sql += " AND created_at >= " + next(std::to_string(*r.after_ms)) + "::bigint";
+  if (r.has_link) sql += " AND relay_search_has_link(content)";
+  const auto limit = std::to_string(std::clamp(r.limit, 1, max_query_rows));
+  if (r.by_relevance && fts) {
+    sql += " ORDER BY ts_rank(words, " + query + ") DESC, doc DESC LIMIT " + limit;
+    sql += " OFFSET " + next(std::to_string(r.after_position.value_or(0))) + "::bigint";
+  } else {
+    if (r.after_position)
+      sql += " AND doc < " + next(std::to_string(*r.after_position)) + "::bigint";
+    sql += " ORDER BY doc DESC LIMIT " + limit;
+  }
+  return run<std::vector<search_hit>>("search", [&](pqxx::connection& c) {
+    pqxx::nontransaction n{c};
+    std::vector<search_hit> out;
+    for (const auto& row : n.exec_params(sql, pqxx::prepare::make_dynamic_params(params))) {
+      search_hit h;
+      h.message = read_row(row);
+      h.archived = true;
+      h.position = row[11].as<std::int64_t>();
+      out.push_back(std::move(h));
+    }
+    return out;
   });
 }
 

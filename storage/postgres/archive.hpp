@@ -9,6 +9,7 @@
 #include "storage/archive_source.hpp"
 #include "storage/expected.hpp"
 #include "storage/rows.hpp"
+#include "storage/search_store.hpp"
 
 namespace relay::storage::postgres {
 
@@ -59,6 +60,19 @@ class archive {
   expected<std::vector<message_row>> tail(const std::string& room_id, const std::string& channel_id,
                                           int n);
   expected<std::int64_t> count();
+
+  // -- search, for storage/sqlite/search.cpp, which decides access ----------------------
+
+  /// The archived messages matching `r`'s words and filters in the channels
+  /// (`room_ids[i]`, `channel_ids[i]`) — the ones the caller may see now, `room_ids`
+  /// empty for none — by `author_id` ("" = anyone). Newest first below doc
+  /// `r.after_position`, or by relevance skipping `r.after_position` hits. Hits carry the
+  /// author's id only and their doc number as `position`; `is_thread` and
+  /// `has_attachment` are the caller's to apply (replies and attachments stay in SQLite).
+  expected<std::vector<search_hit>> search(const search_request& r,
+                                           const std::vector<std::string>& room_ids,
+                                           const std::vector<std::string>& channel_ids,
+                                           const std::string& author_id);
 
  private:
   struct conn;

@@ -486,9 +486,147 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
 CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries (webhook_id, created_at);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2,  version_3, version_4,
-                                         version_5, version_6,  version_7, version_8,
-                                         version_9, version_10, version_11};
+// Search (issue 25; storage/postgres/search.hpp), as SQLite's migration 18: one doc per
+// message and thread reply, numbered in the order written, with what the filters need
+// and its words as a tsvector under a GIN index; the archive's rows get their words and a
+// doc number too (storage/sqlite/search.cpp searches them). Triggers keep both exact in
+// the transaction of the write (an edit re-indexes, a delete forgets). The words are
+// split as FTS5's unicode61 splits them (every ASCII character but letters and digits
+// separates) and parsed with the 'simple' configuration; accents of Latin-1 and Latin
+// Extended-A letters are folded by translate(), which is IMMUTABLE and needs no extension
+// (unaccent is contrib, not in every cluster). In a database that is not UTF8 folding is
+// left out: translate() would cut multibyte letters apart. NUL bytes (content is bytea)
+// become spaces, as text cannot hold them.
+constexpr std::string_view version_12 = R"sql(
+DO $do$
+BEGIN
+  IF current_setting('server_encoding') = 'UTF8' THEN
+    EXECUTE $f$CREATE FUNCTION relay_search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE
+      STRICT PARALLEL SAFE RETURN CASE WHEN octet_length(t) = char_length(t) THEN t ELSE translate(t,
+      'ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝàáâãäåçèéêëìíîïðñòóôõöøùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĹĺĻļĽľĿŀŁłŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽž',
+      'aaaaaaceeeeiiiidnoooooouuuuyaaaaaaceeeeiiiidnoooooouuuuyyaaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiijjkkllllllllllnnnnnnoooooorrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzz') END$f$;
+  ELSE
+    EXECUTE $f$CREATE FUNCTION relay_search_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE
+      STRICT PARALLEL SAFE RETURN t$f$;
+  END IF;
+END
+$do$;
+
+CREATE FUNCTION relay_search_words(content bytea) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE
+  STRICT PARALLEL SAFE AS $f$
+DECLARE
+  at integer;
+BEGIN
+  LOOP
+    at := position('\x00'::bytea IN content);
+    EXIT WHEN at = 0;
+    content := set_byte(content, at - 1, 32);
+  END LOOP;
+  -- The parser reads these as parts of hosts, paths, e-mail addresses, numbers and
+  -- hyphenated words; unicode61 splits at them, so they become spaces (replace() is
+  -- several times cheaper than one regexp_replace or translate() here). The parser
+  -- splits at every other ASCII character but letters and digits itself.
+  RETURN to_tsvector('simple', relay_search_fold(replace(replace(replace(replace(replace(
+    replace(replace(replace(replace(replace(convert_from(content, 'UTF8'), '.', ' '), '/', ' '),
+    '@', ' '), '-', ' '), ':', ' '), '&', ' '), '<', ' '), '>', ' '), '+', ' '), '~', ' ')));
+END
+$f$;
+
+CREATE FUNCTION relay_search_has_link(content bytea) RETURNS boolean LANGUAGE sql IMMUTABLE
+  STRICT PARALLEL SAFE
+  RETURN position('http://'::bytea IN content) > 0 OR position('https://'::bytea IN content) > 0;
+
+CREATE TABLE search_docs (
+  doc         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  ref_id      text COLLATE "C" NOT NULL UNIQUE,
+  is_reply    boolean NOT NULL,
+  room_id     text COLLATE "C" NOT NULL,
+  channel_id  text COLLATE "C" NOT NULL,
+  author_id   text COLLATE "C" NOT NULL,
+  created_at  bigint NOT NULL,
+  has_link    boolean NOT NULL,
+  words       tsvector NOT NULL
+);
+CREATE INDEX search_docs_words ON search_docs USING gin (words);
+
+CREATE FUNCTION relay_search_message() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    DELETE FROM search_docs WHERE ref_id = OLD.id;
+  ELSIF TG_OP = 'UPDATE' THEN
+    UPDATE search_docs SET words = relay_search_words(NEW.content),
+      has_link = relay_search_has_link(NEW.content) WHERE ref_id = NEW.id;
+  ELSIF TG_TABLE_NAME = 'messages' THEN
+    INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at,
+                             has_link, words)
+      VALUES (NEW.id, false, NEW.room_id, NEW.channel_id, NEW.author_id, NEW.created_at,
+              relay_search_has_link(NEW.content), relay_search_words(NEW.content));
+  ELSE
+    INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at,
+                             has_link, words)
+      SELECT NEW.id, true, t.room_id, t.channel_id, NEW.author_id, NEW.created_at,
+             relay_search_has_link(NEW.content), relay_search_words(NEW.content)
+      FROM threads t WHERE t.id = NEW.thread_id;
+  END IF;
+  RETURN NULL;
+END
+$f$;
+CREATE TRIGGER search_message AFTER INSERT OR DELETE OR UPDATE OF content ON messages
+  FOR EACH ROW EXECUTE FUNCTION relay_search_message();
+CREATE TRIGGER search_reply AFTER INSERT OR DELETE OR UPDATE OF content ON thread_replies
+  FOR EACH ROW EXECUTE FUNCTION relay_search_message();
+
+-- The index built again from the messages and replies, numbered oldest first: here for
+-- the rows already there, after store copy-to-postgres (which writes the archive's
+-- messages after the rest), or by hand (SELECT relay_search_rebuild()). Writers wait.
+CREATE FUNCTION relay_search_rebuild() RETURNS bigint LANGUAGE plpgsql AS $f$
+DECLARE
+  n bigint;
+BEGIN
+  TRUNCATE search_docs RESTART IDENTITY;
+  INSERT INTO search_docs (ref_id, is_reply, room_id, channel_id, author_id, created_at, has_link,
+                           words)
+    SELECT id, is_reply, room_id, channel_id, author_id, created_at,
+           relay_search_has_link(content), relay_search_words(content) FROM (
+      SELECT m.id, false AS is_reply, m.room_id, m.channel_id, m.author_id, m.created_at, m.content
+        FROM messages m
+      UNION ALL
+      SELECT p.id, true, t.room_id, t.channel_id, p.author_id, p.created_at, p.content
+        FROM thread_replies p JOIN threads t ON t.id = p.thread_id) AS existing
+    ORDER BY created_at, id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$f$;
+SELECT relay_search_rebuild();
+
+-- The archive's docs are numbered too, the rows it holds already oldest first, so its
+-- hits page newest first by a keyset after SQLite's (storage/sqlite/search.cpp).
+ALTER TABLE message_archive ADD COLUMN words tsvector;
+ALTER TABLE message_archive ADD COLUMN doc bigint;
+CREATE SEQUENCE message_archive_doc OWNED BY message_archive.doc;
+UPDATE message_archive a SET doc = o.n, words = relay_search_words(a.content)
+  FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM message_archive) o
+  WHERE o.id = a.id;
+SELECT setval('message_archive_doc', (SELECT COALESCE(max(doc), 0) + 1 FROM message_archive),
+              false);
+ALTER TABLE message_archive ALTER COLUMN doc SET DEFAULT nextval('message_archive_doc');
+ALTER TABLE message_archive ALTER COLUMN doc SET NOT NULL;
+CREATE UNIQUE INDEX message_archive_by_doc ON message_archive (doc);
+CREATE FUNCTION relay_search_archived() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  NEW.words := relay_search_words(NEW.content);
+  RETURN NEW;
+END
+$f$;
+CREATE TRIGGER search_archived BEFORE INSERT OR UPDATE OF content ON message_archive
+  FOR EACH ROW EXECUTE FUNCTION relay_search_archived();
+CREATE INDEX message_archive_words ON message_archive USING gin (words);
+)sql";
+
+constexpr std::string_view versions[] = {version_1, version_2,  version_3,  version_4,
+                                         version_5, version_6,  version_7,  version_8,
+                                         version_9, version_10, version_11, version_12};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "storage/postgres/incoming_hooks.hpp"
 #include "storage/postgres/messages.hpp"
 #include "storage/postgres/rooms.hpp"
+#include "storage/postgres/search.hpp"
 #include "storage/postgres/threads.hpp"
 #include "storage/postgres/users.hpp"
 #include "storage/postgres/webhooks.hpp"
@@ -34,7 +35,8 @@ class postgres_store final : public store,
                              public threads,
                              public boards,
                              public incoming_hooks,
-                             public webhooks {
+                             public webhooks,
+                             public search {
  public:
   /// Connects to `url` (a libpq URL) and migrates the schema; throws std::runtime_error
   /// when it cannot.
@@ -49,7 +51,8 @@ class postgres_store final : public store,
         threads{static_cast<connection&>(*this)},
         boards{static_cast<connection&>(*this)},
         incoming_hooks{static_cast<connection&>(*this)},
-        webhooks{static_cast<connection&>(*this)} {}
+        webhooks{static_cast<connection&>(*this)},
+        search{static_cast<connection&>(*this)} {}
 };
 
 }  // namespace relay::storage::postgres

@@ -8,10 +8,20 @@
 // room-wide thread and public channels are seen by all, other channels by members.
 // Deciding it in the one SELECT that finds the hits means a hit can never outlive the
 // access that let it through.
+//
+// With the Postgres archive attached (a store reader's), messages that moved there are
+// searched there too: SQLite's hits first, the archive's after them (its messages are
+// older), one list and one cursor (positions from `archived_positions` up are the
+// archive's). The archive is told which (room, channel) pairs the caller may see, as
+// SQLite's rooms, whitelists and memberships say now, the same rules as above.
 
 #include "storage/sqlite/search.hpp"
 
 #include <sqlite3.h>
+
+#include <map>
+
+#include "storage/postgres/archive.hpp"
 
 namespace relay::storage::sqlite {
 
@@ -58,6 +68,102 @@ search_hit read_hit(const statement& st) {
 }  // namespace
 
 expected<std::vector<search_hit>> search::search_messages(const search_request& r) {
+  const bool in_archive = r.after_position && *r.after_position >= archived_positions;
+  std::vector<search_hit> out;
+  if (!in_archive) {
+    auto hot = search_hot(r);
+    if (!hot || !cold_) return hot;
+    out = std::move(*hot);
+  } else if (!cold_) {
+    return out;  // a cursor from before the archive was turned off
+  }
+  // Thread replies and attachments never leave SQLite: the archive has no hit for these.
+  if (out.size() >= static_cast<std::size_t>(r.limit) || r.is_thread || r.has_attachment)
+    return out;
+  // The archive's hits follow SQLite's last: from its newest (or its first by relevance)
+  // unless the cursor is in the archive already.
+  search_request c = r;
+  c.limit = r.limit - static_cast<int>(out.size());
+  c.after_position.reset();
+  if (in_archive) c.after_position = *r.after_position - archived_positions;
+  auto cold = search_cold(c);
+  if (!cold) return cold.error();
+  for (auto& h : *cold) out.push_back(std::move(h));
+  return out;
+}
+
+expected<std::vector<search_hit>> search::search_cold(const search_request& r) {
+  // The channels the caller may see now: the room-wide thread of each room entered, its
+  // public channels and those the caller is a member of; narrowed by in:.
+  auto st = db_.prepare(
+      "WITH " + rooms_entered +
+      " SELECT e.id, e.slug, '', '', '' FROM entered e WHERE (?4 = '' OR e.slug = ?4) AND ?6 = 0"
+      " UNION ALL SELECT c.room_id, e.slug, c.id, c.slug, c.name FROM channels c"
+      " JOIN entered e ON e.id = c.room_id WHERE (c.visibility = 'public' OR EXISTS (SELECT 1"
+      " FROM channel_members cm WHERE cm.channel_id = c.id AND cm.user_id = ?1))"
+      " AND (?4 = '' OR e.slug = ?4) AND (?6 = 0 OR c.slug = ?5)");
+  if (!st) return db_.failure("search visible channels");
+  st.bind(r.user_id).bind(r.login).bind(r.email).bind(r.room_slug);
+  st.bind(r.channel_slug.value_or("")).bind(std::int64_t{r.channel_slug ? 1 : 0});
+  std::vector<std::string> room_ids, channel_ids;
+  struct place {
+    std::string room_slug, channel_slug, channel_name;
+  };
+  std::map<std::pair<std::string, std::string>, place> places;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    room_ids.push_back(st.text(0));
+    channel_ids.push_back(st.text(2));
+    places[{st.text(0), st.text(2)}] = {st.text(1), st.text(3), st.text(4)};
+  }
+  if (rc != SQLITE_DONE) return db_.failure("search visible channels");
+  if (room_ids.empty()) return std::vector<search_hit>{};
+
+  std::string author_id;
+  if (!r.from_login.empty()) {
+    auto u = db_.prepare("SELECT id FROM users WHERE login = ?1 COLLATE NOCASE");
+    if (!u) return db_.failure("search author");
+    u.bind(r.from_login);
+    if ((rc = u.step()) != SQLITE_ROW) {
+      if (rc != SQLITE_DONE) return db_.failure("search author");
+      return std::vector<search_hit>{};  // nobody by that login wrote anything
+    }
+    author_id = u.text(0);
+  }
+
+  auto hits = cold_->search(r, room_ids, channel_ids, author_id);
+  if (!hits) return hits.error();
+  // The archive holds the author's id only: the profile is SQLite's, as its join gives.
+  std::map<std::string, author_row> authors;
+  std::int64_t rank = r.after_position.value_or(0);
+  for (auto& h : *hits) {
+    auto& m = h.message;
+    const auto& where = places[{m.room_id, m.channel_id}];
+    h.room_slug = where.room_slug;
+    h.channel_slug = where.channel_slug;
+    h.channel_name = where.channel_name;
+    auto it = authors.find(m.author.id);
+    if (it == authors.end()) {
+      author_row a{m.author.id, "", "", ""};
+      auto u = db_.prepare("SELECT login, name, avatar_url FROM users WHERE id = ?1");
+      if (!u) return db_.failure("search author");
+      u.bind(m.author.id);
+      if ((rc = u.step()) == SQLITE_ROW) {
+        a.login = u.text(0);
+        a.name = u.text(1);
+        a.avatar_url = u.text(2);
+      } else if (rc != SQLITE_DONE) {
+        return db_.failure("search author");
+      }
+      it = authors.emplace(m.author.id, std::move(a)).first;
+    }
+    m.author = it->second;
+    h.position = archived_positions + (r.by_relevance && !r.ts_match.empty() ? ++rank : h.position);
+  }
+  return hits;
+}
+
+expected<std::vector<search_hit>> search::search_hot(const search_request& r) {
   const bool fts = !r.match.empty();
   std::string sql = "WITH " + rooms_entered + " SELECT " + hit_columns;
   sql += fts ? " FROM search_fts f JOIN search_docs d ON d.doc = f.rowid" : " FROM search_docs d";
@@ -130,6 +236,10 @@ expected<std::vector<search_hit>> search::search_messages(const search_request& 
   int rc;
   while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_hit(st));
   if (rc != SQLITE_DONE) return db_.failure("search");
+  // By relevance a hit's cursor is how many hits come up to it.
+  if (r.by_relevance && fts)
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i].position = r.after_position.value_or(0) + static_cast<std::int64_t>(i) + 1;
   return out;
 }
 

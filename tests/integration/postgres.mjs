@@ -19,10 +19,12 @@ after(async () => {
   for (const db of databases) await psql(PG, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => {});
 });
 
-/** A new empty database on the test Postgres; its URL. `prefix` names the suite. */
-export async function freshDatabase(prefix) {
+/** A new empty database on the test Postgres; its URL. `prefix` names the suite. With
+ * `utf8`, the database is UTF8 whatever the cluster's initdb locale made the default
+ * (a SQL_ASCII default leaves search without accent folding). */
+export async function freshDatabase(prefix, { utf8 = false } = {}) {
   const name = `relay_${prefix}_${process.pid}_${databases.length}`;
-  await psql(PG, `CREATE DATABASE ${name}`);
+  await psql(PG, `CREATE DATABASE ${name}${utf8 ? " ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" : ''}`);
   databases.push(name);
   return PG.slice(0, PG.lastIndexOf('/') + 1) + name;
 }

@@ -7,8 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startRelay, api, uniq, newUser, newRoom, relayCli, makeDataDir } from './harness.mjs';
-import { PG, freshDatabase } from './postgres.mjs';
+import { startRelay, api, uniq, newUser, newRoom } from './harness.mjs';
 
 let relay;
 before(async () => { relay = await startRelay(); });
@@ -274,23 +273,6 @@ test('paging: limit and next.cursor, newest first or by relevance, each hit once
   assert.equal(r.json.next, null);
   const all = await search(alice, w, '&limit=5');
   assert.equal(all.json.next, null, 'no next after the last page');
-});
-
-test('cluster mode answers 503 naming what search needs, for now', { skip: !PG || !process.env.RELAY_TEST_REDIS_URL }, async () => {
-  const pg = await freshDatabase('se');
-  const opts = ['--redis-url', process.env.RELAY_TEST_REDIS_URL, '--postgres-url', pg];
-  const node = await startRelay({ args: opts });
-  try {
-    const login = uniq('sc');
-    await relayCli(makeDataDir(), ...opts, 'user', 'add', login);
-    const token = (await relayCli(makeDataDir(), ...opts, 'token', 'create', login)).trim();
-    const r = await api(node.url, token, 'GET', '/api/search?q=hello');
-    assert.equal(r.status, 503, r.text);
-    assert.match(r.json.error, /not yet in cluster mode/);
-    assert.equal((await api(node.url, token, 'GET', '/api/search?q=%22open')).status, 400, 'the query is still checked');
-  } finally {
-    await node.stop();
-  }
 });
 
 test('upgrading a database indexes the messages and replies it already holds', async () => {

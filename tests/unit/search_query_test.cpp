@@ -111,6 +111,20 @@ TEST(SearchQuery, Fts5ExpressionQuotesEverything) {
   EXPECT_EQ(fts5_excluded(only), "\"spam\" OR \"x y\"");
 }
 
+TEST(SearchQuery, TsqueryKeepsOnlyLettersAndDigitsInQuotes) {
+  auto q = ok("NEAR(a b) ^start x*y* it's a|b&!c:* \\'x -\"draft plan\" -no");
+  // Words split where the index splits them; no quote, backslash or operator of the
+  // user's reaches to_tsquery, only ours between quoted words.
+  EXPECT_EQ(tsquery_match(q),
+            "(('NEAR' <-> 'a') & 'b' & 'start' & ('it' <-> 's') & 'x' & ('x' <-> 'y':*) & "
+            "('a' <-> 'b' <-> 'c':*)) & !(('draft' <-> 'plan') | 'no')");
+  EXPECT_EQ(tsquery_match(q, false).find('!'), std::string::npos);
+  auto only = ok("in:eng -spam -\"x y\"");
+  EXPECT_EQ(tsquery_match(only), "");
+  EXPECT_EQ(tsquery_excluded(only), "'spam' | ('x' <-> 'y')");
+  EXPECT_EQ(tsquery_match(ok("Café*")), "'Café':*") << "accents and case are folded in SQL";
+}
+
 TEST(SearchQuery, HasLink) {
   EXPECT_TRUE(has_link("see https://x.dev"));
   EXPECT_TRUE(has_link("http://a"));
