@@ -1,9 +1,11 @@
 // protocol/search_query: the query a signed-in user types into GET /api/search?q=. Any
 // bytes parse or fail with a reason; a parsed query's FTS5 expression holds each user
-// word only inside a string literal (balanced quotes, doubled inner quotes), and its
-// snippet of any content has no tag but <mark> and </mark>.
+// word only inside a string literal (balanced quotes, doubled inner quotes), its Postgres
+// tsquery only inside quoted lexemes, and its snippet of any content has no tag but
+// <mark> and </mark>.
 
 #include <string>
+#include <string_view>
 
 #include "protocol/search_query.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
@@ -20,6 +22,22 @@ bool balanced_literals(const std::string& expr) {
       continue;
     }
     in = !in;
+  }
+  return !in;
+}
+
+// True when user words appear in `ts` (tsquery text) only inside '…' lexemes holding no
+// quote or backslash, and everything outside them is tsquery's own syntax.
+bool lexemes_only(const std::string& ts) {
+  bool in = false;
+  for (char c : ts) {
+    if (c == '\'') {
+      in = !in;
+    } else if (c == '\\') {
+      return false;
+    } else if (!in && std::string_view{" ()&|!<->:*"}.find(c) == std::string_view::npos) {
+      return false;
+    }
   }
   return !in;
 }
@@ -50,6 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(q.has_positive() || q.has_filter());
   FUZZ_CHECK(balanced_literals(relay::codec::fts5_match(q)));
   FUZZ_CHECK(balanced_literals(relay::codec::fts5_excluded(q)));
+  FUZZ_CHECK(lexemes_only(relay::codec::tsquery_match(q)));
+  FUZZ_CHECK(lexemes_only(relay::codec::tsquery_excluded(q)));
   // The query's own text as the content: every word matches somewhere.
   FUZZ_CHECK(only_marks(relay::codec::search_snippet(s, q)));
   return 0;
