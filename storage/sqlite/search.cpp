@@ -95,7 +95,19 @@ expected<std::vector<search_hit>> search::search_messages(const search_request& 
            text(r.excluded) + ")";
   if (!r.room_slug.empty()) sql += " AND e.slug = " + text(r.room_slug);
   if (r.channel_slug) sql += " AND c.slug = " + text(*r.channel_slug);
-  if (!r.from_login.empty()) sql += " AND u.login = " + text(r.from_login) + " COLLATE NOCASE";
+  // The author's id, not a condition on the joined users row: an equality on
+  // search_docs.author_id lets search_docs_by_author walk that author's docs newest
+  // first, where a login compared through the join visits every doc (a rare author's
+  // page took ~60 ms at 200,000 messages).
+  if (!r.from_login.empty()) {
+    auto who = db_.prepare("SELECT id FROM users WHERE login = ? COLLATE NOCASE");
+    if (!who) return db_.failure("search author");
+    who.bind(r.from_login);
+    const int found = who.step();
+    if (found == SQLITE_DONE) return std::vector<search_hit>{};  // nobody by that login
+    if (found != SQLITE_ROW) return db_.failure("search author");
+    sql += " AND d.author_id = " + text(who.text(0));
+  }
   if (r.before_ms) sql += " AND d.created_at < " + integer(*r.before_ms);
   if (r.after_ms) sql += " AND d.created_at >= " + integer(*r.after_ms);
   if (r.has_link) sql += " AND d.has_link = 1";
