@@ -23,6 +23,7 @@
 #include "actors/webhook_dispatcher.hpp"
 #include "api/relay_bot.hpp"
 #include "api/request.hpp"
+#include "api/search_switch.hpp"
 #include "app/access_setup.hpp"
 #include "app/data_dir_lock.hpp"
 #include "app/memory_return.hpp"
@@ -82,6 +83,15 @@ int serve(const relay::config& cfg, const std::string& self_path) {
     std::cerr << "relay: cannot open the store "
               << (cluster ? "(postgres_url)" : "in " + cfg.data_dir) << ": " << e.what() << "\n";
     return 1;
+  }
+  if (!cluster) {
+    if (auto e = apply_search_index_option(cfg); !e.empty()) {
+      std::cerr << "relay: " << e << "\n";
+      return 1;
+    }
+  } else if (cfg.search_index == "off") {
+    std::cerr << "relay: --search-index off is for a single node (a cluster searches Postgres)\n";
+    return 2;
   }
   archive_factory open_archive;
   if (!cluster && !cfg.postgres_url.empty()) {
@@ -167,6 +177,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.attachment_max_bytes = cfg.attachment_max_bytes;
   ctx.redis = redis.client();
   ctx.cluster = link;
+  api::set_search_off(!cluster && cfg.search_index == "off");
   // The handles have different interfaces (typed or not); an exit message suits each.
   auto stop_actors = [&] {
     auto stop = [](const auto&... a) {

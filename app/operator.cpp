@@ -29,6 +29,7 @@ int usage() {
 
 int run_operator_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
+  if (auto rc = run_search_index_command(cfg, cmd); rc >= 0) return rc;
   if (w.size() != 3 && !(w.size() == 2 && w[0] == "hallkey")) return usage();
   // The copy reads SQLite and writes the Postgres it is given, whatever the cluster
   // options say, so it opens no store here.

@@ -21,6 +21,15 @@ int run_agent_command(storage::store& db, const command_line& cmd);
 /// Postgres store of record, with the server stopped; -1 when `cmd` is another command.
 int run_copy_command(const config& cfg, const command_line& cmd);
 
+/// `search-index status|rebuild` on the single node's SQLite store, with the server
+/// stopped; -1 when `cmd` is another command.
+int run_search_index_command(const config& cfg, const command_line& cmd);
+
+/// The server's --search-index at its start, before it serves (single node only): off
+/// stops indexing; on after an off start re-indexes what was missed. An error message,
+/// or empty.
+std::string apply_search_index_option(const config& cfg);
+
 /// `hallkey create --plan starter|growth [--test]`: a new hall workspace and its API
 /// key; -1 when `cmd` is not a hall command.
 int run_hall_command(storage::store& db, const command_line& cmd);

@@ -102,6 +102,21 @@ const std::vector<command>& commands() {
        "POSTGRES_URL",
        "the target database, e.g. postgresql://relay@db.internal/relay",
        {}},
+      {"search-index",
+       "the single node's search index (docs/operations.md)",
+       "status",
+       "print whether messages are indexed, how many, and the index's size on disk",
+       nullptr,
+       nullptr,
+       {}},
+      {"search-index",
+       "the single node's search index (docs/operations.md)",
+       "rebuild",
+       "index every message and thread reply again (and turn the index back on); stop the "
+       "server first; prints the rows indexed and the size on disk",
+       nullptr,
+       nullptr,
+       {}},
   };
   return list;
 }

@@ -204,6 +204,12 @@ const std::vector<option_def>& table() {
        [](config& c, const std::string& v) {
          return set_enum(c.sqlite_synchronous, v, {"full", "normal"});
        }},
+      {{"search_index", "--search-index", "RELAY_SEARCH_INDEX", "on|off", "on",
+        "single node: off stops indexing messages for search (search answers 503), to measure "
+        "what indexing costs; on again re-indexes at start (docs/operations.md)"},
+       [](config& c, const std::string& v) {
+         return set_enum(c.search_index, v, {"on", "off"});
+       }},
       int_opt("max_frame_bytes", &config::max_frame_bytes, 64 * 1024, 1024, 16 << 20,
               "largest inbound WebSocket message in bytes"),
       int_opt("max_body_bytes", &config::max_body_bytes, 64 * 1024, 1024, 16 << 20,

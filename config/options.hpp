@@ -26,6 +26,7 @@ struct config {
   std::int64_t actor_threads{};  // 0: CAF's default, max(cores, 4)
   std::int64_t reader_threads{};
   std::string sqlite_synchronous;
+  std::string search_index;  // "on" | "off" (single node)
   std::int64_t max_frame_bytes{};
   std::int64_t max_body_bytes{};
   std::int64_t attachment_max_bytes{};

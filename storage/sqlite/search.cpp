@@ -201,7 +201,18 @@ expected<std::vector<search_hit>> search::search_hot(const search_request& r) {
            text(r.excluded) + ")";
   if (!r.room_slug.empty()) sql += " AND e.slug = " + text(r.room_slug);
   if (r.channel_slug) sql += " AND c.slug = " + text(*r.channel_slug);
-  if (!r.from_login.empty()) sql += " AND u.login = " + text(r.from_login) + " COLLATE NOCASE";
+  // The author's id, so that the plan walks search_docs_by_author (that author's docs,
+  // newest first) whatever the planner guesses about the users join. Without that index
+  // a filter-only page scanned search_docs: ~30 ms at 1,000,000 messages.
+  if (!r.from_login.empty()) {
+    auto who = db_.prepare("SELECT id FROM users WHERE login = ? COLLATE NOCASE");
+    if (!who) return db_.failure("search author");
+    who.bind(r.from_login);
+    const int found = who.step();
+    if (found == SQLITE_DONE) return std::vector<search_hit>{};  // nobody by that login
+    if (found != SQLITE_ROW) return db_.failure("search author");
+    sql += " AND d.author_id = " + text(who.text(0));
+  }
   if (r.before_ms) sql += " AND d.created_at < " + integer(*r.before_ms);
   if (r.after_ms) sql += " AND d.created_at >= " + integer(*r.after_ms);
   if (r.has_link) sql += " AND d.has_link = 1";
