@@ -34,6 +34,7 @@ struct api_context {
   std::size_t max_content_chars = 4000;
   std::int64_t presence_ttl_seconds = 75;        // told to heartbeating clients
   std::int64_t attachment_max_bytes = 25 << 20;  // largest uploaded file
+  bool search_indexed = true;  // --search-index off: nothing is indexed, search answers 503
 
   // -- identity and access ------------------------------------------------------
   std::string secret;                           // signs session and OAuth-state cookies

@@ -5,22 +5,17 @@
 // storage/postgres/search.cpp), so a removal from a channel or a room counts from the
 // next search on. Snippets are built from the content, escaped, never from the index.
 
-#include <atomic>
 #include <charconv>
 #include <limits>
 
 #include "actors/store_call.hpp"
 #include "api/handlers.hpp"
-#include "api/search_switch.hpp"
 #include "protocol/search_codec.hpp"
 #include "protocol/search_query.hpp"
 
 namespace relay::api {
 
 namespace {
-
-// Process-wide rather than in api_context: a start-time setting of this one handler.
-std::atomic<bool> search_off{false};
 
 constexpr int default_search_page = 20;
 constexpr int max_search_page = 100;
@@ -32,12 +27,8 @@ struct found {
 
 }  // namespace
 
-void set_search_off(bool off) noexcept {
-  search_off.store(off, std::memory_order_relaxed);
-}
-
 void search_messages(self_ptr self, exchange_ptr x, const caller& c) {
-  if (search_off.load(std::memory_order_relaxed))
+  if (!x->ctx.search_indexed)
     return fail(self, x, errc::unavailable,
                 "search is off on this server (--search-index off): messages are not indexed");
   auto* text = x->req.param("q");

@@ -23,7 +23,6 @@
 #include "actors/webhook_dispatcher.hpp"
 #include "api/relay_bot.hpp"
 #include "api/request.hpp"
-#include "api/search_switch.hpp"
 #include "app/access_setup.hpp"
 #include "app/data_dir_lock.hpp"
 #include "app/memory_return.hpp"
@@ -177,7 +176,7 @@ int serve(const relay::config& cfg, const std::string& self_path) {
   ctx.attachment_max_bytes = cfg.attachment_max_bytes;
   ctx.redis = redis.client();
   ctx.cluster = link;
-  api::set_search_off(!cluster && cfg.search_index == "off");
+  ctx.search_indexed = cluster || cfg.search_index != "off";
   // The handles have different interfaces (typed or not); an exit message suits each.
   auto stop_actors = [&] {
     auto stop = [](const auto&... a) {
