@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/sqlite/message_columns.hpp"
 #include "storage/sqlite/threads.hpp"
 
 namespace relay::storage::sqlite {
@@ -80,25 +81,6 @@ const std::string sql_delete_reaction =
     "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?";
 const std::string sql_last_seq =
     "SELECT last_seq FROM channel_seqs WHERE room_id = ? AND channel_id = ?";
-
-message_row read_message(const statement& st) {
-  message_row m;
-  m.id = st.text(0);
-  m.room_id = st.text(1);
-  m.channel_id = st.text(2);
-  m.seq = st.int64(3);
-  m.author.id = st.text(4);
-  m.author.login = st.text(5);
-  m.author.name = st.text(6);
-  m.author.avatar_url = st.text(7);
-  m.content = st.text(8);
-  m.client_msg_id = st.text(9);
-  m.created_at = st.int64(10);
-  m.edited_at = st.opt_int64(11);
-  m.thread_id = st.text(12);
-  m.bot = st.text(13);
-  return m;
-}
 
 }  // namespace
 

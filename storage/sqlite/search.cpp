@@ -22,6 +22,7 @@
 #include <map>
 
 #include "storage/postgres/archive.hpp"
+#include "storage/sqlite/message_columns.hpp"
 
 namespace relay::storage::sqlite {
 
@@ -45,18 +46,7 @@ const std::string hit_columns =
 
 search_hit read_hit(const statement& st) {
   search_hit h;
-  auto& m = h.message;
-  m.id = st.text(0);
-  m.room_id = st.text(1);
-  m.channel_id = st.text(2);
-  m.seq = st.int64(3);
-  m.author = {st.text(4), st.text(5), st.text(6), st.text(7)};
-  m.content = st.text(8);
-  m.client_msg_id = st.text(9);
-  m.created_at = st.int64(10);
-  m.edited_at = st.opt_int64(11);
-  m.thread_id = st.text(12);
-  m.bot = st.text(13);
+  h.message = read_message(st);
   h.reply = st.int64(14) != 0;
   h.room_slug = st.text(15);
   h.channel_slug = st.text(16);
