@@ -25,6 +25,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/postgres/message_columns.hpp"
 #include "storage/postgres/threads.hpp"
 
 namespace relay::storage::postgres {
@@ -61,25 +62,6 @@ std::string list_sql(unsigned shape) {
     sql += " AND m.created_at < " + param();
   }
   return sql + " ORDER BY m.created_at DESC, m.id DESC LIMIT " + param();
-}
-
-message_row read_message(const pqxx::row& r) {
-  message_row m;
-  m.id = r[0].as<std::string>();
-  m.room_id = r[1].as<std::string>();
-  m.channel_id = r[2].as<std::string>();
-  m.seq = r[3].as<std::int64_t>();
-  m.author.id = r[4].as<std::string>();
-  m.author.login = r[5].as<std::string>();
-  m.author.name = r[6].as<std::string>();
-  m.author.avatar_url = r[7].as<std::string>();
-  m.content = pqxx::binarystring(r[8]).str();
-  m.client_msg_id = r[9].as<std::string>();
-  m.created_at = r[10].as<std::int64_t>();
-  if (!r[11].is_null()) m.edited_at = r[11].as<std::int64_t>();
-  m.thread_id = r[12].as<std::string>();
-  m.bot = r[13].as<std::string>();
-  return m;
 }
 
 // Fills in the reactions of `ms`, one query for all of them (messages.reactions).

@@ -14,6 +14,8 @@
 
 #include "storage/postgres/search.hpp"
 
+#include "storage/postgres/message_columns.hpp"
+
 namespace relay::storage::postgres {
 
 namespace {
@@ -26,8 +28,7 @@ const std::string rooms_entered =
     " (w.email IS NOT NULL AND $3::text <> '' AND"
     " lower(w.email) = lower($3::text COLLATE \"C\")))))";
 
-// Same columns as the messages area's reads (postgres/messages.cpp), for a message or a
-// reply, then the hit's place.
+// The columns of message_columns.hpp, for a message or a reply, then the hit's place.
 const std::string hit_columns =
     "d.ref_id, d.room_id, d.channel_id, COALESCE(m.seq, p.seq), d.author_id,"
     " COALESCE(u.login, ''), COALESCE(u.name, ''), COALESCE(u.avatar_url, ''),"
@@ -37,19 +38,7 @@ const std::string hit_columns =
 
 search_hit read_hit(const pqxx::row& r) {
   search_hit h;
-  auto& m = h.message;
-  m.id = r[0].as<std::string>();
-  m.room_id = r[1].as<std::string>();
-  m.channel_id = r[2].as<std::string>();
-  m.seq = r[3].as<std::int64_t>();
-  m.author = {r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(),
-              r[7].as<std::string>()};
-  m.content = pqxx::binarystring(r[8]).str();
-  m.client_msg_id = r[9].as<std::string>();
-  m.created_at = r[10].as<std::int64_t>();
-  if (!r[11].is_null()) m.edited_at = r[11].as<std::int64_t>();
-  m.thread_id = r[12].as<std::string>();
-  m.bot = r[13].as<std::string>();
+  h.message = read_message(r);
   h.reply = r[14].as<bool>();
   h.room_slug = r[15].as<std::string>();
   h.channel_slug = r[16].as<std::string>();
