@@ -1,6 +1,7 @@
 // Operator commands `relay search-index status|rebuild` and the server's --search-index
-// switch, on the single node's SQLite index (docs/operations.md, "Search index"). A
-// cluster searches Postgres's full-text index, which Postgres keeps itself.
+// switch (docs/operations.md, "Search index"): on the single node's SQLite index, or,
+// given the cluster's options, on the store of record's index in Postgres, which its
+// triggers keep and a rebuild only renumbers while the nodes run.
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "app/data_dir_lock.hpp"
 #include "app/operator.hpp"
+#include "storage/postgres/search_index.hpp"
 #include "storage/sqlite/search_index.hpp"
 #include "storage/sqlite_store.hpp"
 
@@ -39,16 +41,38 @@ void print_state(const storage::sqlite::search_index_state& s) {
   std::cout.flush();
 }
 
+void print_state(const storage::postgres::search_index_size& s) {
+  print_state(storage::sqlite::search_index_state{
+      .on = true, .docs = s.docs, .index_bytes = s.index_bytes, .db_bytes = s.db_bytes});
+}
+
+int run_on_postgres(const config& cfg, const std::string& verb) {
+  if (verb != "status" && verb != "rebuild") return -1;
+  const auto started = std::chrono::steady_clock::now();
+  auto s = verb == "status" ? storage::postgres::read_search_index(cfg.postgres_url)
+                            : storage::postgres::rebuild_search_index(cfg.postgres_url);
+  if (!s) {
+    std::cerr << "relay: search-index " << verb << ": " << s.error().message << "\n";
+    return 1;
+  }
+  if (verb == "rebuild") {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    std::cout << "Rebuilt the cluster's search index (Postgres) from every message and thread "
+                 "reply in "
+              << ms << " ms.\n";
+  }
+  print_state(*s);
+  return 0;
+}
+
 }  // namespace
 
 int run_search_index_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
   if (w.size() != 2 || w[0] != "search-index") return -1;
-  if (!cfg.redis_url.empty() && !cfg.postgres_url.empty()) {
-    std::cerr << "relay: search-index works on a single node's SQLite store; a cluster searches "
-                 "Postgres, whose index Postgres keeps (drop --redis-url/--postgres-url)\n";
-    return 2;
-  }
+  if (!cfg.redis_url.empty() && !cfg.postgres_url.empty()) return run_on_postgres(cfg, w[1]);
   const auto path = storage::sqlite_store::db_path(cfg.data_dir);
   // Before the lock, which would create the directory of a mistyped --data-dir.
   if (!std::filesystem::exists(path)) {

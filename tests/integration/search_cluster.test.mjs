@@ -301,6 +301,28 @@ test('search on three nodes over the Postgres store of record', { skip }, async 
       assert.equal(r2.json.next, null);
     });
 
+    await t.test('the operator command reports and rebuilds the cluster\'s index while the nodes run', async () => {
+      const alice = await user();
+      const slug = await room(a, alice);
+      const w = word();
+      const m = await post(b, alice, slug, `rebuilt ${w}`);
+      const count = async () => Number(await psql(pg, `SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM thread_replies)`));
+      const status = await cli('search-index', 'status');
+      assert.match(status, new RegExp(`indexed: ${await count()} messages and replies`));
+      assert.match(status, /index share of the database: \d+\.\d%/);
+      // An index in doubt (here: emptied by hand) is whole again after the command.
+      await psql(pg, 'DELETE FROM search_docs');
+      assert.deepEqual(await ids(c, alice, w), []);
+      const out = await cli('search-index', 'rebuild');
+      assert.match(out, /Rebuilt the cluster's search index/);
+      assert.match(out, new RegExp(`indexed: ${await count()} messages and replies`));
+      assert.deepEqual(await ids(c, alice, w), [m.id]);
+      // Still indexed as it is written, on every node.
+      const later = await post(a, alice, slug, `rebuilt later ${w}`);
+      assert.deepEqual(await ids(b, alice, w), [later.id, m.id]);
+      await assert.rejects(cli('search-index', 'sometimes'), /search-index|usage|unknown/i);
+    });
+
     await t.test('upgrading a store of record indexes the messages and replies it already holds', async () => {
       const alice = await user();
       const slug = await room(a, alice);
