@@ -20,9 +20,10 @@ after(async () => {
   await receiver?.close();
 });
 
-test('each event is delivered once by the cluster, not once per node', { skip }, async () => {
-  receiver = await startReceiver();
-  const pg = await freshDatabase('wh');
+// Three nodes on one fresh store of record that may deliver to the local receiver, and an
+// owner signed in through them: `call(node, …)` is a REST call on node 0, 1 or 2.
+async function hookedCluster(dbName, owner) {
+  const pg = await freshDatabase(dbName);
   const opts = ['--redis-url', REDIS, '--postgres-url', pg];
   const args = [...FAST_SEND_ARGS, ...opts, '--webhook-allowed-hosts', '127.0.0.1',
     '--webhook-retry-scale', '0.05'];
@@ -33,9 +34,15 @@ test('each event is delivered once by the cluster, not once per node', { skip },
     nodes.push(node);
   }
   const cli = (...a) => relayCli(makeDataDir(), ...opts, ...a);
-  await cli('user', 'add', 'hookowner');
-  const token = (await cli('token', 'create', 'hookowner')).trim();
+  await cli('user', 'add', owner);
+  const token = (await cli('token', 'create', owner)).trim();
   const call = (node, method, path, body) => api(nodes[node].url, token, method, path, body);
+  return { nodes, token, call };
+}
+
+test('each event is delivered once by the cluster, not once per node', { skip }, async () => {
+  receiver = await startReceiver();
+  const { call } = await hookedCluster('wh', 'hookowner');
 
   const room = await call(0, 'POST', '/api/rooms', { slug: 'hooked', displayName: 'Hooked' });
   assert.equal(room.status, 201, room.text);
@@ -68,20 +75,7 @@ test('each event is delivered once by the cluster, not once per node', { skip },
 
 test("a disabled hook's notification reaches the owner's sockets on every node", { skip }, async () => {
   receiver ??= await startReceiver();
-  const pg = await freshDatabase('whn');
-  const opts = ['--redis-url', REDIS, '--postgres-url', pg];
-  const args = [...FAST_SEND_ARGS, ...opts, '--webhook-allowed-hosts', '127.0.0.1',
-    '--webhook-retry-scale', '0.05'];
-  const nodes = [];
-  for (let i = 0; i < 3; i++) {
-    const node = await startRelay({ args });
-    servers.push(node);
-    nodes.push(node);
-  }
-  const cli = (...a) => relayCli(makeDataDir(), ...opts, ...a);
-  await cli('user', 'add', 'goneowner');
-  const token = (await cli('token', 'create', 'goneowner')).trim();
-  const call = (node, method, path, body) => api(nodes[node].url, token, method, path, body);
+  const { nodes, token, call } = await hookedCluster('whn', 'goneowner');
   assert.equal((await call(0, 'POST', '/api/rooms', { slug: 'gone', displayName: 'Gone' })).status, 201);
   const made = await call(1, 'POST', '/api/rooms/gone/webhooks',
     { url: `${receiver.url}/gone-cluster`, events: ['message.created'] });
