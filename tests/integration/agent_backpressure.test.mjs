@@ -56,7 +56,7 @@ test('a stalled app pauses its agent instead of growing memory; nothing is lost 
   // The answer to the event: `accepted`, or a refusal (then there is nothing to test).
   while (!frames.some((f) => f.type === 'accepted' || f.type === 'error')) await sleep(5);
   assert.equal(frames[0].type, 'accepted', JSON.stringify(frames[0]));
-  app._socket.pause(); // the app stops reading
+  app.pause(); // the app stops reading (ws.pause: its own backpressure cannot resume the socket)
 
   // Until the kernel's socket buffers toward the app fill up, tokens still flow; from
   // then on the server must hold steady.
@@ -71,7 +71,7 @@ test('a stalled app pauses its agent instead of growing memory; nothing is lost 
   assert.ok(during - settled < 2 * 1024, `server RSS kept growing while the app stalled: ${settled} -> ${during} KiB`);
   assert.ok(during - before < 16 * 1024, `server RSS grew ${during - before} KiB while the app stalled`);
 
-  app._socket.resume();
+  app.resume();
   const deadline = Date.now() + 60000;
   while (!frames.some((f) => f.type === 'reply' || f.type === 'error') && Date.now() < deadline) await sleep(20);
   const tokens = frames.filter((f) => f.type === 'token');

@@ -50,7 +50,7 @@ test('a stalled client is closed with 4008; others get everything; resume loses 
   const startSeq = slow.sync.seqs.__lobby;
 
   // Stop reading: the kernel buffers fill, then the server's queue for this socket.
-  slow.ws._socket.pause();
+  slow.ws.pause();
 
   const content = 'x'.repeat(3900);
   const total = 3000; // ~12 MB to every subscriber: far past the loopback socket buffers
@@ -65,7 +65,7 @@ test('a stalled client is closed with 4008; others get everything; resume loses 
   assert.deepEqual(seen, Array.from({ length: total }, (_, i) => startSeq + 1 + i));
 
   // Wake the sleeper: it reads what was buffered, then the documented close code.
-  slow.ws._socket.resume();
+  slow.ws.resume();
   const closed = await Promise.race([
     slow.closed,
     new Promise((_, reject) => setTimeout(() => reject(new Error('no close')), 20000)),

@@ -174,10 +174,10 @@ describe('a client that stops reading', () => {
   test('loses its WebSocket once the socket takes nothing for write_timeout_seconds', async () => {
     const slow = await openWs(`${relay.wsUrl}/api/ws/rooms/lobby`, token);
     await slow.next((f) => f.type === 'sync');
-    slow.ws._socket.pause(); // stop reading at the TCP level
+    slow.ws.pause(); // stop reading at the TCP level
     const sender = await flood('w');
     await sleep(5000);
-    slow.ws._socket.resume();
+    slow.ws.resume();
     const closed = await Promise.race([slow.closed, sleep(10000).then(() => null)]);
     assert.ok(closed, 'the stalled WebSocket was closed');
     assert.equal(closed.code, 1006, 'closed without a close frame: nothing could be written');

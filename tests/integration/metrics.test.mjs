@@ -122,7 +122,7 @@ test('a stalled client sheds typing first, is then cut off with 4008, and its me
   const fast = await connect(await newUser());
   const slow = await connect(await newUser());
   const base = await scrape();
-  slow.ws._socket.pause(); // the kernel buffers fill, then Relay's queue for it
+  slow.ws.pause(); // the kernel buffers fill, then Relay's queue for it
 
   const content = 'y'.repeat(3900);
   let sent = 0;
@@ -162,7 +162,7 @@ test('a stalled client sheds typing first, is then cut off with 4008, and its me
   const seen = fast.frames.filter((f) => f.type === 'message').length;
   assert.equal(seen, sent);
 
-  slow.ws._socket.resume();
+  slow.ws.resume();
   const closed = await Promise.race([slow.closed, sleep(20000).then(() => ({ code: 'none' }))]);
   assert.equal(closed.code, 4008);
   await Promise.all([sender.close(), typer.close(), fast.close()]);
