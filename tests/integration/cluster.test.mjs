@@ -633,12 +633,11 @@ test('an app that stops reading on one node pauses its agent\'s socket on anothe
     // itself when its own parser drains, which let this app read on, now and then.
     onB.ws.pause();
     // What the agent sent waits in the kernels' socket buffers, on the agent's side once
-    // node A stops reading it — never in Relay: B's queue for the app stays near its
-    // 1 MiB bound. (A queue as small as 256 KiB was closed as a slow consumer one run in
-    // ~25: the pause takes a Redis hop to reach A, and what A forwards meanwhile can pass
-    // the hard cap: docs/agents.md, "Backpressure"; 1 MiB is the default.) (The kernels may take it all: loopback's receive buffers autotune up to
-    // tcp_rmem's max, 32 MB on these machines, so the agent's side may hold nothing; one
-    // run in six did. A's pause shows as B's queue staying small while 20 MB go by.)
+    // node A stops reading it, never in Relay: B's queue for the app stays near its 1 MiB
+    // cap while 20 MB go by. The kernels may take it all (loopback's receive buffers
+    // autotune up to tcp_rmem's max, 32 MB here), so the agent's side may hold nothing.
+    // A 256 KiB queue was closed as a slow consumer one run in ~25: the pause takes a Redis
+    // hop to reach A (docs/agents.md, "Backpressure"; 1 MiB is the default).
     const queuedOnB = async () => {
       const text = await (await fetch(`${b.url}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('relay_queued_bytes{class="app"}'));
