@@ -889,6 +889,7 @@ test('a thread reply made on node B reaches readers on nodes A and C as thread_u
     const onC = await openWs(`${c.wsUrl}/api/ws/rooms/${slug}`, alice);
     await onC.next((f) => f.type === 'sync');
     const sseC = await openSse(`${c.url}/api/rooms/${slug}/stream`, alice);
+    await sseC.nextRoom('sync');
 
     const r = await api(b.url, bob, 'POST', `/api/threads/${threadId}/replies`, { content: 'from B', clientMsgId: 'c-b' });
     assert.equal(r.status, 201, r.text);
