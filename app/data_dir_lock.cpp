@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -32,6 +33,20 @@ data_dir_lock::data_dir_lock(const std::string& data_dir) {
 
 data_dir_lock::~data_dir_lock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+std::unique_ptr<data_dir_lock> lock_stopped_store(const std::string& data_dir,
+                                                  const std::string& db_path) {
+  if (!std::filesystem::exists(db_path)) {
+    std::cerr << "relay: no SQLite store at " << db_path << " (is --data-dir right?)\n";
+    return nullptr;
+  }
+  auto lock = std::make_unique<data_dir_lock>(data_dir);
+  if (!lock->ok()) {
+    std::cerr << "relay: " << lock->error() << "\n";
+    return nullptr;
+  }
+  return lock;
 }
 
 }  // namespace relay

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 namespace relay {
@@ -25,5 +26,11 @@ class data_dir_lock {
   int fd_ = -1;
   std::string error_;
 };
+
+/// For an operator command that needs the store to itself: the lock on `data_dir`, or
+/// null after printing why not (no store at `db_path` — checked before the lock, which
+/// would create the directory of a mistyped --data-dir — or a server holds it).
+std::unique_ptr<data_dir_lock> lock_stopped_store(const std::string& data_dir,
+                                                  const std::string& db_path);
 
 }  // namespace relay

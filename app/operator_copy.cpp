@@ -5,7 +5,6 @@
 // writes while rows are read, and prints the counts the copy is checked by.
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "app/data_dir_lock.hpp"
@@ -19,17 +18,9 @@ int run_copy_command(const config& cfg, const command_line& cmd) {
   auto& w = cmd.words;
   if (w.size() != 3 || w[0] != "store" || w[1] != "copy-to-postgres") return -1;
   const auto path = storage::sqlite_store::db_path(cfg.data_dir);
-  // Before the lock, which would create the directory of a mistyped --data-dir.
-  if (!std::filesystem::exists(path)) {
-    std::cerr << "relay: no SQLite store at " << path << " (is --data-dir right?)\n";
-    return 1;
-  }
   // A server on the directory would go on writing rows behind the copy.
-  data_dir_lock lock{cfg.data_dir};
-  if (!lock.ok()) {
-    std::cerr << "relay: " << lock.error() << "\n";
-    return 1;
-  }
+  auto lock = lock_stopped_store(cfg.data_dir, path);
+  if (!lock) return 1;
   auto r = storage::copy_to_postgres(path, w[2]);
   if (!r) {
     std::cerr << "relay: store copy-to-postgres: " << r.error().message << "\n";

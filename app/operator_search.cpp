@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -74,18 +73,10 @@ int run_search_index_command(const config& cfg, const command_line& cmd) {
   if (w.size() != 2 || w[0] != "search-index") return -1;
   if (!cfg.redis_url.empty() && !cfg.postgres_url.empty()) return run_on_postgres(cfg, w[1]);
   const auto path = storage::sqlite_store::db_path(cfg.data_dir);
-  // Before the lock, which would create the directory of a mistyped --data-dir.
-  if (!std::filesystem::exists(path)) {
-    std::cerr << "relay: no SQLite store at " << path << " (is --data-dir right?)\n";
-    return 1;
-  }
   // A server on the directory writes messages the rebuild would not see, and its
   // --search-index setting is applied only at its start.
-  data_dir_lock lock{cfg.data_dir};
-  if (!lock.ok()) {
-    std::cerr << "relay: " << lock.error() << "\n";
-    return 1;
-  }
+  auto lock = lock_stopped_store(cfg.data_dir, path);
+  if (!lock) return 1;
   try {
     storage::sqlite::database db{path, true, cfg.sqlite_synchronous};
     if (w[1] == "status") {
