@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,18 +26,25 @@ const listening = (port) => new Promise((resolve) => {
   c.once('error', () => resolve(false));
 });
 
-/** A base port with the three above it free too (the script takes PORT..PORT+3). */
+/** A port a listener can take now. */
+const bindable = (port) => new Promise((resolve) => {
+  const s = createServer().once('error', () => resolve(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+});
+
+/**
+ * A base port with the three above it free too (the script takes PORT..PORT+3), below
+ * the kernel's ephemeral range: node 1 binds after node 0 has opened its Postgres and
+ * Redis connections, and a base taken from that range once lost a port to one of them.
+ */
 async function freeBase() {
+  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim().split(/\s+/).map(Number);
+  const low = 10000, high = Math.max(low + 100, ephemeralLow) - 4;
   for (;;) {
-    const base = await new Promise((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    });
-    if (base > 65000) continue;
-    const busy = await Promise.all([1, 2, 3].map((i) => listening(base + i)));
-    if (!busy.some(Boolean)) return base;
+    const base = low + Math.floor(Math.random() * (high - low));
+    const free = await Promise.all([0, 1, 2, 3].map((i) => bindable(base + i)));
+    if (free.every(Boolean)) return base;
   }
 }
 
