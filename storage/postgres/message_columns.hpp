@@ -1,7 +1,8 @@
 #pragma once
 
-// A message as the Postgres store's reads select it: history (messages.cpp) and search
-// hits (search.cpp) share these first 14 columns, in this order:
+// A message as the Postgres store's reads select it: history (messages.cpp), search
+// hits (search.cpp) and thread replies (threads.cpp) share these first 14 columns, in
+// this order:
 // id, room_id, channel_id, seq, author id, login, name, avatar_url, content (bytea),
 // client_msg_id, created_at, edited_at, thread_id, bot.
 

@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/postgres/message_columns.hpp"
 
 namespace relay::storage::postgres {
 
@@ -14,12 +15,14 @@ namespace {
 const std::string thread_select =
     "SELECT t.id, t.room_id, COALESCE(r.slug, ''), t.channel_id, t.root_id, t.reply_count,"
     " t.last_reply_at, t.created_at FROM threads t LEFT JOIN rooms r ON r.id = t.room_id ";
-// Same columns as the messages area's reads; the room and channel are the thread's.
+// The messages area's columns (message_columns.hpp): the room and channel are the
+// thread's; replies are never edited and have no bot.
 const std::string reply_select =
     "SELECT p.id, t.room_id, t.channel_id, p.seq, p.author_id, COALESCE(u.login, ''),"
     " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), p.content,"
-    " COALESCE(p.client_msg_id, ''), p.created_at, p.thread_id FROM thread_replies p"
-    " JOIN threads t ON t.id = p.thread_id LEFT JOIN users u ON u.id = p.author_id ";
+    " COALESCE(p.client_msg_id, ''), p.created_at, NULL::bigint, p.thread_id, ''"
+    " FROM thread_replies p JOIN threads t ON t.id = p.thread_id"
+    " LEFT JOIN users u ON u.id = p.author_id ";
 
 thread_row read_thread(const pqxx::row& r) {
   thread_row t;
@@ -32,21 +35,6 @@ thread_row read_thread(const pqxx::row& r) {
   if (!r[6].is_null()) t.last_reply_at = r[6].as<std::int64_t>();
   t.created_at = r[7].as<std::int64_t>();
   return t;
-}
-
-message_row read_reply(const pqxx::row& r) {
-  message_row m;
-  m.id = r[0].as<std::string>();
-  m.room_id = r[1].as<std::string>();
-  m.channel_id = r[2].as<std::string>();
-  m.seq = r[3].as<std::int64_t>();
-  m.author = {r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(),
-              r[7].as<std::string>()};
-  m.content = pqxx::binarystring(r[8]).str();
-  m.client_msg_id = r[9].as<std::string>();
-  m.created_at = r[10].as<std::int64_t>();
-  m.thread_id = r[11].as<std::string>();
-  return m;
 }
 
 }  // namespace
@@ -106,7 +94,7 @@ expected<append_result> threads::append_reply(const new_reply& r) {
     if (!r.client_msg_id.empty()) {
       auto dup =
           t.exec_prepared("threads.reply_by_client_id", r.thread_id, r.author_id, r.client_msg_id);
-      if (!dup.empty()) return append_result{read_reply(dup[0]), true};
+      if (!dup.empty()) return append_result{read_message(dup[0]), true};
     }
     const std::string id = r.id.empty() ? make_id("msg") : r.id;
     const std::int64_t created_at = r.created_at != 0 ? r.created_at : now_ms();
@@ -116,7 +104,7 @@ expected<append_result> threads::append_reply(const new_reply& r) {
     if (!r.client_msg_id.empty()) client_id = r.client_msg_id;
     t.exec_prepared0("threads.insert_reply", id, r.thread_id, seq, r.author_id,
                      pqxx::binarystring{r.content}, client_id, created_at);
-    return append_result{read_reply(t.exec_prepared1("threads.reply_by_id", id)), false};
+    return append_result{read_message(t.exec_prepared1("threads.reply_by_id", id)), false};
   });
 }
 
@@ -127,7 +115,7 @@ expected<std::vector<message_row>> threads::list_replies(const std::string& thre
                   std::vector<message_row> out;
                   for (const auto& r : t.exec_prepared("threads.replies_after", thread_id,
                                                        after_seq, static_cast<std::int64_t>(limit)))
-                    out.push_back(read_reply(r));
+                    out.push_back(read_message(r));
                   return out;
                 });
 }

@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/sqlite/message_columns.hpp"
 
 namespace relay::storage::sqlite {
 
@@ -25,12 +26,12 @@ const std::string sql_insert_thread =
     "INSERT INTO threads (id, room_id, channel_id, root_id, reply_count, last_reply_at,"
     " created_at) VALUES (?, ?, ?, ?, 0, NULL, ?) ON CONFLICT (root_id) DO NOTHING";
 const std::string sql_mark_root = "UPDATE messages SET thread_id = ? WHERE id = ?";
-// Same columns as the messages area's reads (sqlite/messages.cpp); the room and channel
-// are the thread's.
+// The messages area's columns (message_columns.hpp): the room and channel are the
+// thread's; replies are never edited and have no bot.
 const std::string reply_select =
     "SELECT p.id, t.room_id, t.channel_id, p.seq, p.author_id, COALESCE(u.login, ''),"
     " COALESCE(u.name, ''), COALESCE(u.avatar_url, ''), p.content,"
-    " COALESCE(p.client_msg_id, ''), p.created_at, p.thread_id FROM thread_replies p"
+    " COALESCE(p.client_msg_id, ''), p.created_at, NULL, p.thread_id, '' FROM thread_replies p"
     " JOIN threads t ON t.id = p.thread_id LEFT JOIN users u ON u.id = p.author_id ";
 const std::string sql_reply_by_client_id =
     reply_select + "WHERE p.thread_id = ? AND p.author_id = ? AND p.client_msg_id = ?";
@@ -55,20 +56,6 @@ thread_row read_thread(statement& st) {
   t.last_reply_at = st.opt_int64(6);
   t.created_at = st.int64(7);
   return t;
-}
-
-message_row read_reply(statement& st) {
-  message_row m;
-  m.id = st.text(0);
-  m.room_id = st.text(1);
-  m.channel_id = st.text(2);
-  m.seq = st.int64(3);
-  m.author = {st.text(4), st.text(5), st.text(6), st.text(7)};
-  m.content = st.text(8);
-  m.client_msg_id = st.text(9);
-  m.created_at = st.int64(10);
-  m.thread_id = st.text(11);
-  return m;
 }
 
 }  // namespace
@@ -125,7 +112,7 @@ expected<message_row> threads::find_reply(const std::string& thread_id,
   if (!st) return db_.failure("find reply");
   st.bind(thread_id).bind(author_id).bind(client_msg_id);
   const int rc = st.step();
-  if (rc == SQLITE_ROW) return read_reply(st);
+  if (rc == SQLITE_ROW) return read_message(st);
   if (rc != SQLITE_DONE) return db_.failure("find reply");
   return make_error(errc::not_found, "no such reply");
 }
@@ -164,7 +151,7 @@ expected<append_result> threads::append_reply(const new_reply& r) {
   if (!st) return db_.failure("read reply");
   st.bind(id);
   if (st.step() != SQLITE_ROW) return db_.failure("read reply");
-  return append_result{read_reply(st), false};
+  return append_result{read_message(st), false};
 }
 
 expected<std::vector<message_row>> threads::list_replies(const std::string& thread_id,
@@ -174,7 +161,7 @@ expected<std::vector<message_row>> threads::list_replies(const std::string& thre
   st.bind(thread_id).bind(after_seq).bind(static_cast<std::int64_t>(limit));
   std::vector<message_row> out;
   int rc;
-  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_reply(st));
+  while ((rc = st.step()) == SQLITE_ROW) out.push_back(read_message(st));
   if (rc != SQLITE_DONE) return db_.failure("list replies");
   return out;
 }
