@@ -187,8 +187,11 @@ void stream_session::hold(frame_ptr f) {
 
 void stream_session::enqueue(out_item item, bool start_write) {
   if (closing_ || dead_) return;
-  switch (queue_.push(std::move(item), writing_ ? batch_ : 0,
-                      taking_bytes() ? queue_.limits().burst : 1)) {
+  // Under block the producer is being paused, not the reader judged: what was already on
+  // its way when the pause went out (a Redis hop away in a cluster) still has to fit.
+  const bool allowance = taking_bytes() || queue_.limits().policy == overflow_policy::block;
+  switch (
+      queue_.push(std::move(item), writing_ ? batch_ : 0, allowance ? queue_.limits().burst : 1)) {
     case out_queue::verdict::queued:
       break;
     case out_queue::verdict::dropped:
