@@ -14,11 +14,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 
 #include <exception>
 #include <memory>
 #include <optional>
+
+#include "core/url.hpp"
 
 namespace relay::auth {
 
@@ -55,7 +56,7 @@ constexpr std::uint64_t stream_max_body = 64ull << 20;
 
 // Fills `spec` from the URL; returns an error message or "".
 std::string parse_target(const std::string& url, request_spec& spec) {
-  auto parsed = boost::urls::parse_uri(url);
+  auto parsed = parse_absolute_url(url);
   if (!parsed) return "invalid URL: " + parsed.error().message();
   const auto& u = *parsed;
   if (u.scheme_id() == boost::urls::scheme::https) {

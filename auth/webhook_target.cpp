@@ -6,7 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/url/parse.hpp>
+
+#include "core/url.hpp"
 
 namespace relay::auth {
 
@@ -134,7 +135,7 @@ std::string refused_webhook_address(const std::string& host, const std::string& 
 }
 
 std::string check_webhook_url(const std::string& url, const webhook_allowlist& allow) {
-  auto parsed = boost::urls::parse_uri(url);
+  auto parsed = parse_absolute_url(url);
   if (!parsed) return "url must be an absolute http or https URL";
   const auto& u = *parsed;
   if (u.scheme_id() != boost::urls::scheme::http && u.scheme_id() != boost::urls::scheme::https)

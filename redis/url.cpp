@@ -3,8 +3,7 @@
 #include <charconv>
 #include <limits>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
+#include "core/url.hpp"
 
 namespace relay::redis {
 
@@ -17,7 +16,7 @@ parsed_url refuse(std::string_view url, std::string why) {
 }  // namespace
 
 parsed_url parse_url(std::string_view url) {
-  auto parsed = boost::urls::parse_uri(url);
+  auto parsed = parse_absolute_url(url);
   if (!parsed) return refuse(url, "not a URL");
   const auto& u = *parsed;
   if (u.scheme() == "rediss") return refuse(url, "TLS (rediss://) is not supported");

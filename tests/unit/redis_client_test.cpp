@@ -135,7 +135,7 @@ TEST(RedisUrl, RefusesEverythingElseSayingWhy) {
       {"redis://user:secret@127.0.0.1", "user or password"},
       {"redis://127.0.0.1:0", "port"},
       {"redis://127.0.0.1:65536", "port"},
-      {"redis://127.0.0.1:http", "port"},
+      {"redis://127.0.0.1:http", "not a URL"},
       {"redis://127.0.0.1/x", "database number"},
       {"redis://127.0.0.1/1/2", "database number"},
       {"redis://127.0.0.1/-1", "database number"},
@@ -143,6 +143,8 @@ TEST(RedisUrl, RefusesEverythingElseSayingWhy) {
       {"redis://127.0.0.1?db=1", "query"},
       {"redis://127.0.0.1#x", "fragment"},
       {"redis://ho%73t", "percent"},
+      // Boost.URL 1.81 read this as 127.0.0.1 (the default port) with a path.
+      {"redis://127.0.0.1.cache.internal:7000", "not a URL"},
   };
   for (auto& [url, why] : bad) {
     auto r = redis::parse_url(url);

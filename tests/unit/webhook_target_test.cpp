@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 
+#include "auth/http_client.hpp"
 #include "auth/signing.hpp"
 #include "auth/webhook_signing.hpp"
 #include "auth/webhook_target.hpp"
@@ -80,6 +81,17 @@ TEST(webhook_target, urls_are_checked_before_any_lookup_they_do_not_need) {
   EXPECT_NE(auth::check_webhook_url("http://[::1]:8080/", none), "");
   EXPECT_EQ(auth::check_webhook_url("https://8.8.8.8/hook", none), "");
   EXPECT_EQ(auth::check_webhook_url("http://127.0.0.1:9/hook", allow("127.0.0.1")), "");
+}
+
+// Boost.URL 1.81 reads these as the address 127.0.0.1 (port 80) with the rest of the host
+// and the port as a path: the hook would name one host and reach another.
+TEST(webhook_target, a_host_that_merely_starts_like_an_address_is_refused) {
+  const auto lo = allow("127.0.0.1");
+  for (const char* url : {"http://127.0.0.1.example.com:9/hook", "http://127.0.0.1evil:9/a",
+                          "http://8.8.8.8.example.com:8443/x", "http://1.2.3.4a/"}) {
+    EXPECT_NE(auth::check_webhook_url(url, lo), "") << url;
+    EXPECT_NE(auth::http_fetch("GET", url, {}, "", std::chrono::seconds(1)).error, "") << url;
+  }
 }
 
 TEST(webhook_signing, a_secret_is_whsec_and_32_random_bytes) {
