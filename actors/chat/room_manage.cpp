@@ -324,9 +324,11 @@ room_manage_actor::behavior_type room_management(room_self self) {
             [room = self->state.p.row.id, entry_id](storage::store& db) {
               return db.remove_whitelist(room, entry_id);
             },
-            // Existing sessions run out; only new joins are refused.
+            // Whoever the entry let in and nothing else does is shut out at once (1008),
+            // on every node: nothing of a gated room reaches those who cannot enter it.
             [self](const storage::whitelist_row& w) {
               std::erase_if(self->state.whitelist, [&](auto& e) { return e.id == w.id; });
+              shut_out(self);
               tell_other_nodes(self);
             });
       },

@@ -47,7 +47,7 @@ void shut_out(room_self self) {
   std::erase_if(st.subs, [&](auto& kv) {
     if (can_enter(st, kv.second.who.user)) return false;
     for (auto& [cid, ch] : st.channels) self->send(ch.actor, unsub_atom::value, kv.first);
-    kv.second.sink->close(1008, "this room is now whitelist-only");
+    kv.second.sink->close(1008, "no longer let into this room");
     gone.push_back(kv.second.who.user.id);
     return true;
   });
@@ -90,8 +90,10 @@ void apply(room_self self, room_load& box) {
   if (restyled) {
     auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
     for (auto& [id, sub] : st.subs) sub.sink->push(f);
-    shut_out(self);
   }
+  // Gated, or a whitelist entry removed on another node: whoever is no longer let in
+  // goes now, not when their socket happens to close.
+  shut_out(self);
   auto members = members_by_channel(box);
   std::set<std::string> present{""};  // the room-wide thread is never deleted
   for (auto& row : box.channels) present.insert(row.id);
