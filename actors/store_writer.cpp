@@ -211,8 +211,17 @@ write_outcome append(writer_self self, storage::store& db, storage::new_message&
   auto key = msg.room_id + '\n' + msg.channel_id;
   if (auto f = st.floor.find(key); f != st.floor.end()) msg.seq_floor = f->second;
   auto r = db.append_message(msg);
-  // A failed append is answered by its batch failing (the failure aborted it).
-  if (!r) return write_outcome{};
+  if (!r) {
+    // A clientMsgId its author used elsewhere is refused before anything is written:
+    // the batch goes on, and this send alone gets the error.
+    if (r.error().code == errc::conflict && !msg.client_msg_id.empty()) {
+      write_outcome refused;
+      refused.error = r.error();
+      return refused;
+    }
+    // Any other failed append is answered by its batch failing (the failure aborted it).
+    return write_outcome{};
+  }
   write_outcome out{{}, std::move(r->message), r->duplicate, std::nullopt};
   if (r->duplicate) return out;
   // The outbox row joins the message's transaction: both commit or neither does.

@@ -11,13 +11,27 @@
 namespace relay::storage {
 
 /// Messages and the per-channel sequence numbers the store assigns to them.
+/// What a send whose clientMsgId its author already used answers. A resend (same room
+/// and channel) gets the stored message back. Anywhere else the id is a client's mistake
+/// (a counter per room or per session, say): acknowledging it with the other message
+/// would lose the new one without a word, so it is refused instead.
+inline expected<append_result> resent(message_row stored, const new_message& msg) {
+  if (stored.room_id != msg.room_id || stored.channel_id != msg.channel_id)
+    return make_error(errc::conflict,
+                      "clientMsgId is already used by another of your messages, in another "
+                      "room or channel: use a new clientMsgId for a new message");
+  return append_result{std::move(stored), true};
+}
+
 class messages_store {
  public:
   virtual ~messages_store() = default;
 
   /// Assigns the next seq in the message's channel (above `seq_floor`) and reserves a
   /// block of seqs ahead of it, or returns the stored original when (author_id,
-  /// client_msg_id) exists. Nothing is stored when it fails. Call inside a transaction.
+  /// client_msg_id) exists in the same room and channel (`conflict` when it is another
+  /// room's or channel's: see resent()). Nothing is stored when it fails. Call inside a
+  /// transaction.
   virtual expected<append_result> append_message(const new_message& msg) = 0;
   virtual expected<message_row> find_message(const std::string& id) = 0;
   /// Sets content and edited_at. `not_found` for an unknown id. Call inside a transaction.

@@ -211,7 +211,7 @@ expected<append_result> messages::append_message(const new_message& msg) {
       "append message", [&](pqxx::transaction_base& t) -> expected<append_result> {
         if (has_client_id) {
           auto dup = find_duplicate(t, msg.author_id, msg.client_msg_id);
-          if (dup) return append_result{std::move(*dup), true};
+          if (dup) return resent(std::move(*dup), msg);
           if (!dup.not_found()) return dup.error();
         }
         const auto r = t.exec_prepared1("messages.append", id, msg.room_id, msg.channel_id,
@@ -226,7 +226,7 @@ expected<append_result> messages::append_message(const new_message& msg) {
           auto dup = find_duplicate(t, msg.author_id, msg.client_msg_id);
           if (dup.not_found()) return make_error(errc::conflict, "append message: id taken");
           if (!dup) return dup.error();
-          return append_result{std::move(*dup), true};
+          return resent(std::move(*dup), msg);
         }
 
         // The answer is the row as stored, built from what is sent rather than read back

@@ -204,7 +204,7 @@ expected<append_result> messages::append_message(const new_message& msg) {
     return make_error(errc::missing_field, "room_id and author_id are required");
   if (!msg.client_msg_id.empty()) {
     auto dup = find_duplicate(msg.author_id, msg.client_msg_id);
-    if (dup) return append_result{std::move(*dup), true};
+    if (dup) return resent(std::move(*dup), msg);
     if (!dup.not_found()) return dup.error();
   }
 
@@ -276,7 +276,7 @@ expected<append_result> messages::append_message(const new_message& msg) {
     if (is_constraint(rc) && !msg.client_msg_id.empty()) {
       sp.rollback();
       if (auto dup = find_duplicate(msg.author_id, msg.client_msg_id))
-        return append_result{std::move(*dup), true};
+        return resent(std::move(*dup), msg);
     }
     return cause;
   }

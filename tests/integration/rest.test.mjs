@@ -231,6 +231,26 @@ test('repeating a clientMsgId returns 200 with the original and stores nothing n
   assert.deepEqual(await fetchAllMessages(relay.url, u.token, room.slug, { channelId: ch.id }), []);
 });
 
+test('a clientMsgId already used in another room or channel is 409, never a silent ack', async () => {
+  const u = await newUser();
+  const room = await newRoom(u);
+  const other = await newRoom(u);
+  const ch = await newChannel(u, room);
+  const cm = uniq('cm');
+  const first = await postIn(room.slug, u, 'in the room-wide thread', null, cm);
+  for (const [slug, channelId] of [[room.slug, ch.id], [other.slug, null]]) {
+    const r = await call(u, 'POST', `/api/rooms/${slug}/messages`, { content: 'a new message', channelId, clientMsgId: cm });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json.code, 'CONFLICT');
+    assert.match(r.json.error, /clientMsgId/);
+  }
+  assert.deepEqual(await fetchAllMessages(relay.url, u.token, room.slug, { channelId: ch.id }), []);
+  assert.deepEqual(await fetchAllMessages(relay.url, u.token, other.slug, { channelId: null }), []);
+  const again = await call(u, 'POST', `/api/rooms/${room.slug}/messages`, { content: 'x', channelId: null, clientMsgId: cm });
+  assert.equal(again.status, 200, 'where it was used it is still a resend');
+  assert.equal(again.json.id, first.id);
+});
+
 test('seq increases by one per message, independently per channel', async () => {
   const u = await newUser();
   const room = await newRoom(u);

@@ -153,6 +153,16 @@ test('resending a clientMsgId answers the same ack and broadcasts nothing new', 
   // The same clientMsgId from a different user is a different message.
   const { ack: otherAck } = await sendOk(watcher, 'mine', null, cm);
   assert.notEqual(otherAck.serverId, ack.serverId);
+  // From the same user in another room it is a mistake: an error, not the lobby's ack.
+  const room = await createRoom(relay, u.token);
+  const elsewhere = await openWs(`${relay.wsUrl}/api/ws/rooms/${room.slug}`, u.token);
+  await elsewhere.next((f) => f.type === 'sync');
+  elsewhere.send({ type: 'send', clientMsgId: cm, content: 'a new message', channelId: null });
+  const refused = await elsewhere.next((f) => f.clientMsgId === cm && (f.type === 'ack' || f.type === 'error'));
+  assert.equal(refused.type, 'error', JSON.stringify(refused));
+  assert.equal(refused.code, 'CONFLICT');
+  assert.equal(elsewhere.frames.filter((f) => f.type === 'message').length, 0);
+  await elsewhere.close();
 });
 
 test('ping is answered with pong', async () => {
