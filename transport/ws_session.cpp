@@ -51,7 +51,7 @@ class ws_session final : public stream_session {
     socket_.non_blocking(true, ec);  // reads happen only after readiness; never block
     if (!leftover.empty()) on_bytes(leftover);
     read();
-    watch_idle();
+    watch_idle(idle_ / 2);
   }
 
  private:
@@ -163,26 +163,33 @@ class ws_session final : public stream_session {
     }
   }
 
-  // Every half idle period: a quiet peer gets a ping (browsers and libraries answer
-  // it); one that stayed silent for the whole period is closed. The timer holds a weak
-  // reference so a dead session is not kept alive by it.
-  void watch_idle() {
-    idle_timer_.expires_after(idle_ / 2);
+  // A peer quiet for half the idle period gets a ping (browsers and libraries answer
+  // it); one that stayed silent for the whole period is closed. The timer wakes when the
+  // next ping falls due, counted from what the peer last sent, not on a fixed beat: on a
+  // beat of half the period a pong that came a moment after its ping left the socket a
+  // hair under the period quiet at the next beat, unpinged, and closed at the one after
+  // although it had answered every ping. The timer holds a weak reference so a dead
+  // session is not kept alive by it.
+  void watch_idle(std::chrono::steady_clock::duration wait) {
+    idle_timer_.expires_after(wait);
     idle_timer_.async_wait([weak = std::weak_ptr<ws_session>(self())](auto ec) {
       auto self = weak.lock();
       if (ec || !self || self->dead_ || self->closing_) return;
+      const auto now = std::chrono::steady_clock::now();
       // A paused socket is quiet on purpose (its reader is behind), not idle.
-      if (self->paused_ || self->self_clocked_) self->last_in_ = std::chrono::steady_clock::now();
-      auto quiet = std::chrono::steady_clock::now() - self->last_in_;
+      if (self->paused_ || self->self_clocked_) self->last_in_ = now;
+      const auto quiet = now - self->last_in_;
+      const auto half = self->idle_ / 2;
       if (quiet >= self->idle_) return self->start_close(1001, "idle timeout");
-      if (quiet >= self->idle_ / 2) {
-        std::string out;
-        ws::encode_frame(ws::opcode::ping, {}, out);
-        self->enqueue({nullptr, std::move(out)});
-        if (!self->proto_.ping_json.empty())
-          self->enqueue({make_frame(self->proto_.ping_json, {}, true), {}});
-      }
-      self->watch_idle();
+      if (quiet < half) return self->watch_idle(half - quiet);
+      std::string out;
+      ws::encode_frame(ws::opcode::ping, {}, out);
+      self->enqueue({nullptr, std::move(out)});
+      if (!self->proto_.ping_json.empty())
+        self->enqueue({make_frame(self->proto_.ping_json, {}, true), {}});
+      // Closed then only if nothing at all came back, for at least half a period after
+      // the ping.
+      self->watch_idle(std::max(self->idle_ - quiet, half));
     });
   }
 

@@ -261,12 +261,17 @@ test('a user may hold a limited number of connections; closing one frees a slot'
   } finally { await capped.stop(); }
 });
 
-test('idle sockets are pinged and closed when they stay silent', async () => {
+test('idle sockets are pinged every half timeout; those that answer stay, silent ones are closed', async () => {
   const idle = await startRelay({ args: ['--idle-timeout-seconds', '5'] });
   try {
     const token = await createUser(idle.dataDir, uniq('id'));
-    // A well-behaved client (ws answers pings) survives past the timeout.
-    const good = await openWs(`${idle.wsUrl}/api/ws/rooms/lobby`, token);
+    // Well-behaved clients (ws answers pings) that only read survive any number of
+    // periods. Several: whether one that pongs at once was closed used to be a coin
+    // flip at every other ping.
+    const good = await Promise.all(Array.from({ length: 8 },
+      () => openWs(`${idle.wsUrl}/api/ws/rooms/lobby`, token)));
+    const pings = good.map(() => 0);
+    good.forEach((c, i) => c.ws.on('ping', () => { pings[i] += 1; }));
     // A raw client that completes the handshake and then never answers anything.
     const port = new URL(idle.url).port;
     const sock = net.connect(Number(port), '127.0.0.1');
@@ -283,8 +288,13 @@ test('idle sockets are pinged and closed when they stay silent', async () => {
     const text = received.toString('latin1');
     assert.match(text, /^HTTP\/1\.1 101/);
     assert.ok(received.includes(Buffer.from([0x89, 0x00])), 'a ping was sent first');
-    assert.ok(good.isOpen, 'a client that answers pings stays');
-    await good.close();
+    // Three periods from the start: pings fall due every half period of quiet.
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 15500 - Date.now())));
+    good.forEach((c, i) => {
+      assert.ok(c.isOpen, `client ${i} answered every ping and stays (closed: ${JSON.stringify(c.closeInfo)})`);
+      assert.ok(pings[i] >= 4, `client ${i} was pinged ${pings[i]} times in 15 s of a 5 s timeout`);
+    });
+    await Promise.all(good.map((c) => c.close()));
   } finally { await idle.stop(); }
 });
 
