@@ -99,6 +99,10 @@ void signed_in(self_ptr self, exchange_ptr x, const route* r, caller c) {
     return fail(self, x, errc::forbidden, "the agent relay admin API is for workspace admins");
   if (r->kind == route_kind::websocket && !x->req.websocket)
     return fail(self, x, errc::bad_request, "expected a WebSocket upgrade");
+  // The stream is read-only; a socket that could send belongs on /api/ws/rooms/:slug.
+  if (r->kind == route_kind::sse && x->req.websocket)
+    return fail(self, x, errc::bad_request,
+                "this is the SSE stream; WebSockets connect to /api/ws/rooms/:slug");
   if (is_room_route(*r)) return enter_room(self, x, r, std::move(c));
   r->serve(self, x, c);
 }

@@ -1,7 +1,9 @@
 // SSE contract (docs/api.md, "SSE: GET /api/rooms/:slug/stream").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelay, createUser, createRoom, api, uniq, openSse, openRawSse, makeDataDir, ISO_MS } from './harness.mjs';
+import {
+  startRelay, createUser, createRoom, api, uniq, openSse, openRawSse, makeDataDir, ISO_MS, wsHandshakeStatus,
+} from './harness.mjs';
 
 let relay;
 const streams = [];
@@ -52,6 +54,11 @@ test('the stream needs a token and a known room', async () => {
   const u = await newUser();
   const s = await openRawSse(`${relay.url}/api/rooms/${uniq('nosuch')}/stream`, u.token);
   assert.equal(s.status, 404);
+});
+
+test('the stream is read-only: a WebSocket upgrade on its path is refused (400)', async () => {
+  const u = await newUser();
+  assert.equal(await wsHandshakeStatus(streamUrl().replace(/^http/, 'ws'), u.token), 400);
 });
 
 test('the stream is text/event-stream and starts with a room sync event', async () => {
