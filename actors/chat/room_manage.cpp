@@ -118,6 +118,12 @@ caf::typed_response_promise<write_outcome> create_channel(room_self self, channe
       self, req.invite_logins,
       [self, rp, row = req.row, members,
        creator = req.from.user](std::vector<storage::user_row>& users) mutable {
+        // As for a DM: an invitee the room does not let in could never read the channel.
+        for (auto& u : users)
+          if (!can_enter(self->state, u)) {
+            rp.deliver(failure(errc::forbidden, u.login + " has no access to this room"));
+            return;
+          }
         std::vector<storage::user_row> joined{creator};
         for (auto& u : users)
           if (members.insert(u.id).second) joined.push_back(u);
@@ -241,10 +247,11 @@ caf::typed_response_promise<storage::expected<storage::room_row>> update_room(
       [self, rp](storage::room_row& row) mutable {
         auto& st = self->state;
         st.p.row = row;
+        // Gating a room shuts out whoever is no longer let in, at once, and before the
+        // new look goes to those who stay.
+        shut_out(self);
         auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
         for (auto& [id, sub] : st.subs) sub.sink->push(f);
-        // Gating a room shuts out whoever is no longer let in, at once.
-        shut_out(self);
         tell_other_nodes(self);
         rp.deliver(R{std::move(row)});
       },

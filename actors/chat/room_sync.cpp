@@ -87,13 +87,14 @@ void apply(room_self self, room_load& box) {
   st.whitelist = std::move(box.whitelist);
   st.bots = std::move(box.bots);
   st.owner = std::move(box.owner);
+  // Gated, or a whitelist entry removed on another node: whoever is no longer let in
+  // goes now (before any new look reaches those who stay), not when their socket
+  // happens to close.
+  shut_out(self);
   if (restyled) {
     auto f = make_frame(codec::encode_branding(st.p.row, st.owner));
     for (auto& [id, sub] : st.subs) sub.sink->push(f);
   }
-  // Gated, or a whitelist entry removed on another node: whoever is no longer let in
-  // goes now, not when their socket happens to close.
-  shut_out(self);
   auto members = members_by_channel(box);
   std::set<std::string> present{""};  // the room-wide thread is never deleted
   for (auto& row : box.channels) present.insert(row.id);

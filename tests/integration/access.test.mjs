@@ -379,10 +379,13 @@ test('members lists everyone who spoke or was invited; only authors edit; owner 
   assert.equal((await call(o, 'DELETE', `/api/rooms/${slug}/messages/${msg.id}`)).status, 200);
 });
 
-test('channel validation: visibility, slug, unknown invitees, personal without invitees', async () => {
+test('channel validation: visibility, slug, unknown invitees, personal without invitees, invitees shut out', async () => {
   const o = await user('vo');
+  const outsider = await user('vx');
   const slug = (await room(o)).slug;
+  assert.equal((await call(o, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
   const bad = [
+    [{ name: 'x', slug: uniq('c'), visibility: 'private', inviteLogins: [outsider.login] }, 403],
     [{ name: 'x', slug: uniq('c'), visibility: 'secret' }, 400],
     [{ name: 'x', slug: 'Bad Slug', visibility: 'public' }, 400],
     [{ name: '', slug: uniq('c'), visibility: 'public' }, 400],
@@ -396,4 +399,6 @@ test('channel validation: visibility, slug, unknown invitees, personal without i
   }
   const names = (await call(o, 'GET', `/api/rooms/${slug}/channels`)).json.channels;
   assert.equal(names.length, 0, 'nothing was created by refused requests');
+  const members = (await call(o, 'GET', `/api/rooms/${slug}/members`)).json.members.map((u) => u.login);
+  assert.ok(!members.includes(outsider.login), 'a refused invitee is no member');
 });
