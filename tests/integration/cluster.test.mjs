@@ -237,7 +237,11 @@ test('kill -9 a node under load: its clients resume on another node and no acked
         await sleep(2);
       }
     })();
-    await waitFor('some acks before the kill', () => acked.size >= 50);
+    await waitFor('some acks before the kill', () => acked.size >= 50).catch((e) => {
+      const errors = sender.frames.filter((f) => f.type === 'error').slice(0, 3);
+      throw new Error(`${e.message}: ${acked.size} acks for ${i} sends; socket ${sender.isOpen ? 'open'
+        : `closed ${JSON.stringify(sender.closeInfo)}`}; errors ${JSON.stringify(errors)}`);
+    });
     await a.kill9();
     await sendLoop;
     const sentBeforeKill = i;
