@@ -341,6 +341,30 @@ test('revoking a token on one node closes the sockets it opened on every node',
     assert.equal((await api(b.url, made.json.token, 'GET', '/api/me')).status, 401);
   });
 
+test('removing a whitelist entry on one node shuts its user out on every node',
+  { skip, timeout: 60000 }, async () => {
+    const cl = await cluster(2);
+    const [a, b] = cl.nodes;
+    const ownerLogin = uniq('own');
+    const owner = await cl.user(ownerLogin);
+    const guestLogin = uniq('gst');
+    const guest = await cl.user(guestLogin);
+    const slug = uniq('gated').toLowerCase();
+    assert.equal((await api(a.url, owner, 'POST', '/api/rooms', { slug, displayName: 'Gated' })).status, 201);
+    assert.equal((await api(a.url, owner, 'PUT', `/api/rooms/${slug}/whitelist-mode`, { enabled: true })).status, 200);
+    const entry = await api(a.url, owner, 'POST', `/api/rooms/${slug}/whitelist`, { login: guestLogin });
+    assert.equal(entry.status, 201, entry.text);
+    let onB;
+    await waitFor('node B lets the guest in', async () => {
+      onB = await openWs(`${b.wsUrl}/api/ws/rooms/${slug}`, guest).catch(() => null);
+      return onB !== null;
+    });
+    await onB.next((f) => f.type === 'sync');
+    assert.equal((await api(a.url, owner, 'DELETE', `/api/rooms/${slug}/whitelist/${entry.json.id}`)).status, 200);
+    assert.equal((await onB.closed).code, 1008);
+    assert.equal((await api(b.url, guest, 'GET', `/api/rooms/${slug}`)).status, 403);
+  });
+
 test('a user\'s connection cap counts their sockets on every node',
   { skip, timeout: 60000 }, async () => {
     const cl = await cluster(2, { extra: ['--max-connections-per-user', '2'] });
