@@ -6,6 +6,7 @@
 
 #include "protocol/search_query.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -242,6 +243,12 @@ std::variant<search_query, error_info> parse_search_query(std::string_view q) {
   if (q.size() > max_search_query_bytes)
     return bad("query too long: at most " + std::to_string(max_search_query_bytes) + " bytes");
   if (!valid_utf8(q)) return make_error(errc::invalid_utf8, "query is not valid UTF-8");
+  // A NUL separates words: FTS5 reads a MATCH expression as a C string, so one inside a
+  // literal would cut it short, and the index never holds one (content with a NUL is
+  // refused).
+  std::string text(q);
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  q = text;
   search_query out;
   std::size_t i = 0;
   const std::size_t n = q.size();

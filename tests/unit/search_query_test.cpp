@@ -92,6 +92,16 @@ TEST(SearchQuery, HostileInputNeverCrashes) {
   EXPECT_EQ(ok("a" + std::string(999, '*')).prefixes, v{"a"}) << "trailing stars make a prefix";
 }
 
+TEST(SearchQuery, NulSeparatesWords) {
+  using namespace std::string_literals;
+  EXPECT_EQ(ok("a\0b"s).terms, (v{"a", "b"}));
+  EXPECT_EQ(ok("\"a\0b\""s).phrases, v{"a b"});
+  auto q = ok("deploy\0*"s);
+  EXPECT_EQ(q.terms, v{"deploy"});
+  EXPECT_TRUE(q.prefixes.empty());
+  EXPECT_EQ(fts5_match(ok("zebra\0"s)), "\"zebra\"");
+}
+
 TEST(SearchQuery, TooManyWords) {
   std::string q;
   for (int i = 0; i < 33; ++i) q += "w" + std::to_string(i) + " ";
