@@ -249,6 +249,10 @@ std::variant<search_query, error_info> parse_search_query(std::string_view q) {
   std::string text(q);
   std::replace(text.begin(), text.end(), '\0', ' ');
   q = text;
+  // Every quote opens or closes a phrase: an odd count leaves one open wherever it is
+  // (`zebra"` as much as `"zebra`).
+  if (std::count(q.begin(), q.end(), '"') % 2 != 0)
+    return bad("unterminated quote: a \"phrase\" needs its closing quote");
   search_query out;
   std::size_t i = 0;
   const std::size_t n = q.size();

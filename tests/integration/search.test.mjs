@@ -276,6 +276,17 @@ test('a NUL in a query separates words (search, tool call); content with a NUL i
   assert.deepEqual(await ids(alice, `deployment ${w}`), [m.id], 'the refused edit changed nothing');
 });
 
+test('every unbalanced quote is 400, wherever it stands', async () => {
+  const alice = await user();
+  const w = word();
+  for (const q of [`${w}"`, `"${w}`, `a"b ${w}`, `"a" "${w}`, `-"${w}`, `"a b" c"`]) {
+    const r = await search(alice, q);
+    assert.equal(r.status, 400, `${q}: ${r.text}`);
+    assert.match(r.json.error, /unterminated quote/, q);
+  }
+  assert.equal((await search(alice, `"a b" ${w}`)).status, 200);
+});
+
 test('paging: limit and next.cursor, newest first or by relevance, each hit once', async () => {
   const alice = await user();
   const slug = await newRoom(relay, alice);

@@ -253,6 +253,8 @@ test('search on three nodes over the Postgres store of record', { skip }, async 
       await bad(`/api/search?q=${'a'.repeat(10000)}`, /too long/);
       await bad('/api/search?q=%FF%FEabc', /UTF-8/);
       await bad('/api/search?q=x&cursor=abc', /cursor/);
+      await bad(`/api/search?q=${w}%22`, /unterminated quote/);
+      await bad(`/api/search?q=a%22b%20${w}`, /unterminated quote/);
 
       const hostile = ['NEAR(', '"', '""', '*', '^', '^shown', 'content:', `content:${w}`, `${w} OR hidden`,
         `${w} NOT shown`, 'hidden*', `${w}"`, `'${w}'; DROP TABLE messages; --`, `${w} ' | hidden`,

@@ -62,6 +62,8 @@ TEST(SearchQuery, UnknownKeysAreText) {
 
 TEST(SearchQuery, ErrorsNameTheProblem) {
   EXPECT_NE(error("say \"hello").find("unterminated quote"), std::string::npos);
+  EXPECT_NE(error("zebra\"").find("unterminated quote"), std::string::npos);
+  EXPECT_NE(error("a\"b c").find("unterminated quote"), std::string::npos);
   EXPECT_NE(error("").find("empty query"), std::string::npos);
   EXPECT_NE(error("   \t ").find("empty query"), std::string::npos);
   EXPECT_NE(error("* - \"\" !!! \"?!\"").find("empty query"), std::string::npos);
