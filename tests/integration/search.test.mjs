@@ -287,6 +287,22 @@ test('every unbalanced quote is 400, wherever it stands', async () => {
   assert.equal((await search(alice, `"a b" ${w}`)).status, 200);
 });
 
+test('a snippet next to a long token or CJK text keeps about 160 characters of context', async () => {
+  const alice = await user();
+  const slug = await newRoom(relay, alice);
+  const w = word();
+  const url = `https://example.com/${'u'.repeat(300)}`;
+  await post(alice, slug, `${url} dingo ${w} ${url}`);
+  await post(alice, slug, `${'日本語'.repeat(100)} dingo ${w} ${'日本語'.repeat(100)}`);
+  const hits = (await search(alice, `dingo ${w}`)).json.results;
+  assert.equal(hits.length, 2);
+  for (const h of hits) {
+    const text = h.snippet.replace(/<\/?mark>/g, '');
+    assert.ok(text.length >= 150 && text.length <= 165, `${text.length}: ${h.snippet}`);
+    assert.match(h.snippet, /<mark>dingo<\/mark> <mark>w/);
+  }
+});
+
 test('paging: limit and next.cursor, newest first or by relevance, each hit once', async () => {
   const alice = await user();
   const slug = await newRoom(relay, alice);

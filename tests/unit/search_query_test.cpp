@@ -4,6 +4,8 @@
 
 #include "protocol/search_query.hpp"
 
+#include "core/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -162,6 +164,19 @@ TEST(SearchSnippet, CutsAroundTheFirstMatch) {
   EXPECT_NE(s.find("<mark>needle</mark>"), std::string::npos);
   EXPECT_EQ(s.substr(s.size() - 3), "…");
   EXPECT_LT(s.size(), 120u);
+}
+
+TEST(SearchSnippet, LongTokensAroundAMatchGiveTheirPartThatFits) {
+  const std::string url = "https://example.com/" + std::string(300, 'u');
+  auto s = search_snippet(url + " dingo " + url, ok("dingo"));
+  EXPECT_NE(s.find(" <mark>dingo</mark> https://example.com/uuu"), std::string::npos) << s;
+  EXPECT_GT(utf8_length(s), 150u) << s;
+  std::string cjk;
+  for (int i = 0; i < 200; ++i) cjk += "日本語";
+  s = search_snippet(cjk + " dingo " + cjk, ok("dingo"));
+  EXPECT_NE(s.find("語 <mark>dingo</mark> 日本"), std::string::npos) << s;
+  EXPECT_GT(utf8_length(s), 150u) << s;
+  EXPECT_LE(utf8_length(s), 160u + 2 + 13) << s << " (160 of text, two …, the mark tags)";
 }
 
 }  // namespace
