@@ -196,6 +196,14 @@ test('other files are stored as they are and served as downloads with a safe nam
   assert.equal(got.headers.get('content-disposition'),
     'attachment; filename="my notes.html"; filename*=UTF-8\'\'my%20notes.html');
 
+  // Backslashes are path separators too; a long name keeps its extension.
+  const win = await upload(owner, { bytes: Buffer.from('x'), filename: '..\\..\\..\\windows\\x.txt', entityId: msg.id });
+  assert.equal(win.status, 201, win.text);
+  assert.equal(win.json.name, 'x.txt');
+  const long = await upload(owner, { bytes: Buffer.from('y'), filename: `${'é'.repeat(200)}.txt`, entityId: msg.id });
+  assert.equal(long.status, 201, long.text);
+  assert.equal(long.json.name, `${'é'.repeat(58)}.txt`, 'the stem cut to 120 bytes on a character boundary');
+
   const bin = Buffer.from([0, 1, 2, 3, 255, 254]);
   const up2 = await upload(owner, { bytes: bin, filename: 'data.bin', entityId: msg.id });
   assert.equal(up2.status, 201, up2.text);
