@@ -30,9 +30,11 @@ namespace {
 constexpr std::ptrdiff_t max_concurrent_decodes = 2;
 std::counting_semaphore<max_concurrent_decodes> decode_slots{max_concurrent_decodes};
 
-// Uploads waiting for or holding a decode slot, each on its own detached thread; past
-// this the server answers 503 instead of stacking threads.
-constexpr int max_image_jobs = 8;
+// Uploads waiting for a decode slot, each on its own detached thread; past these and
+// the ones decoding the server answers 503 instead of stacking threads (docs/api.md: 2
+// at once, 8 may wait).
+constexpr int max_waiting_images = 8;
+constexpr int max_image_jobs = static_cast<int>(max_concurrent_decodes) + max_waiting_images;
 std::atomic<int> image_jobs{0};
 
 constexpr std::size_t max_field_bytes = 128;
@@ -140,7 +142,7 @@ void reencode_image(self_ptr self, exchange_ptr x, std::string_view data, messag
       .then(
           [self, x, out, row, at](bool) mutable {
             // The wait for a decode slot and the decode itself are not the store's time:
-            // an upload queued behind seven others would otherwise reach the writer past
+            // an upload queued behind nine others would otherwise reach the writer past
             // its deadline and be refused after all the work was done.
             x->deadline = std::chrono::steady_clock::now() + x->ctx.request_timeout;
             switch (out->status) {

@@ -73,22 +73,34 @@ sniffed sniff_content_type(std::string_view b) {
   return {"application/octet-stream", false};
 }
 
+namespace {
+
+// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+std::size_t utf8_cut(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return s.size();
+  while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xc0) == 0x80) --max;
+  return max;
+}
+
+}  // namespace
+
 std::string safe_file_name(std::string_view name) {
+  constexpr std::size_t max_bytes = 120;
   // Browsers send the base name; old ones and other clients may send a whole path.
   if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos)
     name.remove_prefix(slash + 1);
   std::string out;
   std::size_t i = 0;
-  while (i < name.size() && out.size() < 120) {
+  while (i < name.size()) {
     auto c = static_cast<unsigned char>(name[i]);
     if (c < 0x80) {
       ++i;
-      if (c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '/' || c == ';') continue;
+      if (c < 0x20 || c == 0x7f || c == '"' || c == ';') continue;
       if (c == '.' && out.empty()) continue;  // no hidden files, no `..`
       out.push_back(static_cast<char>(c));
       continue;
     }
-    // A whole, valid UTF-8 character or nothing: a cut or broken sequence is dropped.
+    // A whole, valid UTF-8 character or nothing: a broken sequence is dropped.
     std::size_t n = c >= 0xf0 && c < 0xf5   ? 4
                     : c >= 0xe0 && c < 0xf0 ? 3
                     : c >= 0xc2 && c < 0xe0 ? 2
@@ -96,9 +108,19 @@ std::string safe_file_name(std::string_view name) {
     bool valid = n != 0 && i + n <= name.size();
     for (std::size_t k = 1; valid && k < n; ++k)
       valid = (static_cast<unsigned char>(name[i + k]) & 0xc0) == 0x80;
-    if (valid && out.size() + n <= 120) out.append(name.substr(i, n));
+    if (valid) out.append(name.substr(i, n));
     i += valid ? n : 1;
-    if (valid && out.size() + n > 120) break;
+  }
+  if (out.size() > max_bytes) {
+    // The extension says what the file is (and what opens it): cut the stem, not it.
+    auto dot = out.rfind('.');
+    std::string ext = dot != std::string::npos && dot > 0 && out.size() - dot <= 16
+                          ? out.substr(dot)
+                          : std::string{};
+    std::string_view stem(out.data(), out.size() - ext.size());
+    stem = stem.substr(0, utf8_cut(stem, max_bytes - ext.size()));
+    while (!stem.empty() && (stem.back() == ' ' || stem.back() == '.')) stem.remove_suffix(1);
+    out = std::string(stem) + ext;
   }
   while (!out.empty() && (out.back() == ' ' || out.back() == '.')) out.pop_back();
   return out.empty() ? "file" : out;

@@ -75,7 +75,9 @@ std::variant<card_move_body, error_info> decode_card_move(std::string_view text)
   if (auto e = read_string(o, "columnId", b.column_id, true, false)) return *e;
   if (b.column_id.empty()) return bad(errc::bad_request, "columnId must not be empty");
   auto it = o.find("position");
-  if (it == o.end()) return bad(errc::missing_field, "missing field 'position'");
+  // docs/api.md: only a missing columnId is MISSING_FIELD; a move without a position
+  // is a bad move.
+  if (it == o.end()) return bad(errc::bad_request, "position is required: where the card goes");
   auto& v = it->value();
   if (v.is_int64())
     b.position = v.as_int64();

@@ -62,10 +62,9 @@ bool read_params(std::string_view s, On on) {
           closed = true;
           break;
         }
-        if (c == '\\') {
-          if (++i == s.size()) return false;
-          c = s[i];
-        }
+        // A backslash escapes only a quote or a backslash: browsers send file names
+        // unescaped (a quote as %22), so `C:\dir\x.txt` keeps its separators.
+        if (c == '\\' && i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '\\')) c = s[++i];
         // Control characters have no place in a parameter (a CR or NUL in a file name
         // would reach a header we write).
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;

@@ -6,6 +6,7 @@
 
 #include "protocol/search_query.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -242,6 +243,16 @@ std::variant<search_query, error_info> parse_search_query(std::string_view q) {
   if (q.size() > max_search_query_bytes)
     return bad("query too long: at most " + std::to_string(max_search_query_bytes) + " bytes");
   if (!valid_utf8(q)) return make_error(errc::invalid_utf8, "query is not valid UTF-8");
+  // A NUL separates words: FTS5 reads a MATCH expression as a C string, so one inside a
+  // literal would cut it short, and the index never holds one (content with a NUL is
+  // refused).
+  std::string text(q);
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  q = text;
+  // Every quote opens or closes a phrase: an odd count leaves one open wherever it is
+  // (`zebra"` as much as `"zebra`).
+  if (std::count(q.begin(), q.end(), '"') % 2 != 0)
+    return bad("unterminated quote: a \"phrase\" needs its closing quote");
   search_query out;
   std::size_t i = 0;
   const std::size_t n = q.size();
@@ -410,17 +421,37 @@ std::string search_snippet(std::string_view content, const search_query& q, std:
   // The window starts a little before the first match, so the match has some lead-in.
   std::size_t from = first == segs.size() ? 0 : first, budget = max_chars / 4;
   while (from > 0 && segs[from - 1].chars <= budget) budget -= segs[--from].chars;
-  std::size_t to = from, used = 0;
+  // A segment longer than the lead-in could ever hold (a long URL, CJK text without
+  // spaces) gives the window the part of it that fits, so the match keeps its context;
+  // a plain word that does not fit is left out whole.
+  const std::size_t long_segment = max_chars / 4;
+  const std::size_t lead = from > 0 && segs[from - 1].chars > long_segment ? budget : 0;
+  std::size_t to = from, used = lead;
   while (to < segs.size() && (used + segs[to].chars <= max_chars || to == from))
     used += segs[to++].chars;
+  auto chars_bytes = [&](const segment& g, std::size_t skip, std::size_t take) {
+    std::size_t b = g.begin;
+    for (std::size_t k = 0; k < skip; ++k)
+      b += std::min(seq_len(static_cast<unsigned char>(content[b])), g.end - b);
+    std::size_t e = b;
+    for (std::size_t k = 0; k < take && e < g.end; ++k)
+      e += std::min(seq_len(static_cast<unsigned char>(content[e])), g.end - e);
+    return content.substr(b, e - b);
+  };
   std::string out;
   if (from > 0) out += "…";
+  if (lead > 0) {
+    const auto& g = segs[from - 1];
+    escape_into(out, chars_bytes(g, g.chars - lead, lead));
+  }
   for (std::size_t k = from; k < to; ++k) {
     auto text = content.substr(segs[k].begin, segs[k].end - segs[k].begin);
     if (segs[k].mark) out += "<mark>";
     escape_into(out, text);
     if (segs[k].mark) out += "</mark>";
   }
+  if (to < segs.size() && used < max_chars && segs[to].chars > long_segment)
+    escape_into(out, chars_bytes(segs[to], 0, max_chars - used));
   if (to < segs.size()) out += "…";
   return out;
 }

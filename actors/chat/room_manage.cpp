@@ -82,7 +82,11 @@ void create_and_announce(room_self self, caf::typed_response_promise<write_outco
         // A DM is not announced; a channel's hooks see it in its own transaction.
         if (!made || direct) return made;
         using made_t = storage::expected<storage::channel_row>;
-        if (auto hooked = webhook_outbox::channel_created(db, *made); !hooked)
+        // The store's row has no member count; the hook shows the channel as the
+        // `channel_created` frame does, with its members counted.
+        auto shown = *made;
+        shown.member_count = static_cast<std::int64_t>(ids.size());
+        if (auto hooked = webhook_outbox::channel_created(db, shown); !hooked)
           return made_t{hooked.error()};
         for (auto& u : joined)
           if (auto hooked = webhook_outbox::member_joined(db, made->room_id, made->id, u); !hooked)

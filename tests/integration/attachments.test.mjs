@@ -110,7 +110,7 @@ test('a PNG sent as text/plain is detected, re-encoded to WebP under 70 KB and s
   assert.ok(existsSync(join(relay.dataDir, 'attachments', sha.slice(0, 2), sha)), 'stored by its sha256');
 });
 
-test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio; eight at once all land', async () => {
+test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio; ten at once (2 decoding + 8 waiting) all land', async () => {
   const relayBig = await startRelay({}); // the default 25 MB cap
   try {
     const jpeg = await vipsImage('big.jpg', 'gaussnoise', '4000', '3000');
@@ -128,9 +128,9 @@ test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio; eigh
     assert.ok(json.size <= WEBP_MAX, String(json.size));
     assert.ok(Math.abs(json.width / json.height - 4 / 3) < 0.01, `${json.width}x${json.height}`);
 
-    // Eight at once, as many as may wait for the two decoders: every one is accepted,
-    // however long the last waited for its turn.
-    const eight = await Promise.all(Array.from({ length: 8 }, async () => {
+    // Ten at once, two decoding and the eight that may wait for them: every one is
+    // accepted, however long the last waited for its turn.
+    const ten = await Promise.all(Array.from({ length: 10 }, async () => {
       const f = new FormData();
       f.append('entityType', 'message');
       f.append('entityId', m.id);
@@ -138,7 +138,7 @@ test('a 12-megapixel JPEG becomes a WebP under 70 KB with its aspect ratio; eigh
       const r = await fetch(`${relayBig.url}/api/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${u.token}` }, body: f });
       return { status: r.status, text: await r.text() };
     }));
-    for (const r of eight) assert.equal(r.status, 201, r.text);
+    for (const r of ten) assert.equal(r.status, 201, r.text);
   } finally {
     await relayBig.stop();
   }
@@ -195,6 +195,14 @@ test('other files are stored as they are and served as downloads with a safe nam
   assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(got.headers.get('content-disposition'),
     'attachment; filename="my notes.html"; filename*=UTF-8\'\'my%20notes.html');
+
+  // Backslashes are path separators too; a long name keeps its extension.
+  const win = await upload(owner, { bytes: Buffer.from('x'), filename: '..\\..\\..\\windows\\x.txt', entityId: msg.id });
+  assert.equal(win.status, 201, win.text);
+  assert.equal(win.json.name, 'x.txt');
+  const long = await upload(owner, { bytes: Buffer.from('y'), filename: `${'é'.repeat(200)}.txt`, entityId: msg.id });
+  assert.equal(long.status, 201, long.text);
+  assert.equal(long.json.name, `${'é'.repeat(58)}.txt`, 'the stem cut to 120 bytes on a character boundary');
 
   const bin = Buffer.from([0, 1, 2, 3, 255, 254]);
   const up2 = await upload(owner, { bytes: bin, filename: 'data.bin', entityId: msg.id });

@@ -269,6 +269,9 @@ test('bad input is 400 and changes nothing', async () => {
     assert.ok(r.json.code, r.text);
   }
   assert.equal(bad[0].json.code, 'MISSING_FIELD');
+  assert.equal(bad[9].json.code, 'BAD_REQUEST', `a move without position: ${bad[9].text}`);
+  assert.equal(bad[10].json.code, 'MISSING_FIELD', `a move without columnId: ${bad[10].text}`);
+  assert.equal(bad[11].json.code, 'BAD_REQUEST', `an unknown column: ${bad[11].text}`);
   assert.equal((await call(alice, 'GET', `/api/boards/${b.id}`)).text, before);
   assert.equal((await call(alice, 'GET', `/api/rooms/${slug}/boards`)).json.boards.length, 1);
   const ok = await call(alice, 'POST', `/api/boards/${b.id}/cards`, { title: 't'.repeat(200), body: 'b'.repeat(4000) });

@@ -201,13 +201,13 @@ test('the legacy form payload=<json> and the lobby hook', async () => {
   assert.deepEqual(got.sort(), [['curl style', 'Legacy', null], ['from a form & more', 'Old', null]]);
 });
 
-test('bad JSON, no text, too long: 400 and no message; revoked and unknown: 404', async () => {
+test('bad JSON, no text, too long, a NUL: 400 and no message; revoked and unknown: 404', async () => {
   const owner = await user('ib');
   const slug = await newRoom(relay, owner);
   const ch = await channel(owner, slug);
   const hook = await makeHook(owner, slug, { channelId: ch.id, name: 'Bad' });
   for (const body of ['{"text": ', '[1,2]', { text: '   ' }, {}, { text: 5 }, { content: 'x'.repeat(4001) },
-    { text: 'ok', username: 'u'.repeat(81) }]) {
+    { text: 'ok', username: 'u'.repeat(81) }, { text: 'nul\u0000inside' }]) {
     const r = await hookPost(hook.url, body);
     assert.equal(r.status, 400, `${JSON.stringify(body).slice(0, 60)}: ${r.text}`);
     assert.ok(JSON.parse(r.text).error, r.text);

@@ -241,6 +241,68 @@ test('bad requests answer 400 naming the problem; hostile queries are 400 or tex
   assert.ok(!/<(?!\/?mark>)/.test(snip), `only <mark> tags: ${snip}`);
 });
 
+test('a NUL in a query separates words (search, tool call); content with a NUL is refused', async () => {
+  const alice = await user();
+  const slug = await newRoom(relay, alice);
+  const w = word();
+  const m = await post(alice, slug, `alpha beta ${w} deployment`);
+  // FTS5 reads its MATCH text as a C string: a NUL inside a word once ended it there.
+  assert.deepEqual(await ids(alice, `alpha\u0000${w}`), [m.id]);
+  assert.deepEqual(await ids(alice, `${w}\u0000`), [m.id]);
+  assert.deepEqual(await ids(alice, `"alpha\u0000beta" ${w}`), [m.id], 'a phrase\'s words around a NUL');
+  assert.deepEqual(await ids(alice, `deploy\u0000* ${w}`), [], 'the star stands alone: deploy is a whole word');
+  assert.deepEqual(await ids(alice, `alpha\u0000nothere ${w}`), [], 'both words must match');
+  const t = await call(alice, 'POST', '/api/tools/call',
+    { name: 'search_messages', arguments: { q: `beta\u0000${w}` } });
+  assert.equal(t.status, 200, t.text);
+  assert.equal(t.json.status, 200, t.text);
+  assert.deepEqual(t.json.result.results.map((r) => r.message.id), [m.id]);
+
+  // Content with a NUL is refused wherever content is written, and nothing is stored.
+  const nul = `before\u0000after ${w}`;
+  const refused = [
+    await call(alice, 'POST', `/api/rooms/${slug}/messages`, { content: nul }),
+    await call(alice, 'PATCH', `/api/rooms/${slug}/messages/${m.id}`, { content: nul }),
+  ];
+  const th = await call(alice, 'POST', `/api/rooms/${slug}/messages/${m.id}/thread`);
+  assert.ok([200, 201].includes(th.status), th.text);
+  refused.push(await call(alice, 'POST', `/api/threads/${th.json.threadId}/replies`, { content: nul }));
+  for (const r of refused) {
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'BAD_REQUEST', r.text);
+    assert.match(r.json.error, /NUL/, r.text);
+  }
+  assert.deepEqual(await ids(alice, `after ${w}`), []);
+  assert.deepEqual(await ids(alice, `deployment ${w}`), [m.id], 'the refused edit changed nothing');
+});
+
+test('every unbalanced quote is 400, wherever it stands', async () => {
+  const alice = await user();
+  const w = word();
+  for (const q of [`${w}"`, `"${w}`, `a"b ${w}`, `"a" "${w}`, `-"${w}`, `"a b" c"`]) {
+    const r = await search(alice, q);
+    assert.equal(r.status, 400, `${q}: ${r.text}`);
+    assert.match(r.json.error, /unterminated quote/, q);
+  }
+  assert.equal((await search(alice, `"a b" ${w}`)).status, 200);
+});
+
+test('a snippet next to a long token or CJK text keeps about 160 characters of context', async () => {
+  const alice = await user();
+  const slug = await newRoom(relay, alice);
+  const w = word();
+  const url = `https://example.com/${'u'.repeat(300)}`;
+  await post(alice, slug, `${url} dingo ${w} ${url}`);
+  await post(alice, slug, `${'日本語'.repeat(100)} dingo ${w} ${'日本語'.repeat(100)}`);
+  const hits = (await search(alice, `dingo ${w}`)).json.results;
+  assert.equal(hits.length, 2);
+  for (const h of hits) {
+    const text = h.snippet.replace(/<\/?mark>/g, '');
+    assert.ok(text.length >= 150 && text.length <= 165, `${text.length}: ${h.snippet}`);
+    assert.match(h.snippet, /<mark>dingo<\/mark> <mark>w/);
+  }
+});
+
 test('paging: limit and next.cursor, newest first or by relevance, each hit once', async () => {
   const alice = await user();
   const slug = await newRoom(relay, alice);

@@ -253,6 +253,8 @@ test('search on three nodes over the Postgres store of record', { skip }, async 
       await bad(`/api/search?q=${'a'.repeat(10000)}`, /too long/);
       await bad('/api/search?q=%FF%FEabc', /UTF-8/);
       await bad('/api/search?q=x&cursor=abc', /cursor/);
+      await bad(`/api/search?q=${w}%22`, /unterminated quote/);
+      await bad(`/api/search?q=a%22b%20${w}`, /unterminated quote/);
 
       const hostile = ['NEAR(', '"', '""', '*', '^', '^shown', 'content:', `content:${w}`, `${w} OR hidden`,
         `${w} NOT shown`, 'hidden*', `${w}"`, `'${w}'; DROP TABLE messages; --`, `${w} ' | hidden`,
@@ -267,6 +269,11 @@ test('search on three nodes over the Postgres store of record', { skip }, async 
       // Syntax of FTS5 and of tsquery is searched as text.
       for (const q of [`NEAR( ${w}`, `content:here ${w}`, `"NEAR(x)" ${w}`, `it's ${w}`, `"a|b & !c" ${w}`, `d:* ${w}`])
         assert.deepEqual(await ids(a, outsider, q), [visible.id], q);
+      // A NUL separates words, in a phrase and before a star too.
+      for (const q of [`shown\u0000${w}`, `${w}\u0000`, `"shown\u0000NEAR" ${w}`, `shown\u0000* ${w}`])
+        assert.deepEqual(await ids(a, outsider, q), [visible.id], JSON.stringify(q));
+      const nul = await call(b, owner, 'POST', `/api/rooms/${slug}/messages`, { content: `x\u0000y ${w}` });
+      assert.equal(nul.status, 400, nul.text);
       const snip = (await search(a, outsider, `quoted ${w}`)).json.results[0].snippet;
       assert.ok(snip.includes('&quot;<mark>quoted</mark>&quot;'), snip);
       // The index is in Postgres and nothing of the queries reached it as SQL.

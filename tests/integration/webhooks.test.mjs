@@ -141,7 +141,9 @@ test('every event is signed both ways and carries what the WebSocket frame does'
   assert.equal(added.json.data.user.login, alice.login);
   await byType('reaction.removed');
   assert.equal((await byType('message.deleted')).json.data.messageId, m.id);
-  assert.equal((await byType('channel.created')).json.data.channel.id, ch.json.id);
+  const made = (await byType('channel.created')).json.data.channel;
+  assert.equal(made.id, ch.json.id);
+  assert.equal(made.memberCount, ch.json.memberCount, 'the channel as the 201 shows it');
   for (const r of receiver.requests.filter(at('/events'))) {
     assert.ok(verifyRelaySignature(r, h.secret) && verifyStandard(r, h.secret), r.json?.type);
   }
@@ -303,6 +305,11 @@ test("a DM's events never reach a hook whose creator is not in it", async () => 
   await post(bob, slug, 'public marker');
   await receiver.waitFor((r) => at('/private')(r) && r.json?.data?.message?.content === 'public marker');
   await receiver.waitFor((r) => at('/private')(r) && r.json?.data?.message?.content === 'alice sees this');
+  // The channel as the 201, the channel list and the channel_created frame show it.
+  const [made] = await receiver.waitFor((r) => at('/private')(r) && r.json?.type === 'channel.created');
+  assert.equal(made.json.data.channel.id, priv.json.id);
+  assert.equal(priv.json.memberCount, 2);
+  assert.equal(made.json.data.channel.memberCount, 2, 'alice and her invitee');
   await sleep(300);
   const bodies = receiver.requests.filter(at('/private')).map((r) => r.body);
   assert.ok(!bodies.some((b) => b.includes('secret between us')), 'the DM stays private');

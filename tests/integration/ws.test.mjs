@@ -219,18 +219,20 @@ test('missing content or clientMsgId is MISSING_FIELD; the socket stays open', a
   await expectErrorAndStillOpen(c, () => c.send({ type: 'send', content: 'who am i', channelId: null }), 'MISSING_FIELD');
 });
 
-test('content rules on the socket: too long, empty, oversized clientMsgId', async () => {
+test('content rules on the socket: too long, empty, a NUL, oversized clientMsgId', async () => {
   const u = await newUser();
   const c = await connect(u);
   await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'long1', content: 'a'.repeat(4001), channelId: null }),
     'CONTENT_TOO_LONG', 'long1');
   await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'empty1', content: '  \n ', channelId: null }),
     'CONTENT_EMPTY', 'empty1');
+  await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: 'nul1', content: 'a\u0000b', channelId: null }),
+    'BAD_REQUEST', 'nul1');
   const big = 'k'.repeat(129);
   await expectErrorAndStillOpen(c, () => c.send({ type: 'send', clientMsgId: big, content: 'x', channelId: null }),
     ['BAD_REQUEST', 'MISSING_FIELD']);
   const stored = await fetchAllMessages(relay.url, u.token, 'lobby', { channelId: null });
-  assert.ok(!stored.some((m) => ['long1', 'empty1', big].includes(m.clientMsgId)), 'rejected frames stored nothing');
+  assert.ok(!stored.some((m) => ['long1', 'empty1', 'nul1', big].includes(m.clientMsgId)), 'rejected frames stored nothing');
   const ok = 'e'.repeat(128);
   assert.match((await sendOk(c, '128-char id', null, ok)).ack.serverId, /^msg_/);
 });

@@ -19,6 +19,7 @@ TEST(content_rules, trims_and_limits_to_4000_characters) {
   EXPECT_FALSE(check_content(" " + std::string(4000, 'a') + " ", 4000).error);
   EXPECT_EQ(check_content(" \t\n", 4000).error.code, errc::content_empty);
   EXPECT_EQ(check_content("\xFF", 4000).error.code, errc::invalid_utf8);
+  EXPECT_EQ(check_content(std::string("a\0b", 3), 4000).error.code, errc::bad_request);
   EXPECT_EQ(bot_tag("yeeyee: hi"), "yee");
   EXPECT_EQ(bot_tag("hi yeeyee:"), "");
 }

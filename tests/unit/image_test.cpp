@@ -287,6 +287,15 @@ TEST(Sniff, FileNamesAreNeverPaths) {
   // Cut on a character boundary.
   auto long_utf8 = codec::safe_file_name(std::string(119, 'a') + "é");
   EXPECT_EQ(long_utf8, std::string(119, 'a'));
+  EXPECT_EQ(codec::safe_file_name("..\\..\\..\\windows\\x.txt"), "x.txt");
+  // The stem is cut, on a character boundary; a short extension stays.
+  std::string e200;
+  for (int i = 0; i < 200; ++i) e200 += "é";
+  auto kept = codec::safe_file_name(e200 + ".txt");
+  EXPECT_EQ(kept, e200.substr(0, 116) + ".txt");
+  EXPECT_EQ(codec::safe_file_name(std::string(300, 'a') + ".tar.gz").size(), 120u);
+  EXPECT_EQ(codec::safe_file_name(std::string(115, 'a') + "éé.txt"),
+            std::string(115, 'a') + ".txt");
   EXPECT_EQ(codec::content_disposition(codec::safe_file_name("résumé \"x\".pdf")),
             "attachment; filename=\"r__sum__ x.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20x.pdf");
 }

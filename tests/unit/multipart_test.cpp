@@ -79,6 +79,17 @@ TEST(Multipart, HeaderNamesAnyCaseQuotedEscapes) {
   EXPECT_EQ(r.parts[0].content_type, "image/png");
 }
 
+TEST(Multipart, BackslashesOfAWindowsPathStay) {
+  // Browsers do not escape a file name's backslashes: only \" and \\ are escapes.
+  std::string body = "--" + b +
+                     "\r\nContent-Disposition: form-data; name=\"file\"; "
+                     "filename=\"..\\..\\win\\x.txt\"\r\n\r\nx\r\n--" +
+                     b + "--";
+  auto r = parse(body, b);
+  ASSERT_TRUE(r) << r.error;
+  EXPECT_EQ(r.parts[0].filename, "..\\..\\win\\x.txt");
+}
+
 TEST(Multipart, BoundaryFromContentType) {
   EXPECT_EQ(boundary_of("multipart/form-data; boundary=" + b), b);
   EXPECT_EQ(boundary_of("Multipart/Form-Data;boundary=\"a b:c\""), "a b:c");

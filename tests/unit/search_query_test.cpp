@@ -4,6 +4,8 @@
 
 #include "protocol/search_query.hpp"
 
+#include "core/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -62,6 +64,8 @@ TEST(SearchQuery, UnknownKeysAreText) {
 
 TEST(SearchQuery, ErrorsNameTheProblem) {
   EXPECT_NE(error("say \"hello").find("unterminated quote"), std::string::npos);
+  EXPECT_NE(error("zebra\"").find("unterminated quote"), std::string::npos);
+  EXPECT_NE(error("a\"b c").find("unterminated quote"), std::string::npos);
   EXPECT_NE(error("").find("empty query"), std::string::npos);
   EXPECT_NE(error("   \t ").find("empty query"), std::string::npos);
   EXPECT_NE(error("* - \"\" !!! \"?!\"").find("empty query"), std::string::npos);
@@ -90,6 +94,16 @@ TEST(SearchQuery, HostileInputNeverCrashes) {
   for (int i = 0; i < 200; ++i) noise += "\"*^:(";
   EXPECT_FALSE(error(noise).empty());
   EXPECT_EQ(ok("a" + std::string(999, '*')).prefixes, v{"a"}) << "trailing stars make a prefix";
+}
+
+TEST(SearchQuery, NulSeparatesWords) {
+  using namespace std::string_literals;
+  EXPECT_EQ(ok("a\0b"s).terms, (v{"a", "b"}));
+  EXPECT_EQ(ok("\"a\0b\""s).phrases, v{"a b"});
+  auto q = ok("deploy\0*"s);
+  EXPECT_EQ(q.terms, v{"deploy"});
+  EXPECT_TRUE(q.prefixes.empty());
+  EXPECT_EQ(fts5_match(ok("zebra\0"s)), "\"zebra\"");
 }
 
 TEST(SearchQuery, TooManyWords) {
@@ -150,6 +164,19 @@ TEST(SearchSnippet, CutsAroundTheFirstMatch) {
   EXPECT_NE(s.find("<mark>needle</mark>"), std::string::npos);
   EXPECT_EQ(s.substr(s.size() - 3), "…");
   EXPECT_LT(s.size(), 120u);
+}
+
+TEST(SearchSnippet, LongTokensAroundAMatchGiveTheirPartThatFits) {
+  const std::string url = "https://example.com/" + std::string(300, 'u');
+  auto s = search_snippet(url + " dingo " + url, ok("dingo"));
+  EXPECT_NE(s.find(" <mark>dingo</mark> https://example.com/uuu"), std::string::npos) << s;
+  EXPECT_GT(utf8_length(s), 150u) << s;
+  std::string cjk;
+  for (int i = 0; i < 200; ++i) cjk += "日本語";
+  s = search_snippet(cjk + " dingo " + cjk, ok("dingo"));
+  EXPECT_NE(s.find("語 <mark>dingo</mark> 日本"), std::string::npos) << s;
+  EXPECT_GT(utf8_length(s), 150u) << s;
+  EXPECT_LE(utf8_length(s), 160u + 2 + 13) << s << " (160 of text, two …, the mark tags)";
 }
 
 }  // namespace
