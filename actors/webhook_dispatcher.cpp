@@ -1,7 +1,9 @@
 #include "actors/webhook_dispatcher.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "actors/store_call.hpp"
 #include "actors/webhook_outbox.hpp"
+#include "actors/webhook_pool.hpp"
 #include "auth/http_client.hpp"
 #include "auth/webhook_signing.hpp"
 #include "core/clock.hpp"
@@ -24,13 +27,14 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("whtick")>;
 using poll_atom = caf::atom_constant<caf::atom("whpoll")>;
+using done_atom = caf::atom_constant<caf::atom("whdone")>;
 
-// A claim's deliveries are all sent at once (a connection each), so this is also how many
-// requests a node has in flight: enough that a busy room's ten hooks do not wait on one
-// another, few enough for a small receiver.
-constexpr int claim_limit = 16;
-// Far longer than a claim's worst case (its requests run together, each within
-// request_timeout), so a lease never runs out while its node is still sending.
+// Requests a node has in flight at most: enough that a busy room's ten hooks do not wait
+// on one another, few enough for a small receiver. A slot is taken when its delivery is
+// claimed and freed once its answer is recorded; free slots are claimed together.
+constexpr int pool_size = 16;
+// Far longer than a request's worst case (request_timeout, then a write), so a lease
+// never runs out while its node is still sending.
 constexpr std::int64_t lease_ms = 3 * 60 * 1000;
 constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::size_t max_response_body = 64 * 1024;
@@ -39,12 +43,23 @@ constexpr int max_attempts = 1 + static_cast<int>(std::size(webhook_retry_offset
 // after every retry does at once: by then the receiver has been failing for ~24 hours.
 constexpr std::int64_t disable_after_failed_deliveries = 5;
 
+// The actor is event-based: requests run on the pool's own thread (webhook_pool) and each
+// answer comes back as a message, so the actor never blocks and a slow receiver holds up
+// only its own slot. The pool goes with the actor (attach_functor): its requests are
+// cancelled and its thread joined, and an answer that arrives later finds no actor.
 struct dispatcher_state {
   webhook_dispatch_params p;
+  std::shared_ptr<webhook_pool> pool;
+  auth::http_fetch_limits limits;
   std::chrono::milliseconds poll{250};
   std::mt19937_64 rng{std::random_device{}()};
+  // Deliveries sent and not yet answered, by token.
+  std::unordered_map<std::uint64_t, storage::webhook_job> sent;
+  std::uint64_t next_token = 0;
+  // Slots taken: claimed deliveries whose attempt is not yet recorded.
+  int busy = 0;
   bool claiming = false;
-  // A doorbell rang during a claim: look again as soon as it ends.
+  // A doorbell rang or a slot freed during a claim: look again as soon as it ends.
   bool again = false;
   // Only the latest poll timer counts; older ones, overtaken by a doorbell, are ignored.
   std::uint64_t poll_gen = 0;
@@ -79,6 +94,14 @@ storage::notification_row disabled_notice(const storage::webhook_attempt& a,
   return n;
 }
 
+void claim(dispatcher* self);
+
+// The attempt is recorded (or cannot be): its slot is free for the next claim.
+void release_slot(dispatcher* self) {
+  --self->state.busy;
+  claim(self);
+}
+
 void record(dispatcher* self, storage::webhook_attempt a) {
   struct recorded {
     storage::webhook_health health;
@@ -97,6 +120,7 @@ void record(dispatcher* self, storage::webhook_attempt a) {
         return out;
       },
       [self, a](recorded& r) {
+        release_slot(self);
         if (!r.health.disabled_now) return;
         spdlog::warn("webhook {} disabled: {}", a.webhook_id, r.health.reason);
         if (!r.notice) return;
@@ -106,7 +130,8 @@ void record(dispatcher* self, storage::webhook_attempt a) {
         if (self->state.p.notify_other_nodes)
           self->state.p.notify_other_nodes(r.notice->user_id, frame);
       },
-      [a](const error_info& e) {
+      [self, a](const error_info& e) {
+        release_slot(self);
         // The lease runs out and the delivery is tried again: at least once still holds.
         spdlog::warn("webhook delivery {}: cannot record attempt: {}", a.delivery_id, e.message);
       });
@@ -167,51 +192,59 @@ void settle(dispatcher* self, const storage::webhook_job& job, const auth::http_
   record(self, std::move(a));
 }
 
-// Sends the claimed deliveries, all at once (blocking: this actor has its own thread),
-// and records each.
-void deliver(dispatcher* self, const std::vector<storage::webhook_job>& jobs) {
-  if (jobs.empty()) return;
-  std::vector<auth::http_request> requests;
-  requests.reserve(jobs.size());
-  for (const auto& j : jobs) requests.push_back(request_of(j));
-  auth::http_fetch_limits limits;
-  limits.max_body = max_response_body;
-  limits.vet = [allow = self->state.p.allow](const std::string& host, const std::string& ip) {
-    return auth::refused_webhook_address(host, ip, allow);
-  };
-  auto results = auth::http_fetch_all_vetted(requests, request_timeout, limits);
-  for (std::size_t i = 0; i < jobs.size(); ++i) settle(self, jobs[i], results[i]);
+// Starts the claimed deliveries on the pool; each answer comes back as a done_atom.
+void deliver(dispatcher* self, std::vector<storage::webhook_job>& jobs) {
+  auto& st = self->state;
+  for (auto& j : jobs) {
+    const auto token = ++st.next_token;
+    auto request = request_of(j);
+    st.sent.emplace(token, std::move(j));
+    st.pool->start(std::move(request), request_timeout, st.limits,
+                   [addr = self->address(), token](auth::http_result r) {
+                     if (auto me = caf::actor_cast<caf::actor>(addr))
+                       caf::anon_send(me, done_atom::value, token, r.status, std::move(r.error),
+                                      r.elapsed_ms);
+                   });
+  }
 }
 
 void poll_later(dispatcher* self, std::chrono::milliseconds delay) {
   self->delayed_send(self, delay, poll_atom::value, ++self->state.poll_gen);
 }
 
+// Claims as many due deliveries as there are free slots, one claim at a time. With every
+// slot taken it does nothing: the next recorded answer claims again.
 void claim(dispatcher* self) {
   auto& st = self->state;
   if (st.claiming) {
     st.again = true;
     return;
   }
+  const int free = pool_size - st.busy;
+  if (free <= 0) return;
   st.claiming = true;
   st.again = false;
+  st.busy += free;
   const auto now = now_ms();
   store_call(
       self, st.p.writer,
-      [now](storage::store& db) { return db.claim_webhook_deliveries(now, lease_ms, claim_limit); },
-      [self](std::vector<storage::webhook_job>& jobs) {
-        deliver(self, jobs);
+      [now, free](storage::store& db) { return db.claim_webhook_deliveries(now, lease_ms, free); },
+      [self, free](std::vector<storage::webhook_job>& jobs) {
         auto& st = self->state;
+        st.busy -= free - static_cast<int>(jobs.size());
         st.claiming = false;
+        const bool full = jobs.size() == static_cast<std::size_t>(free);
+        deliver(self, jobs);
         // A full claim suggests more are due, and a doorbell that rang meanwhile says so:
-        // look again at once. Otherwise retries come due by the poll.
-        if (jobs.size() == static_cast<std::size_t>(claim_limit) || st.again)
+        // look again at once (if a slot is free). Otherwise retries come due by the poll.
+        if (full || st.again)
           self->send(self, tick_atom::value);
         else
           poll_later(self, st.poll);
       },
-      [self](const error_info& e) {
+      [self, free](const error_info& e) {
         spdlog::warn("webhooks: cannot claim deliveries: {}", e.message);
+        self->state.busy -= free;
         self->state.claiming = false;
         poll_later(self, std::chrono::seconds(1));
       });
@@ -220,6 +253,13 @@ void claim(dispatcher* self) {
 caf::behavior run(dispatcher* self, webhook_dispatch_params p) {
   auto& st = self->state;
   st.p = std::move(p);
+  st.pool = std::make_shared<webhook_pool>();
+  self->attach_functor([pool = st.pool] { pool->stop(); });
+  st.limits.max_body = max_response_body;
+  st.limits.vet = [allow = std::make_shared<const auth::webhook_allowlist>(st.p.allow)](
+                      const std::string& host, const std::string& ip) {
+    return auth::refused_webhook_address(host, ip, *allow);
+  };
   // Poll at least as often as a tenth of the first retry's delay, so a scaled schedule
   // (tests) keeps its shape; 250 ms bounds a due retry's wait, and that of a delivery
   // another node enqueued (the doorbell rings only on the node that wrote it).
@@ -247,13 +287,25 @@ caf::behavior run(dispatcher* self, webhook_dispatch_params p) {
       [self](poll_atom, std::uint64_t gen) {
         if (gen == self->state.poll_gen) claim(self);
       },
+      [self](done_atom, std::uint64_t token, int status, const std::string& error,
+             std::int64_t elapsed_ms) {
+        auto it = self->state.sent.find(token);
+        if (it == self->state.sent.end()) return;
+        auto job = std::move(it->second);
+        self->state.sent.erase(it);
+        auth::http_result r;
+        r.status = status;
+        r.error = error;
+        r.elapsed_ms = elapsed_ms;
+        settle(self, job, r);
+      },
   };
 }
 
 }  // namespace
 
 caf::actor spawn_webhook_dispatcher(caf::actor_system& sys, webhook_dispatch_params p) {
-  return sys.spawn<caf::detached>(run, std::move(p));
+  return sys.spawn(run, std::move(p));
 }
 
 }  // namespace relay

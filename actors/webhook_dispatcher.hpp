@@ -26,12 +26,13 @@ struct webhook_dispatch_params {
   bool single_node = true;
 };
 
-/// The outbound webhook dispatcher, a detached actor (its HTTP calls block): it claims
-/// due deliveries through the store writer (leased, so in a cluster each is sent by one
-/// node at a time), signs and POSTs each, and records the attempt through the writer:
-/// success, a retry on the schedule (network error, timeout, 408, 429, 5xx), or failure.
-/// A 410 disables the hook; so does a delivery that fails after the whole schedule, with
-/// a notification to the hook's creator.
+/// The outbound webhook dispatcher, an event-based actor with up to 16 requests in flight
+/// on a thread of its own (a slot is refilled by a new claim once its answer is recorded,
+/// so a silent receiver holds up only its own slots): it claims due deliveries through the store
+/// writer (leased, so in a cluster each is sent by one node at a time), signs and POSTs each, and
+/// records the attempt through the writer: success, a retry on the schedule (network error,
+/// timeout, 408, 429, 5xx), or failure. A 410 disables the hook; so does a delivery that fails
+/// after the whole schedule, with a notification to the hook's creator.
 caf::actor spawn_webhook_dispatcher(caf::actor_system& sys, webhook_dispatch_params p);
 
 /// The retry schedule: seconds after the first attempt at which attempts 2, 3, … run.

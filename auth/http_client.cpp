@@ -4,9 +4,12 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -368,6 +371,68 @@ std::vector<http_result> http_fetch_all_vetted(const std::vector<http_request>& 
   }
   for (std::size_t i = 0; i < requests.size(); ++i) settle(results[i], failures[i]);
   return results;
+}
+
+namespace {
+
+// One http_fetch_async_vetted request: everything its coroutine reads lives here, and the
+// coroutine's frame holds this (its parameter), so nothing it points at can go first.
+struct async_fetch final : http_pending {
+  http_request request;
+  http_fetch_limits limits;
+  request_spec spec;
+  http_result result;
+  std::function<void(http_result)> done;
+  asio::cancellation_signal signal;
+  clock_type::time_point started;
+  bool finished = false;
+
+  void cancel() override {
+    // Terminal: the operation in progress (connect, write or read) ends with an error and
+    // the coroutine returns; its answer still goes to `done`.
+    if (!finished) signal.emit(asio::cancellation_type::terminal);
+  }
+
+  void finish(const std::exception_ptr& failure) {
+    finished = true;
+    result.elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started).count();
+    settle(result, failure);
+    if (!failure && result.error.empty() && result.status == 0)
+      result.error = "http client: cancelled";
+    auto fn = std::move(done);
+    fn(std::move(result));
+  }
+};
+
+asio::awaitable<void> fetch_owned(std::shared_ptr<async_fetch> f) {
+  co_await fetch(f->spec, f->result);
+}
+
+}  // namespace
+
+std::shared_ptr<http_pending> http_fetch_async_vetted(asio::io_context& ioc, http_request request,
+                                                      std::chrono::milliseconds timeout,
+                                                      http_fetch_limits limits,
+                                                      std::function<void(http_result)> done) {
+  auto f = std::make_shared<async_fetch>();
+  f->request = std::move(request);
+  f->limits = std::move(limits);
+  f->done = std::move(done);
+  f->started = clock_type::now();
+  const auto& r = f->request;
+  f->result.error =
+      prepare(f->spec, r.method, r.url, r.headers, r.body, timeout, f->started + timeout);
+  if (!f->result.error.empty()) {
+    // Answered through the io_context like every other request, never inside this call.
+    asio::post(ioc, [f] { f->finish(nullptr); });
+    return f;
+  }
+  f->spec.limits = &f->limits;
+  asio::co_spawn(
+      ioc, fetch_owned(f),
+      asio::bind_cancellation_slot(f->signal.slot(), [f](std::exception_ptr e) { f->finish(e); }));
+  return f;
 }
 
 http_result http_fetch(const std::string& method, const std::string& url,

@@ -1,16 +1,20 @@
 #pragma once
 
-// A small blocking HTTP/1.1 client for server-to-server calls (OAuth token exchange,
-// user lookup). Each call runs its own io_context on the calling thread, so it belongs in
-// detached actors or other threads that may block; never call it from an I/O thread.
+// A small HTTP/1.1 client for server-to-server calls (OAuth token exchange, user lookup,
+// outbound webhooks). The blocking calls run their own io_context on the calling thread,
+// so they belong in detached actors or other threads that may block; never call them from
+// an I/O thread. http_fetch_async_vetted runs on an io_context the caller owns.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 namespace relay::auth {
 
@@ -65,6 +69,25 @@ struct http_request {
 std::vector<http_result> http_fetch_all_vetted(const std::vector<http_request>& requests,
                                                std::chrono::milliseconds timeout,
                                                const http_fetch_limits& limits);
+
+/// A request started by http_fetch_async_vetted; `cancel()` (on the io_context's thread)
+/// ends it at once with an error, so its owner can stop without waiting for a silent peer.
+class http_pending {
+ public:
+  virtual ~http_pending() = default;
+  virtual void cancel() = 0;
+};
+
+/// http_fetch_vetted without blocking: the request runs on `ioc` (whose thread calls
+/// `done` exactly once with the answer, `elapsed_ms` from this call) while the caller
+/// goes on (outbound webhooks keep a pool of them in flight). `limits` are copied. Call it
+/// on `ioc`'s thread, or before it runs. The answer still comes (an error) when the
+/// request is cancelled; not when `ioc` is stopped and destroyed with it still running.
+std::shared_ptr<http_pending> http_fetch_async_vetted(boost::asio::io_context& ioc,
+                                                      http_request request,
+                                                      std::chrono::milliseconds timeout,
+                                                      http_fetch_limits limits,
+                                                      std::function<void(http_result)> done);
 
 /// As http_fetch, for long streamed answers (the AI bot's chat-completions streams): a 2xx
 /// body goes to `on_body` as it arrives, in fragments of any size (chunked coding already

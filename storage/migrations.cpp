@@ -722,6 +722,15 @@ constexpr std::string_view migration_19 = R"sql(
 CREATE INDEX IF NOT EXISTS search_docs_by_author ON search_docs (author_id, doc);
 )sql";
 
+// Outbound webhooks' fair claim: a hook's due rows in the order its window numbers them,
+// and the leased rows counted against its in-flight cap (few: a node leases at most 16).
+constexpr std::string_view migration_20 = R"sql(
+CREATE INDEX IF NOT EXISTS webhook_deliveries_fair
+  ON webhook_deliveries (webhook_id, next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_deliveries_leased
+  ON webhook_deliveries (lease_until) WHERE state = 'pending';
+)sql";
+
 const migration all_migrations[] = {
     {1, migration_1, &seed_lobby}, {2, migration_2, nullptr},
     {3, migration_3, nullptr},     {4, migration_4, nullptr},
@@ -732,7 +741,7 @@ const migration all_migrations[] = {
     {13, migration_13, nullptr},   {14, migration_14, nullptr},
     {15, migration_15, nullptr},   {16, migration_16, nullptr},
     {17, migration_17, nullptr},   {18, migration_18, nullptr},
-    {19, migration_19, nullptr},
+    {19, migration_19, nullptr},   {20, migration_20, nullptr},
 };
 
 }  // namespace

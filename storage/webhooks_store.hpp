@@ -13,6 +13,10 @@ namespace relay::storage {
 /// Outbound webhooks: a room's hooks and the outbox of their deliveries. A delivery row
 /// is written in the transaction of the event it reports (enqueue_webhook_event), so an
 /// event that committed is delivered at least once, whatever crashes afterwards.
+/// Deliveries of one hook in flight at once, cluster-wide: a dead receiver with a backlog
+/// holds this many requests, never a node's whole pool.
+inline constexpr int webhook_in_flight_per_hook = 4;
+
 class webhooks_store {
  public:
   virtual ~webhooks_store() = default;
@@ -52,8 +56,9 @@ class webhooks_store {
                                               const std::function<std::string()>& data,
                                               std::int64_t now) = 0;
   /// Leases up to `limit` due pending deliveries of enabled hooks until `now + lease_ms`,
-  /// skipping rows another node holds (Postgres: FOR UPDATE SKIP LOCKED), so each is sent
-  /// by one node at a time.
+  /// the earliest due first, skipping rows another node holds (Postgres: FOR UPDATE SKIP
+  /// LOCKED), so each is sent by one node at a time; never so many of one hook that more
+  /// than webhook_in_flight_per_hook of its pending rows are leased (on any node).
   virtual expected<std::vector<webhook_job>> claim_webhook_deliveries(std::int64_t now,
                                                                       std::int64_t lease_ms,
                                                                       int limit) = 0;

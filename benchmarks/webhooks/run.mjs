@@ -7,6 +7,9 @@
 //   2. max: MAX_MSGS messages as fast as the clients can send them (each keeps WINDOW sends
 //      in flight, a new one on each ack): a backlog the dispatcher works off at its best
 //      rate.
+//   3. blackhole (BLACKHOLE_S > 0): one more hook whose receiver accepts the connection and
+//      never answers (each request waits for the 10 s timeout), then RATE messages/s for
+//      BLACKHOLE_S seconds: the healthy hooks' latency beside it (head-of-line blocking).
 // Each phase then waits until every delivery has arrived (or DRAIN_S passes without one).
 // Per delivery: latency from the client's send to the receiver reading the request
 // (and from the send's ack), p50/p99/max; deliveries/s while the phase lasted (first send
@@ -17,11 +20,12 @@
 //   RELAY_BIN=build-bench/relay node benchmarks/webhooks/run.mjs
 //
 // Knobs (environment) [defaults]: HOOKS [10], CLIENTS [5], RATE [20], STEADY_S [20],
-// MAX_MSGS [1000], WINDOW [8], DRAIN_S [30]. Prints one JSON object.
+// MAX_MSGS [1000], WINDOW [8], DRAIN_S [30], BLACKHOLE_S [10]. Prints one JSON object.
 // Numbers from a sanitizer build measure the sanitizer; use a release binary.
 import { fork } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +92,7 @@ async function main() {
   const MAX_MSGS = Number(process.env.MAX_MSGS ?? 1000);
   const WINDOW = Number(process.env.WINDOW ?? 8);
   const DRAIN_S = Number(process.env.DRAIN_S ?? 30);
+  const BLACKHOLE_S = Number(process.env.BLACKHOLE_S ?? 10);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
   const rx = fork(HERE, ['--receiver'], { stdio: 'inherit' });
@@ -102,6 +107,8 @@ async function main() {
       '--send-rate', '100000', '--send-burst', '100000',
       '--user-send-rate', '100000', '--user-send-burst', '100000'],
   });
+  const holes = new Set();
+  let holeServer = null;
   const loads = [];
   const loadTimer = setInterval(() => loads.push(os.loadavg()[0]), 5000);
   const sockets = [];
@@ -171,10 +178,10 @@ async function main() {
       }
     }
 
-    async function steady(tag) {
+    async function steady(tag, seconds = STEADY_S) {
       phaseTag = tag;
       const started = nowMs();
-      const total = Math.round(RATE * STEADY_S);
+      const total = Math.round(RATE * seconds);
       let sent = 0;
       // Even spacing: message k goes out at started + k / RATE, round robin over clients.
       while (sent < total) {
@@ -249,6 +256,16 @@ async function main() {
     const results = {};
     results.steady = report('s', await steady('s'));
     results.max = report('m', await flat('m'));
+    if (BLACKHOLE_S > 0) {
+      // Its deliveries never arrive, so the phase's expected count is the healthy hooks'.
+      const hole = createTcpServer((sock) => { holes.add(sock); sock.on('error', () => {}); sock.on('close', () => holes.delete(sock)); });
+      await new Promise((resolve) => hole.listen(0, '127.0.0.1', resolve));
+      holeServer = hole;
+      const r = await api(relay.url, owner.token, 'POST', `/api/rooms/${slug}/webhooks`,
+        { url: `http://127.0.0.1:${hole.address().port}/hole`, events: ['message.created'], description: 'black hole' });
+      if (r.status !== 201) throw new Error(`black-hole webhook: ${r.status} ${r.text}`);
+      results.blackhole = report('b', await steady('b', BLACKHOLE_S));
+    }
     const errors = sockets.reduce((a, c) => a + c.errors, 0);
     const cpus = os.cpus();
     console.log(JSON.stringify({
@@ -258,6 +275,7 @@ async function main() {
       loadavgAtEnd: os.loadavg().map((x) => +x.toFixed(2)),
       binary: process.env.RELAY_BIN,
       hooks: HOOKS, clients: CLIENTS, rate: RATE, steadyS: STEADY_S, maxMsgs: MAX_MSGS, window: WINDOW,
+      blackholeS: BLACKHOLE_S,
       sendErrors: errors, badSignatures, results,
     }));
   } finally {
@@ -265,5 +283,7 @@ async function main() {
     for (const s of sockets) s.ws.terminate();
     await relay.stop().catch((e) => console.error(String(e).slice(0, 2000)));
     rx.send({ exit: true });
+    for (const h of holes) h.destroy();
+    holeServer?.close();
   }
 }

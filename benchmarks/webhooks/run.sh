@@ -2,8 +2,9 @@
 # Outbound webhooks (issue 24): delivery latency from a WebSocket send to a local receiver
 # (p50/p99) and deliveries/s, with 10 hooks on message.created in one busy room — first a
 # steady rate, then as fast as the clients can send — and every message × hook checked
-# to arrive (lost and duplicates counted). One node on a throwaway data directory
-# (SQLite), a Release build; the driver and receiver are benchmarks/webhooks/run.mjs.
+# to arrive (lost and duplicates counted); then the steady rate again beside an 11th hook
+# whose receiver never answers (the healthy hooks' latency: head-of-line blocking). One
+# node on a throwaway data directory (SQLite), a Release build; the driver and receiver are benchmarks/webhooks/run.mjs.
 # With BASELINE_BIN (e.g. a build of the previous commit) both binaries run, turn about,
 # ROUNDS times each, and the ratios new/baseline of the medians over rounds are printed.
 # Results: one JSON line per run appended to
@@ -14,7 +15,7 @@
 #
 # Knobs [defaults]: RELAY_BIN [build-bench/relay], BASELINE_BIN, ROUNDS [1], SKIP_BUILD,
 # and the driver's: HOOKS [10], CLIENTS [5], RATE [20 messages/s], STEADY_S [20],
-# MAX_MSGS [1000], WINDOW [8], DRAIN_S [30].
+# MAX_MSGS [1000], WINDOW [8], DRAIN_S [30], BLACKHOLE_S [10] (0: no black-holed hook phase).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -43,12 +44,12 @@ def med(role, phase, *path):
     xs = []
     for r in runs:
         if r["role"] != role: continue
-        v = r["results"][phase]
+        v = r["results"].get(phase)
         for p in path: v = v[p] if v else None
         if v is not None: xs.append(v)
     return statistics.median(xs) if xs else None
 rows = []
-for phase in ("steady", "max"):
+for phase in ("steady", "max", "blackhole"):
     for label, path in (("p50 ms", ("latencyFromSendMs", "p50")), ("p99 ms", ("latencyFromSendMs", "p99")),
                         ("deliveries/s", ("deliveriesPerS",)), ("lost", ("lost",)), ("duplicates", ("duplicates",))):
         new, base = med("new", phase, *path), med("baseline", phase, *path)

@@ -624,9 +624,17 @@ CREATE TRIGGER search_archived BEFORE INSERT OR UPDATE OF content ON message_arc
 CREATE INDEX message_archive_words ON message_archive USING gin (words);
 )sql";
 
-constexpr std::string_view versions[] = {version_1, version_2,  version_3,  version_4,
-                                         version_5, version_6,  version_7,  version_8,
-                                         version_9, version_10, version_11, version_12};
+// Outbound webhooks' fair claim, as SQLite's migration 20.
+constexpr std::string_view version_13 = R"sql(
+CREATE INDEX webhook_deliveries_fair
+  ON webhook_deliveries (webhook_id, next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until)
+  WHERE state = 'pending';
+)sql";
+
+constexpr std::string_view versions[] = {version_1,  version_2,  version_3, version_4, version_5,
+                                         version_6,  version_7,  version_8, version_9, version_10,
+                                         version_11, version_12, version_13};
 
 }  // namespace
 

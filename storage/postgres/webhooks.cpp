@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/webhook_claim.hpp"
 #include "storage/webhook_text.hpp"
 
 namespace relay::storage::postgres {
@@ -106,12 +107,28 @@ webhooks::webhooks(connection& c) : c_{c} {
              " VALUES ($1, $2, $3, $4, $5, 0, 'pending', $6, 0, '', $6, $6)");
   // The lease is the claim; SKIP LOCKED keeps two nodes' claims from waiting on (and then
   // both taking) the same rows while neither has committed.
+  // The fair pick is SQLite's (each enabled hook's first due unleased rows, at most the
+  // cap, through a LATERAL on webhook_deliveries_fair; a row taken only while its number
+  // plus the hook's leased rows stays within the cap). It reads without locking; only the
+  // rows it picked are then locked, skipping those another node's claim holds, and taken
+  // only if still unleased, so a row another node leased meanwhile is re-checked and
+  // never taken twice. (Locking every candidate would lock up to 4 rows of every hook
+  // with due rows per claim.) Two nodes claiming at once may each count the other's new
+  // leases as free, so a hook may briefly have a few more than the cap in flight; the
+  // node that loses a row to the other gets fewer this time and claims again.
   c_.prepare("webhooks.claim",
-             "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN (SELECT d.id FROM"
-             " webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
-             " WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND d.lease_until <= $2"
-             " AND w.enabled ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED)"
-             " RETURNING id");
+             "UPDATE webhook_deliveries u SET lease_until = $1 WHERE u.id IN (SELECT l.id FROM"
+             " webhook_deliveries l WHERE l.id IN (SELECT r.id FROM (SELECT c.id,"
+             " c.next_attempt_at, row_number() OVER (PARTITION BY c.webhook_id"
+             " ORDER BY c.next_attempt_at, c.id) AS n, (SELECT count(*) FROM webhook_deliveries b"
+             " WHERE b.state = 'pending' AND b.lease_until > $2 AND b.webhook_id = c.webhook_id)"
+             " AS busy FROM webhooks w CROSS JOIN LATERAL (SELECT x.id, x.webhook_id,"
+             " x.next_attempt_at FROM webhook_deliveries x WHERE x.webhook_id = w.id"
+             " AND x.state = 'pending' AND x.next_attempt_at <= $2 AND x.lease_until <= $2"
+             " ORDER BY x.next_attempt_at, x.id LIMIT $4) c WHERE w.enabled) r"
+             " WHERE r.n + r.busy <= $4 ORDER BY r.next_attempt_at, r.id LIMIT $3)"
+             " AND l.state = 'pending' AND l.lease_until <= $2 FOR UPDATE OF l SKIP LOCKED)"
+             " AND u.lease_until <= $2 RETURNING u.id");
   c_.prepare("webhooks.job",
              "SELECT " + delivery_columns +
                  ", w.url, w.secret, CASE WHEN w.prev_secret_until > $2 THEN w.prev_secret"
@@ -237,7 +254,8 @@ expected<std::vector<webhook_job>> webhooks::claim_webhook_deliveries(std::int64
                 [&](pqxx::transaction_base& t) -> expected<std::vector<webhook_job>> {
                   std::vector<webhook_job> out;
                   auto ids = t.exec_prepared("webhooks.claim", now + lease_ms, now,
-                                             static_cast<std::int64_t>(limit));
+                                             static_cast<std::int64_t>(limit),
+                                             static_cast<std::int64_t>(webhook_in_flight_per_hook));
                   for (const auto& id : ids) {
                     auto res = t.exec_prepared("webhooks.job", id[0].as<std::string>(), now);
                     if (res.empty()) continue;
@@ -250,6 +268,7 @@ expected<std::vector<webhook_job>> webhooks::claim_webhook_deliveries(std::int64
                     j.creator_id = res[0][17].as<std::string>();
                     out.push_back(std::move(j));
                   }
+                  sort_claimed(out);
                   return out;
                 });
 }

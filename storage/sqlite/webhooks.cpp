@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "storage/webhook_claim.hpp"
 #include "storage/webhook_text.hpp"
 
 namespace relay::storage::sqlite {
@@ -233,13 +234,29 @@ expected<std::vector<webhook_job>> webhooks::claim_webhook_deliveries(std::int64
                                                                       int limit) {
   std::vector<std::string> ids;
   {
+    // Fairness: each enabled hook offers its first due unleased rows (at most the cap, from
+    // webhook_deliveries_fair), numbered in due order, and a row is taken only while its
+    // number plus the hook's leased rows (webhook_deliveries_leased: few, a node leases at
+    // most its pool) stays within the cap, so one hook's backlog cannot take every slot.
+    // Per hook, not a window over every due row: a dead hook's backlog of 10,000 costs 4
+    // index reads, not a scan. The CROSS JOIN keeps hooks outside: without statistics the
+    // planner would otherwise walk every delivery and run the subquery for each.
     auto st = db_.prepare(
-        "UPDATE webhook_deliveries SET lease_until = ? WHERE id IN (SELECT d.id FROM"
-        " webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending'"
-        " AND d.next_attempt_at <= ? AND d.lease_until <= ? AND w.enabled = 1"
-        " ORDER BY d.next_attempt_at LIMIT ?) RETURNING id");
+        "UPDATE webhook_deliveries SET lease_until = ?1 WHERE id IN (SELECT id FROM"
+        " (SELECT c.id, c.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY c.webhook_id"
+        " ORDER BY c.next_attempt_at, c.id) AS n, (SELECT COUNT(*) FROM webhook_deliveries l"
+        " INDEXED BY webhook_deliveries_leased WHERE l.state = 'pending'"
+        " AND l.lease_until > ?2 AND l.webhook_id = c.webhook_id) AS busy"
+        " FROM webhooks w CROSS JOIN webhook_deliveries c WHERE c.id IN (SELECT x.id"
+        " FROM webhook_deliveries x WHERE x.webhook_id = w.id AND x.state = 'pending'"
+        " AND x.next_attempt_at <= ?2 AND x.lease_until <= ?2"
+        " ORDER BY x.next_attempt_at, x.id LIMIT ?4) AND w.enabled = 1)"
+        " WHERE n + busy <= ?4 ORDER BY next_attempt_at, id LIMIT ?3) RETURNING id");
     if (!st) return db_.failure("claim webhook deliveries");
-    st.bind(now + lease_ms).bind(now).bind(now).bind(std::int64_t{limit});
+    st.bind(now + lease_ms)
+        .bind(now)
+        .bind(std::int64_t{limit})
+        .bind(std::int64_t{webhook_in_flight_per_hook});
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) ids.push_back(st.text(0));
     if (rc != SQLITE_DONE) return db_.failure("claim webhook deliveries");
@@ -266,6 +283,7 @@ expected<std::vector<webhook_job>> webhooks::claim_webhook_deliveries(std::int64
     j.creator_id = st.text(17);
     out.push_back(std::move(j));
   }
+  sort_claimed(out);
   return out;
 }
 

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "auth/http_client.hpp"
 #include "test_http_server.hpp"
 
@@ -213,6 +215,44 @@ TEST(HttpFetchAll, RequestsRunTogetherAndEachHasItsOwnTimeout) {
   EXPECT_NE(results[2].error.find("timed out"), std::string::npos) << results[2].error;
   EXPECT_GE(results[2].elapsed_ms, 1900);
   EXPECT_LT(elapsed, 4s);
+}
+
+// -- http_fetch_async_vetted (the webhook dispatcher's pool) -----------------------------
+
+TEST(HttpFetchAsync, AnswersOnTheIoContextAndCancelEndsASilentRequestAtOnce) {
+  test_server ok(1, [](const received& r) { return response(200, "OK", r.body); });
+  test_server silent(1, [](const received&) { return std::nullopt; });
+  boost::asio::io_context ioc;
+  http_fetch_limits refuse;
+  refuse.vet = [](const std::string&, const std::string&) { return std::string("no"); };
+  std::vector<http_result> answers(4);
+  int answered = 0;
+  const auto keep = [&](int i) {
+    return [&, i](http_result r) {
+      answers[i] = std::move(r);
+      ++answered;
+    };
+  };
+  http_fetch_async_vetted(ioc, {"POST", ok.url("/a"), {}, "body"}, 5s, {}, keep(0));
+  auto hanging = http_fetch_async_vetted(ioc, {"POST", silent.url(), {}, "z"}, 10s, {}, keep(1));
+  http_fetch_async_vetted(ioc, {"POST", ok.url("/b"), {}, ""}, 5s, refuse, keep(2));
+  http_fetch_async_vetted(ioc, {"POST", "not a url", {}, ""}, 5s, {}, keep(3));
+  EXPECT_EQ(answered, 0) << "never answered inside the call";
+  boost::asio::steady_timer later(ioc, 300ms);
+  later.async_wait([&](const boost::system::error_code&) { hanging->cancel(); });
+  const auto start = std::chrono::steady_clock::now();
+  ioc.run();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(answered, 4);
+  EXPECT_EQ(answers[0].status, 200);
+  EXPECT_EQ(answers[0].body, "body");
+  EXPECT_EQ(answers[1].status, 0);
+  EXPECT_NE(answers[1].error, "");
+  EXPECT_GE(answers[1].elapsed_ms, 250);
+  EXPECT_EQ(silent.requests().size(), 1u);
+  EXPECT_EQ(answers[2].error, "refused: no");
+  EXPECT_NE(answers[3].error, "");
+  hanging->cancel();  // after its answer: nothing happens
 }
 
 // -- http_stream (the AI bot's chat-completions streams) ---------------------------------
