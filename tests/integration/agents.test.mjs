@@ -136,6 +136,40 @@ test('the payload reaches the agent and comes back in reply byte for byte; a mis
   assert.equal(terminalsFor(ap, acc.event_id).length, 1);
 });
 
+test('a deeply nested payload is passed on both ways; only past 256 levels is a frame too deep', async (t) => {
+  const agent = await addAgent(relay);
+  const app = await addApp(relay, [agent.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ap = await connectApp(t, relay, app);
+  const texts = (c) => {
+    const out = [];
+    c.ws.on('message', (data, isBinary) => { if (!isBinary) out.push(data.toString('utf8')); });
+    return out;
+  };
+  const agentText = texts(ag);
+  const appText = texts(ap);
+  // The frame is level 1 and the payload level 2: 254 arrays in it make 256 levels.
+  const nest = (n) => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`;
+  for (const n of [17, 254]) {
+    const payload = nest(n);
+    ap.sendRaw(`{"type":"event","agent_id":"${agent.id}","thread_id":"deep","payload":${payload}}`);
+    const acc = await ap.next((f) => f.type === 'accepted' || f.type === 'error');
+    assert.equal(acc.type, 'accepted', `${n} levels: ${JSON.stringify(acc)}`);
+    const ev = await ag.next((f) => f.type === 'event' && f.event_id === acc.event_id);
+    assert.ok(agentText.some((x) => x.includes(`"payload":${payload}`)), `${n} levels reach the agent as sent`);
+    // The agent's frames may nest as deep too.
+    ag.sendRaw(`{"type":"reply","event_id":"${ev.event_id}","content":"ok","done":true,"metadata":{"x":${'['.repeat(n)}${']'.repeat(n)}}}`);
+    const reply = await terminalOf(ap, acc.event_id);
+    assert.equal(reply.type, 'reply', `${n} levels: ${JSON.stringify(reply)}`);
+    assert.ok(appText.some((x) => x.includes('"type":"reply"') && x.includes(`"payload":${payload}`)));
+  }
+  ap.sendRaw(`{"type":"event","agent_id":"${agent.id}","thread_id":"deep","payload":${nest(255)}}`);
+  const err = await ap.next((f) => f.type === 'accepted' || f.type === 'error');
+  assert.equal(err.code, 'INVALID_EVENT', JSON.stringify(err));
+  assert.match(err.error, /too deep/);
+  assert.ok(ap.isOpen);
+});
+
 test('a reply without metadata reports the relayed token count, model null and Relay-measured latency', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);
