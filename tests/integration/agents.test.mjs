@@ -206,6 +206,35 @@ test('discover lists registered agents with their online/offline status', async 
   assert.deepEqual(b, { agent_id: off.id, name: 'Offline Olaf', description: 'is not connected', status: 'offline' });
 });
 
+test('discover answers only the agents on the app\'s allowlist, as it is now', async (t) => {
+  const echo = await addAgent(relay, { name: 'Echo' });
+  const other = await addAgent(relay, { name: 'Other' });
+  const app = await addApp(relay, [echo.id]);
+  const ap = await connectApp(t, relay, app);
+  const ids = async () => (await discover(ap)).map((a) => a.agent_id).sort();
+  assert.deepEqual(await ids(), [echo.id], 'an app allowed only echo discovers only echo');
+
+  // Through the admin API the new list applies at once on the open socket.
+  const put = async (agents) => {
+    const res = await api(relay.url, adminToken, 'PUT', `/v1/apps/${app.id}/allowlist`, { agents });
+    assert.equal(res.status, 200, res.text);
+  };
+  await put([echo.id, other.id]);
+  assert.deepEqual(await ids(), [echo.id, other.id].sort());
+  await put([other.id]);
+  assert.deepEqual(await ids(), [other.id]);
+  await put([]);
+  assert.deepEqual(await ids(), []);
+
+  // The operator command reaches open sockets within its re-read period (about 2 s).
+  await relayCli(relay.dataDir, 'app', 'allow', app.id, '--agents', `${echo.id},${other.id}`);
+  const both = [echo.id, other.id].sort();
+  const end = Date.now() + 5000;
+  let seen;
+  while (JSON.stringify(seen = await ids()) !== JSON.stringify(both) && Date.now() < end) await sleep(100);
+  assert.deepEqual(seen, both);
+});
+
 test('discover follows agents going offline and coming back', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);
