@@ -987,6 +987,25 @@ test('admin REST: create agents and apps, list status and events_served, change 
   assert.equal(badId.status, 400, badId.text);
   const longId = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: 'a'.repeat(65) });
   assert.equal(longId.status, 400, longId.text);
+  // `.` and `..` are refused as bad ids: no client could name them in `/v1/agents/:id/…`
+  // or `/v1/apps/:id/…` (the path is resolved before it is sent).
+  for (const dots of ['.', '..']) {
+    const agentDots = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: dots });
+    assert.equal(agentDots.status, 400, agentDots.text);
+    assert.equal(agentDots.json.error.code, badId.json.error.code, agentDots.text);
+    const appDots = await api(relay.url, adminToken, 'POST', '/v1/apps', { app_id: dots, name: 'dots' });
+    assert.equal(appDots.status, 400, appDots.text);
+    assert.equal(appDots.json.error.code, badId.json.error.code, appDots.text);
+    await assert.rejects(relayCli(relay.dataDir, 'agent', 'add', dots), `agent add ${dots}`);
+    await assert.rejects(relayCli(relay.dataDir, 'app', 'add', dots), `app add ${dots}`);
+  }
+  const listedIds = (await api(relay.url, adminToken, 'GET', '/v1/agents')).json.agents.map((a) => a.agent_id);
+  assert.ok(!listedIds.includes('.') && !listedIds.includes('..'), 'no dot agent was stored');
+  const appIds = (await api(relay.url, adminToken, 'GET', '/v1/apps')).json.apps.map((a) => a.app_id);
+  assert.ok(!appIds.includes('.') && !appIds.includes('..'), 'no dot app was stored');
+  // Dots inside an id are fine.
+  const dotted = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: `${id}...v1.2` });
+  assert.equal(dotted.status, 201, dotted.text);
 
   const listed = async () => {
     const res = await api(relay.url, adminToken, 'GET', '/v1/agents');
