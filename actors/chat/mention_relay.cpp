@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "protocol/incoming_hook_codec.hpp"
 #include "protocol/json_codec.hpp"
 #include "protocol/mention_codec.hpp"
 
@@ -70,7 +71,11 @@ void done(mention_actor* self, const std::string& message_id, const std::string&
 void post_reply(mention_actor* self, const std::string& text) {
   auto& p = self->state.p;
   principal bot{p.bot, {}, false};
-  post_request req{bot, p.message.channel_id, self->state.event_id, text.empty() ? "…" : text, {}};
+  // A message is 1..max_content_chars code points, the bot's too: one message per answer
+  // (ai_reply names it, and it is idempotent on the event id), so a longer answer is cut,
+  // ending in "…" within the limit; an empty one shows as "…".
+  auto content = text.empty() ? std::string{"…"} : codec::clip_chars(text, p.max_content_chars);
+  post_request req{bot, p.message.channel_id, self->state.event_id, std::move(content), {}};
   // No timeout: a post is answered once its batch commits or rolls back (a timeout would
   // report a failure for a reply that still commits); a channel that goes away stops us.
   self->request(p.channel, caf::infinite, post_atom::value, std::move(req))

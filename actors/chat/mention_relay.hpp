@@ -17,6 +17,7 @@ struct mention_params {
   std::string agent_id;
   storage::message_row message;  // the mention
   cluster::link_ptr cluster;     // cluster mode: the room's other nodes see the answer live too
+  std::size_t max_content_chars = 4000;  // the reply is cut to this, as any message is limited
 };
 
 /// One @mention of an agent-bound bot, from event to answer. It plays the app's part

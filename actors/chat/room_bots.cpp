@@ -66,7 +66,7 @@ room_bots_actor::behavior_type room_bots(room_self self) {
               !mentions_login(m.content, b.user.login))
             continue;
           spawn_mention_relay(self, {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id,
-                                     m, st.p.cluster});
+                                     m, st.p.cluster, st.p.max_content_chars});
         }
       },
   };

@@ -91,6 +91,45 @@ test('an @mention becomes an event; tokens stream live; the reply is a stored bo
   agent.ws.close(); await ws.close();
 });
 
+test('a reply over 4000 characters is posted as one message cut to 4000, ending in …; an empty one as …', async () => {
+  const s = await setup();
+  const agent = await agentSocket(s.agentToken);
+  const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, s.owner);
+  await ws.next((f) => f.type === 'sync');
+  const ask = async (content) => {
+    await api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/messages`, { content: `@${s.botLogin} ${content}`, channelId: null });
+    const ev = await agent.nextEvent();
+    return ev;
+  };
+  // 5000 code points, astral ones at the cut so a cut by bytes or UTF-16 units would show.
+  const long = 'a'.repeat(3998) + '😀'.repeat(1002);
+  let ev = await ask('write a lot');
+  agent.send({ type: 'reply', event_id: ev.event_id, content: long, done: true });
+  const done = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  assert.equal(done.error, undefined, JSON.stringify(done));
+  const stored = await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`);
+  const msg = stored.json.messages.find((m) => m.id === done.messageId);
+  assert.ok(msg, 'the reply is one stored message');
+  assert.equal([...msg.content].length, 4000);
+  assert.equal(msg.content, `${'a'.repeat(3998)}😀…`);
+  assert.equal(stored.json.messages.filter((m) => m.author.login === s.botLogin).length, 1, 'one message, not several');
+
+  // Exactly 4000 is kept whole.
+  ev = await ask('exactly the limit');
+  const exact = 'b'.repeat(3999) + '😀';
+  agent.send({ type: 'reply', event_id: ev.event_id, content: exact, done: true });
+  const done2 = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  const msg2 = (await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`)).json.messages.find((m) => m.id === done2.messageId);
+  assert.equal(msg2.content, exact);
+
+  ev = await ask('say nothing');
+  agent.send({ type: 'reply', event_id: ev.event_id, content: '', done: true });
+  const done3 = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  const msg3 = (await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`)).json.messages.find((m) => m.id === done3.messageId);
+  assert.equal(msg3.content, '…');
+  agent.ws.close(); await ws.close();
+});
+
 test('a mention while the agent is offline ends with ai_reply carrying AGENT_OFFLINE; nothing is posted', async () => {
   const s = await setup();
   const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, s.owner);
