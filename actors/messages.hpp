@@ -163,6 +163,9 @@ struct reply_request {
   storage::thread_row thread;
   std::string content;
   std::string client_msg_id;
+  // A room bot's answer to a mention in the thread: the room let the bot in when its
+  // owner bound it, as for the bot's replies in channels.
+  bool from_room_bot = false;
 };
 
 /// Outcome of creating a thread or posting a reply: the thread as it is now, its root

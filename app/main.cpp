@@ -146,10 +146,11 @@ int serve(const relay::config& cfg, const std::string& self_path) {
                  link->node_id());
   }
   auto hub = spawn_agent_hub(sys, {readers, limits, link});
-  auto directory = spawn_directory(
-      sys, {writer, readers, static_cast<int>(cfg.ring_messages),
-            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub, archiver, link,
-            std::chrono::seconds(cfg.presence_ttl_seconds), registry});
+  auto directory =
+      spawn_directory(sys, {writer, readers, static_cast<int>(cfg.ring_messages),
+                            static_cast<int>(cfg.sync_messages), cfg.resume_cache_bytes, hub,
+                            archiver, link, std::chrono::seconds(cfg.presence_ttl_seconds),
+                            registry, static_cast<std::size_t>(cfg.max_content_chars)});
 
   auto halls = spawn_hall_directory(sys, {writer, readers, cluster});
   webhook_dispatch_params hooks{writer,  registry, {}, *webhook_allow, cfg.webhook_retry_scale,

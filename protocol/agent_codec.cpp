@@ -37,7 +37,7 @@ struct opened {
 };
 
 std::variant<opened, frame_error> open_frame(std::string_view text) {
-  auto parsed = parse_object(text);
+  auto parsed = parse_object(text, max_frame_depth);
   if (auto* e = std::get_if<error_info>(&parsed)) {
     if (e->code == errc::invalid_utf8) return invalid("frame is not valid UTF-8");
     if (e->message == "expected a JSON object") return invalid("frame must be a JSON object");

@@ -31,6 +31,11 @@ bool is_contract_code(std::string_view code) noexcept;
 inline constexpr std::size_t max_agent_id_chars = 64;
 inline constexpr std::size_t max_thread_id_chars = 256;
 inline constexpr std::size_t default_max_payload_bytes = 64 * 1024;
+/// How deeply a frame may nest (the frame's own object is level 1, so a payload may nest
+/// 255 levels). The contract limits only the payload's size, so the cap is far past what
+/// a real payload uses; it is there because a parsed value is destroyed recursively, and
+/// 256 levels stay a few KB of stack where a 64 KB frame of `[` would be 32,000 levels.
+inline constexpr std::size_t max_frame_depth = 256;
 
 /// A frame that could not be decoded. `code` is INVALID_EVENT or PAYLOAD_TOO_LARGE;
 /// `message` names the offending field; `event_id` is echoed when the frame carried one

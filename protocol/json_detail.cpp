@@ -208,11 +208,11 @@ error_info bad(errc c, std::string msg) {
 }
 
 // Parses text as a JSON object, mapping every parse failure to a client error.
-std::variant<json::object, error_info> parse_object(std::string_view text) {
+std::variant<json::object, error_info> parse_object(std::string_view text, std::size_t max_depth) {
   if (!valid_utf8(text)) return bad(errc::invalid_utf8, "body is not valid UTF-8");
   json::error_code ec;
   json::parse_options opts;
-  opts.max_depth = 16;
+  opts.max_depth = max_depth;
   auto v = json::parse(text, ec, {}, opts);
   if (ec) {
     // Boost.JSON reports bad UTF-8 escapes (lone surrogates) as syntax errors;

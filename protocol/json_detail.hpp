@@ -36,8 +36,10 @@ void append_nullable(std::string& out, const std::string& s);
 json::object channel_json(const storage::channel_row& c, std::int64_t members);
 json::object room_json(const storage::room_row& r, const std::optional<storage::user_row>& owner);
 error_info bad(errc c, std::string msg);
-/// Parses text as a JSON object, mapping every parse failure to a client error.
-std::variant<json::object, error_info> parse_object(std::string_view text);
+/// Parses text as a JSON object, mapping every parse failure to a client error. Values
+/// nested deeper than `max_depth` (the object itself is level 1) are refused.
+std::variant<json::object, error_info> parse_object(std::string_view text,
+                                                    std::size_t max_depth = 16);
 
 /// The text of top-level member `key` of `object_text`, exactly as sent (a value to pass
 /// on untouched), or nullopt. `object_text` must be a JSON object that parse_object

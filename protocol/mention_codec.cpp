@@ -34,22 +34,24 @@ std::string encode_mention_payload(const storage::message_row& m, const storage:
 
 std::string encode_ai_token(const std::string& channel_id, const std::string& event_id,
                             const storage::user_row& bot, const std::string& token,
-                            std::int64_t seq) {
-  return serialize(json::object{{"type", "ai_token"},
-                                {"channelId", nullable(channel_id)},
-                                {"eventId", event_id},
-                                {"bot", bot_json(bot)},
-                                {"token", token},
-                                {"seq", seq}});
+                            std::int64_t seq, const std::string& thread_id) {
+  json::object o{{"type", "ai_token"}, {"channelId", nullable(channel_id)}};
+  if (!thread_id.empty()) o["threadId"] = thread_id;
+  o["eventId"] = event_id;
+  o["bot"] = bot_json(bot);
+  o["token"] = token;
+  o["seq"] = seq;
+  return serialize(o);
 }
 
 std::string encode_ai_reply(const std::string& channel_id, const std::string& event_id,
                             const storage::user_row& bot, const std::string& message_id,
-                            const std::string& error, const std::string& code) {
-  json::object o{{"type", "ai_reply"},
-                 {"channelId", nullable(channel_id)},
-                 {"eventId", event_id},
-                 {"bot", bot_json(bot)}};
+                            const std::string& error, const std::string& code,
+                            const std::string& thread_id) {
+  json::object o{{"type", "ai_reply"}, {"channelId", nullable(channel_id)}};
+  if (!thread_id.empty()) o["threadId"] = thread_id;
+  o["eventId"] = event_id;
+  o["bot"] = bot_json(bot);
   if (!message_id.empty()) o["messageId"] = message_id;
   if (!code.empty()) o["error"] = json::object{{"error", error}, {"code", code}};
   return serialize(o);

@@ -98,8 +98,10 @@ void on_frame(app_conn_actor* self, ca::app_frame& frame) {
           on_event(self, f);
         } else if constexpr (std::is_same_v<T, ca::app_discover>) {
           // No timeout here: the hub bounds its store read (store_read_timeout) and
-          // answers an empty list when it fails.
-          self->request(self->state.p.hub, caf::infinite, agents::discover_atom::value)
+          // answers an empty list when it fails. An app learns only the agents it may
+          // address, by the allowlist the hub enforces (changes apply at once).
+          self->request(self->state.p.hub, caf::infinite, agents::discover_atom::value,
+                        self->state.p.app.app_id)
               .then(
                   [self](std::vector<ca::agent_status>& list) {
                     push(self, ca::encode_agents(list));

@@ -36,7 +36,10 @@ using hub_actor = caf::typed_actor<
     // (key, events received): a session with nothing left asks to go; yes only if every
     // event routed to it has reached it.
     caf::replies_to<retire_atom, std::string, std::uint64_t>::with<bool>,
+    // Every agent (the admin API's view).
     caf::replies_to<discover_atom>::with<std::vector<codec::agents::agent_status>>,
+    // (app_id): the agents on the app's allowlist, which is all an app may learn of.
+    caf::replies_to<discover_atom, std::string>::with<std::vector<codec::agents::agent_status>>,
     // (agent_id): its token was rotated; its socket is closed (1008).
     caf::reacts_to<revoke_atom, std::string>,
     // Cluster mode (actors/agents/remote.hpp): (agent_id, proxy) — the agent's socket is

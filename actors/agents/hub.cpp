@@ -1,5 +1,6 @@
 #include "actors/agents/hub.hpp"
 
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,6 +42,29 @@ struct hub_state {
 };
 
 using hub_self = agents::hub_actor::stateful_pointer<hub_state>;
+using status_list = std::vector<codec::agents::agent_status>;
+
+// The registered agents with their status; only those in `only` when it is set.
+caf::result<status_list> discover(hub_self self,
+                                  std::shared_ptr<const std::unordered_set<std::string>> only) {
+  auto rp = self->make_response_promise<status_list>();
+  // Bounded: the app's `discover` waits on this answer (empty when the read fails).
+  store_call(
+      self, store_read_timeout, self->state.p.readers,
+      [](storage::store& db) { return db.list_agents(); },
+      [self, rp, only](std::vector<storage::agent_row>& rows) mutable {
+        status_list out;
+        for (auto& r : rows)
+          if (!only || only->count(r.agent_id))
+            out.push_back(
+                {r.agent_id, r.name, r.description,
+                 self->state.online.count(r.agent_id) + self->state.elsewhere.count(r.agent_id) >
+                     0});
+        rp.deliver(std::move(out));
+      },
+      [rp](const error_info&) mutable { rp.deliver(status_list{}); });
+  return rp;
+}
 
 agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
   self->state.p = std::move(params);
@@ -142,24 +166,14 @@ agents::hub_actor::behavior_type hub(hub_self self, agent_hub_params params) {
         ss.erase(it);
         return true;
       },
-      [=](agents::discover_atom) {
-        using list = std::vector<codec::agents::agent_status>;
-        auto rp = self->make_response_promise<list>();
-        // Bounded: the app's `discover` waits on this answer (empty when the read fails).
-        store_call(
-            self, store_read_timeout, self->state.p.readers,
-            [](storage::store& db) { return db.list_agents(); },
-            [self, rp](std::vector<storage::agent_row>& rows) mutable {
-              list out;
-              for (auto& r : rows)
-                out.push_back({r.agent_id, r.name, r.description,
-                               self->state.online.count(r.agent_id) +
-                                       self->state.elsewhere.count(r.agent_id) >
-                                   0});
-              rp.deliver(std::move(out));
-            },
-            [rp](const error_info&) mutable { rp.deliver(list{}); });
-        return rp;
+      [=](agents::discover_atom) { return discover(self, nullptr); },
+      [=](agents::discover_atom, const std::string& app_id) {
+        // The allowlist as of now: an app socket sends its app's list before any frame.
+        auto it = self->state.allowed.find(app_id);
+        return discover(
+            self,
+            std::make_shared<const std::unordered_set<std::string>>(
+                it == self->state.allowed.end() ? std::unordered_set<std::string>{} : it->second));
       },
       [=](revoke_atom, const std::string& agent_id) {
         if (auto it = self->state.online.find(agent_id); it != self->state.online.end())

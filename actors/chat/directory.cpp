@@ -91,12 +91,13 @@ room_directory_actor::behavior_type directory(directory_self self, directory_par
                 [=](std::optional<storage::room_row>& row) {
                   if (!row) return resolve(self, slug, room_actor{});
                   auto& st = self->state;
-                  room_params rp{std::move(*row),    st.p.writer,
-                                 st.p.readers,       st.p.ring_messages,
-                                 st.p.sync_messages, st.p.page_cache_bytes,
-                                 st.p.agent_hub,     st.p.archiver,
-                                 st.p.cluster,       self,
-                                 st.p.presence_ttl,  st.p.sessions};
+                  room_params rp{std::move(*row),       st.p.writer,
+                                 st.p.readers,          st.p.ring_messages,
+                                 st.p.sync_messages,    st.p.page_cache_bytes,
+                                 st.p.agent_hub,        st.p.archiver,
+                                 st.p.cluster,          self,
+                                 st.p.presence_ttl,     st.p.sessions,
+                                 st.p.max_content_chars};
                   auto room = spawn_room(self, std::move(rp));
                   self->monitor(room);
                   st.rooms[slug] = room;

@@ -22,6 +22,7 @@ struct directory_params {
   cluster::link_ptr cluster;              // cluster mode: the other nodes (null on one node)
   std::chrono::seconds presence_ttl{75};  // for rooms' presence (--presence-ttl-seconds)
   caf::actor sessions;                    // the session registry, for rooms' notifications
+  std::size_t max_content_chars = 4000;   // what a bot's reply is cut to (--max-content-chars)
 };
 
 /// Maps room slugs to room actors, spawning a room on first use (one store read per

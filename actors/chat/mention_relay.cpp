@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "protocol/incoming_hook_codec.hpp"
 #include "protocol/json_codec.hpp"
 #include "protocol/mention_codec.hpp"
 
@@ -62,7 +63,7 @@ void done(mention_actor* self, const std::string& message_id, const std::string&
   auto& p = self->state.p;
   show(self,
        cm::encode_ai_reply(p.message.channel_id, self->state.event_id, p.bot, message_id, error,
-                           code),
+                           code, p.thread.id),
        false);
   stop(self);
 }
@@ -70,9 +71,24 @@ void done(mention_actor* self, const std::string& message_id, const std::string&
 void post_reply(mention_actor* self, const std::string& text) {
   auto& p = self->state.p;
   principal bot{p.bot, {}, false};
-  post_request req{bot, p.message.channel_id, self->state.event_id, text.empty() ? "…" : text, {}};
+  // A message is 1..max_content_chars code points, the bot's too: one message per answer
+  // (ai_reply names it, and it is idempotent on the event id), so a longer answer is cut,
+  // ending in "…" within the limit; an empty one shows as "…".
+  auto content = text.empty() ? std::string{"…"} : codec::clip_chars(text, p.max_content_chars);
   // No timeout: a post is answered once its batch commits or rolls back (a timeout would
   // report a failure for a reply that still commits); a channel that goes away stops us.
+  if (!p.thread.id.empty()) {
+    reply_request req{bot, p.thread, std::move(content), self->state.event_id, true};
+    self->request(p.thread_room, caf::infinite, thread_atom::value, std::move(req))
+        .then(
+            [self](thread_outcome& out) {
+              if (out.error) return done(self, {}, out.error.message, "RELAY_INTERNAL_ERROR");
+              done(self, out.reply.id, {}, {});
+            },
+            [self](caf::error& err) { done(self, {}, to_string(err), "RELAY_INTERNAL_ERROR"); });
+    return;
+  }
+  post_request req{bot, p.message.channel_id, self->state.event_id, std::move(content), {}};
   self->request(p.channel, caf::infinite, post_atom::value, std::move(req))
       .then(
           [self](write_outcome& out) {
@@ -90,7 +106,9 @@ caf::behavior mention(mention_actor* self, mention_params params) {
   ev.event_id = make_id("evt", ev.accepted_at);
   ev.app_id = "room:" + st.p.room.slug;
   ev.agent_id = st.p.agent_id;
-  ev.thread_id = codec::wire_channel_key(st.p.message.channel_id);
+  // One session per channel, and one per thread for mentions in a thread.
+  ev.thread_id =
+      st.p.thread.id.empty() ? codec::wire_channel_key(st.p.message.channel_id) : st.p.thread.id;
   ev.session_key = agents::session_key(ev.agent_id, ev.app_id, ev.thread_id);
   ev.payload = cm::encode_mention_payload(st.p.message, st.p.room);
   ev.app = std::make_shared<actor_sink>(caf::actor_cast<caf::actor>(self));
@@ -124,7 +142,9 @@ caf::behavior mention(mention_actor* self, mention_params params) {
         auto rf = cm::decode_relay_frame(f->json);
         auto& p = self->state.p;
         if (rf.type == "token")
-          show(self, cm::encode_ai_token(p.message.channel_id, rf.event_id, p.bot, rf.text, rf.seq),
+          show(self,
+               cm::encode_ai_token(p.message.channel_id, rf.event_id, p.bot, rf.text, rf.seq,
+                                   p.thread.id),
                true);
         else if (rf.type == "reply")
           post_reply(self, rf.text);

@@ -29,6 +29,7 @@ struct room_params {
   // A heartbeat keeps its user online this long (--presence-ttl-seconds).
   std::chrono::seconds presence_ttl{75};
   caf::actor sessions;  // the session registry: new notifications reach the user's sockets
+  std::size_t max_content_chars = 4000;  // an agent's reply posted here is cut to this
 };
 
 /// A room: owns its channel actors (the room-wide thread included) and the set of

@@ -8,6 +8,23 @@
 
 namespace relay {
 
+void relay_bot_mentions(room_self self, const storage::message_row& m,
+                        const storage::thread_row& thread) {
+  auto& st = self->state;
+  if (!st.p.agent_hub) return;
+  auto ch = st.channels.find(m.channel_id);
+  if (ch == st.channels.end()) return;
+  for (auto& b : st.bots) {
+    // A bot never answers itself, so two bots cannot loop on each other's replies
+    // through their own messages.
+    if (b.agent_id.empty() || m.author.id == b.user.id || !mentions_login(m.content, b.user.login))
+      continue;
+    spawn_mention_relay(
+        self, {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id, m, st.p.cluster,
+               st.p.max_content_chars, thread, caf::actor_cast<room_actor>(self)});
+  }
+}
+
 room_bots_actor::behavior_type room_bots(room_self self) {
   using R = storage::expected<storage::bot_row>;
   return {
@@ -55,19 +72,7 @@ room_bots_actor::behavior_type room_bots(room_self self) {
       },
       [=](mention_atom, const storage::message_row& m) {
         notify_mentions(self, m);
-        auto& st = self->state;
-        if (!st.p.agent_hub) return;
-        auto ch = st.channels.find(m.channel_id);
-        if (ch == st.channels.end()) return;
-        for (auto& b : st.bots) {
-          // A bot never answers itself, so two bots cannot loop on each other's replies
-          // through their own messages.
-          if (b.agent_id.empty() || m.author.id == b.user.id ||
-              !mentions_login(m.content, b.user.login))
-            continue;
-          spawn_mention_relay(self, {st.p.agent_hub, ch->second.actor, st.p.row, b.user, b.agent_id,
-                                     m, st.p.cluster});
-        }
+        relay_bot_mentions(self, m, {});
       },
   };
 }

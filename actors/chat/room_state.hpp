@@ -101,6 +101,11 @@ room_manage_actor::behavior_type room_management(room_self self);
 
 /// The behaviour for bots and @mentions of agents (room_bots.cpp).
 room_bots_actor::behavior_type room_bots(room_self self);
+/// Every agent-bound bot that stored message `m` @mentions (other than its author) gets
+/// it as an event; the answer goes into `thread` when its id is set (`m` is a reply in
+/// it), else into `m`'s channel.
+void relay_bot_mentions(room_self self, const storage::message_row& m,
+                        const storage::thread_row& thread);
 
 // -- @mentions of people (room_mentions.cpp) ------------------------------------------
 

@@ -61,8 +61,8 @@ void thread_changed(room_self self, const storage::thread_row& t,
 
 // The reply path's last step, on the node that took the reply, once it is committed (a
 // retried client id does not come here): `reply` is the stored reply (id, author, room_id,
-// channel_id, thread_id, content). What a new reply sets off starts here: the live update
-// now, and @mentions in replies are to be processed from here too.
+// channel_id, thread_id, content). What a new reply sets off starts here: the live update,
+// the @mentions of people and of agent-bound bots (answered in the thread).
 void reply_committed(room_self self, const thread_outcome& out) {
   thread_changed(self, out.thread, out.root);
   // A reply's mentions follow its thread's channel: who can see the channel can read it.
@@ -70,6 +70,7 @@ void reply_committed(room_self self, const thread_outcome& out) {
   reply.channel_id = out.thread.channel_id;
   reply.thread_id = out.thread.id;
   notify_mentions(self, reply);
+  relay_bot_mentions(self, reply, out.thread);
 }
 
 }  // namespace
@@ -123,7 +124,7 @@ room_threads_actor::behavior_type room_threads(room_self self) {
       [=](thread_atom, reply_request& req) -> caf::result<thread_outcome> {
         auto& st = self->state;
         if (req.thread.room_id != st.p.row.id ||
-            !may_read(st, req.thread.channel_id, req.from.user))
+            (!req.from_room_bot && !may_read(st, req.thread.channel_id, req.from.user)))
           return refused(make_error(errc::not_found, "no such thread"));
         auto rp = self->make_response_promise<thread_outcome>();
         store_call(

@@ -46,9 +46,10 @@ std::vector<app_row> read_apps(const pqxx::result& res) {
   return out;
 }
 
-/// Agent and app ids: 1..64 of a-z A-Z 0-9 - _ .
+/// Agent and app ids: 1..64 of a-z A-Z 0-9 - _ . but not `.` or `..`, which no client
+/// can put in a URL path (`/v1/apps/../allowlist` is resolved before it is sent).
 bool valid_relay_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
+  if (id.empty() || id.size() > 64 || id == "." || id == "..") return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
@@ -103,7 +104,7 @@ agents::agents(connection& c) : c_{c} {
 expected<agent_row> agents::create_agent(const agent_row& row, const std::string& token_hash) {
   if (!valid_relay_id(row.agent_id))
     return make_error(errc::bad_request,
-                      "agent id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+                      "agent id must be 1 to 64 characters of a-z A-Z 0-9 - _ ., not . or ..");
   if (token_hash.empty()) return make_error(errc::missing_field, "token hash is empty");
   agent_row a = row;
   if (a.created_at == 0) a.created_at = now_ms();
@@ -184,7 +185,8 @@ expected<app_row> agents::one_app(const char* statement, const std::string& key,
 
 expected<app_row> agents::create_app(const app_row& row, const std::string& token_hash) {
   if (!valid_relay_id(row.app_id))
-    return make_error(errc::bad_request, "app id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+    return make_error(errc::bad_request,
+                      "app id must be 1 to 64 characters of a-z A-Z 0-9 - _ ., not . or ..");
   if (token_hash.empty()) return make_error(errc::missing_field, "token hash is empty");
   const std::int64_t created_at = row.created_at != 0 ? row.created_at : now_ms();
   return c_.run("create app", [&](pqxx::transaction_base& t) -> expected<app_row> {

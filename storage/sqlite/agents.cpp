@@ -50,9 +50,10 @@ agent_row read_agent(const statement& st) {
   return a;
 }
 
-/// Agent and app ids: 1..64 of a-z A-Z 0-9 - _ .
+/// Agent and app ids: 1..64 of a-z A-Z 0-9 - _ . but not `.` or `..`, which no client
+/// can put in a URL path (`/v1/apps/../allowlist` is resolved before it is sent).
 bool valid_relay_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
+  if (id.empty() || id.size() > 64 || id == "." || id == "..") return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
@@ -66,7 +67,7 @@ bool valid_relay_id(std::string_view id) {
 expected<agent_row> agents::create_agent(const agent_row& row, const std::string& token_hash) {
   if (!valid_relay_id(row.agent_id))
     return make_error(errc::bad_request,
-                      "agent id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+                      "agent id must be 1 to 64 characters of a-z A-Z 0-9 - _ ., not . or ..");
   if (token_hash.empty()) return make_error(errc::missing_field, "token hash is empty");
   agent_row a = row;
   if (a.created_at == 0) a.created_at = now_ms();
@@ -186,7 +187,8 @@ expected<void> agents::insert_allowlist(const std::string& app_id,
 
 expected<app_row> agents::create_app(const app_row& row, const std::string& token_hash) {
   if (!valid_relay_id(row.app_id))
-    return make_error(errc::bad_request, "app id must be 1 to 64 characters of a-z A-Z 0-9 - _ .");
+    return make_error(errc::bad_request,
+                      "app id must be 1 to 64 characters of a-z A-Z 0-9 - _ ., not . or ..");
   if (token_hash.empty()) return make_error(errc::missing_field, "token hash is empty");
   const std::int64_t created_at = row.created_at != 0 ? row.created_at : now_ms();
 

@@ -136,6 +136,40 @@ test('the payload reaches the agent and comes back in reply byte for byte; a mis
   assert.equal(terminalsFor(ap, acc.event_id).length, 1);
 });
 
+test('a deeply nested payload is passed on both ways; only past 256 levels is a frame too deep', async (t) => {
+  const agent = await addAgent(relay);
+  const app = await addApp(relay, [agent.id]);
+  const ag = await connectAgent(t, relay, agent);
+  const ap = await connectApp(t, relay, app);
+  const texts = (c) => {
+    const out = [];
+    c.ws.on('message', (data, isBinary) => { if (!isBinary) out.push(data.toString('utf8')); });
+    return out;
+  };
+  const agentText = texts(ag);
+  const appText = texts(ap);
+  // The frame is level 1 and the payload level 2: 254 arrays in it make 256 levels.
+  const nest = (n) => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`;
+  for (const n of [17, 254]) {
+    const payload = nest(n);
+    ap.sendRaw(`{"type":"event","agent_id":"${agent.id}","thread_id":"deep","payload":${payload}}`);
+    const acc = await ap.next((f) => f.type === 'accepted' || f.type === 'error');
+    assert.equal(acc.type, 'accepted', `${n} levels: ${JSON.stringify(acc)}`);
+    const ev = await ag.next((f) => f.type === 'event' && f.event_id === acc.event_id);
+    assert.ok(agentText.some((x) => x.includes(`"payload":${payload}`)), `${n} levels reach the agent as sent`);
+    // The agent's frames may nest as deep too.
+    ag.sendRaw(`{"type":"reply","event_id":"${ev.event_id}","content":"ok","done":true,"metadata":{"x":${'['.repeat(n)}${']'.repeat(n)}}}`);
+    const reply = await terminalOf(ap, acc.event_id);
+    assert.equal(reply.type, 'reply', `${n} levels: ${JSON.stringify(reply)}`);
+    assert.ok(appText.some((x) => x.includes('"type":"reply"') && x.includes(`"payload":${payload}`)));
+  }
+  ap.sendRaw(`{"type":"event","agent_id":"${agent.id}","thread_id":"deep","payload":${nest(255)}}`);
+  const err = await ap.next((f) => f.type === 'accepted' || f.type === 'error');
+  assert.equal(err.code, 'INVALID_EVENT', JSON.stringify(err));
+  assert.match(err.error, /too deep/);
+  assert.ok(ap.isOpen);
+});
+
 test('a reply without metadata reports the relayed token count, model null and Relay-measured latency', async (t) => {
   const agent = await addAgent(relay);
   const app = await addApp(relay, [agent.id]);
@@ -170,6 +204,35 @@ test('discover lists registered agents with their online/offline status', async 
   const b = agents.find((x) => x.agent_id === off.id);
   assert.deepEqual(a, { agent_id: on.id, name: 'Online Ölf', description: 'is connected', status: 'online' });
   assert.deepEqual(b, { agent_id: off.id, name: 'Offline Olaf', description: 'is not connected', status: 'offline' });
+});
+
+test('discover answers only the agents on the app\'s allowlist, as it is now', async (t) => {
+  const echo = await addAgent(relay, { name: 'Echo' });
+  const other = await addAgent(relay, { name: 'Other' });
+  const app = await addApp(relay, [echo.id]);
+  const ap = await connectApp(t, relay, app);
+  const ids = async () => (await discover(ap)).map((a) => a.agent_id).sort();
+  assert.deepEqual(await ids(), [echo.id], 'an app allowed only echo discovers only echo');
+
+  // Through the admin API the new list applies at once on the open socket.
+  const put = async (agents) => {
+    const res = await api(relay.url, adminToken, 'PUT', `/v1/apps/${app.id}/allowlist`, { agents });
+    assert.equal(res.status, 200, res.text);
+  };
+  await put([echo.id, other.id]);
+  assert.deepEqual(await ids(), [echo.id, other.id].sort());
+  await put([other.id]);
+  assert.deepEqual(await ids(), [other.id]);
+  await put([]);
+  assert.deepEqual(await ids(), []);
+
+  // The operator command reaches open sockets within its re-read period (about 2 s).
+  await relayCli(relay.dataDir, 'app', 'allow', app.id, '--agents', `${echo.id},${other.id}`);
+  const both = [echo.id, other.id].sort();
+  const end = Date.now() + 5000;
+  let seen;
+  while (JSON.stringify(seen = await ids()) !== JSON.stringify(both) && Date.now() < end) await sleep(100);
+  assert.deepEqual(seen, both);
 });
 
 test('discover follows agents going offline and coming back', async (t) => {
@@ -924,6 +987,25 @@ test('admin REST: create agents and apps, list status and events_served, change 
   assert.equal(badId.status, 400, badId.text);
   const longId = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: 'a'.repeat(65) });
   assert.equal(longId.status, 400, longId.text);
+  // `.` and `..` are refused as bad ids: no client could name them in `/v1/agents/:id/…`
+  // or `/v1/apps/:id/…` (the path is resolved before it is sent).
+  for (const dots of ['.', '..']) {
+    const agentDots = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: dots });
+    assert.equal(agentDots.status, 400, agentDots.text);
+    assert.equal(agentDots.json.error.code, badId.json.error.code, agentDots.text);
+    const appDots = await api(relay.url, adminToken, 'POST', '/v1/apps', { app_id: dots, name: 'dots' });
+    assert.equal(appDots.status, 400, appDots.text);
+    assert.equal(appDots.json.error.code, badId.json.error.code, appDots.text);
+    await assert.rejects(relayCli(relay.dataDir, 'agent', 'add', dots), `agent add ${dots}`);
+    await assert.rejects(relayCli(relay.dataDir, 'app', 'add', dots), `app add ${dots}`);
+  }
+  const listedIds = (await api(relay.url, adminToken, 'GET', '/v1/agents')).json.agents.map((a) => a.agent_id);
+  assert.ok(!listedIds.includes('.') && !listedIds.includes('..'), 'no dot agent was stored');
+  const appIds = (await api(relay.url, adminToken, 'GET', '/v1/apps')).json.apps.map((a) => a.app_id);
+  assert.ok(!appIds.includes('.') && !appIds.includes('..'), 'no dot app was stored');
+  // Dots inside an id are fine.
+  const dotted = await api(relay.url, adminToken, 'POST', '/v1/agents', { ...body, agent_id: `${id}...v1.2` });
+  assert.equal(dotted.status, 201, dotted.text);
 
   const listed = async () => {
     const res = await api(relay.url, adminToken, 'GET', '/v1/agents');

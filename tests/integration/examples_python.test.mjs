@@ -57,7 +57,8 @@ test('ask.py reports a refused event from its only answer, the error, and exits 
   const agent = await addAgent(relay);
   const app = await addApp(relay, []); // not allowed to address the agent
   const log = startAgent(t, agent);
-  const ap = await connectApp(t, relay, app);
+  // discover answers an app only the agents it may address: another app watches.
+  const ap = await connectApp(t, relay, await addApp(relay, [agent.id]));
   await waitOnline(ap, agent.id).catch((e) => { throw new Error(`${e.message}\n${log()}`); });
 
   const r = await ask(app, agent.id, 'anyone?');

@@ -91,6 +91,94 @@ test('an @mention becomes an event; tokens stream live; the reply is a stored bo
   agent.ws.close(); await ws.close();
 });
 
+test('a reply over 4000 characters is posted as one message cut to 4000, ending in …; an empty one as …', async () => {
+  const s = await setup();
+  const agent = await agentSocket(s.agentToken);
+  const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, s.owner);
+  await ws.next((f) => f.type === 'sync');
+  const ask = async (content) => {
+    await api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/messages`, { content: `@${s.botLogin} ${content}`, channelId: null });
+    const ev = await agent.nextEvent();
+    return ev;
+  };
+  // 5000 code points, astral ones at the cut so a cut by bytes or UTF-16 units would show.
+  const long = 'a'.repeat(3998) + '😀'.repeat(1002);
+  let ev = await ask('write a lot');
+  agent.send({ type: 'reply', event_id: ev.event_id, content: long, done: true });
+  const done = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  assert.equal(done.error, undefined, JSON.stringify(done));
+  const stored = await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`);
+  const msg = stored.json.messages.find((m) => m.id === done.messageId);
+  assert.ok(msg, 'the reply is one stored message');
+  assert.equal([...msg.content].length, 4000);
+  assert.equal(msg.content, `${'a'.repeat(3998)}😀…`);
+  assert.equal(stored.json.messages.filter((m) => m.author.login === s.botLogin).length, 1, 'one message, not several');
+
+  // Exactly 4000 is kept whole.
+  ev = await ask('exactly the limit');
+  const exact = 'b'.repeat(3999) + '😀';
+  agent.send({ type: 'reply', event_id: ev.event_id, content: exact, done: true });
+  const done2 = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  const msg2 = (await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`)).json.messages.find((m) => m.id === done2.messageId);
+  assert.equal(msg2.content, exact);
+
+  ev = await ask('say nothing');
+  agent.send({ type: 'reply', event_id: ev.event_id, content: '', done: true });
+  const done3 = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  const msg3 = (await api(relay.url, s.owner, 'GET', `/api/rooms/${s.slug}/messages?limit=5`)).json.messages.find((m) => m.id === done3.messageId);
+  assert.equal(msg3.content, '…');
+  agent.ws.close(); await ws.close();
+});
+
+test('an @mention in a thread reply is answered in the thread: one session per thread, tokens streamed, the reply a thread reply', async () => {
+  const s = await setup();
+  const agent = await agentSocket(s.agentToken);
+  const reader = await createUser(relay.dataDir, uniq('rd'));
+  const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, reader);
+  await ws.next((f) => f.type === 'sync');
+  const root = await api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/messages`, { content: 'a root', channelId: null });
+  assert.equal(root.status, 201, root.text);
+  const thread = await api(relay.url, s.owner, 'POST', `/api/rooms/${s.slug}/messages/${root.json.id}/thread`);
+  const threadId = thread.json.threadId;
+  const asked = await api(relay.url, s.owner, 'POST', `/api/threads/${threadId}/replies`,
+    { content: `@${s.botLogin} summarise this thread`, clientMsgId: uniq('c') });
+  assert.equal(asked.status, 201, asked.text);
+
+  const ev = await agent.nextEvent();
+  assert.equal(ev.app_id, `room:${s.slug}`);
+  assert.equal(ev.thread_id, threadId, 'the session is the thread');
+  assert.equal(ev.session_key, `relay:${s.agentId}:room:${s.slug}:${threadId}`);
+  assert.equal(ev.payload.event, 'comment.mention');
+  assert.equal(ev.payload.message_id, asked.json.id);
+  assert.equal(ev.payload.message.threadId, threadId);
+  assert.equal(ev.payload.channel, null);
+
+  agent.send({ type: 'token', event_id: ev.event_id, token: 'In short: ' });
+  const tk = await ws.next((f) => f.type === 'ai_token' && f.eventId === ev.event_id);
+  assert.equal(tk.token, 'In short: ');
+  assert.equal(tk.threadId, threadId);
+  assert.equal(tk.channelId, null);
+  agent.send({ type: 'reply', event_id: ev.event_id, content: 'In short: a root.', done: true });
+  const done = await ws.next((f) => f.type === 'ai_reply' && f.eventId === ev.event_id);
+  assert.equal(done.error, undefined, JSON.stringify(done));
+  assert.equal(done.threadId, threadId);
+  const updated = await ws.next((f) => f.type === 'thread_updated' && f.replyCount === 2);
+  assert.equal(updated.rootId, root.json.id);
+
+  const page = await api(relay.url, reader, 'GET', `/api/threads/${threadId}/replies`);
+  assert.equal(page.status, 200, page.text);
+  assert.deepEqual(page.json.replies.map((r) => [r.author.login, r.content]).slice(-1), [[s.botLogin, 'In short: a root.']]);
+  assert.equal(page.json.replies.at(-1).id, done.messageId);
+  // Not a channel message.
+  assert.ok(!ws.frames.some((f) => f.type === 'message' && f.message.author.login === s.botLogin));
+  const history = await api(relay.url, reader, 'GET', `/api/rooms/${s.slug}/messages?limit=10`);
+  assert.ok(!history.json.messages.some((m) => m.author.login === s.botLogin), 'the answer is not in the channel');
+  // The bot's own reply does not trigger it again.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(agent.events.length, 0);
+  agent.ws.close(); await ws.close();
+});
+
 test('a mention while the agent is offline ends with ai_reply carrying AGENT_OFFLINE; nothing is posted', async () => {
   const s = await setup();
   const ws = await openWs(`${relay.wsUrl}/api/ws/rooms/${s.slug}`, s.owner);

@@ -116,12 +116,32 @@ TEST(agent_codec, malformed_app_frames_are_invalid_events) {
            // A lone surrogate escape is not text.
            {R"({"type":"event","agent_id":"a","thread_id":"t","payload":{"x":"\ud800"}})", invalid,
             "malformed JSON", ""},
-           // Nesting beyond the parser's depth cap.
-           {R"({"type":"event","agent_id":"a","thread_id":"t","payload":)" + std::string(40, '[') +
-                std::string(40, ']') + "}",
-            invalid, "malformed JSON", ""},
+           // Nesting beyond the depth cap: the payload object and 255 arrays in it.
+           {R"({"type":"event","agent_id":"a","thread_id":"t","payload":{"a":)" +
+                std::string(255, '[') + std::string(255, ']') + "}}",
+            invalid, "too deep", ""},
        })
     expect_bad_app(c);
+}
+
+// The contract limits a payload's size, not its shape: a payload may nest 255 levels
+// (the frame is the 256th) and is passed on as sent, on the app and the agent socket.
+TEST(agent_codec, deep_payloads_are_passed_on) {
+  ASSERT_EQ(max_frame_depth, 256u);
+  const std::string deep = R"({"a":)" + std::string(254, '[') + std::string(254, ']') + "}";
+  auto f =
+      decode_app_frame(R"({"type":"event","agent_id":"a","thread_id":"t","payload":)" + deep + "}");
+  auto* ev = std::get_if<app_event>(&f);
+  ASSERT_NE(ev, nullptr) << error_of(f).message;
+  EXPECT_EQ(ev->payload, deep);
+  auto r = decode_agent_frame(R"({"type":"reply","event_id":"e","content":"x","done":true,)"
+                              R"("metadata":{"m":)" +
+                              std::string(254, '[') + std::string(254, ']') + "}}");
+  EXPECT_TRUE(std::holds_alternative<agent_reply>(r)) << error_of(r).message;
+  auto over = decode_agent_frame(R"({"type":"reply","event_id":"e","content":"x","done":true,)"
+                                 R"("metadata":{"m":)" +
+                                 std::string(255, '[') + std::string(255, ']') + "}}");
+  EXPECT_EQ(error_of(over).code, code_invalid_event);
 }
 
 TEST(agent_codec, bad_event_fields_are_named) {

@@ -58,7 +58,9 @@ TEST_P(StoreTest, AgentsCreateConflictAndInvalidId) {
 
   for (const std::string& bad :
        {std::string{}, std::string(65, 'x'), std::string{"has space"}, std::string{"a/b"},
-        std::string{"caf\xc3\xa9"}, std::string{"semi;colon"}, std::string{"nul\0x", 5}}) {
+        std::string{"caf\xc3\xa9"}, std::string{"semi;colon"}, std::string{"nul\0x", 5},
+        // Path segments no client sends as they are: `/v1/agents/../rotate-token`.
+        std::string{"."}, std::string{".."}}) {
     agent_row r;
     r.agent_id = bad;
     auto made = s->create_agent(r, sha256_hex("rla_bad" + bad));
@@ -244,8 +246,8 @@ TEST_P(StoreTest, AppsWithAllowlist) {
   EXPECT_FALSE(h);
   EXPECT_EQ(h.error().code, errc::conflict);
   EXPECT_FALSE(s->find_app("copycat").has_value());
-  for (const std::string& bad :
-       {std::string{}, std::string(65, 'a'), std::string{"a b"}, std::string{"rlk_x/y"}}) {
+  for (const std::string& bad : {std::string{}, std::string(65, 'a'), std::string{"a b"},
+                                 std::string{"rlk_x/y"}, std::string{"."}, std::string{".."}}) {
     app_row r;
     r.app_id = bad;
     auto made = s->create_app(r, sha256_hex("rlk_" + bad + "_s"));
