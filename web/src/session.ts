@@ -39,10 +39,16 @@ export interface Typist {
   until: number;
 }
 
+/** Where an agent's answer streams: a thread's panel, or its channel. */
+export function streamKey(f: { channelId: string | null; threadId?: string | null }): AiStream['key'] {
+  return f.threadId ? `thread:${f.threadId}` : channelKey(f.channelId);
+}
+
 /** An agent's answer while it streams in (`ai_token`), or how it failed (`ai_reply`). */
 export interface AiStream {
   eventId: string;
-  key: ChannelKey;
+  /** Where it is shown: its channel, or `thread:<threadId>` for a reply in a thread. */
+  key: ChannelKey | `thread:${string}`;
   bot: User;
   text: string;
   error?: string;
@@ -637,7 +643,7 @@ export class RoomSession {
       }
       case 'ai_token':
         this.store.update((s) => {
-          const cur = s.streams[f.eventId] ?? { eventId: f.eventId, key: channelKey(f.channelId), bot: f.bot, text: '' };
+          const cur = s.streams[f.eventId] ?? { eventId: f.eventId, key: streamKey(f), bot: f.bot, text: '' };
           return { ...s, streams: { ...s.streams, [f.eventId]: { ...cur, text: cur.text + f.token } } };
         });
         return;
@@ -645,7 +651,7 @@ export class RoomSession {
         this.store.update((s) => {
           const streams = { ...s.streams };
           if (f.error) {
-            const cur = streams[f.eventId] ?? { eventId: f.eventId, key: channelKey(f.channelId), bot: f.bot, text: '' };
+            const cur = streams[f.eventId] ?? { eventId: f.eventId, key: streamKey(f), bot: f.bot, text: '' };
             streams[f.eventId] = { ...cur, error: f.error.error };
           } else {
             delete streams[f.eventId]; // the reply itself arrives as a message

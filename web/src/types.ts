@@ -135,8 +135,10 @@ export type ServerFrame =
   | { type: 'typing'; channelId: string | null; user: User }
   | { type: 'presence'; user: User; status: 'online' | 'offline' }
   | { type: 'branding'; room: Room }
-  | { type: 'ai_token'; channelId: string | null; eventId: string; bot: User; token: string; seq: number }
-  | { type: 'ai_reply'; channelId: string | null; eventId: string; bot: User; messageId?: string;
+  | { type: 'ai_token'; channelId: string | null; threadId?: string | null; eventId: string; bot: User;
+      token: string; seq: number }
+  | { type: 'ai_reply'; channelId: string | null; threadId?: string | null; eventId: string; bot: User;
+      messageId?: string;
       error?: { error: string; code: string } }
   | { type: 'notification'; notification: AppNotification }
   | BoardFrame

@@ -3,13 +3,15 @@
 // the panel reads them again whenever the session says the thread changed (a
 // thread_updated frame, or a reply sent from here), so it stays live without polling.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as api from '../api';
 import { Markdown } from '../markdown';
-import type { OpenThread, RoomSession } from '../session';
+import type { OpenThread, RoomSession, RoomState } from '../session';
+import { useStore } from '../state';
 import type { Message } from '../types';
 import { Avatar } from './Avatar';
 import { Composer } from './Composer';
+import { StreamItem } from './MessageItem';
 
 interface Props {
   session: RoomSession;
@@ -49,6 +51,9 @@ export function ThreadPanel({ session, thread }: Props) {
     return () => { live = false; };
   }, [threadId, version]);
 
+  // A bot answering a mention in this thread streams here, not in the channel.
+  const streams = useStore(session.store, useCallback((s: RoomState) => s.streams, []));
+  const live = Object.values(streams).filter((s) => s.key === `thread:${threadId}`);
   const shown = loaded?.threadId === threadId ? loaded : null;
   const count = shown?.replies.length ?? 0;
 
@@ -67,6 +72,7 @@ export function ThreadPanel({ session, thread }: Props) {
             <p class="reply-count">{count === 1 ? '1 reply' : `${count} replies`}</p>
             <ol class="replies" aria-label="Replies">
               {shown.replies.map((m) => <ReplyRow key={m.id} m={m} />)}
+              {live.map((st) => <StreamItem key={st.eventId} stream={st} />)}
             </ol>
           </>
         )}
