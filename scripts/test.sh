@@ -43,9 +43,10 @@ CC=clang CXX=clang++ scripts/build.sh build-fuzz -DRELAY_FUZZ=ON -DRELAY_BUILD_T
 ctest --test-dir build-fuzz --output-on-failure -j2 "$@"
 
 # The concurrency-heavy paths (actors, I/O shards, the store writer and its committer)
-# once more, under ThreadSanitizer: the real server with real WebSocket clients. A TSan
-# build needs a few seconds more to stop after heavy traffic (the release build stops in
-# about the 1 s grace), so the harness waits longer for it.
+# once more, under ThreadSanitizer: the real server with real WebSocket clients, and the
+# webhook pool's own I/O thread answering its actor. A TSan build needs a few seconds
+# more to stop after heavy traffic (the release build stops in about the 1 s grace), so
+# the harness waits longer for it.
 TARGETS="relay store_writer_test archive_test" scripts/build.sh build-tsan -DRELAY_SANITIZE=thread -DRELAY_BUILD_BENCHMARKS=OFF
 RELAY_UNDER_TSAN=1 RELAY_STOP_MS=30000 RELAY_IO_THREADS=2 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-  ctest --test-dir build-tsan --output-on-failure -R 'unit\.(store_writer|archive)|integration\.(ws|sse|durability|access|agents|agent_resume|halls|cluster)' "$@"
+  ctest --test-dir build-tsan --output-on-failure -R 'unit\.(store_writer|archive)|integration\.(ws|sse|durability|access|agents|agent_resume|halls|cluster|webhooks_pool)' "$@"
