@@ -626,9 +626,9 @@ CREATE INDEX message_archive_words ON message_archive USING gin (words);
 
 // Outbound webhooks' fair claim, as SQLite's migration 20.
 constexpr std::string_view version_13 = R"sql(
-CREATE INDEX webhook_deliveries_fair
+CREATE INDEX IF NOT EXISTS webhook_deliveries_fair
   ON webhook_deliveries (webhook_id, next_attempt_at, id) WHERE state = 'pending';
-CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until)
+CREATE INDEX IF NOT EXISTS webhook_deliveries_leased ON webhook_deliveries (lease_until)
   WHERE state = 'pending';
 )sql";
 

@@ -346,7 +346,7 @@ test('search on three nodes over the Postgres store of record', { skip }, async 
         DROP FUNCTION relay_search_message(); DROP FUNCTION relay_search_archived();
         DROP FUNCTION relay_search_words(bytea); DROP FUNCTION relay_search_has_link(bytea);
         DROP FUNCTION relay_search_fold(text); DROP FUNCTION relay_search_rebuild();
-        DELETE FROM relay_schema WHERE version = (SELECT max(version) FROM relay_schema);`);
+        DELETE FROM relay_schema WHERE version >= 12;`); // 12 added search; later ones run again
       nodes.push(await startRelay({ args: [...FAST_SEND_ARGS, ...opts] }));
       assert.deepEqual(await ids(nodes[0], alice, w), [rep.json.id, m.id]);
     });
