@@ -33,6 +33,10 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
   const box = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   const listId = useRef(`mentions-${++ids}`).current;
+  // Bumped by every keystroke's lookup and by whatever closes the list (Escape, a pick, a
+  // send): only the latest lookup may open it, so one still in flight when Escape was
+  // pressed cannot bring the list back under the next Enter.
+  const lookup = useRef(0);
   const length = [...text.trim()].length;
   const tooLong = length > MAX_CHARS;
   // Opening a channel puts the cursor in its composer (`autofocus` only works on load).
@@ -49,19 +53,23 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
     onSend(content, files);
     setText('');
     setFiles([]);
+    lookup.current++;
     setMenu(null);
     box.current?.focus();
   };
 
   /** Looks at the word before the caret; opens, narrows or closes the list. */
   const complete = (value: string, caret: number) => {
+    const mine = ++lookup.current;
     const m = MENTION.exec(value.slice(0, caret));
     if (!m || !members) { setMenu(null); return; }
     const prefix = m[2]!.toLowerCase();
     const start = caret - prefix.length - 1;
     void members().then((all) => {
-      // The box may have moved on while the members were asked for.
+      // The box may have moved on while the members were asked for, or the list been
+      // closed.
       const el = box.current;
+      if (mine !== lookup.current) return;
       if (!el || el.value.slice(0, el.selectionStart) !== value.slice(0, caret)) return;
       const options = all
         .filter((u) => u.login.toLowerCase().startsWith(prefix) || (u.name ?? '').toLowerCase().startsWith(prefix))
@@ -77,6 +85,7 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
     const next = text.slice(0, menu.start) + inserted + text.slice(menu.end);
     const caret = menu.start + inserted.length;
     setText(next);
+    lookup.current++;
     setMenu(null);
     requestAnimationFrame(() => box.current?.setSelectionRange(caret, caret));
   };
@@ -96,6 +105,7 @@ export function Composer({ label, onSend, onTyping, members }: Props) {
       }
       if (e.key === 'Escape') {
         e.preventDefault();
+        lookup.current++;
         setMenu(null);
         return;
       }
