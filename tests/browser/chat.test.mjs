@@ -167,7 +167,11 @@ uiTest('a send whose ack is lost shows Retry; the retry reuses its clientMsgId a
   const text = `retry me ${uniq('m')}`;
   await composer(page).fill(text);
   await composer(page).press('Enter');
-  await row(page, text).getByRole('button', { name: 'Retry' }).click();
+  await row(page, text).getByRole('button', { name: 'Retry' }).click().catch(async (e) => {
+    // Seen once in CI, not here: say what the page and the socket did.
+    const states = await row(page, text).evaluateAll((els) => els.map((el) => el.getAttribute('data-state')));
+    throw new Error(`${e.message}\nsends through the socket: ${JSON.stringify(sends)}; rows: ${JSON.stringify(states)}`);
+  });
   await page.locator('li.msg[data-state="sent"]', { hasText: text }).waitFor();
   assert.equal(sends.length, 2);
   assert.equal(sends[1].clientMsgId, sends[0].clientMsgId, 'the retry is the same message to Relay');
